@@ -1,0 +1,36 @@
+# Every external dependency is found here, once. All of them are Debian packages that
+# scripts/setup.sh installs.
+set(CMAKE_CXX_STANDARD 17)
+set(CMAKE_CXX_STANDARD_REQUIRED ON)
+set(CMAKE_CXX_EXTENSIONS OFF)
+if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
+  set(CMAKE_BUILD_TYPE Release CACHE STRING "Build type" FORCE)
+endif()
+set(CMAKE_EXPORT_COMPILE_COMMANDS ON)
+
+# A torch translation unit costs 10-20 s here: ccache makes rebuilds nearly free.
+find_program(CCACHE_PROGRAM ccache)
+if(CCACHE_PROGRAM AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
+  set(CMAKE_CXX_COMPILER_LAUNCHER "${CCACHE_PROGRAM}")
+endif()
+
+set(CMAKE_AUTOMOC ON)
+set(CMAKE_AUTORCC ON)
+
+set(MS_QT_COMPONENTS Core Sql Concurrent Network HttpServer)
+if(MODELSTUDIO_BUILD_GUI)
+  list(APPEND MS_QT_COMPONENTS Gui Widgets PrintSupport)
+endif()
+if(MODELSTUDIO_BUILD_TESTS)
+  list(APPEND MS_QT_COMPONENTS Test)
+endif()
+find_package(Qt6 6.4 REQUIRED COMPONENTS ${MS_QT_COMPONENTS})
+
+# Debian's libtorch-dev: /usr/lib/x86_64-linux-gnu/cmake/Torch
+find_package(Torch REQUIRED)
+
+if(MODELSTUDIO_BUILD_GUI)
+  find_package(QCustomPlotQt6 REQUIRED)
+endif()
+
+find_package(ZLIB REQUIRED)

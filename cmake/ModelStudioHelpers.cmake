@@ -1,0 +1,33 @@
+# Small wrappers that own output folders, warnings and the allowed arrows between targets
+# (the habit of Qt Creator's add_qtc_library / add_qtc_test).
+
+set(CMAKE_RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/bin")
+set(CMAKE_LIBRARY_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/lib")
+set(CMAKE_ARCHIVE_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/lib")
+
+function(ms_set_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wno-unused-parameter)
+  target_compile_definitions(${target} PRIVATE QT_NO_CONTEXTLESS_CONNECT
+                                               QT_NO_FOREACH)
+endfunction()
+
+# ms_add_test(NAME SOURCES... LIBS ... [LABELS ...])
+# One Qt Test executable per unit, run by CTest on the offscreen platform with an isolated
+# home so no test touches the user's real workspace.
+function(ms_add_test name)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE Qt6::Test ${ARG_LIBS})
+  ms_set_warnings(${name})
+  target_compile_definitions(${name} PRIVATE
+    MS_TEST_BIN_DIR="${CMAKE_RUNTIME_OUTPUT_DIRECTORY}"
+    MS_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  add_test(NAME ${name} COMMAND ${name})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
+  set_tests_properties(${name} PROPERTIES
+    TIMEOUT ${ARG_TIMEOUT}
+    LABELS "${ARG_LABELS}"
+    ENVIRONMENT "QT_QPA_PLATFORM=offscreen;MODELSTUDIO_WORKSPACE=;QT_LOGGING_RULES=qt.qpa.*=false")
+endfunction()

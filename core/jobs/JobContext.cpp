@@ -1,0 +1,97 @@
+#include "jobs/JobContext.h"
+
+#include <QMutexLocker>
+
+#include <cmath>
+
+namespace ms {
+
+JobContext::JobContext(QObject *parent)
+    : QObject(parent)
+{
+    m_clock.start();
+}
+
+bool JobContext::checkPoint()
+{
+    if (m_paused.load()) {
+        // Points gathered before the pause should reach the plots now, not after resume.
+        flush();
+        QMutexLocker lock(&m_pauseMutex);
+        while (m_paused.load() && !m_cancelled.load())
+            m_pauseCondition.wait(&m_pauseMutex);
+    }
+    return !m_cancelled.load();
+}
+
+void JobContext::setProgress(double fraction, const QString &text)
+{
+    // Emit only on a visible change: 0.1 % or new text (QgsFeedback's rule).
+    if (std::abs(fraction - m_lastProgress) < 0.001 && text == m_lastProgressText)
+        return;
+    m_lastProgress = fraction;
+    m_lastProgressText = text;
+    Q_EMIT progressChanged(fraction, text);
+}
+
+void JobContext::addMetric(const QString &key, qint64 step, int epoch, double value)
+{
+    bool due = false;
+    {
+        QMutexLocker lock(&m_metricMutex);
+        m_pending.append(MetricPoint{key, step, epoch, value, elapsed_s()});
+        due = m_clock.elapsed() - m_lastFlush_ms >= m_flushInterval_ms;
+    }
+    if (due)
+        flush();
+}
+
+void JobContext::log(const QString &line)
+{
+    Q_EMIT logged(line);
+}
+
+void JobContext::flush()
+{
+    MetricBatch batch;
+    {
+        QMutexLocker lock(&m_metricMutex);
+        m_lastFlush_ms = m_clock.elapsed();
+        if (m_pending.isEmpty())
+            return;
+        batch.swap(m_pending);
+    }
+    Q_EMIT metricsReady(batch);
+}
+
+double JobContext::elapsed_s() const
+{
+    return double(m_clock.nsecsElapsed()) / 1e9;
+}
+
+void JobContext::cancel()
+{
+    m_cancelled.store(true);
+    QMutexLocker lock(&m_pauseMutex);
+    m_pauseCondition.wakeAll();
+}
+
+void JobContext::pause()
+{
+    if (m_paused.exchange(true))
+        return;
+    Q_EMIT pausedChanged(true);
+}
+
+void JobContext::resume()
+{
+    {
+        QMutexLocker lock(&m_pauseMutex);
+        if (!m_paused.exchange(false))
+            return;
+        m_pauseCondition.wakeAll();
+    }
+    Q_EMIT pausedChanged(false);
+}
+
+} // namespace ms

@@ -1,0 +1,44 @@
+#pragma once
+
+#include "common/ProviderRegistry.h"
+
+#include <QJsonObject>
+#include <QString>
+
+#include <vector>
+
+namespace ms {
+
+// Makes the spec of an architecture family for a dataset's input shape and class count.
+// Built-ins (mlp, cnn) and plugin architectures register the same way.
+class ArchitectureProvider
+{
+public:
+    virtual ~ArchitectureProvider() = default;
+
+    virtual QString name() const = 0;        // "cnn"
+    virtual QString description() const = 0;
+    // The spec JSON (see ArchSpec). Throws ms::Error when the family cannot take this input
+    // (for example a CNN on a table).
+    virtual QJsonObject makeSpec(const std::vector<qint64> &inputShape, int numClasses) const = 0;
+};
+
+class ArchitectureRegistry
+{
+public:
+    static ArchitectureRegistry &instance();
+
+    ProviderRegistry<ArchitectureProvider> &providers() { return m_providers; }
+
+    // `nameOrPath`: a registered name, or a path to a spec JSON file. Returns a spec bound to the
+    // input shape and class count. Throws ms::Error listing the known names when nothing fits.
+    QJsonObject resolve(const QString &nameOrPath, const std::vector<qint64> &inputShape,
+                        int numClasses) const;
+
+private:
+    ArchitectureRegistry();
+
+    ProviderRegistry<ArchitectureProvider> m_providers;
+};
+
+} // namespace ms

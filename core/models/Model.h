@@ -1,0 +1,60 @@
+#pragma once
+
+#include <QJsonObject>
+#include <QString>
+#include <QStringList>
+
+#include <memory>
+#include <vector>
+
+namespace ms {
+
+// What a model must know about its data to stand on its own: it normalises its raw input and
+// carries its class names (DESIGN.md: serving, Python and any client need no side knowledge).
+struct ModelDataInfo
+{
+    std::vector<qint64> inputShape;  // per sample, e.g. {1, 28, 28}
+    std::vector<float> mean;         // per channel (rank-3 input) or per feature (rank-1)
+    std::vector<float> stdev;
+    QStringList classNames;
+};
+
+// A TorchScript module (torch::jit::Module) behind a torch-free handle. Copies share the module.
+// Built from a spec, or loaded from any TorchScript .pt (Python's torch.jit.save included).
+class Model
+{
+public:
+    struct Impl;   // defined in models/ModelImpl_p.h, for core .cpp files only
+
+    Model();
+    ~Model();
+    Model(const Model &);
+    Model &operator=(const Model &);
+
+    // Compiles a spec (ArchSpec JSON, bound) into a trainable TorchScript module, weights
+    // initialised from `seed`. Throws ms::Error naming the layer on a bad spec.
+    static Model build(const QJsonObject &spec, const ModelDataInfo &data, quint64 seed);
+    // Throws ms::Error naming the file when it is missing or not a TorchScript module.
+    static Model load(const QString &path);
+
+    // Writes a temporary file beside `path`, then renames it: a failed save leaves nothing
+    // half-written. Throws ms::Error naming the path when it cannot be written.
+    void save(const QString &path) const;
+
+    bool isNull() const { return !d; }
+    // Logits, flat row-major (N x numClasses), for input flat row-major in `shape` (N first).
+    std::vector<float> predict(const std::vector<float> &input,
+                               const std::vector<qint64> &shape) const;
+
+    QStringList classNames() const;
+    std::vector<qint64> inputShape() const;   // empty when unknown (an imported module)
+    QJsonObject spec() const;                 // the ArchSpec it was built from, or empty
+    qint64 parameterCount() const;
+
+    Impl *impl() const { return d.get(); }
+
+private:
+    std::shared_ptr<Impl> d;
+};
+
+} // namespace ms

@@ -1,0 +1,41 @@
+#pragma once
+
+#include "jobs/Job.h"
+#include "train/TrainConfig.h"
+
+#include <QString>
+
+namespace ms {
+
+// Trains a model (built from a spec, or resumed from a checkpoint) on a dataset.
+// Metric points: per step "loss" and "lr"; per epoch "train_loss", "train_acc", "val_loss",
+// "val_acc", "test_acc" (when the dataset has a test split), "samples_per_s", "epoch_s".
+// Writes a checkpoint into runDir after every epoch (model + optimizer + progress), from which
+// TrainJob::resume continues with the same result as an uninterrupted run.
+// A loss that becomes NaN or infinite ends the run as Diverged.
+// Result output: {"run_dir", "model_path", "epochs_done", "final": {metric: value}, "summary"}.
+class TrainJob final : public Job
+{
+public:
+    // runDir: where checkpoints and the final model go (created). outPath: optional extra copy
+    // of the trained .pt.
+    TrainJob(TrainConfig config, QString runDir, QString outPath = QString());
+    // Continues the run whose checkpoint is in runDir (its config is read from there).
+    static TrainJob *resume(const QString &runDir, const QString &outPath = QString());
+
+    QString kind() const override { return QStringLiteral("train"); }
+    QString title() const override;
+    QJsonObject spec() const override { return m_config.toJson(); }
+    JobResult run(JobContext &context) override;
+
+    const TrainConfig &config() const { return m_config; }
+    QString runDir() const { return m_runDir; }
+
+private:
+    TrainConfig m_config;
+    QString m_runDir;
+    QString m_outPath;
+    bool m_resume = false;
+};
+
+} // namespace ms

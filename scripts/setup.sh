@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs the Debian packages ModelStudio needs to build, run and test.
+# Idempotent: packages already present are not touched, and apt is only called when
+# something is missing. Needs root (or sudo) only when it has something to install.
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config
+  # Qt 6: core, widgets, SQL (+ SQLite driver), HTTP server, offscreen/xcb platform plugins
+  qt6-base-dev qt6-base-dev-tools libqt6sql6-sqlite qt6-httpserver-dev qt6-websockets-dev
+  qt6-qpa-plugins libgl-dev
+  # plots
+  libqcustomplot-dev
+  # LibTorch (CPU) and the BLAS it must run on: without OpenBLAS it falls back to the
+  # reference BLAS, about 30x slower (DESIGN.md §4)
+  libtorch-dev libopenblas0-openmp
+  zlib1g-dev
+  # the built-in dataset
+  dataset-fashion-mnist
+  # interop checks and the Python peer for benchmarks
+  python3-torch
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#PACKAGES[@]} Debian packages are present"
+  exit 0
+fi
+
+echo "setup: installing ${#missing[@]} missing Debian packages: ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "setup: need root or sudo to install packages" >&2; exit 1; }
+  SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+# The package lists may be stale or empty on a fresh machine.
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+echo "setup: done"
