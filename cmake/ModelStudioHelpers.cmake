@@ -7,8 +7,8 @@ set(CMAKE_ARCHIVE_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/lib")
 
 function(ms_set_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wno-unused-parameter)
-  target_compile_definitions(${target} PRIVATE QT_NO_CONTEXTLESS_CONNECT
-                                               QT_NO_FOREACH)
+  # Not QT_NO_FOREACH here: qcustomplot.h uses foreach; core and the CLI add it themselves.
+  target_compile_definitions(${target} PRIVATE QT_NO_CONTEXTLESS_CONNECT)
 endfunction()
 
 # ms_add_test(NAME SOURCES... LIBS ... [LABELS ...])

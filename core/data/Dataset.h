@@ -38,7 +38,9 @@ struct Dataset
 
     qint64 sampleSize() const;
     int numClasses() const { return int(classNames.size()); }
-    // Sizes, shape and class names, for listings and the registry (no sample data).
+    // Sizes, shape and class names, for listings and the registry (no sample data). Keys:
+    // name, source, reader, sample_shape, classes, num_classes, train, validation, test
+    // (the last three are sample counts).
     QJsonObject describe() const;
 };
 

@@ -31,7 +31,8 @@ private:
 class DatasetRegistry
 {
 public:
-    // Holds the built-in readers (idx, csv) and datasets (fashion-mnist, mnist where present).
+    // Holds the built-in readers (idx, csv) and datasets (fashion-mnist; Debian 12 packages no
+    // plain MNIST, so there is no "mnist" entry).
     static DatasetRegistry &instance();
 
     ProviderRegistry<DatasetReader> &readers() { return m_readers; }

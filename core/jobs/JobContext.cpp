@@ -26,8 +26,9 @@ bool JobContext::checkPoint()
 
 void JobContext::setProgress(double fraction, const QString &text)
 {
-    // Emit only on a visible change: 0.1 % or new text (QgsFeedback's rule).
-    if (std::abs(fraction - m_lastProgress) < 0.001 && text == m_lastProgressText)
+    // Emit only on a visible change: 0.1 % or new text (QgsFeedback's rule); the end always.
+    const bool end = fraction >= 1.0 && m_lastProgress < 1.0;
+    if (!end && std::abs(fraction - m_lastProgress) < 0.001 && text == m_lastProgressText)
         return;
     m_lastProgress = fraction;
     m_lastProgressText = text;
@@ -49,6 +50,12 @@ void JobContext::addMetric(const QString &key, qint64 step, int epoch, double va
 void JobContext::log(const QString &line)
 {
     Q_EMIT logged(line);
+}
+
+void JobContext::report(const QJsonObject &event)
+{
+    flush();
+    Q_EMIT reported(event);
 }
 
 void JobContext::flush()

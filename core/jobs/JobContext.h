@@ -3,6 +3,7 @@
 #include "jobs/MetricPoint.h"
 
 #include <QElapsedTimer>
+#include <QJsonObject>
 #include <QMutex>
 #include <QObject>
 #include <QWaitCondition>
@@ -30,6 +31,9 @@ public:
     void setProgress(double fraction, const QString &text = QString());
     void addMetric(const QString &key, qint64 step, int epoch, double value);
     void log(const QString &line);
+    // A structured, notable event such as the end of an epoch ({"event": "epoch", ...}).
+    // Pending metric points are flushed first, so observers see them before the event.
+    void report(const QJsonObject &event);
     // Emits pending metric points now (the runner calls it when run() returns).
     void flush();
     double elapsed_s() const;
@@ -46,6 +50,7 @@ Q_SIGNALS:
     void progressChanged(double fraction, const QString &text);
     void metricsReady(const ms::MetricBatch &points);
     void logged(const QString &line);
+    void reported(const QJsonObject &event);
     void pausedChanged(bool paused);
 
 private:

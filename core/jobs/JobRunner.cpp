@@ -77,6 +77,8 @@ JobId JobRunner::start(std::unique_ptr<Job> job)
             [this, id](const MetricBatch &points) { Q_EMIT metrics(id, points); });
     connect(context, &JobContext::logged, this,
             [this, id](const QString &line) { Q_EMIT logLine(id, line); });
+    connect(context, &JobContext::reported, this,
+            [this, id](const QJsonObject &e) { Q_EMIT event(id, e); });
     connect(context, &JobContext::pausedChanged, this,
             [this, id](bool paused) { Q_EMIT pausedChanged(id, paused); });
 

@@ -43,6 +43,7 @@ Q_SIGNALS:
     void progress(ms::JobId id, double fraction, const QString &text);
     void metrics(ms::JobId id, const ms::MetricBatch &points);
     void logLine(ms::JobId id, const QString &line);
+    void event(ms::JobId id, const QJsonObject &event);
     void pausedChanged(ms::JobId id, bool paused);
     void finished(ms::JobId id, const ms::JobResult &result);
 
