@@ -2,6 +2,7 @@
 
 #include <QJsonObject>
 #include <QString>
+#include <QStringList>
 #include <QVector>
 
 #include <vector>
@@ -16,6 +17,27 @@ struct LayerSummary
     std::vector<qint64> outputShape;   // per sample, without the batch dimension
     qint64 params = 0;
     qint64 macs = 0;                   // multiply-accumulates per sample, forward
+};
+
+// One layer of a checked spec with every default filled in and its shapes inferred: what the
+// summary reports and what the model builder compiles. Torch-free.
+struct LayerPlan
+{
+    int index = 0;
+    QString type;                      // lower case: "conv2d", "batchnorm", ...
+    QString name;                      // type + index: "conv2d0"
+    std::vector<qint64> inputShape;    // per sample
+    std::vector<qint64> outputShape;
+    qint64 out = 0;                    // linear: features; conv2d: channels
+    qint64 kernel[2] = {0, 0};         // conv2d and pools: {h, w}
+    qint64 stride[2] = {1, 1};
+    qint64 padding[2] = {0, 0};
+    bool bias = true;                  // linear, conv2d
+    double eps = 1e-5;                 // batchnorm
+    double momentum = 0.1;             // batchnorm
+    double p = 0.5;                    // dropout
+    qint64 params = 0;
+    qint64 macs = 0;
 };
 
 struct ModelSummary
@@ -39,21 +61,29 @@ class ArchSpec
 {
 public:
     // Throws ms::Error naming the layer (index and type) that is unknown or whose shapes do not
-    // fit, and what would fit.
+    // fit, and what would fit. Layer types are matched case-insensitively and stored lower case.
+    // Shapes are checked as soon as the spec fixes both input_shape and num_classes.
     static ArchSpec fromJson(const QJsonObject &json);
 
     // Fills input_shape/num_classes where the spec leaves them open; throws ms::Error when the
-    // spec fixes different ones.
+    // spec fixes different ones. An empty shape or numClasses <= 0 leaves that part as it is.
     ArchSpec boundTo(const std::vector<qint64> &inputShape, int numClasses) const;
 
-    QString name() const;
-    std::vector<qint64> inputShape() const;
-    int numClasses() const;
+    QString name() const;                     // "" when the spec has none
+    std::vector<qint64> inputShape() const;   // empty while open
+    int numClasses() const;                   // 0 while open
+    bool isBound() const { return !inputShape().empty() && numClasses() > 0; }
     QJsonObject toJson() const { return m_json; }
 
     // Shape inference, parameters and MACs per layer. Throws ms::Error on a shape mismatch,
-    // naming the layer.
+    // naming the layer, or when input_shape / num_classes are still open.
+    // MACs: conv2d Cout*Hout*Wout*Cin*kh*kw, linear in*out, batchnorm one per output element
+    // (a scale and shift once folded); activations, pools, dropout and flatten count 0.
     ModelSummary summary() const;
+    std::vector<LayerPlan> plan() const;
+
+    // Lower-case layer type names, in the order the documentation lists them.
+    static QStringList layerTypes();
 
 private:
     QJsonObject m_json;

@@ -31,8 +31,13 @@ public:
     Model(const Model &);
     Model &operator=(const Model &);
 
-    // Compiles a spec (ArchSpec JSON, bound) into a trainable TorchScript module, weights
-    // initialised from `seed`. Throws ms::Error naming the layer on a bad spec.
+    // Compiles a spec (ArchSpec JSON; bound here to data.inputShape and the class count when
+    // it leaves them open) into a trainable TorchScript module "ModelStudioNet" in training
+    // mode. Weights: PyTorch's default init drawn from a private generator seeded with `seed`,
+    // equal to Python's `torch.manual_seed(seed)` + the same nn layers; the global torch RNG is
+    // not touched. Empty data.classNames become "0".."n-1"; data.mean/stdev may be empty
+    // (no normalisation) or one value for all channels. Throws ms::Error naming the spec and
+    // the layer on a bad spec.
     static Model build(const QJsonObject &spec, const ModelDataInfo &data, quint64 seed);
     // Throws ms::Error naming the file when it is missing or not a TorchScript module.
     static Model load(const QString &path);
@@ -42,7 +47,10 @@ public:
     void save(const QString &path) const;
 
     bool isNull() const { return !d; }
-    // Logits, flat row-major (N x numClasses), for input flat row-major in `shape` (N first).
+    // Logits, flat row-major (N x numClasses), for input flat row-major in `shape` (N first),
+    // raw (the model normalises). Runs under InferenceMode in eval mode and puts a training
+    // module back into training mode afterwards; calls on one model are serialised. Do not
+    // call it while another thread trains the same module. Throws ms::Error on a bad shape.
     std::vector<float> predict(const std::vector<float> &input,
                                const std::vector<qint64> &shape) const;
 

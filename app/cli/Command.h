@@ -1,0 +1,33 @@
+#pragma once
+
+#include <QCommandLineParser>
+#include <QString>
+#include <QStringList>
+
+#include <functional>
+
+// One verb of modelstudio-cli. Each verb parses its own options (so `VERB --help` is precise)
+// and returns the process exit code.
+struct Command
+{
+    QString name;
+    QString summary;
+    std::function<int(const QStringList &arguments)> run;
+};
+
+namespace cli {
+
+enum ExitCode { Ok = 0, Failed = 1, Usage = 2, Interrupted = 130 };
+
+// Adds --help, --json and --workspace, parses, and handles --help and parse errors.
+// Returns false (with *exitCode set) when the caller should return at once.
+bool parse(QCommandLineParser &parser, const QString &verb, const QString &description,
+           const QStringList &arguments, int *exitCode);
+
+// Prints "error: MESSAGE" on stderr: the one clear line every failure ends with.
+int fail(const QString &message, int code = Failed);
+
+QList<Command> trainCommands();
+QList<Command> listCommands();
+
+} // namespace cli

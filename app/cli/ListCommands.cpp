@@ -1,0 +1,163 @@
+// modelstudio-cli datasets / archs: what the studio can train on and with.
+
+#include "Command.h"
+#include "Output.h"
+
+#include "common/Error.h"
+#include "data/DatasetRegistry.h"
+#include "models/ArchSpec.h"
+#include "models/ArchitectureRegistry.h"
+
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QLocale>
+
+namespace cli {
+
+namespace {
+
+int runDatasets(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    int code = Ok;
+    if (!parse(parser, QStringLiteral("datasets"),
+               QStringLiteral("List the built-in datasets and the dataset formats --dataset "
+                              "reads."),
+               arguments, &code))
+        return code;
+    ms::DatasetRegistry &registry = ms::DatasetRegistry::instance();
+    QJsonArray builtins;
+    QList<QStringList> rows;
+    for (const auto &provider : registry.builtins().all()) {
+        const ms::BuiltinDataset &d = provider->info();
+        const bool installed = QFileInfo::exists(d.path);
+        builtins.append(QJsonObject{{QStringLiteral("name"), d.name},
+                                    {QStringLiteral("description"), d.description},
+                                    {QStringLiteral("path"), d.path},
+                                    {QStringLiteral("reader"), d.reader},
+                                    {QStringLiteral("installed"), installed},
+                                    {QStringLiteral("debian_package"), d.debianPackage}});
+        rows << QStringList{d.name,
+                            installed ? QStringLiteral("yes")
+                                      : QStringLiteral("no (apt-get install %1)")
+                                            .arg(d.debianPackage),
+                            d.description};
+    }
+    QJsonArray readers;
+    QList<QStringList> readerRows;
+    for (const auto &reader : registry.readers().all()) {
+        readers.append(QJsonObject{{QStringLiteral("name"), reader->name()},
+                                   {QStringLiteral("description"), reader->description()}});
+        readerRows << QStringList{reader->name(), reader->description()};
+    }
+    if (parser.isSet(QStringLiteral("json"))) {
+        printJsonLine(QJsonObject{{QStringLiteral("builtin"), builtins},
+                                  {QStringLiteral("readers"), readers}});
+        return Ok;
+    }
+    printLine(table({QStringLiteral("NAME"), QStringLiteral("INSTALLED"),
+                     QStringLiteral("DESCRIPTION")},
+                    rows));
+    printLine(QString());
+    printLine(QStringLiteral("--dataset also takes a path that one of these readers accepts:"));
+    printLine(table({QStringLiteral("READER"), QStringLiteral("DESCRIPTION")}, readerRows));
+    return Ok;
+}
+
+std::vector<qint64> parseShape(const QString &text)
+{
+    std::vector<qint64> shape;
+    for (const QString &part : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        bool ok = false;
+        const qint64 d = part.trimmed().toLongLong(&ok);
+        if (!ok || d < 1)
+            throw ms::Error(QStringLiteral("--input-shape takes positive integers separated by "
+                                           "commas, such as 1,28,28; \"%1\" is not one.")
+                                .arg(text));
+        shape.push_back(d);
+    }
+    return shape;
+}
+
+int runArchs(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.addPositionalArgument(QStringLiteral("NAME"),
+                                 QStringLiteral("Show this architecture's layer table."),
+                                 QStringLiteral("[NAME|FILE]"));
+    parser.addOption({QStringLiteral("input-shape"),
+                      QStringLiteral("Input shape per sample (default 1,28,28)."),
+                      QStringLiteral("C,H,W|F")});
+    parser.addOption({QStringLiteral("classes"), QStringLiteral("Classes (default 10)."),
+                      QStringLiteral("N")});
+    int code = Ok;
+    if (!parse(parser, QStringLiteral("archs"),
+               QStringLiteral("List the architectures, or show one's layers, output shapes, "
+                              "parameters and MACs."),
+               arguments, &code))
+        return code;
+    const std::vector<qint64> shape = parseShape(
+        parser.value(QStringLiteral("input-shape")).isEmpty()
+            ? QStringLiteral("1,28,28") : parser.value(QStringLiteral("input-shape")));
+    const int classes = parser.value(QStringLiteral("classes")).isEmpty()
+                            ? 10 : parser.value(QStringLiteral("classes")).toInt();
+    if (classes < 2)
+        return fail(QStringLiteral("--classes must be at least 2."), Usage);
+    const bool json = parser.isSet(QStringLiteral("json"));
+    ms::ArchitectureRegistry &registry = ms::ArchitectureRegistry::instance();
+
+    if (!parser.positionalArguments().isEmpty()) {
+        const QJsonObject spec =
+            registry.resolve(parser.positionalArguments().first(), shape, classes);
+        const ms::ModelSummary summary = ms::ArchSpec::fromJson(spec).summary();
+        if (json)
+            printJsonLine(QJsonObject{{QStringLiteral("spec"), spec},
+                                      {QStringLiteral("summary"), summary.toJson()}});
+        else
+            printLine(summary.table());
+        return Ok;
+    }
+
+    QJsonArray list;
+    QList<QStringList> rows;
+    const QLocale locale(QLocale::English);
+    for (const auto &provider : registry.providers().all()) {
+        QJsonObject entry{{QStringLiteral("name"), provider->name()},
+                          {QStringLiteral("description"), provider->description()}};
+        QString params = QStringLiteral("-");
+        try {
+            const ms::ModelSummary summary =
+                ms::ArchSpec::fromJson(provider->makeSpec(shape, classes)).summary();
+            entry.insert(QStringLiteral("params"), summary.totalParams);
+            entry.insert(QStringLiteral("macs"), summary.totalMacs);
+            params = locale.toString(summary.totalParams);
+        } catch (const ms::Error &e) {
+            // Not every family takes every input (a CNN on a table); say so, do not fail.
+            entry.insert(QStringLiteral("unavailable"), e.message());
+        }
+        list.append(entry);
+        rows << QStringList{provider->name(), params, provider->description()};
+    }
+    if (json) {
+        printJsonLine(QJsonObject{{QStringLiteral("architectures"), list}});
+        return Ok;
+    }
+    printLine(table({QStringLiteral("NAME"), QStringLiteral("PARAMS"),
+                     QStringLiteral("DESCRIPTION")},
+                    rows));
+    return Ok;
+}
+
+} // namespace
+
+QList<Command> listCommands()
+{
+    return {
+        {QStringLiteral("datasets"), QStringLiteral("List built-in datasets and readable formats"),
+         runDatasets},
+        {QStringLiteral("archs"), QStringLiteral("List architectures, or show one's layer table"),
+         runArchs},
+    };
+}
+
+} // namespace cli

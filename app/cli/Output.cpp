@@ -1,0 +1,87 @@
+#include "Output.h"
+
+#include <QJsonDocument>
+
+#include <unistd.h>
+
+namespace cli {
+
+bool isTerminal(FILE *stream)
+{
+    return isatty(fileno(stream)) != 0;
+}
+
+void printJsonLine(const QJsonObject &object)
+{
+    std::fputs(QJsonDocument(object).toJson(QJsonDocument::Compact).constData(), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+}
+
+void printLine(const QString &line)
+{
+    std::fputs(line.toLocal8Bit().constData(), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+}
+
+QString table(const QStringList &header, const QList<QStringList> &rows)
+{
+    QVector<int> width(header.size(), 0);
+    QVector<bool> numeric(header.size(), true);
+    for (int c = 0; c < header.size(); ++c)
+        width[c] = int(header[c].size());
+    for (const QStringList &row : rows) {
+        for (int c = 0; c < row.size() && c < header.size(); ++c) {
+            width[c] = std::max(width[c], int(row[c].size()));
+            bool ok = false;
+            QString(row[c]).remove(QLatin1Char(',')).remove(QLatin1Char('%')).toDouble(&ok);
+            numeric[c] = numeric[c] && (ok || row[c].isEmpty());
+        }
+    }
+    auto format = [&](const QStringList &row, bool isHeader) {
+        QStringList cells;
+        for (int c = 0; c < header.size(); ++c) {
+            const QString cell = c < row.size() ? row[c] : QString();
+            const bool last = c + 1 == header.size();
+            cells << (numeric[c] && !isHeader ? cell.rightJustified(width[c])
+                                                    : last ? cell : cell.leftJustified(width[c]));
+        }
+        return cells.join(QStringLiteral("  "));
+    };
+    QStringList lines{format(header, true)};
+    for (const QStringList &row : rows)
+        lines << format(row, false);
+    return lines.join(QLatin1Char('\n'));
+}
+
+void ProgressBar::update(double fraction, const QString &text, double elapsed_s)
+{
+    const int width = 30;
+    const int filled = int(std::clamp(fraction, 0.0, 1.0) * width + 0.5);
+    QString eta;
+    if (fraction > 0.01 && fraction < 1.0) {
+        const int remaining_s = int(elapsed_s * (1.0 - fraction) / fraction);
+        eta = QStringLiteral("  ETA %1:%2").arg(remaining_s / 60)
+                  .arg(remaining_s % 60, 2, 10, QLatin1Char('0'));
+    }
+    const QString line = QStringLiteral("\r[%1%2] %3%  %4%5\x1b[K")
+                             .arg(QString(filled, QLatin1Char('#')),
+                                  QString(width - filled, QLatin1Char('.')))
+                             .arg(int(fraction * 100.0), 3)
+                             .arg(text, eta);
+    std::fputs(line.toLocal8Bit().constData(), stderr);
+    std::fflush(stderr);
+    m_visible = true;
+}
+
+void ProgressBar::clear()
+{
+    if (!m_visible)
+        return;
+    std::fputs("\r\x1b[K", stderr);
+    std::fflush(stderr);
+    m_visible = false;
+}
+
+} // namespace cli

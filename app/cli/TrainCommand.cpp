@@ -1,0 +1,250 @@
+// modelstudio-cli train: the training job from the shell, with a progress bar on a terminal or
+// JSON lines with --json.
+
+#include "Command.h"
+#include "Output.h"
+
+#include "common/Error.h"
+#include "common/Runtime.h"
+#include "common/Workspace.h"
+#include "jobs/JobRunner.h"
+#include "train/TrainJob.h"
+
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QTimer>
+
+#include <atomic>
+#include <csignal>
+
+namespace cli {
+
+namespace {
+
+std::atomic<int> g_interrupts{0};
+
+void onInterrupt(int)
+{
+    g_interrupts.fetch_add(1);
+}
+
+struct Flag
+{
+    const char *name;
+    const char *help;
+    const char *value;
+};
+
+// Flag -> TrainConfig key. The flags are the JSON spec's keys with dashes.
+const Flag kTrainFlags[] = {
+    {"dataset", "Built-in dataset name or path (IDX folder, CSV file). Default fashion-mnist.",
+     "NAME|PATH"},
+    {"label-column", "CSV: label column, by header name or 0-based index (default last).",
+     "COLUMN"},
+    {"arch", "Architecture name (see: modelstudio-cli archs) or spec JSON file. Default cnn.",
+     "NAME|FILE"},
+    {"epochs", "Epochs (default 3).", "N"},
+    {"batch-size", "Batch size (default 128).", "N"},
+    {"lr", "Learning rate (default 0.001).", "RATE"},
+    {"optimizer", "sgd, adam or adamw (default adam).", "NAME"},
+    {"momentum", "SGD momentum (default 0.9).", "M"},
+    {"weight-decay", "Weight decay (default 0).", "W"},
+    {"schedule", "Learning-rate schedule: constant, step or cosine (default constant).", "NAME"},
+    {"step-epochs", "Step schedule: decay every N epochs (default 1).", "N"},
+    {"gamma", "Step schedule: decay factor (default 0.1).", "G"},
+    {"seed", "Random seed; the same seed gives the same result (default 0).", "N"},
+    {"limit", "Use at most N training samples, for quick runs (default all).", "N"},
+    {"validation-fraction", "Share of training samples held out for validation (default 0.1).",
+     "F"},
+    {"threads", "Threads (default: all cores).", "N"},
+};
+
+QJsonValue flagValue(const QString &key, const QString &text)
+{
+    static const QStringList textKeys = {QStringLiteral("dataset"), QStringLiteral("arch"),
+                                         QStringLiteral("optimizer"), QStringLiteral("schedule"),
+                                         QStringLiteral("label_column"), QStringLiteral("seed"),
+                                         QStringLiteral("limit")};
+    if (textKeys.contains(key))
+        return text;
+    bool ok = false;
+    const double number = text.toDouble(&ok);
+    if (!ok)
+        throw ms::Error(QStringLiteral("--%1 takes a number, not \"%2\".")
+                            .arg(QString(key).replace(QLatin1Char('_'), QLatin1Char('-')), text));
+    return number;
+}
+
+QJsonObject readConfigFile(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        throw ms::Error(QStringLiteral("Cannot read the config %1: %2.")
+                            .arg(path, file.errorString()));
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(file.readAll(), &error);
+    if (!doc.isObject())
+        throw ms::Error(QStringLiteral("%1 is not a JSON object (%2 at offset %3).")
+                            .arg(path, error.errorString()).arg(error.offset));
+    return doc.object();
+}
+
+QString percent(const QJsonObject &o, const char *key)
+{
+    const QJsonValue v = o.value(QLatin1String(key));
+    return v.isUndefined() ? QStringLiteral("-")
+                           : QString::number(v.toDouble() * 100.0, 'f', 2) + QLatin1Char('%');
+}
+
+QString epochLine(const QJsonObject &e)
+{
+    return QStringLiteral("epoch %1/%2  train_loss %3  val_loss %4  val_acc %5  test_acc %6  "
+                          "%7 samples/s")
+        .arg(e.value(QStringLiteral("epoch")).toInt())
+        .arg(e.value(QStringLiteral("epochs")).toInt())
+        .arg(e.value(QStringLiteral("train_loss")).toDouble(), 0, 'f', 4)
+        .arg(e.value(QStringLiteral("val_loss")).toDouble(), 0, 'f', 4)
+        .arg(percent(e, "val_acc"), percent(e, "test_acc"))
+        .arg(qRound(e.value(QStringLiteral("samples_per_s")).toDouble()));
+}
+
+int runTrain(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    for (const Flag &flag : kTrainFlags)
+        parser.addOption({QString::fromLatin1(flag.name), QString::fromLatin1(flag.help),
+                          QString::fromLatin1(flag.value)});
+    parser.addOption({QStringLiteral("config"),
+                      QStringLiteral("Job spec JSON (the recipe); flags given as well win."),
+                      QStringLiteral("FILE")});
+    parser.addOption({QStringLiteral("out"), QStringLiteral("Also write the trained model here."),
+                      QStringLiteral("FILE.pt")});
+    parser.addOption({QStringLiteral("resume"),
+                      QStringLiteral("Continue the run in this folder from its last checkpoint."),
+                      QStringLiteral("RUN_DIR")});
+    int code = Ok;
+    if (!parse(parser, QStringLiteral("train"),
+               QStringLiteral("Train a model on a dataset. Writes a checkpoint every epoch into "
+                              "a run folder of the workspace."),
+               arguments, &code))
+        return code;
+    if (!parser.positionalArguments().isEmpty())
+        return fail(QStringLiteral("unexpected argument \"%1\". See: modelstudio-cli train "
+                                   "--help").arg(parser.positionalArguments().first()),
+                    Usage);
+
+    const bool json = parser.isSet(QStringLiteral("json"));
+    const QString outPath = parser.value(QStringLiteral("out"));
+    std::unique_ptr<ms::TrainJob> job;
+    if (parser.isSet(QStringLiteral("resume"))) {
+        job.reset(ms::TrainJob::resume(parser.value(QStringLiteral("resume")), outPath));
+    } else {
+        QJsonObject spec = parser.isSet(QStringLiteral("config"))
+                               ? readConfigFile(parser.value(QStringLiteral("config")))
+                               : QJsonObject();
+        for (const Flag &flag : kTrainFlags) {
+            const QString name = QString::fromLatin1(flag.name);
+            if (parser.isSet(name)) {
+                const QString key = QString(name).replace(QLatin1Char('-'), QLatin1Char('_'));
+                spec.insert(key, flagValue(key, parser.value(name)));
+            }
+        }
+        const ms::TrainConfig config = ms::TrainConfig::fromJson(spec);
+        const ms::Workspace workspace(ms::Workspace::resolve(parser.value(QStringLiteral("workspace"))));
+        const QString label = config.archSpec.isEmpty()
+                                  ? QFileInfo(config.arch).completeBaseName()
+                                  : QStringLiteral("custom");
+        job = std::make_unique<ms::TrainJob>(config, workspace.newRunDir(label), outPath);
+    }
+
+    if (const QString warning = ms::Runtime::blasWarning(); !warning.isEmpty())
+        std::fputs(QStringLiteral("warning: %1\n").arg(warning).toLocal8Bit().constData(), stderr);
+
+    ms::JobRunner runner;
+    ProgressBar bar;
+    const bool showBar = !json && isTerminal(stderr);
+    QElapsedTimer clock;
+    clock.start();
+    ms::JobResult result;
+
+    QObject::connect(&runner, &ms::JobRunner::progress, &runner,
+                     [&](ms::JobId, double fraction, const QString &text) {
+                         if (showBar)
+                             bar.update(fraction, text, double(clock.elapsed()) / 1000.0);
+                     });
+    QObject::connect(&runner, &ms::JobRunner::event, &runner,
+                     [&](ms::JobId, const QJsonObject &event) {
+                         bar.clear();
+                         const QString kind = event.value(QStringLiteral("event")).toString();
+                         if (json)
+                             printJsonLine(event);
+                         else if (kind == QLatin1String("epoch"))
+                             printLine(epochLine(event));
+                         else if (kind == QLatin1String("start"))
+                             printLine(QStringLiteral("run %1: %2, %3 parameters, %4 threads")
+                                           .arg(event.value(QStringLiteral("run_dir")).toString(),
+                                                event.value(QStringLiteral("arch")).toString())
+                                           .arg(event.value(QStringLiteral("params")).toInteger())
+                                           .arg(event.value(QStringLiteral("threads")).toInt()));
+                     });
+    QObject::connect(&runner, &ms::JobRunner::finished, &runner,
+                     [&](ms::JobId, const ms::JobResult &r) {
+                         result = r;
+                         QCoreApplication::quit();
+                     });
+
+    // Ctrl-C cancels the job (its last checkpoint stays); a second Ctrl-C quits at once.
+    std::signal(SIGINT, onInterrupt);
+    std::signal(SIGTERM, onInterrupt);
+    QTimer interruptPoll;
+    ms::JobId id = 0;
+    QObject::connect(&interruptPoll, &QTimer::timeout, &runner, [&] {
+        if (g_interrupts.load() == 1)
+            runner.cancel(id);
+        else if (g_interrupts.load() > 1)
+            std::_Exit(Interrupted);
+    });
+    interruptPoll.start(100);
+
+    id = runner.start(std::move(job));
+    QCoreApplication::exec();
+    bar.clear();
+
+    const QString status = ms::jobStatusName(result.status);
+    if (json) {
+        QJsonObject end{{QStringLiteral("event"), QStringLiteral("finished")},
+                        {QStringLiteral("status"), status}};
+        for (const char *key : {"run_dir", "model_path", "out_path", "epochs_done", "final"}) {
+            const QJsonValue v = result.output.value(QLatin1String(key));
+            if (!v.isUndefined())
+                end.insert(QLatin1String(key), v);
+        }
+        if (!result.message.isEmpty())
+            end.insert(QStringLiteral("error"), result.message);
+        printJsonLine(end);
+    } else if (result.status == ms::JobStatus::Finished) {
+        printLine(QStringLiteral("model saved: %1").arg(
+            result.output.value(QStringLiteral("model_path")).toString()));
+        if (!outPath.isEmpty())
+            printLine(QStringLiteral("model written: %1").arg(
+                result.output.value(QStringLiteral("out_path")).toString()));
+    }
+    switch (result.status) {
+    case ms::JobStatus::Finished: return Ok;
+    case ms::JobStatus::Cancelled: return fail(result.message, Interrupted);
+    default: return fail(result.message.isEmpty() ? status : result.message);
+    }
+}
+
+} // namespace
+
+QList<Command> trainCommands()
+{
+    return {{QStringLiteral("train"), QStringLiteral("Train a model (progress bar, or --json)"),
+             runTrain}};
+}
+
+} // namespace cli

@@ -1,0 +1,102 @@
+// modelstudio-cli: the headless front-end. Every verb drives the same core the window uses.
+
+#include "Command.h"
+
+#include "Output.h"
+
+#include "common/Error.h"
+
+#include <QCoreApplication>
+#include <QTextStream>
+
+#include <cstdio>
+
+namespace cli {
+
+bool parse(QCommandLineParser &parser, const QString &verb, const QString &description,
+           const QStringList &arguments, int *exitCode)
+{
+    parser.setApplicationDescription(description);
+    parser.addHelpOption();
+    parser.addOption({QStringLiteral("json"), QStringLiteral("Print JSON (one object per line).")});
+    parser.addOption({QStringLiteral("workspace"),
+                      QStringLiteral("Workspace folder (default $MODELSTUDIO_WORKSPACE, else "
+                                     "$XDG_DATA_HOME/modelstudio)."),
+                      QStringLiteral("DIR")});
+    QStringList args = arguments;
+    args[0] = QStringLiteral("modelstudio-cli ") + verb;
+    if (!parser.parse(args)) {
+        *exitCode = fail(parser.errorText() + QStringLiteral(". See: modelstudio-cli %1 --help")
+                                                  .arg(verb),
+                         Usage);
+        return false;
+    }
+    if (parser.isSet(QStringLiteral("help"))) {
+        std::fputs(parser.helpText().toLocal8Bit().constData(), stdout);
+        *exitCode = Ok;
+        return false;
+    }
+    return true;
+}
+
+int fail(const QString &message, int code)
+{
+    std::fputs(QStringLiteral("error: %1\n").arg(message).toLocal8Bit().constData(), stderr);
+    return code;
+}
+
+} // namespace cli
+
+namespace {
+
+QList<Command> allCommands()
+{
+    return cli::trainCommands() + cli::listCommands();
+}
+
+int usage(FILE *out)
+{
+    QString text = QStringLiteral(
+        "Usage: modelstudio-cli VERB [options]\n\n"
+        "Train, inspect and manage TorchScript models from the shell. Every verb takes --help, "
+        "--json and --workspace DIR.\n\nVerbs:\n");
+    for (const Command &command : allCommands())
+        text += QStringLiteral("  %1%2\n").arg(command.name.leftJustified(12), command.summary);
+    text += QStringLiteral("\nAlso: modelstudio-cli --version\n");
+    std::fputs(text.toLocal8Bit().constData(), out);
+    return out == stdout ? cli::Ok : cli::Usage;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setOrganizationName(QStringLiteral("ModelStudio"));
+    QCoreApplication::setApplicationName(QStringLiteral("modelstudio"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(MODELSTUDIO_VERSION));
+
+    const QStringList arguments = QCoreApplication::arguments();
+    if (arguments.size() < 2)
+        return usage(stderr);
+    const QString verb = arguments.at(1);
+    if (verb == QLatin1String("--help") || verb == QLatin1String("-h")
+        || verb == QLatin1String("help"))
+        return usage(stdout);
+    if (verb == QLatin1String("--version") || verb == QLatin1String("version")) {
+        cli::printLine(QStringLiteral("modelstudio-cli %1").arg(QStringLiteral(MODELSTUDIO_VERSION)));
+        return cli::Ok;
+    }
+    for (const Command &command : allCommands()) {
+        if (command.name != verb)
+            continue;
+        try {
+            // The verb sees itself as argv[0], so QCommandLineParser's help is about the verb.
+            return command.run(arguments.mid(1));
+        } catch (const ms::Error &e) {
+            return cli::fail(e.message());
+        }
+    }
+    cli::fail(QStringLiteral("unknown verb \"%1\"").arg(verb), cli::Usage);
+    return usage(stderr);
+}

@@ -1,0 +1,77 @@
+#include "common/Runtime.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QRegularExpression>
+#include <QThread>
+
+namespace ms::Runtime {
+
+QString blasLibrary()
+{
+    // The loader, not the package database, says what runs: alternatives can point
+    // libblas.so.3 at either implementation.
+    QFile maps(QStringLiteral("/proc/self/maps"));
+    if (!maps.open(QIODevice::ReadOnly))
+        return QString();
+    const QList<QByteArray> lines = maps.readAll().split('\n');
+    for (const QByteArray &line : lines) {
+        const int slash = line.indexOf('/');
+        if (slash < 0)
+            continue;
+        const QString path = QString::fromLocal8Bit(line.mid(slash));
+        const QString file = path.section(QLatin1Char('/'), -1);
+        if (file.startsWith(QLatin1String("libblas.so")) || file.startsWith(QLatin1String("libopenblas")))
+            return path;
+    }
+    return QString();
+}
+
+bool isReferenceBlas()
+{
+    const QString path = blasLibrary();
+    return !path.isEmpty() && !path.contains(QLatin1String("openblas"))
+           && !path.contains(QLatin1String("blis")) && !path.contains(QLatin1String("mkl"));
+}
+
+QString blasWarning()
+{
+    if (!isReferenceBlas())
+        return QString();
+    return QStringLiteral("LibTorch is running on the reference BLAS (%1), about 30x slower than "
+                          "OpenBLAS. Install it: sudo apt-get install libopenblas0-openmp")
+        .arg(blasLibrary());
+}
+
+QJsonObject describe()
+{
+    QString model;
+    QStringList features;
+    QFile cpuinfo(QStringLiteral("/proc/cpuinfo"));
+    if (cpuinfo.open(QIODevice::ReadOnly)) {
+        for (const QByteArray &raw : cpuinfo.readAll().split('\n')) {
+            const QString line = QString::fromLatin1(raw);
+            if (model.isEmpty() && line.startsWith(QLatin1String("model name")))
+                model = line.section(QLatin1Char(':'), 1).trimmed();
+            if (features.isEmpty() && line.startsWith(QLatin1String("flags"))) {
+                const QStringList flags = line.section(QLatin1Char(':'), 1)
+                                              .split(QLatin1Char(' '), Qt::SkipEmptyParts);
+                static const QStringList wanted = {
+                    QStringLiteral("avx"), QStringLiteral("avx2"), QStringLiteral("fma"),
+                    QStringLiteral("avx512f"), QStringLiteral("avx512bw"),
+                    QStringLiteral("avx512_vnni"), QStringLiteral("avx512_bf16"),
+                    QStringLiteral("amx_int8")};
+                for (const QString &f : wanted) {
+                    if (flags.contains(f))
+                        features << f;
+                }
+            }
+        }
+    }
+    return QJsonObject{{QStringLiteral("cpu"), model},
+                       {QStringLiteral("cores"), QThread::idealThreadCount()},
+                       {QStringLiteral("features"), QJsonArray::fromStringList(features)},
+                       {QStringLiteral("blas"), blasLibrary()}};
+}
+
+} // namespace ms::Runtime

@@ -1,0 +1,469 @@
+#include "models/ArchSpec.h"
+
+#include "common/Error.h"
+
+#include <QJsonArray>
+#include <QLocale>
+
+#include <cmath>
+
+namespace ms {
+
+namespace {
+
+// "out": "num_classes" stays symbolic until the spec is bound, so one spec fits any dataset.
+constexpr qint64 kOutNumClasses = -1;
+
+struct LayerKeys
+{
+    QString type;
+    QStringList required;
+    QStringList optional;
+};
+
+const QVector<LayerKeys> &layerKeys()
+{
+    static const QVector<LayerKeys> keys = {
+        {QStringLiteral("linear"), {QStringLiteral("out")}, {QStringLiteral("bias")}},
+        {QStringLiteral("conv2d"), {QStringLiteral("out"), QStringLiteral("kernel")},
+         {QStringLiteral("stride"), QStringLiteral("padding"), QStringLiteral("bias")}},
+        {QStringLiteral("batchnorm"), {}, {QStringLiteral("eps"), QStringLiteral("momentum")}},
+        {QStringLiteral("relu"), {}, {}},
+        {QStringLiteral("gelu"), {}, {}},
+        {QStringLiteral("maxpool2d"), {QStringLiteral("kernel")},
+         {QStringLiteral("stride"), QStringLiteral("padding")}},
+        {QStringLiteral("avgpool2d"), {QStringLiteral("kernel")},
+         {QStringLiteral("stride"), QStringLiteral("padding")}},
+        {QStringLiteral("dropout"), {}, {QStringLiteral("p")}},
+        {QStringLiteral("flatten"), {}, {}},
+    };
+    return keys;
+}
+
+QString shapeText(const std::vector<qint64> &shape)
+{
+    QStringList parts;
+    for (qint64 d : shape)
+        parts << QString::number(d);
+    return parts.join(QLatin1Char('x'));
+}
+
+QString grouped(qint64 value)
+{
+    // C locale: the same digits everywhere, whatever the user's locale says.
+    QLocale locale = QLocale::c();
+    locale.setNumberOptions(QLocale::DefaultNumberOptions);
+    return locale.toString(value);
+}
+
+qint64 product(const std::vector<qint64> &shape)
+{
+    qint64 n = 1;
+    for (qint64 d : shape)
+        n *= d;
+    return n;
+}
+
+// Everything parse and inference say about a layer starts with where it is.
+QString where(const LayerPlan &layer)
+{
+    return QStringLiteral("layer %1 (%2)").arg(layer.index).arg(layer.type);
+}
+
+bool isInteger(const QJsonValue &v)
+{
+    return v.isDouble() && std::floor(v.toDouble()) == v.toDouble()
+           && std::abs(v.toDouble()) < 9e15;
+}
+
+// kernel/stride/padding: an int or [h, w].
+void readPair(const QJsonObject &obj, const QString &key, const LayerPlan &layer, qint64 min,
+              qint64 out[2])
+{
+    const QJsonValue v = obj.value(key);
+    if (v.isUndefined())
+        return;
+    const QString bad = QStringLiteral("%1: \"%2\" must be an integer >= %3 or a pair [h, w]")
+                            .arg(where(layer), key).arg(min);
+    if (isInteger(v)) {
+        out[0] = out[1] = qint64(v.toDouble());
+    } else if (v.isArray() && v.toArray().size() == 2 && isInteger(v.toArray().at(0))
+               && isInteger(v.toArray().at(1))) {
+        out[0] = qint64(v.toArray().at(0).toDouble());
+        out[1] = qint64(v.toArray().at(1).toDouble());
+    } else {
+        throw Error(bad);
+    }
+    if (out[0] < min || out[1] < min)
+        throw Error(bad);
+}
+
+double readReal(const QJsonObject &obj, const QString &key, const LayerPlan &layer, double def,
+                double min, double max, bool maxOpen)
+{
+    const QJsonValue v = obj.value(key);
+    if (v.isUndefined())
+        return def;
+    const double x = v.toDouble(std::nan(""));
+    if (!v.isDouble() || !(x >= min) || (maxOpen ? !(x < max) : !(x <= max)))
+        throw Error(QStringLiteral("%1: \"%2\" must be a number in [%3, %4%5")
+                        .arg(where(layer), key).arg(min).arg(max)
+                        .arg(maxOpen ? QLatin1Char(')') : QLatin1Char(']')));
+    return x;
+}
+
+LayerPlan parseLayer(const QJsonValue &value, int index, QJsonObject *normalised)
+{
+    LayerPlan layer;
+    layer.index = index;
+    if (!value.isObject())
+        throw Error(QStringLiteral("layer %1: must be an object such as {\"type\": \"relu\"}")
+                        .arg(index));
+    QJsonObject obj = value.toObject();
+    if (!obj.value(QLatin1String("type")).isString())
+        throw Error(QStringLiteral("layer %1: missing required key \"type\" (one of: %2)")
+                        .arg(index).arg(ArchSpec::layerTypes().join(QLatin1String(", "))));
+    layer.type = obj.value(QLatin1String("type")).toString().trimmed().toLower();
+    layer.name = layer.type + QString::number(index);
+    const LayerKeys *keys = nullptr;
+    for (const LayerKeys &k : layerKeys()) {
+        if (k.type == layer.type)
+            keys = &k;
+    }
+    if (!keys)
+        throw Error(QStringLiteral("layer %1: unknown type \"%2\"; known: %3")
+                        .arg(index).arg(obj.value(QLatin1String("type")).toString(),
+                                        ArchSpec::layerTypes().join(QLatin1String(", "))));
+    for (const QString &key : keys->required) {
+        if (!obj.contains(key))
+            throw Error(QStringLiteral("%1: missing required key \"%2\"").arg(where(layer), key));
+    }
+    for (auto it = obj.constBegin(); it != obj.constEnd(); ++it) {
+        // A typo such as "kernal" would otherwise silently fall back to a default.
+        if (it.key() != QLatin1String("type") && !keys->required.contains(it.key())
+            && !keys->optional.contains(it.key())) {
+            const QStringList allowed = keys->required + keys->optional;
+            throw Error(QStringLiteral("%1: unknown key \"%2\"; %3").arg(where(layer), it.key(),
+                allowed.isEmpty() ? QStringLiteral("this layer takes no options")
+                                  : QStringLiteral("allowed: ") + allowed.join(
+                                        QLatin1String(", "))));
+        }
+    }
+
+    if (obj.contains(QLatin1String("out"))) {
+        const QJsonValue out = obj.value(QLatin1String("out"));
+        if (out.toString() == QLatin1String("num_classes"))
+            layer.out = kOutNumClasses;
+        else if (isInteger(out) && out.toDouble() >= 1)
+            layer.out = qint64(out.toDouble());
+        else
+            throw Error(QStringLiteral("%1: \"out\" must be a positive integer or "
+                                       "\"num_classes\"").arg(where(layer)));
+    }
+    if (obj.contains(QLatin1String("bias"))) {
+        if (!obj.value(QLatin1String("bias")).isBool())
+            throw Error(QStringLiteral("%1: \"bias\" must be true or false").arg(where(layer)));
+        layer.bias = obj.value(QLatin1String("bias")).toBool();
+    }
+    if (layer.type == QLatin1String("conv2d")) {
+        readPair(obj, QStringLiteral("kernel"), layer, 1, layer.kernel);
+        readPair(obj, QStringLiteral("stride"), layer, 1, layer.stride);
+        readPair(obj, QStringLiteral("padding"), layer, 0, layer.padding);
+    } else if (layer.type.endsWith(QLatin1String("pool2d"))) {
+        readPair(obj, QStringLiteral("kernel"), layer, 1, layer.kernel);
+        // A pool's stride defaults to its kernel, as in PyTorch.
+        layer.stride[0] = layer.kernel[0];
+        layer.stride[1] = layer.kernel[1];
+        readPair(obj, QStringLiteral("stride"), layer, 1, layer.stride);
+        readPair(obj, QStringLiteral("padding"), layer, 0, layer.padding);
+    }
+    layer.eps = readReal(obj, QStringLiteral("eps"), layer, 1e-5, 1e-12, 1.0, false);
+    layer.momentum = readReal(obj, QStringLiteral("momentum"), layer, 0.1, 0.0, 1.0, false);
+    layer.p = readReal(obj, QStringLiteral("p"), layer, 0.5, 0.0, 1.0, true);
+
+    obj.insert(QStringLiteral("type"), layer.type);
+    *normalised = obj;
+    return layer;
+}
+
+// Output size of a conv or pool along one axis (dilation 1, floor mode, as PyTorch).
+qint64 slidingSize(qint64 in, qint64 kernel, qint64 stride, qint64 padding)
+{
+    const qint64 span = in + 2 * padding - kernel;
+    return span < 0 ? 0 : span / stride + 1;
+}
+
+void inferSliding(LayerPlan &layer, const std::vector<qint64> &in, qint64 channels)
+{
+    const qint64 h = slidingSize(in[1], layer.kernel[0], layer.stride[0], layer.padding[0]);
+    const qint64 w = slidingSize(in[2], layer.kernel[1], layer.stride[1], layer.padding[1]);
+    if (h <= 0 || w <= 0)
+        throw Error(QStringLiteral("%1: output would be %2x%3 (input %4, kernel %5x%6, "
+                                   "stride %7x%8, padding %9x%10); use a smaller kernel, "
+                                   "more padding or a larger input")
+                        .arg(where(layer)).arg(h).arg(w).arg(shapeText(in))
+                        .arg(layer.kernel[0]).arg(layer.kernel[1])
+                        .arg(layer.stride[0]).arg(layer.stride[1])
+                        .arg(layer.padding[0]).arg(layer.padding[1]));
+    layer.outputShape = {channels, h, w};
+}
+
+void requireImage(const LayerPlan &layer, const std::vector<qint64> &in)
+{
+    if (in.size() != 3)
+        throw Error(QStringLiteral("%1: expects a CxHxW image but gets %2; %1 needs "
+                                   "an input_shape of [channels, height, width]")
+                        .arg(where(layer), shapeText(in)));
+}
+
+void inferLayer(LayerPlan &layer, const std::vector<qint64> &in, int numClasses)
+{
+    layer.inputShape = in;
+    if (layer.out == kOutNumClasses)
+        layer.out = numClasses;
+    const QString &t = layer.type;
+    if (t == QLatin1String("linear")) {
+        if (in.size() != 1)
+            throw Error(QStringLiteral("%1: expects flat features but gets %2; add a "
+                                       "{\"type\": \"flatten\"} before it")
+                            .arg(where(layer), shapeText(in)));
+        layer.outputShape = {layer.out};
+        layer.params = in[0] * layer.out + (layer.bias ? layer.out : 0);
+        layer.macs = in[0] * layer.out;
+    } else if (t == QLatin1String("conv2d")) {
+        requireImage(layer, in);
+        inferSliding(layer, in, layer.out);
+        const qint64 perOutput = in[0] * layer.kernel[0] * layer.kernel[1];
+        layer.params = layer.out * perOutput + (layer.bias ? layer.out : 0);
+        layer.macs = product(layer.outputShape) * perOutput;
+    } else if (t.endsWith(QLatin1String("pool2d"))) {
+        requireImage(layer, in);
+        // PyTorch refuses larger padding at run time; say so before a model is built.
+        if (2 * layer.padding[0] > layer.kernel[0] || 2 * layer.padding[1] > layer.kernel[1])
+            throw Error(QStringLiteral("%1: padding %2x%3 is more than half the kernel %4x%5")
+                            .arg(where(layer)).arg(layer.padding[0]).arg(layer.padding[1])
+                            .arg(layer.kernel[0]).arg(layer.kernel[1]));
+        inferSliding(layer, in, in[0]);
+    } else if (t == QLatin1String("batchnorm")) {
+        if (in.size() != 1 && in.size() != 3)
+            throw Error(QStringLiteral("%1: expects flat features (BatchNorm1d) or a CxHxW "
+                                       "image (BatchNorm2d) but gets %2")
+                            .arg(where(layer), shapeText(in)));
+        layer.outputShape = in;
+        layer.params = 2 * in[0];
+        layer.macs = product(in);
+    } else if (t == QLatin1String("flatten")) {
+        layer.outputShape = {product(in)};
+    } else {
+        // relu, gelu, dropout: elementwise.
+        layer.outputShape = in;
+    }
+}
+
+std::vector<qint64> readShape(const QJsonObject &json)
+{
+    std::vector<qint64> shape;
+    const QJsonValue v = json.value(QLatin1String("input_shape"));
+    if (v.isUndefined() || v.isNull())
+        return shape;
+    const QString bad = QStringLiteral("\"input_shape\" must be a list of positive integers "
+                                       "per sample, such as [1, 28, 28] or [20]");
+    if (!v.isArray() || v.toArray().isEmpty())
+        throw Error(bad);
+    for (const QJsonValue &d : v.toArray()) {
+        if (!isInteger(d) || d.toDouble() < 1)
+            throw Error(bad);
+        shape.push_back(qint64(d.toDouble()));
+    }
+    return shape;
+}
+
+int readNumClasses(const QJsonObject &json)
+{
+    const QJsonValue v = json.value(QLatin1String("num_classes"));
+    if (v.isUndefined() || v.isNull())
+        return 0;
+    if (!isInteger(v) || v.toDouble() < 1 || v.toDouble() > 1e9)
+        throw Error(QStringLiteral("\"num_classes\" must be a positive integer"));
+    return int(v.toDouble());
+}
+
+QJsonArray shapeJson(const std::vector<qint64> &shape)
+{
+    QJsonArray a;
+    for (qint64 d : shape)
+        a.append(d);
+    return a;
+}
+
+} // namespace
+
+QStringList ArchSpec::layerTypes()
+{
+    QStringList types;
+    for (const LayerKeys &k : layerKeys())
+        types << k.type;
+    return types;
+}
+
+ArchSpec ArchSpec::fromJson(const QJsonObject &json)
+{
+    const QJsonValue layers = json.value(QLatin1String("layers"));
+    if (!layers.isArray() || layers.toArray().isEmpty())
+        throw Error(QStringLiteral("the spec needs a non-empty \"layers\" list, such as "
+                                   "[{\"type\": \"flatten\"}, {\"type\": \"linear\", "
+                                   "\"out\": \"num_classes\"}]"));
+    readShape(json);
+    readNumClasses(json);
+    QJsonArray normalised;
+    int index = 0;
+    for (const QJsonValue &v : layers.toArray()) {
+        QJsonObject layer;
+        parseLayer(v, index++, &layer);
+        normalised.append(layer);
+    }
+    ArchSpec spec;
+    spec.m_json = json;
+    spec.m_json.insert(QStringLiteral("layers"), normalised);
+    if (spec.isBound())
+        spec.plan();   // throws on the first layer whose shapes do not fit
+    return spec;
+}
+
+ArchSpec ArchSpec::boundTo(const std::vector<qint64> &inputShape, int numClasses) const
+{
+    QJsonObject json = m_json;
+    const std::vector<qint64> fixedShape = this->inputShape();
+    if (!inputShape.empty()) {
+        if (!fixedShape.empty() && fixedShape != inputShape)
+            throw Error(QStringLiteral("the spec fixes input_shape %1 but the data has %2; "
+                                       "remove \"input_shape\" from the spec to fit any data")
+                            .arg(shapeText(fixedShape), shapeText(inputShape)));
+        json.insert(QStringLiteral("input_shape"), shapeJson(inputShape));
+    }
+    if (numClasses > 0) {
+        const int fixed = this->numClasses();
+        if (fixed > 0 && fixed != numClasses)
+            throw Error(QStringLiteral("the spec fixes num_classes %1 but the data has %2 "
+                                       "classes; remove \"num_classes\" from the spec and use "
+                                       "\"out\": \"num_classes\" in its last layer")
+                            .arg(fixed).arg(numClasses));
+        json.insert(QStringLiteral("num_classes"), numClasses);
+    }
+    return fromJson(json);
+}
+
+QString ArchSpec::name() const
+{
+    return m_json.value(QLatin1String("name")).toString();
+}
+
+std::vector<qint64> ArchSpec::inputShape() const
+{
+    return readShape(m_json);
+}
+
+int ArchSpec::numClasses() const
+{
+    return readNumClasses(m_json);
+}
+
+std::vector<LayerPlan> ArchSpec::plan() const
+{
+    std::vector<qint64> shape = inputShape();
+    const int classes = numClasses();
+    if (shape.empty() || classes <= 0)
+        throw Error(QStringLiteral("the spec leaves %1 open; bind it to a dataset first")
+                        .arg(shape.empty() ? QStringLiteral("input_shape")
+                                           : QStringLiteral("num_classes")));
+    std::vector<LayerPlan> plans;
+    int index = 0;
+    for (const QJsonValue &v : m_json.value(QLatin1String("layers")).toArray()) {
+        QJsonObject unused;
+        LayerPlan layer = parseLayer(v, index++, &unused);
+        inferLayer(layer, shape, classes);
+        shape = layer.outputShape;
+        plans.push_back(layer);
+    }
+    const LayerPlan &last = plans.back();
+    if (shape != std::vector<qint64>{classes}) {
+        const QString hint = shape.size() == 1
+            ? QStringLiteral("give it \"out\": \"num_classes\"")
+            : QStringLiteral("end with a flatten and a linear layer with "
+                             "\"out\": \"num_classes\"");
+        throw Error(QStringLiteral("%1: the last layer outputs %2 but the model must output "
+                                   "num_classes = %3 scores; %4")
+                        .arg(where(last), shapeText(shape)).arg(classes).arg(hint));
+    }
+    return plans;
+}
+
+ModelSummary ArchSpec::summary() const
+{
+    ModelSummary s;
+    s.inputShape = inputShape();
+    for (const LayerPlan &p : plan()) {
+        s.layers.append(LayerSummary{p.name, p.type, p.outputShape, p.params, p.macs});
+        s.totalParams += p.params;
+        s.totalMacs += p.macs;
+    }
+    return s;
+}
+
+QString ModelSummary::table() const
+{
+    QVector<QStringList> rows;
+    rows << QStringList{QStringLiteral("Layer"), QStringLiteral("Type"),
+                        QStringLiteral("Output"), QStringLiteral("Params"),
+                        QStringLiteral("MACs")};
+    rows << QStringList{QStringLiteral("input"), QString(), shapeText(inputShape), QString(),
+                        QString()};
+    for (const LayerSummary &l : layers)
+        rows << QStringList{l.name, l.type, shapeText(l.outputShape), grouped(l.params),
+                            grouped(l.macs)};
+    rows << QStringList{QStringLiteral("Total"), QString(), QString(), grouped(totalParams),
+                        grouped(totalMacs)};
+    QVector<int> widths(5, 0);
+    for (const QStringList &row : rows) {
+        for (int c = 0; c < 5; ++c)
+            widths[c] = std::max(widths[c], int(row[c].size()));
+    }
+    QStringList lines;
+    for (int r = 0; r < rows.size(); ++r) {
+        const QStringList &row = rows[r];
+        if (r == rows.size() - 1) {
+            QStringList rule;
+            for (int w : widths)
+                rule << QString(w, QLatin1Char('-'));
+            lines << rule.join(QLatin1String("  "));
+        }
+        // Text columns left-aligned, numbers right-aligned so the digits line up.
+        QString line = row[0].leftJustified(widths[0]) + QLatin1String("  ")
+                       + row[1].leftJustified(widths[1]) + QLatin1String("  ")
+                       + row[2].leftJustified(widths[2]) + QLatin1String("  ")
+                       + row[3].rightJustified(widths[3]) + QLatin1String("  ")
+                       + row[4].rightJustified(widths[4]);
+        lines << line;
+        while (lines.last().endsWith(QLatin1Char(' ')))
+            lines.last().chop(1);
+    }
+    return lines.join(QLatin1Char('\n')) + QLatin1Char('\n');
+}
+
+QJsonObject ModelSummary::toJson() const
+{
+    QJsonArray rows;
+    for (const LayerSummary &l : layers) {
+        rows.append(QJsonObject{{QStringLiteral("name"), l.name},
+                                {QStringLiteral("type"), l.type},
+                                {QStringLiteral("output_shape"), shapeJson(l.outputShape)},
+                                {QStringLiteral("params"), l.params},
+                                {QStringLiteral("macs"), l.macs}});
+    }
+    return QJsonObject{{QStringLiteral("input_shape"), shapeJson(inputShape)},
+                       {QStringLiteral("layers"), rows},
+                       {QStringLiteral("total_params"), totalParams},
+                       {QStringLiteral("total_macs"), totalMacs}};
+}
+
+} // namespace ms

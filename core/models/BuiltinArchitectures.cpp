@@ -1,0 +1,113 @@
+#include "models/BuiltinArchitectures.h"
+
+#include "common/Error.h"
+#include "models/ArchSpec.h"
+#include "models/ArchitectureRegistry.h"
+
+#include <QJsonArray>
+#include <QLocale>
+
+namespace ms {
+
+namespace {
+
+QJsonObject layer(const char *type, std::initializer_list<QPair<QString, QJsonValue>> keys = {})
+{
+    QJsonObject obj{{QStringLiteral("type"), QLatin1String(type)}};
+    for (const auto &kv : keys)
+        obj.insert(kv.first, kv.second);
+    return obj;
+}
+
+QJsonObject makeSpecJson(const QString &name, const QJsonArray &layers,
+                         const std::vector<qint64> &inputShape, int numClasses)
+{
+    QJsonObject spec{{QStringLiteral("name"), name}, {QStringLiteral("layers"), layers}};
+    // Bound here when the caller knows the data; otherwise left open for boundTo().
+    return ArchSpec::fromJson(spec).boundTo(inputShape, numClasses).toJson();
+}
+
+// Parameter count on Fashion-MNIST (1x28x28, 10 classes), counted from the spec itself so the
+// description cannot drift from the architecture.
+QString fashionMnistParams(const ArchitectureProvider &provider)
+{
+    const QJsonObject spec = provider.makeSpec({1, 28, 28}, 10);
+    QLocale locale = QLocale::c();
+    locale.setNumberOptions(QLocale::DefaultNumberOptions);   // C omits group separators
+    return locale.toString(ArchSpec::fromJson(spec).summary().totalParams);
+}
+
+// Flatten and three linear layers: the "MLP 256-128-100" row of the Fashion-MNIST benchmark,
+// with the last width set to the class count. Any input shape works.
+class MlpArchitecture final : public ArchitectureProvider
+{
+public:
+    QString name() const override { return QStringLiteral("mlp"); }
+    QString description() const override
+    {
+        return QStringLiteral("Multilayer perceptron: flatten, linear 256, ReLU, linear 128, "
+                              "ReLU, linear to the classes (%1 params on 1x28x28 with 10 "
+                              "classes); takes any input shape.").arg(fashionMnistParams(*this));
+    }
+    QJsonObject makeSpec(const std::vector<qint64> &inputShape, int numClasses) const override
+    {
+        const QJsonValue classes = QStringLiteral("num_classes");
+        const QJsonArray layers{
+            layer("flatten"),
+            layer("linear", {{QStringLiteral("out"), 256}}),
+            layer("relu"),
+            layer("linear", {{QStringLiteral("out"), 128}}),
+            layer("relu"),
+            layer("linear", {{QStringLiteral("out"), classes}}),
+        };
+        return makeSpecJson(name(), layers, inputShape, numClasses);
+    }
+};
+
+// Two 5x5 conv blocks and a linear classifier, layer for layer the net of the Python peer
+// (shared/peers/torch_peer_train.py): the "2 Conv <100K parameters" row of Fashion-MNIST.
+class CnnArchitecture final : public ArchitectureProvider
+{
+public:
+    QString name() const override { return QStringLiteral("cnn"); }
+    QString description() const override
+    {
+        return QStringLiteral("Small CNN: two blocks of 5x5 conv (32, 64 channels), ReLU and "
+                              "2x2 max pool, then linear to the classes (%1 params on 1x28x28 "
+                              "with 10 classes); needs image input (CxHxW).")
+            .arg(fashionMnistParams(*this));
+    }
+    QJsonObject makeSpec(const std::vector<qint64> &inputShape, int numClasses) const override
+    {
+        if (!inputShape.empty() && inputShape.size() != 3) {
+            QStringList dims;
+            for (qint64 d : inputShape)
+                dims << QString::number(d);
+            throw Error(QStringLiteral("The \"cnn\" architecture needs images (channels x "
+                                       "height x width) but this data has samples of shape "
+                                       "%1; use \"mlp\" for tabular data.")
+                            .arg(dims.join(QLatin1Char('x'))));
+        }
+        const auto conv = [](int out) {
+            return layer("conv2d", {{QStringLiteral("out"), out}, {QStringLiteral("kernel"), 5},
+                                    {QStringLiteral("padding"), 2}});
+        };
+        const QJsonArray layers{
+            conv(32), layer("relu"), layer("maxpool2d", {{QStringLiteral("kernel"), 2}}),
+            conv(64), layer("relu"), layer("maxpool2d", {{QStringLiteral("kernel"), 2}}),
+            layer("flatten"),
+            layer("linear", {{QStringLiteral("out"), QStringLiteral("num_classes")}}),
+        };
+        return makeSpecJson(name(), layers, inputShape, numClasses);
+    }
+};
+
+} // namespace
+
+void registerBuiltinArchitectures(ArchitectureRegistry &registry)
+{
+    registry.providers().add(std::make_shared<MlpArchitecture>());
+    registry.providers().add(std::make_shared<CnnArchitecture>());
+}
+
+} // namespace ms

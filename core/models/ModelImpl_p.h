@@ -1,0 +1,32 @@
+#pragma once
+
+// Private: the torch side of ms::Model. Only core .cpp files include this header, so torch
+// headers never reach ui/ or app/ (DESIGN.md §1.3).
+
+#include "models/Model.h"
+
+#include <torch/script.h>
+
+#include <QJsonObject>
+#include <QStringList>
+
+#include <mutex>
+#include <vector>
+
+struct ms::Model::Impl
+{
+    // The module itself: built from a spec (ModelBuilder) or loaded from any TorchScript file.
+    // Trainers train it in place; every ms::Model copy sees the same module.
+    torch::jit::Module module;
+
+    // Read from the module's attributes (class_names, input_shape, spec_json) when it was built
+    // or loaded; empty for modules imported from Python that carry none of them.
+    QStringList classNames;
+    std::vector<qint64> inputShape;
+    QJsonObject spec;
+
+    // predict() switches a training module to eval for one call and back; two predictions on
+    // the same module must not interleave that switch. Training while predicting from another
+    // thread is not supported (the trainer owns the training flag while it runs).
+    std::mutex predictMutex;
+};

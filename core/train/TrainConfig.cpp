@@ -1,0 +1,156 @@
+#include "train/TrainConfig.h"
+
+#include "common/Error.h"
+
+#include <QJsonArray>
+#include <QSet>
+
+namespace ms {
+
+namespace {
+
+const QStringList kOptimizers = {QStringLiteral("sgd"), QStringLiteral("adam"),
+                                 QStringLiteral("adamw")};
+const QStringList kSchedules = {QStringLiteral("constant"), QStringLiteral("step"),
+                                QStringLiteral("cosine")};
+
+} // namespace
+
+QJsonObject TrainConfig::toJson() const
+{
+    QJsonObject json{
+        {QStringLiteral("dataset"), dataset},
+        {QStringLiteral("arch"), arch},
+        {QStringLiteral("epochs"), epochs},
+        {QStringLiteral("batch_size"), batchSize},
+        {QStringLiteral("lr"), lr},
+        {QStringLiteral("optimizer"), optimizer},
+        {QStringLiteral("momentum"), momentum},
+        {QStringLiteral("weight_decay"), weightDecay},
+        {QStringLiteral("schedule"), schedule},
+        {QStringLiteral("step_epochs"), stepEpochs},
+        {QStringLiteral("gamma"), gamma},
+        // Seeds and limits can pass 2^53 in principle; as strings they survive JSON intact.
+        {QStringLiteral("seed"), QString::number(seed)},
+        {QStringLiteral("limit"), QString::number(limit)},
+        {QStringLiteral("validation_fraction"), validationFraction},
+        {QStringLiteral("threads"), threads},
+    };
+    if (!labelColumn.isEmpty())
+        json.insert(QStringLiteral("label_column"), labelColumn);
+    if (!archSpec.isEmpty())
+        json.insert(QStringLiteral("arch_spec"), archSpec);
+    return json;
+}
+
+TrainConfig TrainConfig::fromJson(const QJsonObject &json)
+{
+    static const QSet<QString> known = {
+        QStringLiteral("dataset"), QStringLiteral("label_column"), QStringLiteral("arch"),
+        QStringLiteral("arch_spec"), QStringLiteral("epochs"), QStringLiteral("batch_size"),
+        QStringLiteral("lr"), QStringLiteral("optimizer"), QStringLiteral("momentum"),
+        QStringLiteral("weight_decay"), QStringLiteral("schedule"),
+        QStringLiteral("step_epochs"), QStringLiteral("gamma"), QStringLiteral("seed"),
+        QStringLiteral("limit"), QStringLiteral("validation_fraction"),
+        QStringLiteral("threads")};
+    for (auto it = json.begin(); it != json.end(); ++it) {
+        if (!known.contains(it.key()))
+            throw Error(QStringLiteral("Unknown training setting \"%1\"; known settings: %2.")
+                            .arg(it.key(), QStringList(known.values()).join(QStringLiteral(", "))));
+    }
+    // Integers may arrive as numbers or as strings (see toJson).
+    auto integer = [&json](const QString &key, qint64 fallback) -> qint64 {
+        const QJsonValue v = json.value(key);
+        if (v.isUndefined())
+            return fallback;
+        if (v.isString()) {
+            bool ok = false;
+            const qint64 n = v.toString().toLongLong(&ok);
+            if (!ok)
+                throw Error(QStringLiteral("Setting \"%1\" must be an integer, not \"%2\".")
+                                .arg(key, v.toString()));
+            return n;
+        }
+        if (!v.isDouble())
+            throw Error(QStringLiteral("Setting \"%1\" must be a number.").arg(key));
+        return qint64(v.toDouble());
+    };
+    auto real = [&json](const QString &key, double fallback) -> double {
+        const QJsonValue v = json.value(key);
+        if (v.isUndefined())
+            return fallback;
+        if (!v.isDouble())
+            throw Error(QStringLiteral("Setting \"%1\" must be a number.").arg(key));
+        return v.toDouble();
+    };
+
+    TrainConfig c;
+    c.dataset = json.value(QStringLiteral("dataset")).toString(c.dataset);
+    c.labelColumn = json.value(QStringLiteral("label_column")).toString();
+    c.arch = json.value(QStringLiteral("arch")).toString(c.arch);
+    c.archSpec = json.value(QStringLiteral("arch_spec")).toObject();
+    c.epochs = int(integer(QStringLiteral("epochs"), c.epochs));
+    c.batchSize = int(integer(QStringLiteral("batch_size"), c.batchSize));
+    c.lr = real(QStringLiteral("lr"), c.lr);
+    c.optimizer = json.value(QStringLiteral("optimizer")).toString(c.optimizer).toLower();
+    c.momentum = real(QStringLiteral("momentum"), c.momentum);
+    c.weightDecay = real(QStringLiteral("weight_decay"), c.weightDecay);
+    c.schedule = json.value(QStringLiteral("schedule")).toString(c.schedule).toLower();
+    c.stepEpochs = int(integer(QStringLiteral("step_epochs"), c.stepEpochs));
+    c.gamma = real(QStringLiteral("gamma"), c.gamma);
+    // The seed is unsigned 64-bit; it travels as a string (toJson), so parse it as one.
+    const QJsonValue seed = json.value(QStringLiteral("seed"));
+    if (seed.isString()) {
+        bool ok = false;
+        c.seed = seed.toString().toULongLong(&ok);
+        if (!ok)
+            throw Error(QStringLiteral("Setting \"seed\" must be a non-negative integer, not "
+                                       "\"%1\".").arg(seed.toString()));
+    } else {
+        const qint64 n = integer(QStringLiteral("seed"), qint64(c.seed));
+        if (n < 0)
+            throw Error(QStringLiteral("Setting \"seed\" must not be negative (got %1).").arg(n));
+        c.seed = quint64(n);
+    }
+    c.limit = integer(QStringLiteral("limit"), c.limit);
+    c.validationFraction = real(QStringLiteral("validation_fraction"), c.validationFraction);
+    c.threads = int(integer(QStringLiteral("threads"), c.threads));
+    c.validate();
+    return c;
+}
+
+void TrainConfig::validate() const
+{
+    auto fail = [](const QString &what) { throw Error(what); };
+    if (epochs < 1)
+        fail(QStringLiteral("Epochs must be at least 1 (got %1).").arg(epochs));
+    if (batchSize < 1)
+        fail(QStringLiteral("Batch size must be at least 1 (got %1).").arg(batchSize));
+    if (!(lr > 0.0))
+        fail(QStringLiteral("Learning rate must be greater than 0 (got %1).").arg(lr));
+    if (!kOptimizers.contains(optimizer))
+        fail(QStringLiteral("Unknown optimizer \"%1\"; choose one of %2.")
+                 .arg(optimizer, kOptimizers.join(QStringLiteral(", "))));
+    if (!kSchedules.contains(schedule))
+        fail(QStringLiteral("Unknown learning-rate schedule \"%1\"; choose one of %2.")
+                 .arg(schedule, kSchedules.join(QStringLiteral(", "))));
+    if (momentum < 0.0 || momentum >= 1.0)
+        fail(QStringLiteral("Momentum must be in [0, 1) (got %1).").arg(momentum));
+    if (weightDecay < 0.0)
+        fail(QStringLiteral("Weight decay must not be negative (got %1).").arg(weightDecay));
+    if (stepEpochs < 1)
+        fail(QStringLiteral("The step schedule's interval must be at least 1 epoch (got %1).")
+                 .arg(stepEpochs));
+    if (!(gamma > 0.0))
+        fail(QStringLiteral("The step schedule's gamma must be greater than 0 (got %1).")
+                 .arg(gamma));
+    if (limit < 0)
+        fail(QStringLiteral("The sample limit must not be negative (got %1).").arg(limit));
+    if (validationFraction < 0.0 || validationFraction >= 1.0)
+        fail(QStringLiteral("The validation fraction must be in [0, 1) (got %1).")
+                 .arg(validationFraction));
+    if (threads < 0)
+        fail(QStringLiteral("Threads must be 0 (all cores) or more (got %1).").arg(threads));
+}
+
+} // namespace ms

@@ -1,0 +1,358 @@
+#include "train/TrainJob.h"
+
+#include "common/Error.h"
+#include "common/Runtime.h"
+#include "data/DatasetRegistry.h"
+#include "jobs/JobContext.h"
+#include "models/ArchSpec.h"
+#include "models/ArchitectureRegistry.h"
+#include "models/Model.h"
+#include "models/ModelImpl_p.h"
+#include "train/Checkpoint_p.h"
+
+#include <torch/nn/functional/loss.h>
+#include <torch/optim/adam.h>
+#include <torch/optim/adamw.h>
+#include <torch/optim/sgd.h>
+#include <torch/script.h>
+#include <ATen/Parallel.h>
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QTemporaryFile>
+#include <QThread>
+
+#include <cmath>
+
+namespace ms {
+
+namespace {
+
+const double kPi = 3.14159265358979323846;
+
+std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const TrainConfig &c,
+                                                       std::vector<at::Tensor> params)
+{
+    if (c.optimizer == QLatin1String("sgd"))
+        return std::make_unique<torch::optim::SGD>(
+            params, torch::optim::SGDOptions(c.lr).momentum(c.momentum)
+                        .weight_decay(c.weightDecay));
+    if (c.optimizer == QLatin1String("adamw"))
+        return std::make_unique<torch::optim::AdamW>(
+            params, torch::optim::AdamWOptions(c.lr).weight_decay(c.weightDecay));
+    return std::make_unique<torch::optim::Adam>(
+        params, torch::optim::AdamOptions(c.lr).weight_decay(c.weightDecay));
+}
+
+// Learning rate at optimizer step `step` (0-based) of epoch `epoch` (0-based).
+double learningRate(const TrainConfig &c, int epoch, qint64 step, qint64 totalSteps)
+{
+    if (c.schedule == QLatin1String("step"))
+        return c.lr * std::pow(c.gamma, epoch / c.stepEpochs);
+    if (c.schedule == QLatin1String("cosine"))
+        return c.lr * 0.5 * (1.0 + std::cos(kPi * double(step) / double(totalSteps)));
+    return c.lr;
+}
+
+at::Tensor splitFeatures(DatasetSplit &split, const std::vector<qint64> &sampleShape)
+{
+    std::vector<int64_t> shape{split.count()};
+    shape.insert(shape.end(), sampleShape.begin(), sampleShape.end());
+    if (split.count() == 0)
+        return torch::empty(shape, torch::kFloat32);
+    // No copy: the dataset outlives every tensor made from it within run().
+    return torch::from_blob(split.features.data(), shape, torch::kFloat32);
+}
+
+at::Tensor splitLabels(DatasetSplit &split)
+{
+    if (split.count() == 0)
+        return torch::empty({0}, torch::kInt64);
+    return torch::from_blob(split.labels.data(), {split.count()}, torch::kInt64);
+}
+
+struct Score
+{
+    double loss = 0.0;
+    double accuracy = 0.0;
+};
+
+Score evaluate(torch::jit::Module &module, const at::Tensor &x, const at::Tensor &y)
+{
+    const int64_t n = x.size(0);
+    if (n == 0)
+        return {};
+    torch::NoGradGuard noGrad;
+    module.eval();
+    double lossSum = 0.0;
+    int64_t correct = 0;
+    const int64_t chunk = 1000;
+    for (int64_t i = 0; i < n; i += chunk) {
+        const int64_t end = std::min(n, i + chunk);
+        const at::Tensor logits = module.forward({x.slice(0, i, end)}).toTensor();
+        const at::Tensor target = y.slice(0, i, end);
+        lossSum += torch::nn::functional::cross_entropy(
+                       logits, target,
+                       torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                       .item<double>();
+        correct += logits.argmax(1).eq(target).sum().item<int64_t>();
+    }
+    module.train();
+    return {lossSum / double(n), double(correct) / double(n)};
+}
+
+// Fails before any training when the output file could never be written, rather than after it.
+void checkWritable(const QString &path)
+{
+    if (path.isEmpty())
+        return;
+    const QFileInfo info(path);
+    const QString dir = info.absolutePath();
+    QTemporaryFile probe(dir + QStringLiteral("/.modelstudio-probe-XXXXXX"));
+    if (!QFileInfo(dir).isDir() || !probe.open())
+        throw Error(QStringLiteral("Cannot write the output model %1: the folder %2 does not "
+                                   "exist or is not writable. Choose another --out path.")
+                        .arg(path, dir));
+}
+
+QString describeShape(const std::vector<qint64> &shape)
+{
+    QStringList parts;
+    for (qint64 d : shape)
+        parts << QString::number(d);
+    return parts.join(QLatin1Char('x'));
+}
+
+} // namespace
+
+TrainJob::TrainJob(TrainConfig config, QString runDir, QString outPath)
+    : m_config(std::move(config))
+    , m_runDir(std::move(runDir))
+    , m_outPath(std::move(outPath))
+{
+    m_config.validate();
+}
+
+TrainJob *TrainJob::resume(const QString &runDir, const QString &outPath)
+{
+    auto *job = new TrainJob(Checkpoint::readConfig(runDir), runDir, outPath);
+    job->m_resume = true;
+    return job;
+}
+
+QString TrainJob::title() const
+{
+    const QString arch = m_config.archSpec.isEmpty()
+                             ? QFileInfo(m_config.arch).completeBaseName()
+                             : m_config.archSpec.value(QStringLiteral("name")).toString();
+    return QStringLiteral("%1 %2 on %3")
+        .arg(m_resume ? QStringLiteral("Resume") : QStringLiteral("Train"), arch,
+             QFileInfo(m_config.dataset).fileName());
+}
+
+JobResult TrainJob::run(JobContext &context)
+{
+    const TrainConfig &c = m_config;
+    checkWritable(m_outPath);
+    if (!QDir().mkpath(m_runDir))
+        throw Error(QStringLiteral("Cannot create the run folder %1: check that the workspace "
+                                   "is writable.").arg(m_runDir));
+    const int threads = c.threads > 0 ? c.threads : QThread::idealThreadCount();
+    at::set_num_threads(threads);
+
+    context.setProgress(0.0, QStringLiteral("Loading dataset %1").arg(c.dataset));
+    DatasetOptions dataOptions;
+    dataOptions.source = c.dataset;
+    dataOptions.limit = c.limit;
+    dataOptions.validationFraction = c.validationFraction;
+    dataOptions.seed = c.seed;
+    dataOptions.labelColumn = c.labelColumn;
+    Dataset data = DatasetRegistry::instance().load(dataOptions);
+    if (data.train.count() == 0)
+        throw Error(QStringLiteral("The dataset %1 has no training samples.").arg(c.dataset));
+    context.log(QStringLiteral("Dataset %1: %2 train, %3 validation, %4 test samples of %5, "
+                               "%6 classes")
+                    .arg(data.name).arg(data.train.count()).arg(data.validation.count())
+                    .arg(data.test.count()).arg(describeShape(data.sampleShape))
+                    .arg(data.numClasses()));
+
+    // A resumed run continues from its last complete epoch; a run killed before its first
+    // checkpoint starts again from the beginning with the same seed, which gives the same result.
+    Checkpoint::State state;
+    const bool haveCheckpoint = m_resume && Checkpoint::readState(m_runDir, &state);
+    Model model;
+    QJsonObject spec;
+    if (haveCheckpoint) {
+        model = Model::load(state.modelPath);
+        spec = model.spec();
+        context.log(QStringLiteral("Resuming after epoch %1 of %2 from %3")
+                        .arg(state.epochsDone).arg(c.epochs).arg(m_runDir));
+    } else {
+        spec = c.archSpec.isEmpty()
+                   ? ArchitectureRegistry::instance().resolve(c.arch, data.sampleShape,
+                                                              data.numClasses())
+                   : ArchSpec::fromJson(c.archSpec)
+                         .boundTo(data.sampleShape, data.numClasses()).toJson();
+        model = Model::build(spec, ModelDataInfo{data.sampleShape, data.mean, data.stdev,
+                                                 data.classNames},
+                             c.seed);
+        Checkpoint::writeConfig(m_runDir, c);
+    }
+    const ModelSummary summary = ArchSpec::fromJson(spec).summary();
+    context.report(QJsonObject{{QStringLiteral("event"), QStringLiteral("start")},
+                               {QStringLiteral("run_dir"), m_runDir},
+                               {QStringLiteral("arch"), ArchSpec::fromJson(spec).name()},
+                               {QStringLiteral("params"), summary.totalParams},
+                               {QStringLiteral("macs"), summary.totalMacs},
+                               {QStringLiteral("dataset"), data.describe()},
+                               {QStringLiteral("threads"), threads},
+                               {QStringLiteral("runtime"), Runtime::describe()},
+                               {QStringLiteral("resumed_after_epoch"),
+                                haveCheckpoint ? state.epochsDone : 0}});
+
+    torch::jit::Module &module = model.impl()->module;
+    module.train();
+    std::vector<at::Tensor> params;
+    for (const at::Tensor &p : module.parameters()) {
+        p.requires_grad_(true);
+        params.push_back(p);
+    }
+    std::unique_ptr<torch::optim::Optimizer> optimizer = makeOptimizer(c, params);
+    if (haveCheckpoint)
+        Checkpoint::loadOptimizer(state.optimizerPath, *optimizer);
+
+    const at::Tensor xTrain = splitFeatures(data.train, data.sampleShape);
+    const at::Tensor yTrain = splitLabels(data.train);
+    const at::Tensor xVal = splitFeatures(data.validation, data.sampleShape);
+    const at::Tensor yVal = splitLabels(data.validation);
+    const at::Tensor xTest = splitFeatures(data.test, data.sampleShape);
+    const at::Tensor yTest = splitLabels(data.test);
+
+    const int64_t n = xTrain.size(0);
+    const int64_t stepsPerEpoch = (n + c.batchSize - 1) / c.batchSize;
+    const qint64 totalSteps = stepsPerEpoch * c.epochs;
+    int epochsDone = haveCheckpoint ? state.epochsDone : 0;
+    qint64 step = qint64(epochsDone) * stepsPerEpoch;
+    QJsonObject last = haveCheckpoint ? state.metrics : QJsonObject();
+
+    auto output = [&]() {
+        QJsonObject out{{QStringLiteral("run_dir"), m_runDir},
+                        {QStringLiteral("epochs_done"), epochsDone},
+                        {QStringLiteral("final"), last},
+                        {QStringLiteral("summary"), summary.toJson()},
+                        {QStringLiteral("dataset"), data.describe()},
+                        {QStringLiteral("config"), c.toJson()},
+                        {QStringLiteral("threads"), threads}};
+        return out;
+    };
+    auto stopped = [&](JobStatus status, const QString &message) {
+        return JobResult{status, message, output()};
+    };
+
+    for (int epoch = epochsDone; epoch < c.epochs; ++epoch) {
+        // Seeding per epoch (order and dropout) makes a resumed run identical to an
+        // uninterrupted one without saving generator state.
+        torch::manual_seed(c.seed * 1000003ULL + quint64(epoch) + 1);
+        const at::Tensor order = torch::randperm(n, torch::kInt64);
+        double lossSum = 0.0;
+        int64_t correct = 0;
+        QElapsedTimer clock;
+        clock.start();
+        double paused_s = 0.0;
+        for (int64_t b = 0; b < stepsPerEpoch; ++b) {
+            if (context.isPaused()) {
+                QElapsedTimer pauseClock;
+                pauseClock.start();
+                context.checkPoint();
+                paused_s += double(pauseClock.nsecsElapsed()) / 1e9;
+            }
+            if (context.isCancelled())
+                return stopped(JobStatus::Cancelled,
+                               QStringLiteral("Stopped during epoch %1. %2")
+                                   .arg(epoch + 1)
+                                   .arg(epochsDone > 0
+                                            ? QStringLiteral("Epoch %1's checkpoint is kept; "
+                                                             "resume with: modelstudio-cli "
+                                                             "train --resume %2")
+                                                  .arg(epochsDone).arg(m_runDir)
+                                            : QStringLiteral("No epoch was complete.")));
+            const double lr = learningRate(c, epoch, step, totalSteps);
+            for (auto &group : optimizer->param_groups())
+                group.options().set_lr(lr);
+
+            const at::Tensor idx = order.slice(0, b * c.batchSize,
+                                               std::min(n, (b + 1) * c.batchSize));
+            const at::Tensor x = xTrain.index_select(0, idx);
+            const at::Tensor y = yTrain.index_select(0, idx);
+            const at::Tensor logits = module.forward({x}).toTensor();
+            const at::Tensor loss = torch::nn::functional::cross_entropy(logits, y);
+            optimizer->zero_grad();
+            loss.backward();
+            const double lossValue = loss.item<double>();
+            if (!std::isfinite(lossValue))
+                return stopped(JobStatus::Diverged,
+                               QStringLiteral("Training diverged: the loss became %1 at epoch "
+                                              "%2, step %3 (learning rate %4). Lower the "
+                                              "learning rate (--lr) and start again.")
+                                   .arg(std::isnan(lossValue) ? QStringLiteral("NaN")
+                                                              : QStringLiteral("infinite"))
+                                   .arg(epoch + 1).arg(step + 1).arg(lr));
+            optimizer->step();
+            ++step;
+            lossSum += lossValue * double(idx.size(0));
+            correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+            context.addMetric(QStringLiteral("loss"), step, epoch + 1, lossValue);
+            context.addMetric(QStringLiteral("lr"), step, epoch + 1, lr);
+            context.setProgress(double(step) / double(totalSteps),
+                                QStringLiteral("Epoch %1/%2, step %3/%4")
+                                    .arg(epoch + 1).arg(c.epochs).arg(b + 1)
+                                    .arg(stepsPerEpoch));
+        }
+        const double epoch_s = double(clock.nsecsElapsed()) / 1e9 - paused_s;
+
+        const Score val = evaluate(module, xVal, yVal);
+        const Score test = evaluate(module, xTest, yTest);
+        last = QJsonObject{{QStringLiteral("epoch"), epoch + 1},
+                           {QStringLiteral("train_loss"), lossSum / double(n)},
+                           {QStringLiteral("train_acc"), double(correct) / double(n)},
+                           {QStringLiteral("samples_per_s"), double(n) / epoch_s},
+                           {QStringLiteral("epoch_s"), epoch_s}};
+        if (xVal.size(0) > 0) {
+            last.insert(QStringLiteral("val_loss"), val.loss);
+            last.insert(QStringLiteral("val_acc"), val.accuracy);
+        }
+        if (xTest.size(0) > 0)
+            last.insert(QStringLiteral("test_acc"), test.accuracy);
+        for (auto it = last.begin(); it != last.end(); ++it) {
+            if (it.key() != QLatin1String("epoch"))
+                context.addMetric(it.key(), step, epoch + 1, it.value().toDouble());
+        }
+        epochsDone = epoch + 1;
+        Checkpoint::write(m_runDir, epochsDone, step, last, model, *optimizer);
+        QJsonObject epochEvent = last;
+        epochEvent.insert(QStringLiteral("event"), QStringLiteral("epoch"));
+        epochEvent.insert(QStringLiteral("epochs"), c.epochs);
+        context.report(epochEvent);
+        context.log(QStringLiteral("Epoch %1/%2: %3")
+                        .arg(epochsDone).arg(c.epochs)
+                        .arg(QString::fromUtf8(
+                            QJsonDocument(last).toJson(QJsonDocument::Compact))));
+    }
+
+    module.eval();
+    const QString modelPath = m_runDir + QStringLiteral("/model.pt");
+    model.save(modelPath);
+    QJsonObject out = output();
+    out.insert(QStringLiteral("model_path"), modelPath);
+    if (!m_outPath.isEmpty()) {
+        model.save(m_outPath);
+        out.insert(QStringLiteral("out_path"), QFileInfo(m_outPath).absoluteFilePath());
+    }
+    context.setProgress(1.0, QStringLiteral("Finished"));
+    return JobResult{JobStatus::Finished, QString(), out};
+}
+
+} // namespace ms
