@@ -94,7 +94,10 @@ JobId JobRunner::start(std::unique_ptr<Job> job)
 
     const QString title = running.job->title();
     m_jobs.insert(id, running);
-    Q_EMIT started(id, title);
+    // Queued, so the caller already holds the id when observers hear of the job; it is posted
+    // before the worker can post anything, so it still arrives first.
+    QMetaObject::invokeMethod(this, [this, id, title] { Q_EMIT started(id, title); },
+                              Qt::QueuedConnection);
     running.thread->start();
     return id;
 }

@@ -21,7 +21,6 @@
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QJsonArray>
-#include <QJsonDocument>
 #include <QTemporaryFile>
 #include <QThread>
 
@@ -336,10 +335,15 @@ JobResult TrainJob::run(JobContext &context)
         epochEvent.insert(QStringLiteral("event"), QStringLiteral("epoch"));
         epochEvent.insert(QStringLiteral("epochs"), c.epochs);
         context.report(epochEvent);
-        context.log(QStringLiteral("Epoch %1/%2: %3")
-                        .arg(epochsDone).arg(c.epochs)
-                        .arg(QString::fromUtf8(
-                            QJsonDocument(last).toJson(QJsonDocument::Compact))));
+        QStringList parts;
+        for (const char *key : {"train_loss", "train_acc", "val_loss", "val_acc", "test_acc"}) {
+            if (last.contains(QLatin1String(key)))
+                parts << QStringLiteral("%1 %2").arg(QLatin1String(key))
+                             .arg(last.value(QLatin1String(key)).toDouble(), 0, 'f', 4);
+        }
+        context.log(QStringLiteral("Epoch %1/%2: %3, %4 samples/s")
+                        .arg(epochsDone).arg(c.epochs).arg(parts.join(QStringLiteral(", ")))
+                        .arg(qRound(double(n) / epoch_s)));
     }
 
     module.eval();

@@ -1,0 +1,192 @@
+// The studio window: a thin main over ModelStudio::Ui (DESIGN.md §2).
+#include "MainWindow.h"
+#include "TrainForm.h"
+#include "TrainPanel.h"
+
+#include "common/Error.h"
+#include "common/Workspace.h"
+#include "jobs/JobRunner.h"
+#include "train/TrainConfig.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QPixmap>
+#include <QStatusBar>
+#include <QTimer>
+
+#include <cstdio>
+
+namespace {
+
+// Lets the event loop lay the window out and the plots draw their first frame before grabbing.
+constexpr int kScreenshotDelay_ms = 300;
+
+void printError(const QString &text)
+{
+    std::fprintf(stderr, "modelstudio: %s\n", qPrintable(text));
+}
+
+void setApplicationNames()
+{
+    QCoreApplication::setOrganizationName(QStringLiteral("ModelStudio"));
+    QCoreApplication::setOrganizationDomain(QStringLiteral("modelstudio.local"));
+    QCoreApplication::setApplicationName(QStringLiteral("modelstudio"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(MODELSTUDIO_VERSION));
+}
+
+struct Options
+{
+    QCommandLineOption workspace{
+        QStringLiteral("workspace"),
+        QStringLiteral("Keep runs and versions in DIR (default: $MODELSTUDIO_WORKSPACE, "
+                       "else ~/.local/share/modelstudio)."),
+        QStringLiteral("DIR")};
+    QCommandLineOption screenshot{
+        QStringLiteral("screenshot"),
+        QStringLiteral("Render the window to the PNG FILE once laid out, then exit."),
+        QStringLiteral("FILE")};
+    QCommandLineOption panel{QStringLiteral("panel"),
+                             QStringLiteral("Open on panel NAME (train)."),
+                             QStringLiteral("NAME")};
+    QCommandLineOption config{
+        QStringLiteral("config"),
+        QStringLiteral("Fill the Train panel from a job spec JSON (what modelstudio-cli train "
+                       "--config takes)."),
+        QStringLiteral("FILE")};
+    QCommandLineOption start{
+        QStringLiteral("start"),
+        QStringLiteral("Start the Train panel's run at once; with --screenshot, the picture is "
+                       "taken when the run ends.")};
+};
+
+void setUpParser(QCommandLineParser &parser, const Options &options)
+{
+    parser.setApplicationDescription(
+        QStringLiteral("Train, compress, track and serve TorchScript models."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addOptions({options.workspace, options.screenshot, options.panel, options.config,
+                       options.start});
+}
+
+// --version and --help must work without a display, so they are answered before QApplication
+// (which needs a platform plugin) exists.
+bool onlyAsksForInformation(int argc, char **argv)
+{
+    for (int i = 1; i < argc; ++i) {
+        const QByteArray arg(argv[i]);
+        if (arg == "-v" || arg == "--version" || arg == "-h" || arg == "--help"
+            || arg == "--help-all")
+            return true;
+    }
+    return false;
+}
+
+// Reads a job spec for --config; throws ms::Error naming the file and what is wrong.
+ms::TrainConfig readConfig(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        throw ms::Error(QStringLiteral("cannot read the config %1: %2")
+                            .arg(path, file.errorString()));
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(file.readAll(), &error);
+    if (!doc.isObject())
+        throw ms::Error(QStringLiteral("%1 is not a JSON object (%2 at offset %3)")
+                            .arg(path, error.errorString()).arg(error.offset));
+    return ms::TrainConfig::fromJson(doc.object());
+}
+
+bool saveScreenshot(QWidget &window, const QString &file)
+{
+    const QPixmap pixmap = window.grab();
+    if (pixmap.isNull() || !pixmap.save(file, "PNG")) {
+        printError(QStringLiteral("cannot write the screenshot to %1")
+                       .arg(QDir::toNativeSeparators(file)));
+        return false;
+    }
+    return true;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    const Options options;
+    if (onlyAsksForInformation(argc, argv)) {
+        QCoreApplication app(argc, argv);
+        setApplicationNames();
+        QCommandLineParser parser;
+        setUpParser(parser, options);
+        parser.process(app);   // prints and exits
+        return 0;
+    }
+
+    QApplication app(argc, argv);
+    setApplicationNames();
+    QApplication::setApplicationDisplayName(QStringLiteral("ModelStudio"));
+    QCommandLineParser parser;
+    setUpParser(parser, options);
+    parser.process(app);
+
+    const QString workspace = ms::Workspace::resolve(parser.value(options.workspace));
+    QString workspaceError;
+    try {
+        ms::Workspace(workspace).ensure();
+    } catch (const ms::Error &e) {
+        // The window still opens: the error shows again, in place, when a run needs the folder.
+        workspaceError = e.message();
+        printError(workspaceError);
+    }
+
+    const bool screenshot = parser.isSet(options.screenshot);
+    ms::ui::MainWindow window(workspace);
+    auto *trainPanel = new ms::ui::TrainPanel(window.jobRunner(), workspace);
+    window.addPanel(trainPanel);
+    // A screenshot shows the defaults and must not overwrite the user's saved layout.
+    if (!screenshot)
+        window.restoreSettings();
+    if (parser.isSet(options.panel) && !window.showPanel(parser.value(options.panel))) {
+        printError(QStringLiteral("no panel named \"%1\"; known panels: %2")
+                       .arg(parser.value(options.panel),
+                            window.panelIds().join(QLatin1String(", "))));
+        return 2;
+    }
+    if (parser.isSet(options.config)) {
+        try {
+            trainPanel->form()->setConfig(readConfig(parser.value(options.config)));
+        } catch (const ms::Error &e) {
+            printError(e.message());
+            return 2;
+        }
+    }
+    if (!workspaceError.isEmpty())
+        window.statusBar()->showMessage(workspaceError);
+    window.show();
+
+    const bool startRun = parser.isSet(options.start);
+    if (startRun) {
+        window.showPanel(trainPanel->id());
+        QTimer::singleShot(0, trainPanel, [trainPanel] { trainPanel->start(); });
+    }
+    if (screenshot) {
+        const QString file = parser.value(options.screenshot);
+        auto grabAndQuit = [&window, file] {
+            QCoreApplication::exit(saveScreenshot(window, file) ? 0 : 1);
+        };
+        if (startRun) {
+            // The picture of a run is worth taking once its curves are complete.
+            QObject::connect(window.jobRunner(), &ms::JobRunner::finished, &window,
+                             [&window, grabAndQuit] {
+                                 QTimer::singleShot(kScreenshotDelay_ms, &window, grabAndQuit);
+                             });
+        } else {
+            QTimer::singleShot(kScreenshotDelay_ms, &window, grabAndQuit);
+        }
+    }
+    return QApplication::exec();
+}

@@ -1,0 +1,318 @@
+// The Train panel end to end: form -> TrainJob on a JobRunner -> plots and status, plus the
+// layer table, the error path and MetricPlot's big-series path. Offscreen, isolated workspace.
+#include "Format.h"
+#include "LayerTableModel.h"
+#include "MainWindow.h"
+#include "MetricPlot.h"
+#include "ModelSummaryView.h"
+#include "ScientificSpinBox.h"
+#include "TrainCharts.h"
+#include "TrainForm.h"
+#include "TrainPanel.h"
+
+#include "jobs/JobRunner.h"
+
+#include <qcustomplot.h>
+
+#include <QAbstractButton>
+#include <QComboBox>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QProgressBar>
+#include <QSignalSpy>
+#include <QSlider>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QToolTip>
+#include <QtTest>
+
+using ms::ui::MetricPlot;
+using ms::ui::TrainPanel;
+
+class TestTrainPanel final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void layerTableShowsCnnSummary();
+    void invalidDatasetShowsError();
+    void csvDatasetSummary_data();
+    void csvDatasetSummary();
+    void trainsAndPlots();
+    void shortcutsPauseResumeAndStop();
+    void windowRemembersItsState();
+    void metricPlotHoldsAMillionPoints();
+
+private:
+    static void chooseArchitecture(TrainPanel &panel, const QString &name);
+
+    QTemporaryDir m_workspace;
+};
+
+void TestTrainPanel::initTestCase()
+{
+    QStandardPaths::setTestModeEnabled(true);
+    QVERIFY(m_workspace.isValid());
+}
+
+void TestTrainPanel::chooseArchitecture(TrainPanel &panel, const QString &name)
+{
+    QComboBox *combo = panel.form()->architectureCombo();
+    const int index = combo->findText(name);
+    QVERIFY2(index >= 0, qPrintable(QStringLiteral("no architecture named %1").arg(name)));
+    combo->setCurrentIndex(index);
+}
+
+void TestTrainPanel::layerTableShowsCnnSummary()
+{
+    ms::JobRunner runner;
+    TrainPanel panel(&runner, m_workspace.path());
+    panel.form()->datasetCombo()->setCurrentText(QStringLiteral("fashion-mnist"));
+    chooseArchitecture(panel, QStringLiteral("cnn"));
+
+    ms::ui::ModelSummaryView *view = panel.summaryView();
+    QTRY_COMPARE(view->tableView()->model()->rowCount(), 8);
+    QVERIFY2(!view->hasError(), qPrintable(view->messageText()));
+    QCOMPARE(view->layerModel()->summary().totalParams, qint64(83466));
+    QVERIFY2(view->totalsText().contains(ms::ui::formatCount(83466)),
+             qPrintable(view->totalsText()));
+    const QModelIndex firstName = view->tableView()->model()->index(
+        0, ms::ui::LayerTableModel::NameColumn);
+    QVERIFY(!firstName.data().toString().isEmpty());
+
+    // Switching the architecture rebuilds the table.
+    chooseArchitecture(panel, QStringLiteral("mlp"));
+    QTRY_VERIFY(view->layerModel()->summary().totalParams != 83466);
+    QVERIFY(view->tableView()->model()->rowCount() > 0);
+}
+
+void TestTrainPanel::invalidDatasetShowsError()
+{
+    ms::JobRunner runner;
+    TrainPanel panel(&runner, m_workspace.path());
+    const QString missing = m_workspace.filePath(QStringLiteral("no-such-data.csv"));
+    panel.form()->datasetCombo()->setCurrentText(missing);
+
+    // The summary says why it cannot show layers (after the typing debounce).
+    QTRY_VERIFY(panel.summaryView()->hasError());
+    QVERIFY(!panel.summaryView()->messageText().isEmpty());
+
+    // Starting anyway ends in a readable failure, in the panel, not in a crash.
+    QSignalSpy finished(&runner, &ms::JobRunner::finished);
+    QTest::mouseClick(panel.startButton(), Qt::LeftButton);
+    if (panel.isRunning())
+        QVERIFY(finished.wait(60000));
+    QVERIFY2(panel.statusIsError(), qPrintable(panel.statusText()));
+    QVERIFY(panel.statusText().size() > 10);
+    if (panel.lastResult())
+        QCOMPARE(panel.lastResult()->status, ms::JobStatus::Failed);
+    QVERIFY(panel.startButton()->isEnabled());
+}
+
+void TestTrainPanel::csvDatasetSummary_data()
+{
+    QTest::addColumn<QString>("csv");
+    QTest::addColumn<QString>("arch");
+    QTest::addColumn<bool>("expectError");
+    QTest::addColumn<QString>("expectedText");   // in the totals, or in the error
+
+    QString good = QStringLiteral("a,b,c,d,species\n");
+    for (int i = 0; i < 30; ++i) {
+        good += QStringLiteral("%1,%2,%3,%4,%5\n").arg(i % 7).arg(i % 5).arg(i % 3).arg(i % 2)
+                    .arg(QStringList{"setosa", "versicolor", "virginica"}.at(i % 3));
+    }
+    QTest::newRow("mlp on a table") << good << "mlp" << false << QStringLiteral("Input 4, 3");
+    // A CNN cannot take a table: the provider's error shows where the layers would be.
+    QTest::newRow("cnn on a table") << good << "cnn" << true << QString();
+    QTest::newRow("bad cell") << QStringLiteral("a,b,label\n1,2,0\n1,oops,1\n") << "mlp"
+                              << true << QStringLiteral("oops");
+}
+
+void TestTrainPanel::csvDatasetSummary()
+{
+    QFETCH(QString, csv);
+    QFETCH(QString, arch);
+    QFETCH(bool, expectError);
+    QFETCH(QString, expectedText);
+
+    const QString path = m_workspace.filePath(QString::fromLatin1(QTest::currentDataTag())
+                                                  .replace(QLatin1Char(' '), QLatin1Char('-'))
+                                              + QStringLiteral(".csv"));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    file.write(csv.toUtf8());
+    file.close();
+
+    ms::JobRunner runner;
+    TrainPanel panel(&runner, m_workspace.path());
+    chooseArchitecture(panel, arch);
+    QSignalSpy updated(&panel, &TrainPanel::summaryUpdated);
+    panel.form()->datasetCombo()->setCurrentText(path);
+    // Read on a worker thread after the typing debounce: wait for the answer.
+    QVERIFY(updated.wait(10000));
+    ms::ui::ModelSummaryView *view = panel.summaryView();
+    QCOMPARE(view->hasError(), expectError);
+    const QString shown = expectError ? view->messageText() : view->totalsText();
+    QVERIFY2(shown.contains(expectedText), qPrintable(shown));
+}
+
+void TestTrainPanel::trainsAndPlots()
+{
+    ms::ui::MainWindow window(m_workspace.path());
+    auto *panel = new TrainPanel(window.jobRunner(), m_workspace.path());
+    window.addPanel(panel);
+    window.resize(1280, 800);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+
+    ms::ui::TrainForm *form = panel->form();
+    form->datasetCombo()->setCurrentText(QStringLiteral("fashion-mnist"));
+    chooseArchitecture(*panel, QStringLiteral("mlp"));
+    form->epochsSpin()->setValue(1);
+    form->limitSpin()->setValue(512);
+    form->batchSizeSpin()->setValue(64);
+
+    QSignalSpy finished(window.jobRunner(), &ms::JobRunner::finished);
+    QVERIFY(panel->startButton()->isEnabled());
+    QVERIFY(!panel->stopButton()->isEnabled());
+    QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+    QVERIFY2(panel->isRunning(), qPrintable(panel->statusText()));
+    QVERIFY(!panel->startButton()->isEnabled());
+    QVERIFY(panel->stopButton()->isEnabled());
+    QVERIFY(!form->isEnabled());
+
+    QVERIFY(finished.wait(120000));
+    QVERIFY(panel->lastResult().has_value());
+    QVERIFY2(panel->lastResult()->status == ms::JobStatus::Finished,
+             qPrintable(panel->lastResult()->message));
+    QVERIFY2(panel->statusText().startsWith(QStringLiteral("Finished")),
+             qPrintable(panel->statusText()));
+    QVERIFY(!panel->statusIsError());
+
+    // 512 samples, 10 % held out for validation: 461 training samples, 8 steps of 64.
+    QCOMPARE(panel->lossPlot()->pointCount(QStringLiteral("loss")), 8);
+    QCOMPARE(panel->lossPlot()->point(QStringLiteral("loss"), 7).x(), 8.0);
+    MetricPlot *accuracy = panel->accuracyPlot();
+    QCOMPARE(accuracy->pointCount(QStringLiteral("train_acc")), 1);
+    QCOMPARE(accuracy->pointCount(QStringLiteral("val_acc")), 1);
+    QCOMPARE(accuracy->pointCount(QStringLiteral("test_acc")), 1);   // Fashion-MNIST has one
+    QCOMPARE(accuracy->point(QStringLiteral("val_acc"), 0).x(), 1.0);
+
+    QVERIFY(panel->startButton()->isEnabled());
+    QVERIFY(!panel->stopButton()->isEnabled());
+    QVERIFY(form->isEnabled());
+    QCOMPARE(panel->progressBar()->value(), panel->progressBar()->maximum());
+
+    // Hovering the last loss point shows its value.
+    QCustomPlot *lossPlot = panel->lossPlot()->customPlot();
+    const QPointF last = panel->lossPlot()->point(QStringLiteral("loss"), 7);
+    const QPoint pixel(int(lossPlot->xAxis->coordToPixel(last.x())),
+                       int(lossPlot->yAxis->coordToPixel(last.y())));
+    QTest::mouseMove(lossPlot, pixel);
+    QTRY_VERIFY(QToolTip::text().contains(QStringLiteral("step 8")));
+}
+
+void TestTrainPanel::shortcutsPauseResumeAndStop()
+{
+    ms::ui::MainWindow window(m_workspace.path());
+    auto *panel = new TrainPanel(window.jobRunner(), m_workspace.path());
+    window.addPanel(panel);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowActive(&window));
+
+    ms::ui::TrainForm *form = panel->form();
+    form->datasetCombo()->setCurrentText(QStringLiteral("fashion-mnist"));
+    chooseArchitecture(*panel, QStringLiteral("mlp"));
+    form->epochsSpin()->setValue(50);
+    form->limitSpin()->setValue(20000);
+    form->batchSizeSpin()->setValue(32);
+
+    QSignalSpy paused(window.jobRunner(), &ms::JobRunner::pausedChanged);
+    QSignalSpy finished(window.jobRunner(), &ms::JobRunner::finished);
+    QTest::keyClick(&window, Qt::Key_Return, Qt::ControlModifier);
+    QVERIFY2(panel->isRunning(), qPrintable(panel->statusText()));
+
+    QTest::keyClick(&window, Qt::Key_P, Qt::ControlModifier);
+    QCOMPARE(paused.count(), 1);
+    QCOMPARE(paused.at(0).at(1).toBool(), true);
+    QCOMPARE(panel->pauseButton()->text(), QStringLiteral("Resume"));
+    QTest::keyClick(&window, Qt::Key_P, Qt::ControlModifier);
+    QCOMPARE(paused.count(), 2);
+    QCOMPARE(panel->pauseButton()->text(), QStringLiteral("Pause"));
+
+    QTest::keyClick(&window, Qt::Key_Period, Qt::ControlModifier);
+    QVERIFY(!panel->stopButton()->isEnabled());
+    QVERIFY(finished.wait(60000));
+    QVERIFY(panel->lastResult().has_value());
+    QCOMPARE(panel->lastResult()->status, ms::JobStatus::Cancelled);
+    QVERIFY2(panel->statusText().startsWith(QStringLiteral("Stopped")),
+             qPrintable(panel->statusText()));
+    QVERIFY(panel->startButton()->isEnabled());
+}
+
+void TestTrainPanel::windowRemembersItsState()
+{
+    {
+        ms::ui::MainWindow window(m_workspace.path());
+        auto *panel = new TrainPanel(window.jobRunner(), m_workspace.path());
+        window.addPanel(panel);
+        chooseArchitecture(*panel, QStringLiteral("mlp"));
+        panel->form()->epochsSpin()->setValue(7);
+        panel->form()->learningRateSpin()->setValue(3e-4);
+        panel->charts()->smoothingSlider()->setValue(50);
+        window.saveSettings();
+    }
+    ms::ui::MainWindow window(m_workspace.path());
+    auto *panel = new TrainPanel(window.jobRunner(), m_workspace.path());
+    window.addPanel(panel);
+    window.restoreSettings();
+    QCOMPARE(window.currentPanel(), panel);
+    QCOMPARE(panel->form()->architecture(), QStringLiteral("mlp"));
+    QCOMPARE(panel->form()->epochsSpin()->value(), 7);
+    QCOMPARE(panel->form()->config().lr, 3e-4);
+    QCOMPARE(panel->charts()->smoothingSlider()->value(), 50);
+    QCOMPARE(panel->lossPlot()->smoothing(), 0.5);
+}
+
+void TestTrainPanel::metricPlotHoldsAMillionPoints()
+{
+    MetricPlot plot;
+    plot.resize(800, 400);
+    plot.addSeries(QStringLiteral("loss"), QStringLiteral("loss"), {Qt::blue, true, false});
+    plot.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&plot));
+
+    constexpr int kBatches = 1000;
+    constexpr int kBatchSize = 1000;
+    QElapsedTimer clock;
+    clock.start();
+    for (int batch = 0; batch < kBatches; ++batch) {
+        ms::MetricBatch points;
+        points.reserve(kBatchSize);
+        for (int i = 0; i < kBatchSize; ++i) {
+            const qint64 step = qint64(batch) * kBatchSize + i + 1;
+            points.append({QStringLiteral("loss"), step, 1, 2.0 / std::sqrt(double(step)), 0.0});
+        }
+        plot.appendBatch(points);
+    }
+    const qint64 append_ms = clock.restart();
+    plot.replotNow();
+    const qint64 replot_ms = clock.restart();
+    plot.setSmoothing(0.9);
+    plot.replotNow();
+    const qint64 resmooth_ms = clock.elapsed();
+    // Figures for the reader, not assertions (house style: speed belongs in bench/).
+    qInfo("1M points: append %lld ms, replot %lld ms, re-smooth + replot %lld ms", append_ms,
+          replot_ms, resmooth_ms);
+
+    QCOMPARE(plot.pointCount(QStringLiteral("loss")), kBatches * kBatchSize);
+    QCOMPARE(plot.point(QStringLiteral("loss"), kBatches * kBatchSize - 1).x(),
+             double(kBatches * kBatchSize));
+}
+
+QTEST_MAIN(TestTrainPanel)
+#include "tst_trainpanel.moc"

@@ -1,0 +1,94 @@
+#include "Icons.h"
+
+#include <QImageReader>
+#include <QPainter>
+#include <QPainterPath>
+#include <QPixmap>
+
+// Q_INIT_RESOURCE must be used outside any namespace; the .qrc lives in a static library, whose
+// resources the linker drops unless something references them.
+static void initModelStudioResources()
+{
+    Q_INIT_RESOURCE(modelstudio);
+}
+
+namespace ms::ui {
+
+namespace {
+
+// The falling loss curve with three nodes, on a blue rounded square: the SVG's motif.
+QPixmap paintAppIcon(int size)
+{
+    QPixmap pixmap(size, size);
+    pixmap.fill(Qt::transparent);
+    QPainter painter(&pixmap);
+    painter.setRenderHint(QPainter::Antialiasing);
+    painter.scale(size / 256.0, size / 256.0);
+
+    QLinearGradient background(0, 0, 0, 256);
+    background.setColorAt(0.0, QColor(0x2b, 0x6c, 0xd4));
+    background.setColorAt(1.0, QColor(0x17, 0x3f, 0x8a));
+    painter.setPen(Qt::NoPen);
+    painter.setBrush(background);
+    painter.drawRoundedRect(QRectF(8, 8, 240, 240), 48, 48);
+
+    painter.setPen(QPen(QColor(255, 255, 255, 60), 6, Qt::SolidLine, Qt::RoundCap));
+    painter.drawLine(QPointF(48, 204), QPointF(212, 204));
+    painter.drawLine(QPointF(48, 204), QPointF(48, 48));
+
+    QPainterPath curve;
+    curve.moveTo(60, 64);
+    curve.cubicTo(92, 150, 120, 168, 208, 176);
+    painter.setPen(QPen(Qt::white, 14, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
+    painter.setBrush(Qt::NoBrush);
+    painter.drawPath(curve);
+
+    painter.setPen(QPen(QColor(0x17, 0x3f, 0x8a), 6));
+    painter.setBrush(QColor(0xff, 0xb3, 0x40));
+    for (const QPointF &node : {QPointF(60, 64), QPointF(112, 150), QPointF(208, 176)})
+        painter.drawEllipse(node, 16, 16);
+    return pixmap;
+}
+
+QPixmap paintTrainIcon(int size, const QColor &color)
+{
+    QPixmap pixmap(size, size);
+    pixmap.fill(Qt::transparent);
+    QPainter painter(&pixmap);
+    painter.setRenderHint(QPainter::Antialiasing);
+    painter.scale(size / 32.0, size / 32.0);
+    painter.setPen(QPen(color, 2, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
+    painter.drawPolyline(QPolygonF({QPointF(5, 4), QPointF(5, 27), QPointF(28, 27)}));
+    QPainterPath curve;
+    curve.moveTo(8, 7);
+    curve.cubicTo(12, 18, 16, 21, 27, 22);
+    painter.setPen(QPen(color, 2.5, Qt::SolidLine, Qt::RoundCap));
+    painter.drawPath(curve);
+    return pixmap;
+}
+
+} // namespace
+
+QIcon appIcon()
+{
+    static const QIcon icon = [] {
+        initModelStudioResources();
+        if (QImageReader::supportedImageFormats().contains("svg"))
+            return QIcon(QStringLiteral(":/modelstudio/icons/modelstudio.svg"));
+        QIcon painted;
+        for (int size : {16, 24, 32, 48, 64, 128, 256})
+            painted.addPixmap(paintAppIcon(size));
+        return painted;
+    }();
+    return icon;
+}
+
+QIcon trainIcon(const QColor &color)
+{
+    QIcon icon;
+    for (int size : {16, 24, 32, 48, 64})
+        icon.addPixmap(paintTrainIcon(size, color));
+    return icon;
+}
+
+} // namespace ms::ui

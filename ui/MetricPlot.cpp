@@ -1,0 +1,517 @@
+#include "MetricPlot.h"
+
+#include "Format.h"
+
+#include <qcustomplot.h>
+
+#include <QEvent>
+#include <QTimer>
+#include <QToolTip>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <cmath>
+
+namespace ms::ui {
+
+namespace {
+
+// Fast enough to feel live, slow enough that a replot never competes with training for the CPU.
+constexpr int kReplotInterval_ms = 50;
+// A hover further than this from every point shows nothing.
+constexpr double kHoverRadius_px = 32.0;
+
+void styleAxis(QCPAxis *axis)
+{
+    const QColor axisColor(140, 140, 140);
+    axis->setBasePen(QPen(axisColor, 1));
+    axis->setTickPen(QPen(axisColor, 1));
+    axis->setSubTickPen(QPen(axisColor, 1));
+    axis->setTickLabelColor(QColor(80, 80, 80));
+    axis->setLabelColor(QColor(60, 60, 60));
+    axis->grid()->setPen(QPen(QColor(0, 0, 0, 28), 1, Qt::SolidLine));
+    axis->grid()->setZeroLinePen(Qt::NoPen);
+    axis->setTickLengthIn(0);
+    axis->setTickLengthOut(4);
+    axis->setSubTickLengthIn(0);
+    axis->setSubTickLengthOut(2);
+}
+
+} // namespace
+
+MetricPlot::MetricPlot(QWidget *parent)
+    : QWidget(parent)
+    , m_plot(new QCustomPlot(this))
+    , m_replotTimer(new QTimer(this))
+{
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_plot);
+
+    m_plot->setBackground(QBrush(Qt::white));
+    m_plot->setMinimumSize(240, 160);
+    m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    m_plot->setNoAntialiasingOnDrag(true);
+    m_plot->setPlottingHint(QCP::phCacheLabels, true);
+    styleAxis(m_plot->xAxis);
+    styleAxis(m_plot->yAxis);
+    m_plot->axisRect()->setupFullAxesBox(false);
+    m_plot->xAxis2->setVisible(false);
+    m_plot->yAxis2->setVisible(false);
+
+    m_plot->legend->setVisible(false);
+    m_plot->legend->setBrush(QBrush(QColor(255, 255, 255, 220)));
+    m_plot->legend->setBorderPen(QPen(QColor(0, 0, 0, 40)));
+    m_plot->legend->setIconSize(18, 10);
+    m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
+
+    // The hover marker lives on the buffered overlay layer, so moving it repaints only that.
+    m_plot->layer(QStringLiteral("overlay"))->setMode(QCPLayer::lmBuffered);
+    m_tracer = new QCPItemTracer(m_plot);
+    m_tracer->setLayer(QStringLiteral("overlay"));
+    m_tracer->setStyle(QCPItemTracer::tsCircle);
+    m_tracer->setSize(8);
+    m_tracer->setInterpolating(false);
+    m_tracer->setVisible(false);
+
+    m_placeholder = new QCPItemText(m_plot);
+    m_placeholder->setLayer(QStringLiteral("overlay"));
+    m_placeholder->position->setType(QCPItemPosition::ptAxisRectRatio);
+    m_placeholder->position->setCoords(0.5, 0.5);
+    m_placeholder->setPositionAlignment(Qt::AlignCenter);
+    m_placeholder->setColor(QColor(140, 140, 140));
+    m_placeholder->setVisible(false);
+
+    m_replotTimer->setSingleShot(true);
+    m_replotTimer->setInterval(kReplotInterval_ms);
+    connect(m_replotTimer, &QTimer::timeout, this, &MetricPlot::onReplotTimer);
+
+    connect(m_plot, &QCustomPlot::mouseMove, this, &MetricPlot::onMouseMove);
+    connect(m_plot, &QCustomPlot::mouseDoubleClick, this, [this] { fitToData(); });
+    // A range change we did not make is the user panning or zooming: stop following the data
+    // until a double-click asks for it again.
+    connect(m_plot->xAxis, qOverload<const QCPRange &>(&QCPAxis::rangeChanged), this,
+            [this] { onUserNavigated(); });
+    connect(m_plot->yAxis, qOverload<const QCPRange &>(&QCPAxis::rangeChanged), this,
+            [this] { onUserNavigated(); });
+    m_plot->installEventFilter(this);
+    m_plot->setStatusTip(tr("Drag to pan, wheel to zoom, double-click to fit"));
+}
+
+MetricPlot::~MetricPlot() = default;
+
+void MetricPlot::setAxisLabels(const QString &xLabel, const QString &yLabel)
+{
+    m_plot->xAxis->setLabel(xLabel);
+    m_plot->yAxis->setLabel(yLabel);
+    markDirty();
+}
+
+void MetricPlot::setIntegerXTicks(bool integer)
+{
+    if (integer) {
+        QSharedPointer<QCPAxisTickerFixed> ticker(new QCPAxisTickerFixed);
+        ticker->setTickStep(1.0);
+        ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+        m_plot->xAxis->setTicker(ticker);
+    } else {
+        m_plot->xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+    }
+    markDirty();
+}
+
+void MetricPlot::setValueClamp(double lower, double upper)
+{
+    m_hasClamp = true;
+    m_clampLower = lower;
+    m_clampUpper = upper;
+    markDirty();
+}
+
+void MetricPlot::setLegendVisible(bool visible)
+{
+    m_legendWanted = visible;
+    markDirty();
+}
+
+void MetricPlot::setEmptyRanges(double xLower, double xUpper, double yLower, double yUpper)
+{
+    m_emptyRange[0] = xLower;
+    m_emptyRange[1] = xUpper;
+    m_emptyRange[2] = yLower;
+    m_emptyRange[3] = yUpper;
+    markDirty();
+}
+
+void MetricPlot::setPlaceholderText(const QString &text)
+{
+    m_placeholder->setText(text);
+    markDirty();
+}
+
+void MetricPlot::addSeries(const QString &id, const QString &label,
+                           const SeriesOptions &options)
+{
+    if (m_series.contains(id))
+        return;
+    Series series;
+    series.label = label;
+    series.raw = m_plot->addGraph();
+    series.raw->setAdaptiveSampling(true);
+    series.raw->setName(label);
+    series.raw->removeFromLegend();   // updateLegend() lists it once it has data
+    if (options.smoothed) {
+        // The raw curve stays visible but faint: noise is information, the trend is the message.
+        QColor faded = options.color;
+        faded.setAlpha(60);
+        series.raw->setPen(QPen(faded, 1));
+        series.smooth = m_plot->addGraph();
+        series.smooth->setAdaptiveSampling(true);
+        series.smooth->setName(label);
+        series.smooth->removeFromLegend();
+        series.smooth->setPen(QPen(options.color, 2));
+    } else {
+        series.raw->setPen(QPen(options.color, 2));
+    }
+    if (options.markers) {
+        series.raw->setScatterStyle(
+            QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(options.color, 1.5),
+                            QBrush(Qt::white), 6));
+    }
+    m_series.insert(id, series);
+    m_order << id;
+    markDirty();
+}
+
+void MetricPlot::appendBatch(const ms::MetricBatch &points)
+{
+    // Grouped per series so each graph takes one vector append per batch, not one per point.
+    QHash<QString, QPair<QVector<double>, QVector<double>>> grouped;
+    for (const ms::MetricPoint &point : points) {
+        if (!m_series.contains(point.key))
+            continue;
+        double x = 0.0;
+        switch (m_xSource) {
+        case XSource::Step: x = double(point.step); break;
+        case XSource::Epoch: x = double(point.epoch); break;
+        case XSource::WallTime: x = point.wallTime_s; break;
+        }
+        auto &columns = grouped[point.key];
+        columns.first.append(x);
+        columns.second.append(point.value);
+    }
+    for (auto it = grouped.cbegin(); it != grouped.cend(); ++it)
+        append(it.key(), it.value().first, it.value().second);
+}
+
+void MetricPlot::append(const QString &id, const QVector<double> &xs, const QVector<double> &ys)
+{
+    auto it = m_series.find(id);
+    if (it == m_series.end() || xs.isEmpty() || xs.size() != ys.size())
+        return;
+    Series &series = *it;
+    const bool sorted = std::is_sorted(xs.cbegin(), xs.cend());
+    series.raw->addData(xs, ys, sorted);
+    if (series.smooth)
+        appendSmoothed(series, xs, ys);
+
+    Bounds &b = m_bounds;
+    for (int i = 0; i < xs.size(); ++i) {
+        const double x = xs[i];
+        const double y = ys[i];
+        if (!std::isfinite(x) || !std::isfinite(y))
+            continue;   // a diverged loss must not blow the axis range up to infinity
+        if (!b.valid) {
+            b = Bounds{true, x, x, y, y, 0.0};
+        } else {
+            b.xMin = std::min(b.xMin, x);
+            b.xMax = std::max(b.xMax, x);
+            b.yMin = std::min(b.yMin, y);
+            b.yMax = std::max(b.yMax, y);
+        }
+        if (y > 0 && (b.yMinPositive <= 0 || y < b.yMinPositive))
+            b.yMinPositive = y;
+    }
+    markDirty();
+}
+
+void MetricPlot::appendSmoothed(Series &series, const QVector<double> &xs,
+                                const QVector<double> &ys)
+{
+    // Debiased EMA (as TensorBoard draws it): the first points are not dragged towards zero.
+    QVector<double> sx;
+    QVector<double> sy;
+    sx.reserve(xs.size());
+    sy.reserve(ys.size());
+    const double factor = m_smoothing;
+    for (int i = 0; i < xs.size(); ++i) {
+        if (!std::isfinite(ys[i]))
+            continue;
+        series.ema = factor * series.ema + (1.0 - factor) * ys[i];
+        series.emaWeight = factor * series.emaWeight + (1.0 - factor);
+        sx.append(xs[i]);
+        sy.append(series.ema / series.emaWeight);
+    }
+    if (!sx.isEmpty())
+        series.smooth->addData(sx, sy, std::is_sorted(sx.cbegin(), sx.cend()));
+}
+
+void MetricPlot::clearData()
+{
+    for (Series &series : m_series) {
+        series.raw->data()->clear();
+        if (series.smooth)
+            series.smooth->data()->clear();
+        series.ema = 0.0;
+        series.emaWeight = 0.0;
+    }
+    m_bounds = Bounds{};
+    m_follow = true;
+    m_tracer->setVisible(false);
+    markDirty();
+}
+
+void MetricPlot::setSmoothing(double factor)
+{
+    factor = std::clamp(factor, 0.0, 0.99);
+    if (factor == m_smoothing)
+        return;
+    m_smoothing = factor;
+    for (Series &series : m_series) {
+        if (!series.smooth)
+            continue;
+        QVector<double> xs;
+        QVector<double> ys;
+        const auto data = series.raw->data();
+        xs.reserve(data->size());
+        ys.reserve(data->size());
+        for (auto it = data->constBegin(); it != data->constEnd(); ++it) {
+            xs.append(it->key);
+            ys.append(it->value);
+        }
+        series.smooth->data()->clear();
+        series.ema = 0.0;
+        series.emaWeight = 0.0;
+        appendSmoothed(series, xs, ys);
+    }
+    markDirty();
+}
+
+void MetricPlot::setLogScale(bool logarithmic)
+{
+    if (logarithmic == m_logScale)
+        return;
+    m_logScale = logarithmic;
+    QCPAxis *axis = m_plot->yAxis;
+    if (logarithmic) {
+        axis->setScaleType(QCPAxis::stLogarithmic);
+        QSharedPointer<QCPAxisTickerLog> ticker(new QCPAxisTickerLog);
+        ticker->setSubTickCount(8);
+        axis->setTicker(ticker);
+        axis->setNumberFormat(QStringLiteral("gb"));
+    } else {
+        axis->setScaleType(QCPAxis::stLinear);
+        axis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+        axis->setNumberFormat(QStringLiteral("g"));
+    }
+    m_follow = true;   // the old range means nothing on the new scale
+    markDirty();
+}
+
+int MetricPlot::pointCount(const QString &id) const
+{
+    const auto it = m_series.constFind(id);
+    return it == m_series.cend() ? 0 : it->raw->dataCount();
+}
+
+QPointF MetricPlot::point(const QString &id, int index) const
+{
+    const auto it = m_series.constFind(id);
+    if (it == m_series.cend() || index < 0 || index >= it->raw->dataCount())
+        return {};
+    const auto data = it->raw->data()->at(index);
+    return {data->key, data->value};
+}
+
+void MetricPlot::replotNow()
+{
+    m_dirty = true;
+    onReplotTimer();
+}
+
+void MetricPlot::markDirty()
+{
+    m_dirty = true;
+    if (!m_replotTimer->isActive())
+        m_replotTimer->start();
+}
+
+void MetricPlot::onReplotTimer()
+{
+    if (!m_dirty)
+        return;
+    m_dirty = false;
+    applyRanges();
+    updateLegend();
+    m_placeholder->setVisible(!m_bounds.valid && !m_placeholder->text().isEmpty());
+    m_plot->replot();
+}
+
+void MetricPlot::updateLegend()
+{
+    // Only series with data are listed: "test" appears once a test split reports.
+    QList<QCPGraph *> wanted;
+    for (const QString &id : std::as_const(m_order)) {
+        const Series &series = *m_series.constFind(id);
+        if (series.raw->dataCount() > 0)
+            wanted << (series.smooth ? series.smooth : series.raw);
+    }
+    QList<QCPGraph *> shown;
+    for (int i = 0; i < m_plot->legend->itemCount(); ++i) {
+        if (auto *item = qobject_cast<QCPPlottableLegendItem *>(m_plot->legend->item(i)))
+            shown << qobject_cast<QCPGraph *>(item->plottable());
+    }
+    // An empty legend would still draw its frame.
+    m_plot->legend->setVisible(m_legendWanted && !wanted.isEmpty());
+    if (wanted == shown)
+        return;
+    m_plot->legend->clearItems();
+    for (QCPGraph *graph : std::as_const(wanted))
+        graph->addToLegend();
+}
+
+void MetricPlot::applyRanges()
+{
+    if (!m_bounds.valid) {
+        m_applyingRanges = true;
+        m_plot->xAxis->setRange(m_emptyRange[0], m_emptyRange[1]);
+        m_plot->yAxis->setRange(m_logScale ? 0.1 : m_emptyRange[2],
+                                m_logScale ? 10.0 : m_emptyRange[3]);
+        m_applyingRanges = false;
+        return;
+    }
+    if (!m_follow)
+        return;
+    const Bounds &b = m_bounds;
+    double xLower = b.xMin;
+    double xUpper = b.xMax;
+    if (xUpper - xLower < 1e-12) {
+        xLower -= 0.5;
+        xUpper += 0.5;
+    } else {
+        const double pad = (xUpper - xLower) * 0.02;
+        xUpper += pad;
+        xLower -= m_xSource == XSource::Epoch ? pad : 0.0;
+    }
+
+    double yLower = 0.0;
+    double yUpper = 1.0;
+    if (m_logScale) {
+        yLower = b.yMinPositive > 0 ? b.yMinPositive / 1.25 : 0.1;
+        yUpper = b.yMax > yLower ? b.yMax * 1.25 : yLower * 10.0;
+    } else {
+        const double span = b.yMax - b.yMin;
+        const double pad = span > 1e-12 ? span * 0.08 : std::max(std::abs(b.yMax) * 0.05, 0.05);
+        yLower = b.yMin - pad;
+        yUpper = b.yMax + pad;
+        if (m_hasClamp) {
+            yLower = std::max(yLower, m_clampLower);
+            yUpper = std::min(yUpper, m_clampUpper);
+            if (yUpper <= yLower)
+                yUpper = yLower + 0.05;
+        }
+    }
+    m_applyingRanges = true;
+    m_plot->xAxis->setRange(xLower, xUpper);
+    m_plot->yAxis->setRange(yLower, yUpper);
+    m_applyingRanges = false;
+}
+
+void MetricPlot::onUserNavigated()
+{
+    if (!m_applyingRanges && m_plot->underMouse())
+        m_follow = false;
+}
+
+void MetricPlot::fitToData()
+{
+    m_follow = true;
+    markDirty();
+}
+
+void MetricPlot::onMouseMove(QMouseEvent *event)
+{
+    if (event->buttons() != Qt::NoButton)
+        return;   // dragging: the tooltip would only flicker
+    const QPointF pos = event->position();
+    const double x = m_plot->xAxis->pixelToCoord(pos.x());
+
+    const Series *best = nullptr;
+    QCPGraph *bestGraph = nullptr;
+    double bestKey = 0.0;
+    double bestDistance = kHoverRadius_px;
+    for (const QString &id : m_order) {
+        const Series &series = *m_series.constFind(id);
+        // Both curves of a smoothed series can be pointed at: the trend and the raw spikes.
+        for (QCPGraph *graph : {series.smooth, series.raw}) {
+            if (!graph || !graph->visible() || graph->data()->isEmpty())
+                continue;
+            const auto data = graph->data();
+            const auto consider = [&](QCPGraphDataContainer::const_iterator it) {
+                const double px = m_plot->xAxis->coordToPixel(it->key);
+                const double py = m_plot->yAxis->coordToPixel(it->value);
+                const double distance = std::hypot(px - pos.x(), py - pos.y());
+                if (distance < bestDistance) {
+                    bestDistance = distance;
+                    best = &series;
+                    bestGraph = graph;
+                    bestKey = it->key;
+                }
+            };
+            // The nearest point in x is the first one at or after the cursor, or the one before.
+            const auto after = data->findBegin(x, false);
+            if (after != data->constEnd())
+                consider(after);
+            if (after != data->constBegin())
+                consider(after - 1);
+        }
+    }
+
+    if (!best) {
+        if (m_tracer->visible()) {
+            m_tracer->setVisible(false);
+            m_plot->layer(QStringLiteral("overlay"))->replot();
+        }
+        QToolTip::hideText();
+        return;
+    }
+    m_tracer->setGraph(bestGraph);
+    m_tracer->setGraphKey(bestKey);
+    m_tracer->setPen(QPen(bestGraph->pen().color(), 1.5));
+    m_tracer->setBrush(QBrush(Qt::white));
+    m_tracer->setVisible(true);
+    m_plot->layer(QStringLiteral("overlay"))->replot();
+
+    const QString xName = m_plot->xAxis->label().isEmpty() ? QStringLiteral("x")
+                                                           : m_plot->xAxis->label();
+    const auto raw = best->raw->data()->findBegin(bestKey, false);
+    QString text = QStringLiteral("<b>%1</b><br>%2 %3: %4")
+                       .arg(best->label.toHtmlEscaped(), xName.toHtmlEscaped(),
+                            formatValue(bestKey), formatValue(raw->value));
+    if (best->smooth) {
+        const auto smooth = best->smooth->data()->findBegin(bestKey, false);
+        text += QStringLiteral("<br>smoothed: %1").arg(formatValue(smooth->value));
+    }
+    QToolTip::showText(event->globalPosition().toPoint(), text, m_plot);
+}
+
+bool MetricPlot::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_plot && event->type() == QEvent::Leave && m_tracer->visible()) {
+        m_tracer->setVisible(false);
+        m_plot->layer(QStringLiteral("overlay"))->replot();
+    }
+    return QWidget::eventFilter(watched, event);
+}
+
+} // namespace ms::ui

@@ -1,0 +1,127 @@
+#pragma once
+
+#include "jobs/MetricPoint.h"
+
+#include <QColor>
+#include <QHash>
+#include <QString>
+#include <QVector>
+#include <QWidget>
+
+class QCPGraph;
+class QCPItemText;
+class QCPItemTracer;
+class QCustomPlot;
+class QTimer;
+
+namespace ms::ui {
+
+// One QCustomPlot with named series, fed by batches of metric points (or raw x/y vectors).
+// Built for live training curves: appends are O(batch), the replot runs from a coalescing timer
+// at most every ~50 ms and only when something changed, graphs use adaptive sampling, and the
+// axis ranges are tracked incrementally so a million points stay fluid. The Train panel uses it
+// for loss and accuracy; the Compare panel will put several runs' series in one plot.
+class MetricPlot final : public QWidget
+{
+    Q_OBJECT
+
+public:
+    // Which field of a MetricPoint becomes the x coordinate.
+    enum class XSource { Step, Epoch, WallTime };
+
+    struct SeriesOptions
+    {
+        QColor color;
+        bool smoothed = false;   // raw curve faded + EMA curve on top (setSmoothing)
+        bool markers = false;    // a dot per point: epoch series have few points
+    };
+
+    explicit MetricPlot(QWidget *parent = nullptr);
+    ~MetricPlot() override;
+
+    void setAxisLabels(const QString &xLabel, const QString &yLabel);
+    void setXSource(XSource source) { m_xSource = source; }
+    // Integer ticks on the x axis (epochs).
+    void setIntegerXTicks(bool integer);
+    // Clamp the automatic value range, e.g. [0, 1] for accuracies.
+    void setValueClamp(double lower, double upper);
+    void setLegendVisible(bool visible);
+    // The ranges shown while there is no data, and the text centred in the empty plot.
+    void setEmptyRanges(double xLower, double xUpper, double yLower, double yUpper);
+    void setPlaceholderText(const QString &text);
+
+    // `id` is the metric key when the series is fed from MetricBatch points.
+    void addSeries(const QString &id, const QString &label, const SeriesOptions &options);
+    bool hasSeries(const QString &id) const { return m_series.contains(id); }
+
+    // Appends points whose key names a series; other keys are ignored.
+    void appendBatch(const ms::MetricBatch &points);
+    // Appends to one series; x must not decrease.
+    void append(const QString &id, const QVector<double> &xs, const QVector<double> &ys);
+    // Empties every series (they stay defined).
+    void clearData();
+
+    // EMA factor in [0, 0.99] for smoothed series; recomputes them from the raw points.
+    void setSmoothing(double factor);
+    double smoothing() const { return m_smoothing; }
+    void setLogScale(bool logarithmic);
+    bool isLogScale() const { return m_logScale; }
+
+    // Raw points held by a series (0 for an unknown id).
+    int pointCount(const QString &id) const;
+    // The raw point i of a series, for tests and tooltips.
+    QPointF point(const QString &id, int index) const;
+    // Draw now instead of on the next timer tick (screenshots, tests).
+    void replotNow();
+
+    QCustomPlot *customPlot() const { return m_plot; }
+
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
+private:
+    struct Series
+    {
+        QString label;
+        QCPGraph *raw = nullptr;
+        QCPGraph *smooth = nullptr;   // only for smoothed series
+        double ema = 0.0;             // running state of the EMA...
+        double emaWeight = 0.0;       // ...and its bias correction (1 - factor^n)
+    };
+    struct Bounds
+    {
+        bool valid = false;
+        double xMin = 0, xMax = 0, yMin = 0, yMax = 0;
+        double yMinPositive = 0;      // for the log scale; 0 = no positive value seen
+    };
+
+    void appendSmoothed(Series &series, const QVector<double> &xs, const QVector<double> &ys);
+    void markDirty();
+    void updateLegend();
+    void onReplotTimer();
+    void applyRanges();
+    void onMouseMove(QMouseEvent *event);
+    void onUserNavigated();
+    void fitToData();
+
+    QCustomPlot *m_plot = nullptr;
+    QTimer *m_replotTimer = nullptr;
+    QCPItemTracer *m_tracer = nullptr;
+    QCPItemText *m_placeholder = nullptr;
+    QHash<QString, Series> m_series;
+    QStringList m_order;
+    Bounds m_bounds;
+    XSource m_xSource = XSource::Step;
+    double m_smoothing = 0.8;
+    bool m_logScale = false;
+    bool m_dirty = false;
+    bool m_follow = true;             // auto-range until the user pans or zooms
+    bool m_applyingRanges = false;
+    bool m_legendWanted = false;
+    bool m_hasClamp = false;
+    double m_clampLower = 0.0;
+    double m_clampUpper = 0.0;
+    double m_emptyRange[4] = {0.0, 1.0, 0.0, 1.0};
+};
+
+} // namespace ms::ui
