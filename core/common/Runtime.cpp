@@ -5,6 +5,10 @@
 #include <QRegularExpression>
 #include <QThread>
 
+#include <malloc.h>
+
+#include <mutex>
+
 namespace ms::Runtime {
 
 QString blasLibrary()
@@ -41,6 +45,14 @@ QString blasWarning()
     return QStringLiteral("LibTorch is running on the reference BLAS (%1), about 30x slower than "
                           "OpenBLAS. Install it: sudo apt-get install libopenblas0-openmp")
         .arg(blasLibrary());
+}
+
+void tuneAllocatorForTensors()
+{
+    static std::once_flag once;
+    std::call_once(once, [] {
+        mallopt(M_ARENA_MAX, 1);
+    });
 }
 
 QJsonObject describe()

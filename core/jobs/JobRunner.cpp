@@ -1,6 +1,7 @@
 #include "jobs/JobRunner.h"
 
 #include "common/Error.h"
+#include "common/Runtime.h"
 #include "jobs/JobContext.h"
 
 #include <QThread>
@@ -48,6 +49,8 @@ JobRunner::JobRunner(QObject *parent)
     qRegisterMetaType<ms::MetricBatch>();
     qRegisterMetaType<ms::JobResult>();
     qRegisterMetaType<ms::JobId>("ms::JobId");
+    // Before any worker thread allocates: see the comment on the function.
+    Runtime::tuneAllocatorForTensors();
 }
 
 JobRunner::~JobRunner()
