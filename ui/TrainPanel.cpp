@@ -266,6 +266,8 @@ void TrainPanel::start()
     m_clock.start();
 
     auto job = std::make_unique<ms::TrainJob>(config, runDir);
+    // The run and its curves go into the workspace's registry; the model becomes a version.
+    job->recordIn(m_workspace);
     const QString title = job->title();
     m_jobId = m_runner->start(std::move(job));
     appendLog(tr("%1 → %2").arg(title, runDir));

@@ -29,5 +29,10 @@ int fail(const QString &message, int code = Failed);
 
 QList<Command> trainCommands();
 QList<Command> listCommands();
+QList<Command> importCommands();
+// models, versions, show, lineage, diff, metrics: reading the registry.
+QList<Command> registryCommands();
+// tag, alias, note, export, rm, verify, gc: editing it and its artifact store.
+QList<Command> versionCommands();
 
 } // namespace cli

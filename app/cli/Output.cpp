@@ -2,6 +2,8 @@
 
 #include <QJsonDocument>
 
+#include <cmath>
+
 #include <unistd.h>
 
 namespace cli {
@@ -36,7 +38,7 @@ QString table(const QStringList &header, const QList<QStringList> &rows)
             width[c] = std::max(width[c], int(row[c].size()));
             bool ok = false;
             QString(row[c]).remove(QLatin1Char(',')).remove(QLatin1Char('%')).toDouble(&ok);
-            numeric[c] = numeric[c] && (ok || row[c].isEmpty());
+            numeric[c] = numeric[c] && (ok || row[c].isEmpty() || row[c] == QLatin1String("-"));
         }
     }
     auto format = [&](const QStringList &row, bool isHeader) {
@@ -47,12 +49,30 @@ QString table(const QStringList &header, const QList<QStringList> &rows)
             cells << (numeric[c] && !isHeader ? cell.rightJustified(width[c])
                                                     : last ? cell : cell.leftJustified(width[c]));
         }
-        return cells.join(QStringLiteral("  "));
+        QString line = cells.join(QStringLiteral("  "));
+        while (line.endsWith(QLatin1Char(' ')))   // empty trailing cells
+            line.chop(1);
+        return line;
     };
     QStringList lines{format(header, true)};
     for (const QStringList &row : rows)
         lines << format(row, false);
     return lines.join(QLatin1Char('\n'));
+}
+
+QString humanSize(qint64 size_bytes)
+{
+    const qint64 magnitude = size_bytes < 0 ? -size_bytes : size_bytes;
+    if (magnitude < 1024)
+        return QStringLiteral("%1 B").arg(size_bytes);
+    const char *units[] = {"KiB", "MiB", "GiB", "TiB"};
+    double value = double(size_bytes) / 1024.0;
+    int unit = 0;
+    while (std::abs(value) >= 1024.0 && unit < 3) {
+        value /= 1024.0;
+        ++unit;
+    }
+    return QStringLiteral("%1 %2").arg(value, 0, 'f', 1).arg(QLatin1String(units[unit]));
 }
 
 void ProgressBar::update(double fraction, const QString &text, double elapsed_s)

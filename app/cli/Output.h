@@ -14,8 +14,12 @@ bool isTerminal(FILE *stream);
 void printJsonLine(const QJsonObject &object);
 void printLine(const QString &line);
 
-// Column-aligned text table: numbers right-aligned, text left-aligned.
+// Column-aligned text table: numbers right-aligned, text left-aligned ("-" marks a missing
+// number without making its column text).
 QString table(const QStringList &header, const QList<QStringList> &rows);
+
+// Bytes for people: "812 B", "12.3 KiB", "4.5 MiB", "1.2 GiB".
+QString humanSize(qint64 size_bytes);
 
 // A one-line progress bar redrawn in place on stderr; only used on a terminal.
 class ProgressBar

@@ -11,6 +11,7 @@
 #include "train/TrainJob.h"
 
 #include <QCoreApplication>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
@@ -122,6 +123,10 @@ int runTrain(const QStringList &arguments)
                       QStringLiteral("FILE")});
     parser.addOption({QStringLiteral("out"), QStringLiteral("Also write the trained model here."),
                       QStringLiteral("FILE.pt")});
+    parser.addOption({QStringLiteral("name"),
+                      QStringLiteral("Register the trained model as a new version of NAME "
+                                     "(default: the architecture's name)."),
+                      QStringLiteral("NAME")});
     parser.addOption({QStringLiteral("resume"),
                       QStringLiteral("Continue the run in this folder from its last checkpoint."),
                       QStringLiteral("RUN_DIR")});
@@ -140,7 +145,15 @@ int runTrain(const QStringList &arguments)
     const QString outPath = parser.value(QStringLiteral("out"));
     std::unique_ptr<ms::TrainJob> job;
     if (parser.isSet(QStringLiteral("resume"))) {
-        job.reset(ms::TrainJob::resume(parser.value(QStringLiteral("resume")), outPath));
+        const QString runDir = QDir(parser.value(QStringLiteral("resume"))).absolutePath();
+        job.reset(ms::TrainJob::resume(runDir, outPath));
+        // A run folder lives in <workspace>/runs/; its run continues in that workspace.
+        const QDir runs = QFileInfo(runDir).dir();
+        const QString workspace = runs.dirName() == QLatin1String("runs")
+                                      ? QFileInfo(runs.path()).absolutePath()
+                                      : ms::Workspace::resolve(
+                                            parser.value(QStringLiteral("workspace")));
+        job->recordIn(workspace);
     } else {
         QJsonObject spec = parser.isSet(QStringLiteral("config"))
                                ? readConfigFile(parser.value(QStringLiteral("config")))
@@ -158,6 +171,7 @@ int runTrain(const QStringList &arguments)
                                   ? QFileInfo(config.arch).completeBaseName()
                                   : QStringLiteral("custom");
         job = std::make_unique<ms::TrainJob>(config, workspace.newRunDir(label), outPath);
+        job->recordIn(workspace.root(), parser.value(QStringLiteral("name")));
     }
 
     if (const QString warning = ms::Runtime::blasWarning(); !warning.isEmpty())
@@ -217,7 +231,8 @@ int runTrain(const QStringList &arguments)
     if (json) {
         QJsonObject end{{QStringLiteral("event"), QStringLiteral("finished")},
                         {QStringLiteral("status"), status}};
-        for (const char *key : {"run_dir", "model_path", "out_path", "epochs_done", "final"}) {
+        for (const char *key : {"run_dir", "model_path", "out_path", "epochs_done", "final",
+                                "version"}) {
             const QJsonValue v = result.output.value(QLatin1String(key));
             if (!v.isUndefined())
                 end.insert(QLatin1String(key), v);
@@ -226,8 +241,9 @@ int runTrain(const QStringList &arguments)
             end.insert(QStringLiteral("error"), result.message);
         printJsonLine(end);
     } else if (result.status == ms::JobStatus::Finished) {
-        printLine(QStringLiteral("model saved: %1").arg(
-            result.output.value(QStringLiteral("model_path")).toString()));
+        printLine(QStringLiteral("registered %1 (model file %2)")
+                      .arg(result.output.value(QStringLiteral("version")).toString(),
+                           result.output.value(QStringLiteral("model_path")).toString()));
         if (!outPath.isEmpty())
             printLine(QStringLiteral("model written: %1").arg(
                 result.output.value(QStringLiteral("out_path")).toString()));

@@ -10,6 +10,7 @@
 #include <QTextStream>
 
 #include <cstdio>
+#include <exception>
 
 namespace cli {
 
@@ -32,7 +33,12 @@ bool parse(QCommandLineParser &parser, const QString &verb, const QString &descr
         return false;
     }
     if (parser.isSet(QStringLiteral("help"))) {
-        std::fputs(parser.helpText().toLocal8Bit().constData(), stdout);
+        // QCommandLineParser names the binary by its full path; the user typed a verb.
+        QString help = parser.helpText();
+        const int usageEnd = help.indexOf(QLatin1String(" [options]"));
+        if (help.startsWith(QLatin1String("Usage: ")) && usageEnd > 0)
+            help.replace(7, usageEnd - 7, QStringLiteral("modelstudio-cli ") + verb);
+        std::fputs(help.toLocal8Bit().constData(), stdout);
         *exitCode = Ok;
         return false;
     }
@@ -51,7 +57,8 @@ namespace {
 
 QList<Command> allCommands()
 {
-    return cli::trainCommands() + cli::listCommands();
+    return cli::trainCommands() + cli::importCommands() + cli::registryCommands()
+           + cli::versionCommands() + cli::listCommands();
 }
 
 int usage(FILE *out)
@@ -95,6 +102,9 @@ int main(int argc, char **argv)
             return command.run(arguments.mid(1));
         } catch (const ms::Error &e) {
             return cli::fail(e.message());
+        } catch (const std::exception &e) {
+            // Not one of ours (std::bad_alloc, a library's own): still one line, not a crash.
+            return cli::fail(QString::fromLocal8Bit(e.what()));
         }
     }
     cli::fail(QStringLiteral("unknown verb \"%1\"").arg(verb), cli::Usage);

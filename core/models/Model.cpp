@@ -221,9 +221,17 @@ std::vector<float> Model::predict(const std::vector<float> &input,
                             .arg(QString::fromStdString(result.tagKind())));
         const at::Tensor out = result.toTensor().to(at::kFloat).contiguous();
         return std::vector<float>(out.data_ptr<float>(), out.data_ptr<float>() + out.numel());
+    } catch (const Error &) {
+        throw;
     } catch (const c10::Error &e) {
         throw Error(QStringLiteral("The model failed on an input of shape %1: %2")
                         .arg(shapeText(shape), torchMessage(e).section(QLatin1Char('\n'), 0, 2)));
+    } catch (const std::exception &e) {
+        // A scripted forward that raises (a Python module fed the wrong shape) throws
+        // torch::jit::JITException, whose text is a traceback ending in the error line.
+        const QStringList lines = QString::fromUtf8(e.what()).trimmed().split(QLatin1Char('\n'));
+        throw Error(QStringLiteral("The model failed on an input of shape %1: %2")
+                        .arg(shapeText(shape), lines.isEmpty() ? QString() : lines.last().trimmed()));
     }
 }
 

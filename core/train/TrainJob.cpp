@@ -9,6 +9,7 @@
 #include "models/Model.h"
 #include "models/ModelImpl_p.h"
 #include "train/Checkpoint_p.h"
+#include "train/RunRecorder.h"
 
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/adam.h>
@@ -142,6 +143,12 @@ TrainJob *TrainJob::resume(const QString &runDir, const QString &outPath)
     return job;
 }
 
+void TrainJob::recordIn(const QString &workspaceRoot, const QString &modelName)
+{
+    m_workspace = workspaceRoot;
+    m_modelName = modelName;
+}
+
 QString TrainJob::title() const
 {
     const QString arch = m_config.archSpec.isEmpty()
@@ -154,11 +161,42 @@ QString TrainJob::title() const
 
 JobResult TrainJob::run(JobContext &context)
 {
-    const TrainConfig &c = m_config;
     checkWritable(m_outPath);
     if (!QDir().mkpath(m_runDir))
         throw Error(QStringLiteral("Cannot create the run folder %1: check that the workspace "
                                    "is writable.").arg(m_runDir));
+    std::unique_ptr<RunRecorder> recorder;
+    if (!m_workspace.isEmpty()) {
+        const QString arch = m_config.archSpec.isEmpty()
+                                 ? QFileInfo(m_config.arch).completeBaseName()
+                                 : m_config.archSpec.value(QStringLiteral("name")).toString();
+        recorder = std::make_unique<RunRecorder>(m_workspace,
+                                                 m_modelName.isEmpty() ? arch : m_modelName);
+    }
+    // The run row must not stay "running" when training throws: record why, then rethrow.
+    auto recordFailure = [&recorder](const QString &message) {
+        if (!recorder)
+            return;
+        try {
+            recorder->end(JobStatus::Failed, message);
+        } catch (const std::exception &) {
+            // The registry itself failed; the original error is the one to show.
+        }
+    };
+    try {
+        return train(context, recorder.get());
+    } catch (const Error &e) {
+        recordFailure(e.message());
+        throw;
+    } catch (const std::exception &e) {
+        recordFailure(QString::fromUtf8(e.what()));
+        throw;
+    }
+}
+
+JobResult TrainJob::train(JobContext &context, RunRecorder *recorder)
+{
+    const TrainConfig &c = m_config;
     const int threads = c.threads > 0 ? c.threads : QThread::idealThreadCount();
     at::set_num_threads(threads);
 
@@ -201,6 +239,8 @@ JobResult TrainJob::run(JobContext &context)
         Checkpoint::writeConfig(m_runDir, c);
     }
     const ModelSummary summary = ArchSpec::fromJson(spec).summary();
+    if (recorder)
+        recorder->begin(m_runDir, c.toJson(), m_resume, haveCheckpoint ? state.step : 0);
     context.report(QJsonObject{{QStringLiteral("event"), QStringLiteral("start")},
                                {QStringLiteral("run_dir"), m_runDir},
                                {QStringLiteral("arch"), ArchSpec::fromJson(spec).name()},
@@ -248,7 +288,15 @@ JobResult TrainJob::run(JobContext &context)
         return out;
     };
     auto stopped = [&](JobStatus status, const QString &message) {
+        if (recorder)
+            recorder->end(status, message);
         return JobResult{status, message, output()};
+    };
+    // Observers (plots, CLI) and the registry see the same points.
+    auto metric = [&](const QString &key, qint64 atStep, int epoch, double value) {
+        context.addMetric(key, atStep, epoch, value);
+        if (recorder)
+            recorder->add(MetricPoint{key, atStep, epoch, value, context.elapsed_s()});
     };
 
     for (int epoch = epochsDone; epoch < c.epochs; ++epoch) {
@@ -303,8 +351,8 @@ JobResult TrainJob::run(JobContext &context)
             ++step;
             lossSum += lossValue * double(idx.size(0));
             correct += logits.argmax(1).eq(y).sum().item<int64_t>();
-            context.addMetric(QStringLiteral("loss"), step, epoch + 1, lossValue);
-            context.addMetric(QStringLiteral("lr"), step, epoch + 1, lr);
+            metric(QStringLiteral("loss"), step, epoch + 1, lossValue);
+            metric(QStringLiteral("lr"), step, epoch + 1, lr);
             context.setProgress(double(step) / double(totalSteps),
                                 QStringLiteral("Epoch %1/%2, step %3/%4")
                                     .arg(epoch + 1).arg(c.epochs).arg(b + 1)
@@ -327,10 +375,12 @@ JobResult TrainJob::run(JobContext &context)
             last.insert(QStringLiteral("test_acc"), test.accuracy);
         for (auto it = last.begin(); it != last.end(); ++it) {
             if (it.key() != QLatin1String("epoch"))
-                context.addMetric(it.key(), step, epoch + 1, it.value().toDouble());
+                metric(it.key(), step, epoch + 1, it.value().toDouble());
         }
         epochsDone = epoch + 1;
         Checkpoint::write(m_runDir, epochsDone, step, last, model, *optimizer);
+        if (recorder)
+            recorder->flush();   // the registry's curve reaches the checkpoint it matches
         QJsonObject epochEvent = last;
         epochEvent.insert(QStringLiteral("event"), QStringLiteral("epoch"));
         epochEvent.insert(QStringLiteral("epochs"), c.epochs);
@@ -354,6 +404,27 @@ JobResult TrainJob::run(JobContext &context)
     if (!m_outPath.isEmpty()) {
         model.save(m_outPath);
         out.insert(QStringLiteral("out_path"), QFileInfo(m_outPath).absoluteFilePath());
+    }
+    if (recorder) {
+        NewVersion version;
+        version.modelDescription = QStringLiteral("Trained from the %1 architecture")
+                                       .arg(ArchSpec::fromJson(spec).name());
+        version.kind = VersionKind::Trained;
+        version.artifactPath = modelPath;
+        version.recipe = c.toJson();
+        std::vector<qint64> inputShape{-1};
+        inputShape.insert(inputShape.end(), data.sampleShape.begin(), data.sampleShape.end());
+        version.inputs = {TensorSignature{QStringLiteral("input"), QStringLiteral("float32"),
+                                          inputShape}};
+        version.outputs = {TensorSignature{QStringLiteral("output"), QStringLiteral("float32"),
+                                           {-1, qint64(data.numClasses())}}};
+        version.classNames = data.classNames;
+        version.parameterCount = summary.totalParams;
+        version.metrics = last;
+        const VersionRecord record = recorder->finish(version);
+        out.insert(QStringLiteral("version"), record.ref());
+        out.insert(QStringLiteral("version_id"), record.id);
+        context.log(QStringLiteral("Registered as %1").arg(record.ref()));
     }
     context.setProgress(1.0, QStringLiteral("Finished"));
     return JobResult{JobStatus::Finished, QString(), out};

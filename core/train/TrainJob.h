@@ -7,13 +7,16 @@
 
 namespace ms {
 
+class RunRecorder;
+
 // Trains a model (built from a spec, or resumed from a checkpoint) on a dataset.
 // Metric points: per step "loss" and "lr"; per epoch "train_loss", "train_acc", "val_loss",
 // "val_acc", "test_acc" (when the dataset has a test split), "samples_per_s", "epoch_s".
 // Writes a checkpoint into runDir after every epoch (model + optimizer + progress), from which
 // TrainJob::resume continues with the same result as an uninterrupted run.
 // A loss that becomes NaN or infinite ends the run as Diverged.
-// Result output: {"run_dir", "model_path", "epochs_done", "final": {metric: value}, "summary"}.
+// Result output: {"run_dir", "model_path", "epochs_done", "final": {metric: value}, "summary"},
+// plus {"version": "name:N", "version_id"} when recording in a registry.
 class TrainJob final : public Job
 {
 public:
@@ -22,6 +25,11 @@ public:
     TrainJob(TrainConfig config, QString runDir, QString outPath = QString());
     // Continues the run whose checkpoint is in runDir (its config is read from there).
     static TrainJob *resume(const QString &runDir, const QString &outPath = QString());
+
+    // Records the run and its curves in the workspace's registry while it trains, and registers
+    // the trained model as a new version of `modelName` (empty: the architecture's name; on
+    // resume, the name the run was started with).
+    void recordIn(const QString &workspaceRoot, const QString &modelName = QString());
 
     QString kind() const override { return QStringLiteral("train"); }
     QString title() const override;
@@ -32,10 +40,14 @@ public:
     QString runDir() const { return m_runDir; }
 
 private:
+    JobResult train(JobContext &context, RunRecorder *recorder);
+
     TrainConfig m_config;
     QString m_runDir;
     QString m_outPath;
     bool m_resume = false;
+    QString m_workspace;
+    QString m_modelName;
 };
 
 } // namespace ms

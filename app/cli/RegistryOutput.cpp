@@ -1,0 +1,137 @@
+#include "RegistryOutput.h"
+
+#include "Command.h"
+
+#include "common/Workspace.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLocale>
+
+namespace cli {
+
+QString refHelp()
+{
+    return QStringLiteral("NAME:VERSION, NAME@ALIAS, or NAME (its production alias, else its "
+                          "newest version).");
+}
+
+bool wantsJson(const QCommandLineParser &parser)
+{
+    return parser.isSet(QStringLiteral("json"));
+}
+
+ms::Registry openRegistry(const QCommandLineParser &parser)
+{
+    const QString root = ms::Workspace::resolve(parser.value(QStringLiteral("workspace")));
+    ms::Workspace(root).ensure();
+    return ms::Registry(root);
+}
+
+bool expectArguments(const QCommandLineParser &parser, const QString &verb, const QString &usage,
+                     int min, int max, int *exitCode)
+{
+    const qsizetype count = parser.positionalArguments().size();
+    if (count >= min && (max < 0 || count <= max))
+        return true;
+    const QString problem = count < min
+                                ? QStringLiteral("missing arguments")
+                                : QStringLiteral("unexpected argument \"%1\"")
+                                      .arg(parser.positionalArguments().at(max));
+    *exitCode = fail(QStringLiteral("%1. Usage: modelstudio-cli %2 %3 (see --help)")
+                         .arg(problem, verb, usage),
+                     Usage);
+    return false;
+}
+
+QString dateText(const QDateTime &time)
+{
+    return time.isValid() ? time.toLocalTime().toString(QStringLiteral("yyyy-MM-dd hh:mm"))
+                          : QStringLiteral("-");
+}
+
+QString countText(qint64 count)
+{
+    return QLocale(QLocale::English).toString(count);
+}
+
+QString shapeText(const std::vector<qint64> &shape)
+{
+    QStringList dims;
+    for (qint64 d : shape)
+        dims << (d < 0 ? QStringLiteral("N") : QString::number(d));
+    return QLatin1Char('[') + dims.join(QStringLiteral(", ")) + QLatin1Char(']');
+}
+
+QString signatureText(const ms::TensorSignature &tensor)
+{
+    return QStringLiteral("%1 %2 %3").arg(tensor.name, tensor.dtype, shapeText(tensor.shape));
+}
+
+QString signatureText(const ms::Signature &signature)
+{
+    if (signature.isEmpty())
+        return QStringLiteral("-");
+    QStringList parts;
+    for (const ms::TensorSignature &tensor : signature)
+        parts << signatureText(tensor);
+    return parts.join(QStringLiteral("; "));
+}
+
+bool isAccuracyKey(const QString &key)
+{
+    return key.endsWith(QLatin1String("_acc")) || key == QLatin1String("acc")
+           || key.endsWith(QLatin1String("accuracy"));
+}
+
+QString metricText(const QString &key, double value)
+{
+    if (isAccuracyKey(key))
+        return QString::number(value * 100.0, 'f', 2) + QLatin1Char('%');
+    return QString::number(value, 'g', 5);
+}
+
+QString accuracyText(const QJsonObject &metrics)
+{
+    for (const QString &key : {QStringLiteral("test_acc"), QStringLiteral("val_acc")}) {
+        if (metrics.value(key).isDouble())
+            return metricText(key, metrics.value(key).toDouble());
+    }
+    return QStringLiteral("-");
+}
+
+QString tagsText(const QMap<QString, QString> &tags)
+{
+    QStringList parts;
+    for (auto it = tags.cbegin(); it != tags.cend(); ++it)
+        parts << it.key() + QLatin1Char('=') + it.value();
+    return parts.join(QStringLiteral(", "));
+}
+
+QString compactJson(const QJsonValue &value)
+{
+    if (value.isUndefined())
+        return QStringLiteral("-");
+    if (value.isString())
+        return value.toString();
+    // QJsonDocument holds only arrays and objects: wrap, then strip the wrapper.
+    const QByteArray text = QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact);
+    return QString::fromUtf8(text.mid(1, text.size() - 2));
+}
+
+QString fieldLine(const QString &label, const QString &value)
+{
+    const QString indent(14, QLatin1Char(' '));
+    QString text = value;
+    text.replace(QLatin1Char('\n'), QLatin1Char('\n') + indent);
+    return QStringLiteral("  ") + label.leftJustified(12) + text;
+}
+
+QJsonObject lineageEdgeToJson(const ms::LineageEdge &edge)
+{
+    return QJsonObject{{QStringLiteral("parent"), edge.parentRef},
+                       {QStringLiteral("child"), edge.childRef},
+                       {QStringLiteral("role"), edge.role}};
+}
+
+} // namespace cli

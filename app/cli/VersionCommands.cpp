@@ -1,0 +1,412 @@
+// modelstudio-cli tag / alias / note / export / rm / verify / gc: editing the registry and
+// looking after its artifact store.
+
+#include "Command.h"
+#include "Output.h"
+#include "RegistryOutput.h"
+
+#include "common/Error.h"
+#include "registry/Registry.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QSaveFile>
+#include <QSet>
+
+#include <cstdio>
+
+namespace cli {
+
+namespace {
+
+int runTag(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.addPositionalArgument(QStringLiteral("REF"), refHelp());
+    parser.addPositionalArgument(QStringLiteral("KEY=VALUE"),
+                                 QStringLiteral("Tags to set (an existing key is overwritten)."),
+                                 QStringLiteral("[KEY=VALUE...]"));
+    parser.addOption({QStringLiteral("rm"), QStringLiteral("Remove this tag (repeatable)."),
+                      QStringLiteral("KEY")});
+    int code = Ok;
+    const QString usage = QStringLiteral("REF KEY=VALUE... [--rm KEY]");
+    if (!parse(parser, QStringLiteral("tag"),
+               QStringLiteral("Set or remove key=value tags on a version."), arguments, &code)
+        || !expectArguments(parser, QStringLiteral("tag"), usage, 1, -1, &code))
+        return code;
+    const QStringList args = parser.positionalArguments();
+    const QStringList removals = parser.values(QStringLiteral("rm"));
+    if (args.size() == 1 && removals.isEmpty())
+        return fail(QStringLiteral("nothing to do: give KEY=VALUE or --rm KEY. Usage: "
+                                   "modelstudio-cli tag %1").arg(usage),
+                    Usage);
+    QList<QPair<QString, QString>> tags;
+    for (const QString &arg : args.mid(1)) {
+        const qsizetype eq = arg.indexOf(QLatin1Char('='));
+        if (eq <= 0)
+            return fail(QStringLiteral("\"%1\" is not KEY=VALUE.").arg(arg), Usage);
+        tags << qMakePair(arg.left(eq), arg.mid(eq + 1));
+    }
+    ms::Registry registry = openRegistry(parser);
+    const ms::VersionRecord v = registry.resolve(args.first());
+    for (const QString &key : removals) {
+        if (!v.tags.contains(key))
+            return fail(QStringLiteral("%1 has no tag \"%2\". Tags: %3.")
+                            .arg(v.ref(), key,
+                                 v.tags.isEmpty() ? QStringLiteral("none") : tagsText(v.tags)));
+    }
+    for (const QString &key : removals)
+        registry.removeTag(v.id, key);
+    for (const auto &tag : tags)
+        registry.setTag(v.id, tag.first, tag.second);
+    const ms::VersionRecord after = registry.version(v.id);
+    if (wantsJson(parser))
+        printJsonLine(after.toJson());
+    else
+        printLine(QStringLiteral("%1 tags: %2").arg(after.ref(),
+                                                    after.tags.isEmpty()
+                                                        ? QStringLiteral("none")
+                                                        : tagsText(after.tags)));
+    return Ok;
+}
+
+QStringList aliasesOf(const ms::Registry &registry, const QString &model)
+{
+    QStringList aliases;
+    for (const ms::VersionRecord &v : registry.versions(model))
+        aliases += v.aliases;
+    aliases.sort();
+    return aliases;
+}
+
+int runAlias(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.addPositionalArgument(
+        QStringLiteral("set|rm"),
+        QStringLiteral("set MODEL ALIAS REF   point MODEL@ALIAS at REF (moving it from the "
+                       "version it named)\n"
+                       "set REF ALIAS         the same, the model taken from REF\n"
+                       "rm MODEL ALIAS        remove the alias (also: rm MODEL@ALIAS)\n"
+                       "REF may be NAME:VERSION, NAME@ALIAS, or a bare version number of "
+                       "MODEL."),
+        QStringLiteral("set|rm ARGS..."));
+    int code = Ok;
+    const QString usage = QStringLiteral("set MODEL ALIAS REF | set REF ALIAS | rm MODEL ALIAS");
+    if (!parse(parser, QStringLiteral("alias"),
+               QStringLiteral("Name a version of a model (production, candidate, any name); "
+                              "one version per alias. A bare model name as a REF means its "
+                              "production version."),
+               arguments, &code)
+        || !expectArguments(parser, QStringLiteral("alias"), usage, 2, 4, &code))
+        return code;
+    const QStringList args = parser.positionalArguments();
+    const QString action = args.first();
+    ms::Registry registry = openRegistry(parser);
+
+    if (action == QLatin1String("set")) {
+        if (args.size() < 3)
+            return fail(QStringLiteral("missing arguments. Usage: modelstudio-cli alias %1")
+                            .arg(usage),
+                        Usage);
+        QString model;
+        QString alias;
+        QString ref;
+        if (args.size() == 4) {
+            model = args.at(1);
+            alias = args.at(2);
+            ref = args.at(3);
+            bool isNumber = false;
+            ref.toInt(&isNumber);
+            if (isNumber)
+                ref = model + QLatin1Char(':') + ref;
+        } else {
+            ref = args.at(1);
+            alias = args.at(2);
+        }
+        if (alias.isEmpty() || alias.contains(QLatin1Char(':'))
+            || alias.contains(QLatin1Char('@')))
+            return fail(QStringLiteral("\"%1\" cannot be an alias: it must be non-empty and "
+                                       "without ':' or '@'.").arg(alias),
+                        Usage);
+        const ms::VersionRecord v = registry.resolve(ref);
+        if (model.isEmpty())
+            model = v.modelName;
+        if (v.modelName != model)
+            return fail(QStringLiteral("%1 is a version of \"%2\", not of \"%3\": an alias names "
+                                       "a version of its own model.")
+                            .arg(v.ref(), v.modelName, model));
+        registry.setAlias(model, alias, v.id);
+        if (wantsJson(parser))
+            printJsonLine(QJsonObject{{QStringLiteral("model"), model},
+                                      {QStringLiteral("alias"), alias},
+                                      {QStringLiteral("ref"), v.ref()}});
+        else
+            printLine(QStringLiteral("%1@%2 -> %3").arg(model, alias, v.ref()));
+        return Ok;
+    }
+    if (action == QLatin1String("rm")) {
+        QString model;
+        QString alias;
+        if (args.size() == 2 && args.at(1).contains(QLatin1Char('@'))) {
+            model = args.at(1).section(QLatin1Char('@'), 0, 0);
+            alias = args.at(1).section(QLatin1Char('@'), 1);
+        } else if (args.size() == 3) {
+            model = args.at(1);
+            alias = args.at(2);
+        } else {
+            return fail(QStringLiteral("alias rm takes MODEL ALIAS (or MODEL@ALIAS)."), Usage);
+        }
+        if (!registry.model(model))
+            return fail(QStringLiteral("no model named \"%1\".").arg(model));
+        const QStringList aliases = aliasesOf(registry, model);
+        if (!aliases.contains(alias))
+            return fail(QStringLiteral("%1 has no alias \"%2\". Aliases: %3.")
+                            .arg(model, alias,
+                                 aliases.isEmpty() ? QStringLiteral("none")
+                                                   : aliases.join(QStringLiteral(", "))));
+        registry.removeAlias(model, alias);
+        if (wantsJson(parser))
+            printJsonLine(QJsonObject{{QStringLiteral("model"), model},
+                                      {QStringLiteral("removed_alias"), alias}});
+        else
+            printLine(QStringLiteral("removed %1@%2").arg(model, alias));
+        return Ok;
+    }
+    return fail(QStringLiteral("unknown alias action \"%1\": set or rm. Usage: modelstudio-cli "
+                               "alias %2").arg(action, usage),
+                Usage);
+}
+
+int runNote(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.addPositionalArgument(QStringLiteral("REF"), refHelp());
+    parser.addPositionalArgument(QStringLiteral("TEXT"),
+                                 QStringLiteral("The notes (quote them; several arguments are "
+                                                "joined by spaces; \"\" clears them)."),
+                                 QStringLiteral("[TEXT]"));
+    parser.addOption({QStringLiteral("file"),
+                      QStringLiteral("Read the notes from this UTF-8 file (- for stdin)."),
+                      QStringLiteral("F")});
+    int code = Ok;
+    const QString usage = QStringLiteral("REF TEXT | REF --file F");
+    if (!parse(parser, QStringLiteral("note"),
+               QStringLiteral("Replace a version's notes."), arguments, &code)
+        || !expectArguments(parser, QStringLiteral("note"), usage, 1, -1, &code))
+        return code;
+    const QStringList args = parser.positionalArguments();
+    const bool fromFile = parser.isSet(QStringLiteral("file"));
+    if (fromFile == (args.size() > 1))
+        return fail(QStringLiteral("%1. Usage: modelstudio-cli note %2")
+                        .arg(fromFile ? QStringLiteral("give the notes as TEXT or with --file, "
+                                                       "not both")
+                                      : QStringLiteral("missing the notes (TEXT, or --file F; "
+                                                       "\"\" clears them)"),
+                             usage),
+                    Usage);
+    QString notes;
+    if (fromFile) {
+        const QString path = parser.value(QStringLiteral("file"));
+        QFile file;
+        const bool opened = path == QLatin1String("-")
+                                ? file.open(stdin, QIODevice::ReadOnly)
+                                : (file.setFileName(path), file.open(QIODevice::ReadOnly));
+        if (!opened)
+            return fail(QStringLiteral("cannot read the notes file %1: %2.")
+                            .arg(path, file.errorString()));
+        notes = QString::fromUtf8(file.readAll());
+    } else {
+        notes = args.mid(1).join(QLatin1Char(' '));
+    }
+    ms::Registry registry = openRegistry(parser);
+    const ms::VersionRecord v = registry.resolve(args.first());
+    registry.setNotes(v.id, notes);
+    if (wantsJson(parser))
+        printJsonLine(registry.version(v.id).toJson());
+    else
+        printLine(notes.isEmpty() ? QStringLiteral("%1 notes cleared").arg(v.ref())
+                                  : QStringLiteral("%1 notes set").arg(v.ref()));
+    return Ok;
+}
+
+int runExport(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.addPositionalArgument(QStringLiteral("REF"), refHelp());
+    parser.addOption({QStringLiteral("to"),
+                      QStringLiteral("Write the TorchScript file here (a folder: NAME-vN.pt in "
+                                     "it)."),
+                      QStringLiteral("FILE")});
+    int code = Ok;
+    const QString usage = QStringLiteral("REF --to FILE");
+    if (!parse(parser, QStringLiteral("export"),
+               QStringLiteral("Copy a version's TorchScript file out of the registry, after "
+                              "checking its hash."),
+               arguments, &code)
+        || !expectArguments(parser, QStringLiteral("export"), usage, 1, 1, &code))
+        return code;
+    if (parser.value(QStringLiteral("to")).isEmpty())
+        return fail(QStringLiteral("missing --to FILE. Usage: modelstudio-cli export %1")
+                        .arg(usage),
+                    Usage);
+    const ms::Registry registry = openRegistry(parser);
+    const ms::VersionRecord v = registry.resolve(parser.positionalArguments().first());
+    const QString source = registry.verifiedArtifactPath(v);
+    QString target = parser.value(QStringLiteral("to"));
+    if (QFileInfo(target).isDir())
+        target = QDir(target).filePath(QStringLiteral("%1-v%2.pt").arg(v.modelName)
+                                           .arg(v.number));
+
+    QFile in(source);
+    if (!in.open(QIODevice::ReadOnly))
+        return fail(QStringLiteral("cannot read the artifact of %1 (%2): %3.")
+                        .arg(v.ref(), source, in.errorString()));
+    // QSaveFile: a temporary file beside the target, renamed when complete, so an interrupted
+    // export never leaves a truncated model where a model is expected.
+    QSaveFile out(target);
+    if (!out.open(QIODevice::WriteOnly))
+        return fail(QStringLiteral("cannot write %1: %2.").arg(target, out.errorString()));
+    qint64 copied_bytes = 0;
+    while (!in.atEnd()) {
+        const QByteArray chunk = in.read(1 << 20);
+        if (chunk.isEmpty() || out.write(chunk) != chunk.size()) {
+            out.cancelWriting();
+            return fail(QStringLiteral("cannot write %1: %2.").arg(target, out.errorString()));
+        }
+        copied_bytes += chunk.size();
+    }
+    if (copied_bytes != v.sizeBytes) {
+        out.cancelWriting();
+        return fail(QStringLiteral("the artifact of %1 changed while it was copied (%2 bytes "
+                                   "read, %3 recorded); nothing was written.")
+                        .arg(v.ref()).arg(copied_bytes).arg(v.sizeBytes));
+    }
+    if (!out.commit())
+        return fail(QStringLiteral("cannot write %1: %2.").arg(target, out.errorString()));
+    const QString written = QFileInfo(target).absoluteFilePath();
+    if (wantsJson(parser))
+        printJsonLine(QJsonObject{{QStringLiteral("ref"), v.ref()},
+                                  {QStringLiteral("path"), written},
+                                  {QStringLiteral("sha256"), v.sha256},
+                                  {QStringLiteral("size_bytes"), copied_bytes}});
+    else
+        printLine(QStringLiteral("%1 written to %2 (%3)")
+                      .arg(v.ref(), written, humanSize(copied_bytes)));
+    return Ok;
+}
+
+int runRm(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.addPositionalArgument(QStringLiteral("REF"), refHelp());
+    parser.addOption({QStringLiteral("force"),
+                      QStringLiteral("Remove it even while aliases or other versions' lineage "
+                                     "point at it.")});
+    int code = Ok;
+    if (!parse(parser, QStringLiteral("rm"),
+               QStringLiteral("Remove a version from the registry. Refuses while an alias or "
+                              "another version's lineage points at it, unless --force. Its "
+                              "artifact file stays until modelstudio-cli gc."),
+               arguments, &code)
+        || !expectArguments(parser, QStringLiteral("rm"), QStringLiteral("REF [--force]"), 1, 1,
+                            &code))
+        return code;
+    ms::Registry registry = openRegistry(parser);
+    const ms::VersionRecord v = registry.resolve(parser.positionalArguments().first());
+    registry.removeVersion(v.id, parser.isSet(QStringLiteral("force")));
+    if (wantsJson(parser))
+        printJsonLine(QJsonObject{{QStringLiteral("removed"), v.ref()}});
+    else
+        printLine(QStringLiteral("removed %1 (its artifact stays until modelstudio-cli gc)")
+                      .arg(v.ref()));
+    return Ok;
+}
+
+int runVerify(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    int code = Ok;
+    if (!parse(parser, QStringLiteral("verify"),
+               QStringLiteral("Re-hash every artifact and report each missing, changed or "
+                              "truncated one with its version. Exit status 1 when any."),
+               arguments, &code)
+        || !expectArguments(parser, QStringLiteral("verify"), QString(), 0, 0, &code))
+        return code;
+    const ms::Registry registry = openRegistry(parser);
+    const QVector<ms::Registry::Problem> problems = registry.verify();
+    // Versions of one model often share an artifact (the same file imported twice): count files.
+    QSet<QString> artifacts;
+    int versionCount = 0;
+    for (const ms::ModelRecord &m : registry.models()) {
+        for (const ms::VersionRecord &v : registry.versions(m.name)) {
+            artifacts.insert(v.sha256);
+            ++versionCount;
+        }
+    }
+    if (wantsJson(parser)) {
+        QJsonArray list;
+        for (const ms::Registry::Problem &p : problems)
+            list.append(QJsonObject{{QStringLiteral("ref"), p.ref},
+                                    {QStringLiteral("problem"), p.problem}});
+        printJsonLine(QJsonObject{{QStringLiteral("ok"), problems.isEmpty()},
+                                  {QStringLiteral("artifacts"), artifacts.size()},
+                                  {QStringLiteral("versions"), versionCount},
+                                  {QStringLiteral("problems"), list}});
+    } else {
+        for (const ms::Registry::Problem &p : problems)
+            printLine(QStringLiteral("%1: %2").arg(p.ref, p.problem));
+    }
+    if (!problems.isEmpty())
+        return fail(QStringLiteral("%1 of %2 versions failed verification.")
+                        .arg(problems.size()).arg(versionCount));
+    if (!wantsJson(parser))
+        printLine(QStringLiteral("%1 artifacts verified (%2 versions)")
+                      .arg(artifacts.size()).arg(versionCount));
+    return Ok;
+}
+
+int runGc(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    int code = Ok;
+    if (!parse(parser, QStringLiteral("gc"),
+               QStringLiteral("Delete the artifact files no version references any more (left "
+                              "by rm)."),
+               arguments, &code)
+        || !expectArguments(parser, QStringLiteral("gc"), QString(), 0, 0, &code))
+        return code;
+    ms::Registry registry = openRegistry(parser);
+    const ms::Registry::GcResult result = registry.gc();
+    if (wantsJson(parser))
+        printJsonLine(QJsonObject{{QStringLiteral("removed_files"), result.removedFiles},
+                                  {QStringLiteral("freed_bytes"), result.freedBytes}});
+    else
+        printLine(QStringLiteral("removed %1 unreferenced artifact file%2, freed %3")
+                      .arg(result.removedFiles)
+                      .arg(result.removedFiles == 1 ? QString() : QStringLiteral("s"),
+                           humanSize(result.freedBytes)));
+    return Ok;
+}
+
+} // namespace
+
+QList<Command> versionCommands()
+{
+    return {
+        {QStringLiteral("tag"), QStringLiteral("Set or remove a version's key=value tags"),
+         runTag},
+        {QStringLiteral("alias"), QStringLiteral("Point an alias (production, ...) at a version"),
+         runAlias},
+        {QStringLiteral("note"), QStringLiteral("Replace a version's notes"), runNote},
+        {QStringLiteral("export"), QStringLiteral("Copy a version's TorchScript file out"),
+         runExport},
+        {QStringLiteral("rm"), QStringLiteral("Remove a version"), runRm},
+        {QStringLiteral("verify"), QStringLiteral("Re-hash every artifact"), runVerify},
+        {QStringLiteral("gc"), QStringLiteral("Delete unreferenced artifact files"), runGc},
+    };
+}
+
+} // namespace cli

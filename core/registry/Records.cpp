@@ -1,0 +1,133 @@
+// Names of the registry's enums and the JSON form of its records (the shape --json prints).
+#include "registry/Registry.h"
+
+#include "common/Error.h"
+#include "registry/Schema_p.h"
+
+namespace ms {
+
+using registry::quoted;
+
+namespace {
+
+const char *const kKindNames[] = {"trained", "imported",  "finetuned",
+                                  "pruned",  "quantized", "distilled"};
+const char *const kStatusNames[] = {"running",   "finished", "failed",
+                                    "cancelled", "diverged", "interrupted"};
+
+template<size_t N>
+int indexOfName(const char *const (&names)[N], const QString &name, const char *what)
+{
+    for (size_t i = 0; i < N; ++i) {
+        if (name == QLatin1String(names[i]))
+            return int(i);
+    }
+    QStringList known;
+    for (const char *knownName : names)
+        known << QString::fromLatin1(knownName);
+    throw Error(
+        QStringLiteral("unknown %1 %2; expected one of: %3")
+            .arg(QString::fromLatin1(what), quoted(name), known.join(QStringLiteral(", "))));
+}
+
+}   // namespace
+
+QString versionKindName(VersionKind kind)
+{
+    return QString::fromLatin1(kKindNames[int(kind)]);
+}
+
+VersionKind versionKindFromName(const QString &name)
+{
+    return VersionKind(indexOfName(kKindNames, name, "version kind"));
+}
+
+QString runStatusName(RunStatus status)
+{
+    return QString::fromLatin1(kStatusNames[int(status)]);
+}
+
+RunStatus runStatusFromName(const QString &name)
+{
+    return RunStatus(indexOfName(kStatusNames, name, "run status"));
+}
+
+QJsonObject TensorSignature::toJson() const
+{
+    QJsonArray dims;
+    for (qint64 dim : shape)
+        dims.append(dim);
+    return {{QStringLiteral("name"), name},
+            {QStringLiteral("dtype"), dtype},
+            {QStringLiteral("shape"), dims}};
+}
+
+TensorSignature TensorSignature::fromJson(const QJsonObject &json)
+{
+    TensorSignature signature;
+    signature.name = json.value(QStringLiteral("name")).toString();
+    signature.dtype = json.value(QStringLiteral("dtype")).toString(QStringLiteral("float32"));
+    for (const QJsonValue &dim : json.value(QStringLiteral("shape")).toArray())
+        signature.shape.push_back(dim.toInteger());
+    return signature;
+}
+
+QJsonArray signatureToJson(const Signature &signature)
+{
+    QJsonArray array;
+    for (const TensorSignature &tensor : signature)
+        array.append(tensor.toJson());
+    return array;
+}
+
+Signature signatureFromJson(const QJsonArray &json)
+{
+    Signature signature;
+    for (const QJsonValue &tensor : json)
+        signature << TensorSignature::fromJson(tensor.toObject());
+    return signature;
+}
+
+QJsonObject VersionRecord::toJson() const
+{
+    QJsonObject tagObject;
+    for (auto it = tags.cbegin(); it != tags.cend(); ++it)
+        tagObject.insert(it.key(), it.value());
+    return {{QStringLiteral("id"), id},
+            {QStringLiteral("model_id"), modelId},
+            {QStringLiteral("model"), modelName},
+            {QStringLiteral("version"), number},
+            {QStringLiteral("ref"), ref()},
+            {QStringLiteral("kind"), versionKindName(kind)},
+            {QStringLiteral("created"), created.toUTC().toString(Qt::ISODateWithMs)},
+            {QStringLiteral("notes"), notes},
+            {QStringLiteral("inputs"), signatureToJson(inputs)},
+            {QStringLiteral("outputs"), signatureToJson(outputs)},
+            {QStringLiteral("class_names"), QJsonArray::fromStringList(classNames)},
+            {QStringLiteral("parameter_count"), parameterCount},
+            {QStringLiteral("size_bytes"), sizeBytes},
+            {QStringLiteral("sha256"), sha256},
+            {QStringLiteral("recipe"), recipe},
+            {QStringLiteral("metrics"), metrics},
+            {QStringLiteral("run_id"), runId == 0 ? QJsonValue() : QJsonValue(runId)},
+            {QStringLiteral("tags"), tagObject},
+            {QStringLiteral("aliases"), QJsonArray::fromStringList(aliases)}};
+}
+
+QJsonObject RunRecord::toJson() const
+{
+    return {{QStringLiteral("id"), id},
+            {QStringLiteral("kind"), kind},
+            {QStringLiteral("status"), runStatusName(status)},
+            {QStringLiteral("started"), started.toUTC().toString(Qt::ISODateWithMs)},
+            {QStringLiteral("ended"), ended.isValid()
+                                          ? QJsonValue(ended.toUTC().toString(Qt::ISODateWithMs))
+                                          : QJsonValue()},
+            {QStringLiteral("error"), error},
+            {QStringLiteral("spec"), spec},
+            {QStringLiteral("run_dir"), runDir},
+            {QStringLiteral("version_id"), versionId == 0 ? QJsonValue() : QJsonValue(versionId)},
+            {QStringLiteral("pid"), pid}};
+}
+
+}   // namespace ms

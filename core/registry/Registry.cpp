@@ -1,0 +1,433 @@
+#include "registry/Registry.h"
+
+#include "common/Error.h"
+#include "registry/ArtifactStore.h"
+#include "registry/Schema_p.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QHash>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QThread>
+
+#include <limits>
+
+namespace ms {
+
+using namespace registry;
+
+namespace {
+
+const QString kInterruptedError =
+    QStringLiteral("The process running it stopped (killed or crashed) before it finished.");
+
+const QString kRunSelect = QStringLiteral(
+    "SELECT id, kind, status, started, ended, error, spec_json, run_dir, version_id, pid"
+    " FROM runs ");
+
+RunRecord readRun(const QSqlQuery &query)
+{
+    RunRecord record;
+    record.id = query.value(0).toLongLong();
+    record.kind = query.value(1).toString();
+    record.status = runStatusFromName(query.value(2).toString());
+    record.started = timeFrom(query.value(3));
+    record.ended = timeFrom(query.value(4));
+    record.error = query.value(5).toString();
+    record.spec = jsonFrom(query.value(6)).object();
+    record.runDir = query.value(7).toString();
+    record.versionId = query.value(8).toLongLong();
+    record.pid = query.value(9).toLongLong();
+    return record;
+}
+
+bool runExists(QSqlDatabase &db, qint64 runId)
+{
+    return exists(db, QStringLiteral("SELECT 1 FROM runs WHERE id = ?"), runId);
+}
+
+// What verify() and verifiedArtifactPath() say about one check; empty when intact.
+QString problemText(const ArtifactStore::Check &check, qint64 sizeBytes)
+{
+    switch (check.status) {
+    case ArtifactStore::Status::Intact:
+        return QString();
+    case ArtifactStore::Status::Missing:
+        return QStringLiteral("missing");
+    case ArtifactStore::Status::Truncated:
+        return QStringLiteral("truncated (%1 of %2 bytes)").arg(check.actualBytes).arg(sizeBytes);
+    case ArtifactStore::Status::Changed:
+        return QStringLiteral("changed (sha256 %1)").arg(check.actualSha256);
+    case ArtifactStore::Status::Unreadable:
+        return QStringLiteral("unreadable (%1)").arg(check.error);
+    }
+    return QString();
+}
+
+}   // namespace
+
+// --- opening ---
+
+struct Registry::Statements
+{
+    QSqlQuery insertMetric;   // prepared on first use, reused by every appendMetrics()
+    bool insertMetricPrepared = false;
+};
+
+Registry::Registry(const QString &root)
+    : m_root(QDir(root).absolutePath())
+    , m_connection(QStringLiteral("ms-registry-%1-%2")
+                       .arg(quintptr(this), 0, 16)
+                       .arg(quintptr(QThread::currentThreadId()), 0, 16))
+    , m_statements(std::make_unique<Statements>())
+{
+    if (!QSqlDatabase::isDriverAvailable(QStringLiteral("QSQLITE")))
+        throw Error(QStringLiteral("The Qt SQLite driver (QSQLITE) is missing; install the Qt "
+                                   "6 SQL SQLite plugin (Debian: libqt6sql6-sqlite)."));
+    if (!QDir().mkpath(m_root))
+        throw Error(QStringLiteral("Cannot create the workspace folder %1: check that its "
+                                   "parent exists and is writable, or pass --workspace DIR.")
+                        .arg(m_root));
+    const QString path = databasePath();
+    // Both checks read without writing, so a file we refuse is left exactly as it was.
+    registry::checkSqliteHeader(path);
+    registry::probeSchemaVersion(path, m_connection + QStringLiteral("-probe"), kSchemaVersion);
+    try {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_connection);
+        db.setDatabaseName(path);
+        db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=10000"));
+        if (!db.open())
+            throw Error(QStringLiteral("Cannot open the registry %1: %2. Check that the "
+                                       "workspace is writable or choose another --workspace.")
+                            .arg(path, db.lastError().text()));
+        registry::configureConnection(db);
+        registry::migrate(db, kSchemaVersion);
+        m_statements->insertMetric = QSqlQuery(db);
+        markInterruptedRuns();
+    } catch (...) {
+        m_statements.reset();
+        connection(m_connection).close();
+        QSqlDatabase::removeDatabase(m_connection);
+        throw;
+    }
+}
+
+Registry::~Registry()
+{
+    // Every query and handle must be gone before the connection is removed.
+    m_statements.reset();
+    {
+        QSqlDatabase db = connection(m_connection);
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(m_connection);
+}
+
+QString Registry::databasePath() const
+{
+    return m_root + QStringLiteral("/registry.db");
+}
+
+void Registry::markInterruptedRuns()
+{
+    QSqlDatabase db = connection(m_connection);
+    struct Owner
+    {
+        qint64 runId = 0;
+        qint64 pid = 0;
+        qint64 pidStart = 0;
+    };
+    QVector<Owner> gone;
+    {
+        QSqlQuery query(db);
+        runSql(query, QStringLiteral("SELECT id, pid, pid_start FROM runs WHERE status = ?"),
+               {runStatusName(RunStatus::Running)});
+        while (query.next()) {
+            const Owner owner{query.value(0).toLongLong(), query.value(1).toLongLong(),
+                              query.value(2).toLongLong()};
+            if (!registry::processIsAlive(owner.pid, owner.pidStart))
+                gone << owner;
+        }
+    }
+    if (gone.isEmpty())
+        return;
+    WriteTransaction transaction(db);
+    QSqlQuery update(db);
+    // Unchanged under the lock: meanwhile another process may have finished the run, or
+    // resumed it under its own pid.
+    prepare(update, QStringLiteral("UPDATE runs SET status = ?, ended = ?, error = ?"
+                                   " WHERE id = ? AND status = ? AND pid = ? AND pid_start = ?"));
+    const QString now = nowText();
+    for (const Owner &owner : gone)
+        exec(update, {runStatusName(RunStatus::Interrupted), now, kInterruptedError, owner.runId,
+                      runStatusName(RunStatus::Running), owner.pid, owner.pidStart});
+    transaction.commit();
+}
+
+// --- runs and metric series ---
+
+qint64 Registry::startRun(const QString &kind, const QJsonObject &spec, const QString &runDir)
+{
+    QSqlDatabase db = connection(m_connection);
+    const qint64 pid = QCoreApplication::applicationPid();
+    QSqlQuery query(db);
+    // The start time beside the pid: after a reboot or a long while the pid may be another
+    // process's, and only the pair tells the run's process from a stranger.
+    runSql(query,
+           QStringLiteral("INSERT INTO runs (kind, status, started, spec_json, run_dir, pid,"
+                          " pid_start) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+           {kind, runStatusName(RunStatus::Running), nowText(), jsonText(spec), runDir, pid,
+            processStartTime(pid)});
+    return query.lastInsertId().toLongLong();
+}
+
+void Registry::appendMetrics(qint64 runId, const MetricBatch &points)
+{
+    if (points.isEmpty())
+        return;
+    QSqlDatabase db = connection(m_connection);
+    WriteTransaction transaction(db);
+    if (!runExists(db, runId))
+        throwNoRun(runId);
+    QSqlQuery &insert = m_statements->insertMetric;
+    if (!m_statements->insertMetricPrepared) {
+        // OR REPLACE: a resumed run logs again the steps after its last checkpoint, and the
+        // values of the resumed run are the ones that count.
+        prepare(insert, QStringLiteral("INSERT OR REPLACE INTO metrics (run_id, key, step, epoch,"
+                                       " value, wall_s) VALUES (?, ?, ?, ?, ?, ?)"));
+        m_statements->insertMetricPrepared = true;
+    }
+    for (const MetricPoint &point : points)
+        exec(insert, {runId, point.key, point.step, point.epoch, point.value, point.wallTime_s});
+    insert.finish();
+    transaction.commit();
+}
+
+void Registry::finishRun(qint64 runId, RunStatus status, const QString &error, qint64 versionId)
+{
+    if (status == RunStatus::Running)
+        throw Error(QStringLiteral("finishRun needs a final status, not \"running\""));
+    QSqlDatabase db = connection(m_connection);
+    WriteTransaction transaction(db);
+    if (!runExists(db, runId))
+        throwNoRun(runId);
+    if (versionId != 0
+        && !exists(db, QStringLiteral("SELECT 1 FROM versions WHERE id = ?"), versionId))
+        throwNoVersion(versionId);
+    QSqlQuery query(db);
+    runSql(query,
+           QStringLiteral("UPDATE runs SET status = ?, ended = ?, error = ?,"
+                          " version_id = coalesce(?, version_id) WHERE id = ?"),
+           {runStatusName(status), nowText(), error, nullIfZero(versionId), runId});
+    transaction.commit();
+}
+
+void Registry::reopenRun(qint64 runId, qint64 afterStep)
+{
+    QSqlDatabase db = connection(m_connection);
+    const qint64 pid = QCoreApplication::applicationPid();
+    WriteTransaction transaction(db);
+    if (!runExists(db, runId))
+        throwNoRun(runId);
+    QSqlQuery query(db);
+    runSql(query,
+           QStringLiteral("UPDATE runs SET status = ?, ended = NULL, error = '', pid = ?,"
+                          " pid_start = ? WHERE id = ?"),
+           {runStatusName(RunStatus::Running), pid, processStartTime(pid), runId});
+    // Points past the checkpoint belong to the attempt that died; the resumed run logs those
+    // steps again, and a curve must not mix the two.
+    runSql(query, QStringLiteral("DELETE FROM metrics WHERE run_id = ? AND step > ?"),
+           {runId, afterStep});
+    transaction.commit();
+}
+
+RunRecord Registry::run(qint64 runId) const
+{
+    QSqlDatabase db = connection(m_connection);
+    QSqlQuery query(db);
+    runSql(query, kRunSelect + QStringLiteral("WHERE id = ?"), {runId});
+    if (!query.next())
+        throwNoRun(runId);
+    return readRun(query);
+}
+
+QVector<RunRecord> Registry::runs() const
+{
+    QSqlDatabase db = connection(m_connection);
+    QSqlQuery query(db);
+    query.setForwardOnly(true);
+    runSql(query, kRunSelect + QStringLiteral("ORDER BY id DESC"));
+    QVector<RunRecord> records;
+    while (query.next())
+        records << readRun(query);
+    return records;
+}
+
+QStringList Registry::metricKeys(qint64 runId) const
+{
+    QSqlDatabase db = connection(m_connection);
+    if (!runExists(db, runId))
+        throwNoRun(runId);
+    QSqlQuery query(db);
+    // A skip scan over the primary key: one probe per key instead of reading every point.
+    runSql(query,
+           QStringLiteral("WITH RECURSIVE k(key) AS ("
+                          " SELECT min(key) FROM metrics WHERE run_id = ?"
+                          " UNION ALL SELECT (SELECT min(key) FROM metrics"
+                          "   WHERE run_id = ? AND key > k.key) FROM k WHERE k.key IS NOT NULL)"
+                          " SELECT key FROM k WHERE key IS NOT NULL"),
+           {runId, runId});
+    QStringList keys;
+    while (query.next())
+        keys << query.value(0).toString();
+    return keys;
+}
+
+QVector<MetricSample> Registry::metrics(qint64 runId, const QString &key) const
+{
+    QSqlDatabase db = connection(m_connection);
+    if (!runExists(db, runId))
+        throwNoRun(runId);
+    QSqlQuery query(db);
+    query.setForwardOnly(true);
+    runSql(query,
+           QStringLiteral("SELECT step, epoch, value, wall_s FROM metrics"
+                          " WHERE run_id = ? AND key = ? ORDER BY step"),
+           {runId, key});
+    QVector<MetricSample> samples;
+    while (query.next()) {
+        MetricSample sample;
+        sample.step = query.value(0).toLongLong();
+        sample.epoch = query.value(1).toInt();
+        // SQLite stores NaN as NULL; a diverged loss must come back as NaN, not 0.
+        const QVariant value = query.value(2);
+        sample.value =
+            value.isNull() ? std::numeric_limits<double>::quiet_NaN() : value.toDouble();
+        sample.wallTime_s = query.value(3).toDouble();
+        samples << sample;
+    }
+    return samples;
+}
+
+// --- benchmarks ---
+
+void Registry::addBenchmark(qint64 versionId, const QJsonObject &result)
+{
+    QSqlDatabase db = connection(m_connection);
+    WriteTransaction transaction(db);
+    if (!exists(db, QStringLiteral("SELECT 1 FROM versions WHERE id = ?"), versionId))
+        throwNoVersion(versionId);
+    QSqlQuery query(db);
+    runSql(query,
+           QStringLiteral("INSERT INTO benchmarks (version_id, created, result_json)"
+                          " VALUES (?, ?, ?)"),
+           {versionId, nowText(), jsonText(result)});
+    transaction.commit();
+}
+
+QVector<QJsonObject> Registry::benchmarks(qint64 versionId) const
+{
+    QSqlDatabase db = connection(m_connection);
+    QSqlQuery query(db);
+    runSql(query,
+           QStringLiteral("SELECT result_json FROM benchmarks WHERE version_id = ?"
+                          " ORDER BY id"),
+           {versionId});
+    QVector<QJsonObject> results;
+    while (query.next())
+        results << jsonFrom(query.value(0)).object();
+    return results;
+}
+
+// --- artifacts ---
+
+QString Registry::artifactPath(const VersionRecord &version) const
+{
+    return ArtifactStore(m_root).pathFor(version.sha256);
+}
+
+QString Registry::verifiedArtifactPath(const VersionRecord &version) const
+{
+    const ArtifactStore store(m_root);
+    const QString path = store.pathFor(version.sha256);
+    const ArtifactStore::Check check = store.check(version.sha256, version.sizeBytes);
+    QString problem;
+    switch (check.status) {
+    case ArtifactStore::Status::Intact:
+        return path;
+    case ArtifactStore::Status::Missing:
+        problem = QStringLiteral("is missing");
+        break;
+    case ArtifactStore::Status::Truncated:
+        problem = QStringLiteral("is truncated (%1 of %2 bytes)")
+                      .arg(check.actualBytes)
+                      .arg(version.sizeBytes);
+        break;
+    case ArtifactStore::Status::Changed:
+        problem = QStringLiteral("has changed since it was stored (sha256 mismatch)");
+        break;
+    case ArtifactStore::Status::Unreadable:
+        problem = QStringLiteral("cannot be read (%1)").arg(check.error);
+        break;
+    }
+    throw Error(QStringLiteral("%1: the artifact %2 %3; restore it or remove the version")
+                    .arg(version.ref(), path, problem));
+}
+
+QVector<Registry::Problem> Registry::verify() const
+{
+    QSqlDatabase db = connection(m_connection);
+    QSqlQuery query(db);
+    query.setForwardOnly(true);
+    runSql(query, QStringLiteral("SELECT m.name, v.number, v.sha256, v.size_bytes"
+                                 " FROM versions v JOIN models m ON m.id = v.model_id"
+                                 " ORDER BY m.name, v.number"));
+    const ArtifactStore store(m_root);
+    QHash<QString, QString> problemOf;   // each stored file is hashed once
+    QVector<Problem> problems;
+    while (query.next()) {
+        const QString sha256 = query.value(2).toString();
+        const qint64 sizeBytes = query.value(3).toLongLong();
+        auto it = problemOf.find(sha256);
+        if (it == problemOf.end())
+            it = problemOf.insert(sha256, problemText(store.check(sha256, sizeBytes), sizeBytes));
+        if (!it->isEmpty())
+            problems.push_back(
+                {query.value(0).toString() + QLatin1Char(':') + query.value(1).toString(), *it});
+    }
+    return problems;
+}
+
+Registry::GcResult Registry::gc()
+{
+    QSqlDatabase db = connection(m_connection);
+    // Under the write lock that addVersion() holds while it publishes a file and commits the
+    // row naming it: what we see unreferenced here stays unreferenced until we are done.
+    WriteTransaction transaction(db);
+    QSet<QString> referenced;
+    {
+        QSqlQuery query(db);
+        query.setForwardOnly(true);
+        runSql(query, QStringLiteral("SELECT DISTINCT sha256 FROM versions"));
+        while (query.next())
+            referenced.insert(query.value(0).toString());
+    }
+    const ArtifactStore::Collected collected = ArtifactStore(m_root).collect(referenced);
+    transaction.commit();
+    return {collected.removedFiles, collected.freedBytes};
+}
+
+QString Registry::integrityCheck() const
+{
+    QSqlDatabase db = connection(m_connection);
+    QSqlQuery query(db);
+    runSql(query, QStringLiteral("PRAGMA integrity_check"));
+    QStringList lines;   // "ok", or one line per problem found
+    while (query.next())
+        lines << query.value(0).toString();
+    return lines.join(QLatin1Char('\n'));
+}
+
+}   // namespace ms

@@ -1,0 +1,240 @@
+#pragma once
+
+#include "jobs/MetricPoint.h"
+
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QMap>
+#include <QString>
+#include <QStringList>
+#include <QVector>
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace ms {
+
+// What a version is and where it came from.
+enum class VersionKind { Trained, Imported, Finetuned, Pruned, Quantized, Distilled };
+QString versionKindName(VersionKind kind);            // "trained", ...
+VersionKind versionKindFromName(const QString &name); // throws ms::Error listing the kinds
+
+enum class RunStatus { Running, Finished, Failed, Cancelled, Diverged, Interrupted };
+QString runStatusName(RunStatus status);               // "running", ...
+RunStatus runStatusFromName(const QString &name);
+
+// One input or output of a model: name, dtype ("float32", "int64", ...) and shape with -1 for
+// a variable dimension (the batch dimension at least).
+struct TensorSignature
+{
+    QString name;
+    QString dtype = QStringLiteral("float32");
+    std::vector<qint64> shape;
+
+    QJsonObject toJson() const;
+    static TensorSignature fromJson(const QJsonObject &json);
+};
+using Signature = QVector<TensorSignature>;
+QJsonArray signatureToJson(const Signature &signature);
+Signature signatureFromJson(const QJsonArray &json);
+
+struct ModelRecord
+{
+    qint64 id = 0;
+    QString name;
+    QString description;
+    QDateTime created;
+    int versionCount = 0;
+    int latestVersion = 0;   // highest version number, 0 when none
+};
+
+struct VersionRecord
+{
+    qint64 id = 0;
+    qint64 modelId = 0;
+    QString modelName;
+    int number = 0;                 // 1, 2, ... per model
+    VersionKind kind = VersionKind::Trained;
+    QDateTime created;
+    QString notes;
+    Signature inputs;
+    Signature outputs;
+    QStringList classNames;
+    qint64 parameterCount = 0;
+    qint64 sizeBytes = 0;           // artifact size on disk
+    QString sha256;                 // of the artifact, hex
+    QJsonObject recipe;             // the job spec that produced it ({} for imports)
+    QJsonObject metrics;            // final metrics, e.g. {"test_acc": 0.91, "val_acc": ...}
+    qint64 runId = 0;               // the run that produced it, 0 when none
+    QMap<QString, QString> tags;
+    QStringList aliases;            // aliases of its model pointing at it
+
+    QString ref() const { return modelName + QLatin1Char(':') + QString::number(number); }
+    QJsonObject toJson() const;
+};
+
+struct LineageEdge
+{
+    qint64 parentId = 0;
+    qint64 childId = 0;
+    QString parentRef;   // "name:3"
+    QString childRef;
+    QString role;        // "source", "teacher", "finetuned-from"
+};
+
+struct RunRecord
+{
+    qint64 id = 0;
+    QString kind;                // "train", ...
+    RunStatus status = RunStatus::Running;
+    QDateTime started;
+    QDateTime ended;             // invalid while running
+    QString error;
+    QJsonObject spec;
+    QString runDir;
+    qint64 versionId = 0;        // the version it produced, 0 when none
+    qint64 pid = 0;              // the process that ran it
+
+    QJsonObject toJson() const;
+};
+
+struct MetricSample
+{
+    qint64 step = 0;
+    int epoch = 0;
+    double value = 0.0;
+    double wallTime_s = 0.0;
+};
+
+// What addVersion() needs. The artifact file is copied into the content-addressed store.
+struct NewVersion
+{
+    QString modelName;             // created when new
+    QString modelDescription;      // used only when the model is created
+    VersionKind kind = VersionKind::Trained;
+    QString artifactPath;          // a TorchScript .pt file to store
+    QJsonObject recipe;
+    Signature inputs;
+    Signature outputs;
+    QStringList classNames;
+    qint64 parameterCount = 0;
+    QString notes;
+    QJsonObject metrics;
+    qint64 runId = 0;
+    QVector<QPair<qint64, QString>> parents;   // (version id, role)
+};
+
+// The studio's memory (DESIGN.md §1.5): models, versions, lineage, runs, metric series,
+// benchmarks, tags and aliases in SQLite (<workspace>/registry.db: WAL, foreign keys, a busy
+// timeout, schema version with forward migrations), artifacts in a content-addressed store
+// beside it (<workspace>/artifacts/sha256/ab/<hash>.pt, written to a temporary file, fsynced,
+// renamed). Several processes may share one workspace.
+//
+// Qt SQL connections belong to one thread: a Registry is used by the thread that made it. Make
+// one per thread (opening is cheap); every statement binds its values.
+class Registry
+{
+public:
+    static constexpr int kSchemaVersion = 1;
+
+    // Opens, creating when absent, the registry of the workspace `root`. Runs still marked
+    // running whose process is gone become Interrupted. Throws ms::Error with a clear message,
+    // leaving the file untouched, when registry.db is not SQLite or has a newer schema.
+    explicit Registry(const QString &root);
+    ~Registry();
+    Registry(const Registry &) = delete;
+    Registry &operator=(const Registry &) = delete;
+
+    QString root() const { return m_root; }
+    QString databasePath() const;
+
+    // --- models and versions ---
+    QVector<ModelRecord> models() const;
+    std::optional<ModelRecord> model(const QString &name) const;
+    // Stores the artifact and inserts the version, its lineage edges and the model if new, in
+    // one transaction. Throws ms::Error when the artifact cannot be read or stored, a parent or
+    // the run is not in the registry, or the name is empty or holds ':' or '@' (they separate
+    // references; any other text, newlines and quotes included, is a valid name). Numbers are
+    // never reused: after removing cnn:3 the next version is cnn:4.
+    VersionRecord addVersion(const NewVersion &version);
+    // Newest first. Throws ms::Error, listing the models, when there is no such model.
+    QVector<VersionRecord> versions(const QString &modelName) const;
+    VersionRecord version(qint64 id) const;   // throws ms::Error when there is no such id
+    // "NAME:N", "NAME@ALIAS", or "NAME" (the version aliased "production", else the newest).
+    // Throws ms::Error naming what is missing and what exists.
+    VersionRecord resolve(const QString &ref) const;
+    // Edges touching the version's ancestors and descendants.
+    QVector<LineageEdge> lineage(qint64 versionId) const;
+    // Every edge between versions of the model (and their outside parents).
+    QVector<LineageEdge> modelLineage(const QString &modelName) const;
+
+    // --- edits ---
+    void setTag(qint64 versionId, const QString &key, const QString &value);
+    // Throws ms::Error, naming the version's tags, when it has no such tag.
+    void removeTag(qint64 versionId, const QString &key);
+    // One version per alias per model: setting moves it. The version must be of that model.
+    void setAlias(const QString &modelName, const QString &alias, qint64 versionId);
+    // Throws ms::Error, naming the model's aliases, when it has no such alias.
+    void removeAlias(const QString &modelName, const QString &alias);
+    void setNotes(qint64 versionId, const QString &notes);
+    // Refuses, naming them, while other versions descend from it or aliases point at it,
+    // unless `force`. The artifact file stays until gc().
+    void removeVersion(qint64 versionId, bool force = false);
+
+    // --- runs and metric series ---
+    qint64 startRun(const QString &kind, const QJsonObject &spec, const QString &runDir);
+    // One transaction per call: callers batch (a training run flushes about once a second).
+    // A (key, step) logged again replaces the earlier value; NaN comes back as NaN.
+    void appendMetrics(qint64 runId, const MetricBatch &points);
+    void finishRun(qint64 runId, RunStatus status, const QString &error = QString(),
+                   qint64 versionId = 0);
+    // A resumed run continues in its own row: status back to running, owned by this process,
+    // and the points logged after its last checkpoint (step > afterStep) dropped, since the
+    // resumed run logs those steps again.
+    void reopenRun(qint64 runId, qint64 afterStep);
+    RunRecord run(qint64 runId) const;
+    QVector<RunRecord> runs() const;                        // newest first
+    QStringList metricKeys(qint64 runId) const;             // sorted
+    QVector<MetricSample> metrics(qint64 runId, const QString &key) const;   // by step
+
+    // --- benchmarks (written by the benchmark job) ---
+    void addBenchmark(qint64 versionId, const QJsonObject &result);
+    QVector<QJsonObject> benchmarks(qint64 versionId) const;
+
+    // --- artifacts ---
+    QString artifactPath(const VersionRecord &version) const;
+    // Re-hashes the artifact first; throws ms::Error naming the version when it is missing,
+    // changed or truncated. Returns the path to load.
+    QString verifiedArtifactPath(const VersionRecord &version) const;
+    struct Problem
+    {
+        QString ref;
+        QString problem;
+    };
+    // Re-hashes every referenced artifact. Problems, per version ref: "missing",
+    // "changed (sha256 <actual>)", "truncated (N of M bytes)", "unreadable (<why>)".
+    QVector<Problem> verify() const;
+    // SQLite's PRAGMA integrity_check: "ok", or what it found.
+    QString integrityCheck() const;
+    struct GcResult
+    {
+        int removedFiles = 0;
+        qint64 freedBytes = 0;
+    };
+    // Removes artifact files no version references, and temporary files of copies that
+    // stopped more than an hour ago.
+    GcResult gc();
+
+private:
+    struct Statements;   // prepared statements kept across calls (Registry.cpp)
+
+    void markInterruptedRuns();
+
+    QString m_root;
+    QString m_connection;
+    std::unique_ptr<Statements> m_statements;
+};
+
+} // namespace ms

@@ -1,0 +1,148 @@
+// The registry under the two hard cases of issue 3: a training process killed with SIGKILL,
+// and two processes writing to one workspace at once. Driven through the real CLI.
+
+#include "registry/Registry.h"
+
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QSet>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+
+namespace {
+
+QString cliPath()
+{
+    return QStringLiteral(MS_TEST_BIN_DIR "/modelstudio-cli");
+}
+
+int cli(const QStringList &args, QString *err = nullptr)
+{
+    QProcess p;
+    p.start(cliPath(), args);
+    p.waitForFinished(240000);
+    if (err)
+        *err = QString::fromUtf8(p.readAllStandardError());
+    return p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+}
+
+QStringList trainArgs(const QString &ws, int epochs, int limit)
+{
+    return {QStringLiteral("train"), QStringLiteral("--arch"), QStringLiteral("mlp"),
+            QStringLiteral("--name"), QStringLiteral("fm"), QStringLiteral("--epochs"),
+            QString::number(epochs), QStringLiteral("--limit"), QString::number(limit),
+            QStringLiteral("--batch-size"), QStringLiteral("32"), QStringLiteral("--threads"),
+            QStringLiteral("1"), QStringLiteral("--json"), QStringLiteral("--workspace"), ws};
+}
+
+// Reads JSON lines from a running process until `event` arrives; returns that event.
+QJsonObject waitForEvent(QProcess &p, const QString &event, QString *runDir)
+{
+    while (p.waitForReadyRead(120000)) {
+        while (p.canReadLine()) {
+            const QJsonObject e = QJsonDocument::fromJson(p.readLine()).object();
+            if (e.value(QStringLiteral("event")).toString() == QLatin1String("start"))
+                *runDir = e.value(QStringLiteral("run_dir")).toString();
+            if (e.value(QStringLiteral("event")).toString() == event)
+                return e;
+        }
+    }
+    return {};
+}
+
+} // namespace
+
+class TestRegistryCrash : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void aKilledTrainingLeavesAConsistentRegistry()
+    {
+        QTemporaryDir dir;
+        const QString ws = dir.path();
+        QString err;
+        QCOMPARE(cli(trainArgs(ws, 1, 300), &err), 0);   // fm:1, committed before the kill
+
+        QProcess p;
+        p.start(cliPath(), trainArgs(ws, 3, 4000));
+        QString runDir;
+        QVERIFY(!waitForEvent(p, QStringLiteral("epoch"), &runDir).isEmpty());
+        QVERIFY(p.state() == QProcess::Running);
+        ::kill(pid_t(p.processId()), SIGKILL);
+        QVERIFY(p.waitForFinished());
+
+        qint64 killedRun = 0;
+        {
+            ms::Registry registry(ws);   // opening marks the dead process's run
+            QCOMPARE(registry.integrityCheck(), QStringLiteral("ok"));
+            const auto versions = registry.versions(QStringLiteral("fm"));
+            QCOMPARE(versions.size(), 1);
+            QCOMPARE(versions.first().number, 1);
+            QVERIFY(registry.verify().isEmpty());   // no half-written artifact referenced
+            for (const ms::RunRecord &run : registry.runs()) {
+                if (run.runDir == runDir)
+                    killedRun = run.id;
+            }
+            QVERIFY(killedRun > 0);
+            QCOMPARE(ms::runStatusName(registry.run(killedRun).status),
+                     QStringLiteral("interrupted"));
+            // Points up to at least the first epoch's checkpoint were committed.
+            QVERIFY(registry.metrics(killedRun, QStringLiteral("val_acc")).size() >= 1);
+        }
+
+        QCOMPARE(cli({QStringLiteral("train"), QStringLiteral("--resume"), runDir,
+                      QStringLiteral("--json")}, &err), 0);
+        ms::Registry registry(ws);
+        const ms::RunRecord run = registry.run(killedRun);
+        QCOMPARE(ms::runStatusName(run.status), QStringLiteral("finished"));
+        const ms::VersionRecord v2 = registry.resolve(QStringLiteral("fm:2"));
+        QCOMPARE(v2.runId, killedRun);
+        // The resumed run's curve is whole: every step once, none twice.
+        // 4000 samples, 10 % validation -> 3600 / 32 = 113 steps per epoch, 3 epochs.
+        const auto loss = registry.metrics(killedRun, QStringLiteral("loss"));
+        QSet<qint64> steps;
+        for (const ms::MetricSample &s : loss)
+            steps.insert(s.step);
+        QCOMPARE(loss.size(), 339);
+        QCOMPARE(steps.size(), 339);
+        QCOMPARE(registry.metrics(killedRun, QStringLiteral("val_acc")).size(), 3);
+        QCOMPARE(registry.integrityCheck(), QStringLiteral("ok"));
+    }
+
+    void trainingAndTaggingShareAWorkspace()
+    {
+        QTemporaryDir dir;
+        const QString ws = dir.path();
+        QString err;
+        QCOMPARE(cli(trainArgs(ws, 1, 300), &err), 0);
+
+        QProcess training;
+        training.start(cliPath(), trainArgs(ws, 2, 6000));
+        QString runDir;
+        QVERIFY(!waitForEvent(training, QStringLiteral("start"), &runDir).isEmpty());
+        int tags = 0;
+        // Tag while the other process writes its metric points and checkpoints.
+        while (training.state() == QProcess::Running && tags < 40) {
+            const int code = cli({QStringLiteral("tag"), QStringLiteral("fm:1"),
+                                  QStringLiteral("round=%1").arg(tags), QStringLiteral("--workspace"),
+                                  ws}, &err);
+            QVERIFY2(code == 0, qPrintable(err));
+            ++tags;
+        }
+        QVERIFY(training.waitForFinished(240000));
+        QCOMPARE(training.exitCode(), 0);
+        QVERIFY(tags > 0);
+        ms::Registry registry(ws);
+        QCOMPARE(registry.resolve(QStringLiteral("fm:1")).tags.value(QStringLiteral("round")),
+                 QString::number(tags - 1));
+        QCOMPARE(registry.versions(QStringLiteral("fm")).size(), 2);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestRegistryCrash)
+#include "tst_registry_crash.moc"
