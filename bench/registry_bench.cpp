@@ -21,10 +21,21 @@
 
 namespace {
 
-constexpr int kModels = 50;
-constexpr int kVersionsPerModel = 200;          // 10,000 versions
+// The strict reading of the target: every one of the 10,000 versions in one model, so listing
+// "a model's versions" lists all of them.
+constexpr int kModels = 1;
+constexpr int kVersionsPerModel = 10000;
 constexpr int kRuns = 50;
 constexpr int kPointsPerRun = 100000;           // 5,000,000 points
+
+const QJsonObject kRecipe{
+    {QStringLiteral("dataset"), QStringLiteral("fashion-mnist")}, {QStringLiteral("arch"), QStringLiteral("cnn")},
+    {QStringLiteral("epochs"), 3}, {QStringLiteral("batch_size"), 128}, {QStringLiteral("lr"), 0.001},
+    {QStringLiteral("optimizer"), QStringLiteral("adam")}, {QStringLiteral("momentum"), 0.9},
+    {QStringLiteral("weight_decay"), 0.0}, {QStringLiteral("schedule"), QStringLiteral("constant")},
+    {QStringLiteral("step_epochs"), 1}, {QStringLiteral("gamma"), 0.1}, {QStringLiteral("seed"), QStringLiteral("0")},
+    {QStringLiteral("limit"), QStringLiteral("0")}, {QStringLiteral("validation_fraction"), 0.1},
+    {QStringLiteral("threads"), 0}};
 
 double median(std::vector<double> v)
 {
@@ -78,10 +89,17 @@ void fill(const QString &root)
             file.close();
             ms::NewVersion nv;
             nv.modelName = QStringLiteral("model-%1").arg(m, 2, 10, QLatin1Char('0'));
+            nv.inputs = {ms::TensorSignature{QStringLiteral("input"), QStringLiteral("float32"),
+                                             {-1, 1, 28, 28}}};
+            nv.outputs = {ms::TensorSignature{QStringLiteral("output"),
+                                              QStringLiteral("float32"), {-1, 10}}};
             nv.artifactPath = artifact;
-            nv.recipe = QJsonObject{{QStringLiteral("arch"), QStringLiteral("cnn")},
-                                    {QStringLiteral("epochs"), 3}};
-            nv.metrics = QJsonObject{{QStringLiteral("test_acc"), 0.9}};
+            // A recipe and metrics the size a real training writes.
+            nv.recipe = kRecipe;
+            nv.metrics = QJsonObject{{QStringLiteral("test_acc"), 0.9},
+                                     {QStringLiteral("val_acc"), 0.91},
+                                     {QStringLiteral("train_loss"), 0.3},
+                                     {QStringLiteral("samples_per_s"), 2400.0}};
             nv.parameterCount = 83466;
             nv.runId = m < kRuns ? m + 1 : 0;
             registry.addVersion(nv);
@@ -102,13 +120,13 @@ int main(int argc, char **argv)
     if (!QFile::exists(root + QStringLiteral("/registry.db")))
         fill(root);
 
-    const QString model = QStringLiteral("model-07");
+    const QString model = QStringLiteral("model-00");
     int versionCount = 0;
     qint64 pointCount = 0;
     const double open_ms = timeMedian_ms(5, [&] { ms::Registry r(root); });
     ms::Registry registry(root);
     const double list_ms = timeMedian_ms(5, [&] {
-        versionCount = int(registry.versions(model).size());
+        versionCount = int(registry.versions(model, ms::Registry::Detail::Listing).size());
     });
     const double curve_ms = timeMedian_ms(5, [&] {
         pointCount = registry.metrics(7, QStringLiteral("loss")).size();
@@ -137,7 +155,7 @@ int main(int argc, char **argv)
         peerValue(1), "< 50 ms");
     row(qPrintable(QStringLiteral("load a run's %1-point loss curve").arg(pointCount)), curve_ms,
         peerValue(2), "< 200 ms");
-    row("list the 50 models", models_ms, peerValue(3), "");
+    row("list the models", models_ms, peerValue(3), "");
     std::printf("\n(ratio = Python time / studio time; above 1 the studio is faster)\n");
     return 0;
 }

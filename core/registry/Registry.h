@@ -159,8 +159,13 @@ public:
     // references; any other text, newlines and quotes included, is a valid name). Numbers are
     // never reused: after removing cnn:3 the next version is cnn:4.
     VersionRecord addVersion(const NewVersion &version);
+    // What a listing decodes. Listing leaves `recipe` empty: it is the one large field, no
+    // table shows it, and parsing it is most of the cost of listing 10,000 versions. version()
+    // and resolve() always return the whole record.
+    enum class Detail { Full, Listing };
     // Newest first. Throws ms::Error, listing the models, when there is no such model.
-    QVector<VersionRecord> versions(const QString &modelName) const;
+    QVector<VersionRecord> versions(const QString &modelName,
+                                    Detail detail = Detail::Full) const;
     VersionRecord version(qint64 id) const;   // throws ms::Error when there is no such id
     // "NAME:N", "NAME@ALIAS", or "NAME" (the version aliased "production", else the newest).
     // Throws ms::Error naming what is missing and what exists.

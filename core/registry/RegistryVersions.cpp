@@ -64,6 +64,8 @@ QString numberRanges(QVector<int> numbers)
 class VersionReader
 {
 public:
+    explicit VersionReader(bool withRecipe = true) : m_withRecipe(withRecipe) {}
+
     VersionRecord read(const QSqlQuery &query)
     {
         VersionRecord record;
@@ -88,7 +90,8 @@ public:
         record.parameterCount = query.value(10).toLongLong();
         record.sizeBytes = query.value(11).toLongLong();
         record.sha256 = query.value(12).toString();
-        record.recipe = QJsonDocument::fromJson(query.value(13).toByteArray()).object();
+        if (m_withRecipe)
+            record.recipe = QJsonDocument::fromJson(query.value(13).toByteArray()).object();
         record.metrics = QJsonDocument::fromJson(query.value(14).toByteArray()).object();
         record.runId = query.value(15).toLongLong();
         return record;
@@ -104,6 +107,7 @@ private:
         return *it;
     }
 
+    bool m_withRecipe = true;
     QHash<QByteArray, Signature> m_signatures;
     QHash<QByteArray, QStringList> m_classNames;
 };
@@ -334,7 +338,7 @@ VersionRecord Registry::addVersion(const NewVersion &version)
     return this->version(versionId);
 }
 
-QVector<VersionRecord> Registry::versions(const QString &modelName) const
+QVector<VersionRecord> Registry::versions(const QString &modelName, Detail detail) const
 {
     QSqlDatabase db = connection(m_connection);
     const qint64 modelId = modelIdOf(db, modelName);
@@ -345,7 +349,7 @@ QVector<VersionRecord> Registry::versions(const QString &modelName) const
         runSql(query,
                kVersionSelect + QStringLiteral("WHERE v.model_id = ? ORDER BY v.number DESC"),
                {modelId});
-        VersionReader reader;
+        VersionReader reader(detail == Detail::Full);
         while (query.next())
             records << reader.read(query);
     }

@@ -167,6 +167,28 @@ private Q_SLOTS:
         QCOMPARE(m_registry->version(stored.id).recipe, version.recipe);
     }
 
+    void listingLeavesOnlyTheRecipeOut()
+    {
+        NewVersion version;
+        version.modelName = QStringLiteral("cnn");
+        version.artifactPath = writeArtifact(m_dir->path(), "listing");
+        version.recipe = QJsonObject{{QStringLiteral("epochs"), 3}};
+        version.metrics = QJsonObject{{QStringLiteral("test_acc"), 0.9}};
+        version.classNames = {QStringLiteral("a"), QStringLiteral("b")};
+        const VersionRecord stored = m_registry->addVersion(version);
+        m_registry->setTag(stored.id, QStringLiteral("k"), QStringLiteral("v"));
+        const VersionRecord full = m_registry->versions(QStringLiteral("cnn")).first();
+        const VersionRecord listed =
+            m_registry->versions(QStringLiteral("cnn"), Registry::Detail::Listing).first();
+        QCOMPARE(full.recipe.value(QStringLiteral("epochs")).toInt(), 3);
+        QVERIFY(listed.recipe.isEmpty());
+        QJsonObject fullJson = full.toJson();
+        fullJson.remove(QStringLiteral("recipe"));
+        QJsonObject listedJson = listed.toJson();
+        listedJson.remove(QStringLiteral("recipe"));
+        QCOMPARE(listedJson, fullJson);   // everything else is the same
+    }
+
     void versionNumbersIncreasePerModel()
     {
         QCOMPARE(add(QStringLiteral("cnn")).number, 1);
