@@ -18,6 +18,7 @@ function(ms_add_test name)
   cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE Qt6::Test ${ARG_LIBS})
+  target_include_directories(${name} PRIVATE "${PROJECT_SOURCE_DIR}/tests")
   ms_set_warnings(${name})
   target_compile_definitions(${name} PRIVATE
     MS_TEST_BIN_DIR="${CMAKE_RUNTIME_OUTPUT_DIRECTORY}"

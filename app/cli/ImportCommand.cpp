@@ -22,17 +22,8 @@ namespace {
 // The full example input shape, batch first: "1,1,28,28".
 std::vector<qint64> parseFullShape(const QString &text)
 {
-    std::vector<qint64> shape;
-    for (const QString &part : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
-        bool ok = false;
-        const qint64 d = part.trimmed().toLongLong(&ok);
-        if (!ok || d < 1)
-            throw ms::Error(QStringLiteral("--input-shape takes positive integers separated by "
-                                           "commas, batch first, such as 1,1,28,28; \"%1\" is "
-                                           "not one.")
-                                .arg(text));
-        shape.push_back(d);
-    }
+    const std::vector<qint64> shape = parseShape(text, QStringLiteral("--input-shape"),
+                                                 QStringLiteral("1,1,28,28 (batch first)"));
     if (shape.size() < 2)
         throw ms::Error(QStringLiteral("--input-shape needs the batch dimension and at least one "
                                        "more, such as 1,4 or 1,1,28,28; \"%1\" has %2.")

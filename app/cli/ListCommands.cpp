@@ -64,21 +64,6 @@ int runDatasets(const QStringList &arguments)
     return Ok;
 }
 
-std::vector<qint64> parseShape(const QString &text)
-{
-    std::vector<qint64> shape;
-    for (const QString &part : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
-        bool ok = false;
-        const qint64 d = part.trimmed().toLongLong(&ok);
-        if (!ok || d < 1)
-            throw ms::Error(QStringLiteral("--input-shape takes positive integers separated by "
-                                           "commas, such as 1,28,28; \"%1\" is not one.")
-                                .arg(text));
-        shape.push_back(d);
-    }
-    return shape;
-}
-
 int runArchs(const QStringList &arguments)
 {
     QCommandLineParser parser;
@@ -98,7 +83,8 @@ int runArchs(const QStringList &arguments)
         return code;
     const std::vector<qint64> shape = parseShape(
         parser.value(QStringLiteral("input-shape")).isEmpty()
-            ? QStringLiteral("1,28,28") : parser.value(QStringLiteral("input-shape")));
+            ? QStringLiteral("1,28,28") : parser.value(QStringLiteral("input-shape")),
+        QStringLiteral("--input-shape"), QStringLiteral("1,28,28"));
     const int classes = parser.value(QStringLiteral("classes")).isEmpty()
                             ? 10 : parser.value(QStringLiteral("classes")).toInt();
     if (classes < 2)

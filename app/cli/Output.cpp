@@ -1,5 +1,7 @@
 #include "Output.h"
 
+#include "common/Error.h"
+
 #include <QJsonDocument>
 
 #include <cmath>
@@ -11,6 +13,21 @@ namespace cli {
 bool isTerminal(FILE *stream)
 {
     return isatty(fileno(stream)) != 0;
+}
+
+std::vector<qint64> parseShape(const QString &text, const QString &flag, const QString &example)
+{
+    std::vector<qint64> shape;
+    for (const QString &part : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        bool ok = false;
+        const qint64 d = part.trimmed().toLongLong(&ok);
+        if (!ok || d < 1)
+            throw ms::Error(QStringLiteral("%1 takes positive integers separated by commas, such "
+                                           "as %2; \"%3\" is not one.")
+                                .arg(flag, example, text));
+        shape.push_back(d);
+    }
+    return shape;
 }
 
 void printJsonLine(const QJsonObject &object)

@@ -5,10 +5,15 @@
 #include <QStringList>
 
 #include <cstdio>
+#include <vector>
 
 namespace cli {
 
 bool isTerminal(FILE *stream);
+
+// A shape flag such as --input-shape 1,28,28: positive integers separated by commas. Throws
+// ms::Error naming the flag and showing `example` when the text is not one.
+std::vector<qint64> parseShape(const QString &text, const QString &flag, const QString &example);
 
 // One JSON object on one line of stdout, flushed (for --json consumers reading a pipe).
 void printJsonLine(const QJsonObject &object);

@@ -1,6 +1,7 @@
 // ArchSpec: parsing, shape inference, parameter and MAC counts, the errors a person sees, and
 // the architecture registry with its built-in families. No torch involved.
 
+#include "TestSupport.h"
 #include "common/Error.h"
 #include "models/ArchSpec.h"
 #include "models/ArchitectureRegistry.h"
@@ -12,6 +13,7 @@
 #include <QTest>
 
 using namespace ms;
+using ms::test::errorOf;
 
 namespace {
 
@@ -41,17 +43,6 @@ std::vector<qint64> shapeOf(const QString &text)
 }
 
 // The message of the ms::Error that `f` throws, or "" when it throws none.
-template <typename F>
-QString errorOf(F f)
-{
-    try {
-        f();
-    } catch (const Error &e) {
-        return e.message();
-    }
-    return QString();
-}
-
 } // namespace
 
 class tst_ArchSpec : public QObject

@@ -1,5 +1,6 @@
 // CsvReader: header detection, label column by name or index, string labels as class names,
 // and errors that point at the row, the column and the offending text.
+#include "TestSupport.h"
 #include "common/Error.h"
 #include "data/CsvReader.h"
 
@@ -10,6 +11,7 @@
 #include <functional>
 
 using namespace ms;
+using ms::test::errorOf;
 
 namespace {
 
@@ -21,16 +23,6 @@ QString writeCsv(const QTemporaryDir &dir, const QByteArray &content,
     if (!file.open(QIODevice::WriteOnly) || file.write(content) != content.size())
         return QString();
     return path;
-}
-
-QString errorOf(const std::function<void()> &action)
-{
-    try {
-        action();
-    } catch (const Error &error) {
-        return error.message();
-    }
-    return QString();
 }
 
 } // namespace

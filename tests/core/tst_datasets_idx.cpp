@@ -1,5 +1,6 @@
 // IdxReader: tiny IDX files written here, raw and gzipped, read back exactly; broken files
 // give messages that name the file and what is wrong.
+#include "TestSupport.h"
 #include "common/Error.h"
 #include "data/IdxReader.h"
 
@@ -11,6 +12,7 @@
 #include <functional>
 
 using namespace ms;
+using ms::test::errorOf;
 
 namespace {
 
@@ -64,16 +66,6 @@ void writeFile(const QString &path, const QByteArray &bytes)
     QFile file(path);
     QVERIFY2(file.open(QIODevice::WriteOnly), qPrintable(path));
     QCOMPARE(file.write(bytes), bytes.size());
-}
-
-QString errorOf(const std::function<void()> &action)
-{
-    try {
-        action();
-    } catch (const Error &error) {
-        return error.message();
-    }
-    return QString();
 }
 
 // Three 2x4 images with every corner value (0, 255) and labels 0, 4, 2.

@@ -1,5 +1,6 @@
 // DatasetRegistry: resolving built-in names and paths, the seeded limit and validation split,
 // the training statistics, the messages for missing data, and the real Fashion-MNIST.
+#include "TestSupport.h"
 #include "common/Error.h"
 #include "data/DatasetRegistry.h"
 
@@ -14,18 +15,9 @@
 #include <set>
 
 using namespace ms;
+using ms::test::errorOf;
 
 namespace {
-
-QString errorOf(const std::function<void()> &action)
-{
-    try {
-        action();
-    } catch (const Error &error) {
-        return error.message();
-    }
-    return QString();
-}
 
 bool writeFile(const QString &path, const QByteArray &content)
 {

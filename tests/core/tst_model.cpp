@@ -1,6 +1,7 @@
 // Model: building specs into TorchScript modules, prediction, save/load, and the round trip
 // with Python PyTorch in both directions (python3-torch is a required test dependency).
 
+#include "TestSupport.h"
 #include "common/Error.h"
 #include "models/ArchSpec.h"
 #include "models/ArchitectureRegistry.h"
@@ -20,6 +21,7 @@
 #include <cmath>
 
 using namespace ms;
+using ms::test::errorOf;
 
 namespace {
 
@@ -56,17 +58,6 @@ float maxAbsDiff(const std::vector<float> &a, const std::vector<float> &b)
     for (size_t i = 0; i < a.size(); ++i)
         diff = std::max(diff, std::abs(a[i] - b[i]));
     return diff;
-}
-
-template <typename F>
-QString errorOf(F f)
-{
-    try {
-        f();
-    } catch (const Error &e) {
-        return e.message();
-    }
-    return QString();
 }
 
 bool writeFile(const QString &path, const QByteArray &bytes)

@@ -1,6 +1,7 @@
 // Registry: models and versions, numbering, references and their error texts, lineage of a
 // distilled student, tags, aliases and notes, removal rules, runs with their metric series,
 // benchmarks, and text that must come back exactly as it went in.
+#include "TestSupport.h"
 #include "common/Error.h"
 #include "registry/Registry.h"
 
@@ -15,18 +16,9 @@
 #include <functional>
 
 using namespace ms;
+using ms::test::errorOf;
 
 namespace {
-
-QString errorOf(const std::function<void()> &action)
-{
-    try {
-        action();
-    } catch (const Error &error) {
-        return error.message();
-    }
-    return QString();
-}
 
 // The store does not load torch: any bytes stand in for a TorchScript file.
 QString writeArtifact(const QString &dir, const QByteArray &content)

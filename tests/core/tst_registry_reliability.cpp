@@ -5,6 +5,7 @@
 //
 // The same executable doubles as the "other process": started with --child it opens a
 // registry and does one thing (see runChild).
+#include "TestSupport.h"
 #include "common/Error.h"
 #include "registry/Registry.h"
 #include "registry/Schema_p.h"
@@ -28,18 +29,9 @@
 #include <sys/time.h>
 
 using namespace ms;
+using ms::test::errorOf;
 
 namespace {
-
-QString errorOf(const std::function<void()> &action)
-{
-    try {
-        action();
-    } catch (const Error &error) {
-        return error.message();
-    }
-    return QString();
-}
 
 QString writeFile(const QString &path, const QByteArray &content)
 {
