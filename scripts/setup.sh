@@ -20,6 +20,8 @@ PACKAGES=(
   dataset-fashion-mnist
   # interop checks and the Python peer for benchmarks
   python3-torch
+  # serving benchmark: load generator and the Flask peer (bench/serve_bench.py)
+  wrk python3-flask
 )
 
 missing=()

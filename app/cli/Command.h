@@ -34,5 +34,7 @@ QList<Command> importCommands();
 QList<Command> registryCommands();
 // tag, alias, note, export, rm, verify, gc: editing it and its artifact store.
 QList<Command> versionCommands();
+// serve: registry versions on a local HTTP endpoint until Ctrl-C.
+QList<Command> serveCommands();
 
 } // namespace cli

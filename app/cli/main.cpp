@@ -58,7 +58,7 @@ namespace {
 QList<Command> allCommands()
 {
     return cli::trainCommands() + cli::importCommands() + cli::registryCommands()
-           + cli::versionCommands() + cli::listCommands();
+           + cli::versionCommands() + cli::serveCommands() + cli::listCommands();
 }
 
 int usage(FILE *out)

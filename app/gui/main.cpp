@@ -1,5 +1,6 @@
 // The studio window: a thin main over ModelStudio::Ui (DESIGN.md §2).
 #include "MainWindow.h"
+#include "ServePanel.h"
 #include "TrainForm.h"
 #include "TrainPanel.h"
 
@@ -50,7 +51,7 @@ struct Options
         QStringLiteral("Render the window to the PNG FILE once laid out, then exit."),
         QStringLiteral("FILE")};
     QCommandLineOption panel{QStringLiteral("panel"),
-                             QStringLiteral("Open on panel NAME (train)."),
+                             QStringLiteral("Open on panel NAME (train, serve)."),
                              QStringLiteral("NAME")};
     QCommandLineOption config{
         QStringLiteral("config"),
@@ -61,6 +62,19 @@ struct Options
         QStringLiteral("start"),
         QStringLiteral("Start the Train panel's run at once; with --screenshot, the picture is "
                        "taken when the run ends.")};
+    QCommandLineOption serve{
+        QStringLiteral("serve"),
+        QStringLiteral("Open on the Serve panel serving REF (NAME, NAME:N or NAME@ALIAS; "
+                       "repeat for several models)."),
+        QStringLiteral("REF")};
+    QCommandLineOption port{QStringLiteral("port"),
+                            QStringLiteral("The Serve panel's port (default 8765)."),
+                            QStringLiteral("N")};
+    QCommandLineOption screenshotDelay{
+        QStringLiteral("screenshot-delay"),
+        QStringLiteral("Wait MS milliseconds before taking the --screenshot (default 300), "
+                       "e.g. to let a server started with --serve answer some requests."),
+        QStringLiteral("MS")};
 };
 
 void setUpParser(QCommandLineParser &parser, const Options &options)
@@ -70,7 +84,7 @@ void setUpParser(QCommandLineParser &parser, const Options &options)
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOptions({options.workspace, options.screenshot, options.panel, options.config,
-                       options.start});
+                       options.start, options.serve, options.port, options.screenshotDelay});
 }
 
 // --version and --help must work without a display, so they are answered before QApplication
@@ -147,6 +161,8 @@ int main(int argc, char **argv)
     ms::ui::MainWindow window(workspace);
     auto *trainPanel = new ms::ui::TrainPanel(window.jobRunner(), workspace);
     window.addPanel(trainPanel);
+    auto *servePanel = new ms::ui::ServePanel(workspace);
+    window.addPanel(servePanel);
     // A screenshot shows the defaults and must not overwrite the user's saved layout.
     if (!screenshot)
         window.restoreSettings();
@@ -164,6 +180,38 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (parser.isSet(options.port)) {
+        bool ok = false;
+        const uint port = parser.value(options.port).toUInt(&ok);
+        if (!ok || port < 1 || port > 65535) {
+            printError(QStringLiteral("--port wants a number from 1 to 65535, not \"%1\"")
+                           .arg(parser.value(options.port)));
+            return 2;
+        }
+        servePanel->setPort(quint16(port));
+    }
+    int screenshotDelay_ms = kScreenshotDelay_ms;
+    if (parser.isSet(options.screenshotDelay)) {
+        bool ok = false;
+        screenshotDelay_ms = parser.value(options.screenshotDelay).toInt(&ok);
+        if (!ok || screenshotDelay_ms < 0) {
+            printError(QStringLiteral("--screenshot-delay wants milliseconds, not \"%1\"")
+                           .arg(parser.value(options.screenshotDelay)));
+            return 2;
+        }
+    }
+    const QStringList serveRefs = parser.values(options.serve);
+    if (!serveRefs.isEmpty()) {
+        // The models asked for, not the ones remembered from the last session.
+        servePanel->clearModels();
+        for (const QString &ref : serveRefs) {
+            if (!servePanel->addModel(ref)) {
+                printError(servePanel->statusText());
+                return 2;
+            }
+        }
+        window.showPanel(servePanel->id());
+    }
     if (!workspaceError.isEmpty())
         window.statusBar()->showMessage(workspaceError);
     window.show();
@@ -173,6 +221,17 @@ int main(int argc, char **argv)
         window.showPanel(trainPanel->id());
         QTimer::singleShot(0, trainPanel, [trainPanel] { trainPanel->start(); });
     }
+    if (!serveRefs.isEmpty()) {
+        QTimer::singleShot(0, servePanel, [servePanel] {
+            servePanel->start();
+            // A port in use or a model that fails to load shows in the panel; say it here too.
+            if (servePanel->statusIsError())
+                printError(servePanel->statusText());
+            else
+                std::fprintf(stderr, "modelstudio: serving on %s\n",
+                             qPrintable(servePanel->url()));
+        });
+    }
     if (screenshot) {
         const QString file = parser.value(options.screenshot);
         auto grabAndQuit = [&window, file] {
@@ -181,11 +240,11 @@ int main(int argc, char **argv)
         if (startRun) {
             // The picture of a run is worth taking once its curves are complete.
             QObject::connect(window.jobRunner(), &ms::JobRunner::finished, &window,
-                             [&window, grabAndQuit] {
-                                 QTimer::singleShot(kScreenshotDelay_ms, &window, grabAndQuit);
+                             [&window, grabAndQuit, screenshotDelay_ms] {
+                                 QTimer::singleShot(screenshotDelay_ms, &window, grabAndQuit);
                              });
         } else {
-            QTimer::singleShot(kScreenshotDelay_ms, &window, grabAndQuit);
+            QTimer::singleShot(screenshotDelay_ms, &window, grabAndQuit);
         }
     }
     return QApplication::exec();

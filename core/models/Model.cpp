@@ -6,9 +6,11 @@
 #include "models/ModelImpl_p.h"
 
 #include <torch/script.h>
+#include <ATen/Parallel.h>
 
 #include <QFileInfo>
 #include <QJsonDocument>
+#include <QThread>
 #include <QSaveFile>
 
 #include <sstream>
@@ -233,6 +235,11 @@ std::vector<float> Model::predict(const std::vector<float> &input,
         throw Error(QStringLiteral("The model failed on an input of shape %1: %2")
                         .arg(shapeText(shape), lines.isEmpty() ? QString() : lines.last().trimmed()));
     }
+}
+
+void Model::setComputeThreads(int threads)
+{
+    at::set_num_threads(threads > 0 ? threads : QThread::idealThreadCount());
 }
 
 QStringList Model::classNames() const

@@ -46,6 +46,10 @@ public:
     // half-written. Throws ms::Error naming the path when it cannot be written.
     void save(const QString &path) const;
 
+    // Intra-op threads of torch compute started from the calling thread (an inference worker
+    // sets its own; 0 means all cores).
+    static void setComputeThreads(int threads);
+
     bool isNull() const { return !d; }
     // Logits, flat row-major (N x numClasses), for input flat row-major in `shape` (N first),
     // raw (the model normalises). Runs under InferenceMode in eval mode and puts a training

@@ -1,0 +1,372 @@
+#include "InferProtocol.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonParseError>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+namespace ms::protocol {
+
+namespace {
+
+enum class DataType { FP32, FP64, INT64, INT32, UINT8 };
+
+bool dataTypeFromName(const QString &name, DataType &type)
+{
+    static const QList<QPair<QString, DataType>> kTypes = {
+        {QStringLiteral("FP32"), DataType::FP32},   {QStringLiteral("FP64"), DataType::FP64},
+        {QStringLiteral("INT64"), DataType::INT64}, {QStringLiteral("INT32"), DataType::INT32},
+        {QStringLiteral("UINT8"), DataType::UINT8}};
+    for (const auto &entry : kTypes) {
+        if (entry.first == name) {
+            type = entry.second;
+            return true;
+        }
+    }
+    return false;
+}
+
+[[noreturn]] void fail(const QString &message, int status = 400)
+{
+    throw ProtocolError{status, message};
+}
+
+// Appends the numbers of a flat or nested array, row-major, checking each against `type`.
+// Iterative-free recursion is fine: QJsonDocument refuses nesting deeper than 1024.
+void flatten(const QJsonValue &value, DataType type, const QString &what,
+             std::vector<float> &out)
+{
+    if (value.isArray()) {
+        const QJsonArray array = value.toArray();
+        for (const QJsonValue &item : array)
+            flatten(item, type, what, out);
+        return;
+    }
+    const qsizetype index = qsizetype(out.size());
+    if (!value.isDouble())
+        fail(QStringLiteral("%1: element %2 of the data is not a number").arg(what).arg(index));
+    const double x = value.toDouble();
+    switch (type) {
+    case DataType::FP32:
+    case DataType::FP64:
+        break;
+    case DataType::INT64:
+    case DataType::INT32:
+    case DataType::UINT8: {
+        const bool integral = std::isfinite(x) && std::floor(x) == x;
+        const double low = type == DataType::UINT8 ? 0.0
+                           : type == DataType::INT32 ? double(std::numeric_limits<qint32>::min())
+                                                     : -9.3e18;
+        const double high = type == DataType::UINT8 ? 255.0
+                            : type == DataType::INT32 ? double(std::numeric_limits<qint32>::max())
+                                                      : 9.3e18;
+        if (!integral || x < low || x > high) {
+            fail(QStringLiteral("%1: element %2 of the data (%3) is not a valid %4 value")
+                     .arg(what)
+                     .arg(index)
+                     .arg(x)
+                     .arg(type == DataType::UINT8   ? QStringLiteral("UINT8")
+                          : type == DataType::INT32 ? QStringLiteral("INT32")
+                                                    : QStringLiteral("INT64")));
+        }
+        break;
+    }
+    }
+    out.push_back(float(x));
+}
+
+// The shape of a nested array (its first elements, depth first); rectangularity is checked by
+// the caller through the element count.
+std::vector<qint64> nestedShape(const QJsonValue &value)
+{
+    std::vector<qint64> shape;
+    QJsonValue v = value;
+    while (v.isArray()) {
+        const QJsonArray array = v.toArray();
+        shape.push_back(array.size());
+        if (array.isEmpty())
+            break;
+        v = array.first();
+    }
+    return shape;
+}
+
+qint64 product(const std::vector<qint64> &dims, size_t from = 0)
+{
+    qint64 n = 1;
+    for (size_t i = from; i < dims.size(); ++i)
+        n *= dims[i];
+    return n;
+}
+
+QJsonDocument parseBody(const QByteArray &body, const QString &expected)
+{
+    if (body.trimmed().isEmpty())
+        fail(QStringLiteral("empty body: send %1").arg(expected));
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(body, &error);
+    if (error.error != QJsonParseError::NoError) {
+        fail(QStringLiteral("malformed JSON: %1 at offset %2")
+                 .arg(error.errorString())
+                 .arg(error.offset));
+    }
+    return doc;
+}
+
+} // namespace
+
+QString shapeText(const std::vector<qint64> &shape)
+{
+    QStringList parts;
+    for (qint64 d : shape)
+        parts << QString::number(d);
+    return QLatin1Char('[') + parts.join(QStringLiteral(", ")) + QLatin1Char(']');
+}
+
+InferInput parseV2Infer(const QByteArray &body, const std::vector<qint64> &sampleShape)
+{
+    const QString expectedBody = QStringLiteral(
+        "a JSON object {\"inputs\": [{\"name\", \"shape\", \"datatype\", \"data\"}]}");
+    const QJsonDocument doc = parseBody(body, expectedBody);
+    if (!doc.isObject())
+        fail(QStringLiteral("the body must be %1").arg(expectedBody));
+    const QJsonObject root = doc.object();
+
+    InferInput input;
+    if (root.contains(QStringLiteral("id"))) {
+        const QJsonValue id = root.value(QStringLiteral("id"));
+        if (!id.isString())
+            fail(QStringLiteral("\"id\" must be a string"));
+        input.id = id.toString();
+        input.hasId = true;
+    }
+
+    const QJsonValue inputsValue = root.value(QStringLiteral("inputs"));
+    if (!inputsValue.isArray() || inputsValue.toArray().isEmpty())
+        fail(QStringLiteral("\"inputs\" must be a non-empty array; send %1").arg(expectedBody));
+    const QJsonArray inputs = inputsValue.toArray();
+    if (inputs.size() != 1) {
+        fail(QStringLiteral("the model takes one input; the request has %1")
+                 .arg(inputs.size()));
+    }
+    if (!inputs.first().isObject())
+        fail(QStringLiteral("each element of \"inputs\" must be an object"));
+    const QJsonObject in = inputs.first().toObject();
+    input.inputName = in.value(QStringLiteral("name")).toString(QStringLiteral("input"));
+    const QString what = QStringLiteral("input \"%1\"").arg(input.inputName);
+
+    const QJsonValue shapeValue = in.value(QStringLiteral("shape"));
+    if (!shapeValue.isArray() || shapeValue.toArray().isEmpty())
+        fail(QStringLiteral("%1: \"shape\" must be a non-empty array of integers").arg(what));
+    for (const QJsonValue &d : shapeValue.toArray()) {
+        const double x = d.toDouble(-1.0);
+        if (!d.isDouble() || x < 0 || std::floor(x) != x || x > 1e12) {
+            fail(QStringLiteral("%1: \"shape\" must hold non-negative integers (batch first)")
+                     .arg(what));
+        }
+        input.shape.push_back(qint64(x));
+    }
+
+    const QString typeName = in.value(QStringLiteral("datatype")).toString();
+    DataType type = DataType::FP32;
+    if (!dataTypeFromName(typeName, type)) {
+        fail(QStringLiteral("%1: unsupported datatype \"%2\"; use FP32, FP64, INT64, INT32 or "
+                            "UINT8")
+                 .arg(what, typeName));
+    }
+
+    if (!sampleShape.empty()) {
+        std::vector<qint64> got(input.shape.begin() + 1, input.shape.end());
+        if (got != sampleShape) {
+            std::vector<qint64> expected{-1};
+            expected.insert(expected.end(), sampleShape.begin(), sampleShape.end());
+            fail(QStringLiteral("%1: wrong shape: the model expects %2 (batch first), got %3")
+                     .arg(what, shapeText(expected), shapeText(input.shape)));
+        }
+    }
+    if (input.batch() == 0)
+        fail(QStringLiteral("%1: the batch (shape[0]) is 0").arg(what));
+
+    const QJsonValue data = in.value(QStringLiteral("data"));
+    if (!data.isArray())
+        fail(QStringLiteral("%1: \"data\" must be an array (flat or nested)").arg(what));
+    const qint64 needed = product(input.shape);
+    input.data.reserve(size_t(std::min<qint64>(needed, 1 << 24)));
+    flatten(data, type, what, input.data);
+    if (qint64(input.data.size()) != needed) {
+        fail(QStringLiteral("%1: data has %2 values but shape %3 needs %4")
+                 .arg(what)
+                 .arg(input.data.size())
+                 .arg(shapeText(input.shape))
+                 .arg(needed));
+    }
+
+    const QJsonValue outputs = root.value(QStringLiteral("outputs"));
+    if (!outputs.isUndefined() && !outputs.isNull()) {
+        if (!outputs.isArray())
+            fail(QStringLiteral("\"outputs\" must be an array of {\"name\"}"));
+        for (const QJsonValue &o : outputs.toArray()) {
+            const QString name = o.toObject().value(QStringLiteral("name")).toString();
+            if (name != QStringLiteral("output")) {
+                fail(QStringLiteral("unknown output \"%1\"; the model has one output, "
+                                    "\"output\"")
+                         .arg(name));
+            }
+        }
+    }
+    return input;
+}
+
+InferInput parseTorchServe(const QByteArray &body, const std::vector<qint64> &sampleShape)
+{
+    const QString expectedBody =
+        QStringLiteral("a JSON array: one sample (flat or nested) or a list of samples");
+    const QJsonDocument doc = parseBody(body, expectedBody);
+    if (!doc.isArray() || doc.array().isEmpty())
+        fail(QStringLiteral("the body must be %1").arg(expectedBody));
+    const QJsonValue root(doc.array());
+
+    InferInput input;
+    flatten(root, DataType::FP64, QStringLiteral("input"), input.data);
+    const qint64 count = qint64(input.data.size());
+    const std::vector<qint64> nested = nestedShape(root);
+    if (!sampleShape.empty()) {
+        const qint64 perSample = product(sampleShape);
+        if (count == 0 || perSample <= 0 || count % perSample != 0) {
+            fail(QStringLiteral("the body holds %1 values, not a whole number of samples of "
+                                "shape %2 (%3 values each)")
+                     .arg(count)
+                     .arg(shapeText(sampleShape))
+                     .arg(perSample));
+        }
+        input.shape = {count / perSample};
+        input.shape.insert(input.shape.end(), sampleShape.begin(), sampleShape.end());
+        // One sample when flat or nested exactly as a sample; [[...]] is a list of one.
+        input.singleSample = count == perSample && (nested.size() == 1 || nested == sampleShape);
+    } else {
+        // Unknown input shape: a rank-1 body is one sample, anything deeper a list of them.
+        if (nested.size() <= 1) {
+            input.shape = {1, count};
+            input.singleSample = true;
+        } else {
+            input.shape = nested;
+        }
+        if (count == 0 || product(input.shape) != count) {
+            fail(QStringLiteral("the body is not a rectangular array of numbers (shape %1, "
+                                "%2 values)")
+                     .arg(shapeText(nested))
+                     .arg(count));
+        }
+    }
+    return input;
+}
+
+std::vector<float> softmax(const float *logits, int count)
+{
+    std::vector<float> p(size_t(std::max(count, 0)), 0.0f);
+    if (count <= 0)
+        return p;
+    const float top = *std::max_element(logits, logits + count);
+    double sum = 0.0;
+    for (int i = 0; i < count; ++i) {
+        p[size_t(i)] = std::exp(logits[i] - top);
+        sum += p[size_t(i)];
+    }
+    for (float &x : p)
+        x = float(x / sum);
+    return p;
+}
+
+QJsonObject v2InferResponse(const QString &model, int version, const InferInput &input,
+                            const std::vector<float> &logits)
+{
+    const qint64 n = std::max<qint64>(input.batch(), 1);
+    const qint64 k = qint64(logits.size()) / n;
+    QJsonArray data;
+    for (float x : logits)
+        data.append(double(x));
+    QJsonObject output{{QStringLiteral("name"), QStringLiteral("output")},
+                       {QStringLiteral("datatype"), QStringLiteral("FP32")},
+                       {QStringLiteral("shape"), QJsonArray{double(n), double(k)}},
+                       {QStringLiteral("data"), data}};
+    QJsonObject reply{{QStringLiteral("model_name"), model},
+                      {QStringLiteral("model_version"), QString::number(version)},
+                      {QStringLiteral("outputs"), QJsonArray{output}}};
+    if (input.hasId)
+        reply.insert(QStringLiteral("id"), input.id);
+    return reply;
+}
+
+QJsonValue torchServeResponse(const std::vector<float> &logits, qint64 batch,
+                              const QStringList &classNames, bool singleSample, int topK)
+{
+    const qint64 n = std::max<qint64>(batch, 1);
+    const int k = int(qint64(logits.size()) / n);
+    QJsonArray samples;
+    for (qint64 row = 0; row < n; ++row) {
+        const std::vector<float> p = softmax(logits.data() + row * k, k);
+        QJsonArray probabilities;
+        for (float x : p)
+            probabilities.append(double(x));
+        std::vector<int> order(static_cast<size_t>(k), 0);
+        std::iota(order.begin(), order.end(), 0);
+        const int shown = std::min(topK, k);
+        std::partial_sort(order.begin(), order.begin() + shown, order.end(),
+                          [&p](int a, int b) { return p[size_t(a)] > p[size_t(b)]; });
+        QJsonArray top;
+        for (int i = 0; i < shown; ++i) {
+            const int c = order[size_t(i)];
+            const QString label = c < classNames.size() ? classNames.at(c) : QString::number(c);
+            top.append(QJsonObject{{QStringLiteral("label"), label},
+                                   {QStringLiteral("probability"), double(p[size_t(c)])}});
+        }
+        samples.append(QJsonObject{{QStringLiteral("probabilities"), probabilities},
+                                   {QStringLiteral("top"), top}});
+    }
+    if (singleSample && samples.size() == 1)
+        return samples.first();
+    return samples;
+}
+
+QJsonObject serverMetadata(const QString &version)
+{
+    return QJsonObject{{QStringLiteral("name"), QStringLiteral("modelstudio")},
+                       {QStringLiteral("version"), version},
+                       {QStringLiteral("extensions"), QJsonArray()}};
+}
+
+QJsonObject modelMetadata(const ServedModel &model)
+{
+    QJsonArray inputShape{-1};
+    if (model.inputShape.empty()) {
+        inputShape.append(-1);
+    } else {
+        for (qint64 d : model.inputShape)
+            inputShape.append(double(d));
+    }
+    const QJsonObject input{{QStringLiteral("name"), QStringLiteral("input")},
+                            {QStringLiteral("datatype"), QStringLiteral("FP32")},
+                            {QStringLiteral("shape"), inputShape}};
+    const QJsonObject output{
+        {QStringLiteral("name"), QStringLiteral("output")},
+        {QStringLiteral("datatype"), QStringLiteral("FP32")},
+        {QStringLiteral("shape"),
+         QJsonArray{-1, model.numOutputs > 0 ? model.numOutputs : -1}}};
+    return QJsonObject{{QStringLiteral("name"), model.name},
+                       {QStringLiteral("versions"),
+                        QJsonArray{QString::number(model.version)}},
+                       {QStringLiteral("platform"), QStringLiteral("pytorch_torchscript")},
+                       {QStringLiteral("inputs"), QJsonArray{input}},
+                       {QStringLiteral("outputs"), QJsonArray{output}}};
+}
+
+QJsonObject errorJson(const QString &message)
+{
+    return QJsonObject{{QStringLiteral("error"), message}};
+}
+
+} // namespace ms::protocol

@@ -1,0 +1,62 @@
+#pragma once
+
+#include "InferenceService.h"
+
+#include <QByteArray>
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QString>
+#include <QStringList>
+
+#include <vector>
+
+namespace ms::protocol {
+
+// The wire formats of the inference server as pure functions: decoding and validating Open
+// Inference Protocol v2 and TorchServe bodies, and building the replies. No server, no model:
+// everything here is unit-testable on its own and safe to call from any thread.
+
+// A request the protocol refuses: the HTTP status and the message sent as {"error": ...}.
+struct ProtocolError
+{
+    int status = 400;
+    QString message;
+};
+
+// A decoded batch: its samples concatenated row-major, `shape` = {N, per-sample dims...}.
+struct InferInput
+{
+    std::vector<float> data;
+    std::vector<qint64> shape;
+    QString id;                 // v2 "id", echoed in the reply
+    bool hasId = false;
+    QString inputName = QStringLiteral("input");
+    bool singleSample = false;  // TorchServe: the body held one sample, not a list of them
+
+    qint64 batch() const { return shape.empty() ? 0 : shape.front(); }
+};
+
+// `sampleShape`: the model's per-sample input shape, empty when unknown (then any shape whose
+// first dimension is the batch goes). Both throw ProtocolError (400) saying what is wrong.
+InferInput parseV2Infer(const QByteArray &body, const std::vector<qint64> &sampleShape);
+// A JSON array: one sample (flat or nested) or a list of samples.
+InferInput parseTorchServe(const QByteArray &body, const std::vector<qint64> &sampleShape);
+
+// {model_name, model_version, id?, outputs: [{name: "output", shape: [n, K], datatype: "FP32",
+// data: [...]}]} for `logits` of N = input.batch() rows.
+QJsonObject v2InferResponse(const QString &model, int version, const InferInput &input,
+                            const std::vector<float> &logits);
+// Per sample {"probabilities": [...], "top": [{"label", "probability"}, ...]} (top `topK`,
+// labels from `classNames`, the index as text when there are none). One object when
+// `singleSample`, else an array of them.
+QJsonValue torchServeResponse(const std::vector<float> &logits, qint64 batch,
+                              const QStringList &classNames, bool singleSample, int topK = 5);
+
+QJsonObject serverMetadata(const QString &version);
+QJsonObject modelMetadata(const ServedModel &model);
+QJsonObject errorJson(const QString &message);
+
+QString shapeText(const std::vector<qint64> &shape);   // "[-1, 1, 28, 28]"
+std::vector<float> softmax(const float *logits, int count);
+
+} // namespace ms::protocol

@@ -1,0 +1,174 @@
+#include "ModelBatcher.h"
+
+#include "common/Error.h"
+
+#include <exception>
+
+namespace ms {
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::vector<qint64> sampleShapeOf(const std::vector<qint64> &shape)
+{
+    return std::vector<qint64>(shape.begin() + (shape.empty() ? 0 : 1), shape.end());
+}
+
+} // namespace
+
+ModelBatcher::ModelBatcher(Model model, int maxBatchSize, int maxQueueDelay_us, int threads)
+    : m_model(std::move(model))
+    , m_maxBatchSize(std::max(1, maxBatchSize))
+    , m_maxDelay(std::max(0, maxQueueDelay_us))
+    , m_threads(threads)
+{
+    m_worker = std::thread([this] { run(); });
+}
+
+ModelBatcher::~ModelBatcher()
+{
+    stop();
+}
+
+bool ModelBatcher::submit(Request &&request)
+{
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        if (m_stopping)
+            return false;
+        request.enqueued = Clock::now();
+        m_queuedSamples += request.shape.empty() ? 1 : request.shape.front();
+        m_queue.push_back(std::move(request));
+    }
+    m_wake.notify_one();
+    return true;
+}
+
+void ModelBatcher::retire()
+{
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_stopping = true;
+    }
+    m_wake.notify_one();
+}
+
+void ModelBatcher::stop()
+{
+    retire();
+    if (m_worker.joinable())
+        m_worker.join();
+}
+
+int ModelBatcher::queuedSamples() const
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return int(m_queuedSamples);
+}
+
+void ModelBatcher::run()
+{
+    Model::setComputeThreads(m_threads);
+    std::unique_lock<std::mutex> lock(m_mutex);
+    for (;;) {
+        m_wake.wait(lock, [this] { return m_stopping || !m_queue.empty(); });
+        if (m_queue.empty())
+            break;   // stopping and drained
+        // The first request of the batch waits at most m_maxDelay for company; a stopping
+        // batcher drains without waiting.
+        const Clock::time_point deadline = m_queue.front().enqueued + m_maxDelay;
+        while (!m_stopping && m_queuedSamples < m_maxBatchSize) {
+            if (m_wake.wait_until(lock, deadline) == std::cv_status::timeout)
+                break;
+        }
+        // Take requests from the front while they share the first one's sample shape and fit.
+        std::vector<Request> batch;
+        const std::vector<qint64> shape = sampleShapeOf(m_queue.front().shape);
+        qint64 samples = 0;
+        while (!m_queue.empty()) {
+            Request &next = m_queue.front();
+            const qint64 n = next.shape.empty() ? 1 : next.shape.front();
+            if (!batch.empty()
+                && (samples + n > m_maxBatchSize || sampleShapeOf(next.shape) != shape)) {
+                break;
+            }
+            samples += n;
+            m_queuedSamples -= n;
+            batch.push_back(std::move(next));
+            m_queue.pop_front();
+        }
+        lock.unlock();
+        runBatch(batch, Clock::now());
+        lock.lock();
+    }
+    m_finished = true;
+}
+
+void ModelBatcher::runBatch(std::vector<Request> &batch, Clock::time_point start)
+{
+    qint64 samples = 0;
+    size_t values = 0;
+    for (const Request &r : batch) {
+        samples += r.shape.empty() ? 1 : r.shape.front();
+        values += r.data.size();
+    }
+    std::vector<qint64> shape = batch.front().shape;
+    if (shape.empty())
+        shape = {1, qint64(batch.front().data.size())};
+    shape.front() = samples;
+
+    std::vector<float> logits;
+    QString error;
+    try {
+        if (batch.size() == 1) {
+            logits = m_model.predict(batch.front().data, shape);
+        } else {
+            std::vector<float> input;
+            input.reserve(values);
+            for (const Request &r : batch)
+                input.insert(input.end(), r.data.begin(), r.data.end());
+            logits = m_model.predict(input, shape);
+        }
+    } catch (const Error &e) {
+        error = e.message();
+    } catch (const std::exception &e) {
+        error = QString::fromLocal8Bit(e.what());
+    }
+
+    if (!error.isEmpty() && batch.size() > 1) {
+        // One bad request must not fail its neighbours: run each on its own.
+        for (Request &r : batch) {
+            std::vector<Request> single;
+            single.push_back(std::move(r));
+            runBatch(single, start);
+        }
+        return;
+    }
+
+    const int numOutputs = samples > 0 ? int(qint64(logits.size()) / samples) : 0;
+    size_t offset = 0;
+    for (Request &r : batch) {
+        BatchResult result;
+        result.queue_us =
+            double(std::chrono::duration_cast<std::chrono::nanoseconds>(start - r.enqueued)
+                       .count())
+            / 1000.0;
+        result.batchSize = int(samples);
+        if (error.isEmpty()) {
+            const qint64 rows = r.shape.empty() ? 1 : r.shape.front();
+            const size_t count = size_t(rows * numOutputs);
+            result.ok = true;
+            result.numOutputs = numOutputs;
+            result.logits.assign(logits.begin() + qint64(offset),
+                                 logits.begin() + qint64(offset + count));
+            offset += count;
+        } else {
+            result.error = QStringLiteral("inference failed: %1").arg(error);
+        }
+        if (r.done)
+            r.done(std::move(result));
+    }
+}
+
+} // namespace ms

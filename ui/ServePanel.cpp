@@ -1,0 +1,768 @@
+#include "ServePanel.h"
+
+#include "Format.h"
+#include "RequestLogModel.h"
+#include "ServeExample.h"
+#include "ServeTraffic.h"
+
+#include "common/Error.h"
+#include "registry/Registry.h"
+
+#include <QAction>
+#include <QCheckBox>
+#include <QClipboard>
+#include <QComboBox>
+#include <QFontDatabase>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QGuiApplication>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPainter>
+#include <QPainterPath>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QRandomGenerator>
+#include <QRegularExpression>
+#include <QSettings>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QStyle>
+#include <QTableWidget>
+#include <QThread>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <exception>
+#include <optional>
+
+namespace ms::ui {
+
+namespace {
+
+const QString kUsePortLink = QStringLiteral("use-port");
+
+// A push button that mirrors an action (as in the Train panel): one enabled state for the
+// button, the window's Run menu and the shortcut.
+QPushButton *buttonFor(QAction *action, QWidget *parent)
+{
+    auto *button = new QPushButton(action->icon(), action->text(), parent);
+    const auto sync = [button, action] {
+        button->setText(action->text());
+        button->setIcon(action->icon());
+        button->setEnabled(action->isEnabled());
+        button->setToolTip(QStringLiteral("%1 (%2)").arg(
+            action->text(), action->shortcut().toString(QKeySequence::NativeText)));
+    };
+    sync();
+    QObject::connect(action, &QAction::changed, button, sync);
+    QObject::connect(button, &QPushButton::clicked, action, &QAction::trigger);
+    return button;
+}
+
+QLabel *sectionTitle(const QString &text, QWidget *parent)
+{
+    auto *label = new QLabel(text, parent);
+    QFont font = label->font();
+    font.setBold(true);
+    label->setFont(font);
+    return label;
+}
+
+// A server box with two lit slots and a signal arc: "on the network".
+QPixmap paintServeIcon(int size, const QColor &color)
+{
+    QPixmap pixmap(size, size);
+    pixmap.fill(Qt::transparent);
+    QPainter painter(&pixmap);
+    painter.setRenderHint(QPainter::Antialiasing);
+    painter.scale(size / 32.0, size / 32.0);
+    painter.setPen(QPen(color, 2, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
+    painter.setBrush(Qt::NoBrush);
+    painter.drawRoundedRect(QRectF(4, 13, 20, 7), 1.5, 1.5);
+    painter.drawRoundedRect(QRectF(4, 22, 20, 7), 1.5, 1.5);
+    painter.setBrush(color);
+    painter.drawEllipse(QPointF(8, 16.5), 1, 1);
+    painter.drawEllipse(QPointF(8, 25.5), 1, 1);
+    painter.setBrush(Qt::NoBrush);
+    QPainterPath arcs;
+    arcs.arcMoveTo(QRectF(18, 3, 12, 12), 0);
+    arcs.arcTo(QRectF(18, 3, 12, 12), 0, 90);
+    arcs.arcMoveTo(QRectF(21, 6, 6, 6), 0);
+    arcs.arcTo(QRectF(21, 6, 6, 6), 0, 90);
+    painter.drawPath(arcs);
+    return pixmap;
+}
+
+// The model name of a registry reference: names never hold ':' or '@'.
+QString modelNameOf(const QString &ref)
+{
+    const qsizetype end = ref.indexOf(QRegularExpression(QStringLiteral("[:@]")));
+    return end < 0 ? ref : ref.left(end);
+}
+
+QTableWidgetItem *readOnlyItem(const QString &text)
+{
+    auto *item = new QTableWidgetItem(text);
+    item->setFlags(Qt::ItemIsSelectable | Qt::ItemIsEnabled);
+    return item;
+}
+
+} // namespace
+
+ServePanel::ServePanel(QString workspace, QWidget *parent)
+    : Panel(parent)
+    , m_workspace(std::move(workspace))
+{
+    createActions();
+
+    m_splitter = new QSplitter(Qt::Horizontal, this);
+    m_splitter->setChildrenCollapsible(false);
+    m_splitter->addWidget(buildSetupSide());
+    m_splitter->addWidget(buildMonitorSide());
+    m_splitter->setStretchFactor(0, 0);
+    m_splitter->setStretchFactor(1, 1);
+    m_splitter->setSizes({420, 860});
+
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(8, 8, 8, 8);
+    layout->addWidget(m_splitter);
+
+    setStatus(tr("Not serving. Add models, then Start (Ctrl+Return)."), Tone::Neutral);
+    refreshModels();
+    updateModelsTable();
+    updateExample();
+    updateControls();
+}
+
+ServePanel::~ServePanel()
+{
+    stop();
+}
+
+QIcon ServePanel::icon() const
+{
+    const QColor color = palette().color(QPalette::WindowText);
+    QIcon icon;
+    for (int size : {16, 24, 32, 48, 64})
+        icon.addPixmap(paintServeIcon(size, color));
+    return icon;
+}
+
+QList<QAction *> ServePanel::jobActions() const
+{
+    return {m_startAction, m_stopAction};
+}
+
+void ServePanel::createActions()
+{
+    m_startAction = new QAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("Start"), this);
+    m_startAction->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_Return),
+                                 QKeySequence(Qt::CTRL | Qt::Key_Enter)});
+    m_startAction->setStatusTip(tr("Listen on the address and serve the models on the left"));
+    connect(m_startAction, &QAction::triggered, this, [this] { start(); });
+
+    m_stopAction = new QAction(style()->standardIcon(QStyle::SP_MediaStop), tr("Stop"), this);
+    m_stopAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Period));
+    m_stopAction->setStatusTip(tr("Answer the requests in flight, then stop listening"));
+    connect(m_stopAction, &QAction::triggered, this, [this] { stop(); });
+
+    addActions({m_startAction, m_stopAction});
+}
+
+QWidget *ServePanel::buildSetupSide()
+{
+    auto *side = new QWidget(this);
+
+    // --- models ---
+    auto *modelsBox = new QGroupBox(tr("Models"), side);
+    m_modelCombo = new QComboBox(modelsBox);
+    m_modelCombo->setToolTip(tr("A model name serves its production version, else the newest"));
+    m_modelCombo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_modelCombo->setMinimumContentsLength(16);
+    auto *addButton = new QPushButton(tr("Add"), modelsBox);
+    addButton->setToolTip(tr("Serve this model too (at once while listening)"));
+    m_addButton = addButton;
+    connect(addButton, &QPushButton::clicked, this, [this] {
+        const QString ref = m_modelCombo->currentData().toString();
+        if (!ref.isEmpty())
+            addModel(ref);
+    });
+    auto *pickRow = new QHBoxLayout;
+    pickRow->addWidget(m_modelCombo, 1);
+    pickRow->addWidget(addButton);
+
+    m_modelsTable = new QTableWidget(0, 4, modelsBox);
+    m_modelsTable->setHorizontalHeaderLabels({tr("Name"), tr("Version"), tr("Input"),
+                                              tr("Loaded")});
+    m_modelsTable->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_modelsTable->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_modelsTable->verticalHeader()->setVisible(false);
+    m_modelsTable->horizontalHeader()->setStretchLastSection(true);
+    m_modelsTable->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_modelsTable->setMinimumHeight(110);
+    connect(m_modelsTable, &QTableWidget::currentCellChanged, this,
+            [this] { updateExample(); });
+    auto *removeButton = new QPushButton(tr("Remove"), modelsBox);
+    removeButton->setToolTip(tr("Stop serving the selected model"));
+    m_removeButton = removeButton;
+    connect(removeButton, &QPushButton::clicked, this, [this] { removeSelectedModel(); });
+    auto *removeRow = new QHBoxLayout;
+    removeRow->addStretch(1);
+    removeRow->addWidget(removeButton);
+
+    auto *modelsLayout = new QVBoxLayout(modelsBox);
+    modelsLayout->addLayout(pickRow);
+    modelsLayout->addWidget(m_modelsTable, 1);
+    modelsLayout->addLayout(removeRow);
+
+    // --- server settings ---
+    const ms::ServeOptions defaults;
+    auto *serverBox = new QGroupBox(tr("Server"), side);
+    m_host = new QLineEdit(defaults.host, serverBox);
+    m_host->setToolTip(tr("127.0.0.1 keeps the endpoint on this machine"));
+    m_allowRemote = new QCheckBox(tr("Allow a non-loopback address"), serverBox);
+    m_allowRemote->setToolTip(tr("Needed to bind an address other machines can reach"));
+    m_port = new QSpinBox(serverBox);
+    m_port->setRange(1, 65535);
+    m_port->setValue(defaults.port);
+    m_maxBatch = new QSpinBox(serverBox);
+    m_maxBatch->setRange(1, 4096);
+    m_maxBatch->setValue(defaults.maxBatchSize);
+    m_maxBatch->setToolTip(tr("Queued requests run together, up to this many"));
+    m_maxDelay = new QSpinBox(serverBox);
+    m_maxDelay->setRange(0, 1000000);
+    m_maxDelay->setSingleStep(500);
+    m_maxDelay->setValue(defaults.maxQueueDelay_us);
+    m_maxDelay->setSuffix(tr(" µs"));
+    m_maxDelay->setToolTip(tr("How long the first request of a batch may wait for company"));
+    m_threads = new QSpinBox(serverBox);
+    m_threads->setRange(1, qMax(1, QThread::idealThreadCount()));
+    m_threads->setValue(defaults.threadsPerModel);
+    m_threads->setToolTip(tr("Compute threads of each model's worker"));
+    m_token = new QLineEdit(defaults.token, serverBox);
+    m_token->setPlaceholderText(tr("none: no authentication"));
+    m_token->setToolTip(tr("Clients send it as \"Authorization: Bearer TOKEN\""));
+    auto *generate = new QPushButton(tr("Generate"), serverBox);
+    generate->setToolTip(tr("A random 128-bit token"));
+    connect(generate, &QPushButton::clicked, this, [this] {
+        QByteArray bytes(16, Qt::Uninitialized);
+        QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(bytes.data()),
+                                              bytes.size() / int(sizeof(quint32)));
+        m_token->setText(QString::fromLatin1(bytes.toHex()));
+    });
+    connect(m_token, &QLineEdit::textChanged, this, [this] { updateExample(); });
+    auto *tokenRow = new QHBoxLayout;
+    tokenRow->addWidget(m_token, 1);
+    tokenRow->addWidget(generate);
+
+    auto *form = new QFormLayout(serverBox);
+    form->addRow(tr("Host"), m_host);
+    form->addRow(QString(), m_allowRemote);
+    form->addRow(tr("Port"), m_port);
+    form->addRow(tr("Max batch size"), m_maxBatch);
+    form->addRow(tr("Max delay"), m_maxDelay);
+    form->addRow(tr("Threads"), m_threads);
+    form->addRow(tr("Token"), tokenRow);
+
+    // --- run ---
+    m_startButton = buttonFor(m_startAction, side);
+    m_stopButton = buttonFor(m_stopAction, side);
+    qobject_cast<QPushButton *>(m_startButton)->setDefault(true);
+    auto *buttons = new QHBoxLayout;
+    buttons->addWidget(m_startButton);
+    buttons->addWidget(m_stopButton);
+    buttons->addStretch(1);
+    m_status = new QLabel(side);
+    m_status->setWordWrap(true);
+    m_status->setTextFormat(Qt::RichText);
+    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::LinksAccessibleByMouse);
+    m_status->setMinimumHeight(fontMetrics().height() * 3);
+    m_status->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+    connect(m_status, &QLabel::linkActivated, this, [this](const QString &link) {
+        if (link == kUsePortLink && m_suggestedPort != 0) {
+            m_port->setValue(m_suggestedPort);
+            start();
+        }
+    });
+    auto *runBox = new QGroupBox(tr("Run"), side);
+    auto *runLayout = new QVBoxLayout(runBox);
+    runLayout->addLayout(buttons);
+    runLayout->addWidget(m_status);
+
+    auto *layout = new QVBoxLayout(side);
+    layout->setContentsMargins(0, 0, 4, 0);
+    layout->addWidget(modelsBox, 1);
+    layout->addWidget(serverBox);
+    layout->addWidget(runBox);
+    side->setMinimumWidth(360);
+    return side;
+}
+
+QWidget *ServePanel::buildMonitorSide()
+{
+    m_monitorSplitter = new QSplitter(Qt::Vertical, this);
+    m_monitorSplitter->setChildrenCollapsible(false);
+
+    // --- endpoint and example ---
+    auto *endpoint = new QWidget(m_monitorSplitter);
+    m_urlLabel = new QLabel(endpoint);
+    m_urlLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    QFont urlFont = m_urlLabel->font();
+    urlFont.setBold(true);
+    m_urlLabel->setFont(urlFont);
+    auto *copyUrl = new QPushButton(tr("Copy"), endpoint);
+    copyUrl->setToolTip(tr("Copy the URL"));
+    m_copyUrl = copyUrl;
+    connect(copyUrl, &QPushButton::clicked, this, [this] {
+        copyToClipboard(url(), tr("URL"));
+    });
+    auto *urlRow = new QHBoxLayout;
+    urlRow->addWidget(sectionTitle(tr("Endpoint"), endpoint));
+    urlRow->addWidget(m_urlLabel, 1);
+    urlRow->addWidget(copyUrl);
+
+    m_exampleTitle = new QLabel(endpoint);
+    auto *copyExample = new QPushButton(tr("Copy"), endpoint);
+    copyExample->setToolTip(tr("Copy the curl command"));
+    m_copyExample = copyExample;
+    connect(copyExample, &QPushButton::clicked, this, [this] {
+        copyToClipboard(curlText(), tr("curl command"));
+    });
+    auto *exampleRow = new QHBoxLayout;
+    exampleRow->addWidget(m_exampleTitle, 1);
+    exampleRow->addWidget(copyExample);
+    m_example = new QPlainTextEdit(endpoint);
+    m_example->setReadOnly(true);
+    // Wrapped: the sample's data is one long line, and a wrapped line can still be read.
+    m_example->setLineWrapMode(QPlainTextEdit::WidgetWidth);
+    m_example->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+
+    auto *endpointLayout = new QVBoxLayout(endpoint);
+    endpointLayout->setContentsMargins(0, 0, 0, 4);
+    endpointLayout->addLayout(urlRow);
+    endpointLayout->addLayout(exampleRow);
+    endpointLayout->addWidget(m_example, 1);
+
+    m_traffic = new ServeTraffic(m_monitorSplitter);
+
+    m_monitorSplitter->addWidget(endpoint);
+    m_monitorSplitter->addWidget(m_traffic);
+    m_monitorSplitter->setStretchFactor(0, 0);
+    m_monitorSplitter->setStretchFactor(1, 1);
+    m_monitorSplitter->setSizes({200, 560});
+    return m_monitorSplitter;
+}
+
+void ServePanel::showEvent(QShowEvent *event)
+{
+    Panel::showEvent(event);
+    refreshModels();
+}
+
+void ServePanel::refreshModels()
+{
+    const QString current = m_modelCombo->currentData().toString();
+    m_modelCombo->clear();
+    try {
+        const ms::Registry registry(m_workspace);
+        for (const ms::ModelRecord &model : registry.models()) {
+            m_modelCombo->addItem(model.name, model.name);
+            m_modelCombo->setItemData(m_modelCombo->count() - 1,
+                                      tr("%1: the production version, else the newest")
+                                          .arg(model.name),
+                                      Qt::ToolTipRole);
+            for (const ms::VersionRecord &version :
+                 registry.versions(model.name, ms::Registry::Detail::Listing)) {
+                QString text = QStringLiteral("    ") + version.ref();
+                if (!version.aliases.isEmpty())
+                    text += QStringLiteral("  (%1)").arg(version.aliases.join(
+                        QStringLiteral(", ")));
+                m_modelCombo->addItem(text, version.ref());
+            }
+        }
+    } catch (const std::exception &e) {
+        setStatus(tr("Cannot read the registry: %1").arg(QString::fromUtf8(e.what())),
+                  Tone::Error);
+    }
+    if (m_modelCombo->count() == 0) {
+        m_modelCombo->setPlaceholderText(tr("No versions yet: train or import a model"));
+        m_modelCombo->setCurrentIndex(-1);
+    }
+    const int index = m_modelCombo->findData(current);
+    if (index >= 0)
+        m_modelCombo->setCurrentIndex(index);
+    m_addButton->setEnabled(m_modelCombo->count() > 0);
+}
+
+bool ServePanel::addModel(const QString &ref)
+{
+    const QString name = modelNameOf(ref);
+    try {
+        if (m_service) {
+            const ms::ServedModel served = m_service->serve(ref);
+            setStatus(tr("Serving %1 as %2.").arg(served.versionRef, served.name),
+                      Tone::Success);
+        } else {
+            // Checked now, so a typo shows before Start rather than after.
+            ms::Registry(m_workspace).resolve(ref);
+        }
+    } catch (const ms::Error &e) {
+        setStatus(tr("Cannot serve %1: %2").arg(ref, e.message()), Tone::Error);
+        return false;
+    } catch (const std::exception &e) {
+        setStatus(tr("Cannot serve %1: %2").arg(ref, QString::fromUtf8(e.what())),
+                  Tone::Error);
+        return false;
+    }
+    // One version per name: a newer choice replaces the older one, as the server swaps it.
+    m_refs.erase(std::remove_if(m_refs.begin(), m_refs.end(),
+                                [&name](const QString &r) { return modelNameOf(r) == name; }),
+                 m_refs.end());
+    m_refs << ref;
+    updateModelsTable();
+    updateControls();
+    return true;
+}
+
+void ServePanel::clearModels()
+{
+    if (m_service) {
+        for (const QString &ref : std::as_const(m_refs))
+            m_service->unserve(modelNameOf(ref));
+    }
+    m_refs.clear();
+    updateModelsTable();
+    updateControls();
+}
+
+void ServePanel::removeSelectedModel()
+{
+    const int row = m_modelsTable->currentRow();
+    if (row < 0)
+        return;
+    const QString name = m_modelsTable->item(row, 0)->text();
+    try {
+        if (m_service)
+            m_service->unserve(name);
+    } catch (const std::exception &e) {
+        setStatus(tr("Cannot stop serving %1: %2").arg(name, QString::fromUtf8(e.what())),
+                  Tone::Error);
+        return;
+    }
+    m_refs.erase(std::remove_if(m_refs.begin(), m_refs.end(),
+                                [&name](const QString &r) { return modelNameOf(r) == name; }),
+                 m_refs.end());
+    updateModelsTable();
+    updateControls();
+}
+
+void ServePanel::setPort(quint16 port)
+{
+    m_port->setValue(port);
+}
+
+ms::ServeOptions ServePanel::options() const
+{
+    ms::ServeOptions options;
+    options.host = m_host->text().trimmed();
+    options.allowNonLoopback = m_allowRemote->isChecked();
+    options.port = quint16(m_port->value());
+    options.maxBatchSize = m_maxBatch->value();
+    options.maxQueueDelay_us = m_maxDelay->value();
+    options.threadsPerModel = m_threads->value();
+    options.token = m_token->text().trimmed();
+    return options;
+}
+
+void ServePanel::start()
+{
+    if (m_service)
+        return;
+    if (m_refs.isEmpty() && !m_modelCombo->currentData().toString().isEmpty()
+        && !addModel(m_modelCombo->currentData().toString()))
+        return;
+
+    const ms::ServeOptions serveOptions = options();
+    auto *service = new ms::InferenceService(m_workspace, serveOptions, this);
+    try {
+        service->listen();
+    } catch (const std::exception &e) {
+        delete service;
+        const auto *error = dynamic_cast<const ms::Error *>(&e);
+        const QString message = error ? error->message() : QString::fromUtf8(e.what());
+        quint16 freePort = 0;
+        try {
+            freePort = ms::InferenceService::nextFreePort(serveOptions.host, serveOptions.port);
+        } catch (const std::exception &) {
+            freePort = 0;   // the address itself is the problem; the message says so
+        }
+        // The service's message speaks to the command line ("pass --port N"); the panel
+        // offers the free port as a link instead and keeps the full text in the tooltip.
+        m_status->setToolTip(message);
+        if (freePort != 0 && freePort != serveOptions.port)
+            setStatus(tr("Cannot listen: port %1 on %2 is in use. Port %3 is free.")
+                          .arg(serveOptions.port).arg(serveOptions.host).arg(freePort),
+                      Tone::Error, freePort);
+        else
+            setStatus(tr("Cannot listen: %1").arg(message), Tone::Error);
+        return;
+    }
+    m_service = service;
+    m_status->setToolTip(QString());
+    connect(m_service, &ms::InferenceService::requestFinished, m_traffic,
+            &ServeTraffic::record);
+    connect(m_service, &ms::InferenceService::modelsChanged, this,
+            [this] { updateModelsTable(); });
+
+    m_traffic->start();
+
+    QStringList failures;
+    for (const QString &ref : std::as_const(m_refs)) {
+        try {
+            m_service->serve(ref);
+        } catch (const ms::Error &e) {
+            failures << tr("%1: %2").arg(ref, e.message());
+        } catch (const std::exception &e) {
+            failures << tr("%1: %2").arg(ref, QString::fromUtf8(e.what()));
+        }
+    }
+    if (!failures.isEmpty())
+        setStatus(tr("Listening on %1, but cannot serve %2")
+                      .arg(m_service->url(), failures.join(QStringLiteral("; "))),
+                  Tone::Error);
+    else
+        setStatus(tr("Listening on %1 · serving %2")
+                      .arg(m_service->url(), m_refs.isEmpty() ? tr("no model yet")
+                                                              : m_refs.join(QStringLiteral(", "))),
+                  Tone::Success);
+    updateModelsTable();
+    updateControls();
+}
+
+void ServePanel::stop()
+{
+    if (!m_service)
+        return;
+    ms::InferenceService *service = m_service;
+    m_service = nullptr;
+    service->stop();   // answers the requests in flight; their records still reach the log
+    disconnect(service, nullptr, this, nullptr);
+    disconnect(service, nullptr, m_traffic, nullptr);
+    delete service;
+    m_traffic->stop();
+    setStatus(tr("Stopped. Requests logged: %1.").arg(m_traffic->requestLog()->rowCount()),
+              Tone::Neutral);
+    updateModelsTable();
+    updateControls();
+}
+
+bool ServePanel::isListening() const
+{
+    return m_service && m_service->isListening();
+}
+
+QTableView *ServePanel::requestLogView() const
+{
+    return m_traffic->requestLogView();
+}
+
+RequestLogModel *ServePanel::requestLog() const
+{
+    return m_traffic->requestLog();
+}
+
+MetricPlot *ServePanel::requestRatePlot() const
+{
+    return m_traffic->requestRatePlot();
+}
+
+MetricPlot *ServePanel::latencyPlot() const
+{
+    return m_traffic->latencyPlot();
+}
+
+QString ServePanel::url() const
+{
+    return m_service ? m_service->url() : QString();
+}
+
+void ServePanel::updateModelsTable()
+{
+    const QString selected = m_modelsTable->currentRow() >= 0
+                                 ? m_modelsTable->item(m_modelsTable->currentRow(), 0)->text()
+                                 : QString();
+    const QSignalBlocker blocker(m_modelsTable);
+    m_modelsTable->setRowCount(0);
+    if (m_service) {
+        for (const ms::ServedModel &model : m_service->models()) {
+            const int row = m_modelsTable->rowCount();
+            m_modelsTable->insertRow(row);
+            m_modelsTable->setItem(row, 0, readOnlyItem(model.name));
+            m_modelsTable->setItem(row, 1, readOnlyItem(model.versionRef));
+            m_modelsTable->setItem(row, 2, readOnlyItem(model.inputShape.empty()
+                                                            ? tr("unknown")
+                                                            : formatShape(model.inputShape)));
+            m_modelsTable->setItem(row, 3, readOnlyItem(
+                model.loaded.toLocalTime().toString(QStringLiteral("HH:mm:ss"))));
+        }
+    } else {
+        for (const QString &ref : std::as_const(m_refs)) {
+            const int row = m_modelsTable->rowCount();
+            m_modelsTable->insertRow(row);
+            m_modelsTable->setItem(row, 0, readOnlyItem(modelNameOf(ref)));
+            m_modelsTable->setItem(row, 1, readOnlyItem(ref));
+            m_modelsTable->setItem(row, 2, readOnlyItem(QStringLiteral("—")));
+            m_modelsTable->setItem(row, 3, readOnlyItem(tr("on Start")));
+        }
+    }
+    int row = 0;
+    for (int r = 0; r < m_modelsTable->rowCount(); ++r) {
+        if (m_modelsTable->item(r, 0)->text() == selected)
+            row = r;
+    }
+    if (m_modelsTable->rowCount() > 0)
+        m_modelsTable->setCurrentCell(row, 0);
+    updateExample();
+}
+
+void ServePanel::updateExample()
+{
+    if (!m_service) {
+        m_urlLabel->setText(tr("not serving"));
+        m_exampleTitle->setText(tr("Example request"));
+        m_example->setPlainText(QString());
+        m_example->setPlaceholderText(
+            tr("Start the server: a ready-made curl request for the selected model shows "
+               "here."));
+        m_copyExample->setEnabled(false);
+        m_copyUrl->setEnabled(false);
+        return;
+    }
+    m_urlLabel->setText(m_service->url());
+    m_copyUrl->setEnabled(true);
+    const int row = m_modelsTable->currentRow();
+    const QString name = row >= 0 ? m_modelsTable->item(row, 0)->text() : QString();
+    std::optional<ms::ServedModel> model;
+    for (const ms::ServedModel &served : m_service->models()) {
+        if (served.name == name)
+            model = served;
+    }
+    if (!model) {
+        m_exampleTitle->setText(tr("Example request"));
+        m_example->setPlainText(QString());
+        m_example->setPlaceholderText(tr("Add a model to get a ready-made request for it."));
+        m_copyExample->setEnabled(false);
+        return;
+    }
+    CurlRequest request;
+    request.url = m_service->url();
+    request.modelName = model->name;
+    request.token = m_token->text().trimmed();
+    try {
+        const ms::VersionRecord version = ms::Registry(m_workspace).resolve(model->versionRef);
+        if (!version.inputs.isEmpty() && !version.inputs.first().name.isEmpty())
+            request.inputName = version.inputs.first().name;
+    } catch (const std::exception &) {
+        // The default input name; the metadata route tells a client the real one.
+    }
+    m_exampleTitle->setText(tr("Example: an infer request to %1 (%2)")
+                                .arg(model->name, model->versionRef));
+    m_example->setPlainText(curlCommand(request, sampleFor(model->inputShape)));
+    m_copyExample->setEnabled(true);
+}
+
+void ServePanel::updateControls()
+{
+    const bool running = m_service != nullptr;
+    m_startAction->setEnabled(!running);
+    m_stopAction->setEnabled(running);
+    for (QWidget *widget : std::initializer_list<QWidget *>{
+             m_host, m_allowRemote, m_port, m_maxBatch, m_maxDelay, m_threads, m_token})
+        widget->setEnabled(!running);
+    m_removeButton->setEnabled(!m_refs.isEmpty() || m_modelsTable->rowCount() > 0);
+}
+
+void ServePanel::setStatus(const QString &text, Tone tone, quint16 usePort)
+{
+    m_suggestedPort = usePort;
+    static const char *const colors[] = {"#444444", "#2e7d32", "#a15c00", "#c62828"};
+    m_status->setStyleSheet(QStringLiteral("color: %1;").arg(
+        QLatin1String(colors[int(tone)])));
+    QString html = text.toHtmlEscaped();
+    if (m_suggestedPort != 0)
+        html += QStringLiteral(" <a href=\"%1\">Use port %2 and start</a>")
+                    .arg(kUsePortLink)
+                    .arg(m_suggestedPort);
+    m_status->setText(html);
+    m_statusPlain = text;
+    m_statusTone = tone;
+}
+
+QString ServePanel::statusText() const
+{
+    return m_statusPlain;
+}
+
+QString ServePanel::curlText() const
+{
+    return m_example->toPlainText();
+}
+
+void ServePanel::copyToClipboard(const QString &text, const QString &what)
+{
+    if (text.isEmpty())
+        return;
+    QGuiApplication::clipboard()->setText(text);
+    m_status->setToolTip(tr("%1 copied").arg(what));
+}
+
+void ServePanel::saveState(QSettings &settings) const
+{
+    settings.setValue(QStringLiteral("splitter"), m_splitter->saveState());
+    settings.setValue(QStringLiteral("monitorSplitter"), m_monitorSplitter->saveState());
+    settings.setValue(QStringLiteral("trafficSplitter"), m_traffic->splitter()->saveState());
+    settings.setValue(QStringLiteral("host"), m_host->text());
+    settings.setValue(QStringLiteral("allowNonLoopback"), m_allowRemote->isChecked());
+    settings.setValue(QStringLiteral("port"), m_port->value());
+    settings.setValue(QStringLiteral("maxBatchSize"), m_maxBatch->value());
+    settings.setValue(QStringLiteral("maxQueueDelay_us"), m_maxDelay->value());
+    settings.setValue(QStringLiteral("threads"), m_threads->value());
+    settings.setValue(QStringLiteral("models"), m_refs);
+    // The token is a secret: it is not written to the settings file.
+}
+
+void ServePanel::restoreState(QSettings &settings)
+{
+    m_splitter->restoreState(settings.value(QStringLiteral("splitter")).toByteArray());
+    m_monitorSplitter->restoreState(
+        settings.value(QStringLiteral("monitorSplitter")).toByteArray());
+    m_traffic->splitter()->restoreState(
+        settings.value(QStringLiteral("trafficSplitter")).toByteArray());
+    m_host->setText(settings.value(QStringLiteral("host"), m_host->text()).toString());
+    m_allowRemote->setChecked(settings.value(QStringLiteral("allowNonLoopback"), false).toBool());
+    m_port->setValue(settings.value(QStringLiteral("port"), m_port->value()).toInt());
+    m_maxBatch->setValue(settings.value(QStringLiteral("maxBatchSize"),
+                                        m_maxBatch->value()).toInt());
+    m_maxDelay->setValue(settings.value(QStringLiteral("maxQueueDelay_us"),
+                                        m_maxDelay->value()).toInt());
+    m_threads->setValue(settings.value(QStringLiteral("threads"), m_threads->value()).toInt());
+    if (m_service)
+        return;
+    // Versions removed since stay out; the rest come back, to be served on Start.
+    m_refs.clear();
+    const QStringList refs = settings.value(QStringLiteral("models")).toStringList();
+    for (const QString &ref : refs) {
+        try {
+            ms::Registry(m_workspace).resolve(ref);
+            m_refs << ref;
+        } catch (const std::exception &) {
+        }
+    }
+    updateModelsTable();
+    updateControls();
+}
+
+} // namespace ms::ui

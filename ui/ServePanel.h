@@ -1,0 +1,136 @@
+#pragma once
+
+#include "Panel.h"
+
+#include "InferenceService.h"
+
+#include <QStringList>
+
+#include <vector>
+
+class QAbstractButton;
+class QAction;
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+class QSpinBox;
+class QSplitter;
+class QTableView;
+class QTableWidget;
+
+namespace ms::ui {
+
+class MetricPlot;
+class RequestLogModel;
+class ServeTraffic;
+
+// Serve registry versions on a local HTTP endpoint and watch it: pick models, set the address,
+// batching and token, Start / Stop, then copy the URL or a ready-made curl request and follow
+// requests/s, latency and the request log live. The panel owns the ms::InferenceService while
+// it listens (created on Start, destroyed on Stop); the service does the work, the panel only
+// observes its signals.
+class ServePanel final : public Panel
+{
+    Q_OBJECT
+
+    enum class Tone { Neutral, Success, Warning, Error };
+
+public:
+    // `workspace` holds the registry the models are served from.
+    explicit ServePanel(QString workspace, QWidget *parent = nullptr);
+    ~ServePanel() override;
+
+    QString id() const override { return QStringLiteral("serve"); }
+    QString title() const override { return tr("Serve"); }
+    QIcon icon() const override;
+    QList<QAction *> jobActions() const override;
+    void saveState(QSettings &settings) const override;
+    void restoreState(QSettings &settings) override;
+
+    // Re-reads the registry's models and versions into the picker.
+    void refreshModels();
+    // Adds a registry reference ("NAME", "NAME:N", "NAME@ALIAS") to the served models; while
+    // listening it is loaded at once (replacing the version served under the same name).
+    // False, with the error in the status line, when it cannot be served.
+    bool addModel(const QString &ref);
+    void clearModels();
+    void removeSelectedModel();
+    void setPort(quint16 port);
+    void start();
+    void stop();
+
+    bool isListening() const;
+    ms::InferenceService *service() const { return m_service; }
+    QString url() const;
+    QStringList modelRefs() const { return m_refs; }
+    QString statusText() const;
+    bool statusIsError() const { return m_statusTone == Tone::Error; }
+    QString curlText() const;
+
+    QComboBox *modelCombo() const { return m_modelCombo; }
+    QAbstractButton *addButton() const { return m_addButton; }
+    QSpinBox *portSpin() const { return m_port; }
+    QLineEdit *tokenEdit() const { return m_token; }
+    QAbstractButton *startButton() const { return m_startButton; }
+    QAbstractButton *stopButton() const { return m_stopButton; }
+    QLabel *urlLabel() const { return m_urlLabel; }
+    QTableWidget *modelsTable() const { return m_modelsTable; }
+    ServeTraffic *traffic() const { return m_traffic; }
+    QTableView *requestLogView() const;
+    RequestLogModel *requestLog() const;
+    MetricPlot *requestRatePlot() const;
+    MetricPlot *latencyPlot() const;
+
+protected:
+    void showEvent(QShowEvent *event) override;
+
+private:
+    QWidget *buildSetupSide();
+    QWidget *buildMonitorSide();
+    void createActions();
+
+    ms::ServeOptions options() const;
+    void updateModelsTable();
+    void updateExample();
+    void updateControls();
+    // `usePort`: a free port offered as a "Use port N and start" link after the text.
+    void setStatus(const QString &text, Tone tone, quint16 usePort = 0);
+    void copyToClipboard(const QString &text, const QString &what);
+
+    QString m_workspace;
+    ms::InferenceService *m_service = nullptr;
+    QStringList m_refs;   // what the user chose to serve, in order
+
+    QComboBox *m_modelCombo = nullptr;
+    QAbstractButton *m_addButton = nullptr;
+    QAbstractButton *m_removeButton = nullptr;
+    QTableWidget *m_modelsTable = nullptr;
+    QLineEdit *m_host = nullptr;
+    QCheckBox *m_allowRemote = nullptr;
+    QSpinBox *m_port = nullptr;
+    QSpinBox *m_maxBatch = nullptr;
+    QSpinBox *m_maxDelay = nullptr;
+    QSpinBox *m_threads = nullptr;
+    QLineEdit *m_token = nullptr;
+    QAction *m_startAction = nullptr;
+    QAction *m_stopAction = nullptr;
+    QAbstractButton *m_startButton = nullptr;
+    QAbstractButton *m_stopButton = nullptr;
+    QLabel *m_status = nullptr;
+    Tone m_statusTone = Tone::Neutral;
+    QString m_statusPlain;      // the status without its link markup
+    quint16 m_suggestedPort = 0;
+
+    QLabel *m_urlLabel = nullptr;
+    QAbstractButton *m_copyUrl = nullptr;
+    QLabel *m_exampleTitle = nullptr;
+    QPlainTextEdit *m_example = nullptr;
+    QAbstractButton *m_copyExample = nullptr;
+    ServeTraffic *m_traffic = nullptr;
+    QSplitter *m_splitter = nullptr;
+    QSplitter *m_monitorSplitter = nullptr;
+};
+
+} // namespace ms::ui
