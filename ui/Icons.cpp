@@ -67,6 +67,31 @@ QPixmap paintTrainIcon(int size, const QColor &color)
     return pixmap;
 }
 
+// A server box with two lit slots and a signal arc: "on the network".
+QPixmap paintServeIcon(int size, const QColor &color)
+{
+    QPixmap pixmap(size, size);
+    pixmap.fill(Qt::transparent);
+    QPainter painter(&pixmap);
+    painter.setRenderHint(QPainter::Antialiasing);
+    painter.scale(size / 32.0, size / 32.0);
+    painter.setPen(QPen(color, 2, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
+    painter.setBrush(Qt::NoBrush);
+    painter.drawRoundedRect(QRectF(4, 13, 20, 7), 1.5, 1.5);
+    painter.drawRoundedRect(QRectF(4, 22, 20, 7), 1.5, 1.5);
+    painter.setBrush(color);
+    painter.drawEllipse(QPointF(8, 16.5), 1, 1);
+    painter.drawEllipse(QPointF(8, 25.5), 1, 1);
+    painter.setBrush(Qt::NoBrush);
+    QPainterPath arcs;
+    arcs.arcMoveTo(QRectF(18, 3, 12, 12), 0);
+    arcs.arcTo(QRectF(18, 3, 12, 12), 0, 90);
+    arcs.arcMoveTo(QRectF(21, 6, 6, 6), 0);
+    arcs.arcTo(QRectF(21, 6, 6, 6), 0, 90);
+    painter.drawPath(arcs);
+    return pixmap;
+}
+
 } // namespace
 
 QIcon appIcon()
@@ -88,6 +113,14 @@ QIcon trainIcon(const QColor &color)
     QIcon icon;
     for (int size : {16, 24, 32, 48, 64})
         icon.addPixmap(paintTrainIcon(size, color));
+    return icon;
+}
+
+QIcon serveIcon(const QColor &color)
+{
+    QIcon icon;
+    for (int size : {16, 24, 32, 48, 64})
+        icon.addPixmap(paintServeIcon(size, color));
     return icon;
 }
 

@@ -10,5 +10,6 @@ namespace ms::ui {
 QIcon appIcon();
 // Navigation icons: line glyphs tinted with `color`.
 QIcon trainIcon(const QColor &color);
+QIcon serveIcon(const QColor &color);
 
 } // namespace ms::ui

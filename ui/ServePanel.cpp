@@ -1,5 +1,8 @@
 #include "ServePanel.h"
 
+#include "Icons.h"
+#include "Widgets.h"
+
 #include "Format.h"
 #include "RequestLogModel.h"
 #include "ServeExample.h"
@@ -20,8 +23,6 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
-#include <QPainter>
-#include <QPainterPath>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QRandomGenerator>
@@ -43,58 +44,6 @@ namespace ms::ui {
 namespace {
 
 const QString kUsePortLink = QStringLiteral("use-port");
-
-// A push button that mirrors an action (as in the Train panel): one enabled state for the
-// button, the window's Run menu and the shortcut.
-QPushButton *buttonFor(QAction *action, QWidget *parent)
-{
-    auto *button = new QPushButton(action->icon(), action->text(), parent);
-    const auto sync = [button, action] {
-        button->setText(action->text());
-        button->setIcon(action->icon());
-        button->setEnabled(action->isEnabled());
-        button->setToolTip(QStringLiteral("%1 (%2)").arg(
-            action->text(), action->shortcut().toString(QKeySequence::NativeText)));
-    };
-    sync();
-    QObject::connect(action, &QAction::changed, button, sync);
-    QObject::connect(button, &QPushButton::clicked, action, &QAction::trigger);
-    return button;
-}
-
-QLabel *sectionTitle(const QString &text, QWidget *parent)
-{
-    auto *label = new QLabel(text, parent);
-    QFont font = label->font();
-    font.setBold(true);
-    label->setFont(font);
-    return label;
-}
-
-// A server box with two lit slots and a signal arc: "on the network".
-QPixmap paintServeIcon(int size, const QColor &color)
-{
-    QPixmap pixmap(size, size);
-    pixmap.fill(Qt::transparent);
-    QPainter painter(&pixmap);
-    painter.setRenderHint(QPainter::Antialiasing);
-    painter.scale(size / 32.0, size / 32.0);
-    painter.setPen(QPen(color, 2, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
-    painter.setBrush(Qt::NoBrush);
-    painter.drawRoundedRect(QRectF(4, 13, 20, 7), 1.5, 1.5);
-    painter.drawRoundedRect(QRectF(4, 22, 20, 7), 1.5, 1.5);
-    painter.setBrush(color);
-    painter.drawEllipse(QPointF(8, 16.5), 1, 1);
-    painter.drawEllipse(QPointF(8, 25.5), 1, 1);
-    painter.setBrush(Qt::NoBrush);
-    QPainterPath arcs;
-    arcs.arcMoveTo(QRectF(18, 3, 12, 12), 0);
-    arcs.arcTo(QRectF(18, 3, 12, 12), 0, 90);
-    arcs.arcMoveTo(QRectF(21, 6, 6, 6), 0);
-    arcs.arcTo(QRectF(21, 6, 6, 6), 0, 90);
-    painter.drawPath(arcs);
-    return pixmap;
-}
 
 // The model name of a registry reference: names never hold ':' or '@'.
 QString modelNameOf(const QString &ref)
@@ -144,11 +93,7 @@ ServePanel::~ServePanel()
 
 QIcon ServePanel::icon() const
 {
-    const QColor color = palette().color(QPalette::WindowText);
-    QIcon icon;
-    for (int size : {16, 24, 32, 48, 64})
-        icon.addPixmap(paintServeIcon(size, color));
-    return icon;
+    return serveIcon(palette().color(QPalette::WindowText));
 }
 
 QList<QAction *> ServePanel::jobActions() const

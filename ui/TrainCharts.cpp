@@ -1,5 +1,7 @@
 #include "TrainCharts.h"
 
+#include "Widgets.h"
+
 #include "MetricPlot.h"
 
 #include <QCheckBox>
@@ -19,15 +21,6 @@ namespace {
 const QColor kBlue(0x2b, 0x6c, 0xd4);
 const QColor kOrange(0xe8, 0x71, 0x0a);
 const QColor kGreen(0x1e, 0x8e, 0x3e);
-
-QLabel *sectionTitle(const QString &text, QWidget *parent)
-{
-    auto *label = new QLabel(text, parent);
-    QFont font = label->font();
-    font.setBold(true);
-    label->setFont(font);
-    return label;
-}
 
 } // namespace
 

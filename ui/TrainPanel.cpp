@@ -1,5 +1,7 @@
 #include "TrainPanel.h"
 
+#include "Widgets.h"
+
 #include "Format.h"
 #include "Icons.h"
 #include "ModelSummaryView.h"
@@ -35,33 +37,6 @@ namespace ms::ui {
 namespace {
 
 constexpr int kLogLines = 5000;   // the log is for a glance; the run folder keeps the rest
-
-// A push button that mirrors an action, so the panel's buttons, the window's Run menu and the
-// shortcuts are one thing with one enabled state.
-QPushButton *buttonFor(QAction *action, QWidget *parent)
-{
-    auto *button = new QPushButton(action->icon(), action->text(), parent);
-    const auto sync = [button, action] {
-        button->setText(action->text());
-        button->setIcon(action->icon());
-        button->setEnabled(action->isEnabled());
-        button->setToolTip(QStringLiteral("%1 (%2)").arg(
-            action->text(), action->shortcut().toString(QKeySequence::NativeText)));
-    };
-    sync();
-    QObject::connect(action, &QAction::changed, button, sync);
-    QObject::connect(button, &QPushButton::clicked, action, &QAction::trigger);
-    return button;
-}
-
-QLabel *sectionTitle(const QString &text, QWidget *parent)
-{
-    auto *label = new QLabel(text, parent);
-    QFont font = label->font();
-    font.setBold(true);
-    label->setFont(font);
-    return label;
-}
 
 // "val_acc 0.873 · test_acc 0.861" from the job's final metrics.
 QString finalMetricsText(const QJsonObject &output)

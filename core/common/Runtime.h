@@ -20,8 +20,8 @@ QString blasWarning();
 // tensor buffer is freed, so each training step page-faults the same megabytes back in. Measured
 // on a full cnn epoch (batch 128, one thread): 1,830-2,050 samples/s with 5-9 s in the kernel,
 // 2,470 samples/s with 0.4 s after (the Python loop, on its main thread, runs at about 2,400).
-// Only threads that first allocate after the call are affected, so JobRunner calls it before it
-// starts a worker. Idempotent.
+// Only threads that first allocate after the call are affected, so JobRunner and
+// InferenceService call it before they start a worker. Idempotent.
 void tuneAllocatorForTensors();
 // {"cpu": model name, "cores": n, "features": ["avx2", "avx512f", "avx512_vnni", ...],
 //  "blas": path}

@@ -6,6 +6,7 @@
 #include "ServeMetrics.h"
 
 #include "common/Error.h"
+#include "common/Runtime.h"
 #include "models/Model.h"
 #include "registry/Registry.h"
 
@@ -398,6 +399,9 @@ InferenceService::InferenceService(QString workspaceRoot, ServeOptions options, 
     , d(std::make_unique<Private>())
 {
     qRegisterMetaType<ms::RequestRecord>();
+    // Before any batcher thread allocates: a worker's private malloc arena is shrunk after
+    // every freed batch buffer and page-faulted back in (see Runtime::tuneAllocatorForTensors).
+    Runtime::tuneAllocatorForTensors();
     d->q = this;
     d->workspaceRoot = std::move(workspaceRoot);
     d->options = std::move(options);
