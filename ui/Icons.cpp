@@ -92,6 +92,28 @@ QPixmap paintServeIcon(int size, const QColor &color)
     return pixmap;
 }
 
+// Three stacked cards with a tag dot on the front one: "stored versions".
+QPixmap paintVersionsIcon(int size, const QColor &color)
+{
+    QPixmap pixmap(size, size);
+    pixmap.fill(Qt::transparent);
+    QPainter painter(&pixmap);
+    painter.setRenderHint(QPainter::Antialiasing);
+    painter.scale(size / 32.0, size / 32.0);
+    painter.setPen(QPen(color, 2, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
+    painter.setBrush(Qt::NoBrush);
+    painter.drawPolyline(QPolygonF({QPointF(10, 8), QPointF(10, 4), QPointF(28, 4),
+                                    QPointF(28, 18), QPointF(24, 18)}));
+    painter.drawPolyline(QPolygonF({QPointF(7, 12), QPointF(7, 8), QPointF(24, 8),
+                                    QPointF(24, 22), QPointF(20, 22)}));
+    painter.drawRoundedRect(QRectF(3, 12, 17, 16), 1.5, 1.5);
+    painter.setBrush(color);
+    painter.drawEllipse(QPointF(8, 17), 1.5, 1.5);
+    painter.setBrush(Qt::NoBrush);
+    painter.drawLine(QPointF(7, 23), QPointF(16, 23));
+    return pixmap;
+}
+
 } // namespace
 
 QIcon appIcon()
@@ -121,6 +143,14 @@ QIcon serveIcon(const QColor &color)
     QIcon icon;
     for (int size : {16, 24, 32, 48, 64})
         icon.addPixmap(paintServeIcon(size, color));
+    return icon;
+}
+
+QIcon versionsIcon(const QColor &color)
+{
+    QIcon icon;
+    for (int size : {16, 24, 32, 48, 64})
+        icon.addPixmap(paintVersionsIcon(size, color));
     return icon;
 }
 

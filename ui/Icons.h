@@ -11,5 +11,6 @@ QIcon appIcon();
 // Navigation icons: line glyphs tinted with `color`.
 QIcon trainIcon(const QColor &color);
 QIcon serveIcon(const QColor &color);
+QIcon versionsIcon(const QColor &color);
 
 } // namespace ms::ui

@@ -409,6 +409,15 @@ void ServePanel::setPort(quint16 port)
     m_port->setValue(port);
 }
 
+bool ServePanel::serveNow(const QString &ref)
+{
+    if (!addModel(ref))
+        return false;
+    if (!m_service)
+        start();
+    return isListening() && !statusIsError();
+}
+
 ms::ServeOptions ServePanel::options() const
 {
     ms::ServeOptions options;

@@ -58,6 +58,9 @@ public:
     void clearModels();
     void removeSelectedModel();
     void setPort(quint16 port);
+    // One click from the Versions panel: serves `ref` at once, starting the server when it is
+    // not listening. False, with the error in the status line, when that fails.
+    bool serveNow(const QString &ref);
     void start();
     void stop();
 

@@ -352,6 +352,7 @@ void TrainPanel::onJobFinished(ms::JobId id, const ms::JobResult &result)
     if (!modelPath.isEmpty())
         appendLog(tr("model: %1").arg(modelPath));
     updateControls();
+    Q_EMIT runFinished();
 }
 
 void TrainPanel::refreshSummary()

@@ -72,6 +72,9 @@ public:
 Q_SIGNALS:
     // The model summary (or its error) now matches the form's dataset and architecture.
     void summaryUpdated();
+    // A run of this panel ended (finished, failed or stopped): the registry may hold a new
+    // version.
+    void runFinished();
 
 private:
     QWidget *buildSetupSide();

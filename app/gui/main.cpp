@@ -3,6 +3,7 @@
 #include "ServePanel.h"
 #include "TrainForm.h"
 #include "TrainPanel.h"
+#include "VersionsPanel.h"
 
 #include "common/Error.h"
 #include "common/Workspace.h"
@@ -51,7 +52,7 @@ struct Options
         QStringLiteral("Render the window to the PNG FILE once laid out, then exit."),
         QStringLiteral("FILE")};
     QCommandLineOption panel{QStringLiteral("panel"),
-                             QStringLiteral("Open on panel NAME (train, serve)."),
+                             QStringLiteral("Open on panel NAME (train, versions, serve)."),
                              QStringLiteral("NAME")};
     QCommandLineOption config{
         QStringLiteral("config"),
@@ -161,8 +162,19 @@ int main(int argc, char **argv)
     ms::ui::MainWindow window(workspace);
     auto *trainPanel = new ms::ui::TrainPanel(window.jobRunner(), workspace);
     window.addPanel(trainPanel);
+    auto *versionsPanel = new ms::ui::VersionsPanel(workspace);
+    window.addPanel(versionsPanel);
     auto *servePanel = new ms::ui::ServePanel(workspace);
     window.addPanel(servePanel);
+    // A finished run's version shows in the Versions panel at once.
+    QObject::connect(trainPanel, &ms::ui::TrainPanel::runFinished, versionsPanel,
+                     &ms::ui::VersionsPanel::reload);
+    // "Serve" on a version: the Serve panel serves it, starting the server if needed.
+    QObject::connect(versionsPanel, &ms::ui::VersionsPanel::serveRequested, servePanel,
+                     [&window, servePanel](const QString &ref) {
+                         window.showPanel(servePanel->id());
+                         servePanel->serveNow(ref);
+                     });
     // A screenshot shows the defaults and must not overwrite the user's saved layout.
     if (!screenshot)
         window.restoreSettings();

@@ -1,0 +1,260 @@
+// The Versions panel over a real registry (versions built, not trained): the table's rows and
+// accuracy text, filtering, numeric sorting, the detail pane, "Serve" starting the Serve panel
+// with a real HTTP check, Export, and a Delete refused because of an alias. Offscreen, isolated
+// workspace.
+#include "MainWindow.h"
+#include "ServePanel.h"
+#include "VersionTableModel.h"
+#include "VersionsPanel.h"
+
+#include "models/ArchitectureRegistry.h"
+#include "models/Model.h"
+#include "registry/Registry.h"
+
+#include <QAction>
+#include <QCryptographicHash>
+#include <QFile>
+#include <QLineEdit>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QNetworkRequest>
+#include <QPlainTextEdit>
+#include <QSignalSpy>
+#include <QSortFilterProxyModel>
+#include <QStandardPaths>
+#include <QTableView>
+#include <QTcpServer>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using ms::ui::VersionsPanel;
+using ms::ui::VersionTableModel;
+
+namespace {
+
+quint16 freePort()
+{
+    QTcpServer probe;
+    if (!probe.listen(QHostAddress::LocalHost, 0))
+        return 0;
+    return probe.serverPort();
+}
+
+QStringList columnTexts(const QAbstractItemModel *model, int column)
+{
+    QStringList texts;
+    for (int row = 0; row < model->rowCount(); ++row)
+        texts << model->index(row, column).data().toString();
+    return texts;
+}
+
+} // namespace
+
+class TestVersionsPanel final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void listsEveryVersion();
+    void filtersByText();
+    void sortsAccuracyNumerically();
+    void selectionFillsTheDetailPane();
+    void serveStartsTheServePanel();
+    void exportsTheArtifact();
+    void deleteOfAnAliasedVersionIsRefused();
+    void deleteRemovesTheRow();
+
+private:
+    QTemporaryDir m_workspace;
+    QString m_sha256;   // of alpha:2
+};
+
+void TestVersionsPanel::initTestCase()
+{
+    QStandardPaths::setTestModeEnabled(true);
+    QVERIFY(m_workspace.isValid());
+
+    QStringList classes;
+    for (int i = 0; i < 10; ++i)
+        classes << QString::number(i);
+    const ms::Model model = ms::Model::build(
+        ms::ArchitectureRegistry::instance().resolve(QStringLiteral("mlp"), {1, 28, 28}, 10),
+        ms::ModelDataInfo{{1, 28, 28}, {0.5f}, {0.25f}, classes}, 1);
+    const QString artifact = m_workspace.filePath(QStringLiteral("tiny.pt"));
+    model.save(artifact);
+
+    ms::Registry registry(m_workspace.path());
+    auto add = [&](const QString &name, double acc, const QJsonObject &recipe) {
+        ms::NewVersion version;
+        version.modelName = name;
+        version.kind = recipe.isEmpty() ? ms::VersionKind::Imported : ms::VersionKind::Trained;
+        version.artifactPath = artifact;
+        version.recipe = recipe;
+        version.inputs = {ms::TensorSignature{QStringLiteral("input"),
+                                              QStringLiteral("float32"), {-1, 1, 28, 28}}};
+        version.outputs = {ms::TensorSignature{QStringLiteral("output"),
+                                               QStringLiteral("float32"), {-1, 10}}};
+        version.classNames = classes;
+        version.parameterCount = model.parameterCount();
+        version.metrics = QJsonObject{{QStringLiteral("test_acc"), acc}};
+        return registry.addVersion(version);
+    };
+    // 9 % < 45 % < 100 %: a text sort would put "100" first and "9" last.
+    add(QStringLiteral("alpha"), 0.09, {});
+    const ms::VersionRecord alpha2 =
+        add(QStringLiteral("alpha"), 1.0,
+            QJsonObject{{QStringLiteral("arch"), QStringLiteral("mlp")},
+                        {QStringLiteral("epochs"), 3}});
+    m_sha256 = alpha2.sha256;
+    const ms::VersionRecord beta1 = add(QStringLiteral("beta"), 0.45, {});
+    registry.setAlias(QStringLiteral("beta"), QStringLiteral("production"), beta1.id);
+}
+
+void TestVersionsPanel::listsEveryVersion()
+{
+    VersionsPanel panel(m_workspace.path());
+    VersionTableModel *model = panel.tableModel();
+    QCOMPARE(model->rowCount(), 3);
+    QStringList refs;
+    QStringList accuracies;
+    for (int row = 0; row < model->rowCount(); ++row) {
+        refs << model->index(row, VersionTableModel::Version).data().toString();
+        accuracies << model->index(row, VersionTableModel::Accuracy).data().toString();
+    }
+    refs.sort();
+    QCOMPARE(refs, (QStringList{QStringLiteral("alpha:1"), QStringLiteral("alpha:2"),
+                                QStringLiteral("beta:1")}));
+    QVERIFY(accuracies.contains(QStringLiteral("45.00 %")));
+    QVERIFY(accuracies.contains(QStringLiteral("9.00 %")));
+    QVERIFY(accuracies.contains(QStringLiteral("100.00 %")));
+    QVERIFY(columnTexts(model, VersionTableModel::Aliases).contains(QStringLiteral("production")));
+    QVERIFY(!panel.statusIsError());
+}
+
+void TestVersionsPanel::filtersByText()
+{
+    VersionsPanel panel(m_workspace.path());
+    panel.filterEdit()->setText(QStringLiteral("ALPHA"));
+    QSortFilterProxyModel *proxy = panel.proxyModel();
+    QCOMPARE(proxy->rowCount(), 2);
+    for (const QString &name : columnTexts(proxy, VersionTableModel::Model))
+        QCOMPARE(name, QStringLiteral("alpha"));
+    // Any column matches: the alias of beta:1.
+    panel.filterEdit()->setText(QStringLiteral("product"));
+    QCOMPARE(columnTexts(proxy, VersionTableModel::Version),
+             QStringList{QStringLiteral("beta:1")});
+    panel.filterEdit()->clear();
+    QCOMPARE(proxy->rowCount(), 3);
+}
+
+void TestVersionsPanel::sortsAccuracyNumerically()
+{
+    VersionsPanel panel(m_workspace.path());
+    panel.tableView()->sortByColumn(VersionTableModel::Accuracy, Qt::AscendingOrder);
+    QCOMPARE(columnTexts(panel.proxyModel(), VersionTableModel::Accuracy),
+             (QStringList{QStringLiteral("9.00 %"), QStringLiteral("45.00 %"),
+                          QStringLiteral("100.00 %")}));
+    panel.tableView()->sortByColumn(VersionTableModel::Accuracy, Qt::DescendingOrder);
+    QCOMPARE(columnTexts(panel.proxyModel(), VersionTableModel::Version).first(),
+             QStringLiteral("alpha:2"));
+}
+
+void TestVersionsPanel::selectionFillsTheDetailPane()
+{
+    VersionsPanel panel(m_workspace.path());
+    QVERIFY(panel.selectRef(QStringLiteral("alpha:2")));
+    QCOMPARE(panel.selectedRef(), QStringLiteral("alpha:2"));
+    const QString detail = panel.detailView()->toPlainText();
+    QVERIFY2(detail.contains(m_sha256), qPrintable(detail));
+    QVERIFY2(detail.contains(QStringLiteral("\"arch\": \"mlp\"")), qPrintable(detail));
+    QVERIFY2(detail.contains(QStringLiteral("\"epochs\": 3")), qPrintable(detail));
+    QVERIFY(detail.contains(QStringLiteral("input float32")));
+    QVERIFY(panel.detailView()->isReadOnly());
+}
+
+void TestVersionsPanel::serveStartsTheServePanel()
+{
+    // Wired as app/gui/main.cpp wires it.
+    ms::ui::MainWindow window(m_workspace.path());
+    auto *versions = new VersionsPanel(m_workspace.path());
+    window.addPanel(versions);
+    auto *serve = new ms::ui::ServePanel(m_workspace.path());
+    window.addPanel(serve);
+    connect(versions, &VersionsPanel::serveRequested, serve, [&window, serve](const QString &ref) {
+        window.showPanel(serve->id());
+        serve->serveNow(ref);
+    });
+    const quint16 port = freePort();
+    QVERIFY(port != 0);
+    serve->setPort(port);
+    window.showPanel(versions->id());
+    window.show();
+
+    QVERIFY(versions->selectRef(QStringLiteral("beta:1")));
+    QVERIFY(versions->serveAction()->isEnabled());
+    versions->serveAction()->trigger();
+    QCOMPARE(window.currentPanel(), serve);
+    QVERIFY2(serve->isListening(), qPrintable(serve->statusText()));
+    QVERIFY2(!serve->statusIsError(), qPrintable(serve->statusText()));
+    QCOMPARE(serve->modelRefs(), QStringList{QStringLiteral("beta:1")});
+
+    QNetworkAccessManager network;
+    QNetworkReply *reply =
+        network.get(QNetworkRequest(QUrl(serve->url() + QStringLiteral("/v2/models/beta"))));
+    QSignalSpy finished(reply, &QNetworkReply::finished);
+    QVERIFY(finished.wait(10000));
+    QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+    QVERIFY(reply->readAll().contains("beta"));
+    reply->deleteLater();
+
+    // A second Serve while listening loads it at once, under its own name.
+    window.showPanel(versions->id());
+    QVERIFY(versions->selectRef(QStringLiteral("alpha:2")));
+    versions->serveAction()->trigger();
+    QVERIFY2(!serve->statusIsError(), qPrintable(serve->statusText()));
+    QCOMPARE(serve->modelRefs(), (QStringList{QStringLiteral("beta:1"),
+                                             QStringLiteral("alpha:2")}));
+    serve->stop();
+}
+
+void TestVersionsPanel::exportsTheArtifact()
+{
+    VersionsPanel panel(m_workspace.path());
+    QVERIFY(panel.selectRef(QStringLiteral("alpha:2")));
+    const QString target = m_workspace.filePath(QStringLiteral("exported.pt"));
+    QVERIFY2(panel.exportSelected(target), qPrintable(panel.statusText()));
+    QFile file(target);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QCOMPARE(QString::fromLatin1(
+                 QCryptographicHash::hash(file.readAll(), QCryptographicHash::Sha256).toHex()),
+             m_sha256);
+    QVERIFY(!QFile::exists(target + QStringLiteral(".part")));
+    QVERIFY(!panel.statusIsError());
+}
+
+void TestVersionsPanel::deleteOfAnAliasedVersionIsRefused()
+{
+    VersionsPanel panel(m_workspace.path());
+    panel.setConfirmDeletes(false);
+    QVERIFY(panel.selectRef(QStringLiteral("beta:1")));
+    QVERIFY(!panel.deleteSelected());
+    QVERIFY(panel.statusIsError());
+    QVERIFY2(panel.statusText().contains(QStringLiteral("production")),
+             qPrintable(panel.statusText()));
+    QCOMPARE(panel.tableModel()->rowCount(), 3);
+}
+
+void TestVersionsPanel::deleteRemovesTheRow()
+{
+    VersionsPanel panel(m_workspace.path());
+    panel.setConfirmDeletes(false);
+    QVERIFY(panel.selectRef(QStringLiteral("alpha:1")));
+    QVERIFY2(panel.deleteSelected(), qPrintable(panel.statusText()));
+    QVERIFY(!panel.statusIsError());
+    QCOMPARE(panel.tableModel()->rowCount(), 2);
+    QVERIFY(!panel.selectRef(QStringLiteral("alpha:1")));
+}
+
+QTEST_MAIN(TestVersionsPanel)
+#include "tst_versionspanel.moc"

@@ -1,0 +1,156 @@
+#include "VersionTableModel.h"
+
+#include "Format.h"
+
+#include <QLocale>
+
+#include <exception>
+
+namespace ms::ui {
+
+namespace {
+
+QString tagsText(const QMap<QString, QString> &tags)
+{
+    QStringList parts;
+    for (auto it = tags.cbegin(); it != tags.cend(); ++it)
+        parts << (it.value().isEmpty() ? it.key() : it.key() + QLatin1Char('=') + it.value());
+    return parts.join(QStringLiteral(", "));
+}
+
+} // namespace
+
+VersionTableModel::VersionTableModel(QString workspace, QObject *parent)
+    : QAbstractTableModel(parent)
+    , m_workspace(std::move(workspace))
+{
+}
+
+QString VersionTableModel::reload()
+{
+    QVector<ms::VersionRecord> versions;
+    QString error;
+    try {
+        const ms::Registry registry(m_workspace);
+        for (const ms::ModelRecord &model : registry.models())
+            versions += registry.versions(model.name, ms::Registry::Detail::Listing);
+    } catch (const std::exception &e) {
+        error = QString::fromUtf8(e.what());
+        versions.clear();
+    }
+    beginResetModel();
+    m_versions = std::move(versions);
+    endResetModel();
+    return error;
+}
+
+int VersionTableModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(m_versions.size());
+}
+
+int VersionTableModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+double VersionTableModel::accuracyOf(const ms::VersionRecord &version)
+{
+    for (const char *key : {"test_acc", "val_acc"}) {
+        const QJsonValue value = version.metrics.value(QLatin1String(key));
+        if (value.isDouble())
+            return value.toDouble();
+    }
+    return -1.0;
+}
+
+QString VersionTableModel::sizeText(qint64 bytes)
+{
+    if (bytes < 1024 * 1024)
+        return QStringLiteral("%1 KiB").arg(double(bytes) / 1024.0, 0, 'f', 1);
+    return QStringLiteral("%1 MiB").arg(double(bytes) / (1024.0 * 1024.0), 0, 'f', 2);
+}
+
+int VersionTableModel::rowOf(qint64 versionId) const
+{
+    for (int row = 0; row < m_versions.size(); ++row) {
+        if (m_versions.at(row).id == versionId)
+            return row;
+    }
+    return -1;
+}
+
+QVariant VersionTableModel::data(const QModelIndex &index, int role) const
+{
+    if (!index.isValid() || index.row() >= m_versions.size())
+        return {};
+    const ms::VersionRecord &v = m_versions.at(index.row());
+    if (role == IdRole)
+        return v.id;
+    if (role == RefRole)
+        return v.ref();
+    if (role == Qt::TextAlignmentRole) {
+        switch (index.column()) {
+        case Version:
+        case Accuracy:
+        case Params:
+        case Size:
+            return int(Qt::AlignRight | Qt::AlignVCenter);
+        default:
+            return {};
+        }
+    }
+    if (role == Qt::ToolTipRole && index.column() == Model && !v.notes.isEmpty())
+        return v.notes;
+    if (role != Qt::DisplayRole && role != SortRole)
+        return {};
+    const bool sort = role == SortRole;
+    switch (index.column()) {
+    case Model:
+        return v.modelName;
+    case Version:
+        return sort ? QVariant(v.number) : QVariant(v.ref());
+    case Kind:
+        return ms::versionKindName(v.kind);
+    case Accuracy: {
+        const double acc = accuracyOf(v);
+        if (sort)
+            return acc;
+        return acc < 0 ? QString() : QStringLiteral("%1 %").arg(acc * 100.0, 0, 'f', 2);
+    }
+    case Params:
+        return sort ? QVariant(v.parameterCount) : QVariant(formatCount(v.parameterCount));
+    case Size:
+        return sort ? QVariant(v.sizeBytes) : QVariant(sizeText(v.sizeBytes));
+    case Created:
+        return sort ? QVariant(v.created.toMSecsSinceEpoch())
+                    : QVariant(QLocale().toString(v.created.toLocalTime(),
+                                                  QStringLiteral("yyyy-MM-dd HH:mm")));
+    case Aliases:
+        return v.aliases.join(QStringLiteral(", "));
+    case Tags:
+        return tagsText(v.tags);
+    default:
+        return {};
+    }
+}
+
+QVariant VersionTableModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return QAbstractTableModel::headerData(section, orientation, role);
+    switch (section) {
+    case Model: return tr("Model");
+    case Version: return tr("Version");
+    case Kind: return tr("Kind");
+    case Accuracy: return tr("Accuracy");
+    case Params: return tr("Params");
+    case Size: return tr("Size");
+    case Created: return tr("Created");
+    case Aliases: return tr("Aliases");
+    case Tags: return tr("Tags");
+    default: return {};
+    }
+}
+
+} // namespace ms::ui
