@@ -10,6 +10,8 @@ PACKAGES=(
   # Qt 6: core, widgets, SQL (+ SQLite driver), HTTP server, offscreen/xcb platform plugins
   qt6-base-dev qt6-base-dev-tools libqt6sql6-sqlite qt6-httpserver-dev qt6-websockets-dev
   qt6-qpa-plugins libgl-dev
+  # a font, so the window and its offscreen screenshots render text on a bare machine
+  fonts-dejavu-core
   # plots
   libqcustomplot-dev
   # LibTorch (CPU) and the BLAS it must run on: without OpenBLAS it falls back to the
