@@ -114,6 +114,15 @@ QPixmap paintVersionsIcon(int size, const QColor &color)
     return pixmap;
 }
 
+// A navigation icon at the sizes the navigation list asks for, tinted with `color`.
+QIcon tintedIcon(QPixmap (*paint)(int, const QColor &), const QColor &color)
+{
+    QIcon icon;
+    for (int size : {16, 24, 32, 48, 64})
+        icon.addPixmap(paint(size, color));
+    return icon;
+}
+
 } // namespace
 
 QIcon appIcon()
@@ -132,26 +141,17 @@ QIcon appIcon()
 
 QIcon trainIcon(const QColor &color)
 {
-    QIcon icon;
-    for (int size : {16, 24, 32, 48, 64})
-        icon.addPixmap(paintTrainIcon(size, color));
-    return icon;
+    return tintedIcon(paintTrainIcon, color);
 }
 
 QIcon serveIcon(const QColor &color)
 {
-    QIcon icon;
-    for (int size : {16, 24, 32, 48, 64})
-        icon.addPixmap(paintServeIcon(size, color));
-    return icon;
+    return tintedIcon(paintServeIcon, color);
 }
 
 QIcon versionsIcon(const QColor &color)
 {
-    QIcon icon;
-    for (int size : {16, 24, 32, 48, 64})
-        icon.addPixmap(paintVersionsIcon(size, color));
-    return icon;
+    return tintedIcon(paintVersionsIcon, color);
 }
 
 } // namespace ms::ui

@@ -1,6 +1,8 @@
 // modelstudio-cli as a user and a script see it: output contracts, exit codes, one-line errors,
 // and a run killed with SIGKILL that resumes.
 
+#include "app/CliRun.h"
+
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
@@ -14,40 +16,12 @@
 
 namespace {
 
-struct Run
-{
-    int exitCode = -1;
-    QString out;
-    QString err;
-    QList<QJsonObject> jsonLines() const
-    {
-        QList<QJsonObject> lines;
-        for (const QString &line : out.split(QLatin1Char('\n'), Qt::SkipEmptyParts)) {
-            const QJsonDocument doc = QJsonDocument::fromJson(line.toUtf8());
-            if (!doc.isObject())
-                qWarning("not a JSON object line: %s", qPrintable(line));
-            lines << doc.object();
-        }
-        return lines;
-    }
-};
-
-QString cliPath()
-{
-    return QStringLiteral(MS_TEST_BIN_DIR "/modelstudio-cli");
-}
+using Run = ms::test::CliRun;
+using ms::test::cliPath;
 
 Run cli(const QStringList &args, int timeout_ms = 240000)
 {
-    QProcess p;
-    p.start(cliPath(), args);
-    if (!p.waitForFinished(timeout_ms)) {
-        p.kill();
-        p.waitForFinished();
-    }
-    return Run{p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-               QString::fromUtf8(p.readAllStandardOutput()),
-               QString::fromUtf8(p.readAllStandardError())};
+    return ms::test::runCli(args, timeout_ms);
 }
 
 void writeFile(const QString &path, const QByteArray &data)

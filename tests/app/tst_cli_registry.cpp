@@ -4,6 +4,8 @@
 //
 // The slots run in order on one workspace: each builds on the state the previous ones left.
 
+#include "app/CliRun.h"
+
 #include <QCryptographicHash>
 #include <QDir>
 #include <QDirIterator>
@@ -17,44 +19,12 @@
 
 namespace {
 
-struct Run
-{
-    int exitCode = -1;
-    QString out;
-    QString err;
-    QJsonObject json() const
-    {
-        const QJsonDocument doc = QJsonDocument::fromJson(out.toUtf8());
-        if (!doc.isObject())
-            qWarning("not one JSON object: %s", qPrintable(out));
-        return doc.object();
-    }
-    // The one "error: ..." line a failure must end with, or an empty string when it is not so.
-    QString errorLine() const
-    {
-        const QStringList lines = err.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
-        if (lines.size() != 1 || !lines.first().startsWith(QStringLiteral("error: ")))
-            return QString();
-        return lines.first();
-    }
-};
-
-QString cliPath()
-{
-    return QStringLiteral(MS_TEST_BIN_DIR "/modelstudio-cli");
-}
+using Run = ms::test::CliRun;
+using ms::test::cliPath;
 
 Run cli(const QStringList &args, int timeout_ms = 240000)
 {
-    QProcess p;
-    p.start(cliPath(), args);
-    if (!p.waitForFinished(timeout_ms)) {
-        p.kill();
-        p.waitForFinished();
-    }
-    return Run{p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-               QString::fromUtf8(p.readAllStandardOutput()),
-               QString::fromUtf8(p.readAllStandardError())};
+    return ms::test::runCli(args, timeout_ms);
 }
 
 QByteArray readAll(const QString &path)

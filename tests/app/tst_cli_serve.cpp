@@ -4,6 +4,8 @@
 //
 // The slots run in order on one workspace with one trained model.
 
+#include "app/CliRun.h"
+
 #include <QHostAddress>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -24,37 +26,12 @@
 
 namespace {
 
-QString cliPath()
-{
-    return QStringLiteral(MS_TEST_BIN_DIR "/modelstudio-cli");
-}
-
-struct Run
-{
-    int exitCode = -1;
-    QString out;
-    QString err;
-    // The one "error: ..." line a failure must end with, or an empty string when it is not so.
-    QString errorLine() const
-    {
-        const QStringList lines = err.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
-        if (lines.size() != 1 || !lines.first().startsWith(QStringLiteral("error: ")))
-            return QString();
-        return lines.first();
-    }
-};
+using Run = ms::test::CliRun;
+using ms::test::cliPath;
 
 Run cli(const QStringList &args, int timeout_ms = 240000)
 {
-    QProcess p;
-    p.start(cliPath(), args);
-    if (!p.waitForFinished(timeout_ms)) {
-        p.kill();
-        p.waitForFinished();
-    }
-    return Run{p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-               QString::fromUtf8(p.readAllStandardOutput()),
-               QString::fromUtf8(p.readAllStandardError())};
+    return ms::test::runCli(args, timeout_ms);
 }
 
 // A port nothing listens on right now: bind port 0, read what the kernel chose, let it go.

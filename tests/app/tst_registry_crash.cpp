@@ -1,6 +1,7 @@
 // The registry under the two hard cases of issue 3: a training process killed with SIGKILL,
 // and two processes writing to one workspace at once. Driven through the real CLI.
 
+#include "app/CliRun.h"
 #include "registry/Registry.h"
 
 #include <QFile>
@@ -15,19 +16,14 @@
 
 namespace {
 
-QString cliPath()
-{
-    return QStringLiteral(MS_TEST_BIN_DIR "/modelstudio-cli");
-}
+using ms::test::cliPath;
 
 int cli(const QStringList &args, QString *err = nullptr)
 {
-    QProcess p;
-    p.start(cliPath(), args);
-    p.waitForFinished(240000);
+    const ms::test::CliRun run = ms::test::runCli(args);
     if (err)
-        *err = QString::fromUtf8(p.readAllStandardError());
-    return p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+        *err = run.err;
+    return run.exitCode;
 }
 
 QStringList trainArgs(const QString &ws, int epochs, int limit)

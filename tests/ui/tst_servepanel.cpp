@@ -1,6 +1,7 @@
 // The Serve panel end to end: a registry version (built, not trained) -> Start -> a real v2
 // infer request over HTTP -> request log and live plots -> Stop; plus a port already taken and
 // an unknown model. Offscreen, isolated workspace.
+#include "ui/TinyModel.h"
 #include "MetricPlot.h"
 #include "RequestLogModel.h"
 #include "ServeExample.h"
@@ -80,25 +81,8 @@ void TestServePanel::initTestCase()
     QStandardPaths::setTestModeEnabled(true);
     QVERIFY(m_workspace.isValid());
 
-    QStringList classes;
-    for (int i = 0; i < 10; ++i)
-        classes << QString::number(i);
-    const ms::Model model = ms::Model::build(
-        ms::ArchitectureRegistry::instance().resolve(QStringLiteral("mlp"), {1, 28, 28}, 10),
-        ms::ModelDataInfo{{1, 28, 28}, {0.5f}, {0.25f}, classes}, 1);
-    const QString artifact = m_workspace.filePath(QStringLiteral("tiny.pt"));
-    model.save(artifact);
-
-    ms::NewVersion version;
-    version.modelName = kModelName;
-    version.kind = ms::VersionKind::Imported;
-    version.artifactPath = artifact;
-    version.inputs = {ms::TensorSignature{QStringLiteral("input"), QStringLiteral("float32"),
-                                          {-1, 1, 28, 28}}};
-    version.outputs = {ms::TensorSignature{QStringLiteral("output"), QStringLiteral("float32"),
-                                           {-1, 10}}};
-    version.classNames = classes;
-    version.parameterCount = model.parameterCount();
+    const ms::NewVersion version = ms::test::tinyImageVersion(
+        kModelName, m_workspace.filePath(QStringLiteral("tiny.pt")));
     ms::Registry(m_workspace.path()).addVersion(version);
 }
 

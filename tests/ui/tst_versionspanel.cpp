@@ -2,6 +2,7 @@
 // accuracy text, filtering, numeric sorting, the detail pane, "Serve" starting the Serve panel
 // with a real HTTP check, Export, and a Delete refused because of an alias. Offscreen, isolated
 // workspace.
+#include "ui/TinyModel.h"
 #include "MainWindow.h"
 #include "ServePanel.h"
 #include "VersionTableModel.h"
@@ -75,28 +76,14 @@ void TestVersionsPanel::initTestCase()
     QStandardPaths::setTestModeEnabled(true);
     QVERIFY(m_workspace.isValid());
 
-    QStringList classes;
-    for (int i = 0; i < 10; ++i)
-        classes << QString::number(i);
-    const ms::Model model = ms::Model::build(
-        ms::ArchitectureRegistry::instance().resolve(QStringLiteral("mlp"), {1, 28, 28}, 10),
-        ms::ModelDataInfo{{1, 28, 28}, {0.5f}, {0.25f}, classes}, 1);
-    const QString artifact = m_workspace.filePath(QStringLiteral("tiny.pt"));
-    model.save(artifact);
-
+    const ms::NewVersion tiny = ms::test::tinyImageVersion(
+        QString(), m_workspace.filePath(QStringLiteral("tiny.pt")));
     ms::Registry registry(m_workspace.path());
     auto add = [&](const QString &name, double acc, const QJsonObject &recipe) {
-        ms::NewVersion version;
+        ms::NewVersion version = tiny;
         version.modelName = name;
         version.kind = recipe.isEmpty() ? ms::VersionKind::Imported : ms::VersionKind::Trained;
-        version.artifactPath = artifact;
         version.recipe = recipe;
-        version.inputs = {ms::TensorSignature{QStringLiteral("input"),
-                                              QStringLiteral("float32"), {-1, 1, 28, 28}}};
-        version.outputs = {ms::TensorSignature{QStringLiteral("output"),
-                                               QStringLiteral("float32"), {-1, 10}}};
-        version.classNames = classes;
-        version.parameterCount = model.parameterCount();
         version.metrics = QJsonObject{{QStringLiteral("test_acc"), acc}};
         return registry.addVersion(version);
     };
