@@ -580,6 +580,16 @@ void InferenceService::unserve(const QString &name)
     Q_EMIT modelsChanged();
 }
 
+int InferenceService::queuedSamples() const
+{
+    int queued = 0;
+    for (const Private::Entry &entry : std::as_const(d->entries))
+        queued += entry.batcher->queuedSamples();
+    for (const std::shared_ptr<ModelBatcher> &batcher : d->retired)
+        queued += batcher->queuedSamples();
+    return queued;
+}
+
 QVector<ServedModel> InferenceService::models() const
 {
     QVector<ServedModel> out;

@@ -90,6 +90,8 @@ public:
     ServedModel serve(const QString &ref);
     void unserve(const QString &name);
     QVector<ServedModel> models() const;
+    // Samples waiting for their batch, over every served model (and draining swapped ones).
+    int queuedSamples() const;
 
     // Finds a free port on `host`, from `from` upwards.
     static quint16 nextFreePort(const QString &host, quint16 from);

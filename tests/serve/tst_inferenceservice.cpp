@@ -539,6 +539,44 @@ private Q_SLOTS:
         QCOMPARE(call("POST", QStringLiteral("/v2/models/mnist/infer"), bodies[1]).status, 200);
     }
 
+    void stopAnswersEveryQueuedRequest()
+    {
+        // A 10 s batch delay keeps requests parked in the queue until stop() drains them.
+        ServeOptions options;
+        options.port = 0;
+        options.maxBatchSize = 64;
+        options.maxQueueDelay_us = 10000000;
+        InferenceService service(m_ws, options);
+        const quint16 port = service.listen();
+        service.serve(QStringLiteral("mnist"));
+        const int count = 6;
+        std::vector<std::vector<float>> inputs;
+        QList<QNetworkReply *> replies;
+        for (int i = 0; i < count; ++i) {
+            inputs.push_back(samples(1, 100 + i));
+            QNetworkRequest request(
+                QUrl(QStringLiteral("http://127.0.0.1:%1/v2/models/mnist/infer").arg(port)));
+            request.setHeader(QNetworkRequest::ContentTypeHeader,
+                              QStringLiteral("application/json"));
+            replies << m_nam.post(request, inferBody(inputs.back(), 1));
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(service.queuedSamples(), count, 10000);
+        for (QNetworkReply *reply : std::as_const(replies))
+            QVERIFY(!reply->isFinished());   // parked, not answered yet
+
+        service.stop();   // must answer the queued requests before it closes
+        QVERIFY(!service.isListening());
+        for (int i = 0; i < count; ++i) {
+            QNetworkReply *reply = replies.at(i);
+            QTRY_VERIFY_WITH_TIMEOUT(reply->isFinished(), 10000);
+            QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+            const QJsonObject body = QJsonDocument::fromJson(reply->readAll()).object();
+            QVERIFY(near(outputData(body), m_v2.predict(inputs[size_t(i)], {1, 1, 28, 28})));
+            reply->deleteLater();
+        }
+        QCOMPARE(service.queuedSamples(), 0);
+    }
+
     void stopFinishesAndRefuses()
     {
         m_service->stop();
