@@ -43,11 +43,6 @@ RunRecord readRun(const QSqlQuery &query)
     return record;
 }
 
-bool runExists(QSqlDatabase &db, qint64 runId)
-{
-    return exists(db, QStringLiteral("SELECT 1 FROM runs WHERE id = ?"), runId);
-}
-
 // What verify() and verifiedArtifactPath() say about one check; empty when intact.
 QString problemText(const ArtifactStore::Check &check, qint64 sizeBytes)
 {
@@ -214,7 +209,7 @@ void Registry::finishRun(qint64 runId, RunStatus status, const QString &error, q
     if (!runExists(db, runId))
         throwNoRun(runId);
     if (versionId != 0
-        && !exists(db, QStringLiteral("SELECT 1 FROM versions WHERE id = ?"), versionId))
+        && !versionExists(db, versionId))
         throwNoVersion(versionId);
     QSqlQuery query(db);
     runSql(query,
@@ -317,7 +312,7 @@ void Registry::addBenchmark(qint64 versionId, const QJsonObject &result)
 {
     QSqlDatabase db = connection(m_connection);
     WriteTransaction transaction(db);
-    if (!exists(db, QStringLiteral("SELECT 1 FROM versions WHERE id = ?"), versionId))
+    if (!versionExists(db, versionId))
         throwNoVersion(versionId);
     QSqlQuery query(db);
     runSql(query,

@@ -301,10 +301,10 @@ VersionRecord Registry::addVersion(const NewVersion &version)
         runSql(query, QStringLiteral("UPDATE models SET last_number = ? WHERE id = ?"),
                {number, modelId});
         if (version.runId != 0
-            && !exists(db, QStringLiteral("SELECT 1 FROM runs WHERE id = ?"), version.runId))
+            && !runExists(db, version.runId))
             throwNoRun(version.runId);
         for (const auto &parent : version.parents) {
-            if (!exists(db, QStringLiteral("SELECT 1 FROM versions WHERE id = ?"), parent.first))
+            if (!versionExists(db, parent.first))
                 throw Error(QStringLiteral("the parent version with id %1 (%2) is not in the "
                                            "registry")
                                 .arg(parent.first)
@@ -440,7 +440,7 @@ VersionRecord Registry::resolve(const QString &ref) const
 QVector<LineageEdge> Registry::lineage(qint64 versionId) const
 {
     QSqlDatabase db = connection(m_connection);
-    if (!exists(db, QStringLiteral("SELECT 1 FROM versions WHERE id = ?"), versionId))
+    if (!versionExists(db, versionId))
         throwNoVersion(versionId);
     QSqlQuery query(db);
     // UNION, not UNION ALL: a version reached twice (a diamond) is walked once.
@@ -479,7 +479,7 @@ void Registry::setTag(qint64 versionId, const QString &key, const QString &value
         throw Error(QStringLiteral("a tag needs a key"));
     QSqlDatabase db = connection(m_connection);
     WriteTransaction transaction(db);
-    if (!exists(db, QStringLiteral("SELECT 1 FROM versions WHERE id = ?"), versionId))
+    if (!versionExists(db, versionId))
         throwNoVersion(versionId);
     QSqlQuery query(db);
     runSql(query,

@@ -379,6 +379,16 @@ bool exists(QSqlDatabase &db, const QString &sql, qint64 id)
     return query.next();
 }
 
+bool versionExists(QSqlDatabase &db, qint64 versionId)
+{
+    return exists(db, QStringLiteral("SELECT 1 FROM versions WHERE id = ?"), versionId);
+}
+
+bool runExists(QSqlDatabase &db, qint64 runId)
+{
+    return exists(db, QStringLiteral("SELECT 1 FROM runs WHERE id = ?"), runId);
+}
+
 QSqlDatabase connection(const QString &name)
 {
     return QSqlDatabase::database(name, false);

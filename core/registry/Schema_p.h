@@ -56,6 +56,8 @@ void exec(QSqlQuery &query, std::initializer_list<QVariant> values = {});
 void runSql(QSqlQuery &query, const QString &sql, std::initializer_list<QVariant> values = {});
 // Whether `sql` (one bound id) returns a row.
 bool exists(QSqlDatabase &db, const QString &sql, qint64 id);
+bool versionExists(QSqlDatabase &db, qint64 versionId);
+bool runExists(QSqlDatabase &db, qint64 runId);
 // The open connection of a Registry, by name.
 QSqlDatabase connection(const QString &name);
 
