@@ -30,8 +30,9 @@ std::string_view trimmed(std::string_view text)
     return text;
 }
 
-// Finite decimal numbers only: an empty cell, "nan" or "inf" would poison the statistics.
-bool parseNumber(std::string_view text, double &value)
+// The whole trimmed cell as a number of type T (an optional leading '+' allowed), or false.
+template <typename T>
+bool parseWhole(std::string_view text, T &value)
 {
     text = trimmed(text);
     if (!text.empty() && text.front() == '+')
@@ -40,19 +41,18 @@ bool parseNumber(std::string_view text, double &value)
         return false;
     const char *end = text.data() + text.size();
     const std::from_chars_result result = std::from_chars(text.data(), end, value);
-    return result.ec == std::errc() && result.ptr == end && std::isfinite(value);
+    return result.ec == std::errc() && result.ptr == end;
+}
+
+// Finite decimal numbers only: an empty cell, "nan" or "inf" would poison the statistics.
+bool parseNumber(std::string_view text, double &value)
+{
+    return parseWhole(text, value) && std::isfinite(value);
 }
 
 bool parseLabelIndex(std::string_view text, long long &value)
 {
-    text = trimmed(text);
-    if (!text.empty() && text.front() == '+')
-        text.remove_prefix(1);
-    if (text.empty())
-        return false;
-    const char *end = text.data() + text.size();
-    const std::from_chars_result result = std::from_chars(text.data(), end, value);
-    return result.ec == std::errc() && result.ptr == end && value >= 0;
+    return parseWhole(text, value) && value >= 0;
 }
 
 // Splits one line into cells, honouring double quotes ("a, b" and "" inside quotes), which
