@@ -26,12 +26,19 @@ bool JobContext::checkPoint()
 
 void JobContext::setProgress(double fraction, const QString &text)
 {
-    // Emit only on a visible change: 0.1 % or new text (QgsFeedback's rule); the end always.
-    const bool end = fraction >= 1.0 && m_lastProgress < 1.0;
-    if (!end && std::abs(fraction - m_lastProgress) < 0.001 && text == m_lastProgressText)
+    // Emit on a visible move of 0.1 % (QgsFeedback's rule) and always at the end. A text that
+    // changes every step ("step 17/422") would defeat that, so a text-only change waits for
+    // the flush interval; the next emission carries the newest text anyway.
+    // At 100 % a new text ("Finished") is the last word and always goes out.
+    const bool end = fraction >= 1.0 && (m_lastProgress < 1.0 || text != m_lastProgressText);
+    const bool moved = std::abs(fraction - m_lastProgress) >= 0.001;
+    const bool newText = text != m_lastProgressText
+                         && m_clock.elapsed() - m_lastProgressEmit_ms >= m_flushInterval_ms;
+    if (!end && !moved && !newText)
         return;
     m_lastProgress = fraction;
     m_lastProgressText = text;
+    m_lastProgressEmit_ms = m_clock.elapsed();
     Q_EMIT progressChanged(fraction, text);
 }
 

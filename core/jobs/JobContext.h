@@ -15,8 +15,8 @@ namespace ms {
 // The thread-safe channel between a running job and whoever watches it (window, CLI, test).
 // The worker calls setProgress/addMetric/log/checkPoint; observers call cancel/pause/resume and
 // connect to the signals, which are emitted from the worker thread (so queued to observers).
-// Throttled at the source: progress is emitted when it moves 0.1 % or the text changes, metric
-// points travel in batches at most every flushInterval_ms.
+// Throttled at the source: progress is emitted when it moves 0.1 % (a text-only change at most
+// every flushInterval_ms), metric points travel in batches at most every flushInterval_ms.
 class JobContext final : public QObject
 {
     Q_OBJECT
@@ -66,6 +66,7 @@ private:
     int m_flushInterval_ms = 50;
 
     double m_lastProgress = -1.0;
+    qint64 m_lastProgressEmit_ms = 0;
     QString m_lastProgressText;
 };
 

@@ -20,8 +20,9 @@ class SteppedJob final : public Job
 {
 public:
     explicit SteppedJob(int steps, std::shared_ptr<QSemaphore> gate,
-                        std::shared_ptr<std::atomic<int>> done)
-        : m_steps(steps), m_gate(std::move(gate)), m_done(std::move(done)) {}
+                        std::shared_ptr<std::atomic<int>> done, bool textPerStep = false)
+        : m_steps(steps), m_gate(std::move(gate)), m_done(std::move(done))
+        , m_textPerStep(textPerStep) {}
 
     QString kind() const override { return QStringLiteral("test"); }
     QString title() const override { return QStringLiteral("stepped"); }
@@ -33,9 +34,13 @@ public:
             if (!context.checkPoint())
                 return {JobStatus::Cancelled, QStringLiteral("cancelled at %1").arg(i), {}};
             context.addMetric(QStringLiteral("x"), i + 1, 1, double(i));
-            context.setProgress(double(i + 1) / m_steps);
+            context.setProgress(double(i + 1) / m_steps,
+                                m_textPerStep ? QStringLiteral("step %1").arg(i + 1)
+                                              : QString());
             m_done->fetch_add(1);
         }
+        if (m_textPerStep)
+            context.setProgress(1.0, QStringLiteral("done"));   // right after 100 %: kept
         context.report(QJsonObject{{QStringLiteral("event"), QStringLiteral("end")}});
         return {JobStatus::Finished, QString(), QJsonObject{{QStringLiteral("steps"), m_steps}}};
     }
@@ -44,6 +49,7 @@ private:
     int m_steps;
     std::shared_ptr<QSemaphore> m_gate;
     std::shared_ptr<std::atomic<int>> m_done;
+    bool m_textPerStep = false;
 };
 
 class ThrowingJob final : public Job
@@ -121,6 +127,22 @@ private Q_SLOTS:
         QVERIFY2(progress.count() <= 1001, qPrintable(QString::number(progress.count())));
         QVERIFY(progress.count() >= 900);
         QCOMPARE(progress.last().at(1).toDouble(), 1.0);
+    }
+
+    void progressTextPerStepIsThrottledToo()
+    {
+        // A trainer's text changes every step ("step 17/422"); that alone must not turn the
+        // 0.1 % rule into one signal per step. Text-only changes wait for the flush interval.
+        JobRunner runner;
+        auto gate = std::make_shared<QSemaphore>(20000);
+        auto done = std::make_shared<std::atomic<int>>(0);
+        QSignalSpy finished(&runner, &JobRunner::finished);
+        QSignalSpy progress(&runner, &JobRunner::progress);
+        runner.start(std::make_unique<SteppedJob>(20000, gate, done, true));
+        QVERIFY(finished.wait(20000));
+        QVERIFY2(progress.count() <= 1100, qPrintable(QString::number(progress.count())));
+        QCOMPARE(progress.last().at(1).toDouble(), 1.0);
+        QCOMPARE(progress.last().at(2).toString(), QStringLiteral("done"));
     }
 
     void pauseHoldsTheWorkerAndResumeReleasesIt()
