@@ -34,3 +34,8 @@ if(MODELSTUDIO_BUILD_GUI)
 endif()
 
 find_package(ZLIB REQUIRED)
+# libzip-dev: TorchServe .mar archives (core/export). Through pkg-config: Debian 12's
+# libzip-config.cmake also declares the zipcmp/zipmerge tools of libzip-tools and fails
+# without them.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)

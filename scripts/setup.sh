@@ -18,10 +18,14 @@ PACKAGES=(
   # reference BLAS, about 30x slower (DESIGN.md §4)
   libtorch-dev libopenblas0-openmp
   zlib1g-dev
+  # zip archives: TorchServe's .mar export
+  libzip-dev
   # the built-in dataset
   dataset-fashion-mnist
   # interop checks and the Python peer for benchmarks
   python3-torch
+  # decoding images in the generated TorchServe handler's test
+  python3-pil
   # serving benchmark: load generator and the Flask peer (bench/serve_bench.py)
   wrk python3-flask
 )

@@ -6,6 +6,7 @@
 #include "Widgets.h"
 
 #include "common/Error.h"
+#include "export/Exporter.h"
 #include "registry/Registry.h"
 
 #include <QAction>
@@ -131,7 +132,9 @@ VersionsPanel::VersionsPanel(QString workspace, QWidget *parent)
     toolbar->addWidget(m_count);
     toolbar->addSpacing(12);
     toolbar->addWidget(buttonFor(m_serveAction, this));
-    toolbar->addWidget(buttonFor(m_exportAction, this));
+    QPushButton *exportButton = buttonFor(m_exportAction, this);
+    exportButton->setMenu(m_exportMenu);   // the button offers the formats
+    toolbar->addWidget(exportButton);
     toolbar->addWidget(buttonFor(m_deleteAction, this));
     toolbar->addWidget(buttonFor(m_reloadAction, this));
 
@@ -219,9 +222,26 @@ void VersionsPanel::createActions()
     });
 
     m_exportAction = new QAction(style()->standardIcon(QStyle::SP_DialogSaveButton),
-                                 tr("Export .pt…"), this);
-    m_exportAction->setStatusTip(tr("Save a copy of the version's TorchScript file"));
-    connect(m_exportAction, &QAction::triggered, this, [this] { chooseExportPath(); });
+                                 tr("Export"), this);
+    m_exportAction->setStatusTip(tr("Write the version as a TorchScript file, a TorchServe "
+                                    "archive or a Triton model"));
+    // Triggered on its own (a shortcut, a test), it exports the plain TorchScript file.
+    connect(m_exportAction, &QAction::triggered, this,
+            [this] { chooseExportPath(QStringLiteral("pt")); });
+    m_exportMenu = new QMenu(tr("Export"), this);
+    const struct
+    {
+        const char *format;
+        QString text;
+    } formats[] = {{"pt", tr("TorchScript .pt with a Python README…")},
+                   {"torchserve", tr("TorchServe archive .mar…")},
+                   {"triton", tr("Triton model repository…")}};
+    for (const auto &f : formats) {
+        const QString format = QString::fromLatin1(f.format);
+        QAction *action = m_exportMenu->addAction(f.text);
+        connect(action, &QAction::triggered, this, [this, format] { chooseExportPath(format); });
+    }
+    m_exportAction->setMenu(m_exportMenu);
 
     m_deleteAction = new QAction(style()->standardIcon(QStyle::SP_TrashIcon), tr("Delete…"),
                                  this);
@@ -339,50 +359,57 @@ void VersionsPanel::showContextMenu(const QPoint &pos)
     menu.exec(m_table->viewport()->mapToGlobal(pos));
 }
 
-void VersionsPanel::chooseExportPath()
+void VersionsPanel::chooseExportPath(const QString &format)
 {
     const QString ref = selectedRef();
     if (ref.isEmpty())
         return;
-    QString suggested = ref;
-    suggested.replace(QLatin1Char(':'), QLatin1Char('-'));
-    const QString path = QFileDialog::getSaveFileName(
-        this, tr("Export %1").arg(ref), QDir::home().filePath(suggested + QStringLiteral(".pt")),
-        tr("TorchScript (*.pt);;All files (*)"));
+    QString path;
+    if (format == QLatin1String("triton")) {
+        path = QFileDialog::getExistingDirectory(
+            this, tr("Export %1 into a Triton model repository").arg(ref), QDir::homePath());
+    } else if (format == QLatin1String("torchserve")) {
+        const QString model = ref.section(QLatin1Char(':'), 0, 0);
+        path = QFileDialog::getSaveFileName(
+            this, tr("Export %1 as a TorchServe archive").arg(ref),
+            QDir::home().filePath(model + QStringLiteral(".mar")),
+            tr("TorchServe archive (*.mar)"));
+    } else {
+        QString suggested = ref;
+        suggested.replace(QLatin1Char(':'), QLatin1String("-v"));
+        path = QFileDialog::getSaveFileName(this, tr("Export %1").arg(ref),
+                                            QDir::home().filePath(suggested
+                                                                  + QStringLiteral(".pt")),
+                                            tr("TorchScript (*.pt);;All files (*)"));
+    }
     if (!path.isEmpty())
-        exportSelected(path);
+        exportSelected(path, format);
 }
 
-bool VersionsPanel::exportSelected(const QString &path)
+bool VersionsPanel::exportSelected(const QString &path, const QString &format)
 {
     const qint64 id = selectedId();
     if (id == 0)
         return false;
     QString ref;
+    QStringList written;
     try {
+        const std::shared_ptr<ms::Exporter> exporter =
+            ms::ExporterRegistry::instance().exporter(format);
         const ms::Registry registry(m_workspace);
-        const ms::VersionRecord version = registry.version(id);
-        ref = version.ref();
-        const QString source = registry.verifiedArtifactPath(version);
-        const QString partial = path + QStringLiteral(".part");
-        QFile::remove(partial);
-        if (!QFile::copy(source, partial))
-            throw ms::Error(tr("cannot write %1").arg(QDir::toNativeSeparators(partial)));
-        if (QFile::exists(path) && !QFile::remove(path)) {
-            QFile::remove(partial);
-            throw ms::Error(tr("cannot replace %1").arg(QDir::toNativeSeparators(path)));
-        }
-        if (!QFile::rename(partial, path)) {
-            QFile::remove(partial);
-            throw ms::Error(tr("cannot rename to %1").arg(QDir::toNativeSeparators(path)));
-        }
+        ms::ExportInput input;
+        input.version = registry.version(id);
+        ref = input.version.ref();
+        input.artifactPath = registry.verifiedArtifactPath(input.version);
+        written = exporter->write(input, path);
     } catch (const std::exception &e) {
         setStatus(tr("Cannot export %1: %2").arg(ref.isEmpty() ? selectedRef() : ref,
                                                  errorText(e)),
                   Tone::Error);
         return false;
     }
-    setStatus(tr("Exported %1 to %2.").arg(ref, QDir::toNativeSeparators(path)), Tone::Success);
+    setStatus(tr("Exported %1 to %2.").arg(ref, QDir::toNativeSeparators(written.value(0))),
+              Tone::Success);
     return true;
 }
 

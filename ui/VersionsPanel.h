@@ -7,6 +7,7 @@
 class QAction;
 class QLabel;
 class QLineEdit;
+class QMenu;
 class QPlainTextEdit;
 class QSortFilterProxyModel;
 class QSplitter;
@@ -18,7 +19,9 @@ class VersionTableModel;
 
 // Every version of every model in a sortable, filterable table (model/view: fast with 10,000
 // versions), the selected version's full record beside it, and the actions on a version: Serve
-// (asks the window to serve it at once, see serveRequested), Export .pt… and Delete….
+// (asks the window to serve it at once, see serveRequested), Export (a TorchScript file with a
+// README, a TorchServe archive or a Triton model repository, through ExporterRegistry) and
+// Delete….
 class VersionsPanel final : public Panel
 {
     Q_OBJECT
@@ -42,8 +45,10 @@ public:
     bool selectRef(const QString &ref);
     QString selectedRef() const;
 
-    // Copies the selected version's verified artifact to `path` (temporary file + rename).
-    bool exportSelected(const QString &path);
+    // Exports the selected version's verified artifact to `path` in `format` ("pt",
+    // "torchserve", "triton": any name ExporterRegistry knows); the exporter writes temporary
+    // files and renames them, so a failure leaves nothing half-written.
+    bool exportSelected(const QString &path, const QString &format = QStringLiteral("pt"));
     // Removes the selected version after a confirmation (unless turned off, for tests).
     bool deleteSelected();
     void setConfirmDeletes(bool confirm) { m_confirmDeletes = confirm; }
@@ -58,6 +63,7 @@ public:
     QPlainTextEdit *detailView() const { return m_detail; }
     QAction *serveAction() const { return m_serveAction; }
     QAction *exportAction() const { return m_exportAction; }
+    QMenu *exportMenu() const { return m_exportMenu; }
     QAction *deleteAction() const { return m_deleteAction; }
     QAction *reloadAction() const { return m_reloadAction; }
 
@@ -74,7 +80,7 @@ private:
     void updateActions();
     void updateCount();
     void showContextMenu(const QPoint &pos);
-    void chooseExportPath();
+    void chooseExportPath(const QString &format);
     qint64 selectedId() const;
     void setStatus(const QString &text, Tone tone);
 
@@ -94,6 +100,7 @@ private:
 
     QAction *m_serveAction = nullptr;
     QAction *m_exportAction = nullptr;
+    QMenu *m_exportMenu = nullptr;
     QAction *m_deleteAction = nullptr;
     QAction *m_reloadAction = nullptr;
 };

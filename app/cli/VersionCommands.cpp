@@ -6,13 +6,13 @@
 #include "RegistryOutput.h"
 
 #include "common/Error.h"
+#include "export/Exporter.h"
 #include "registry/Registry.h"
 
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
-#include <QSaveFile>
 #include <QSet>
 
 #include <cstdio>
@@ -236,65 +236,73 @@ int runExport(const QStringList &arguments)
 {
     QCommandLineParser parser;
     parser.addPositionalArgument(QStringLiteral("REF"), refHelp());
+    parser.addOption({QStringLiteral("format"),
+                      QStringLiteral("pt (TorchScript file + README, default), torchserve "
+                                     "(.mar archive) or triton (model repository folder)."),
+                      QStringLiteral("FORMAT"), QStringLiteral("pt")});
     parser.addOption({QStringLiteral("to"),
-                      QStringLiteral("Write the TorchScript file here (a folder: NAME-vN.pt in "
-                                     "it)."),
-                      QStringLiteral("FILE")});
+                      QStringLiteral("Where to write: a file (pt: NAME-vN.pt in a folder; "
+                                     "torchserve: NAME.mar in a folder) or, for triton, the "
+                                     "model repository folder."),
+                      QStringLiteral("PATH")});
+    parser.addOption({QStringLiteral("max-batch-size"),
+                      QStringLiteral("triton: the config's max_batch_size (default 32; 0 turns "
+                                     "dynamic batching off)."),
+                      QStringLiteral("N")});
     int code = Ok;
-    const QString usage = QStringLiteral("REF --to FILE");
+    const QString usage = QStringLiteral("REF [--format pt|torchserve|triton] --to PATH");
     if (!parse(parser, QStringLiteral("export"),
-               QStringLiteral("Copy a version's TorchScript file out of the registry, after "
-                              "checking its hash."),
+               QStringLiteral("Write a version out of the registry, after checking its hash: a "
+                              "TorchScript file, a TorchServe archive or a Triton model."),
                arguments, &code)
         || !expectArguments(parser, QStringLiteral("export"), usage, 1, 1, &code))
         return code;
     if (parser.value(QStringLiteral("to")).isEmpty())
-        return fail(QStringLiteral("missing --to FILE. Usage: modelstudio-cli export %1")
+        return fail(QStringLiteral("missing --to PATH. Usage: modelstudio-cli export %1")
                         .arg(usage),
                     Usage);
+    // Bad flags are refused before the registry is opened or a file is touched.
+    std::shared_ptr<ms::Exporter> exporter;
+    try {
+        const QString format = parser.value(QStringLiteral("format"));
+        exporter = ms::ExporterRegistry::instance().exporter(format);
+    } catch (const ms::Error &e) {
+        return fail(e.message(), Usage);
+    }
+    QJsonObject options;
+    if (parser.isSet(QStringLiteral("max-batch-size"))) {
+        bool ok = false;
+        const int max_batch_size = parser.value(QStringLiteral("max-batch-size")).toInt(&ok);
+        if (!ok || max_batch_size < 0)
+            return fail(QStringLiteral("--max-batch-size takes a whole number, 0 or more, not "
+                                       "\"%1\".")
+                            .arg(parser.value(QStringLiteral("max-batch-size"))),
+                        Usage);
+        if (exporter->name() != QLatin1String("triton"))
+            return fail(QStringLiteral("--max-batch-size applies to --format triton only."),
+                        Usage);
+        options.insert(QStringLiteral("max_batch_size"), max_batch_size);
+    }
     const ms::Registry registry = openRegistry(parser);
-    const ms::VersionRecord v = registry.resolve(parser.positionalArguments().first());
-    const QString source = registry.verifiedArtifactPath(v);
-    QString target = parser.value(QStringLiteral("to"));
-    if (QFileInfo(target).isDir())
-        target = QDir(target).filePath(QStringLiteral("%1-v%2.pt").arg(v.modelName)
-                                           .arg(v.number));
-
-    QFile in(source);
-    if (!in.open(QIODevice::ReadOnly))
-        return fail(QStringLiteral("cannot read the artifact of %1 (%2): %3.")
-                        .arg(v.ref(), source, in.errorString()));
-    // QSaveFile: a temporary file beside the target, renamed when complete, so an interrupted
-    // export never leaves a truncated model where a model is expected.
-    QSaveFile out(target);
-    if (!out.open(QIODevice::WriteOnly))
-        return fail(QStringLiteral("cannot write %1: %2.").arg(target, out.errorString()));
-    qint64 copied_bytes = 0;
-    while (!in.atEnd()) {
-        const QByteArray chunk = in.read(1 << 20);
-        if (chunk.isEmpty() || out.write(chunk) != chunk.size()) {
-            out.cancelWriting();
-            return fail(QStringLiteral("cannot write %1: %2.").arg(target, out.errorString()));
-        }
-        copied_bytes += chunk.size();
-    }
-    if (copied_bytes != v.sizeBytes) {
-        out.cancelWriting();
-        return fail(QStringLiteral("the artifact of %1 changed while it was copied (%2 bytes "
-                                   "read, %3 recorded); nothing was written.")
-                        .arg(v.ref()).arg(copied_bytes).arg(v.sizeBytes));
-    }
-    if (!out.commit())
-        return fail(QStringLiteral("cannot write %1: %2.").arg(target, out.errorString()));
-    const QString written = QFileInfo(target).absoluteFilePath();
-    if (wantsJson(parser))
+    ms::ExportInput input;
+    input.version = registry.resolve(parser.positionalArguments().first());
+    input.artifactPath = registry.verifiedArtifactPath(input.version);
+    input.options = options;
+    const QStringList written = exporter->write(input, parser.value(QStringLiteral("to")));
+    const ms::VersionRecord &v = input.version;
+    if (wantsJson(parser)) {
         printJsonLine(QJsonObject{{QStringLiteral("ref"), v.ref()},
-                                  {QStringLiteral("path"), written},
+                                  {QStringLiteral("format"), exporter->name()},
+                                  {QStringLiteral("path"), written.value(0)},
+                                  {QStringLiteral("files"), QJsonArray::fromStringList(written)},
                                   {QStringLiteral("sha256"), v.sha256},
-                                  {QStringLiteral("size_bytes"), copied_bytes}});
-    else
-        printLine(QStringLiteral("%1 written to %2 (%3)")
-                      .arg(v.ref(), written, humanSize(copied_bytes)));
+                                  {QStringLiteral("size_bytes"), v.sizeBytes}});
+    } else {
+        printLine(QStringLiteral("%1 written to %2 (%3, %4)")
+                      .arg(v.ref(), written.value(0), exporter->name(), humanSize(v.sizeBytes)));
+        for (const QString &file : written.mid(1))
+            printLine(QStringLiteral("  %1").arg(file));
+    }
     return Ok;
 }
 
@@ -401,7 +409,8 @@ QList<Command> versionCommands()
         {QStringLiteral("alias"), QStringLiteral("Point an alias (production, ...) at a version"),
          runAlias},
         {QStringLiteral("note"), QStringLiteral("Replace a version's notes"), runNote},
-        {QStringLiteral("export"), QStringLiteral("Copy a version's TorchScript file out"),
+        {QStringLiteral("export"),
+         QStringLiteral("Write a version out: .pt, TorchServe .mar or Triton repository"),
          runExport},
         {QStringLiteral("rm"), QStringLiteral("Remove a version"), runRm},
         {QStringLiteral("verify"), QStringLiteral("Re-hash every artifact"), runVerify},

@@ -3,6 +3,7 @@
 #include "common/ProviderRegistry.h"
 #include "registry/Registry.h"
 
+#include <QJsonObject>
 #include <QString>
 #include <QStringList>
 
@@ -16,6 +17,9 @@ struct ExportInput
 {
     VersionRecord version;
     QString artifactPath;
+    // Exporter-specific settings, e.g. {"max_batch_size": 16} for "triton"; each exporter
+    // documents its keys and has a default for every one.
+    QJsonObject options;
 };
 
 // A door out of the studio (DESIGN.md §1.7): a Triton model repository, a TorchServe archive,
@@ -29,8 +33,9 @@ public:
     virtual QString name() const = 0;          // "triton", "torchserve", "pt"
     virtual QString description() const = 0;   // one line
     // Writes the export to `to` (a folder or a file, as description() says) and returns the
-    // paths it wrote. Nothing half-written is left behind on failure; throws ms::Error saying
-    // what went wrong and what to do.
+    // paths it wrote, the main one (the file, or the folder it made) first. Nothing
+    // half-written is left behind on failure; throws ms::Error saying what went wrong and what
+    // to do.
     virtual QStringList write(const ExportInput &input, const QString &to) const = 0;
 };
 

@@ -370,12 +370,55 @@ private Q_SLOTS:
                              QStringLiteral("--to"), out});
         QVERIFY2(run.exitCode == 0, qPrintable(run.err));
         QCOMPARE(readAll(out), readAll(m_modelB));
-        // No temporary file left beside it.
-        QCOMPARE(QDir(m_dir.path()).entryList({QStringLiteral("exported*")}, QDir::Files).size(),
-                 1);
+        // No temporary file left beside it: the model and its README only.
+        QCOMPARE(QDir(m_dir.path()).entryList({QStringLiteral("exported*")}, QDir::Files,
+                                              QDir::Name),
+                 (QStringList{QStringLiteral("exported.README.md"),
+                              QStringLiteral("exported.pt")}));
         const Run noTarget = reg({QStringLiteral("export"), QStringLiteral("tiny:2")});
         QCOMPARE(noTarget.exitCode, 2);
         QVERIFY2(noTarget.errorLine().contains(QStringLiteral("--to")), qPrintable(noTarget.err));
+    }
+
+    // The formats go through ExporterRegistry (tests/core/tst_export checks their contents).
+    void exportFormats()
+    {
+        const QString repo = m_dir.filePath(QStringLiteral("triton"));
+        const Run triton = reg({QStringLiteral("export"), QStringLiteral("tiny:2"),
+                                QStringLiteral("--format"), QStringLiteral("triton"),
+                                QStringLiteral("--max-batch-size"), QStringLiteral("8"),
+                                QStringLiteral("--to"), repo, QStringLiteral("--json")});
+        QVERIFY2(triton.exitCode == 0, qPrintable(triton.err));
+        const QString modelDir = QDir(repo).filePath(QStringLiteral("tiny"));
+        QCOMPARE(triton.json().value(QStringLiteral("path")).toString(), modelDir);
+        QCOMPARE(triton.json().value(QStringLiteral("format")).toString(),
+                 QStringLiteral("triton"));
+        const QByteArray config = readAll(modelDir + QStringLiteral("/config.pbtxt"));
+        QVERIFY2(config.contains("max_batch_size: 8\n"), config.constData());
+        QVERIFY2(config.contains("dims: [ 4 ]\n"), config.constData());   // --input-shape 1,4
+        QCOMPARE(readAll(modelDir + QStringLiteral("/2/model.pt")), readAll(m_modelB));
+
+        // Again into the same repository: the model folder is taken, nothing changes.
+        const Run again = reg({QStringLiteral("export"), QStringLiteral("tiny:2"),
+                               QStringLiteral("--format"), QStringLiteral("triton"),
+                               QStringLiteral("--to"), repo});
+        QCOMPARE(again.exitCode, 1);
+        QVERIFY2(again.errorLine().contains(QStringLiteral("not empty")), qPrintable(again.err));
+        QCOMPARE(readAll(modelDir + QStringLiteral("/config.pbtxt")), config);
+
+        const Run mar = reg({QStringLiteral("export"), QStringLiteral("tiny:2"),
+                             QStringLiteral("--format"), QStringLiteral("torchserve"),
+                             QStringLiteral("--to"), m_dir.path()});
+        QVERIFY2(mar.exitCode == 0, qPrintable(mar.err));
+        QVERIFY(readAll(m_dir.filePath(QStringLiteral("tiny.mar"))).startsWith("PK"));
+
+        const Run batchForPt = reg({QStringLiteral("export"), QStringLiteral("tiny:2"),
+                                    QStringLiteral("--max-batch-size"), QStringLiteral("8"),
+                                    QStringLiteral("--to"), m_dir.filePath("x.pt")});
+        QCOMPARE(batchForPt.exitCode, 2);
+        QVERIFY2(batchForPt.errorLine().contains(QStringLiteral("triton")),
+                 qPrintable(batchForPt.err));
+        QVERIFY(!QFile::exists(m_dir.filePath("x.pt")));
     }
 
     void rmRefusesAnAliasedVersionUnlessForced()
@@ -479,6 +522,9 @@ private Q_SLOTS:
         QTest::newRow("metrics of an import") << QStringList{"metrics", "tiny:2"}
                                               << "no metric series";
         QTest::newRow("missing ref") << QStringList{"show"} << "Usage";
+        QTest::newRow("unknown export format")
+            << QStringList{"export", "tiny:2", "--format", "onnx", "--to", m_dir.path()}
+            << "torchserve";
     }
 
     void badInputGetsOneClearLine()

@@ -16,6 +16,7 @@
 #include <QCryptographicHash>
 #include <QFile>
 #include <QLineEdit>
+#include <QMenu>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
@@ -218,6 +219,23 @@ void TestVersionsPanel::exportsTheArtifact()
              m_sha256);
     QVERIFY(!QFile::exists(target + QStringLiteral(".part")));
     QVERIFY(!panel.statusIsError());
+
+    // The other formats go through the same exporters as the CLI.
+    const QString repo = m_workspace.filePath(QStringLiteral("triton"));
+    QVERIFY2(panel.exportSelected(repo, QStringLiteral("triton")), qPrintable(panel.statusText()));
+    QVERIFY(QFile::exists(repo + QStringLiteral("/alpha/config.pbtxt")));
+    QVERIFY(QFile::exists(repo + QStringLiteral("/alpha/2/model.pt")));
+    QVERIFY2(panel.statusText().contains(QStringLiteral("alpha")), qPrintable(panel.statusText()));
+    // A second time the model folder is taken: refused, said so, nothing changed.
+    QVERIFY(!panel.exportSelected(repo, QStringLiteral("triton")));
+    QVERIFY(panel.statusIsError());
+    QVERIFY2(panel.statusText().contains(QStringLiteral("not empty")),
+             qPrintable(panel.statusText()));
+    QVERIFY(panel.exportSelected(m_workspace.filePath(QStringLiteral("alpha.mar")),
+                                 QStringLiteral("torchserve")));
+    QVERIFY(QFile::exists(m_workspace.filePath(QStringLiteral("alpha.mar"))));
+    // The toolbar's Export offers every format.
+    QCOMPARE(panel.exportMenu()->actions().size(), 3);
 }
 
 void TestVersionsPanel::deleteOfAnAliasedVersionIsRefused()

@@ -1,0 +1,105 @@
+#include "export/PtExporter.h"
+
+#include "common/Error.h"
+#include "export/ExportSupport.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFileInfo>
+
+namespace ms {
+
+namespace {
+
+QString shapeText(const std::vector<qint64> &shape, const QString &batch)
+{
+    QStringList parts;
+    for (size_t i = 0; i < shape.size(); ++i)
+        parts << (i == 0 && shape[i] == -1 ? batch : QString::number(shape[i]));
+    return parts.join(QStringLiteral(", "));
+}
+
+QString readmePath(const QString &ptPath)
+{
+    const QFileInfo info(ptPath);
+    return info.dir().filePath(info.completeBaseName() + QStringLiteral(".README.md"));
+}
+
+} // namespace
+
+QString PtExporter::description() const
+{
+    return QStringLiteral("TorchScript file for torch.jit.load, with a README snippet: --to FILE "
+                          "or a folder");
+}
+
+QByteArray PtExporter::readmeText(const VersionRecord &v, const QString &fileName)
+{
+    QString text;
+    text += QStringLiteral("# %1: a TorchScript model\n\n").arg(v.ref());
+    text += QStringLiteral("Exported by ModelStudio %1 on %2. Kind: %3; %4 parameters; "
+                           "SHA-256 `%5`.\n\n")
+                .arg(QStringLiteral(MODELSTUDIO_VERSION),
+                     QDateTime::currentDateTimeUtc().toString(Qt::ISODate),
+                     versionKindName(v.kind))
+                .arg(v.parameterCount)
+                .arg(v.sha256);
+    if (!v.metrics.isEmpty() && v.metrics.contains(QStringLiteral("test_acc")))
+        text += QStringLiteral("Test accuracy when it was recorded: %1.\n\n")
+                    .arg(v.metrics.value(QStringLiteral("test_acc")).toDouble(), 0, 'f', 4);
+    for (const TensorSignature &t : v.inputs)
+        text += QStringLiteral("- input `%1`: %2 of shape (%3)\n")
+                    .arg(t.name, t.dtype, shapeText(t.shape, QStringLiteral("N")));
+    for (const TensorSignature &t : v.outputs)
+        text += QStringLiteral("- output `%1`: %2 of shape (%3)\n")
+                    .arg(t.name, t.dtype, shapeText(t.shape, QStringLiteral("N")));
+    text += QStringLiteral("\nThe model takes raw features (images as floats in [0, 1]) and "
+                           "normalises them itself: give it no other preprocessing.");
+    if (!v.classNames.isEmpty())
+        text += QStringLiteral(" It returns one score per class, in the order of "
+                               "`class_names` below.");
+    text += QStringLiteral("\n\n```python\nimport torch\n\n");
+    text += QStringLiteral("model = torch.jit.load(\"%1\")\nmodel.eval()\n").arg(fileName);
+    if (!v.classNames.isEmpty())
+        text += QStringLiteral("class_names = %1\n")
+                    .arg(QString::fromUtf8(exportsupport::pythonStringList(v.classNames)));
+    if (!v.inputs.isEmpty() && !v.inputs.first().shape.empty()) {
+        const std::vector<qint64> &shape = v.inputs.first().shape;
+        const QString batch = shape.front() == -1 ? QStringLiteral("8")
+                                                  : QString::number(shape.front());
+        text += QStringLiteral("x = torch.rand(%1)  # a batch of %2\n")
+                    .arg(shapeText(shape, batch), batch);
+        text += QStringLiteral("with torch.no_grad():\n    scores = model(x)\n");
+        if (!v.classNames.isEmpty())
+            text += QStringLiteral("print([class_names[i] for i in "
+                                   "scores.argmax(dim=1).tolist()])\n");
+        else
+            text += QStringLiteral("print(scores.argmax(dim=1).tolist())\n");
+    } else {
+        text += QStringLiteral("# The version records no input shape: give the model a batch "
+                               "of the shape it was written for.\n");
+    }
+    text += QStringLiteral("```\n");
+    return text.toUtf8();
+}
+
+QStringList PtExporter::write(const ExportInput &input, const QString &to) const
+{
+    const VersionRecord &v = input.version;
+    QString target = to;
+    if (QFileInfo(to).isDir() || to.endsWith(QLatin1Char('/')))
+        target = QDir(to).filePath(exportsupport::fileStem(v) + QStringLiteral(".pt"));
+    target = QFileInfo(target).absoluteFilePath();
+    if (QFileInfo(target).isDir())
+        throw Error(QStringLiteral("%1 is a folder: give a file name or a folder to write "
+                                   "%2.pt into.").arg(target, exportsupport::fileStem(v)));
+    exportsupport::makePath(QFileInfo(target).absolutePath());
+    const QString readme = readmePath(target);
+    const QByteArray readmeBytes = readmeText(v, QFileInfo(target).fileName());
+    // The model first: a README without its model would point at nothing.
+    exportsupport::copyArtifact(input, target);
+    exportsupport::writeFile(readme, readmeBytes);
+    return {target, readme};
+}
+
+} // namespace ms
