@@ -144,6 +144,8 @@ int main(int argc, char **argv)
     QApplication app(argc, argv);
     setApplicationNames();
     QApplication::setApplicationDisplayName(QStringLiteral("ModelStudio"));
+    // Matches the installed modelstudio.desktop: launchers find the window's icon by it.
+    QGuiApplication::setDesktopFileName(QStringLiteral("modelstudio"));
     QCommandLineParser parser;
     setUpParser(parser, options);
     parser.process(app);
