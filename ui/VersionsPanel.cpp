@@ -236,9 +236,18 @@ void VersionsPanel::createActions()
     } formats[] = {{"pt", tr("TorchScript .pt with a Python README…")},
                    {"torchserve", tr("TorchServe archive .mar…")},
                    {"triton", tr("Triton model repository…")}};
+    QStringList others = ms::ExporterRegistry::instance().exporters().names();
     for (const auto &f : formats) {
         const QString format = QString::fromLatin1(f.format);
+        others.removeAll(format);
         QAction *action = m_exportMenu->addAction(f.text);
+        connect(action, &QAction::triggered, this, [this, format] { chooseExportPath(format); });
+    }
+    // Exporters that plugins registered: their own one-line description, a plain save dialog.
+    for (const QString &format : others) {
+        const std::shared_ptr<ms::Exporter> exporter = ms::ExporterRegistry::instance()
+                                                           .exporters().find(format);
+        QAction *action = m_exportMenu->addAction(tr("%1…").arg(exporter->description()));
         connect(action, &QAction::triggered, this, [this, format] { chooseExportPath(format); });
     }
     m_exportAction->setMenu(m_exportMenu);
@@ -374,13 +383,16 @@ void VersionsPanel::chooseExportPath(const QString &format)
             this, tr("Export %1 as a TorchServe archive").arg(ref),
             QDir::home().filePath(model + QStringLiteral(".mar")),
             tr("TorchServe archive (*.mar)"));
-    } else {
+    } else if (format == QLatin1String("pt")) {
         QString suggested = ref;
         suggested.replace(QLatin1Char(':'), QLatin1String("-v"));
         path = QFileDialog::getSaveFileName(this, tr("Export %1").arg(ref),
                                             QDir::home().filePath(suggested
                                                                   + QStringLiteral(".pt")),
                                             tr("TorchScript (*.pt);;All files (*)"));
+    } else {
+        path = QFileDialog::getSaveFileName(this, tr("Export %1 (%2)").arg(ref, format),
+                                            QDir::homePath());
     }
     if (!path.isEmpty())
         exportSelected(path, format);

@@ -236,9 +236,13 @@ int runExport(const QStringList &arguments)
 {
     QCommandLineParser parser;
     parser.addPositionalArgument(QStringLiteral("REF"), refHelp());
+    QStringList formats;
+    for (const std::shared_ptr<ms::Exporter> &e : ms::ExporterRegistry::instance().exporters()
+                                                      .all())
+        formats << QStringLiteral("%1 (%2)").arg(e->name(), e->description());
     parser.addOption({QStringLiteral("format"),
-                      QStringLiteral("pt (TorchScript file + README, default), torchserve "
-                                     "(.mar archive) or triton (model repository folder)."),
+                      QStringLiteral("The format, default pt: %1.")
+                          .arg(formats.join(QStringLiteral("; "))),
                       QStringLiteral("FORMAT"), QStringLiteral("pt")});
     parser.addOption({QStringLiteral("to"),
                       QStringLiteral("Where to write: a file (pt: NAME-vN.pt in a folder; "
