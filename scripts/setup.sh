@@ -26,6 +26,8 @@ PACKAGES=(
   python3-torch
   # decoding images in the generated TorchServe handler's test
   python3-pil
+  # the package test validates the installed .desktop entry
+  desktop-file-utils
   # serving benchmark: load generator and the Flask peer (bench/serve_bench.py)
   wrk python3-flask
 )

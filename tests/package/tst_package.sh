@@ -42,9 +42,10 @@ for f in usr/bin/modelstudio usr/bin/modelstudio-cli usr/share/applications/mode
   [ -e "$root/$f" ] || fail "the package lacks /$f"
 done
 ls "$root"/usr/lib/libmodelstudio-core.so.* >/dev/null || fail "no libmodelstudio-core in /usr/lib"
-if command -v desktop-file-validate >/dev/null; then
-  desktop-file-validate "$root/usr/share/applications/modelstudio.desktop"
-fi
+command -v desktop-file-validate >/dev/null \
+  || fail "desktop-file-validate is missing: run scripts/setup.sh (desktop-file-utils)"
+desktop-file-validate "$root/usr/share/applications/modelstudio.desktop" \
+  || fail "the .desktop entry does not validate"
 is_png() { [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; }
 is_png "$root/usr/share/icons/hicolor/48x48/apps/modelstudio.png" \
   || fail "the 48x48 icon is not a PNG"
