@@ -1,0 +1,16 @@
+#include "PluginPanel.h"
+
+#include <QVBoxLayout>
+
+namespace ms::ui {
+
+PluginPanel::PluginPanel(PanelDescription description, QWidget *content, QWidget *parent)
+    : Panel(parent), m_description(std::move(description))
+{
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    content->setParent(this);
+    layout->addWidget(content);
+}
+
+} // namespace ms::ui
