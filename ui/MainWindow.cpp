@@ -22,6 +22,8 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 
+#include <exception>
+
 namespace ms::ui {
 
 namespace {
@@ -116,7 +118,15 @@ QStringList MainWindow::addPluginPanels()
                                "panel skipped").arg(description.id);
                 continue;
             }
-            QWidget *content = plugin->createPanel(description.id, context, this);
+            QWidget *content = nullptr;
+            try {
+                content = plugin->createPanel(description.id, context, this);
+            } catch (const std::exception &e) {
+                // Plugin code: what it throws must not take the window down with it.
+                problems << tr("the plugin failed to make panel \"%1\": %2")
+                                .arg(description.id, QString::fromLocal8Bit(e.what()));
+                continue;
+            }
             if (!content) {
                 problems << tr("the plugin made no widget for panel \"%1\"")
                                 .arg(description.id);

@@ -1,5 +1,7 @@
 #include "PluginPanel.h"
 
+#include "Icons.h"
+
 #include <QVBoxLayout>
 
 namespace ms::ui {
@@ -11,6 +13,11 @@ PluginPanel::PluginPanel(PanelDescription description, QWidget *content, QWidget
     layout->setContentsMargins(0, 0, 0, 0);
     content->setParent(this);
     layout->addWidget(content);
+}
+
+QIcon PluginPanel::icon() const
+{
+    return m_description.icon.isNull() ? appIcon() : m_description.icon;
 }
 
 } // namespace ms::ui

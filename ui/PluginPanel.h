@@ -15,7 +15,8 @@ public:
 
     QString id() const override { return m_description.id; }
     QString title() const override { return m_description.title; }
-    QIcon icon() const override { return m_description.icon; }
+    // The plugin's icon, or the studio's when it gives none (an empty tab reads as a gap).
+    QIcon icon() const override;
 
 private:
     PanelDescription m_description;

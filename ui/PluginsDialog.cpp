@@ -29,8 +29,9 @@ PluginsDialog::PluginsDialog(const QString &workspace, QWidget *parent) : QDialo
 
     auto *intro = new QLabel(
         tr("Plugins found in %1. Unchecking a plugin removes its architectures, readers, "
-           "methods and exporters now; its panels go at the next start. The choice is kept "
-           "in this workspace.")
+           "methods and exporters from the studio at once (lists already on screen, such as "
+           "the Train panel's architectures, and its panels change at the next start). The "
+           "choice is kept in this workspace.")
             .arg(QDir::toNativeSeparators(manager.searchPaths().join(QDir::listSeparator()))),
         this);
     intro->setWordWrap(true);

@@ -47,6 +47,7 @@ private Q_SLOTS:
     void goodPluginLoadsAndRegisters();
     void wrongInterfaceIsRefusedFromMetadata();
     void nonPluginsAreSkipped();
+    void unloadableLibraryIsSkipped();
     void nameClashIsSkipped();
     void duplicatePluginNameKeepsTheFirst();
     void disableAndEnableAreRememberedAndApplied();
@@ -138,6 +139,17 @@ void tst_PluginManager::nonPluginsAreSkipped()
     QVERIFY(junk);
     QCOMPARE(junk->state, PluginInfo::State::Skipped);
     QVERIFY2(junk->reason.startsWith(QStringLiteral("not a plugin")), qPrintable(junk->reason));
+}
+
+void tst_PluginManager::unloadableLibraryIsSkipped()
+{
+    const PluginInfo *p = find(m_plugins, QStringLiteral("unloadable"));
+    QVERIFY(p);
+    QCOMPARE(p->state, PluginInfo::State::Skipped);
+    QVERIFY2(p->reason.startsWith(QStringLiteral("cannot be loaded"))
+                 && p->reason.contains(QStringLiteral("modelstudio_test_missing_variable")),
+             qPrintable(p->reason));
+    QVERIFY(p->providers.isEmpty());
 }
 
 void tst_PluginManager::nameClashIsSkipped()

@@ -85,6 +85,10 @@ private Q_SLOTS:
         QCOMPARE(lib.value(QStringLiteral("state")).toString(), QStringLiteral("skipped"));
         QVERIFY(lib.value(QStringLiteral("reason")).toString()
                     .startsWith(QStringLiteral("not a plugin")));
+        const QJsonObject unloadable = pluginNamed(listing, QStringLiteral("unloadable"));
+        QCOMPARE(unloadable.value(QStringLiteral("state")).toString(), QStringLiteral("skipped"));
+        QVERIFY(unloadable.value(QStringLiteral("reason")).toString()
+                    .startsWith(QStringLiteral("cannot be loaded")));
         const QJsonObject clash = pluginNamed(listing, QStringLiteral("clash"));
         QCOMPARE(clash.value(QStringLiteral("state")).toString(), QStringLiteral("skipped"));
         QVERIFY(clash.value(QStringLiteral("reason")).toString()
