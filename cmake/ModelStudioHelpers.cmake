@@ -58,6 +58,6 @@ function(ms_add_plugin name)
     # executable, which satisfies the dependency by its soname anyway).
     INSTALL_RPATH "$ORIGIN/../..")
   if(NOT ARG_NO_INSTALL)
-    install(TARGETS ${name} LIBRARY DESTINATION "${MS_PLUGIN_SUBDIR}" COMPONENT plugins)
+    install(TARGETS ${name} LIBRARY DESTINATION "${MS_PLUGIN_SUBDIR}" COMPONENT Plugins)
   endif()
 endfunction()

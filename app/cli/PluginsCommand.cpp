@@ -10,10 +10,36 @@
 
 #include <QDir>
 #include <QJsonArray>
+#include <QMap>
 
 namespace cli {
 
 namespace {
+
+// "architecture:resnet", "architecture:resnet-8", "reader:x" -> "architectures: resnet,
+// resnet-8; reader: x": a family of ten architectures still fits on a line.
+QString groupedProviders(const QStringList &keys)
+{
+    QStringList kinds;
+    QMap<QString, QStringList> names;
+    for (const QString &key : keys) {
+        const int colon = key.indexOf(QLatin1Char(':'));
+        const QString kind = colon < 0 ? key : key.left(colon);
+        if (!kinds.contains(kind))
+            kinds << kind;
+        if (colon >= 0)
+            names[kind] << key.mid(colon + 1);
+    }
+    QStringList parts;
+    for (const QString &kind : kinds) {
+        const QStringList &list = names.value(kind);
+        parts << (list.isEmpty() ? kind
+                                 : QStringLiteral("%1%2: %3").arg(kind,
+                                       list.size() > 1 ? QStringLiteral("s") : QString(),
+                                       list.join(QLatin1String(", "))));
+    }
+    return parts.join(QLatin1String("; "));
+}
 
 int runPlugins(const QStringList &arguments)
 {
@@ -74,7 +100,7 @@ int runPlugins(const QStringList &arguments)
                                                               : info.version,
                             ms::pluginStateName(info.state),
                             info.state == ms::PluginInfo::State::Loaded
-                                ? info.providers.join(QLatin1String(", "))
+                                ? groupedProviders(info.providers)
                                 : info.reason,
                             QDir::toNativeSeparators(info.file)};
     }

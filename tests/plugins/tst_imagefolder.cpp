@@ -85,6 +85,27 @@ private Q_SLOTS:
         QCOMPARE(d.train.features[size_t(11 * 24 + 6 + 1)], 200.0f / 255.0f);
     }
 
+    // JPEG goes through Qt's image format plugin, which must load in a process without a GUI.
+    void readsJpeg()
+    {
+        const QString root = m_dir.filePath(QStringLiteral("jpeg"));
+        for (const auto &[cls, level] : {std::pair<const char *, int>{"a", 60}, {"b", 180}}) {
+            QVERIFY(QDir().mkpath(root + QLatin1Char('/') + QLatin1String(cls)));
+            for (int i = 0; i < 2; ++i) {
+                QImage image(16, 16, QImage::Format_RGB32);
+                image.fill(QColor(level, level, level));
+                QVERIFY(image.save(QStringLiteral("%1/%2/%3.JPG").arg(root, QLatin1String(cls))
+                                       .arg(i), "JPEG", 95));
+            }
+        }
+        const Dataset d = load(root);
+        QCOMPARE(d.train.count(), qint64(4));
+        QCOMPARE(d.sampleShape, (std::vector<qint64>{1, 16, 16}));
+        // A flat colour survives JPEG to within a step or two.
+        QVERIFY(std::abs(d.train.features[100] - 60.0f / 255.0f) < 3.0f / 255.0f);
+        QVERIFY(std::abs(d.train.features.back() - 180.0f / 255.0f) < 3.0f / 255.0f);
+    }
+
     void settingsResizeAndColour()
     {
         const QString root = m_dir.filePath(QStringLiteral("colour"));

@@ -57,8 +57,9 @@ private Q_SLOTS:
 
         const CliRun text = runCli({"plugins", "--workspace", ws()});
         QVERIFY2(text.exitCode == 0, qPrintable(text.err));
-        QVERIFY(text.out.contains(QStringLiteral("architecture:linear")));
-        QVERIFY(text.out.contains(QStringLiteral("reader:imagefolder")));
+        QVERIFY(text.out.contains(QStringLiteral("architecture: linear")));
+        QVERIFY(text.out.contains(QStringLiteral("reader: imagefolder")));
+        QVERIFY(text.out.contains(QStringLiteral("architectures: resnet, resnet-8-w8, ")));
     }
 
     // The smallest example plugin of docs/plugins.md works end to end.
