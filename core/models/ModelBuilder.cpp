@@ -156,6 +156,12 @@ torch::jit::Module residualModule(const LayerPlan &block, const std::string &sco
 {
     const std::string inner = scope + std::to_string(block.index) + "_";
     torch::jit::Module m = newModule("Residual_" + inner.substr(0, inner.size() - 1));
+    // The body's weights are drawn before the projection's, in torchvision's BasicBlock order
+    // (conv1, bn1, conv2, bn2, downsample), so that a Python ResNet seeded alike starts from
+    // the very same weights; the forward still takes the shortcut from the block's input.
+    std::string body;
+    for (const LayerPlan &layer : block.body)
+        body += layerStatement(m, layer, inner, gen);
     std::string forward = "def forward(self, x):\n";
     if (block.shortcut.empty()) {
         forward += "    shortcut = x\n";
@@ -163,9 +169,7 @@ torch::jit::Module residualModule(const LayerPlan &block, const std::string &sco
         m.register_module("shortcut", weightedLayer(block.shortcut.front(), inner + "s", gen));
         forward += "    shortcut = self.shortcut.forward(x)\n";
     }
-    for (const LayerPlan &layer : block.body)
-        forward += layerStatement(m, layer, inner, gen);
-    forward += "    return " + activationOf(block.activation, "x + shortcut") + "\n";
+    forward += body + "    return " + activationOf(block.activation, "x + shortcut") + "\n";
     m.define(forward);
     return m;
 }

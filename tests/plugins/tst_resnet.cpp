@@ -161,6 +161,67 @@ private Q_SLOTS:
         compareWithPython(model, path, {2, 3, 12, 12});
     }
 
+    // The spec the plugin emits is a ResNet as PyTorch users write it: a torch.nn model of
+    // torchvision's BasicBlock shape, seeded alike, has the very same weights and outputs.
+    void matchesATorchResNet()
+    {
+        const quint64 seed = 9;
+        const QJsonObject spec = ArchitectureRegistry::instance().resolve(
+            QStringLiteral("resnet-8-w8"), {3, 10, 10}, 4);
+        const Model model = Model::build(spec, ModelDataInfo{{3, 10, 10}, {0.25f}, {0.5f}, {}},
+                                         seed);
+        const QString path = m_dir.filePath(QStringLiteral("peer.pt"));
+        model.save(path);
+        const std::vector<float> x = sampleInput(2 * 3 * 10 * 10, 3);
+        const QString input = m_dir.filePath(QStringLiteral("peer.f32"));
+        QVERIFY(writeFile(input, QByteArray(reinterpret_cast<const char *>(x.data()),
+                                            int(x.size() * sizeof(float)))));
+        const QString script = m_dir.filePath(QStringLiteral("peer.py"));
+        QVERIFY(writeFile(script, R"(
+import json, sys, torch, torch.nn as nn
+class Block(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.down = (nn.Conv2d(cin, cout, 1, stride, bias=False)
+                     if stride != 1 or cin != cout else None)
+    def forward(self, x):
+        y = self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x)))))
+        return torch.relu(y + (x if self.down is None else self.down(x)))
+torch.manual_seed(int(sys.argv[3]))
+w = 8
+peer = nn.Sequential(nn.Conv2d(3, w, 3, 1, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU(),
+                     Block(w, w, 1), Block(w, 2 * w, 2), Block(2 * w, 4 * w, 2),
+                     nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4 * w, 4)).eval()
+m = torch.jit.load(sys.argv[1]).eval()
+ours = list(m.parameters())
+theirs = list(peer.parameters())
+x = torch.frombuffer(bytearray(open(sys.argv[2], 'rb').read()), dtype=torch.float32)
+x = x.reshape(2, 3, 10, 10)
+with torch.no_grad():
+    out_diff = (m(x) - peer((x - 0.25) / 0.5)).abs().max().item()
+print(json.dumps({"count": [len(ours), len(theirs)],
+                  "weight_diff": max((a - b).abs().max().item() for a, b in zip(ours, theirs)),
+                  "shapes_equal": all(a.shape == b.shape for a, b in zip(ours, theirs)),
+                  "out_diff": out_diff}))
+)"));
+        QProcess p;
+        p.start(QString::fromLatin1(kPython), {script, path, input, QString::number(seed)});
+        QVERIFY(p.waitForFinished(180000));
+        QVERIFY2(p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0,
+                 p.readAllStandardError().constData());
+        const QJsonObject r = QJsonDocument::fromJson(p.readAllStandardOutput()).object();
+        QCOMPARE(r.value(QStringLiteral("count")).toArray()[0].toInt(),
+                 r.value(QStringLiteral("count")).toArray()[1].toInt());
+        QVERIFY(r.value(QStringLiteral("shapes_equal")).toBool());
+        QCOMPARE(r.value(QStringLiteral("weight_diff")).toDouble(), 0.0);
+        QVERIFY2(r.value(QStringLiteral("out_diff")).toDouble() < 1e-5,
+                 qPrintable(QString::number(r.value(QStringLiteral("out_diff")).toDouble())));
+    }
+
     void trainsOneEpochAndTheSavedModelReloads()
     {
         const QString out = m_dir.filePath(QStringLiteral("trained.pt"));
