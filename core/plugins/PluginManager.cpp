@@ -418,7 +418,8 @@ void PluginManager::setEnabled(const QString &workspace, const QString &name, bo
     QStringList known;
     for (const auto &entry : m_entries) {
         known << entry->info.name;
-        if (entry->info.name == name && (!target || entry->info.state != PluginInfo::State::Skipped))
+        const bool usable = entry->info.state != PluginInfo::State::Skipped;
+        if (entry->info.name == name && (!target || usable))
             target = entry.get();
     }
     if (!target)

@@ -12,6 +12,7 @@
 #include <QFile>
 #include <QImage>
 #include <QJsonArray>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -58,6 +59,7 @@ class tst_ImageFolder : public QObject
 private Q_SLOTS:
     void initTestCase()
     {
+        QStandardPaths::setTestModeEnabled(true);
         QVERIFY(m_dir.isValid());
         m_manager = std::make_unique<PluginManager>(QStringList{QStringLiteral(MS_PLUGIN_DIR)});
         m_manager->loadAll(m_dir.filePath(QStringLiteral("ws")));
@@ -151,7 +153,8 @@ private Q_SLOTS:
         writeClass(broken, QStringLiteral("b"), 2, 4, 4, 99);
         writeText(broken + QStringLiteral("/b/zz.png"), "not a png");
         const QString error = errorOf([&] { load(broken); });
-        QVERIFY2(error.contains(QStringLiteral("zz.png")) && error.contains(QStringLiteral("decode")),
+        QVERIFY2(error.contains(QStringLiteral("zz.png"))
+                     && error.contains(QStringLiteral("decode")),
                  qPrintable(error));
 
         writeText(broken + QStringLiteral("/b/zz.png"), QByteArray());

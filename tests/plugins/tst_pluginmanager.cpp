@@ -10,6 +10,7 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -63,6 +64,7 @@ private:
 
 void tst_PluginManager::initTestCase()
 {
+    QStandardPaths::setTestModeEnabled(true);
     QVERIFY(m_dir.isValid());
     m_workspace = m_dir.filePath(QStringLiteral("ws"));
     // A file that merely looks like a library by its name.
@@ -246,7 +248,8 @@ void tst_PluginManager::defaultSearchPathIsBesideTheExecutable()
     QCOMPARE(paths.at(0), QStringLiteral("/first"));
     QCOMPARE(paths.at(1), QStringLiteral("/second"));
     // Tests run from bin/ of the build tree, which mirrors the installed layout.
-    QCOMPARE(QDir(paths.at(2)).canonicalPath(), QDir(QStringLiteral(MS_PLUGIN_DIR)).canonicalPath());
+    QCOMPARE(QDir(paths.at(2)).canonicalPath(),
+             QDir(QStringLiteral(MS_PLUGIN_DIR)).canonicalPath());
 }
 
 QTEST_GUILESS_MAIN(tst_PluginManager)

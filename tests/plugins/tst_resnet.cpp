@@ -15,6 +15,7 @@
 #include <QJsonDocument>
 #include <QProcess>
 #include <QRandomGenerator>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -72,6 +73,7 @@ class tst_ResNet : public QObject
 private Q_SLOTS:
     void initTestCase()
     {
+        QStandardPaths::setTestModeEnabled(true);
         QVERIFY(m_dir.isValid());
         m_manager = std::make_unique<PluginManager>(QStringList{QStringLiteral(MS_PLUGIN_DIR)});
         m_manager->loadAll(m_dir.filePath(QStringLiteral("ws")));

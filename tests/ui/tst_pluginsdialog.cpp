@@ -12,6 +12,7 @@
 #include <QLabel>
 #include <QMenuBar>
 #include <QTableView>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -24,6 +25,7 @@ class tst_PluginsDialog : public QObject
 private Q_SLOTS:
     void initTestCase()
     {
+        QStandardPaths::setTestModeEnabled(true);
         QVERIFY(m_dir.isValid());
         // Before the manager's first use: it reads the path once.
         qputenv("MODELSTUDIO_PLUGIN_PATH", MS_TEST_PLUGIN_DIR);
