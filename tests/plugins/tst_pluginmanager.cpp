@@ -3,6 +3,8 @@
 
 #include "TestSupport.h"
 
+#include "compress/CompressionMethod.h"
+#include "export/Exporter.h"
 #include "models/ArchitectureRegistry.h"
 #include "plugins/PluginInterfaces.h"
 #include "plugins/PluginManager.h"
@@ -46,6 +48,7 @@ class tst_PluginManager : public QObject
 private Q_SLOTS:
     void initTestCase();
     void goodPluginLoadsAndRegisters();
+    void oneObjectProvidesSeveralKinds();
     void wrongInterfaceIsRefusedFromMetadata();
     void nonPluginsAreSkipped();
     void unloadableLibraryIsSkipped();
@@ -113,6 +116,32 @@ void tst_PluginManager::goodPluginLoadsAndRegisters()
     const PluginInfo *images = find(m_plugins, QStringLiteral("imagefolder"));
     QVERIFY(images && images->state == PluginInfo::State::Loaded);
     QCOMPARE(images->providers, QStringList{QStringLiteral("reader:imagefolder")});
+}
+
+void tst_PluginManager::oneObjectProvidesSeveralKinds()
+{
+    const PluginInfo *p = find(m_plugins, QStringLiteral("multi"));
+    QVERIFY(p);
+    QCOMPARE(p->state, PluginInfo::State::Loaded);
+    QCOMPARE(p->providers, (QStringList{"architecture:multi-arch", "compression:multi-compress",
+                                        "exporter:multi-export"}));
+    QVERIFY(ArchitectureRegistry::instance().providers().find(QStringLiteral("multi-arch")));
+    QCOMPARE(CompressionRegistry::instance().method(QStringLiteral("multi-compress"))->name(),
+             QStringLiteral("multi-compress"));
+    QCOMPARE(ExporterRegistry::instance().exporter(QStringLiteral("multi-export"))->name(),
+             QStringLiteral("multi-export"));
+
+    // Disabling takes every kind out; enabling puts every kind back.
+    m_manager->setEnabled(m_workspace, QStringLiteral("multi"), false);
+    QVERIFY(!ArchitectureRegistry::instance().providers().find(QStringLiteral("multi-arch")));
+    QVERIFY(!CompressionRegistry::instance().methods().find(QStringLiteral("multi-compress")));
+    QVERIFY(!ExporterRegistry::instance().exporters().find(QStringLiteral("multi-export")));
+    QVERIFY(errorOf([] { ExporterRegistry::instance().exporter(QStringLiteral("multi-export")); })
+                .contains(QStringLiteral("multi-export")));
+    m_manager->setEnabled(m_workspace, QStringLiteral("multi"), true);
+    QVERIFY(CompressionRegistry::instance().methods().find(QStringLiteral("multi-compress")));
+    QVERIFY(ExporterRegistry::instance().exporters().find(QStringLiteral("multi-export")));
+    QVERIFY(ArchitectureRegistry::instance().providers().find(QStringLiteral("multi-arch")));
 }
 
 void tst_PluginManager::wrongInterfaceIsRefusedFromMetadata()
