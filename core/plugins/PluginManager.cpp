@@ -54,11 +54,12 @@ struct Offer
     }
 };
 
+// A null provider, or one without a name, which no one could ever ask for.
 template <typename Provider>
 bool anyNull(const QList<std::shared_ptr<Provider>> &list)
 {
     for (const auto &p : list) {
-        if (!p)
+        if (!p || p->name().trimmed().isEmpty())
             return true;
     }
     return false;
@@ -331,7 +332,7 @@ void PluginManager::load(Entry &entry)
     }
     if (anyNull(offer.architectures) || anyNull(offer.readers) || anyNull(offer.methods)
         || anyNull(offer.exporters)) {
-        skip(QStringLiteral("handed out a null provider"));
+        skip(QStringLiteral("handed out a null provider or one without a name"));
         return;
     }
 
