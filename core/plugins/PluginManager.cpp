@@ -330,22 +330,27 @@ void PluginManager::load(Entry &entry)
                             "exporters, panels)").arg(kPluginInterfaceVersion));
         return;
     }
-    if (anyNull(offer.architectures) || anyNull(offer.readers) || anyNull(offer.methods)
-        || anyNull(offer.exporters)) {
-        skip(QStringLiteral("handed out a null provider or one without a name"));
-        return;
-    }
-
     QStringList keys;
     QStringList clashes;
-    names(QStringLiteral("architecture"), offer.architectures,
-          ArchitectureRegistry::instance().providers(), &keys, &clashes);
-    names(QStringLiteral("reader"), offer.readers, DatasetRegistry::instance().readers(), &keys,
-          &clashes);
-    names(QStringLiteral("compression"), offer.methods,
-          CompressionRegistry::instance().methods(), &keys, &clashes);
-    names(QStringLiteral("exporter"), offer.exporters, ExporterRegistry::instance().exporters(),
-          &keys, &clashes);
+    try {
+        // name() is plugin code too.
+        if (anyNull(offer.architectures) || anyNull(offer.readers) || anyNull(offer.methods)
+            || anyNull(offer.exporters)) {
+            skip(QStringLiteral("handed out a null provider or one without a name"));
+            return;
+        }
+        names(QStringLiteral("architecture"), offer.architectures,
+              ArchitectureRegistry::instance().providers(), &keys, &clashes);
+        names(QStringLiteral("reader"), offer.readers, DatasetRegistry::instance().readers(),
+              &keys, &clashes);
+        names(QStringLiteral("compression"), offer.methods,
+              CompressionRegistry::instance().methods(), &keys, &clashes);
+        names(QStringLiteral("exporter"), offer.exporters,
+              ExporterRegistry::instance().exporters(), &keys, &clashes);
+    } catch (...) {
+        skip(QStringLiteral("failed while naming its providers"));
+        return;
+    }
     if (!clashes.isEmpty()) {
         QStringList parts;
         for (const QString &key : clashes) {
