@@ -17,9 +17,10 @@ endif()
 set(CMAKE_AUTOMOC ON)
 set(CMAKE_AUTORCC ON)
 
-set(MS_QT_COMPONENTS Core Sql Concurrent Network HttpServer)
+# Gui without Widgets: the imagefolder plugin reads PNG/JPEG with QImage even in a CLI-only build.
+set(MS_QT_COMPONENTS Core Gui Sql Concurrent Network HttpServer)
 if(MODELSTUDIO_BUILD_GUI)
-  list(APPEND MS_QT_COMPONENTS Gui Widgets PrintSupport)
+  list(APPEND MS_QT_COMPONENTS Widgets PrintSupport)
 endif()
 if(MODELSTUDIO_BUILD_TESTS)
   list(APPEND MS_QT_COMPONENTS Test)

@@ -32,3 +32,32 @@ function(ms_add_test name)
     LABELS "${ARG_LABELS}"
     ENVIRONMENT "QT_QPA_PLATFORM=offscreen;MODELSTUDIO_WORKSPACE=;QT_LOGGING_RULES=qt.qpa.*=false")
 endfunction()
+
+# Plugins live in lib/modelstudio/plugins relative to the prefix, and the build tree mirrors it
+# (bin/ beside lib/modelstudio/plugins), so PluginManager finds them from the executable's
+# folder in both without a path compiled in.
+set(MS_PLUGIN_SUBDIR "lib/modelstudio/plugins")
+
+# ms_add_plugin(NAME SOURCES... [LIBS ...] [OUTPUT_DIR dir] [NO_INSTALL])
+# A Qt plugin (MODULE library) against ModelStudio::Core. OUTPUT_DIR and NO_INSTALL are for
+# test plugins that must not land on the default search path.
+function(ms_add_plugin name)
+  cmake_parse_arguments(ARG "NO_INSTALL" "OUTPUT_DIR" "SOURCES;LIBS" ${ARGN})
+  add_library(${name} MODULE ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ModelStudio::Core ${ARG_LIBS})
+  target_compile_definitions(${name} PRIVATE QT_NO_KEYWORDS QT_NO_FOREACH)
+  ms_set_warnings(${name})
+  if(NOT ARG_OUTPUT_DIR)
+    set(ARG_OUTPUT_DIR "${CMAKE_BINARY_DIR}/${MS_PLUGIN_SUBDIR}")
+  endif()
+  # No "lib" prefix: the file is named as the plugin, and nothing links against it.
+  set_target_properties(${name} PROPERTIES
+    PREFIX ""
+    LIBRARY_OUTPUT_DIRECTORY "${ARG_OUTPUT_DIR}"
+    # Installed next to the core's lib/ folder (the core is normally already loaded by the
+    # executable, which satisfies the dependency by its soname anyway).
+    INSTALL_RPATH "$ORIGIN/../..")
+  if(NOT ARG_NO_INSTALL)
+    install(TARGETS ${name} LIBRARY DESTINATION "${MS_PLUGIN_SUBDIR}" COMPONENT Plugins)
+  endif()
+endfunction()

@@ -2,6 +2,11 @@
 
 #include "Icons.h"
 #include "Panel.h"
+#include "PanelPlugin.h"
+#include "PluginPanel.h"
+#include "PluginsDialog.h"
+
+#include "plugins/PluginManager.h"
 
 #include <QAction>
 #include <QApplication>
@@ -16,6 +21,8 @@
 #include <QSettings>
 #include <QStackedWidget>
 #include <QStatusBar>
+
+#include <exception>
 
 namespace ms::ui {
 
@@ -97,6 +104,46 @@ void MainWindow::addPanel(Panel *panel)
         m_navigation->setCurrentRow(0);
 }
 
+QStringList MainWindow::addPluginPanels()
+{
+    QStringList problems;
+    const PanelContext context{m_workspace, m_runner};
+    for (QObject *object : ms::PluginManager::instance().instances()) {
+        auto *plugin = qobject_cast<PanelPlugin *>(object);
+        if (!plugin)
+            continue;
+        for (const PanelDescription &description : plugin->panels()) {
+            if (description.id.isEmpty() || panel(description.id)) {
+                problems << tr("a plugin panel's id \"%1\" is empty or already taken; "
+                               "panel skipped").arg(description.id);
+                continue;
+            }
+            QWidget *content = nullptr;
+            try {
+                content = plugin->createPanel(description.id, context, this);
+            } catch (const std::exception &e) {
+                // Plugin code: what it throws must not take the window down with it.
+                problems << tr("the plugin failed to make panel \"%1\": %2")
+                                .arg(description.id, QString::fromLocal8Bit(e.what()));
+                continue;
+            }
+            if (!content) {
+                problems << tr("the plugin made no widget for panel \"%1\"")
+                                .arg(description.id);
+                continue;
+            }
+            addPanel(new PluginPanel(description, content));
+        }
+    }
+    return problems;
+}
+
+void MainWindow::showPlugins()
+{
+    PluginsDialog dialog(m_workspace, this);
+    dialog.exec();
+}
+
 bool MainWindow::showPanel(const QString &id)
 {
     for (int row = 0; row < m_stack->count(); ++row) {
@@ -142,6 +189,8 @@ void MainWindow::createMenus()
     m_runMenu = menuBar()->addMenu(tr("&Run"));
 
     QMenu *helpMenu = menuBar()->addMenu(tr("&Help"));
+    QAction *plugins = helpMenu->addAction(tr("&Plugins..."), this, [this] { showPlugins(); });
+    plugins->setObjectName(QStringLiteral("pluginsAction"));
     QAction *about = helpMenu->addAction(tr("&About ModelStudio"), this,
                                          [this] { showAbout(); });
     about->setMenuRole(QAction::AboutRole);

@@ -27,6 +27,12 @@ public:
     ~MainWindow() override;
 
     void addPanel(Panel *panel);
+    // Adds the panels of every loaded plugin that offers some (PanelPlugin); call after
+    // PluginManager::loadAll(). Returns one line per panel that could not be added (an id
+    // already taken), empty when all were.
+    QStringList addPluginPanels();
+    // Help > Plugins...
+    void showPlugins();
     // False when no panel has that id.
     bool showPanel(const QString &id);
     Panel *panel(const QString &id) const;

@@ -36,5 +36,7 @@ QList<Command> registryCommands();
 QList<Command> versionCommands();
 // serve: registry versions on a local HTTP endpoint until Ctrl-C.
 QList<Command> serveCommands();
+// plugins: list, enable and disable plugins.
+QList<Command> pluginCommands();
 
 } // namespace cli

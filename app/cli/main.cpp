@@ -5,6 +5,8 @@
 #include "Output.h"
 
 #include "common/Error.h"
+#include "common/Workspace.h"
+#include "plugins/PluginManager.h"
 
 #include <QCoreApplication>
 #include <QTextStream>
@@ -58,7 +60,8 @@ namespace {
 QList<Command> allCommands()
 {
     return cli::trainCommands() + cli::importCommands() + cli::registryCommands()
-           + cli::versionCommands() + cli::serveCommands() + cli::listCommands();
+           + cli::versionCommands() + cli::serveCommands() + cli::listCommands()
+           + cli::pluginCommands();
 }
 
 int usage(FILE *out)
@@ -72,6 +75,21 @@ int usage(FILE *out)
     text += QStringLiteral("\nAlso: modelstudio-cli --version\n");
     std::fputs(text.toLocal8Bit().constData(), out);
     return out == stdout ? cli::Ok : cli::Usage;
+}
+
+// The --workspace a verb was given, read before the verb parses its options: plugins load
+// first (their architectures and readers must be there when the verb runs), and whether one
+// is enabled is remembered per workspace.
+QString workspaceArgument(const QStringList &arguments)
+{
+    for (int i = 2; i < arguments.size(); ++i) {
+        const QString &arg = arguments.at(i);
+        if (arg == QLatin1String("--workspace") && i + 1 < arguments.size())
+            return arguments.at(i + 1);
+        if (arg.startsWith(QLatin1String("--workspace=")))
+            return arg.mid(int(qstrlen("--workspace=")));
+    }
+    return QString();
 }
 
 } // namespace
@@ -98,6 +116,9 @@ int main(int argc, char **argv)
         if (command.name != verb)
             continue;
         try {
+            // A plugin that is broken is skipped and listed by `plugins`; it never stops a verb.
+            ms::PluginManager::instance().loadAll(
+                ms::Workspace::resolve(workspaceArgument(arguments)));
             // The verb sees itself as argv[0], so QCommandLineParser's help is about the verb.
             return command.run(arguments.mid(1));
         } catch (const ms::Error &e) {

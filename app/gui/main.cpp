@@ -8,6 +8,7 @@
 #include "common/Error.h"
 #include "common/Workspace.h"
 #include "jobs/JobRunner.h"
+#include "plugins/PluginManager.h"
 #include "train/TrainConfig.h"
 
 #include <QApplication>
@@ -160,6 +161,10 @@ int main(int argc, char **argv)
         printError(workspaceError);
     }
 
+    // Before any panel asks the registries for architectures and readers. A broken plugin is
+    // skipped and listed in Help > Plugins; it never keeps the window from opening.
+    ms::PluginManager::instance().loadAll(workspace);
+
     const bool screenshot = parser.isSet(options.screenshot);
     ms::ui::MainWindow window(workspace);
     auto *trainPanel = new ms::ui::TrainPanel(window.jobRunner(), workspace);
@@ -168,6 +173,8 @@ int main(int argc, char **argv)
     window.addPanel(versionsPanel);
     auto *servePanel = new ms::ui::ServePanel(workspace);
     window.addPanel(servePanel);
+    for (const QString &problem : window.addPluginPanels())
+        printError(problem);
     // A finished run's version shows in the Versions panel at once.
     QObject::connect(trainPanel, &ms::ui::TrainPanel::runFinished, versionsPanel,
                      &ms::ui::VersionsPanel::reload);

@@ -36,6 +36,8 @@ const QVector<LayerKeys> &layerKeys()
          {QStringLiteral("stride"), QStringLiteral("padding")}},
         {QStringLiteral("dropout"), {}, {QStringLiteral("p")}},
         {QStringLiteral("flatten"), {}, {}},
+        {QStringLiteral("residual"), {QStringLiteral("layers")},
+         {QStringLiteral("shortcut"), QStringLiteral("activation")}},
     };
     return keys;
 }
@@ -112,6 +114,51 @@ double readReal(const QJsonObject &obj, const QString &key, const LayerPlan &lay
     return x;
 }
 
+LayerPlan parseLayer(const QJsonValue &value, int index, QJsonObject *normalised);
+
+// A choice among fixed words, matched case-insensitively; stored lower case.
+QString readChoice(QJsonObject &obj, const QString &key, const LayerPlan &layer,
+                   const QStringList &choices)
+{
+    const QJsonValue v = obj.value(key);
+    if (v.isUndefined())
+        return choices.first();
+    const QString word = v.toString().trimmed().toLower();
+    if (!v.isString() || !choices.contains(word))
+        throw Error(QStringLiteral("%1: \"%2\" must be one of: %3")
+                        .arg(where(layer), key, choices.join(QLatin1String(", "))));
+    obj.insert(key, word);
+    return word;
+}
+
+// The body of a residual block: its layers are parsed like the top level's, and their errors
+// say which block they are in ("layer 3 (residual), layer 1 (conv2d): ...").
+void parseResidual(QJsonObject &obj, LayerPlan &layer)
+{
+    const QJsonValue inner = obj.value(QLatin1String("layers"));
+    if (!inner.isArray() || inner.toArray().isEmpty())
+        throw Error(QStringLiteral("%1: \"layers\" must be a non-empty list of layers, the "
+                                   "block's body").arg(where(layer)));
+    QJsonArray normalisedInner;
+    int childIndex = 0;
+    for (const QJsonValue &v : inner.toArray()) {
+        QJsonObject child;
+        try {
+            layer.body.push_back(parseLayer(v, childIndex++, &child));
+        } catch (const Error &e) {
+            throw Error(where(layer) + QStringLiteral(", ") + e.message());
+        }
+        normalisedInner.append(child);
+    }
+    obj.insert(QStringLiteral("layers"), normalisedInner);
+    layer.shortcutMode = readChoice(obj, QStringLiteral("shortcut"), layer,
+                                    {QStringLiteral("auto"), QStringLiteral("identity"),
+                                     QStringLiteral("projection")});
+    layer.activation = readChoice(obj, QStringLiteral("activation"), layer,
+                                  {QStringLiteral("relu"), QStringLiteral("gelu"),
+                                   QStringLiteral("none")});
+}
+
 LayerPlan parseLayer(const QJsonValue &value, int index, QJsonObject *normalised)
 {
     LayerPlan layer;
@@ -177,6 +224,8 @@ LayerPlan parseLayer(const QJsonValue &value, int index, QJsonObject *normalised
         readPair(obj, QStringLiteral("stride"), layer, 1, layer.stride);
         readPair(obj, QStringLiteral("padding"), layer, 0, layer.padding);
     }
+    if (layer.type == QLatin1String("residual"))
+        parseResidual(obj, layer);
     layer.eps = readReal(obj, QStringLiteral("eps"), layer, 1e-5, 1e-12, 1.0, false);
     layer.momentum = readReal(obj, QStringLiteral("momentum"), layer, 0.1, 0.0, 1.0, false);
     layer.p = readReal(obj, QStringLiteral("p"), layer, 0.5, 0.0, 1.0, true);
@@ -214,6 +263,71 @@ void requireImage(const LayerPlan &layer, const std::vector<qint64> &in)
         throw Error(QStringLiteral("%1: expects a CxHxW image but gets %2; %1 needs "
                                    "an input_shape of [channels, height, width]")
                         .arg(where(layer), shapeText(in)));
+}
+
+void inferLayer(LayerPlan &layer, const std::vector<qint64> &in, int numClasses);
+
+// The 1x1 stride that maps `in` to `out` along one axis (floor((in - 1) / s) + 1 == out, as a
+// 1x1 conv without padding computes it), or 0 when there is none.
+qint64 projectionStride(qint64 in, qint64 out)
+{
+    for (qint64 s = 1; s <= in; ++s) {
+        if ((in - 1) / s + 1 == out)
+            return s;
+    }
+    return 0;
+}
+
+void inferResidual(LayerPlan &layer, const std::vector<qint64> &in, int numClasses)
+{
+    std::vector<qint64> shape = in;
+    layer.params = 0;
+    layer.macs = 0;
+    for (LayerPlan &child : layer.body) {
+        try {
+            inferLayer(child, shape, numClasses);
+        } catch (const Error &e) {
+            throw Error(where(layer) + QStringLiteral(", ") + e.message());
+        }
+        shape = child.outputShape;
+        layer.params += child.params;
+        layer.macs += child.macs;
+    }
+    layer.outputShape = shape;
+    layer.shortcut.clear();
+    const bool same = shape == in;
+    if (layer.shortcutMode == QLatin1String("identity") && !same)
+        throw Error(QStringLiteral("%1: the body turns %2 into %3, so the shortcut cannot be "
+                                   "the identity; use \"shortcut\": \"auto\" to project it")
+                        .arg(where(layer), shapeText(in), shapeText(shape)));
+    if (same && layer.shortcutMode != QLatin1String("projection"))
+        return;
+    LayerPlan projection;
+    projection.index = 0;
+    projection.name = QStringLiteral("shortcut");
+    projection.out = shape.empty() ? 0 : shape[0];
+    projection.bias = false;   // as torchvision's conv1x1 shortcut
+    if (in.size() == 3 && shape.size() == 3) {
+        projection.type = QStringLiteral("conv2d");
+        projection.kernel[0] = projection.kernel[1] = 1;
+        projection.stride[0] = projectionStride(in[1], shape[1]);
+        projection.stride[1] = projectionStride(in[2], shape[2]);
+        if (projection.stride[0] == 0 || projection.stride[1] == 0)
+            throw Error(QStringLiteral("%1: no strided 1x1 projection maps %2 to %3; make the "
+                                       "body grow the image no larger than its input")
+                            .arg(where(layer), shapeText(in), shapeText(shape)));
+    } else if (in.size() == 1 && shape.size() == 1) {
+        projection.type = QStringLiteral("linear");
+    } else {
+        throw Error(QStringLiteral("%1: the body turns %2 into %3; a shortcut projects images "
+                                   "to images or features to features only, so keep flatten "
+                                   "outside the block")
+                        .arg(where(layer), shapeText(in), shapeText(shape)));
+    }
+    inferLayer(projection, in, numClasses);
+    layer.params += projection.params;
+    layer.macs += projection.macs;
+    layer.shortcut.push_back(projection);
 }
 
 void inferLayer(LayerPlan &layer, const std::vector<qint64> &in, int numClasses)
@@ -254,6 +368,8 @@ void inferLayer(LayerPlan &layer, const std::vector<qint64> &in, int numClasses)
         layer.macs = product(in);
     } else if (t == QLatin1String("flatten")) {
         layer.outputShape = {product(in)};
+    } else if (t == QLatin1String("residual")) {
+        inferResidual(layer, in, numClasses);
     } else {
         // relu, gelu, dropout: elementwise.
         layer.outputShape = in;
@@ -398,15 +514,35 @@ std::vector<LayerPlan> ArchSpec::plan() const
     return plans;
 }
 
+namespace {
+
+// One row per computing layer: a residual block's inner layers and its projection get rows of
+// their own, and the block's row (the sum and activation) carries no parameters, so the totals
+// count each weight once.
+void appendRows(const LayerPlan &p, const QString &prefix, ModelSummary &s)
+{
+    const QString name = prefix + p.name;
+    if (p.type != QLatin1String("residual")) {
+        s.layers.append(LayerSummary{name, p.type, p.outputShape, p.params, p.macs});
+        s.totalParams += p.params;
+        s.totalMacs += p.macs;
+        return;
+    }
+    for (const LayerPlan &child : p.body)
+        appendRows(child, name + QLatin1Char('.'), s);
+    for (const LayerPlan &projection : p.shortcut)
+        appendRows(projection, name + QLatin1Char('.'), s);
+    s.layers.append(LayerSummary{name, p.type, p.outputShape, 0, 0});
+}
+
+} // namespace
+
 ModelSummary ArchSpec::summary() const
 {
     ModelSummary s;
     s.inputShape = inputShape();
-    for (const LayerPlan &p : plan()) {
-        s.layers.append(LayerSummary{p.name, p.type, p.outputShape, p.params, p.macs});
-        s.totalParams += p.params;
-        s.totalMacs += p.macs;
-    }
+    for (const LayerPlan &p : plan())
+        appendRows(p, QString(), s);
     return s;
 }
 

@@ -36,8 +36,16 @@ struct LayerPlan
     double eps = 1e-5;                 // batchnorm
     double momentum = 0.1;             // batchnorm
     double p = 0.5;                    // dropout
-    qint64 params = 0;
+    qint64 params = 0;                 // residual: the whole block (body and shortcut)
     qint64 macs = 0;
+    // residual: the inner layers (named and indexed within the block), the projection that
+    // makes the shortcut fit when the body changes the shape (empty: identity; else one conv2d
+    // 1x1 for images or one linear for features, named "shortcut") and the activation after
+    // the sum ("relu", "gelu" or "none").
+    std::vector<LayerPlan> body;
+    std::vector<LayerPlan> shortcut;
+    QString shortcutMode;              // residual: "auto", "identity" or "projection"
+    QString activation;
 };
 
 struct ModelSummary
@@ -55,7 +63,14 @@ struct ModelSummary
 //   {"name": "cnn", "input_shape": [1, 28, 28], "num_classes": 10,
 //    "layers": [{"type": "conv2d", "out": 32, "kernel": 5, "padding": 2}, {"type": "relu"}, ...]}
 // Layer types: linear, conv2d, batchnorm (1d/2d by input rank), relu, gelu, maxpool2d,
-// avgpool2d, dropout, flatten. A layer's "out" may be the string "num_classes".
+// avgpool2d, dropout, flatten, residual. A layer's "out" may be the string "num_classes".
+// A residual block computes act(body(x) + shortcut(x)):
+//   {"type": "residual", "layers": [...], "shortcut": "auto", "activation": "relu"}
+// "layers" is its body (any layers, residual ones included). "shortcut" is "auto" (identity
+// when the body keeps the shape, else a projection), "identity" or "projection": a 1x1 conv2d
+// with the stride that matches the body's output size for images, a linear layer for
+// features. "activation" is relu (default), gelu or none. Summary rows name the inner layers
+// "residual3.conv2d0", the projection "residual3.shortcut", and the sum "residual3".
 // Validation and shape inference need no torch: the window shows summaries without it.
 class ArchSpec
 {

@@ -59,7 +59,9 @@ void defaultInit(at::Tensor &weight, at::Tensor *bias, qint64 fanIn, at::Generat
     }
 }
 
-std::string className(const LayerPlan &layer)
+// `scope` makes the class names of a residual block's inner layers unique in the model
+// ("Conv2d_3_0" for conv2d0 of residual3): one class per layer, whatever the nesting.
+std::string className(const LayerPlan &layer, const std::string &scope)
 {
     std::string base;
     if (layer.type == QLatin1String("linear"))
@@ -69,12 +71,13 @@ std::string className(const LayerPlan &layer)
     else
         base = layer.inputShape.size() == 1 ? "BatchNorm1d" : "BatchNorm2d";
     // One class per layer: layers of one kind differ in their constants and shapes.
-    return base + "_" + std::to_string(layer.index);
+    return base + "_" + scope + std::to_string(layer.index);
 }
 
-torch::jit::Module weightedLayer(const LayerPlan &layer, at::Generator &gen)
+torch::jit::Module weightedLayer(const LayerPlan &layer, const std::string &scope,
+                                 at::Generator &gen)
 {
-    torch::jit::Module m = newModule(className(layer));
+    torch::jit::Module m = newModule(className(layer, scope));
     const auto opts = at::TensorOptions().dtype(at::kFloat);
     std::string body;
     if (layer.type == QLatin1String("batchnorm")) {
@@ -126,6 +129,67 @@ std::string statelessLine(const LayerPlan &layer)
                                                              : "torch.avg_pool2d";
     return op + "(x, " + intPair(layer.kernel) + ", " + intPair(layer.stride) + ", "
            + intPair(layer.padding) + ")";
+}
+
+bool isWeighted(const LayerPlan &layer)
+{
+    return layer.type == QLatin1String("linear") || layer.type == QLatin1String("conv2d")
+           || layer.type == QLatin1String("batchnorm");
+}
+
+std::string activationOf(const QString &activation, const std::string &value)
+{
+    if (activation == QLatin1String("relu"))
+        return "torch.relu(" + value + ")";
+    if (activation == QLatin1String("gelu"))
+        return "torch.gelu(" + value + ")";
+    return value;
+}
+
+std::string layerStatement(torch::jit::Module &owner, const LayerPlan &layer,
+                           const std::string &scope, at::Generator &gen);
+
+// act(body(x) + shortcut(x)) as a submodule whose body layers are its own submodules, so the
+// saved model reads as the spec: residual3.conv2d0.weight, residual3.shortcut.weight.
+torch::jit::Module residualModule(const LayerPlan &block, const std::string &scope,
+                                  at::Generator &gen)
+{
+    const std::string inner = scope + std::to_string(block.index) + "_";
+    torch::jit::Module m = newModule("Residual_" + inner.substr(0, inner.size() - 1));
+    // The body's weights are drawn before the projection's, in torchvision's BasicBlock order
+    // (conv1, bn1, conv2, bn2, downsample), so that a Python ResNet seeded alike starts from
+    // the very same weights; the forward still takes the shortcut from the block's input.
+    std::string body;
+    for (const LayerPlan &layer : block.body)
+        body += layerStatement(m, layer, inner, gen);
+    std::string forward = "def forward(self, x):\n";
+    if (block.shortcut.empty()) {
+        forward += "    shortcut = x\n";
+    } else {
+        m.register_module("shortcut", weightedLayer(block.shortcut.front(), inner + "s", gen));
+        forward += "    shortcut = self.shortcut.forward(x)\n";
+    }
+    forward += body + "    return " + activationOf(block.activation, "x + shortcut") + "\n";
+    m.define(forward);
+    return m;
+}
+
+// Registers what `layer` needs on `owner` and returns its line of owner's forward.
+std::string layerStatement(torch::jit::Module &owner, const LayerPlan &layer,
+                           const std::string &scope, at::Generator &gen)
+{
+    const std::string name = layer.name.toStdString();
+    if (layer.type == QLatin1String("residual")) {
+        owner.register_module(name, residualModule(layer, scope, gen));
+        return "    x = self." + name + ".forward(x)\n";
+    }
+    if (isWeighted(layer)) {
+        owner.register_module(name, weightedLayer(layer, scope, gen));
+        // Source compiled from C++ sees `self` as a plain object, so `self.sub(x)` would
+        // look for __call__: name the method.
+        return "    x = self." + name + ".forward(x)\n";
+    }
+    return "    x = " + statelessLine(layer) + "\n";
 }
 
 // Mean/std buffers shaped to broadcast over (N, *inputShape): per channel [C, 1, 1] for
@@ -190,18 +254,8 @@ torch::jit::Module buildModule(const ArchSpec &spec, const ModelDataInfo &data,
 
     std::string forward = "def forward(self, x):\n"
                           "    x = (x - self.input_mean) / self.input_std\n";
-    for (const LayerPlan &layer : plan) {
-        const std::string name = layer.name.toStdString();
-        if (layer.type == QLatin1String("linear") || layer.type == QLatin1String("conv2d")
-            || layer.type == QLatin1String("batchnorm")) {
-            net.register_module(name, weightedLayer(layer, gen));
-            // Source compiled from C++ sees `self` as a plain object, so `self.sub(x)` would
-            // look for __call__: name the method.
-            forward += "    x = self." + name + ".forward(x)\n";
-        } else {
-            forward += "    x = " + statelessLine(layer) + "\n";
-        }
-    }
+    for (const LayerPlan &layer : plan)
+        forward += layerStatement(net, layer, std::string(), gen);
     forward += "    return x\n";
     net.define(forward);
     return net;
