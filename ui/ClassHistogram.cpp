@@ -76,8 +76,9 @@ void ClassHistogram::setData(const QStringList &classNames, const QVector<Split>
     QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
     ticker->addTicks(positions, classNames.toVector());
     m_plot->xAxis->setTicker(ticker);
-    // Long names (T-shirt/top, Sneaker, ...) stay readable when tilted.
-    m_plot->xAxis->setTickLabelRotation(classNames.size() > 4 ? 35 : 0);
+    // Long names (T-shirt/top, Ankle boot, ...) stay readable when tilted; tilted to the left,
+    // they end at their tick, so the last one is not cut off at the right edge.
+    m_plot->xAxis->setTickLabelRotation(classNames.size() > 4 ? -35 : 0);
 
     QVector<const Split *> shown;
     for (const Split &split : splits) {

@@ -207,7 +207,7 @@ ComparePanel::ComparePanel(QString workspace, QWidget *parent)
     m_rightSplitter->addWidget(m_tabs);
     m_rightSplitter->setStretchFactor(0, 3);
     m_rightSplitter->setStretchFactor(1, 1);
-    m_rightSplitter->setSizes({480, 220});
+    m_rightSplitter->setSizes({540, 170});
 
     m_splitter = new QSplitter(Qt::Horizontal, this);
     m_splitter->setChildrenCollapsible(false);

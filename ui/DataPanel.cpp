@@ -50,6 +50,7 @@ QString droppedDataset(const QMimeData *mime)
 }
 
 constexpr int kThumbnailScale = 2;   // 28x28 -> 56x56: a garment is recognisable
+constexpr int kCellWidth = 92;       // room for "T-shirt/top" and "Ankle boot" under a sample
 
 } // namespace
 
@@ -112,6 +113,7 @@ DataPanel::DataPanel(ms::JobRunner *runner, QWidget *parent)
 
     // Samples: a grid of thumbnails for images, the file's first rows for a table.
     m_split = new QComboBox(this);
+    m_split->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     connect(m_split, &QComboBox::currentIndexChanged, this, [this] { updateSamples(); });
     m_samplesTitle = sectionTitle(tr("Samples"), this);
     auto *samplesHeader = new QHBoxLayout;
@@ -127,8 +129,9 @@ DataPanel::DataPanel(ms::JobRunner *runner, QWidget *parent)
     m_sampleView->setMovement(QListView::Static);
     m_sampleView->setUniformItemSizes(true);
     m_sampleView->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_sampleView->setIconSize(QSize(28 * kThumbnailScale, 28 * kThumbnailScale));
-    m_sampleView->setGridSize(QSize(28 * kThumbnailScale + 36, 28 * kThumbnailScale + 26));
+    m_samples->setDecorationWidth(kCellWidth - 8);
+    m_sampleView->setIconSize(QSize(kCellWidth - 8, 28 * kThumbnailScale));
+    m_sampleView->setGridSize(QSize(kCellWidth, 28 * kThumbnailScale + 26));
     m_sampleView->setSpacing(2);
     m_sampleView->setTextElideMode(Qt::ElideRight);
     m_sampleView->setModel(m_samples);
@@ -282,8 +285,8 @@ void DataPanel::applyPreview()
         const int scale = qMax(1, 56 / qMax(1, side));
         m_samples->setScale(scale);
         const int cell = qMin(side * scale, 96);
-        m_sampleView->setIconSize(QSize(cell, cell));
-        m_sampleView->setGridSize(QSize(cell + 36, cell + 26));
+        m_sampleView->setIconSize(QSize(qMax(cell, kCellWidth - 8), cell));
+        m_sampleView->setGridSize(QSize(qMax(cell + 24, kCellWidth), cell + 26));
         m_csv->clear();
     } else {
         m_sampleStack->setCurrentWidget(m_csvView);

@@ -43,7 +43,10 @@ ImportDialog::ImportDialog(QWidget *parent)
     m_error->setVisible(false);
 
     auto *form = new QFormLayout;
-    form->addRow(tr("&File"), pathRow);
+    // A row holding a layout gets no buddy from QFormLayout: without one "&File" shows the '&'.
+    auto *pathLabel = new QLabel(tr("&File"), this);
+    pathLabel->setBuddy(m_path);
+    form->addRow(pathLabel, pathRow);
     form->addRow(tr("&Model name"), m_name);
     form->addRow(tr("&Input shape"), m_shape);
     form->addRow(tr("&Notes"), m_notes);

@@ -1,5 +1,7 @@
 #include "SampleListModel.h"
 
+#include <QPainter>
+
 #include <algorithm>
 
 namespace ms::ui {
@@ -26,6 +28,7 @@ void SampleListModel::setSamples(std::vector<float> features, std::vector<qint64
         m_features.clear();
     }
     m_cache = QVector<QImage>(qsizetype(m_labels.size()));
+    m_decorations = QVector<QPixmap>(qsizetype(m_labels.size()));
     endResetModel();
 }
 
@@ -42,6 +45,17 @@ void SampleListModel::setScale(int scale)
     beginResetModel();
     m_scale = scale;
     m_cache = QVector<QImage>(qsizetype(m_labels.size()));
+    m_decorations = QVector<QPixmap>(qsizetype(m_labels.size()));
+    endResetModel();
+}
+
+void SampleListModel::setDecorationWidth(int width_px)
+{
+    if (width_px == m_decorationWidth_px)
+        return;
+    beginResetModel();
+    m_decorationWidth_px = width_px;
+    m_decorations = QVector<QPixmap>(qsizetype(m_labels.size()));
     endResetModel();
 }
 
@@ -64,20 +78,33 @@ QVariant SampleListModel::data(const QModelIndex &index, int role) const
     case Qt::ToolTipRole:
         return tr("Sample %1: %2 (label %3)").arg(row + 1).arg(name).arg(label);
     case Qt::DecorationRole: {
-        QImage &image = m_cache[row];
-        if (image.isNull()) {
-            const QImage raw =
-                sampleImage(m_features.data() + qint64(row) * m_sampleSize, m_shape);
-            image = raw.scaled(raw.size() * m_scale, Qt::IgnoreAspectRatio,
-                               Qt::FastTransformation);
+        QPixmap &decoration = m_decorations[row];
+        if (decoration.isNull()) {
+            const QImage &image = thumbnail(row);
+            decoration = QPixmap(qMax(image.width(), m_decorationWidth_px), image.height());
+            decoration.fill(Qt::transparent);
+            QPainter painter(&decoration);
+            painter.drawImage((decoration.width() - image.width()) / 2, 0, image);
         }
-        return image;
+        return decoration;
     }
+    case ImageRole:
+        return thumbnail(row);
     case LabelRole:
         return label;
     default:
         return {};
     }
+}
+
+const QImage &SampleListModel::thumbnail(int row) const
+{
+    QImage &image = m_cache[row];
+    if (image.isNull()) {
+        const QImage raw = sampleImage(m_features.data() + qint64(row) * m_sampleSize, m_shape);
+        image = raw.scaled(raw.size() * m_scale, Qt::IgnoreAspectRatio, Qt::FastTransformation);
+    }
+    return image;
 }
 
 QImage SampleListModel::sampleImage(const float *values, const std::vector<qint64> &shape)

@@ -2,6 +2,7 @@
 
 #include <QAbstractListModel>
 #include <QImage>
+#include <QPixmap>
 #include <QStringList>
 #include <QVector>
 
@@ -18,6 +19,7 @@ class SampleListModel final : public QAbstractListModel
 
 public:
     static constexpr int LabelRole = Qt::UserRole + 1;   // the label index (qint64)
+    static constexpr int ImageRole = Qt::UserRole + 2;   // the thumbnail as a QImage
 
     explicit SampleListModel(QObject *parent = nullptr);
 
@@ -27,6 +29,9 @@ public:
     void clear();
     // Thumbnails are drawn `scale` times the image size (nearest neighbour: pixels stay crisp).
     void setScale(int scale);
+    // The decoration is the thumbnail centred on a transparent strip this wide: an icon-mode
+    // view wraps a label to the decoration's width, and 56 px cannot hold "Ankle boot".
+    void setDecorationWidth(int width_px);
 
     int rowCount(const QModelIndex &parent = QModelIndex()) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
@@ -42,7 +47,11 @@ private:
     QStringList m_classNames;
     qint64 m_sampleSize = 0;
     int m_scale = 2;
+    int m_decorationWidth_px = 0;
+    const QImage &thumbnail(int row) const;
+
     mutable QVector<QImage> m_cache;   // drawn on first request: only visible rows cost
+    mutable QVector<QPixmap> m_decorations;
 };
 
 } // namespace ms::ui

@@ -41,7 +41,10 @@ SettingsDialog::SettingsDialog(int threads, const QString &workspace, QWidget *p
 
     auto *form = new QFormLayout;
     form->addRow(tr("Compute &threads"), m_threads);
-    form->addRow(tr("&Workspace"), workspaceRow);
+    // A row holding a layout gets no buddy from QFormLayout: without one the '&' would show.
+    auto *workspaceLabel = new QLabel(tr("&Workspace"), this);
+    workspaceLabel->setBuddy(m_workspace);
+    form->addRow(workspaceLabel, workspaceRow);
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);

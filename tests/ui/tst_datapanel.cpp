@@ -165,8 +165,9 @@ void TestDataPanel::thumbnailsCarryTheirOwnLabels()
     QSet<int> seen;
     for (int row = 0; row < model->rowCount(); ++row) {
         const QModelIndex index = model->index(row);
-        const QImage image = index.data(Qt::DecorationRole).value<QImage>();
+        const QImage image = index.data(ms::ui::SampleListModel::ImageRole).value<QImage>();
         QVERIFY(!image.isNull());
+        QVERIFY(!index.data(Qt::DecorationRole).value<QPixmap>().isNull());
         // Enlarged by a whole factor (nearest neighbour), one grey level throughout.
         const int scale = image.width() / kWidth;
         QVERIFY(scale >= 1);
