@@ -10,6 +10,7 @@
 #include "common/Error.h"
 #include "registry/Registry.h"
 
+#include <QAction>
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -225,6 +226,23 @@ ComparePanel::ComparePanel(QString workspace, QWidget *parent)
     layout->setContentsMargins(8, 8, 8, 8);
     layout->addWidget(m_splitter, 1);
     layout->addWidget(m_status);
+
+    // Panel-local shortcuts: only while this panel (or a child) has the focus.
+    auto *reloadAction = new QAction(tr("Reload"), this);
+    reloadAction->setShortcut(QKeySequence::Refresh);
+    reloadAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    connect(reloadAction, &QAction::triggered, this, [this] { reload(); });
+    auto *findAction = new QAction(tr("Filter"), this);
+    findAction->setShortcut(QKeySequence::Find);
+    findAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    connect(findAction, &QAction::triggered, this, [this] {
+        m_filter->setFocus();
+        m_filter->selectAll();
+    });
+    addActions({reloadAction, findAction});
+    reloadButton->setToolTip(tr("Read the registry again (%1)")
+                                 .arg(reloadAction->shortcut().toString(
+                                     QKeySequence::NativeText)));
 
     connect(m_selection, &CompareSelectionModel::checkedChanged, this, [this] { refresh(); });
     reload();

@@ -10,6 +10,7 @@
 
 #include "data/DatasetRegistry.h"
 
+#include <QAction>
 #include <QComboBox>
 #include <QDir>
 #include <QDragEnterEvent>
@@ -179,6 +180,21 @@ DataPanel::DataPanel(ms::JobRunner *runner, QWidget *parent)
     layout->addWidget(m_summary);
     layout->addWidget(m_splitter, 1);
     layout->addWidget(m_status);
+
+    // Panel-local shortcuts: F5 reads the dataset again (the files may have changed), Ctrl+L
+    // goes to the dataset field.
+    auto *reloadAction = new QAction(tr("Read Again"), this);
+    reloadAction->setShortcut(QKeySequence::Refresh);
+    reloadAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    connect(reloadAction, &QAction::triggered, this, [this] { load(source()); });
+    auto *focusAction = new QAction(tr("Dataset"), this);
+    focusAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
+    focusAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    connect(focusAction, &QAction::triggered, this, [this] {
+        m_source->setFocus();
+        m_source->lineEdit()->selectAll();
+    });
+    addActions({reloadAction, focusAction});
 
     connect(m_runner, &ms::JobRunner::finished, this, &DataPanel::onJobFinished);
     setStatus(tr("Choose a dataset to look at its samples and classes, or drop a file here."),

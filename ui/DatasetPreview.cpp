@@ -32,11 +32,7 @@ DatasetPreview previewOf(const ms::Dataset &dataset, int samplesPerSplit)
         DatasetPreview::Split out;
         out.name = name;
         out.count = split.count();
-        out.classCounts.assign(size_t(dataset.numClasses()), 0);
-        for (const qint64 label : split.labels) {
-            if (label >= 0 && label < qint64(out.classCounts.size()))
-                ++out.classCounts[size_t(label)];
-        }
+        out.classCounts = split.classCounts(dataset.numClasses());
         const qint64 shown = std::min<qint64>(samplesPerSplit, split.count());
         out.labels.assign(split.labels.begin(), split.labels.begin() + shown);
         out.features.assign(split.features.begin(),
