@@ -4,6 +4,7 @@
 #include "ImportDialog.h"
 #include "JobStatusWidget.h"
 #include "Panel.h"
+#include "ServePanel.h"
 #include "SettingsDialog.h"
 #include "StudioSettings.h"
 
@@ -318,11 +319,24 @@ bool MainWindow::setWorkspace(const QString &path, QString *error)
     return true;
 }
 
+bool MainWindow::confirmSwitch()
+{
+    // Rebuilding the panels stops a running server: say so rather than let it vanish.
+    const ServePanel *serve = panel<ServePanel>();
+    if (!serve || !serve->isListening())
+        return true;
+    return QMessageBox::question(this, tr("Open Workspace"),
+                                 tr("The Serve panel is serving models from this workspace. "
+                                    "Switching stops the server. Switch anyway?"),
+                                 QMessageBox::Yes | QMessageBox::No, QMessageBox::No)
+           == QMessageBox::Yes;
+}
+
 void MainWindow::chooseWorkspace()
 {
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Open Workspace"),
                                                           m_workspace);
-    if (dir.isEmpty())
+    if (dir.isEmpty() || !confirmSwitch())
         return;
     QString error;
     if (!setWorkspace(dir, &error))
@@ -400,7 +414,7 @@ void MainWindow::editSettings()
         Q_EMIT computeThreadsChanged(dialog.threads());
     }
     const QString wanted = QDir::cleanPath(QFileInfo(dialog.workspace()).absoluteFilePath());
-    if (wanted != QDir::cleanPath(m_workspace)) {
+    if (wanted != QDir::cleanPath(m_workspace) && confirmSwitch()) {
         QString error;
         if (!setWorkspace(wanted, &error))
             QMessageBox::warning(this, tr("Settings"), error);

@@ -98,6 +98,7 @@ private:
     void onCurrentPanelChanged(int row);
     void removePanels();
     void updatePanelShortcuts();
+    bool confirmSwitch();
     void chooseWorkspace();
     void chooseImport();
     void editSettings();

@@ -4,6 +4,8 @@
 // not one), and the status bar following the running job. Offscreen, isolated settings.
 #include "ui/TinyModel.h"
 #include "ComparePanel.h"
+#include "TrainForm.h"
+#include "TrainPanel.h"
 #include "CompareSelectionModel.h"
 #include "JobStatusWidget.h"
 #include "MainWindow.h"
@@ -13,6 +15,7 @@
 #include "VersionTableModel.h"
 #include "VersionsPanel.h"
 
+#include "jobs/JobContext.h"
 #include "registry/Registry.h"
 
 #include <QAction>
@@ -22,6 +25,7 @@
 #include <QMimeData>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTemporaryDir>
@@ -59,6 +63,26 @@ QStringList versionRefs(const QString &workspace)
     return refs;
 }
 
+// Runs until cancelled: a job that stays in the status bar as long as the test wants.
+class WaitingJob final : public ms::Job
+{
+public:
+    explicit WaitingJob(QString title) : m_title(std::move(title)) {}
+    QString kind() const override { return QStringLiteral("wait"); }
+    QString title() const override { return m_title; }
+    QJsonObject spec() const override { return {}; }
+    ms::JobResult run(ms::JobContext &context) override
+    {
+        context.setProgress(0.25, QStringLiteral("waiting"));
+        while (context.checkPoint())
+            QThread::msleep(5);
+        return {ms::JobStatus::Cancelled, QString(), {}};
+    }
+
+private:
+    QString m_title;
+};
+
 } // namespace
 
 class TestMainWindow final : public QObject
@@ -73,6 +97,8 @@ private Q_SLOTS:
     void droppingABrokenPtAddsNothing();
     void openWorkspaceSwitchesTheRegistry();
     void openWorkspaceRefusesAForeignRegistry();
+    void settingsThreadsReachTheTrainForm();
+    void statusBarCountsRunningJobs();
 
 private:
     QTemporaryDir m_dir;
@@ -239,6 +265,48 @@ void TestMainWindow::openWorkspaceRefusesAForeignRegistry()
     // The foreign file is untouched.
     QVERIFY(db.open(QIODevice::ReadOnly));
     QVERIFY(db.readAll().startsWith("this is not SQLite"));
+}
+
+void TestMainWindow::settingsThreadsReachTheTrainForm()
+{
+    QTemporaryDir workspace;
+    ms::ui::StudioSettings::setComputeThreads(3);
+    MainWindow window(workspace.path());
+    window.setPanelFactory(&ms::ui::addStudioPanels);
+    QSpinBox *threads = window.panel<ms::ui::TrainPanel>()->form()->threadsSpin();
+    QCOMPARE(threads->value(), 3);   // a new form starts from the setting
+    Q_EMIT window.computeThreadsChanged(1);   // what Settings… sends on OK
+    QCOMPARE(threads->value(), 1);
+}
+
+void TestMainWindow::statusBarCountsRunningJobs()
+{
+    QTemporaryDir workspace;
+    MainWindow window(workspace.path());
+    window.setPanelFactory(&ms::ui::addStudioPanels);
+    ms::JobRunner *runner = window.jobRunner();
+    QSignalSpy progress(runner, &ms::JobRunner::progress);
+    const ms::JobId first = runner->start(std::make_unique<WaitingJob>(QStringLiteral("First")));
+    const ms::JobId second =
+        runner->start(std::make_unique<WaitingJob>(QStringLiteral("Second")));
+    QTRY_VERIFY(progress.count() >= 2);
+    ms::ui::JobStatusWidget *status = window.jobStatus();
+    // The newest leads, with its progress, and the other is counted.
+    QTRY_COMPARE(status->text(), QStringLiteral("Second · 25 % (+1 more)"));
+    // A workspace switch waits for them.
+    QTemporaryDir other;
+    QString error;
+    QVERIFY(!window.setWorkspace(other.path(), &error));
+    QVERIFY2(error.contains(QStringLiteral("job is running")), qPrintable(error));
+
+    QSignalSpy finished(runner, &ms::JobRunner::finished);
+    runner->cancel(second);
+    QVERIFY(finished.wait(10000));
+    QCOMPARE(status->text(), QStringLiteral("First · 25 %"));
+    runner->cancel(first);
+    QVERIFY(finished.wait(10000));
+    QCOMPARE(status->text(), QStringLiteral("First · cancelled"));
+    QCOMPARE(status->runningCount(), 0);
 }
 
 QTEST_MAIN(TestMainWindow)
