@@ -98,7 +98,7 @@ ms::ImportOptions ImportDialog::options() const
 
 QString ImportDialog::errorText() const
 {
-    return m_error->isVisible() ? m_error->text() : QString();
+    return m_error->isHidden() ? QString() : m_error->text();   // also before the dialog shows
 }
 
 void ImportDialog::accept()
