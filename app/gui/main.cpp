@@ -226,13 +226,15 @@ int main(int argc, char **argv)
     }
     if (!workspaceError.isEmpty())
         window.statusBar()->showMessage(workspaceError);
+    const bool startRun = parser.isSet(options.start);
+    // Chosen before show(): a panel shown even for a moment does its first-show work (the Data
+    // panel starts reading its dataset, whose job would end before the run and be taken for it).
+    if (startRun)
+        window.showPanel(trainPanel->id());
     window.show();
 
-    const bool startRun = parser.isSet(options.start);
-    if (startRun) {
-        window.showPanel(trainPanel->id());
+    if (startRun)
         QTimer::singleShot(0, trainPanel, [trainPanel] { trainPanel->start(); });
-    }
     if (!serveRefs.isEmpty()) {
         QTimer::singleShot(0, servePanel, [servePanel] {
             servePanel->start();
