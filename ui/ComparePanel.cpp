@@ -365,7 +365,8 @@ void ComparePanel::refreshCurves(const ms::Registry &registry)
     if (axis == XAxis::Auto)
         axis = onePerEpoch ? XAxis::Epoch : XAxis::Step;
 
-    m_plot->clearSeries();
+    m_plot->removeAllSeries();
+    m_seriesIds.clear();
     m_plot->setIntegerXTicks(axis == XAxis::Epoch);
     m_plot->setAxisLabels(axis == XAxis::Epoch  ? tr("epoch")
                           : axis == XAxis::Step ? tr("step")
@@ -418,6 +419,7 @@ void ComparePanel::refreshCurves(const ms::Registry &registry)
             options.markers = samples.size() <= kMarkerLimit;
             m_plot->addSeries(item.key, item.label, options);
             m_plot->append(item.key, xs, ys);
+            m_seriesIds << item.key;
         }
         rows << row;
     }

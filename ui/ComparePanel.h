@@ -63,6 +63,8 @@ public:
     // The colour of the i-th checked item: distinct for the first ten, then repeating.
     static QColor colorFor(int index);
 
+    // The ids of the plot's series (the checked items' keys that have points), in draw order.
+    QStringList seriesIds() const { return m_seriesIds; }
     CompareSelectionModel *selectionModel() const { return m_selection; }
     CompareTableModel *tableModel() const { return m_table; }
     BenchmarkTableModel *benchmarkModel() const { return m_benchmarks; }
@@ -82,6 +84,7 @@ private:
     QString m_workspace;
     bool m_loaded = false;
     QString m_wantedMetric;   // the user's choice, kept while a selection lacks it
+    QStringList m_seriesIds;
 
     CompareSelectionModel *m_selection = nullptr;
     QSortFilterProxyModel *m_proxy = nullptr;

@@ -271,7 +271,7 @@ void MetricPlot::clearData()
     markDirty();
 }
 
-void MetricPlot::clearSeries()
+void MetricPlot::removeAllSeries()
 {
     m_tracer->setGraph(nullptr);
     m_tracer->setVisible(false);
