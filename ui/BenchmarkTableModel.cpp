@@ -17,13 +17,30 @@ int family(const QString &key)
     const QString k = key.toLower();
     if (k.contains(QLatin1String("acc")))
         return 0;
-    if (k.contains(QLatin1String("latency")))
+    if (k.contains(QLatin1String("latency")) || k.contains(QLatin1String("throughput"))
+        || k.endsWith(QLatin1String("_ms")))
         return 1;
     if (k.contains(QLatin1String("size")))
         return 2;
-    if (k.contains(QLatin1String("memory")) || k.contains(QLatin1String("mem_")))
+    if (k.contains(QLatin1String("memory")) || k.contains(QLatin1String("mem_"))
+        || k.contains(QLatin1String("rss")))
         return 3;
     return 4;
+}
+
+// The whole value, for a tooltip: nested results (latency per batch size, a confusion matrix)
+// are too large for a cell.
+QString fullText(const QJsonValue &value)
+{
+    constexpr int kTooltipChars = 2000;
+    QString text;
+    if (value.isArray())
+        text = QString::fromUtf8(QJsonDocument(value.toArray()).toJson(QJsonDocument::Indented));
+    else if (value.isObject())
+        text = QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Indented));
+    else
+        text = value.toVariant().toString();
+    return text.size() > kTooltipChars ? text.left(kTooltipChars) + QStringLiteral("\n…") : text;
 }
 
 QString cellText(const QJsonValue &value)
@@ -32,10 +49,11 @@ QString cellText(const QJsonValue &value)
     case QJsonValue::Double: return formatValue(value.toDouble());
     case QJsonValue::String: return value.toString();
     case QJsonValue::Bool: return value.toBool() ? QStringLiteral("yes") : QStringLiteral("no");
-    case QJsonValue::Array:
-        return QString::fromUtf8(QJsonDocument(value.toArray()).toJson(QJsonDocument::Compact));
-    case QJsonValue::Object:
-        return QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact));
+    case QJsonValue::Array: return QStringLiteral("[%1 items]").arg(value.toArray().size());
+    case QJsonValue::Object: return QStringLiteral("{%1}").arg(
+        QStringList(value.toObject().keys().mid(0, 3)).join(QStringLiteral(", "))
+        + (value.toObject().size() > 3 ? QStringLiteral(", …") : QString()));
+    case QJsonValue::Null: return QStringLiteral("—");
     default: return QString();
     }
 }
@@ -53,6 +71,9 @@ void BenchmarkTableModel::setRows(QVector<Row> rows)
     QStringList keys;
     for (const Row &row : std::as_const(m_rows)) {
         for (auto it = row.result.constBegin(); it != row.result.constEnd(); ++it) {
+            // The first column already names the version.
+            if (it.key() == QLatin1String("version") || it.key() == QLatin1String("version_id"))
+                continue;
             if (!keys.contains(it.key()))
                 keys << it.key();
         }
@@ -91,7 +112,7 @@ QVariant BenchmarkTableModel::data(const QModelIndex &index, int role) const
     const QJsonValue value = row.result.value(m_keys.at(index.column() - 1));
     switch (role) {
     case Qt::DisplayRole: return value.isUndefined() ? QStringLiteral("—") : cellText(value);
-    case Qt::ToolTipRole: return cellText(value);
+    case Qt::ToolTipRole: return fullText(value);
     case Qt::UserRole: return value.toVariant();
     case Qt::TextAlignmentRole:
         return QVariant::fromValue(Qt::Alignment(

@@ -10,8 +10,9 @@ namespace ms::ui {
 
 // The stored benchmark results (Registry::benchmarks, one JSON object each) of the versions
 // selected in the Compare panel, one row per result. Columns are the union of the keys found:
-// accuracy, latency, size and memory keys first when present, the rest by name. The benchmark
-// job decides what it records; this table shows whatever it finds.
+// accuracy, latency, size and memory keys first when present, the rest by name; nested values
+// (latency per batch size, a confusion matrix) show as a short summary with the whole value in
+// the tooltip. The benchmark job decides what it records; this table shows whatever it finds.
 class BenchmarkTableModel final : public QAbstractTableModel
 {
     Q_OBJECT

@@ -427,6 +427,9 @@ void ComparePanel::refreshCurves(const ms::Registry &registry)
     m_plot->replotNow();
 }
 
+// The Variants tab: every stored result of every checked version, one row each. The table is
+// generic over the result's keys; a dedicated row builder for benchmark results (deltas against
+// a baseline) can replace BenchmarkTableModel here without touching the rest of the panel.
 void ComparePanel::refreshBenchmarks(const ms::Registry &registry)
 {
     const QVector<CompareItem> items = m_selection->checkedItems();

@@ -14,6 +14,7 @@
 #include "registry/Registry.h"
 
 #include <QComboBox>
+#include <QJsonArray>
 #include <QLineEdit>
 #include <QSortFilterProxyModel>
 #include <QStandardPaths>
@@ -112,7 +113,10 @@ void TestComparePanel::initTestCase()
                                             {QStringLiteral("memory_bytes"), 4096},
                                             {QStringLiteral("latency_ms"), 1.25},
                                             {QStringLiteral("accuracy"), 0.79},
-                                            {QStringLiteral("size_bytes"), 942000}});
+                                            {QStringLiteral("size_bytes"), 942000},
+                                            {QStringLiteral("version"), QStringLiteral("net:2")},
+                                            {QStringLiteral("confusion_matrix"),
+                                             QJsonArray{QJsonArray{3, 1}, QJsonArray{0, 4}}}});
 }
 
 void TestComparePanel::overlaysTwoRuns()
@@ -207,9 +211,12 @@ void TestComparePanel::benchmarksShowInVariants()
     QCOMPARE(benchmarks->keys(),
              (QStringList{QStringLiteral("accuracy"), QStringLiteral("latency_ms"),
                           QStringLiteral("size_bytes"), QStringLiteral("memory_bytes"),
-                          QStringLiteral("threads")}));
+                          QStringLiteral("confusion_matrix"), QStringLiteral("threads")}));
     QCOMPARE(benchmarks->index(0, 0).data().toString(), QStringLiteral("net:2"));
     QCOMPARE(benchmarks->index(0, 2).data(Qt::UserRole).toDouble(), 1.25);
+    // A nested value is summarised in its cell and whole in the tooltip.
+    QCOMPARE(benchmarks->index(0, 5).data().toString(), QStringLiteral("[2 items]"));
+    QVERIFY(benchmarks->index(0, 5).data(Qt::ToolTipRole).toString().contains(QLatin1Char('4')));
     QVERIFY(panel.tabs()->tabText(1).contains(QStringLiteral("1")));
 }
 
