@@ -114,6 +114,49 @@ QPixmap paintVersionsIcon(int size, const QColor &color)
     return pixmap;
 }
 
+// A 2x2 grid of image tiles, one holding a bar chart: "samples and their classes".
+QPixmap paintDataIcon(int size, const QColor &color)
+{
+    QPixmap pixmap(size, size);
+    pixmap.fill(Qt::transparent);
+    QPainter painter(&pixmap);
+    painter.setRenderHint(QPainter::Antialiasing);
+    painter.scale(size / 32.0, size / 32.0);
+    painter.setPen(QPen(color, 2, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
+    painter.setBrush(Qt::NoBrush);
+    painter.drawRoundedRect(QRectF(4, 4, 10, 10), 1.5, 1.5);
+    painter.drawRoundedRect(QRectF(18, 4, 10, 10), 1.5, 1.5);
+    painter.drawRoundedRect(QRectF(4, 18, 10, 10), 1.5, 1.5);
+    painter.drawLine(QPointF(19, 28), QPointF(19, 23));
+    painter.drawLine(QPointF(23, 28), QPointF(23, 18));
+    painter.drawLine(QPointF(27, 28), QPointF(27, 21));
+    return pixmap;
+}
+
+// Two crossing curves over an axis: "runs side by side".
+QPixmap paintCompareIcon(int size, const QColor &color)
+{
+    QPixmap pixmap(size, size);
+    pixmap.fill(Qt::transparent);
+    QPainter painter(&pixmap);
+    painter.setRenderHint(QPainter::Antialiasing);
+    painter.scale(size / 32.0, size / 32.0);
+    painter.setPen(QPen(color, 2, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
+    painter.setBrush(Qt::NoBrush);
+    painter.drawPolyline(QPolygonF({QPointF(4, 4), QPointF(4, 28), QPointF(28, 28)}));
+    QPainterPath first;
+    first.moveTo(7, 8);
+    first.cubicTo(11, 19, 16, 22, 27, 23);
+    painter.setPen(QPen(color, 2.5, Qt::SolidLine, Qt::RoundCap));
+    painter.drawPath(first);
+    QPainterPath second;
+    second.moveTo(7, 13);
+    second.cubicTo(13, 14, 18, 15, 27, 10);
+    painter.setPen(QPen(color, 2, Qt::DotLine, Qt::RoundCap));
+    painter.drawPath(second);
+    return pixmap;
+}
+
 // A navigation icon at the sizes the navigation list asks for, tinted with `color`.
 QIcon tintedIcon(QPixmap (*paint)(int, const QColor &), const QColor &color)
 {
@@ -152,6 +195,16 @@ QIcon serveIcon(const QColor &color)
 QIcon versionsIcon(const QColor &color)
 {
     return tintedIcon(paintVersionsIcon, color);
+}
+
+QIcon dataIcon(const QColor &color)
+{
+    return tintedIcon(paintDataIcon, color);
+}
+
+QIcon compareIcon(const QColor &color)
+{
+    return tintedIcon(paintCompareIcon, color);
 }
 
 } // namespace ms::ui

@@ -12,5 +12,7 @@ QIcon appIcon();
 QIcon trainIcon(const QColor &color);
 QIcon serveIcon(const QColor &color);
 QIcon versionsIcon(const QColor &color);
+QIcon dataIcon(const QColor &color);
+QIcon compareIcon(const QColor &color);
 
 } // namespace ms::ui

@@ -1,6 +1,8 @@
 #include "MainWindow.h"
 
 #include "Icons.h"
+#include "ImportDialog.h"
+#include "JobStatusWidget.h"
 #include "Panel.h"
 #include "PanelPlugin.h"
 #include "PluginPanel.h"
@@ -8,16 +10,29 @@
 
 #include "plugins/PluginManager.h"
 
+#include "ServePanel.h"
+#include "SettingsDialog.h"
+#include "StudioSettings.h"
+
+#include "common/Error.h"
+#include "common/Workspace.h"
+#include "registry/ImportJob.h"
+#include "registry/Registry.h"
+
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDir>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QListWidget>
 #include <QMenuBar>
 #include <QMessageBox>
-#include <QProgressBar>
+#include <QMimeData>
 #include <QSettings>
 #include <QStackedWidget>
 #include <QStatusBar>
@@ -30,6 +45,7 @@ namespace {
 
 const QSize kDefaultSize(1280, 800);
 constexpr int kNavigationWidth = 88;
+constexpr int kMessage_ms = 15000;   // how long an import's outcome stays in the status bar
 
 // The navigation reads as a sidebar, not as a list box: no frame, a tinted background and an
 // accent bar on the current panel.
@@ -42,6 +58,28 @@ QListWidget#navigation::item:hover { background: #e2e5ea; }
 QListWidget#navigation::item:selected { background: #ffffff; color: #1d4fa3;
                                         border-left: 3px solid #2b6cd4; }
 )";
+
+// The TorchScript files among dropped URLs.
+QStringList droppedModels(const QMimeData *mime)
+{
+    QStringList paths;
+    if (!mime || !mime->hasUrls())
+        return paths;
+    for (const QUrl &url : mime->urls()) {
+        const QString path = url.toLocalFile();
+        if (url.isLocalFile()
+            && QFileInfo(path).suffix().compare(QLatin1String("pt"), Qt::CaseInsensitive) == 0)
+            paths << path;
+    }
+    return paths;
+}
+
+QString errorText(const std::exception &e)
+{
+    if (const auto *error = dynamic_cast<const ms::Error *>(&e))
+        return error->message();
+    return QString::fromUtf8(e.what());
+}
 
 } // namespace
 
@@ -81,16 +119,26 @@ MainWindow::MainWindow(QString workspace, QWidget *parent)
     createStatusBar();
     connect(m_navigation, &QListWidget::currentRowChanged, this,
             &MainWindow::onCurrentPanelChanged);
-
-    connect(m_runner, &ms::JobRunner::started, this, &MainWindow::onJobStarted);
-    connect(m_runner, &ms::JobRunner::progress, this, &MainWindow::onJobProgress);
-    connect(m_runner, &ms::JobRunner::pausedChanged, this, &MainWindow::onJobPaused);
     connect(m_runner, &ms::JobRunner::finished, this, &MainWindow::onJobFinished);
+    setAcceptDrops(true);
 
     resize(kDefaultSize);
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow()
+{
+    // Panels observe the runner: stop its workers while they still exist.
+    delete m_runner;
+    m_runner = nullptr;
+}
+
+void MainWindow::setPanelFactory(PanelFactory factory)
+{
+    m_factory = std::move(factory);
+    removePanels();
+    if (m_factory)
+        m_factory(*this);
+}
 
 void MainWindow::addPanel(Panel *panel)
 {
@@ -99,9 +147,40 @@ void MainWindow::addPanel(Panel *panel)
     item->setTextAlignment(Qt::AlignHCenter | Qt::AlignBottom);
     // The full width, so the highlight reads as a tab of the sidebar rather than a chip.
     item->setSizeHint(QSize(kNavigationWidth - 1, 64));
-    item->setToolTip(panel->title());
+    if (m_navigation->count() <= 9)
+        item->setToolTip(tr("%1 (Ctrl+%2)").arg(panel->title()).arg(m_navigation->count()));
+    else
+        item->setToolTip(panel->title());
     if (m_navigation->count() == 1)
         m_navigation->setCurrentRow(0);
+    updatePanelShortcuts();
+}
+
+void MainWindow::removePanels()
+{
+    m_runMenu->clear();
+    m_navigation->blockSignals(true);
+    m_navigation->clear();
+    m_navigation->blockSignals(false);
+    while (m_stack->count() > 0) {
+        QWidget *page = m_stack->widget(0);
+        m_stack->removeWidget(page);
+        delete page;
+    }
+    updatePanelShortcuts();
+}
+
+void MainWindow::updatePanelShortcuts()
+{
+    // View › one entry per panel, Ctrl+1..9 in navigation order.
+    m_viewMenu->clear();
+    for (int row = 0; row < m_stack->count(); ++row) {
+        const auto *page = qobject_cast<Panel *>(m_stack->widget(row));
+        QAction *action = m_viewMenu->addAction(page->icon(), page->title(), this,
+                                                [this, row] { m_navigation->setCurrentRow(row); });
+        if (row < 9)
+            action->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + row)));
+    }
 }
 
 QStringList MainWindow::addPluginPanels()
@@ -165,6 +244,14 @@ Panel *MainWindow::panel(const QString &id) const
     return nullptr;
 }
 
+QList<Panel *> MainWindow::panels() const
+{
+    QList<Panel *> out;
+    for (int row = 0; row < m_stack->count(); ++row)
+        out << qobject_cast<Panel *>(m_stack->widget(row));
+    return out;
+}
+
 Panel *MainWindow::currentPanel() const
 {
     return qobject_cast<Panel *>(m_stack->currentWidget());
@@ -181,9 +268,26 @@ QStringList MainWindow::panelIds() const
 void MainWindow::createMenus()
 {
     QMenu *fileMenu = menuBar()->addMenu(tr("&File"));
+    m_openWorkspaceAction = fileMenu->addAction(tr("&Open Workspace…"), this,
+                                                [this] { chooseWorkspace(); });
+    m_openWorkspaceAction->setShortcut(QKeySequence::Open);
+    m_openWorkspaceAction->setStatusTip(tr("Switch to another folder of runs and versions"));
+    m_importAction = fileMenu->addAction(tr("&Import Model…"), this, [this] { chooseImport(); });
+    m_importAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_I));
+    m_importAction->setStatusTip(tr("Register a TorchScript .pt file as a new version (or drop "
+                                    "it onto the window)"));
+    fileMenu->addSeparator();
+    m_settingsAction = fileMenu->addAction(tr("&Settings…"), this, [this] { editSettings(); });
+    m_settingsAction->setShortcuts({QKeySequence::Preferences,
+                                    QKeySequence(Qt::CTRL | Qt::Key_Comma)});
+    m_settingsAction->setMenuRole(QAction::PreferencesRole);
+    fileMenu->addSeparator();
     QAction *quit = fileMenu->addAction(tr("&Quit"), this, [this] { close(); });
     quit->setShortcut(QKeySequence::Quit);
     quit->setMenuRole(QAction::QuitRole);
+
+    // One entry per panel with Ctrl+1..9, filled by updatePanelShortcuts().
+    m_viewMenu = menuBar()->addMenu(tr("&View"));
 
     // Filled with the current panel's Start / Pause / Stop in onCurrentPanelChanged.
     m_runMenu = menuBar()->addMenu(tr("&Run"));
@@ -202,18 +306,11 @@ void MainWindow::createStatusBar()
     m_workspaceLabel = new QLabel(this);
     m_workspaceLabel->setText(tr("Workspace: %1").arg(QDir::toNativeSeparators(m_workspace)));
     m_workspaceLabel->setToolTip(tr("Runs, versions and artifacts are kept here "
-                                    "(--workspace DIR to change)"));
+                                    "(File › Open Workspace… to change)"));
     m_workspaceLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_jobLabel = new QLabel(tr("No job running"), this);
-    m_jobProgress = new QProgressBar(this);
-    m_jobProgress->setRange(0, 1000);
-    m_jobProgress->setTextVisible(false);
-    m_jobProgress->setFixedSize(140, 12);
-    m_jobProgress->setVisible(false);
-
+    m_jobStatus = new JobStatusWidget(m_runner, this);
     statusBar()->addWidget(m_workspaceLabel, 1);
-    statusBar()->addPermanentWidget(m_jobLabel);
-    statusBar()->addPermanentWidget(m_jobProgress);
+    statusBar()->addPermanentWidget(m_jobStatus);
 }
 
 void MainWindow::onCurrentPanelChanged(int row)
@@ -225,6 +322,151 @@ void MainWindow::onCurrentPanelChanged(int row)
     const QList<QAction *> actions = currentPanel()->jobActions();
     m_runMenu->addActions(actions);
     m_runMenu->setEnabled(!actions.isEmpty());
+}
+
+bool MainWindow::setWorkspace(const QString &path, QString *error)
+{
+    const auto refuse = [error](const QString &why) {
+        if (error)
+            *error = why;
+        return false;
+    };
+    const QString root = QDir::cleanPath(QFileInfo(path.trimmed()).absoluteFilePath());
+    if (path.trimmed().isEmpty())
+        return refuse(tr("Choose a folder for the workspace."));
+    if (m_runner->runningCount() > 0)
+        return refuse(tr("A job is running in %1: stop it or let it finish before switching "
+                         "workspaces.").arg(QDir::toNativeSeparators(m_workspace)));
+    try {
+        ms::Workspace(root).ensure();
+        const ms::Registry check(root);   // a registry.db that is not ours is refused here
+    } catch (const std::exception &e) {
+        return refuse(errorText(e));
+    }
+
+    // Each panel's layout and choices survive the switch (they live in QSettings).
+    const QString current = currentPanel() ? currentPanel()->id() : QString();
+    saveSettings();
+    removePanels();
+    m_workspace = root;
+    m_workspaceLabel->setText(tr("Workspace: %1").arg(QDir::toNativeSeparators(root)));
+    if (m_factory)
+        m_factory(*this);
+    QSettings settings;
+    for (Panel *page : panels()) {
+        settings.beginGroup(QStringLiteral("panels/") + page->id());
+        page->restoreState(settings);
+        settings.endGroup();
+    }
+    if (!current.isEmpty())
+        showPanel(current);
+    StudioSettings::setWorkspace(root);
+    statusBar()->showMessage(tr("Opened the workspace %1").arg(QDir::toNativeSeparators(root)),
+                             kMessage_ms);
+    Q_EMIT workspaceChanged(root);
+    return true;
+}
+
+bool MainWindow::confirmSwitch()
+{
+    // Rebuilding the panels stops a running server: say so rather than let it vanish.
+    const ServePanel *serve = panel<ServePanel>();
+    if (!serve || !serve->isListening())
+        return true;
+    return QMessageBox::question(this, tr("Open Workspace"),
+                                 tr("The Serve panel is serving models from this workspace. "
+                                    "Switching stops the server. Switch anyway?"),
+                                 QMessageBox::Yes | QMessageBox::No, QMessageBox::No)
+           == QMessageBox::Yes;
+}
+
+void MainWindow::chooseWorkspace()
+{
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open Workspace"),
+                                                          m_workspace);
+    if (dir.isEmpty() || !confirmSwitch())
+        return;
+    QString error;
+    if (!setWorkspace(dir, &error))
+        QMessageBox::warning(this, tr("Open Workspace"), error);
+}
+
+ms::JobId MainWindow::importModel(const ms::ImportOptions &options)
+{
+    const ms::JobId id =
+        m_runner->start(std::make_unique<ms::ImportJob>(options, m_workspace));
+    m_imports.insert(id);
+    statusBar()->showMessage(tr("Importing %1…").arg(QDir::toNativeSeparators(options.path)));
+    return id;
+}
+
+ms::JobId MainWindow::importFile(const QString &path)
+{
+    ms::ImportOptions options;
+    options.path = path;
+    options.modelName = ms::modelNameForFile(path);
+    options.shapeHint = tr("File › Import Model… (Input shape)");
+    return importModel(options);
+}
+
+void MainWindow::chooseImport()
+{
+    ImportDialog dialog(this);
+    if (dialog.exec() == QDialog::Accepted)
+        importModel(dialog.options());
+}
+
+void MainWindow::onJobFinished(ms::JobId id, const ms::JobResult &result)
+{
+    if (!m_imports.remove(id))
+        return;
+    if (result.status == ms::JobStatus::Finished) {
+        statusBar()->showMessage(
+            tr("Imported %1").arg(result.output.value(QStringLiteral("ref")).toString()),
+            kMessage_ms);
+        Q_EMIT versionsChanged();
+    } else {
+        // No dialog: a drop of several files would stack them. The line stays a while and the
+        // job label keeps it as a tooltip.
+        statusBar()->showMessage(tr("Import failed: %1").arg(result.message), kMessage_ms);
+    }
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent *event)
+{
+    if (!droppedModels(event->mimeData()).isEmpty())
+        event->acceptProposedAction();
+    else
+        event->ignore();
+}
+
+void MainWindow::dropEvent(QDropEvent *event)
+{
+    const QStringList paths = droppedModels(event->mimeData());
+    if (paths.isEmpty()) {
+        event->ignore();
+        return;
+    }
+    event->acceptProposedAction();
+    for (const QString &path : paths)
+        importFile(path);
+}
+
+void MainWindow::editSettings()
+{
+    SettingsDialog dialog(StudioSettings::computeThreads(), m_workspace, this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    if (dialog.threads() != StudioSettings::computeThreads()) {
+        StudioSettings::setComputeThreads(dialog.threads());
+        Q_EMIT computeThreadsChanged(dialog.threads());
+    }
+    const QString wanted = QDir::cleanPath(QFileInfo(dialog.workspace()).absoluteFilePath());
+    if (wanted != QDir::cleanPath(m_workspace) && confirmSwitch()) {
+        QString error;
+        if (!setWorkspace(wanted, &error))
+            QMessageBox::warning(this, tr("Settings"), error);
+    }
 }
 
 void MainWindow::showAbout()
@@ -239,43 +481,6 @@ void MainWindow::showAbout()
             .arg(QApplication::applicationVersion(),
                  QDir::toNativeSeparators(m_workspace).toHtmlEscaped(),
                  QString::fromLatin1(qVersion())));
-}
-
-void MainWindow::onJobStarted(ms::JobId id, const QString &title)
-{
-    m_shownJob = id;
-    m_jobTitle = title;
-    m_jobLabel->setText(tr("%1 · starting").arg(title));
-    m_jobProgress->setValue(0);
-    m_jobProgress->setVisible(true);
-}
-
-void MainWindow::onJobProgress(ms::JobId id, double fraction, const QString &text)
-{
-    if (id != m_shownJob)
-        return;
-    const int permille = int(qBound(0.0, fraction, 1.0) * 1000.0);
-    m_jobProgress->setValue(permille);
-    m_jobLabel->setText(tr("%1 · %2 %").arg(m_jobTitle).arg(permille / 10));
-    m_jobLabel->setToolTip(text);
-}
-
-void MainWindow::onJobPaused(ms::JobId id, bool paused)
-{
-    if (id != m_shownJob)
-        return;
-    m_jobLabel->setText(paused ? tr("%1 · paused").arg(m_jobTitle)
-                               : tr("%1 · %2 %").arg(m_jobTitle)
-                                     .arg(m_jobProgress->value() / 10));
-}
-
-void MainWindow::onJobFinished(ms::JobId id, const ms::JobResult &result)
-{
-    if (id != m_shownJob)
-        return;
-    m_jobProgress->setVisible(false);
-    m_jobLabel->setText(tr("%1 · %2").arg(m_jobTitle, ms::jobStatusName(result.status)));
-    m_jobLabel->setToolTip(result.message);
 }
 
 void MainWindow::restoreSettings()

@@ -271,6 +271,19 @@ void MetricPlot::clearData()
     markDirty();
 }
 
+void MetricPlot::removeAllSeries()
+{
+    m_tracer->setGraph(nullptr);
+    m_tracer->setVisible(false);
+    m_plot->legend->clearItems();
+    m_plot->clearGraphs();
+    m_series.clear();
+    m_order.clear();
+    m_bounds = Bounds{};
+    m_follow = true;
+    markDirty();
+}
+
 void MetricPlot::setSmoothing(double factor)
 {
     factor = std::clamp(factor, 0.0, 0.99);

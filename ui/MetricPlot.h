@@ -53,6 +53,8 @@ public:
     // `id` is the metric key when the series is fed from MetricBatch points.
     void addSeries(const QString &id, const QString &label, const SeriesOptions &options);
     bool hasSeries(const QString &id) const { return m_series.contains(id); }
+    // Removes every series and its graphs (the Compare panel rebuilds its set on each change).
+    void removeAllSeries();
 
     // Appends points whose key names a series; other keys are ignored.
     void appendBatch(const ms::MetricBatch &points);

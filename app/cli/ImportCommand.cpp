@@ -6,14 +6,10 @@
 #include "RegistryOutput.h"
 
 #include "common/Error.h"
-#include "models/Model.h"
+#include "registry/ModelImport.h"
 #include "registry/Registry.h"
 
-#include <QFileInfo>
-#include <QRegularExpression>
-
 #include <cstdio>
-#include <exception>
 
 namespace cli {
 
@@ -29,22 +25,6 @@ std::vector<qint64> parseFullShape(const QString &text)
                                        "more, such as 1,4 or 1,1,28,28; \"%1\" has %2.")
                             .arg(text).arg(shape.size()));
     return shape;
-}
-
-// TorchScript's interpreter errors carry both tracebacks over twenty lines; the line a person
-// can act on is the exception's own ("RuntimeError: mat1 and mat2 shapes cannot be ..."),
-// which comes last. Anything else keeps its first line.
-QString oneLine(const QString &message)
-{
-    const QStringList lines = message.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
-    if (lines.isEmpty())
-        return message;
-    static const QRegularExpression exceptionLine(QStringLiteral("^\\w*(Error|Exception): "));
-    for (qsizetype i = lines.size() - 1; i > 0; --i) {
-        if (exceptionLine.match(lines.at(i)).hasMatch())
-            return lines.at(i).trimmed();
-    }
-    return lines.first().trimmed();
 }
 
 int runImport(const QStringList &arguments)
@@ -79,71 +59,26 @@ int runImport(const QStringList &arguments)
         return fail(QStringLiteral("missing --name NAME. Usage: modelstudio-cli import %1")
                         .arg(usage),
                     Usage);
-    if (name.contains(QLatin1Char(':')) || name.contains(QLatin1Char('@')))
-        return fail(QStringLiteral("\"%1\" cannot be a model name: ':' and '@' separate a name "
-                                   "from a version or an alias.").arg(name),
-                    Usage);
-    std::vector<qint64> shape;
-    if (parser.isSet(QStringLiteral("input-shape")))
-        shape = parseFullShape(parser.value(QStringLiteral("input-shape")));
-
-    const QString path = parser.positionalArguments().first();
-    const ms::Model model = ms::Model::load(path);
-    if (shape.empty()) {
-        shape = model.inputShape();
-        if (shape.empty())
-            return fail(QStringLiteral("%1 does not record its input shape: give an example "
-                                       "one with --input-shape, batch first, such as "
-                                       "1,1,28,28.").arg(path),
-                        Usage);
-        shape.insert(shape.begin(), 1);
-    }
-    qint64 count = 1;
-    for (qint64 d : shape)
-        count *= d;
-    std::vector<float> output;
     try {
-        output = model.predict(std::vector<float>(size_t(count), 0.0f), shape);
+        ms::checkModelName(name);
     } catch (const ms::Error &e) {
-        return fail(QStringLiteral("%1 loads but does not run on an input of shape %2: %3")
-                        .arg(path, shapeText(shape), oneLine(e.message())));
-    } catch (const std::exception &e) {
-        // Model::predict lets torch::jit::JITException (a std::runtime_error) through.
-        return fail(QStringLiteral("%1 loads but does not run on an input of shape %2: %3")
-                        .arg(path, shapeText(shape), oneLine(QString::fromLocal8Bit(e.what()))));
+        return fail(e.message(), Usage);
     }
-    const qint64 batch = shape.front();
-    if (output.empty() || qint64(output.size()) % batch != 0)
-        return fail(QStringLiteral("%1 returns %2 values for a batch of %3: expected one row of "
-                                   "scores per sample.")
-                        .arg(path).arg(output.size()).arg(batch));
-    const qint64 classes = qint64(output.size()) / batch;
+    ms::ImportOptions options;
+    options.path = parser.positionalArguments().first();
+    options.modelName = name;
+    options.modelDescription = parser.value(QStringLiteral("description"));
+    options.notes = parser.value(QStringLiteral("notes"));
+    options.shapeHint = QStringLiteral("--input-shape");
+    if (parser.isSet(QStringLiteral("input-shape")))
+        options.exampleShape = parseFullShape(parser.value(QStringLiteral("input-shape")));
 
-    ms::NewVersion version;
-    version.modelName = name;
-    version.modelDescription = parser.value(QStringLiteral("description"));
-    version.kind = ms::VersionKind::Imported;
-    version.artifactPath = QFileInfo(path).absoluteFilePath();
-    ms::TensorSignature input;
-    input.name = QStringLiteral("input");
-    input.dtype = QStringLiteral("float32");
-    input.shape = shape;
-    input.shape.front() = -1;
-    ms::TensorSignature outputSignature;
-    outputSignature.name = QStringLiteral("output");
-    outputSignature.dtype = QStringLiteral("float32");
-    outputSignature.shape = {-1, classes};
-    version.inputs = {input};
-    version.outputs = {outputSignature};
-    version.classNames = model.classNames();
-    if (!version.classNames.isEmpty() && version.classNames.size() != classes)
-        std::fputs(QStringLiteral("warning: %1 names %2 classes but returns %3 scores per "
-                                  "sample.\n")
-                       .arg(path).arg(version.classNames.size()).arg(classes)
-                       .toLocal8Bit().constData(),
+    // The same checks File › Import model… and a dropped .pt go through (core ModelImport).
+    QStringList warnings;
+    const ms::NewVersion version = ms::prepareImport(options, &warnings);
+    for (const QString &warning : std::as_const(warnings))
+        std::fputs(QStringLiteral("warning: %1\n").arg(warning).toLocal8Bit().constData(),
                    stderr);
-    version.parameterCount = model.parameterCount();
-    version.notes = parser.value(QStringLiteral("notes"));
 
     ms::Registry registry = openRegistry(parser);
     const ms::VersionRecord added = registry.addVersion(version);

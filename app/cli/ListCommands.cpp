@@ -2,6 +2,7 @@
 
 #include "Command.h"
 #include "Output.h"
+#include "RegistryOutput.h"
 
 #include "common/Error.h"
 #include "data/DatasetRegistry.h"
@@ -16,15 +17,77 @@ namespace cli {
 
 namespace {
 
+// `datasets SOURCE`: what the Data panel shows, as text: sizes, shape and the samples per
+// class of every split, split as a training run with the same options would split it.
+int describeDataset(const QCommandLineParser &parser)
+{
+    ms::DatasetOptions options;
+    options.source = parser.positionalArguments().first();
+    options.labelColumn = parser.value(QStringLiteral("label-column"));
+    const ms::Dataset dataset = ms::DatasetRegistry::instance().load(options);
+    const QList<QPair<QString, const ms::DatasetSplit *>> splits{
+        {QStringLiteral("train"), &dataset.train},
+        {QStringLiteral("validation"), &dataset.validation},
+        {QStringLiteral("test"), &dataset.test}};
+    QJsonObject json = dataset.describe();
+    QJsonObject counts;
+    QList<QStringList> rows;
+    for (int c = 0; c < dataset.numClasses(); ++c)
+        rows << QStringList{dataset.classNames.at(c)};
+    QStringList header{QStringLiteral("CLASS")};
+    QStringList totals{QStringLiteral("total")};
+    const QLocale locale = QLocale::c();
+    for (const auto &[name, split] : splits) {
+        if (split->count() == 0)
+            continue;   // a CSV has no test split
+        const std::vector<qint64> perClass = split->classCounts(dataset.numClasses());
+        QJsonArray array;
+        for (size_t c = 0; c < perClass.size(); ++c) {
+            array.append(perClass[c]);
+            rows[int(c)] << locale.toString(perClass[c]);
+        }
+        counts.insert(name, array);
+        header << name.toUpper();
+        totals << locale.toString(split->count());
+    }
+    json.insert(QStringLiteral("class_counts"), counts);
+    if (parser.isSet(QStringLiteral("json"))) {
+        printJsonLine(json);
+        return Ok;
+    }
+    QStringList shape;
+    for (const qint64 dim : dataset.sampleShape)
+        shape << QString::number(dim);
+    printLine(QStringLiteral("%1 (%2): samples of %3, %4 classes")
+                  .arg(dataset.name, dataset.readerName, shape.join(QLatin1Char('x')))
+                  .arg(dataset.numClasses()));
+    rows << totals;
+    printLine(table(header, rows));
+    return Ok;
+}
+
 int runDatasets(const QStringList &arguments)
 {
     QCommandLineParser parser;
+    parser.addPositionalArgument(
+        QStringLiteral("SOURCE"),
+        QStringLiteral("Describe this dataset (a built-in name, an IDX folder or a CSV file): "
+                       "shape, split sizes and samples per class."),
+        QStringLiteral("[SOURCE]"));
+    parser.addOption({QStringLiteral("label-column"),
+                      QStringLiteral("CSV: the label column, by header name or 0-based index "
+                                     "(default: the last)."),
+                      QStringLiteral("NAME|N")});
     int code = Ok;
     if (!parse(parser, QStringLiteral("datasets"),
                QStringLiteral("List the built-in datasets and the dataset formats --dataset "
-                              "reads."),
-               arguments, &code))
+                              "reads, or describe one dataset."),
+               arguments, &code)
+        || !expectArguments(parser, QStringLiteral("datasets"), QStringLiteral("[SOURCE]"), 0,
+                            1, &code))
         return code;
+    if (!parser.positionalArguments().isEmpty())
+        return describeDataset(parser);
     ms::DatasetRegistry &registry = ms::DatasetRegistry::instance();
     QJsonArray builtins;
     QList<QStringList> rows;

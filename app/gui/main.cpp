@@ -1,9 +1,12 @@
 // The studio window: a thin main over ModelStudio::Ui (DESIGN.md §2).
+#include "ComparePanel.h"
+#include "DataPanel.h"
 #include "MainWindow.h"
 #include "ServePanel.h"
+#include "StudioPanels.h"
+#include "StudioSettings.h"
 #include "TrainForm.h"
 #include "TrainPanel.h"
-#include "VersionsPanel.h"
 
 #include "common/Error.h"
 #include "common/Workspace.h"
@@ -52,9 +55,12 @@ struct Options
         QStringLiteral("screenshot"),
         QStringLiteral("Render the window to the PNG FILE once laid out, then exit."),
         QStringLiteral("FILE")};
-    QCommandLineOption panel{QStringLiteral("panel"),
-                             QStringLiteral("Open on panel NAME (train, versions, serve)."),
-                             QStringLiteral("NAME")};
+    QCommandLineOption panel{
+        QStringLiteral("panel"),
+        QStringLiteral("Open on panel NAME (data, train, versions, compare, serve). With "
+                       "--screenshot, data waits for its dataset and compare checks the "
+                       "newest three versions."),
+        QStringLiteral("NAME")};
     QCommandLineOption config{
         QStringLiteral("config"),
         QStringLiteral("Fill the Train panel from a job spec JSON (what modelstudio-cli train "
@@ -151,7 +157,12 @@ int main(int argc, char **argv)
     setUpParser(parser, options);
     parser.process(app);
 
-    const QString workspace = ms::Workspace::resolve(parser.value(options.workspace));
+    // --workspace, else $MODELSTUDIO_WORKSPACE, else the one last opened in the window, else the
+    // default.
+    QString workspaceFlag = parser.value(options.workspace);
+    if (workspaceFlag.isEmpty() && qEnvironmentVariableIsEmpty("MODELSTUDIO_WORKSPACE"))
+        workspaceFlag = ms::ui::StudioSettings::workspace();
+    const QString workspace = ms::Workspace::resolve(workspaceFlag);
     QString workspaceError;
     try {
         ms::Workspace(workspace).ensure();
@@ -167,23 +178,10 @@ int main(int argc, char **argv)
 
     const bool screenshot = parser.isSet(options.screenshot);
     ms::ui::MainWindow window(workspace);
-    auto *trainPanel = new ms::ui::TrainPanel(window.jobRunner(), workspace);
-    window.addPanel(trainPanel);
-    auto *versionsPanel = new ms::ui::VersionsPanel(workspace);
-    window.addPanel(versionsPanel);
-    auto *servePanel = new ms::ui::ServePanel(workspace);
-    window.addPanel(servePanel);
-    for (const QString &problem : window.addPluginPanels())
-        printError(problem);
-    // A finished run's version shows in the Versions panel at once.
-    QObject::connect(trainPanel, &ms::ui::TrainPanel::runFinished, versionsPanel,
-                     &ms::ui::VersionsPanel::reload);
-    // "Serve" on a version: the Serve panel serves it, starting the server if needed.
-    QObject::connect(versionsPanel, &ms::ui::VersionsPanel::serveRequested, servePanel,
-                     [&window, servePanel](const QString &ref) {
-                         window.showPanel(servePanel->id());
-                         servePanel->serveNow(ref);
-                     });
+    window.setPanelFactory(&ms::ui::addStudioPanels);
+    // Only used before the first workspace switch, which rebuilds the panels.
+    auto *trainPanel = window.panel<ms::ui::TrainPanel>();
+    auto *servePanel = window.panel<ms::ui::ServePanel>();
     // A screenshot shows the defaults and must not overwrite the user's saved layout.
     if (!screenshot)
         window.restoreSettings();
@@ -235,13 +233,15 @@ int main(int argc, char **argv)
     }
     if (!workspaceError.isEmpty())
         window.statusBar()->showMessage(workspaceError);
+    const bool startRun = parser.isSet(options.start);
+    // Chosen before show(): a panel shown even for a moment does its first-show work (the Data
+    // panel starts reading its dataset, whose job would end before the run and be taken for it).
+    if (startRun)
+        window.showPanel(trainPanel->id());
     window.show();
 
-    const bool startRun = parser.isSet(options.start);
-    if (startRun) {
-        window.showPanel(trainPanel->id());
+    if (startRun)
         QTimer::singleShot(0, trainPanel, [trainPanel] { trainPanel->start(); });
-    }
     if (!serveRefs.isEmpty()) {
         QTimer::singleShot(0, servePanel, [servePanel] {
             servePanel->start();
@@ -258,9 +258,19 @@ int main(int argc, char **argv)
         auto grabAndQuit = [&window, file] {
             QCoreApplication::exit(saveScreenshot(window, file) ? 0 : 1);
         };
+        const QString shownPanel = parser.value(options.panel);
+        auto *dataPanel = window.panel<ms::ui::DataPanel>();
+        if (shownPanel == QLatin1String("compare"))
+            window.panel<ms::ui::ComparePanel>()->selectNewest(3);
         if (startRun) {
             // The picture of a run is worth taking once its curves are complete.
             QObject::connect(window.jobRunner(), &ms::JobRunner::finished, &window,
+                             [&window, grabAndQuit, screenshotDelay_ms] {
+                                 QTimer::singleShot(screenshotDelay_ms, &window, grabAndQuit);
+                             });
+        } else if (shownPanel == QLatin1String("data")) {
+            // The samples and the histogram exist once the dataset is read (on a worker).
+            QObject::connect(dataPanel, &ms::ui::DataPanel::loaded, &window,
                              [&window, grabAndQuit, screenshotDelay_ms] {
                                  QTimer::singleShot(screenshotDelay_ms, &window, grabAndQuit);
                              });

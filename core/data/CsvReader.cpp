@@ -309,4 +309,35 @@ Dataset CsvReader::read(const QString &path, const DatasetOptions &options) cons
     return dataset;
 }
 
+QList<QStringList> CsvReader::headRows(const QString &path, int maxRows)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        throw Error(QStringLiteral("Cannot open %1: %2")
+                        .arg(QDir::toNativeSeparators(path), file.errorString()));
+    QList<QStringList> rows;
+    std::vector<std::string> cells;
+    char delimiter = 0;
+    bool first = true;
+    while (rows.size() < maxRows && !file.atEnd()) {
+        const QByteArray bytes = file.readLine();
+        std::string_view line(bytes.constData(), size_t(bytes.size()));
+        if (first && line.substr(0, 3) == "\xEF\xBB\xBF")
+            line.remove_prefix(3);
+        first = false;
+        while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
+            line.remove_suffix(1);
+        if (trimmed(line).empty())
+            continue;
+        if (delimiter == 0)
+            delimiter = detectDelimiter(line);
+        splitCells(line, delimiter, cells);
+        QStringList row;
+        for (const std::string &cell : cells)
+            row << text(cell);
+        rows << row;
+    }
+    return rows;
+}
+
 } // namespace ms

@@ -2,6 +2,9 @@
 
 #include "data/DatasetReader.h"
 
+#include <QList>
+#include <QStringList>
+
 namespace ms {
 
 // Reads a numeric table from a .csv file: one sample per row, one feature per column, one
@@ -17,6 +20,11 @@ public:
     QString description() const override;
     bool canRead(const QString &path) const override;
     Dataset read(const QString &path, const DatasetOptions &options) const override;
+
+    // The first `maxRows` non-blank lines of the file split into cells as read() splits them
+    // (same delimiter detection and quoting), header included: what a preview shows. Reads
+    // only as far as it needs. Throws ms::Error naming the file when it cannot be opened.
+    static QList<QStringList> headRows(const QString &path, int maxRows);
 };
 
 } // namespace ms

@@ -2,7 +2,19 @@
 
 #include <QJsonArray>
 
+#include <algorithm>
+
 namespace ms {
+
+std::vector<qint64> DatasetSplit::classCounts(int numClasses) const
+{
+    std::vector<qint64> counts(size_t(std::max(0, numClasses)), 0);
+    for (const qint64 label : labels) {
+        if (label >= 0 && label < qint64(counts.size()))
+            ++counts[size_t(label)];
+    }
+    return counts;
+}
 
 qint64 Dataset::sampleSize() const
 {

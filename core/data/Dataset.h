@@ -17,6 +17,8 @@ struct DatasetSplit
     std::vector<qint64> labels;
 
     qint64 count() const { return qint64(labels.size()); }
+    // Samples per class, index = label (labels outside [0, numClasses) are not counted).
+    std::vector<qint64> classCounts(int numClasses) const;
 };
 
 // A labelled dataset held in memory, read once. Features stay raw (images as floats in [0, 1]);

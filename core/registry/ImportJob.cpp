@@ -1,0 +1,52 @@
+#include "registry/ImportJob.h"
+
+#include "jobs/JobContext.h"
+
+#include <QFileInfo>
+#include <QJsonArray>
+
+namespace ms {
+
+ImportJob::ImportJob(ImportOptions options, QString workspaceRoot)
+    : m_options(std::move(options))
+    , m_workspace(std::move(workspaceRoot))
+{}
+
+QString ImportJob::title() const
+{
+    return QStringLiteral("Import %1").arg(QFileInfo(m_options.path).fileName());
+}
+
+QJsonObject ImportJob::spec() const
+{
+    QJsonArray shape;
+    for (const qint64 dim : m_options.exampleShape)
+        shape.append(dim);
+    return {{QStringLiteral("path"), m_options.path},
+            {QStringLiteral("name"), m_options.modelName},
+            {QStringLiteral("input_shape"), shape},
+            {QStringLiteral("workspace"), m_workspace}};
+}
+
+JobResult ImportJob::run(JobContext &context)
+{
+    context.setProgress(0.0, QStringLiteral("Loading %1").arg(m_options.path));
+    QStringList warnings;
+    const NewVersion version = prepareImport(m_options, &warnings);
+    for (const QString &warning : std::as_const(warnings))
+        context.log(QStringLiteral("warning: ") + warning);
+    if (!context.checkPoint())
+        return {JobStatus::Cancelled, QStringLiteral("Import cancelled; nothing was added."), {}};
+    context.setProgress(0.5, QStringLiteral("Storing %1").arg(m_options.path));
+    Registry registry(m_workspace);
+    const VersionRecord added = registry.addVersion(version);
+    context.setProgress(1.0);
+    JobResult result;
+    result.status = JobStatus::Finished;
+    result.output = {{QStringLiteral("ref"), added.ref()},
+                     {QStringLiteral("version_id"), added.id},
+                     {QStringLiteral("warnings"), QJsonArray::fromStringList(warnings)}};
+    return result;
+}
+
+} // namespace ms

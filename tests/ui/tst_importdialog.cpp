@@ -1,0 +1,94 @@
+// File › Import Model…: the dialog names the model after the file until the user types a name,
+// refuses what it can check cheaply (no file, a name with ':' or '@', a shape that is not
+// positive integers) with a line in the dialog, and hands the ImportJob the options it shows.
+#include "ImportDialog.h"
+
+#include "common/Error.h"
+
+#include <QFile>
+#include <QLabel>
+#include <QLineEdit>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using ms::ui::ImportDialog;
+
+class TestImportDialog final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QVERIFY(m_dir.isValid());
+        m_file = m_dir.filePath(QStringLiteral("resnet@v2.pt"));
+        QFile file(m_file);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("the dialog does not load it; the job does\n");
+    }
+
+    void namesTheModelAfterTheFile()
+    {
+        ImportDialog dialog;
+        dialog.setPath(m_file);
+        const ms::ImportOptions options = dialog.options();
+        QCOMPARE(options.path, m_file);
+        QCOMPARE(options.modelName, QStringLiteral("resnet-v2"));   // '@' cannot be in a name
+        QVERIFY(options.exampleShape.empty());
+    }
+
+    void refusesWhatItCanCheck_data()
+    {
+        QTest::addColumn<bool>("fileExists");
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<QString>("shape");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("no file") << false << "net" << "" << "There is no file";
+        QTest::newRow("name with a colon") << true << "net:2" << "" << "cannot be a model name";
+        QTest::newRow("empty name") << true << " " << "" << "needs a name";
+        QTest::newRow("shape with a letter") << true << "net" << "1,a" << "\"1,a\"";
+        QTest::newRow("zero in the shape") << true << "net" << "1,0,4" << "positive integers";
+    }
+
+    void refusesWhatItCanCheck()
+    {
+        QFETCH(bool, fileExists);
+        QFETCH(QString, name);
+        QFETCH(QString, shape);
+        QFETCH(QString, expected);
+        ImportDialog dialog;
+        dialog.setPath(fileExists ? m_file : m_dir.filePath(QStringLiteral("missing.pt")));
+        const QList<QLineEdit *> fields = dialog.findChildren<QLineEdit *>();
+        QCOMPARE(fields.size(), 4);   // file, name, shape, notes
+        fields[1]->setText(name);
+        fields[2]->setText(shape);
+        dialog.accept();
+        QCOMPARE(dialog.result(), int(QDialog::Rejected));   // still open
+        QVERIFY2(dialog.errorText().contains(expected), qPrintable(dialog.errorText()));
+    }
+
+    void acceptsAndCarriesTheShape()
+    {
+        ImportDialog dialog;
+        dialog.setPath(m_file);
+        const QList<QLineEdit *> fields = dialog.findChildren<QLineEdit *>();
+        fields[1]->setText(QStringLiteral("resnet"));
+        fields[2]->setText(QStringLiteral("1, 3, 32, 32"));
+        fields[3]->setText(QStringLiteral("from the lab"));
+        dialog.accept();
+        QCOMPARE(dialog.result(), int(QDialog::Accepted));
+        const ms::ImportOptions options = dialog.options();
+        QCOMPARE(options.modelName, QStringLiteral("resnet"));
+        QCOMPARE(options.exampleShape, (std::vector<qint64>{1, 3, 32, 32}));
+        QCOMPARE(options.notes, QStringLiteral("from the lab"));
+    }
+
+private:
+    QTemporaryDir m_dir;
+    QString m_file;
+};
+
+QTEST_MAIN(TestImportDialog)
+#include "tst_importdialog.moc"

@@ -1,0 +1,495 @@
+#include "ComparePanel.h"
+
+#include "BenchmarkTableModel.h"
+#include "CompareSelectionModel.h"
+#include "CompareTableModel.h"
+#include "Icons.h"
+#include "MetricPlot.h"
+#include "Widgets.h"
+
+#include "common/Error.h"
+#include "registry/Registry.h"
+
+#include <QAction>
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSet>
+#include <QSettings>
+#include <QSortFilterProxyModel>
+#include <QSplitter>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTreeView>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+
+namespace ms::ui {
+
+namespace {
+
+// Metrics worth showing first when a selection has them: accuracies before losses.
+const char *const kPreferredMetrics[] = {"val_acc", "test_acc", "train_acc", "val_loss",
+                                         "loss"};
+constexpr int kMarkerLimit = 60;   // a dot per point while a series has this few
+
+QString errorText(const std::exception &e)
+{
+    if (const auto *error = dynamic_cast<const ms::Error *>(&e))
+        return error->message();
+    return QString::fromUtf8(e.what());
+}
+
+void styleTable(QTableView *view)
+{
+    view->setSelectionBehavior(QAbstractItemView::SelectRows);
+    view->setAlternatingRowColors(true);
+    view->setWordWrap(false);
+    view->verticalHeader()->setVisible(false);
+    view->verticalHeader()->setDefaultSectionSize(view->fontMetrics().height() + 8);
+    view->horizontalHeader()->setHighlightSections(false);
+    view->horizontalHeader()->setStretchLastSection(true);
+}
+
+} // namespace
+
+QColor ComparePanel::colorFor(int index)
+{
+    // Tableau 10: distinct for each other and for colour-blind readers, readable on white.
+    static const QColor palette[] = {
+        QColor(0x4e, 0x79, 0xa7), QColor(0xf2, 0x8e, 0x2b), QColor(0xe1, 0x57, 0x59),
+        QColor(0x76, 0xb7, 0xb2), QColor(0x59, 0xa1, 0x4f), QColor(0xed, 0xc9, 0x48),
+        QColor(0xb0, 0x7a, 0xa1), QColor(0xff, 0x9d, 0xa7), QColor(0x9c, 0x75, 0x5f),
+        QColor(0xba, 0xb0, 0xac)};
+    return palette[index % 10];
+}
+
+ComparePanel::ComparePanel(QString workspace, QWidget *parent)
+    : Panel(parent)
+    , m_workspace(std::move(workspace))
+{
+    m_selection = new CompareSelectionModel(this);
+    m_proxy = new QSortFilterProxyModel(this);
+    m_proxy->setSourceModel(m_selection);
+    m_proxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
+    m_proxy->setRecursiveFilteringEnabled(true);   // a matching version keeps its model row
+    m_proxy->setAutoAcceptChildRows(true);         // a matching model shows all its versions
+
+    m_filter = new QLineEdit(this);
+    m_filter->setPlaceholderText(tr("Filter by model or version…"));
+    m_filter->setClearButtonEnabled(true);
+    connect(m_filter, &QLineEdit::textChanged, this, [this](const QString &text) {
+        m_proxy->setFilterFixedString(text);
+        m_tree->expandAll();
+    });
+
+    m_tree = new QTreeView(this);
+    m_tree->setModel(m_proxy);
+    m_tree->setUniformRowHeights(true);
+    m_tree->setAlternatingRowColors(true);
+    m_tree->setSelectionMode(QAbstractItemView::NoSelection);
+    m_tree->header()->setStretchLastSection(false);
+    m_tree->header()->setSectionResizeMode(CompareSelectionModel::VersionColumn,
+                                           QHeaderView::Stretch);
+    m_tree->header()->setSectionResizeMode(CompareSelectionModel::KindColumn,
+                                           QHeaderView::ResizeToContents);
+    m_tree->header()->setSectionResizeMode(CompareSelectionModel::AccuracyColumn,
+                                           QHeaderView::ResizeToContents);
+    // A click anywhere on a version's row toggles it: the check box alone is a small target.
+    connect(m_tree, &QTreeView::clicked, this, [this](const QModelIndex &index) {
+        const QModelIndex first =
+            m_proxy->mapToSource(index.siblingAtColumn(CompareSelectionModel::VersionColumn));
+        QStandardItem *item = m_selection->itemFromIndex(first);
+        if (!item || !item->isCheckable() || index.column() == 0)
+            return;   // column 0 has the check box, which toggles by itself
+        item->setCheckState(item->checkState() == Qt::Checked ? Qt::Unchecked : Qt::Checked);
+    });
+
+    auto *newest = new QPushButton(tr("Newest 3"), this);
+    newest->setToolTip(tr("Check the three newest versions that have curves"));
+    connect(newest, &QPushButton::clicked, this, [this] { selectNewest(3); });
+    auto *clear = new QPushButton(tr("Clear"), this);
+    clear->setToolTip(tr("Uncheck everything"));
+    connect(clear, &QPushButton::clicked, this, [this] { m_selection->clearChecks(); });
+    auto *reloadButton = new QPushButton(tr("Reload"), this);
+    reloadButton->setToolTip(tr("Read the registry again"));
+    connect(reloadButton, &QPushButton::clicked, this, [this] { reload(); });
+    auto *selectionButtons = new QHBoxLayout;
+    selectionButtons->addWidget(newest);
+    selectionButtons->addWidget(clear);
+    selectionButtons->addStretch(1);
+    selectionButtons->addWidget(reloadButton);
+
+    auto *left = new QWidget(this);
+    auto *leftLayout = new QVBoxLayout(left);
+    leftLayout->setContentsMargins(0, 0, 0, 0);
+    leftLayout->addWidget(sectionTitle(tr("Runs and versions"), left));
+    leftLayout->addWidget(m_filter);
+    leftLayout->addWidget(m_tree, 1);
+    leftLayout->addLayout(selectionButtons);
+
+    m_metric = new QComboBox(this);
+    m_metric->setMinimumContentsLength(14);
+    m_metric->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_metric->setToolTip(tr("Every metric key any checked run logged"));
+    connect(m_metric, &QComboBox::activated, this, [this] {
+        m_wantedMetric = m_metric->currentText();
+        refresh();
+    });
+    m_xAxis = new QComboBox(this);
+    m_xAxis->addItem(tr("Epoch or step (auto)"), int(XAxis::Auto));
+    m_xAxis->addItem(tr("Step"), int(XAxis::Step));
+    m_xAxis->addItem(tr("Epoch"), int(XAxis::Epoch));
+    m_xAxis->addItem(tr("Wall time"), int(XAxis::WallTime));
+    m_xAxis->setToolTip(tr("Auto: epochs for metrics logged once an epoch, steps otherwise"));
+    connect(m_xAxis, &QComboBox::activated, this, [this] { refresh(); });
+
+    auto *plotBar = new QHBoxLayout;
+    auto *metricLabel = new QLabel(tr("&Metric"), this);
+    metricLabel->setBuddy(m_metric);
+    plotBar->addWidget(metricLabel);
+    plotBar->addWidget(m_metric);
+    plotBar->addSpacing(12);
+    auto *xLabel = new QLabel(tr("&X axis"), this);
+    xLabel->setBuddy(m_xAxis);
+    plotBar->addWidget(xLabel);
+    plotBar->addWidget(m_xAxis);
+    plotBar->addStretch(1);
+
+    m_plot = new MetricPlot(this);
+    m_plot->setLegendVisible(true);
+    m_plot->setPlaceholderText(tr("Check runs or versions on the left to overlay their curves"));
+
+    m_table = new CompareTableModel(this);
+    m_tableView = new QTableView(this);
+    m_tableView->setModel(m_table);
+    styleTable(m_tableView);
+    const int widths[] = {150, 60, 110, 140, 150, 70, 80, 80};
+    for (int c = 0; c < CompareTableModel::ColumnCount; ++c)
+        m_tableView->setColumnWidth(c, widths[c]);
+
+    // --- Variants: where benchmark results of compressed versions land ---
+    m_benchmarks = new BenchmarkTableModel(this);
+    m_benchmarkView = new QTableView(this);
+    m_benchmarkView->setModel(m_benchmarks);
+    styleTable(m_benchmarkView);
+    m_benchmarkEmpty = new QLabel(
+        tr("No benchmark results are stored for the checked versions yet. A benchmarked "
+           "version (and each compressed variant of it) shows its accuracy, latency, size and "
+           "memory here."), this);
+    m_benchmarkEmpty->setWordWrap(true);
+    m_benchmarkEmpty->setStyleSheet(QStringLiteral("color: #666666;"));
+    auto *variants = new QWidget(this);
+    auto *variantsLayout = new QVBoxLayout(variants);
+    variantsLayout->setContentsMargins(0, 4, 0, 0);
+    variantsLayout->addWidget(m_benchmarkEmpty);
+    variantsLayout->addWidget(m_benchmarkView, 1);
+
+    m_tabs = new QTabWidget(this);
+    m_tabs->setDocumentMode(true);
+    m_tabs->addTab(m_tableView, tr("Metrics"));
+    m_tabs->addTab(variants, tr("Variants"));
+
+    auto *plotSide = new QWidget(this);
+    auto *plotLayout = new QVBoxLayout(plotSide);
+    plotLayout->setContentsMargins(0, 0, 0, 0);
+    plotLayout->addLayout(plotBar);
+    plotLayout->addWidget(m_plot, 1);
+
+    m_rightSplitter = new QSplitter(Qt::Vertical, this);
+    m_rightSplitter->setChildrenCollapsible(false);
+    m_rightSplitter->addWidget(plotSide);
+    m_rightSplitter->addWidget(m_tabs);
+    m_rightSplitter->setStretchFactor(0, 3);
+    m_rightSplitter->setStretchFactor(1, 1);
+    m_rightSplitter->setSizes({540, 170});
+
+    m_splitter = new QSplitter(Qt::Horizontal, this);
+    m_splitter->setChildrenCollapsible(false);
+    m_splitter->addWidget(left);
+    m_splitter->addWidget(m_rightSplitter);
+    m_splitter->setStretchFactor(0, 0);
+    m_splitter->setStretchFactor(1, 1);
+    m_splitter->setSizes({320, 880});
+
+    m_status = new QLabel(this);
+    m_status->setWordWrap(true);
+    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(8, 8, 8, 8);
+    layout->addWidget(m_splitter, 1);
+    layout->addWidget(m_status);
+
+    // Panel-local shortcuts: only while this panel (or a child) has the focus.
+    auto *reloadAction = new QAction(tr("Reload"), this);
+    reloadAction->setShortcut(QKeySequence::Refresh);
+    reloadAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    connect(reloadAction, &QAction::triggered, this, [this] { reload(); });
+    auto *findAction = new QAction(tr("Filter"), this);
+    findAction->setShortcut(QKeySequence::Find);
+    findAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    connect(findAction, &QAction::triggered, this, [this] {
+        m_filter->setFocus();
+        m_filter->selectAll();
+    });
+    addActions({reloadAction, findAction});
+    reloadButton->setToolTip(tr("Read the registry again (%1)")
+                                 .arg(reloadAction->shortcut().toString(
+                                     QKeySequence::NativeText)));
+
+    connect(m_selection, &CompareSelectionModel::checkedChanged, this, [this] { refresh(); });
+    reload();
+}
+
+ComparePanel::~ComparePanel() = default;
+
+QIcon ComparePanel::icon() const
+{
+    return compareIcon(palette().color(QPalette::WindowText));
+}
+
+void ComparePanel::reload()
+{
+    m_loaded = true;
+    try {
+        const ms::Registry registry(m_workspace);
+        m_selection->reload(registry);
+    } catch (const std::exception &e) {
+        setStatus(tr("Cannot read the registry: %1").arg(errorText(e)), true);
+        return;
+    }
+    m_tree->expandAll();
+    refresh();
+}
+
+int ComparePanel::selectNewest(int count)
+{
+    return m_selection->checkNewest(count);
+}
+
+bool ComparePanel::setChecked(const QString &keyOrRef, bool checked)
+{
+    return m_selection->setChecked(keyOrRef, checked);
+}
+
+bool ComparePanel::setMetric(const QString &key)
+{
+    if (m_metric->findText(key) < 0)
+        return false;
+    m_wantedMetric = key;
+    refresh();
+    return true;
+}
+
+QString ComparePanel::metric() const
+{
+    return m_metric->currentText();
+}
+
+void ComparePanel::setXAxis(XAxis axis)
+{
+    m_xAxis->setCurrentIndex(m_xAxis->findData(int(axis)));
+    refresh();
+}
+
+void ComparePanel::refresh()
+{
+    const QVector<CompareItem> items = m_selection->checkedItems();
+    try {
+        const ms::Registry registry(m_workspace);
+        QSet<QString> keys;
+        for (const CompareItem &item : items) {
+            if (item.runId == 0)
+                continue;
+            for (const QString &key : registry.metricKeys(item.runId))
+                keys.insert(key);
+        }
+        QStringList sorted(keys.cbegin(), keys.cend());
+        sorted.sort();
+        QString chosen;
+        if (sorted.contains(m_wantedMetric))
+            chosen = m_wantedMetric;
+        for (const char *preferred : kPreferredMetrics) {
+            if (chosen.isEmpty() && sorted.contains(QLatin1String(preferred)))
+                chosen = QLatin1String(preferred);
+        }
+        if (chosen.isEmpty() && !sorted.isEmpty())
+            chosen = sorted.first();
+        m_metric->clear();
+        m_metric->addItems(sorted);
+        m_metric->setCurrentIndex(sorted.indexOf(chosen));
+        m_metric->setEnabled(!sorted.isEmpty());
+
+        refreshCurves(registry);
+        refreshBenchmarks(registry);
+    } catch (const std::exception &e) {
+        setStatus(tr("Cannot read the registry: %1").arg(errorText(e)), true);
+        return;
+    }
+    int withRuns = 0;
+    for (const CompareItem &item : items)
+        withRuns += item.runId != 0 ? 1 : 0;
+    if (items.isEmpty())
+        setStatus(tr("Check runs or versions to compare. Versions without a run (imports) "
+                     "bring their final metrics only."), false);
+    else
+        setStatus(tr("%1 checked, %2 with curves. Drag to pan, wheel to zoom, double-click "
+                     "the plot to fit.").arg(items.size()).arg(withRuns), false);
+}
+
+void ComparePanel::refreshCurves(const ms::Registry &registry)
+{
+    const QVector<CompareItem> items = m_selection->checkedItems();
+    const QString key = m_metric->currentText();
+    const bool lowerBetter = CompareTableModel::lowerIsBetter(key);
+
+    QVector<QVector<ms::MetricSample>> series(items.size());
+    bool onePerEpoch = true;   // every run logs this key once an epoch
+    for (int i = 0; i < items.size(); ++i) {
+        if (items[i].runId == 0 || key.isEmpty())
+            continue;
+        series[i] = registry.metrics(items[i].runId, key);
+        for (int p = 1; p < series[i].size(); ++p) {
+            if (series[i][p].epoch == series[i][p - 1].epoch)
+                onePerEpoch = false;
+        }
+    }
+    auto axis = XAxis(m_xAxis->currentData().toInt());
+    if (axis == XAxis::Auto)
+        axis = onePerEpoch ? XAxis::Epoch : XAxis::Step;
+
+    m_plot->removeAllSeries();
+    m_seriesIds.clear();
+    m_plot->setIntegerXTicks(axis == XAxis::Epoch);
+    m_plot->setAxisLabels(axis == XAxis::Epoch  ? tr("epoch")
+                          : axis == XAxis::Step ? tr("step")
+                                                : tr("wall time (s)"),
+                          key);
+    m_plot->setPlaceholderText(
+        items.isEmpty() ? tr("Check runs or versions on the left to overlay their curves")
+                        : tr("No checked run logs %1").arg(key.isEmpty() ? tr("any metric")
+                                                                         : key));
+
+    QVector<CompareTableModel::Row> rows;
+    for (int i = 0; i < items.size(); ++i) {
+        const CompareItem &item = items[i];
+        CompareTableModel::Row row;
+        row.label = item.label;
+        row.color = colorFor(i);
+        row.hasRun = item.runId != 0;
+        row.parameterCount = item.parameterCount;
+        row.sizeBytes = item.sizeBytes;
+        const QJsonValue testAcc = item.metrics.value(QStringLiteral("test_acc"));
+        if (testAcc.isDouble())
+            row.testAcc = testAcc.toDouble();
+
+        const QVector<ms::MetricSample> &samples = series[i];
+        row.points = int(samples.size());
+        QVector<double> xs;
+        QVector<double> ys;
+        xs.reserve(samples.size());
+        ys.reserve(samples.size());
+        for (const ms::MetricSample &s : samples) {
+            xs << (axis == XAxis::Epoch  ? double(s.epoch)
+                   : axis == XAxis::Step ? double(s.step)
+                                         : s.wallTime_s);
+            ys << s.value;
+            if (!std::isfinite(s.value))
+                continue;
+            const bool better = !std::isfinite(row.best)
+                || (lowerBetter ? s.value < row.best : s.value > row.best);
+            if (better) {
+                row.best = s.value;
+                row.bestStep = s.step;
+                row.bestEpoch = s.epoch;
+            }
+        }
+        if (!samples.isEmpty())
+            row.final = samples.last().value;
+        if (!samples.isEmpty()) {
+            MetricPlot::SeriesOptions options;
+            options.color = row.color;
+            options.markers = samples.size() <= kMarkerLimit;
+            m_plot->addSeries(item.key, item.label, options);
+            m_plot->append(item.key, xs, ys);
+            m_seriesIds << item.key;
+        }
+        rows << row;
+    }
+    m_table->setRows(key, rows);
+    m_plot->replotNow();
+}
+
+// The Variants tab: every stored result of every checked version, one row each. The table is
+// generic over the result's keys; a dedicated row builder for benchmark results (deltas against
+// a baseline) can replace BenchmarkTableModel here without touching the rest of the panel.
+void ComparePanel::refreshBenchmarks(const ms::Registry &registry)
+{
+    const QVector<CompareItem> items = m_selection->checkedItems();
+    QVector<BenchmarkTableModel::Row> rows;
+    for (int i = 0; i < items.size(); ++i) {
+        if (items[i].versionId == 0)
+            continue;
+        for (const QJsonObject &result : registry.benchmarks(items[i].versionId))
+            rows.append({items[i].label, colorFor(i), result});
+    }
+    m_benchmarks->setRows(rows);
+    m_benchmarkView->setVisible(!rows.isEmpty());
+    m_benchmarkEmpty->setVisible(rows.isEmpty());
+    m_tabs->setTabText(1, rows.isEmpty() ? tr("Variants")
+                                         : tr("Variants (%1)").arg(rows.size()));
+    if (!rows.isEmpty())
+        m_benchmarkView->resizeColumnsToContents();
+}
+
+void ComparePanel::setStatus(const QString &text, bool error)
+{
+    m_status->setStyleSheet(error ? QStringLiteral("color: #c62828;")
+                                  : QStringLiteral("color: #444444;"));
+    m_status->setText(text);
+    m_statusPlain = text;
+    m_statusError = error;
+}
+
+void ComparePanel::showEvent(QShowEvent *event)
+{
+    Panel::showEvent(event);
+    // Runs may have finished, or the CLI may have added versions, while another panel showed.
+    if (m_loaded)
+        reload();
+}
+
+void ComparePanel::saveState(QSettings &settings) const
+{
+    settings.setValue(QStringLiteral("splitter"), m_splitter->saveState());
+    settings.setValue(QStringLiteral("rightSplitter"), m_rightSplitter->saveState());
+    // Keys are registry ids: they mean something only in the workspace they came from.
+    settings.setValue(QStringLiteral("checked"), m_selection->checkedKeys());
+    settings.setValue(QStringLiteral("checkedWorkspace"), m_workspace);
+    settings.setValue(QStringLiteral("metric"), m_metric->currentText());
+    settings.setValue(QStringLiteral("xAxis"), m_xAxis->currentData());
+}
+
+void ComparePanel::restoreState(QSettings &settings)
+{
+    m_splitter->restoreState(settings.value(QStringLiteral("splitter")).toByteArray());
+    m_rightSplitter->restoreState(settings.value(QStringLiteral("rightSplitter")).toByteArray());
+    m_wantedMetric = settings.value(QStringLiteral("metric")).toString();
+    const int axis = m_xAxis->findData(settings.value(QStringLiteral("xAxis")));
+    if (axis >= 0)
+        m_xAxis->setCurrentIndex(axis);
+    if (settings.value(QStringLiteral("checkedWorkspace")).toString() == m_workspace) {
+        for (const QString &key : settings.value(QStringLiteral("checked")).toStringList())
+            m_selection->setChecked(key, true);
+    }
+    refresh();
+}
+
+} // namespace ms::ui

@@ -1,0 +1,58 @@
+#include "StudioPanels.h"
+
+#include "ComparePanel.h"
+#include "DataPanel.h"
+#include "MainWindow.h"
+#include "ServePanel.h"
+#include "StudioSettings.h"
+#include "TrainForm.h"
+#include "TrainPanel.h"
+#include "VersionsPanel.h"
+
+#include <QDebug>
+#include <QSpinBox>
+
+namespace ms::ui {
+
+void addStudioPanels(MainWindow &window)
+{
+    const QString workspace = window.workspace();
+    auto *dataPanel = new DataPanel(window.jobRunner());
+    window.addPanel(dataPanel);
+    auto *trainPanel = new TrainPanel(window.jobRunner(), workspace);
+    trainPanel->form()->threadsSpin()->setValue(StudioSettings::computeThreads());
+    window.addPanel(trainPanel);
+    auto *versionsPanel = new VersionsPanel(workspace);
+    window.addPanel(versionsPanel);
+    auto *comparePanel = new ComparePanel(workspace);
+    window.addPanel(comparePanel);
+    auto *servePanel = new ServePanel(workspace);
+    window.addPanel(servePanel);
+
+    // A finished run's version shows in the Versions and Compare panels at once; so does an
+    // import. Receivers are the panels, so these connections end with them on a switch.
+    QObject::connect(trainPanel, &TrainPanel::runFinished, versionsPanel,
+                     &VersionsPanel::reload);
+    QObject::connect(trainPanel, &TrainPanel::runFinished, comparePanel, &ComparePanel::reload);
+    QObject::connect(&window, &MainWindow::versionsChanged, versionsPanel,
+                     &VersionsPanel::reload);
+    QObject::connect(&window, &MainWindow::versionsChanged, comparePanel,
+                     &ComparePanel::reload);
+    // "Serve" on a version: the Serve panel serves it, starting the server if needed.
+    QObject::connect(versionsPanel, &VersionsPanel::serveRequested, servePanel,
+                     [&window, servePanel](const QString &ref) {
+                         window.showPanel(servePanel->id());
+                         servePanel->serveNow(ref);
+                     });
+    QObject::connect(&window, &MainWindow::computeThreadsChanged, trainPanel,
+                     [trainPanel](int threads) {
+                         trainPanel->form()->threadsSpin()->setValue(threads);
+                     });
+
+    // Plugin panels last, and again after a switch, so they see the current workspace. A broken
+    // one is skipped with a warning; it never keeps the window from opening.
+    for (const QString &problem : window.addPluginPanels())
+        qWarning().noquote() << QStringLiteral("modelstudio: %1").arg(problem);
+}
+
+} // namespace ms::ui
