@@ -36,5 +36,7 @@ QList<Command> registryCommands();
 QList<Command> versionCommands();
 // serve: registry versions on a local HTTP endpoint until Ctrl-C.
 QList<Command> serveCommands();
+// bench, compare: measuring versions and putting their benchmarks side by side.
+QList<Command> benchCommands();
 
 } // namespace cli

@@ -58,7 +58,8 @@ namespace {
 QList<Command> allCommands()
 {
     return cli::trainCommands() + cli::importCommands() + cli::registryCommands()
-           + cli::versionCommands() + cli::serveCommands() + cli::listCommands();
+           + cli::versionCommands() + cli::serveCommands() + cli::benchCommands()
+           + cli::listCommands();
 }
 
 int usage(FILE *out)
