@@ -45,7 +45,8 @@ double accuracy(const Model &m, const Dataset &data)
         const std::vector<float> y = m.predict(x, {count, 1, 28, 28});
         for (qint64 i = 0; i < count; ++i) {
             const float *row = &y[size_t(i * 10)];
-            correct += (std::max_element(row, row + 10) - row) == data.test.labels[size_t(start + i)];
+            const qint64 predicted = std::max_element(row, row + 10) - row;
+            correct += predicted == data.test.labels[size_t(start + i)];
         }
     }
     return double(correct) / double(n);
@@ -145,8 +146,9 @@ int main(int argc, char **argv)
     const double size32 = double(QFileInfo(args[1]).size());
     std::printf("\n%d thread(s), %d rounds x %d passes, test split %lld images\n\n", threads,
                 rounds, reps, static_cast<long long>(data.test.count()));
-    std::printf("| variant | engine | test acc | drop (pt) | size (KiB) | size / fp32 | p50 b1 ms | "
-                "p50 b32 ms | fp32/variant b32 (median, range) |\n|---|---|---|---|---|---|---|---|---|\n");
+    std::printf("| variant | engine | test acc | drop (pt) | size (KiB) | size / fp32 | "
+                "p50 b1 ms | p50 b32 ms | fp32/variant b32 (median, range) |\n"
+                "|---|---|---|---|---|---|---|---|---|\n");
     for (const Variant &v : variants) {
         const double acc = v.label == QLatin1String("fp32") ? acc32 : accuracy(v.model, data);
         const double size = double(QFileInfo(v.path).size());
@@ -154,9 +156,11 @@ int main(int argc, char **argv)
         for (int r = 0; r < rounds; ++r)
             ratios.push_back(b32["fp32"][size_t(r)] / b32[v.label][size_t(r)]);
         std::sort(ratios.begin(), ratios.end());
-        std::printf("| %s | %s | %.4f | %+.2f | %.1f | %.1f %% | %.3f | %.3f | %.2fx (%.2f-%.2f) |\n",
+        std::printf("| %s | %s | %.4f | %+.2f | %.1f | %.1f %% | %.3f | %.3f "
+                    "| %.2fx (%.2f-%.2f) |\n",
                     qPrintable(v.label),
-                    v.model.quantizedEngine().isEmpty() ? "-" : qPrintable(v.model.quantizedEngine()),
+                    v.model.quantizedEngine().isEmpty() ? "-"
+                                                        : qPrintable(v.model.quantizedEngine()),
                     acc, (acc32 - acc) * 100.0, size / 1024.0, 100.0 * size / size32,
                     median(b1[v.label]), median(b32[v.label]), median(ratios), ratios.front(),
                     ratios.back());

@@ -51,7 +51,8 @@ void printResult(const QJsonObject &r)
                     rows));
     const QJsonValue acc = r.value(QStringLiteral("test_acc"));
     printLine(QStringLiteral("  test accuracy %1%2")
-                  .arg(acc.isDouble() ? QString::number(acc.toDouble(), 'f', 4) : QStringLiteral("-"),
+                  .arg(acc.isDouble() ? QString::number(acc.toDouble(), 'f', 4)
+                                      : QStringLiteral("-"),
                        acc.isDouble() ? QStringLiteral(" on %1 images")
                                             .arg(r.value(QStringLiteral("test_count")).toInteger())
                                       : QStringLiteral(" (%1)").arg(

@@ -80,7 +80,8 @@ at::Tensor timingBatch(const Dataset *data, const std::vector<qint64> &sampleSha
         const at::Tensor test = at::from_blob(const_cast<float *>(data->test.features.data()),
                                               {data->test.count(), data->sampleSize()},
                                               at::kFloat);
-        const at::Tensor index = at::arange(batch, at::kLong).remainder(int64_t(data->test.count()));
+        const at::Tensor index =
+            at::arange(batch, at::kLong).remainder(int64_t(data->test.count()));
         return test.index_select(0, index).reshape(shape).clone();
     }
     at::Generator gen = at::detail::createCPUGenerator(0);

@@ -126,7 +126,8 @@ Comparison Comparison::fromBenchmarks(const QVector<QPair<QString, QJsonObject>>
         QJsonObject &v = row.values;
         v.insert(QStringLiteral("kind"), b.value(QStringLiteral("kind")));
         const QJsonValue engine = b.value(QStringLiteral("quantized_engine"));
-        v.insert(QStringLiteral("engine"), engine.isString() ? engine : QJsonValue(QStringLiteral("-")));
+        v.insert(QStringLiteral("engine"),
+                 engine.isString() ? engine : QJsonValue(QStringLiteral("-")));
         v.insert(QStringLiteral("threads"), b.value(QStringLiteral("threads")));
         v.insert(QStringLiteral("test_acc"), b.value(QStringLiteral("test_acc")).isDouble()
                                                  ? b.value(QStringLiteral("test_acc"))
@@ -142,7 +143,8 @@ Comparison Comparison::fromBenchmarks(const QVector<QPair<QString, QJsonObject>>
             v.insert(QLatin1String(key), value.isDouble() ? value : QJsonValue());
         }
         threads.insert(b.value(QStringLiteral("threads")).toInt());
-        cpus.insert(b.value(QStringLiteral("cpu")).toObject().value(QStringLiteral("cpu")).toString());
+        cpus.insert(
+            b.value(QStringLiteral("cpu")).toObject().value(QStringLiteral("cpu")).toString());
         c.m_rows << row;
     }
     if (threads.size() > 1)

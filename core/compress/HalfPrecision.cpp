@@ -64,7 +64,8 @@ public:
         if (nodes.empty())
             throw Error(QStringLiteral("%1 has no fp32 weights to store in %2 (its forward runs: "
                                        "%3); is it already quantized or in half precision?")
-                            .arg(record.ref().isEmpty() ? QStringLiteral("The model") : record.ref(),
+                            .arg(record.ref().isEmpty() ? QStringLiteral("The model")
+                                                        : record.ref(),
                                  name(), quant::opsSummary(graph)));
     }
 

@@ -230,7 +230,8 @@ torch::jit::Module buildForEngine(const QString &engineParam,
         at::globalContext().setQEngine(engineFromName(engineParam));
         *chosen = engineParam;
         details.insert(QStringLiteral("quantized_engine"), engineParam);
-        details.insert(QStringLiteral("engine_choice"), QStringLiteral("--engine %1").arg(engineParam));
+        details.insert(QStringLiteral("engine_choice"),
+                       QStringLiteral("--engine %1").arg(engineParam));
         return build();
     }
     const QStringList engines = supportedEngineNames();

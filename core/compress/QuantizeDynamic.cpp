@@ -80,7 +80,8 @@ public:
                                        "dynamically (its forward runs: %2). Dynamic int8 "
                                        "covers aten::linear only; for convolutions use "
                                        "quantize-static on a model built from a studio spec.")
-                            .arg(record.ref().isEmpty() ? QStringLiteral("The model") : record.ref(),
+                            .arg(record.ref().isEmpty() ? QStringLiteral("The model")
+                                                        : record.ref(),
                                  quant::opsSummary(graph)));
     }
 
@@ -136,7 +137,8 @@ public:
                                    engine.toStdString());
         details.insert(QStringLiteral("scheme"),
                        QStringLiteral("dynamic int8: per-channel symmetric qint8 weights, "
-                                      "activations quantized per batch (quantized::linear_dynamic)"));
+                                      "activations quantized per batch "
+                                      "(quantized::linear_dynamic)"));
         details.insert(QStringLiteral("quantized_layers"), layers);
         details.insert(QStringLiteral("linear_left_fp32"), leftFloat);
         details.insert(QStringLiteral("ops_after"), keptOps);

@@ -157,7 +157,8 @@ at::Tensor tensorAttr(const torch::jit::Module &m, const char *name)
 // BatchNorm in eval mode as a per-channel scale and shift.
 std::pair<at::Tensor, at::Tensor> batchnormAffine(const torch::jit::Module &bn, double eps)
 {
-    const at::Tensor scale = tensorAttr(bn, "weight") / at::sqrt(tensorAttr(bn, "running_var") + eps);
+    const at::Tensor scale =
+        tensorAttr(bn, "weight") / at::sqrt(tensorAttr(bn, "running_var") + eps);
     const at::Tensor shift = tensorAttr(bn, "bias") - tensorAttr(bn, "running_mean") * scale;
     return {scale, shift};
 }
@@ -388,14 +389,16 @@ public:
         try {
             planStages(ArchSpec::fromJson(source.spec()), source.impl()->module);
         } catch (const Error &e) {
-            throw Error(QStringLiteral("%1 cannot be quantized statically: %2").arg(ref, e.message()));
+            throw Error(QStringLiteral("%1 cannot be quantized statically: %2")
+                            .arg(ref, e.message()));
         }
     }
 
     CompressOutput apply(CompressInput &input, JobContext &context) const override
     {
         const int batches = input.params.value(QStringLiteral("calibration-batches")).toInt(10);
-        const int batchSize = input.params.value(QStringLiteral("calibration-batch-size")).toInt(32);
+        const int batchSize =
+            input.params.value(QStringLiteral("calibration-batch-size")).toInt(32);
         const bool percentile = input.params.value(QStringLiteral("observer")).toString(
                                     QStringLiteral("histogram")) == QLatin1String("histogram");
         const double percent = input.params.value(QStringLiteral("percentile")).toDouble(99.99);
@@ -480,7 +483,8 @@ public:
         for (const Observer &o : observers) {
             const auto [lo, hi] = o.range(percentile, percent);
             const QParams qp = qparamsFor(lo, hi, reduce);
-            points.append(QJsonObject{{QStringLiteral("min"), o.min}, {QStringLiteral("max"), o.max},
+            points.append(QJsonObject{{QStringLiteral("min"), o.min},
+                                      {QStringLiteral("max"), o.max},
                                       {QStringLiteral("scale"), qp.scale},
                                       {QStringLiteral("zero_point"), qint64(qp.zeroPoint)}});
         }

@@ -116,7 +116,8 @@ bool engineSupported(at::QEngine engine)
 void collectConstants(torch::jit::Block *block, std::vector<at::Tensor> &out)
 {
     for (torch::jit::Node *node : block->nodes()) {
-        if (node->kind() == c10::prim::Constant && node->output()->type()->cast<c10::TensorType>()) {
+        if (node->kind() == c10::prim::Constant
+            && node->output()->type()->cast<c10::TensorType>()) {
             const c10::optional<c10::IValue> v = torch::jit::toIValue(node->output());
             if (v && v->isTensor() && v->toTensor().is_floating_point())
                 out.push_back(v->toTensor());
@@ -133,18 +134,17 @@ void collectWeights(const torch::jit::Module &module, std::vector<at::Tensor> &o
     for (const torch::jit::NameValue &a : module.named_attributes(/*recurse=*/false)) {
         if (!a.value.isCustomClass())
             continue;
-        std::tuple<at::Tensor, c10::optional<at::Tensor>> unpacked;
+        auto add = [&out](const std::tuple<at::Tensor, c10::optional<at::Tensor>> &unpacked) {
+            out.push_back(std::get<0>(unpacked));
+            if (std::get<1>(unpacked))
+                out.push_back(*std::get<1>(unpacked));
+        };
         const c10::IValue &v = a.value;
         if (v.type() == c10::getCustomClassType<c10::intrusive_ptr<LinearPackedParamsBase>>())
-            unpacked = v.toCustomClass<LinearPackedParamsBase>()->unpack();
+            add(v.toCustomClass<LinearPackedParamsBase>()->unpack());
         else if (v.type()
                  == c10::getCustomClassType<c10::intrusive_ptr<ConvPackedParamsBase<2>>>())
-            unpacked = v.toCustomClass<ConvPackedParamsBase<2>>()->unpack();
-        else
-            continue;
-        out.push_back(std::get<0>(unpacked));
-        if (std::get<1>(unpacked))
-            out.push_back(*std::get<1>(unpacked));
+            add(v.toCustomClass<ConvPackedParamsBase<2>>()->unpack());
     }
     if (const auto forward = module.find_method("forward")) {
         // A frozen module keeps its weights as constants of its forward graph.

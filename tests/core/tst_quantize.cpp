@@ -229,12 +229,14 @@ void tst_Quantize::variantsAgreeWithFp32()
     QVERIFY2(agreement >= 0.95, qPrintable(QStringLiteral("top-1 agreement %1 on %2 images")
                                                .arg(agreement).arg(n)));
 
-    const QString path = m_dir.filePath(QStringLiteral("%1-%2.pt").arg(arch, QTest::currentDataTag()));
+    const QString path =
+        m_dir.filePath(QStringLiteral("%1-%2.pt").arg(arch, QTest::currentDataTag()));
     out.model.save(path);
     const double ratio = double(QFileInfo(path).size()) / double(QFileInfo(modelPath(arch)).size());
     qInfo("top-1 agreement %.4f on %lld images, artifact %.3f of fp32", agreement,
           static_cast<long long>(n), ratio);
-    QVERIFY2(ratio <= maxSizeRatio, qPrintable(QStringLiteral("artifact at %1 of fp32").arg(ratio)));
+    QVERIFY2(ratio <= maxSizeRatio,
+             qPrintable(QStringLiteral("artifact at %1 of fp32").arg(ratio)));
     if (arch == QLatin1String("every-stage")) {
         const QJsonArray stages = out.details.value("stages").toArray();
         QVERIFY(stages.contains("conv2d0+batchnorm1+relu2"));
@@ -393,7 +395,8 @@ void tst_Quantize::refusals()
              qPrintable(checkWith({{"calibration-batches", 0}})));
     // FBGEMM is a real PyTorch engine that Debian's LibTorch does not ship.
     const QString lacking = checkWith({{"engine", "fbgemm"}});
-    QVERIFY2(lacking.contains("lacks the quantized engine \"fbgemm\"") && lacking.contains("onednn"),
+    QVERIFY2(lacking.contains("lacks the quantized engine \"fbgemm\"")
+                 && lacking.contains("onednn"),
              qPrintable(lacking));
     QVERIFY(checkWith({{"engine", "tpu"}}).contains("Unknown quantized engine"));
     const auto dynamic = CompressionRegistry::instance().method(QStringLiteral("quantize-dynamic"));
