@@ -1,5 +1,6 @@
 // quantize_bench MODEL.pt [--threads N] [--rounds R] [--reps K] [--calibration-batches N]
 //                          [--observer histogram|minmax] [--engine auto|onednn|qnnpack]
+//                          [--keep DIR]
 //
 // The fp32 model (trained on Fashion-MNIST) against its int8 (static and dynamic) and half
 // precision variants made by the studio's compression methods, in one process: test accuracy on
@@ -123,7 +124,10 @@ int main(int argc, char **argv)
         QElapsedTimer clock;
         clock.start();
         const CompressOutput out = method->apply(input, context);
-        const QString path = dir.filePath(name + ".pt");
+        // --keep DIR keeps the variants (e.g. to time them in Python as a cross-check).
+        const QString keep = arg(args, "--keep", QString());
+        const QString path = keep.isEmpty() ? dir.filePath(name + ".pt")
+                                            : keep + QLatin1Char('/') + name + ".pt";
         out.model.save(path);
         // Reloaded as serving would load it: Model::load sets the recorded engine.
         variants.push_back({name, Model::load(path), path, out.details});
