@@ -67,6 +67,7 @@ private Q_SLOTS:
     void pythonRunsTheVariant();
     void importedModuleDynamic();
     void refusals();
+    void loadRefusesAMissingEngine();
 
 private:
     // Trains `arch` for one epoch on kLimit images (cached per arch), saved at model(arch).
@@ -408,6 +409,30 @@ void tst_Quantize::refusals()
                                          {{"engine", "onednn"}});
     QVERIFY(errorOf([&] { method->check(int8.model, VersionRecord(), defaults(*method)); })
                 .contains("already int8"));
+}
+
+void tst_Quantize::loadRefusesAMissingEngine()
+{
+    // An artifact made where FBGEMM exists (Python's own builds have it): the attribute is
+    // rewritten by Python here, since this build cannot make one.
+    const CompressOutput int8 = compress(QStringLiteral("quantize-static"),
+                                         trained(QStringLiteral("mlp")), {{"engine", "onednn"}});
+    const QString path = m_dir.filePath("onednn-for-fbgemm.pt");
+    int8.model.save(path);
+    const QString fbgemmPath = m_dir.filePath("fbgemm.pt");
+    QByteArray out;
+    QVERIFY(runPython(QStringLiteral(R"(
+import sys, torch
+torch.backends.quantized.engine = 'onednn'
+m = torch.jit.load(sys.argv[1])
+m._c.setattr('quantized_engine', 'fbgemm')
+m.save(sys.argv[2])
+)"), {path, fbgemmPath}, &out));
+    const QString message = errorOf([&] { Model::load(fbgemmPath); });
+    QVERIFY2(message.contains("\"fbgemm\" engine, which this LibTorch build lacks")
+                 && message.contains(fbgemmPath),
+             qPrintable(message));
+    QCOMPARE(Model::load(path).quantizedEngine(), QStringLiteral("onednn"));
 }
 
 QTEST_GUILESS_MAIN(tst_Quantize)
