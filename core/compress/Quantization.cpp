@@ -171,7 +171,12 @@ torch::jit::Module freezeForRewrite(const torch::jit::Module &source)
             if (copy.hasattr(name))
                 keep.emplace_back(name);
         }
-        return torch::jit::freeze_module(copy, keep);
+        torch::jit::Module frozen = torch::jit::freeze_module(copy, keep);
+        // Freezing drops the `training` flag, without which Python's m.training raises and
+        // m.eval() (every serving handler calls it) fails: a frozen module is in eval mode.
+        if (!frozen.hasattr("training"))
+            frozen.register_attribute("training", c10::BoolType::get(), false);
+        return frozen;
     } catch (const c10::Error &e) {
         throw Error(QStringLiteral("TorchScript cannot freeze this module (inline its weights "
                                    "into the graph), which the rewrite needs: %1")

@@ -320,7 +320,8 @@ x = torch.frombuffer(bytearray(open(sys.argv[2], 'rb').read()), dtype=torch.floa
 with torch.no_grad():
     y = m(x.reshape(-1, 1, 28, 28))
 engine = m.quantized_engine if hasattr(m, 'quantized_engine') else ''
-print(json.dumps({"out": y.flatten().tolist(), "engine": engine,
+m.eval()   # what a serving handler does first
+print(json.dumps({"out": y.flatten().tolist(), "engine": engine, "training": m.training,
                   "classes": list(m.class_names)}))
 )");
     QVERIFY(runPython(script, {path, inputPath, engine}, &out));
@@ -328,6 +329,7 @@ print(json.dumps({"out": y.flatten().tolist(), "engine": engine,
     QVERIFY2(!r.isEmpty(), out.constData());
     QCOMPARE(r["engine"].toString(), engine);
     QCOMPARE(r["classes"].toArray().size(), 10);
+    QCOMPARE(r["training"].toBool(true), false);
     const std::vector<float> ours = loaded.predict(x, {n, 1, 28, 28});
     const QJsonArray theirs = r["out"].toArray();
     QCOMPARE(size_t(theirs.size()), ours.size());
