@@ -39,4 +39,7 @@ QList<Command> serveCommands();
 // plugins: list, enable and disable plugins.
 QList<Command> pluginCommands();
 
+// bench, compare: measuring versions and putting their benchmarks side by side.
+QList<Command> benchCommands();
+
 } // namespace cli

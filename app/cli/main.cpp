@@ -60,8 +60,8 @@ namespace {
 QList<Command> allCommands()
 {
     return cli::trainCommands() + cli::importCommands() + cli::registryCommands()
-           + cli::versionCommands() + cli::serveCommands() + cli::listCommands()
-           + cli::pluginCommands();
+           + cli::versionCommands() + cli::serveCommands() + cli::benchCommands()
+           + cli::listCommands() + cli::pluginCommands();
 }
 
 int usage(FILE *out)

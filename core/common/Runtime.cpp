@@ -71,7 +71,8 @@ QJsonObject describe()
                 static const QStringList wanted = {
                     QStringLiteral("avx"), QStringLiteral("avx2"), QStringLiteral("fma"),
                     QStringLiteral("avx512f"), QStringLiteral("avx512bw"),
-                    QStringLiteral("avx512_vnni"), QStringLiteral("avx512_bf16"),
+                    QStringLiteral("avx512_vnni"), QStringLiteral("avx_vnni"),
+                    QStringLiteral("avx512_bf16"),
                     QStringLiteral("amx_int8")};
                 for (const QString &f : wanted) {
                     if (flags.contains(f))

@@ -1,12 +1,9 @@
-// Minimal registry so that plugins can register compression methods (plugins branch). The
-// compression branch owns this file and its built-in methods: on a merge, take its version.
 #include "compress/CompressionMethod.h"
 
 #include "common/Error.h"
+#include "compress/QuantizeMethods_p.h"
 
 namespace ms {
-
-CompressionRegistry::CompressionRegistry() = default;
 
 CompressionRegistry &CompressionRegistry::instance()
 {
@@ -14,12 +11,20 @@ CompressionRegistry &CompressionRegistry::instance()
     return registry;
 }
 
+CompressionRegistry::CompressionRegistry()
+{
+    m_methods.add(makeQuantizeDynamic());
+    m_methods.add(makeQuantizeStatic());
+    m_methods.add(makeHalfPrecision(false));
+    m_methods.add(makeHalfPrecision(true));
+}
+
 std::shared_ptr<CompressionMethod> CompressionRegistry::method(const QString &name) const
 {
-    if (auto found = m_methods.find(name))
+    if (std::shared_ptr<CompressionMethod> found = m_methods.find(name))
         return found;
-    throw Error(QStringLiteral("Unknown compression method \"%1\"; known: %2.")
-                    .arg(name, m_methods.names().join(QLatin1String(", "))));
+    throw Error(QStringLiteral("There is no compression method \"%1\"; available: %2.")
+                    .arg(name, m_methods.names().join(QStringLiteral(", "))));
 }
 
 } // namespace ms

@@ -7,12 +7,16 @@
 
 #include <torch/script.h>
 #include <ATen/Parallel.h>
+#include <ATen/native/quantized/PackedParams.h>
+#include <torch/custom_class.h>
 
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QThread>
 #include <QSaveFile>
 
+#include <algorithm>
+#include <optional>
 #include <sstream>
 
 namespace ms {
@@ -78,6 +82,11 @@ void readAttributes(Model::Impl &impl)
                 impl.inputShape.push_back(d);
         }
     }
+    if (m.hasattr("quantized_engine")) {
+        const c10::IValue v = m.attr("quantized_engine");
+        if (v.isString())
+            impl.quantizedEngine = QString::fromStdString(v.toStringRef());
+    }
     if (m.hasattr("spec_json")) {
         const c10::IValue v = m.attr("spec_json");
         if (v.isString())
@@ -86,7 +95,73 @@ void readAttributes(Model::Impl &impl)
     }
 }
 
+// The engine names a quantized variant records (compress/Quantization.cpp writes them).
+std::optional<at::QEngine> engineNamed(const QString &name)
+{
+    if (name == QLatin1String("onednn"))
+        return at::QEngine::ONEDNN;
+    if (name == QLatin1String("qnnpack"))
+        return at::QEngine::QNNPACK;
+    if (name == QLatin1String("fbgemm"))
+        return at::QEngine::FBGEMM;
+    return std::nullopt;
+}
+
+bool engineSupported(at::QEngine engine)
+{
+    const auto &engines = at::globalContext().supportedQEngines();
+    return std::find(engines.begin(), engines.end(), engine) != engines.end();
+}
+
+void collectConstants(torch::jit::Block *block, std::vector<at::Tensor> &out)
+{
+    for (torch::jit::Node *node : block->nodes()) {
+        if (node->kind() == c10::prim::Constant
+            && node->output()->type()->cast<c10::TensorType>()) {
+            const c10::optional<c10::IValue> v = torch::jit::toIValue(node->output());
+            if (v && v->isTensor() && v->toTensor().is_floating_point())
+                out.push_back(v->toTensor());
+        }
+        for (torch::jit::Block *sub : node->blocks())
+            collectConstants(sub, out);
+    }
+}
+
+void collectWeights(const torch::jit::Module &module, std::vector<at::Tensor> &out)
+{
+    for (const at::Tensor &p : module.parameters(/*recurse=*/false))
+        out.push_back(p);
+    for (const torch::jit::NameValue &a : module.named_attributes(/*recurse=*/false)) {
+        if (!a.value.isCustomClass())
+            continue;
+        auto add = [&out](const std::tuple<at::Tensor, c10::optional<at::Tensor>> &unpacked) {
+            out.push_back(std::get<0>(unpacked));
+            if (std::get<1>(unpacked))
+                out.push_back(*std::get<1>(unpacked));
+        };
+        const c10::IValue &v = a.value;
+        if (v.type() == c10::getCustomClassType<c10::intrusive_ptr<LinearPackedParamsBase>>())
+            add(v.toCustomClass<LinearPackedParamsBase>()->unpack());
+        else if (v.type()
+                 == c10::getCustomClassType<c10::intrusive_ptr<ConvPackedParamsBase<2>>>())
+            add(v.toCustomClass<ConvPackedParamsBase<2>>()->unpack());
+    }
+    if (const auto forward = module.find_method("forward")) {
+        // A frozen module keeps its weights as constants of its forward graph.
+        collectConstants(forward->graph()->block(), out);
+    }
+    for (const torch::jit::Module &child : module.children())
+        collectWeights(child, out);
+}
+
 } // namespace
+
+std::vector<at::Tensor> weightTensors(const torch::jit::Module &module)
+{
+    std::vector<at::Tensor> out;
+    collectWeights(module, out);
+    return out;
+}
 
 Model::Model() = default;
 Model::~Model() = default;
@@ -165,6 +240,34 @@ Model Model::load(const QString &path)
                         .arg(path, QString::fromLocal8Bit(e.what())));
     }
     readAttributes(*impl);
+    if (!impl->quantizedEngine.isEmpty()) {
+        // Loading packs an int8 variant's weights for the engine in effect at that moment:
+        // load again under the engine it was made and measured for.
+        const std::optional<at::QEngine> engine = engineNamed(impl->quantizedEngine);
+        if (!engine || !engineSupported(*engine))
+            throw Error(QStringLiteral("Cannot load the model %1: it is quantized for the "
+                                       "\"%2\" engine, which this LibTorch build lacks. Make "
+                                       "the variant again with --engine auto here.")
+                            .arg(path, impl->quantizedEngine));
+        if (at::globalContext().qEngine() != *engine) {
+            at::globalContext().setQEngine(*engine);
+            try {
+                impl->module = torch::jit::load(QFile::encodeName(path).toStdString());
+            } catch (const c10::Error &e) {
+                throw Error(QStringLiteral("Cannot load the model %1 for the %2 engine: %3")
+                                .arg(path, impl->quantizedEngine,
+                                     torchMessage(e).section(QLatin1Char('\n'), 0, 0)));
+            }
+        }
+    }
+    Model model;
+    model.d = std::move(impl);
+    return model;
+}
+
+Model Model::fromImpl(std::shared_ptr<Impl> impl)
+{
+    readAttributes(*impl);
     Model model;
     model.d = std::move(impl);
     return model;
@@ -211,6 +314,12 @@ std::vector<float> Model::predict(const std::vector<float> &input,
 
     std::lock_guard<std::mutex> lock(d->predictMutex);
     try {
+        // Quantized ops outside the packed weights (quantize, pooling) follow the process's
+        // engine; set the variant's own before each call.
+        if (!d->quantizedEngine.isEmpty()) {
+            if (const std::optional<at::QEngine> engine = engineNamed(d->quantizedEngine))
+                at::globalContext().setQEngine(*engine);
+        }
         EvalScope eval(d->module);
         c10::InferenceMode inference;
         // from_blob does not copy; the input outlives the call and is only read.
@@ -262,9 +371,25 @@ qint64 Model::parameterCount() const
     if (!d)
         return 0;
     qint64 count = 0;
-    for (const at::Tensor &p : d->module.parameters())
-        count += p.numel();
+    for (const at::Tensor &w : weightTensors(d->module))
+        count += w.numel();
     return count;
+}
+
+qint64 Model::nonzeroParameterCount() const
+{
+    if (!d)
+        return 0;
+    c10::InferenceMode inference;
+    qint64 count = 0;
+    for (const at::Tensor &w : weightTensors(d->module))
+        count += (w.is_quantized() ? w.dequantize() : w).count_nonzero().item<int64_t>();
+    return count;
+}
+
+QString Model::quantizedEngine() const
+{
+    return d ? d->quantizedEngine : QString();
 }
 
 } // namespace ms

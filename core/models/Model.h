@@ -40,7 +40,12 @@ public:
     // the layer on a bad spec.
     static Model build(const QJsonObject &spec, const ModelDataInfo &data, quint64 seed);
     // Throws ms::Error naming the file when it is missing or not a TorchScript module.
+    // A quantized artifact (one with a `quantized_engine` attribute) is loaded with that engine
+    // in effect, since loading packs its weights for the engine in effect; throws ms::Error when
+    // this build lacks the engine.
     static Model load(const QString &path);
+    // Core only: wraps a module made inside the core (ModelImpl_p.h), reading its attributes.
+    static Model fromImpl(std::shared_ptr<Impl> impl);
 
     // Writes a temporary file beside `path`, then renames it: a failed save leaves nothing
     // half-written. Throws ms::Error naming the path when it cannot be written.
@@ -61,7 +66,13 @@ public:
     QStringList classNames() const;
     std::vector<qint64> inputShape() const;   // empty when unknown (an imported module)
     QJsonObject spec() const;                 // the ArchSpec it was built from, or empty
+    // Weights and biases: parameters, the int8 weights inside packed quantized params, and the
+    // tensor constants of a frozen forward (half-precision variants keep their weights there).
     qint64 parameterCount() const;
+    qint64 nonzeroParameterCount() const;
+    // "onednn" or "qnnpack" for an int8 variant (set as the process's quantized engine before
+    // each predict()), empty otherwise.
+    QString quantizedEngine() const;
 
     Impl *impl() const { return d.get(); }
 

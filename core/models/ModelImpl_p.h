@@ -24,9 +24,18 @@ struct ms::Model::Impl
     QStringList classNames;
     std::vector<qint64> inputShape;
     QJsonObject spec;
+    // The `quantized_engine` attribute of an int8 variant, empty otherwise.
+    QString quantizedEngine;
 
     // predict() switches a training module to eval for one call and back; two predictions on
     // the same module must not interleave that switch. Training while predicting from another
     // thread is not supported (the trainer owns the training flag while it runs).
     std::mutex predictMutex;
 };
+
+namespace ms {
+// Every weight tensor of a module: parameters (recursively), the weights and biases unpacked
+// from quantized packed params held as attributes, and the tensor constants of a frozen
+// forward. Counting only parameters() would call an int8 or frozen variant parameter-free.
+std::vector<at::Tensor> weightTensors(const torch::jit::Module &module);
+}

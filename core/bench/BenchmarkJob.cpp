@@ -1,0 +1,393 @@
+#include "bench/BenchmarkJob.h"
+
+#include "bench/ProcessMemory.h"
+#include "common/Error.h"
+#include "common/Runtime.h"
+#include "data/DatasetRegistry.h"
+#include "jobs/JobContext.h"
+#include "models/ArchSpec.h"
+#include "models/ModelImpl_p.h"
+#include "registry/Registry.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
+
+#include <QDateTime>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QMap>
+#include <QSet>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <optional>
+
+namespace ms {
+
+namespace {
+
+const QSet<QString> kKeys = {QStringLiteral("versions"), QStringLiteral("batch_sizes"),
+                             QStringLiteral("threads"), QStringLiteral("warmup"),
+                             QStringLiteral("repetitions"), QStringLiteral("accuracy"),
+                             QStringLiteral("dataset")};
+
+// Nearest-rank percentile of sorted values: the smallest value with at least p % of the
+// samples at or below it (no interpolation: every reported figure is a measured one).
+double percentile(const std::vector<double> &sorted, double p)
+{
+    if (sorted.empty())
+        return 0.0;
+    const size_t rank = size_t(std::ceil(p / 100.0 * double(sorted.size())));
+    return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
+}
+
+// The data a version was trained on: a trained version's recipe is a TrainConfig, a compressed
+// one carries its source's under "data". Empty source when unknown (an import).
+DatasetOptions dataOptionsOf(const VersionRecord &v, const QString &override)
+{
+    QJsonObject r = v.recipe;
+    if (r.contains(QStringLiteral("data")) && r.value(QStringLiteral("data")).isObject())
+        r = r.value(QStringLiteral("data")).toObject();
+    DatasetOptions o;
+    o.source = r.value(QStringLiteral("dataset")).toString();
+    o.limit = r.value(QStringLiteral("limit")).toVariant().toLongLong();
+    o.seed = r.value(QStringLiteral("seed")).toVariant().toULongLong();
+    o.validationFraction = r.value(QStringLiteral("validation_fraction")).toDouble(0.1);
+    o.labelColumn = r.value(QStringLiteral("label_column")).toString();
+    if (!override.isEmpty()) {
+        o = DatasetOptions();
+        o.source = override;
+    }
+    return o;
+}
+
+QString optionsKey(const DatasetOptions &o)
+{
+    return QStringLiteral("%1|%2|%3|%4|%5").arg(o.source).arg(o.limit).arg(o.seed)
+        .arg(o.validationFraction).arg(o.labelColumn);
+}
+
+// `batch` samples for timing: test images in order (repeated when the split is smaller), or
+// seeded uniform values in the model's input shape when there is no data.
+at::Tensor timingBatch(const Dataset *data, const std::vector<qint64> &sampleShape, int batch)
+{
+    std::vector<int64_t> shape{batch};
+    shape.insert(shape.end(), sampleShape.begin(), sampleShape.end());
+    if (data && data->test.count() > 0) {
+        const at::Tensor test = at::from_blob(const_cast<float *>(data->test.features.data()),
+                                              {data->test.count(), data->sampleSize()},
+                                              at::kFloat);
+        const at::Tensor index =
+            at::arange(batch, at::kLong).remainder(int64_t(data->test.count()));
+        return test.index_select(0, index).reshape(shape).clone();
+    }
+    at::Generator gen = at::detail::createCPUGenerator(0);
+    return at::rand(shape, gen);
+}
+
+struct Accuracy
+{
+    double acc = 0.0;
+    qint64 count = 0;
+    QJsonArray confusion;   // rows: true class, columns: predicted class
+};
+
+Accuracy testAccuracy(torch::jit::Module &module, const Dataset &data, JobContext &context)
+{
+    const qint64 n = data.test.count();
+    const int classes = data.numClasses();
+    std::vector<qint64> matrix(size_t(classes) * size_t(classes), 0);
+    std::vector<int64_t> shape{0};
+    shape.insert(shape.end(), data.sampleShape.begin(), data.sampleShape.end());
+    qint64 correct = 0;
+    const qint64 step = 256;
+    for (qint64 start = 0; start < n; start += step) {
+        if (context.isCancelled())
+            break;
+        const qint64 count = std::min(step, n - start);
+        shape[0] = count;
+        const at::Tensor x = at::from_blob(
+            const_cast<float *>(data.test.features.data() + start * data.sampleSize()), shape,
+            at::kFloat);
+        const at::Tensor logits = module.forward({x}).toTensor();
+        if (logits.dim() != 2 || logits.size(1) != classes)
+            throw Error(QStringLiteral("the model returns shape %1, but the dataset has %2 "
+                                       "classes").arg(QString::fromStdString(
+                                                          c10::str(logits.sizes())))
+                            .arg(classes));
+        const at::Tensor predicted = logits.argmax(1).contiguous();
+        const int64_t *p = predicted.data_ptr<int64_t>();
+        for (qint64 i = 0; i < count; ++i) {
+            const qint64 truth = data.test.labels[size_t(start + i)];
+            correct += p[i] == truth;
+            matrix[size_t(truth * classes + p[i])] += 1;
+        }
+    }
+    Accuracy a;
+    a.count = n;
+    a.acc = n > 0 ? double(correct) / double(n) : 0.0;
+    for (int t = 0; t < classes; ++t) {
+        QJsonArray row;
+        for (int p = 0; p < classes; ++p)
+            row.append(matrix[size_t(t * classes + p)]);
+        a.confusion.append(row);
+    }
+    return a;
+}
+
+} // namespace
+
+QJsonObject BenchmarkConfig::toJson() const
+{
+    QJsonArray sizes;
+    for (int b : batchSizes)
+        sizes.append(b);
+    QJsonObject json{{QStringLiteral("versions"), QJsonArray::fromStringList(versions)},
+                     {QStringLiteral("batch_sizes"), sizes},
+                     {QStringLiteral("threads"), threads},
+                     {QStringLiteral("warmup"), warmup},
+                     {QStringLiteral("repetitions"), repetitions},
+                     {QStringLiteral("accuracy"), accuracy}};
+    if (!dataset.isEmpty())
+        json.insert(QStringLiteral("dataset"), dataset);
+    return json;
+}
+
+BenchmarkConfig BenchmarkConfig::fromJson(const QJsonObject &json)
+{
+    for (auto it = json.begin(); it != json.end(); ++it) {
+        if (!kKeys.contains(it.key()))
+            throw Error(QStringLiteral("Unknown benchmark setting \"%1\"; known settings: %2.")
+                            .arg(it.key(), QStringList(kKeys.values()).join(QStringLiteral(", "))));
+    }
+    BenchmarkConfig c;
+    c.versions.clear();
+    for (const QJsonValue &v : json.value(QStringLiteral("versions")).toArray())
+        c.versions << v.toString();
+    if (json.contains(QStringLiteral("batch_sizes"))) {
+        c.batchSizes.clear();
+        for (const QJsonValue &v : json.value(QStringLiteral("batch_sizes")).toArray())
+            c.batchSizes << v.toInt(0);
+    }
+    c.threads = json.value(QStringLiteral("threads")).toInt(c.threads);
+    c.warmup = json.value(QStringLiteral("warmup")).toInt(c.warmup);
+    c.repetitions = json.value(QStringLiteral("repetitions")).toInt(c.repetitions);
+    c.accuracy = json.value(QStringLiteral("accuracy")).toBool(c.accuracy);
+    c.dataset = json.value(QStringLiteral("dataset")).toString();
+    c.validate();
+    return c;
+}
+
+void BenchmarkConfig::validate() const
+{
+    if (versions.isEmpty())
+        throw Error(QStringLiteral("Name at least one version to benchmark (NAME:N, NAME@ALIAS "
+                                   "or NAME)."));
+    if (batchSizes.isEmpty())
+        throw Error(QStringLiteral("Give at least one batch size, e.g. --batch-sizes 1,8,32,128."));
+    for (int b : batchSizes) {
+        if (b < 1 || b > 65536)
+            throw Error(QStringLiteral("Batch size %1 is out of range; use 1 to 65536, e.g. "
+                                       "--batch-sizes 1,8,32,128.").arg(b));
+    }
+    if (threads < 1 || threads > 1024)
+        throw Error(QStringLiteral("--threads must be 1 or more, not %1.").arg(threads));
+    if (warmup < 0)
+        throw Error(QStringLiteral("--warmup must be 0 or more, not %1.").arg(warmup));
+    if (repetitions < 1)
+        throw Error(QStringLiteral("--repetitions must be 1 or more, not %1: a percentile "
+                                   "needs measurements.").arg(repetitions));
+}
+
+QVector<int> BenchmarkConfig::parseBatchSizes(const QString &text)
+{
+    QVector<int> sizes;
+    for (const QString &part : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        bool ok = false;
+        const int b = part.trimmed().toInt(&ok);
+        if (!ok || b < 1)
+            throw Error(QStringLiteral("--batch-sizes takes positive whole numbers separated by "
+                                       "commas, e.g. 1,8,32,128; \"%1\" is not one.").arg(part));
+        sizes << b;
+    }
+    if (sizes.isEmpty())
+        throw Error(QStringLiteral("--batch-sizes is empty; e.g. 1,8,32,128."));
+    return sizes;
+}
+
+BenchmarkJob::BenchmarkJob(QString workspaceRoot, BenchmarkConfig config)
+    : m_workspace(std::move(workspaceRoot))
+    , m_config(std::move(config))
+{
+    m_config.validate();
+}
+
+QString BenchmarkJob::title() const
+{
+    return QStringLiteral("Benchmark %1").arg(m_config.versions.join(QStringLiteral(", ")));
+}
+
+JobResult BenchmarkJob::run(JobContext &context)
+{
+    Registry registry(m_workspace);
+    // Every reference first: a typo in the third name must not cost two benchmarks.
+    QVector<VersionRecord> versions;
+    for (const QString &ref : m_config.versions)
+        versions << registry.resolve(ref);
+
+    const int previousThreads = at::get_num_threads();
+    at::set_num_threads(m_config.threads);
+    struct RestoreThreads
+    {
+        int n;
+        ~RestoreThreads() { at::set_num_threads(n); }
+    } restore{previousThreads};
+
+    QMap<QString, Dataset> datasets;
+    QJsonArray results;
+    const QJsonObject cpu = Runtime::describe();
+    const int steps = int(versions.size() * m_config.batchSizes.size());
+    int done = 0;
+    for (const VersionRecord &v : versions) {
+        // --- data (not counted in the memory peak: it is shared by every version) ---
+        const Dataset *data = nullptr;
+        const DatasetOptions options = dataOptionsOf(v, m_config.dataset);
+        if (!options.source.isEmpty()) {
+            const QString key = optionsKey(options);
+            if (!datasets.contains(key)) {
+                context.setProgress(double(done) / steps,
+                                    QStringLiteral("Loading dataset %1").arg(options.source));
+                datasets.insert(key, DatasetRegistry::instance().load(options));
+            }
+            data = &datasets[key];
+        }
+
+        // --- load and time, with the resident peak reset just before ---
+        const QString artifact = registry.verifiedArtifactPath(v);
+        const bool peakReset = ProcessMemory::resetPeak();
+        const qint64 baseline = ProcessMemory::currentResident_bytes();
+        const Model model = Model::load(artifact);
+        torch::jit::Module &module = model.impl()->module;
+        module.eval();
+        std::vector<qint64> sampleShape = model.inputShape();
+        if (sampleShape.empty() && data)
+            sampleShape = data->sampleShape;
+        if (sampleShape.empty())
+            throw Error(QStringLiteral("Cannot benchmark %1: its input shape is unknown (an "
+                                       "import without --input-shape) and it records no "
+                                       "dataset; give one with --dataset.").arg(v.ref()));
+        QJsonArray latency;
+        {
+            c10::InferenceMode inference;
+            for (int batch : m_config.batchSizes) {
+                if (!context.checkPoint())
+                    return JobResult{JobStatus::Cancelled, QStringLiteral("Cancelled."), {}};
+                context.setProgress(double(done) / steps,
+                                    QStringLiteral("%1 at batch %2").arg(v.ref()).arg(batch));
+                const at::Tensor x = timingBatch(data, sampleShape, batch);
+                for (int i = 0; i < m_config.warmup; ++i)
+                    module.forward({x});
+                std::vector<double> times;
+                times.reserve(size_t(m_config.repetitions));
+                for (int i = 0; i < m_config.repetitions; ++i) {
+                    const auto start = std::chrono::steady_clock::now();
+                    module.forward({x});
+                    times.push_back(std::chrono::duration<double, std::milli>(
+                                        std::chrono::steady_clock::now() - start).count());
+                }
+                double total_ms = 0.0;
+                for (double t : times)
+                    total_ms += t;
+                std::sort(times.begin(), times.end());
+                latency.append(QJsonObject{
+                    {QStringLiteral("batch_size"), batch},
+                    {QStringLiteral("p50_ms"), percentile(times, 50)},
+                    {QStringLiteral("p95_ms"), percentile(times, 95)},
+                    {QStringLiteral("p99_ms"), percentile(times, 99)},
+                    {QStringLiteral("min_ms"), times.front()},
+                    {QStringLiteral("mean_ms"), total_ms / double(times.size())},
+                    {QStringLiteral("throughput_per_s"),
+                     double(batch) * double(times.size()) / (total_ms / 1000.0)}});
+                ++done;
+            }
+        }
+        const qint64 peak = ProcessMemory::peakResident_bytes();
+
+        QJsonObject result{
+            {QStringLiteral("version"), v.ref()},
+            {QStringLiteral("version_id"), QString::number(v.id)},
+            {QStringLiteral("kind"), versionKindName(v.kind)},
+            {QStringLiteral("created"), QDateTime::currentDateTimeUtc().toString(Qt::ISODate)},
+            {QStringLiteral("threads"), m_config.threads},
+            {QStringLiteral("warmup"), m_config.warmup},
+            {QStringLiteral("repetitions"), m_config.repetitions},
+            {QStringLiteral("quantized_engine"), model.quantizedEngine().isEmpty()
+                                                     ? QJsonValue()
+                                                     : QJsonValue(model.quantizedEngine())},
+            {QStringLiteral("latency"), latency},
+            {QStringLiteral("peak_rss_bytes"), peak},
+            {QStringLiteral("baseline_rss_bytes"), baseline},
+            {QStringLiteral("peak_rss_delta_bytes"), peak >= 0 && baseline >= 0
+                                                         ? QJsonValue(peak - baseline)
+                                                         : QJsonValue()},
+            {QStringLiteral("peak_rss_reset"), peakReset},
+            {QStringLiteral("cpu"), cpu}};
+
+        // --- size on disk, raw and zlib-compressed (qCompress is zlib behind a 4-byte length) ---
+        QFile file(artifact);
+        if (!file.open(QIODevice::ReadOnly))
+            throw Error(QStringLiteral("Cannot read %1: %2").arg(artifact, file.errorString()));
+        const QByteArray bytes = file.readAll();
+        result.insert(QStringLiteral("size_bytes"), qint64(bytes.size()));
+        result.insert(QStringLiteral("compressed_size_bytes"),
+                      qint64(qCompress(bytes, 9).size() - 4));
+
+        // --- parameters and MACs: from the spec when there is one (an int8 or half variant
+        // keeps its source's spec), counted from the tensors otherwise ---
+        const qint64 nonzero = model.nonzeroParameterCount();
+        result.insert(QStringLiteral("nonzero_parameters"), nonzero);
+        if (!model.spec().isEmpty()) {
+            const ModelSummary summary = ArchSpec::fromJson(model.spec()).summary();
+            result.insert(QStringLiteral("parameters"), summary.totalParams);
+            result.insert(QStringLiteral("macs"), summary.totalMacs);
+        } else {
+            result.insert(QStringLiteral("parameters"), model.parameterCount());
+            result.insert(QStringLiteral("macs"), QJsonValue());
+        }
+
+        // --- accuracy on the test split ---
+        if (m_config.accuracy && data && data->test.count() > 0) {
+            context.setProgress(double(done) / steps,
+                                QStringLiteral("%1: test accuracy").arg(v.ref()));
+            c10::InferenceMode inference;
+            const Accuracy a = testAccuracy(module, *data, context);
+            if (context.isCancelled())
+                return JobResult{JobStatus::Cancelled, QStringLiteral("Cancelled."), {}};
+            result.insert(QStringLiteral("dataset"), data->name);
+            result.insert(QStringLiteral("test_acc"), a.acc);
+            result.insert(QStringLiteral("test_count"), a.count);
+            result.insert(QStringLiteral("class_names"),
+                          QJsonArray::fromStringList(data->classNames));
+            result.insert(QStringLiteral("confusion_matrix"), a.confusion);
+        } else {
+            result.insert(QStringLiteral("test_acc"), QJsonValue());
+            result.insert(QStringLiteral("accuracy_note"),
+                          m_config.accuracy ? QStringLiteral("no test split known for this "
+                                                             "version; give --dataset")
+                                            : QStringLiteral("not measured (accuracy off)"));
+        }
+
+        registry.addBenchmark(v.id, result);
+        results.append(result);
+        context.report(QJsonObject{{QStringLiteral("event"), QStringLiteral("benchmark")},
+                                   {QStringLiteral("result"), result}});
+    }
+    context.setProgress(1.0, QStringLiteral("Finished"));
+    return JobResult{JobStatus::Finished, QString(),
+                     QJsonObject{{QStringLiteral("results"), results}}};
+}
+
+} // namespace ms

@@ -1,0 +1,165 @@
+// quantize-dynamic: int8 weights for every aten::linear whose weight is a constant once the module
+// is frozen; activations are quantized per batch at run time by quantized::linear_dynamic. Works
+// on a module built from a studio spec and on any imported TorchScript module alike, since it
+// rewrites the graph rather than the spec.
+
+#include "compress/QuantizeMethods_p.h"
+
+#include "common/Error.h"
+#include "compress/Quantization_p.h"
+#include "jobs/JobContext.h"
+#include "models/ModelImpl_p.h"
+
+#include <torch/csrc/jit/ir/constants.h>
+#include <torch/csrc/jit/ir/ir.h>
+#include <torch/csrc/jit/passes/dead_code_elimination.h>
+
+#include <QJsonArray>
+
+namespace ms {
+
+namespace {
+
+struct LinearSite
+{
+    torch::jit::Node *node = nullptr;
+    at::Tensor weight;
+    c10::optional<at::Tensor> bias;
+};
+
+// The aten::linear nodes of a frozen forward, split into those whose weight (and bias) are
+// constants — what can be packed once — and the others.
+void findLinears(torch::jit::Block *block, std::vector<LinearSite> &constant, int *other)
+{
+    for (torch::jit::Node *node : block->nodes()) {
+        for (torch::jit::Block *sub : node->blocks())
+            findLinears(sub, constant, other);
+        if (node->kind() != c10::aten::linear)
+            continue;
+        const c10::optional<c10::IValue> w = torch::jit::toIValue(node->input(1));
+        const c10::optional<c10::IValue> b = torch::jit::toIValue(node->input(2));
+        const bool weightOk = w && w->isTensor() && w->toTensor().dim() == 2
+                              && w->toTensor().scalar_type() == at::kFloat;
+        const bool biasOk = b && (b->isNone() || (b->isTensor()
+                                                  && b->toTensor().scalar_type() == at::kFloat));
+        if (!weightOk || !biasOk) {
+            ++*other;
+            continue;
+        }
+        LinearSite site;
+        site.node = node;
+        site.weight = w->toTensor();
+        if (b->isTensor())
+            site.bias = b->toTensor();
+        constant.push_back(site);
+    }
+}
+
+class QuantizeDynamic final : public CompressionMethod
+{
+public:
+    QString name() const override { return QStringLiteral("quantize-dynamic"); }
+    QString description() const override
+    {
+        return QStringLiteral("Int8 weights for the Linear layers (a rewrite of aten::linear), "
+                              "activations quantized per batch; other layers stay fp32");
+    }
+    QList<CompressParameter> parameters() const override { return {quant::engineParameter()}; }
+
+    void check(const Model &source, const VersionRecord &record,
+               const QJsonObject &params) const override
+    {
+        quant::checkEngine(params.value(QStringLiteral("engine")).toString(QStringLiteral("auto")));
+        const torch::jit::Module frozen = quant::freezeForRewrite(source.impl()->module);
+        std::vector<LinearSite> sites;
+        int other = 0;
+        const auto graph = frozen.get_method("forward").graph();
+        findLinears(graph->block(), sites, &other);
+        if (sites.empty())
+            throw Error(QStringLiteral("%1 has no Linear layer with constant weights to quantize "
+                                       "dynamically (its forward runs: %2). Dynamic int8 "
+                                       "covers aten::linear only; for convolutions use "
+                                       "quantize-static on a model built from a studio spec.")
+                            .arg(record.ref().isEmpty() ? QStringLiteral("The model")
+                                                        : record.ref(),
+                                 quant::opsSummary(graph)));
+    }
+
+    CompressOutput apply(CompressInput &input, JobContext &context) const override
+    {
+        const QString engineParam =
+            input.params.value(QStringLiteral("engine")).toString(QStringLiteral("auto"));
+        context.setProgress(0.05, QStringLiteral("Freezing the graph"));
+        const torch::jit::Module &source = input.model.impl()->module;
+        QJsonObject details;
+        QJsonArray layers;
+        int leftFloat = 0;
+        QString keptOps;
+        auto build = [&]() {
+            torch::jit::Module frozen = quant::freezeForRewrite(source);
+            const auto graph = frozen.get_method("forward").graph();
+            std::vector<LinearSite> sites;
+            int other = 0;
+            findLinears(graph->block(), sites, &other);
+            torch::jit::Value *self = graph->inputs()[0];
+            QJsonArray done;
+            for (size_t i = 0; i < sites.size(); ++i) {
+                const LinearSite &site = sites[i];
+                const std::string attr = "_packed_linear_" + std::to_string(i);
+                frozen.register_attribute(
+                    attr, quant::linearPackedType(),
+                    quant::prepackLinear(quant::quantizeWeightPerChannel(site.weight), site.bias));
+                torch::jit::WithInsertPoint guard(site.node);
+                torch::jit::Value *packed = graph->insertGetAttr(self, attr);
+                torch::jit::Value *out = graph->insert(
+                    c10::Symbol::fromQualString("quantized::linear_dynamic"),
+                    {site.node->input(0), packed, false});
+                site.node->output()->replaceAllUsesWith(out);
+                site.node->destroy();
+                done.append(QJsonObject{{QStringLiteral("out"), qint64(site.weight.size(0))},
+                                        {QStringLiteral("in"), qint64(site.weight.size(1))}});
+            }
+            // The float weights are dead constants now; dropping them is what shrinks the file.
+            torch::jit::EliminateDeadCode(graph);
+            layers = done;
+            leftFloat = other;
+            keptOps = quant::opsSummary(graph);
+            return frozen;
+        };
+        context.setProgress(0.2, QStringLiteral("Packing int8 weights"));
+        QString engine;
+        const at::Tensor batch = quant::sampleBatch(input, 32);
+        torch::jit::Module variant = quant::buildForEngine(engineParam, build, batch, details,
+                                                           &engine);
+        if (context.isCancelled())
+            return CompressOutput();
+        variant.register_attribute("quantized_engine", c10::StringType::get(),
+                                   engine.toStdString());
+        details.insert(QStringLiteral("scheme"),
+                       QStringLiteral("dynamic int8: per-channel symmetric qint8 weights, "
+                                      "activations quantized per batch "
+                                      "(quantized::linear_dynamic)"));
+        details.insert(QStringLiteral("quantized_layers"), layers);
+        details.insert(QStringLiteral("linear_left_fp32"), leftFloat);
+        details.insert(QStringLiteral("ops_after"), keptOps);
+
+        auto impl = std::make_shared<Model::Impl>();
+        impl->module = variant;
+        CompressOutput output;
+        output.model = Model::fromImpl(impl);
+        output.kind = VersionKind::Quantized;
+        output.details = details;
+        output.quantizedEngine = engine;
+        context.setProgress(1.0, QStringLiteral("Quantized %1 linear layers").arg(layers.size()));
+        return output;
+    }
+};
+
+} // namespace
+
+std::shared_ptr<CompressionMethod> makeQuantizeDynamic()
+{
+    return std::make_shared<QuantizeDynamic>();
+}
+
+} // namespace ms
