@@ -19,7 +19,7 @@ set(CMAKE_AUTORCC ON)
 
 set(MS_QT_COMPONENTS Core Sql Concurrent Network HttpServer)
 if(MODELSTUDIO_BUILD_GUI)
-  list(APPEND MS_QT_COMPONENTS Gui Widgets PrintSupport)
+  list(APPEND MS_QT_COMPONENTS Gui Widgets PrintSupport Svg)
 endif()
 if(MODELSTUDIO_BUILD_TESTS)
   list(APPEND MS_QT_COMPONENTS Test)

@@ -4,13 +4,20 @@
 
 #include <qcustomplot.h>
 
+#include <QDir>
 #include <QEvent>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QMenu>
+#include <QSvgGenerator>
 #include <QTimer>
 #include <QToolTip>
 #include <QVBoxLayout>
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace ms::ui {
 
@@ -95,6 +102,8 @@ MetricPlot::MetricPlot(QWidget *parent)
     connect(m_plot->yAxis, qOverload<const QCPRange &>(&QCPAxis::rangeChanged), this,
             [this] { onUserNavigated(); });
     m_plot->installEventFilter(this);
+    m_plot->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_plot, &QWidget::customContextMenuRequested, this, &MetricPlot::showContextMenu);
     m_plot->setStatusTip(tr("Drag to pan, wheel to zoom, double-click to fit"));
 }
 
@@ -183,25 +192,73 @@ void MetricPlot::addSeries(const QString &id, const QString &label,
     markDirty();
 }
 
+void MetricPlot::setXSource(XSource source)
+{
+    if (source == m_xSource)
+        return;
+    m_xSource = source;
+    // Every point-fed series is laid out again from its samples.
+    for (Series &series : m_series) {
+        if (series.samples.isEmpty())
+            continue;
+        const QVector<Sample> samples = std::move(series.samples);
+        series.samples.clear();
+        series.raw->data()->clear();
+        if (series.smooth)
+            series.smooth->data()->clear();
+        series.ema = 0.0;
+        series.emaWeight = 0.0;
+        appendSamples(series, samples);
+    }
+    recomputeBounds();
+    m_follow = true;
+    markDirty();
+}
+
+void MetricPlot::setStepsPerEpoch(qint64 steps)
+{
+    m_stepsPerEpoch = std::max<qint64>(0, steps);
+}
+
+double MetricPlot::xOf(const Sample &sample) const
+{
+    switch (m_xSource) {
+    case XSource::Step:
+        return double(sample.step);
+    case XSource::Epoch:
+        return m_stepsPerEpoch > 0 ? double(sample.step) / double(m_stepsPerEpoch)
+                                   : double(sample.epoch);
+    case XSource::WallTime:
+        return sample.wallTime_s;
+    }
+    return double(sample.step);
+}
+
 void MetricPlot::appendBatch(const ms::MetricBatch &points)
 {
     // Grouped per series so each graph takes one vector append per batch, not one per point.
-    QHash<QString, QPair<QVector<double>, QVector<double>>> grouped;
+    QHash<QString, QVector<Sample>> grouped;
     for (const ms::MetricPoint &point : points) {
         if (!m_series.contains(point.key))
             continue;
-        double x = 0.0;
-        switch (m_xSource) {
-        case XSource::Step: x = double(point.step); break;
-        case XSource::Epoch: x = double(point.epoch); break;
-        case XSource::WallTime: x = point.wallTime_s; break;
-        }
-        auto &columns = grouped[point.key];
-        columns.first.append(x);
-        columns.second.append(point.value);
+        grouped[point.key].append(Sample{point.step, point.epoch, point.wallTime_s, point.value});
     }
     for (auto it = grouped.cbegin(); it != grouped.cend(); ++it)
-        append(it.key(), it.value().first, it.value().second);
+        appendSamples(*m_series.find(it.key()), it.value());
+}
+
+void MetricPlot::appendSamples(Series &series, const QVector<Sample> &samples)
+{
+    QVector<double> xs;
+    QVector<double> ys;
+    xs.reserve(samples.size());
+    ys.reserve(samples.size());
+    for (const Sample &sample : samples) {
+        xs.append(xOf(sample));
+        ys.append(sample.value);
+    }
+    series.samples += samples;
+    addToGraphs(series, xs, ys);
 }
 
 void MetricPlot::append(const QString &id, const QVector<double> &xs, const QVector<double> &ys)
@@ -209,12 +266,36 @@ void MetricPlot::append(const QString &id, const QVector<double> &xs, const QVec
     auto it = m_series.find(id);
     if (it == m_series.end() || xs.isEmpty() || xs.size() != ys.size())
         return;
-    Series &series = *it;
+    addToGraphs(*it, xs, ys);
+}
+
+void MetricPlot::addToGraphs(Series &series, const QVector<double> &xs,
+                             const QVector<double> &ys)
+{
+    if (xs.isEmpty())
+        return;
+    // Sorted input appends at the end of QCustomPlot's container: O(batch), no re-sort.
     const bool sorted = std::is_sorted(xs.cbegin(), xs.cend());
     series.raw->addData(xs, ys, sorted);
     if (series.smooth)
         appendSmoothed(series, xs, ys);
+    for (double y : ys) {
+        if (!std::isfinite(y))
+            continue;
+        if (!series.hasValues) {
+            series.minValue = series.maxValue = y;
+            series.hasValues = true;
+        } else {
+            series.minValue = std::min(series.minValue, y);
+            series.maxValue = std::max(series.maxValue, y);
+        }
+    }
+    extendBounds(xs, ys);
+    markDirty();
+}
 
+void MetricPlot::extendBounds(const QVector<double> &xs, const QVector<double> &ys)
+{
     Bounds &b = m_bounds;
     for (int i = 0; i < xs.size(); ++i) {
         const double x = xs[i];
@@ -232,7 +313,79 @@ void MetricPlot::append(const QString &id, const QVector<double> &xs, const QVec
         if (y > 0 && (b.yMinPositive <= 0 || y < b.yMinPositive))
             b.yMinPositive = y;
     }
+}
+
+void MetricPlot::recomputeBounds()
+{
+    m_bounds = Bounds{};
+    for (const Series &series : std::as_const(m_series)) {
+        const auto data = series.raw->data();
+        QVector<double> xs;
+        QVector<double> ys;
+        xs.reserve(data->size());
+        ys.reserve(data->size());
+        for (auto it = data->constBegin(); it != data->constEnd(); ++it) {
+            xs.append(it->key);
+            ys.append(it->value);
+        }
+        extendBounds(xs, ys);
+    }
+}
+
+void MetricPlot::copySeries(const QString &from, const QString &to, const QString &label,
+                            const SeriesOptions &options)
+{
+    const auto source = m_series.constFind(from);
+    if (source == m_series.cend() || m_series.contains(to))
+        return;
+    const QVector<Sample> samples = source->samples;
+    QVector<double> xs;
+    QVector<double> ys;
+    if (samples.isEmpty()) {
+        const auto data = source->raw->data();
+        for (auto it = data->constBegin(); it != data->constEnd(); ++it) {
+            xs.append(it->key);
+            ys.append(it->value);
+        }
+    }
+    addSeries(to, label, options);
+    Series &copy = *m_series.find(to);
+    if (!samples.isEmpty())
+        appendSamples(copy, samples);
+    else
+        addToGraphs(copy, xs, ys);
+}
+
+void MetricPlot::removeSeries(const QString &id)
+{
+    const auto it = m_series.find(id);
+    if (it == m_series.end())
+        return;
+    if (m_tracer->graph() == it->raw || m_tracer->graph() == it->smooth) {
+        m_tracer->setGraph(nullptr);
+        m_tracer->setVisible(false);
+    }
+    m_plot->removeGraph(it->raw);
+    if (it->smooth)
+        m_plot->removeGraph(it->smooth);
+    m_series.erase(it);
+    m_order.removeAll(id);
+    recomputeBounds();
     markDirty();
+}
+
+double MetricPlot::minValue(const QString &id) const
+{
+    const auto it = m_series.constFind(id);
+    return it == m_series.cend() || !it->hasValues ? std::numeric_limits<double>::quiet_NaN()
+                                                   : it->minValue;
+}
+
+double MetricPlot::maxValue(const QString &id) const
+{
+    const auto it = m_series.constFind(id);
+    return it == m_series.cend() || !it->hasValues ? std::numeric_limits<double>::quiet_NaN()
+                                                   : it->maxValue;
 }
 
 void MetricPlot::appendSmoothed(Series &series, const QVector<double> &xs,
@@ -264,10 +417,29 @@ void MetricPlot::clearData()
             series.smooth->data()->clear();
         series.ema = 0.0;
         series.emaWeight = 0.0;
+        series.samples.clear();
+        series.hasValues = false;
     }
     m_bounds = Bounds{};
     m_follow = true;
     m_tracer->setVisible(false);
+    markDirty();
+}
+
+void MetricPlot::clearSeries(const QString &id)
+{
+    const auto it = m_series.find(id);
+    if (it == m_series.end())
+        return;
+    it->raw->data()->clear();
+    if (it->smooth)
+        it->smooth->data()->clear();
+    it->ema = 0.0;
+    it->emaWeight = 0.0;
+    it->samples.clear();
+    it->hasValues = false;
+    recomputeBounds();
+    m_follow = true;
     markDirty();
 }
 
@@ -503,6 +675,76 @@ void MetricPlot::onMouseMove(QMouseEvent *event)
         text += QStringLiteral("<br>smoothed: %1").arg(formatValue(smooth->value));
     }
     QToolTip::showText(event->globalPosition().toPoint(), text, m_plot);
+}
+
+bool MetricPlot::exportImage(const QString &path, QString *error)
+{
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    const QString partial = path + QStringLiteral(".part");
+    QFile::remove(partial);
+    auto fail = [&](const QString &why) {
+        QFile::remove(partial);
+        if (error)
+            *error = why;
+        return false;
+    };
+    replotNow();   // the file shows what is on screen now, not what was drawn 50 ms ago
+    const int width = m_plot->width();
+    const int height = m_plot->height();
+    bool written = false;
+    if (suffix == QLatin1String("png")) {
+        // Twice the pixels: the picture stays sharp in a document or a slide.
+        written = m_plot->savePng(partial, width, height, 2.0);
+    } else if (suffix == QLatin1String("pdf")) {
+        written = m_plot->savePdf(partial, width, height);
+    } else if (suffix == QLatin1String("svg")) {
+        // QCustomPlot has no SVG writer of its own; it paints on any QPaintDevice.
+        QSvgGenerator generator;
+        generator.setFileName(partial);
+        generator.setSize(QSize(width, height));
+        generator.setViewBox(QRect(0, 0, width, height));
+        generator.setTitle(m_plot->yAxis->label());
+        QCPPainter painter;
+        written = painter.begin(&generator);
+        if (written) {
+            m_plot->toPainter(&painter, width, height);
+            written = painter.end();
+        }
+    } else {
+        return fail(tr("cannot export to \"%1\": the name must end in .png, .svg or .pdf")
+                        .arg(QFileInfo(path).fileName()));
+    }
+    if (!written || !QFile::exists(partial))
+        return fail(tr("cannot write %1").arg(QDir::toNativeSeparators(partial)));
+    if (QFile::exists(path) && !QFile::remove(path))
+        return fail(tr("cannot replace %1").arg(QDir::toNativeSeparators(path)));
+    if (!QFile::rename(partial, path))
+        return fail(tr("cannot rename to %1").arg(QDir::toNativeSeparators(path)));
+    return true;
+}
+
+void MetricPlot::showContextMenu(const QPoint &pos)
+{
+    QMenu menu(this);
+    menu.addAction(tr("Fit to data"), this, [this] { fitToData(); });
+    menu.addAction(tr("Export image…"), this, [this] {
+        const QString base = m_plot->yAxis->label().isEmpty() ? QStringLiteral("plot")
+                                                              : m_plot->yAxis->label();
+        QString selected;
+        QString path = QFileDialog::getSaveFileName(
+            this, tr("Export plot"), QDir::home().filePath(base + QStringLiteral(".png")),
+            tr("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)"), &selected);
+        if (path.isEmpty())
+            return;
+        if (QFileInfo(path).suffix().isEmpty())
+            path += selected.contains(QLatin1String("svg"))   ? QStringLiteral(".svg")
+                    : selected.contains(QLatin1String("pdf")) ? QStringLiteral(".pdf")
+                                                              : QStringLiteral(".png");
+        QString error;
+        if (!exportImage(path, &error))
+            QToolTip::showText(QCursor::pos(), error, this);
+    });
+    menu.exec(m_plot->mapToGlobal(pos));
 }
 
 bool MetricPlot::eventFilter(QObject *watched, QEvent *event)

@@ -16,6 +16,8 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QMenu>
+#include <QMenuBar>
 #include <QPixmap>
 #include <QStatusBar>
 #include <QTimer>
@@ -169,6 +171,17 @@ int main(int argc, char **argv)
     // A finished run's version shows in the Versions panel at once.
     QObject::connect(trainPanel, &ms::ui::TrainPanel::runFinished, versionsPanel,
                      &ms::ui::VersionsPanel::reload);
+    // "Re-run" on a version: the Train panel shows, filled with its recipe, ready to start.
+    QObject::connect(versionsPanel, &ms::ui::VersionsPanel::rerunRequested, trainPanel,
+                     [&window, trainPanel](const QJsonObject &recipe, const QString &ref) {
+                         window.showPanel(trainPanel->id());
+                         trainPanel->loadRecipe(recipe, ref);
+                     });
+    // The Versions panel's undo stack (tags, aliases, notes) in an Edit menu beside File.
+    QMenu *editMenu = new QMenu(QObject::tr("&Edit"), &window);
+    editMenu->addAction(versionsPanel->undoAction());
+    editMenu->addAction(versionsPanel->redoAction());
+    window.menuBar()->insertMenu(window.menuBar()->actions().value(1), editMenu);
     // "Serve" on a version: the Serve panel serves it, starting the server if needed.
     QObject::connect(versionsPanel, &ms::ui::VersionsPanel::serveRequested, servePanel,
                      [&window, servePanel](const QString &ref) {
