@@ -66,7 +66,7 @@ VersionsPanel::VersionsPanel(QString workspace, QWidget *parent)
     m_proxy->setSourceModel(m_model);
 
     m_models = new QListWidget(this);
-    m_models->setMinimumWidth(120);
+    m_models->setMinimumWidth(90);
     m_models->setToolTip(tr("Show one model's versions"));
     connect(m_models, &QListWidget::currentRowChanged, this, [this](int row) {
         if (m_reloading || row < 0)
@@ -102,7 +102,7 @@ VersionsPanel::VersionsPanel(QString workspace, QWidget *parent)
     m_splitter->setStretchFactor(0, 0);
     m_splitter->setStretchFactor(1, 1);
     m_splitter->setStretchFactor(2, 0);
-    m_splitter->setSizes({150, 700, 430});
+    m_splitter->setSizes({110, 740, 390});
 
     m_status = new QLabel(this);
     m_status->setWordWrap(true);
@@ -178,7 +178,7 @@ QWidget *VersionsPanel::buildTableSide()
         m_table->fontMetrics().height() + 8);   // fixed: no per-row measuring
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->horizontalHeader()->setHighlightSections(false);
-    const int widths[] = {76, 66, 66, 70, 64, 74, 120, 76, 60};
+    const int widths[] = {64, 62, 66, 70, 64, 74, 122, 76, 60};
     for (int c = 0; c < VersionTableModel::ColumnCount; ++c)
         m_table->setColumnWidth(c, widths[c]);
     m_table->setContextMenuPolicy(Qt::CustomContextMenu);
@@ -238,7 +238,7 @@ void VersionsPanel::createActions()
         Q_EMIT serveRequested(ref);
     });
 
-    m_rerunAction = new QAction(style()->standardIcon(QStyle::SP_BrowserReload), tr("Re-run"),
+    m_rerunAction = new QAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("Re-run"),
                                 this);
     m_rerunAction->setStatusTip(tr("Open the Train panel with this version's recipe"));
     connect(m_rerunAction, &QAction::triggered, this, [this] { rerunSelected(); });

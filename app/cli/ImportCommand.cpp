@@ -65,10 +65,23 @@ int runImport(const QStringList &arguments)
                       QStringLiteral("TEXT")});
     parser.addOption({QStringLiteral("notes"), QStringLiteral("The version's notes."),
                       QStringLiteral("TEXT")});
+    // A model derived outside the studio (pruned or fine-tuned in Python, say) keeps its
+    // lineage: the versions it came from and how.
+    parser.addOption({QStringLiteral("parent"),
+                      QStringLiteral("A version this one was made from (repeat for several)."),
+                      QStringLiteral("REF")});
+    parser.addOption({QStringLiteral("role"),
+                      QStringLiteral("How it came from its parents: source (default), "
+                                     "teacher, finetuned-from, ..."),
+                      QStringLiteral("ROLE")});
+    parser.addOption({QStringLiteral("kind"),
+                      QStringLiteral("imported (default), trained, finetuned, pruned, "
+                                     "quantized or distilled."),
+                      QStringLiteral("KIND")});
     int code = Ok;
     const QString usage = QStringLiteral("FILE.pt --name NAME [--input-shape 1,1,28,28]");
     if (!parse(parser, QStringLiteral("import"),
-               QStringLiteral("Register a TorchScript file as a new version (kind imported), "
+               QStringLiteral("Register a TorchScript file as a new version (kind imported unless --kind), "
                               "after checking that it loads and runs on a zero input of the "
                               "example shape; the output shape gives the class count."),
                arguments, &code)
@@ -83,6 +96,24 @@ int runImport(const QStringList &arguments)
         return fail(QStringLiteral("\"%1\" cannot be a model name: ':' and '@' separate a name "
                                    "from a version or an alias.").arg(name),
                     Usage);
+    // Everything the arguments name is checked before the model is loaded and run.
+    const ms::VersionKind kind = parser.isSet(QStringLiteral("kind"))
+                                     ? ms::versionKindFromName(parser.value(QStringLiteral("kind")))
+                                     : ms::VersionKind::Imported;
+    const QString role = parser.isSet(QStringLiteral("role"))
+                             ? parser.value(QStringLiteral("role")).trimmed()
+                             : QStringLiteral("source");
+    if (role.isEmpty())
+        return fail(QStringLiteral("--role needs a name, such as source or teacher."), Usage);
+    if (parser.isSet(QStringLiteral("role")) && !parser.isSet(QStringLiteral("parent")))
+        return fail(QStringLiteral("--role says how the version came from its --parent: give "
+                                   "the parent too."),
+                    Usage);
+    ms::Registry registry = openRegistry(parser);
+    QVector<QPair<qint64, QString>> parents;
+    for (const QString &ref : parser.values(QStringLiteral("parent")))
+        parents.append({registry.resolve(ref).id, role});
+
     std::vector<qint64> shape;
     if (parser.isSet(QStringLiteral("input-shape")))
         shape = parseFullShape(parser.value(QStringLiteral("input-shape")));
@@ -122,7 +153,8 @@ int runImport(const QStringList &arguments)
     ms::NewVersion version;
     version.modelName = name;
     version.modelDescription = parser.value(QStringLiteral("description"));
-    version.kind = ms::VersionKind::Imported;
+    version.kind = kind;
+    version.parents = parents;
     version.artifactPath = QFileInfo(path).absoluteFilePath();
     ms::TensorSignature input;
     input.name = QStringLiteral("input");
@@ -145,7 +177,6 @@ int runImport(const QStringList &arguments)
     version.parameterCount = model.parameterCount();
     version.notes = parser.value(QStringLiteral("notes"));
 
-    ms::Registry registry = openRegistry(parser);
     const ms::VersionRecord added = registry.addVersion(version);
     if (parser.isSet(QStringLiteral("json")))
         printJsonLine(added.toJson());
