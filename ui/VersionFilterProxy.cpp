@@ -8,8 +8,15 @@ VersionFilterProxy::VersionFilterProxy(QObject *parent)
     : QSortFilterProxyModel(parent)
 {
     setSortRole(VersionTableModel::SortRole);
-    setFilterCaseSensitivity(Qt::CaseInsensitive);
-    setFilterKeyColumn(-1);   // any column
+}
+
+void VersionFilterProxy::setText(const QString &text)
+{
+    const QString lower = text.toLower();
+    if (lower == m_text)
+        return;
+    m_text = lower;
+    invalidateFilter();
 }
 
 void VersionFilterProxy::setModelName(const QString &name)
@@ -22,12 +29,11 @@ void VersionFilterProxy::setModelName(const QString &name)
 
 bool VersionFilterProxy::filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const
 {
-    if (!m_modelName.isEmpty()) {
-        const auto *versions = static_cast<const VersionTableModel *>(sourceModel());
-        if (versions->record(sourceRow).modelName != m_modelName)
-            return false;
-    }
-    return QSortFilterProxyModel::filterAcceptsRow(sourceRow, sourceParent);
+    Q_UNUSED(sourceParent)
+    const auto *versions = static_cast<const VersionTableModel *>(sourceModel());
+    if (!m_modelName.isEmpty() && versions->record(sourceRow).modelName != m_modelName)
+        return false;
+    return m_text.isEmpty() || versions->searchText(sourceRow).contains(m_text);
 }
 
 } // namespace ms::ui

@@ -136,7 +136,7 @@ QWidget *VersionsPanel::buildTableSide()
     m_filter->setToolTip(tr("Matches any column: model, version, kind, alias, tag…"));
     m_filter->setClearButtonEnabled(true);
     connect(m_filter, &QLineEdit::textChanged, this, [this](const QString &text) {
-        m_proxy->setFilterFixedString(text);
+        m_proxy->setText(text);
         updateCount();
     });
     m_count = new QLabel(this);
