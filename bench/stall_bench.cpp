@@ -228,7 +228,8 @@ int main(int argc, char **argv)
     std::printf("idle window, %.1f s\n", trainSeconds);
     app.printSlowest(4);
 
-    std::printf("\n| probe (every %d ms) | firings | longest stall (ms) | p99 (ms) | median (ms) |\n",
+    std::printf("\n| probe (every %d ms) | firings | longest stall (ms) | p99 (ms) | median (ms) "
+                "|\n",
                 kProbeInterval_ms);
     std::printf("|---|---|---|---|---|\n");
     std::printf("| training %s with live plots | %zu | %.1f | %.2f | %.2f |\n", qPrintable(arch),

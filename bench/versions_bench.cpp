@@ -73,7 +73,8 @@ void fill(const QString &root)
         nv.outputs = {ms::TensorSignature{QStringLiteral("output"), QStringLiteral("float32"),
                                           {-1, 10}}};
         // Accuracies from 1 % to 99 %: a text sort would get them wrong.
-        nv.metrics = QJsonObject{{QStringLiteral("test_acc"), 0.01 + 0.98 * ((v * 37) % 100) / 100.0},
+        const double acc = 0.01 + 0.98 * ((v * 37) % 100) / 100.0;
+        nv.metrics = QJsonObject{{QStringLiteral("test_acc"), acc},
                                  {QStringLiteral("val_acc"), 0.9}};
         nv.parameterCount = 83466 + v;
         if (nv.kind == ms::VersionKind::Quantized && previous != 0)
@@ -161,7 +162,7 @@ int main(int argc, char **argv)
         });
     }
 
-    std::printf("\n%d versions listed (%d models' worth), %d match \"quantized\", numeric sort: %s\n",
+    std::printf("\n%d versions listed (%d models), %d match \"quantized\", numeric sort: %s\n",
                 listed, kModels, matched, numeric ? "yes" : "NO");
     std::printf("\n| operation | time (ms) | vs the bare registry listing |\n|---|---|---|\n");
     auto row = [&](const char *what, double ms) {

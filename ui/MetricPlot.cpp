@@ -228,14 +228,14 @@ void MetricPlot::setStepsPerEpoch(qint64 steps)
     m_stepsPerEpoch = std::max<qint64>(0, steps);
 }
 
-double MetricPlot::xOf(const Sample &sample) const
+double MetricPlot::xOf(const Sample &sample, qint64 stepsPerEpoch) const
 {
     switch (m_xSource) {
     case XSource::Step:
         return double(sample.step);
     case XSource::Epoch:
-        return m_stepsPerEpoch > 0 ? double(sample.step) / double(m_stepsPerEpoch)
-                                   : double(sample.epoch);
+        return stepsPerEpoch > 0 ? double(sample.step) / double(stepsPerEpoch)
+                                 : double(sample.epoch);
     case XSource::WallTime:
         return sample.wallTime_s;
     }
@@ -282,12 +282,16 @@ void MetricPlot::appendBatch(const ms::MetricBatch &points)
 
 void MetricPlot::appendSamples(Series &series, const QVector<Sample> &samples)
 {
+    // A series keeps the steps per epoch of the run that fed it: a past run overlaid on the
+    // epoch axis stays right when the next run uses another batch size.
+    if (series.samples.isEmpty() && series.stepsPerEpoch == 0)
+        series.stepsPerEpoch = m_stepsPerEpoch;
     QVector<double> xs;
     QVector<double> ys;
     xs.reserve(samples.size());
     ys.reserve(samples.size());
     for (const Sample &sample : samples) {
-        xs.append(xOf(sample));
+        xs.append(xOf(sample, series.stepsPerEpoch));
         ys.append(sample.value);
     }
     series.samples += samples;
@@ -381,8 +385,10 @@ void MetricPlot::copySeries(const QString &from, const QString &to, const QStrin
             ys.append(it->value);
         }
     }
+    const qint64 stepsPerEpoch = source->stepsPerEpoch;
     addSeries(to, label, options);
     Series &copy = *m_series.find(to);
+    copy.stepsPerEpoch = stepsPerEpoch;
     if (!samples.isEmpty())
         appendSamples(copy, samples);
     else
@@ -452,6 +458,7 @@ void MetricPlot::clearData()
         series.emaWeight = 0.0;
         series.samples.clear();
         series.hasValues = false;
+        series.stepsPerEpoch = 0;
     }
     m_bounds = Bounds{};
     m_follow = true;
@@ -471,6 +478,7 @@ void MetricPlot::clearSeries(const QString &id)
     it->emaWeight = 0.0;
     it->samples.clear();
     it->hasValues = false;
+    it->stepsPerEpoch = 0;
     recomputeBounds();
     m_follow = true;
     markDirty();

@@ -48,6 +48,7 @@ public:
     XSource xSource() const { return m_xSource; }
     // With Epoch as x, a per-step point lands at step / stepsPerEpoch (0.5 = half-way through
     // epoch 1) and a per-epoch point at its epoch; without it (0), every point at its epoch.
+    // Each series keeps the value in force when it received its first point.
     void setStepsPerEpoch(qint64 steps);
     // Integer ticks on the x axis (epochs).
     void setIntegerXTicks(bool integer);
@@ -123,6 +124,7 @@ private:
         double maxValue = 0.0;
         bool hasValues = false;
         QVector<Sample> samples;      // only for series fed with metric points
+        qint64 stepsPerEpoch = 0;     // of the run that fed it (setStepsPerEpoch at the time)
     };
     struct Bounds
     {
@@ -131,7 +133,7 @@ private:
         double yMinPositive = 0;      // for the log scale; 0 = no positive value seen
     };
 
-    double xOf(const Sample &sample) const;
+    double xOf(const Sample &sample, qint64 stepsPerEpoch) const;
     void appendSamples(Series &series, const QVector<Sample> &samples);
     void addToGraphs(Series &series, const QVector<double> &xs, const QVector<double> &ys);
     void extendBounds(const QVector<double> &xs, const QVector<double> &ys);

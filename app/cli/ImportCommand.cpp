@@ -81,7 +81,8 @@ int runImport(const QStringList &arguments)
     int code = Ok;
     const QString usage = QStringLiteral("FILE.pt --name NAME [--input-shape 1,1,28,28]");
     if (!parse(parser, QStringLiteral("import"),
-               QStringLiteral("Register a TorchScript file as a new version (kind imported unless --kind), "
+               QStringLiteral("Register a TorchScript file as a new version (kind imported "
+                              "unless --kind), "
                               "after checking that it loads and runs on a zero input of the "
                               "example shape; the output shape gives the class count."),
                arguments, &code)
