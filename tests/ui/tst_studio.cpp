@@ -137,6 +137,14 @@ void TestStudio::clickTrainSeeVersionRerunOverlay()
     QCOMPARE(m_train->form()->limitSpin()->value(), kLimit);
     QVERIFY2(m_train->statusText().contains(QStringLiteral("mlp:1")),
              qPrintable(m_train->statusText()));
+    // A recipe this studio cannot read says which setting is wrong and leaves the form alone.
+    QVERIFY(!m_train->loadRecipe(QJsonObject{{QStringLiteral("arch"), QStringLiteral("mlp")},
+                                             {QStringLiteral("learning_speed"), 3}},
+                                 QStringLiteral("odd:1")));
+    QVERIFY(m_train->statusIsError());
+    QVERIFY2(m_train->statusText().contains(QStringLiteral("learning_speed")),
+             qPrintable(m_train->statusText()));
+    QCOMPARE(m_train->form()->limitSpin()->value(), kLimit);
 
     // The x axis: epoch puts step 9 of 9 at 1.0; wall time climbs; step comes back.
     QComboBox *xAxis = m_train->charts()->xAxisCombo();
