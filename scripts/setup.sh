@@ -12,8 +12,8 @@ PACKAGES=(
   qt6-qpa-plugins libgl-dev
   # a font, so the window and its offscreen screenshots render text on a bare machine
   fonts-dejavu-core
-  # plots
-  libqcustomplot-dev
+  # plots, and their SVG export (QSvgGenerator)
+  libqcustomplot-dev qt6-svg-dev
   # LibTorch (CPU) and the BLAS it must run on: without OpenBLAS it falls back to the
   # reference BLAS, about 30x slower (DESIGN.md §4)
   libtorch-dev libopenblas0-openmp

@@ -88,6 +88,9 @@ MainWindow::MainWindow(QString workspace, QWidget *parent)
     , m_runner(new ms::JobRunner(this))
     , m_workspace(std::move(workspace))
 {
+    // Training threads yield the CPU to the event loop: on two busy cores the GUI thread
+    // otherwise waited up to 40 ms for a slice (bench/stall_bench, bench/README.md).
+    m_runner->setWorkerNiceness(10);
     setWindowTitle(tr("ModelStudio"));
     setWindowIcon(appIcon());
     setObjectName(QStringLiteral("MainWindow"));   // saveState() wants a name

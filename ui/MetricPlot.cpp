@@ -1,16 +1,14 @@
 #include "MetricPlot.h"
 
-#include "Format.h"
-
 #include <qcustomplot.h>
 
-#include <QEvent>
 #include <QTimer>
-#include <QToolTip>
+#include <QVarLengthArray>
 #include <QVBoxLayout>
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace ms::ui {
 
@@ -18,8 +16,6 @@ namespace {
 
 // Fast enough to feel live, slow enough that a replot never competes with training for the CPU.
 constexpr int kReplotInterval_ms = 50;
-// A hover further than this from every point shows nothing.
-constexpr double kHoverRadius_px = 32.0;
 
 void styleAxis(QCPAxis *axis)
 {
@@ -53,6 +49,8 @@ MetricPlot::MetricPlot(QWidget *parent)
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     m_plot->setNoAntialiasingOnDrag(true);
     m_plot->setPlottingHint(QCP::phCacheLabels, true);
+    // Wide (2 px) curves drawn as one polyline, not segment by segment.
+    m_plot->setPlottingHint(QCP::phFastPolylines, true);
     styleAxis(m_plot->xAxis);
     styleAxis(m_plot->yAxis);
     m_plot->axisRect()->setupFullAxesBox(false);
@@ -95,6 +93,8 @@ MetricPlot::MetricPlot(QWidget *parent)
     connect(m_plot->yAxis, qOverload<const QCPRange &>(&QCPAxis::rangeChanged), this,
             [this] { onUserNavigated(); });
     m_plot->installEventFilter(this);
+    m_plot->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_plot, &QWidget::customContextMenuRequested, this, &MetricPlot::showContextMenu);
     m_plot->setStatusTip(tr("Drag to pan, wheel to zoom, double-click to fit"));
 }
 
@@ -162,8 +162,13 @@ void MetricPlot::addSeries(const QString &id, const QString &label,
     series.raw->removeFromLegend();   // updateLegend() lists it once it has data
     if (options.smoothed) {
         // The raw curve stays visible but faint: noise is information, the trend is the message.
-        QColor faded = options.color;
-        faded.setAlpha(60);
+        // Faded by mixing with the white background rather than by alpha: an opaque pen draws a
+        // million-point polyline several times faster than a blended one.
+        const double keep = 60.0 / 255.0;
+        const QColor &c = options.color;
+        const QColor faded = QColor::fromRgbF(float(c.redF() * keep + (1 - keep)),
+                                              float(c.greenF() * keep + (1 - keep)),
+                                              float(c.blueF() * keep + (1 - keep)));
         series.raw->setPen(QPen(faded, 1));
         series.smooth = m_plot->addGraph();
         series.smooth->setAdaptiveSampling(true);
@@ -183,25 +188,102 @@ void MetricPlot::addSeries(const QString &id, const QString &label,
     markDirty();
 }
 
+void MetricPlot::setXSource(XSource source)
+{
+    if (source == m_xSource)
+        return;
+    m_xSource = source;
+    // Every point-fed series is laid out again from its samples.
+    for (Series &series : m_series) {
+        if (series.samples.isEmpty())
+            continue;
+        const QVector<Sample> samples = std::move(series.samples);
+        series.samples.clear();
+        series.raw->data()->clear();
+        if (series.smooth)
+            series.smooth->data()->clear();
+        series.ema = 0.0;
+        series.emaWeight = 0.0;
+        appendSamples(series, samples);
+    }
+    recomputeBounds();
+    m_follow = true;
+    markDirty();
+}
+
+void MetricPlot::setStepsPerEpoch(qint64 steps)
+{
+    m_stepsPerEpoch = std::max<qint64>(0, steps);
+}
+
+double MetricPlot::xOf(const Sample &sample, qint64 stepsPerEpoch) const
+{
+    switch (m_xSource) {
+    case XSource::Step:
+        return double(sample.step);
+    case XSource::Epoch:
+        return stepsPerEpoch > 0 ? double(sample.step) / double(stepsPerEpoch)
+                                 : double(sample.epoch);
+    case XSource::WallTime:
+        return sample.wallTime_s;
+    }
+    return double(sample.step);
+}
+
 void MetricPlot::appendBatch(const ms::MetricBatch &points)
 {
     // Grouped per series so each graph takes one vector append per batch, not one per point.
-    QHash<QString, QPair<QVector<double>, QVector<double>>> grouped;
+    // A batch interleaves a few keys ("loss", "lr"): the series is looked up when the key
+    // changes, not hashed once per point.
+    struct Group
+    {
+        QString key;
+        Series *series = nullptr;
+        QVector<Sample> samples;
+    };
+    QVarLengthArray<Group, 4> groups;
+    Group *current = nullptr;
     for (const ms::MetricPoint &point : points) {
-        if (!m_series.contains(point.key))
-            continue;
-        double x = 0.0;
-        switch (m_xSource) {
-        case XSource::Step: x = double(point.step); break;
-        case XSource::Epoch: x = double(point.epoch); break;
-        case XSource::WallTime: x = point.wallTime_s; break;
+        if (!current || current->key != point.key) {
+            current = nullptr;
+            for (Group &group : groups) {
+                if (group.key == point.key)
+                    current = &group;
+            }
+            if (!current) {
+                const auto it = m_series.find(point.key);
+                groups.append(Group{point.key, it == m_series.end() ? nullptr : &*it, {}});
+                current = &groups.back();
+                if (current->series)
+                    current->samples.reserve(points.size());
+            }
         }
-        auto &columns = grouped[point.key];
-        columns.first.append(x);
-        columns.second.append(point.value);
+        if (current->series)
+            current->samples.append(
+                Sample{point.step, point.epoch, point.wallTime_s, point.value});
     }
-    for (auto it = grouped.cbegin(); it != grouped.cend(); ++it)
-        append(it.key(), it.value().first, it.value().second);
+    for (const Group &group : groups) {
+        if (group.series && !group.samples.isEmpty())
+            appendSamples(*group.series, group.samples);
+    }
+}
+
+void MetricPlot::appendSamples(Series &series, const QVector<Sample> &samples)
+{
+    // A series keeps the steps per epoch of the run that fed it: a past run overlaid on the
+    // epoch axis stays right when the next run uses another batch size.
+    if (series.samples.isEmpty() && series.stepsPerEpoch == 0)
+        series.stepsPerEpoch = m_stepsPerEpoch;
+    QVector<double> xs;
+    QVector<double> ys;
+    xs.reserve(samples.size());
+    ys.reserve(samples.size());
+    for (const Sample &sample : samples) {
+        xs.append(xOf(sample, series.stepsPerEpoch));
+        ys.append(sample.value);
+    }
+    series.samples += samples;
+    addToGraphs(series, xs, ys);
 }
 
 void MetricPlot::append(const QString &id, const QVector<double> &xs, const QVector<double> &ys)
@@ -209,12 +291,36 @@ void MetricPlot::append(const QString &id, const QVector<double> &xs, const QVec
     auto it = m_series.find(id);
     if (it == m_series.end() || xs.isEmpty() || xs.size() != ys.size())
         return;
-    Series &series = *it;
+    addToGraphs(*it, xs, ys);
+}
+
+void MetricPlot::addToGraphs(Series &series, const QVector<double> &xs,
+                             const QVector<double> &ys)
+{
+    if (xs.isEmpty())
+        return;
+    // Sorted input appends at the end of QCustomPlot's container: O(batch), no re-sort.
     const bool sorted = std::is_sorted(xs.cbegin(), xs.cend());
     series.raw->addData(xs, ys, sorted);
     if (series.smooth)
         appendSmoothed(series, xs, ys);
+    for (double y : ys) {
+        if (!std::isfinite(y))
+            continue;
+        if (!series.hasValues) {
+            series.minValue = series.maxValue = y;
+            series.hasValues = true;
+        } else {
+            series.minValue = std::min(series.minValue, y);
+            series.maxValue = std::max(series.maxValue, y);
+        }
+    }
+    extendBounds(xs, ys);
+    markDirty();
+}
 
+void MetricPlot::extendBounds(const QVector<double> &xs, const QVector<double> &ys)
+{
     Bounds &b = m_bounds;
     for (int i = 0; i < xs.size(); ++i) {
         const double x = xs[i];
@@ -232,7 +338,81 @@ void MetricPlot::append(const QString &id, const QVector<double> &xs, const QVec
         if (y > 0 && (b.yMinPositive <= 0 || y < b.yMinPositive))
             b.yMinPositive = y;
     }
+}
+
+void MetricPlot::recomputeBounds()
+{
+    m_bounds = Bounds{};
+    for (const Series &series : std::as_const(m_series)) {
+        const auto data = series.raw->data();
+        QVector<double> xs;
+        QVector<double> ys;
+        xs.reserve(data->size());
+        ys.reserve(data->size());
+        for (auto it = data->constBegin(); it != data->constEnd(); ++it) {
+            xs.append(it->key);
+            ys.append(it->value);
+        }
+        extendBounds(xs, ys);
+    }
+}
+
+void MetricPlot::copySeries(const QString &from, const QString &to, const QString &label,
+                            const SeriesOptions &options)
+{
+    const auto source = m_series.constFind(from);
+    if (source == m_series.cend() || m_series.contains(to))
+        return;
+    const QVector<Sample> samples = source->samples;
+    QVector<double> xs;
+    QVector<double> ys;
+    if (samples.isEmpty()) {
+        const auto data = source->raw->data();
+        for (auto it = data->constBegin(); it != data->constEnd(); ++it) {
+            xs.append(it->key);
+            ys.append(it->value);
+        }
+    }
+    const qint64 stepsPerEpoch = source->stepsPerEpoch;
+    addSeries(to, label, options);
+    Series &copy = *m_series.find(to);
+    copy.stepsPerEpoch = stepsPerEpoch;
+    if (!samples.isEmpty())
+        appendSamples(copy, samples);
+    else
+        addToGraphs(copy, xs, ys);
+}
+
+void MetricPlot::removeSeries(const QString &id)
+{
+    const auto it = m_series.find(id);
+    if (it == m_series.end())
+        return;
+    if (m_tracer->graph() == it->raw || m_tracer->graph() == it->smooth) {
+        m_tracer->setGraph(nullptr);
+        m_tracer->setVisible(false);
+    }
+    m_plot->removeGraph(it->raw);
+    if (it->smooth)
+        m_plot->removeGraph(it->smooth);
+    m_series.erase(it);
+    m_order.removeAll(id);
+    recomputeBounds();
     markDirty();
+}
+
+double MetricPlot::minValue(const QString &id) const
+{
+    const auto it = m_series.constFind(id);
+    return it == m_series.cend() || !it->hasValues ? std::numeric_limits<double>::quiet_NaN()
+                                                   : it->minValue;
+}
+
+double MetricPlot::maxValue(const QString &id) const
+{
+    const auto it = m_series.constFind(id);
+    return it == m_series.cend() || !it->hasValues ? std::numeric_limits<double>::quiet_NaN()
+                                                   : it->maxValue;
 }
 
 void MetricPlot::appendSmoothed(Series &series, const QVector<double> &xs,
@@ -264,6 +444,9 @@ void MetricPlot::clearData()
             series.smooth->data()->clear();
         series.ema = 0.0;
         series.emaWeight = 0.0;
+        series.samples.clear();
+        series.hasValues = false;
+        series.stepsPerEpoch = 0;
     }
     m_bounds = Bounds{};
     m_follow = true;
@@ -280,6 +463,24 @@ void MetricPlot::removeAllSeries()
     m_series.clear();
     m_order.clear();
     m_bounds = Bounds{};
+    m_follow = true;
+    markDirty();
+}
+
+void MetricPlot::clearSeries(const QString &id)
+{
+    const auto it = m_series.find(id);
+    if (it == m_series.end())
+        return;
+    it->raw->data()->clear();
+    if (it->smooth)
+        it->smooth->data()->clear();
+    it->ema = 0.0;
+    it->emaWeight = 0.0;
+    it->samples.clear();
+    it->hasValues = false;
+    it->stepsPerEpoch = 0;
+    recomputeBounds();
     m_follow = true;
     markDirty();
 }
@@ -450,81 +651,6 @@ void MetricPlot::fitToData()
 {
     m_follow = true;
     markDirty();
-}
-
-void MetricPlot::onMouseMove(QMouseEvent *event)
-{
-    if (event->buttons() != Qt::NoButton)
-        return;   // dragging: the tooltip would only flicker
-    const QPointF pos = event->position();
-    const double x = m_plot->xAxis->pixelToCoord(pos.x());
-
-    const Series *best = nullptr;
-    QCPGraph *bestGraph = nullptr;
-    double bestKey = 0.0;
-    double bestDistance = kHoverRadius_px;
-    for (const QString &id : m_order) {
-        const Series &series = *m_series.constFind(id);
-        // Both curves of a smoothed series can be pointed at: the trend and the raw spikes.
-        for (QCPGraph *graph : {series.smooth, series.raw}) {
-            if (!graph || !graph->visible() || graph->data()->isEmpty())
-                continue;
-            const auto data = graph->data();
-            const auto consider = [&](QCPGraphDataContainer::const_iterator it) {
-                const double px = m_plot->xAxis->coordToPixel(it->key);
-                const double py = m_plot->yAxis->coordToPixel(it->value);
-                const double distance = std::hypot(px - pos.x(), py - pos.y());
-                if (distance < bestDistance) {
-                    bestDistance = distance;
-                    best = &series;
-                    bestGraph = graph;
-                    bestKey = it->key;
-                }
-            };
-            // The nearest point in x is the first one at or after the cursor, or the one before.
-            const auto after = data->findBegin(x, false);
-            if (after != data->constEnd())
-                consider(after);
-            if (after != data->constBegin())
-                consider(after - 1);
-        }
-    }
-
-    if (!best) {
-        if (m_tracer->visible()) {
-            m_tracer->setVisible(false);
-            m_plot->layer(QStringLiteral("overlay"))->replot();
-        }
-        QToolTip::hideText();
-        return;
-    }
-    m_tracer->setGraph(bestGraph);
-    m_tracer->setGraphKey(bestKey);
-    m_tracer->setPen(QPen(bestGraph->pen().color(), 1.5));
-    m_tracer->setBrush(QBrush(Qt::white));
-    m_tracer->setVisible(true);
-    m_plot->layer(QStringLiteral("overlay"))->replot();
-
-    const QString xName = m_plot->xAxis->label().isEmpty() ? QStringLiteral("x")
-                                                           : m_plot->xAxis->label();
-    const auto raw = best->raw->data()->findBegin(bestKey, false);
-    QString text = QStringLiteral("<b>%1</b><br>%2 %3: %4")
-                       .arg(best->label.toHtmlEscaped(), xName.toHtmlEscaped(),
-                            formatValue(bestKey), formatValue(raw->value));
-    if (best->smooth) {
-        const auto smooth = best->smooth->data()->findBegin(bestKey, false);
-        text += QStringLiteral("<br>smoothed: %1").arg(formatValue(smooth->value));
-    }
-    QToolTip::showText(event->globalPosition().toPoint(), text, m_plot);
-}
-
-bool MetricPlot::eventFilter(QObject *watched, QEvent *event)
-{
-    if (watched == m_plot && event->type() == QEvent::Leave && m_tracer->visible()) {
-        m_tracer->setVisible(false);
-        m_plot->layer(QStringLiteral("overlay"))->replot();
-    }
-    return QWidget::eventFilter(watched, event);
 }
 
 } // namespace ms::ui

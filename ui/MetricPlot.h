@@ -20,7 +20,10 @@ namespace ms::ui {
 // Built for live training curves: appends are O(batch), the replot runs from a coalescing timer
 // at most every ~50 ms and only when something changed, graphs use adaptive sampling, and the
 // axis ranges are tracked incrementally so a million points stay fluid. The Train panel uses it
-// for loss and accuracy; the Compare panel will put several runs' series in one plot.
+// for loss and accuracy (several runs overlaid), the Versions panel for a version's curves.
+//
+// Series fed with metric points keep each point's step, epoch and wall time beside the graph,
+// so the x axis can switch between them (setXSource) without asking the job or the registry.
 class MetricPlot final : public QWidget
 {
     Q_OBJECT
@@ -40,7 +43,13 @@ public:
     ~MetricPlot() override;
 
     void setAxisLabels(const QString &xLabel, const QString &yLabel);
-    void setXSource(XSource source) { m_xSource = source; }
+    // Re-lays every point-fed series on the new x axis (O(points), on user request only).
+    void setXSource(XSource source);
+    XSource xSource() const { return m_xSource; }
+    // With Epoch as x, a per-step point lands at step / stepsPerEpoch (0.5 = half-way through
+    // epoch 1) and a per-epoch point at its epoch; without it (0), every point at its epoch.
+    // Each series keeps the value in force when it received its first point.
+    void setStepsPerEpoch(qint64 steps);
     // Integer ticks on the x axis (epochs).
     void setIntegerXTicks(bool integer);
     // Clamp the automatic value range, e.g. [0, 1] for accuracies.
@@ -56,12 +65,21 @@ public:
     // Removes every series and its graphs (the Compare panel rebuilds its set on each change).
     void removeAllSeries();
 
+    // A new series `to` holding a copy of `from`'s points (a finished run kept on the plot
+    // while the next one draws under the original id).
+    void copySeries(const QString &from, const QString &to, const QString &label,
+                    const SeriesOptions &options);
+    void removeSeries(const QString &id);
+    QStringList seriesIds() const { return m_order; }
+
     // Appends points whose key names a series; other keys are ignored.
     void appendBatch(const ms::MetricBatch &points);
     // Appends to one series; x must not decrease.
     void append(const QString &id, const QVector<double> &xs, const QVector<double> &ys);
     // Empties every series (they stay defined).
     void clearData();
+    // Empties one series.
+    void clearSeries(const QString &id);
 
     // EMA factor in [0, 0.99] for smoothed series; recomputes them from the raw points.
     void setSmoothing(double factor);
@@ -71,10 +89,17 @@ public:
 
     // Raw points held by a series (0 for an unknown id).
     int pointCount(const QString &id) const;
+    // The lowest / highest finite value of a series; NaN when it has none.
+    double minValue(const QString &id) const;
+    double maxValue(const QString &id) const;
     // The raw point i of a series, for tests and tooltips.
     QPointF point(const QString &id, int index) const;
     // Draw now instead of on the next timer tick (screenshots, tests).
     void replotNow();
+
+    // Writes the plot as it is shown to PNG, SVG or PDF, chosen by the file's suffix (written
+    // to a temporary file, then renamed). False, with the reason in `error`, on failure.
+    bool exportImage(const QString &path, QString *error = nullptr);
 
     QCustomPlot *customPlot() const { return m_plot; }
 
@@ -82,6 +107,15 @@ protected:
     bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
+    // What a metric point leaves behind besides its graph coordinates: enough to re-lay it on
+    // another x axis.
+    struct Sample
+    {
+        qint64 step = 0;
+        int epoch = 0;
+        double wallTime_s = 0.0;
+        double value = 0.0;
+    };
     struct Series
     {
         QString label;
@@ -89,6 +123,11 @@ private:
         QCPGraph *smooth = nullptr;   // only for smoothed series
         double ema = 0.0;             // running state of the EMA...
         double emaWeight = 0.0;       // ...and its bias correction (1 - factor^n)
+        double minValue = 0.0;
+        double maxValue = 0.0;
+        bool hasValues = false;
+        QVector<Sample> samples;      // only for series fed with metric points
+        qint64 stepsPerEpoch = 0;     // of the run that fed it (setStepsPerEpoch at the time)
     };
     struct Bounds
     {
@@ -97,7 +136,13 @@ private:
         double yMinPositive = 0;      // for the log scale; 0 = no positive value seen
     };
 
+    double xOf(const Sample &sample, qint64 stepsPerEpoch) const;
+    void appendSamples(Series &series, const QVector<Sample> &samples);
+    void addToGraphs(Series &series, const QVector<double> &xs, const QVector<double> &ys);
+    void extendBounds(const QVector<double> &xs, const QVector<double> &ys);
+    void recomputeBounds();
     void appendSmoothed(Series &series, const QVector<double> &xs, const QVector<double> &ys);
+    void showContextMenu(const QPoint &pos);
     void markDirty();
     void updateLegend();
     void onReplotTimer();
@@ -114,6 +159,7 @@ private:
     QStringList m_order;
     Bounds m_bounds;
     XSource m_xSource = XSource::Step;
+    qint64 m_stepsPerEpoch = 0;
     double m_smoothing = 0.8;
     bool m_logScale = false;
     bool m_dirty = false;

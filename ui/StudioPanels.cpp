@@ -10,6 +10,9 @@
 #include "VersionsPanel.h"
 
 #include <QDebug>
+#include <QJsonObject>
+#include <QMenu>
+#include <QMenuBar>
 #include <QSpinBox>
 
 namespace ms::ui {
@@ -44,6 +47,23 @@ void addStudioPanels(MainWindow &window)
                          window.showPanel(servePanel->id());
                          servePanel->serveNow(ref);
                      });
+    // "Re-run" on a version: the Train panel shows, filled with its recipe, ready to start.
+    QObject::connect(versionsPanel, &VersionsPanel::rerunRequested, trainPanel,
+                     [&window, trainPanel](const QJsonObject &recipe, const QString &ref) {
+                         window.showPanel(trainPanel->id());
+                         trainPanel->loadRecipe(recipe, ref);
+                     });
+    // The Versions panel's undo stack (tags, aliases, notes) in an Edit menu beside File. The
+    // menu outlives a workspace switch; the old panel's actions leave it with the panel.
+    auto *editMenu = window.findChild<QMenu *>(QStringLiteral("editMenu"));
+    if (!editMenu) {
+        editMenu = new QMenu(QObject::tr("&Edit"), &window);
+        editMenu->setObjectName(QStringLiteral("editMenu"));
+        window.menuBar()->insertMenu(window.menuBar()->actions().value(1), editMenu);
+    }
+    editMenu->clear();
+    editMenu->addAction(versionsPanel->undoAction());
+    editMenu->addAction(versionsPanel->redoAction());
     QObject::connect(&window, &MainWindow::computeThreadsChanged, trainPanel,
                      [trainPanel](int threads) {
                          trainPanel->form()->threadsSpin()->setValue(threads);

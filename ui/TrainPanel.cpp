@@ -78,6 +78,7 @@ TrainPanel::TrainPanel(ms::JobRunner *runner, QString workspace, QWidget *parent
     connect(m_runner, &ms::JobRunner::logLine, this, &TrainPanel::onJobLog);
     connect(m_runner, &ms::JobRunner::pausedChanged, this, &TrainPanel::onJobPaused);
     connect(m_runner, &ms::JobRunner::finished, this, &TrainPanel::onJobFinished);
+    connect(m_runner, &ms::JobRunner::event, this, &TrainPanel::onJobEvent);
 
     connect(m_probe, &DatasetProbe::ready, this, &TrainPanel::onDatasetProbed);
     connect(m_form, &TrainForm::datasetChanged, this, [this] { refreshSummary(); });
@@ -231,7 +232,6 @@ void TrainPanel::start()
         return;
     }
 
-    m_charts->clearData();
     m_log->clear();
     m_progress->setValue(0);
     m_progressText->clear();
@@ -244,10 +244,40 @@ void TrainPanel::start()
     // The run and its curves go into the workspace's registry; the model becomes a version.
     job->recordIn(m_workspace);
     const QString title = job->title();
+    // The previous run's curves stay on the plots, in their own colour, until cleared.
+    m_charts->beginRun(title);
     m_jobId = m_runner->start(std::move(job));
     appendLog(tr("%1 → %2").arg(title, runDir));
     setStatus(tr("Running: %1").arg(title), Tone::Neutral);
     updateControls();
+}
+
+bool TrainPanel::loadRecipe(const QJsonObject &recipe, const QString &fromRef)
+{
+    if (isRunning()) {
+        setStatus(tr("A run is in progress: stop it before re-running %1.").arg(fromRef),
+                  Tone::Warning);
+        return false;
+    }
+    if (recipe.isEmpty()) {
+        setStatus(tr("%1 has no recipe (it was imported, not trained here): nothing to re-run.")
+                      .arg(fromRef),
+                  Tone::Error);
+        return false;
+    }
+    try {
+        m_form->setConfig(ms::TrainConfig::fromJson(recipe));
+    } catch (const ms::Error &e) {
+        setStatus(tr("Cannot re-run %1: %2").arg(fromRef, e.message()), Tone::Error);
+        return false;
+    } catch (const std::exception &e) {
+        setStatus(tr("Cannot re-run %1: %2").arg(fromRef, QString::fromUtf8(e.what())),
+                  Tone::Error);
+        return false;
+    }
+    setStatus(tr("Recipe of %1 loaded. Start (Ctrl+Return) to train it again.").arg(fromRef),
+              Tone::Neutral);
+    return true;
 }
 
 void TrainPanel::stop()
@@ -291,6 +321,13 @@ void TrainPanel::onJobMetrics(ms::JobId id, const ms::MetricBatch &points)
     if (id != m_jobId)
         return;
     m_charts->appendBatch(points);
+}
+
+void TrainPanel::onJobEvent(ms::JobId id, const QJsonObject &event)
+{
+    if (id == m_jobId && event.value(QStringLiteral("event")).toString()
+                             == QLatin1String("start"))
+        m_charts->setStepsPerEpoch(event.value(QStringLiteral("steps_per_epoch")).toInteger());
 }
 
 void TrainPanel::onJobLog(ms::JobId id, const QString &line)

@@ -69,6 +69,11 @@ public:
     QProgressBar *progressBar() const { return m_progress; }
     QPlainTextEdit *logView() const { return m_log; }
 
+    // Fills the form from a version's recipe (the job spec it was trained with) and shows the
+    // run is ready to start; the caller shows the panel. False, with the reason in the status
+    // line, when the recipe is not a training spec this studio can read.
+    bool loadRecipe(const QJsonObject &recipe, const QString &fromRef);
+
 Q_SIGNALS:
     // The model summary (or its error) now matches the form's dataset and architecture.
     void summaryUpdated();
@@ -83,6 +88,7 @@ private:
 
     void onJobProgress(ms::JobId id, double fraction, const QString &text);
     void onJobMetrics(ms::JobId id, const ms::MetricBatch &points);
+    void onJobEvent(ms::JobId id, const QJsonObject &event);
     void onJobLog(ms::JobId id, const QString &line);
     void onJobPaused(ms::JobId id, bool paused);
     void onJobFinished(ms::JobId id, const ms::JobResult &result);

@@ -40,6 +40,7 @@ QString VersionTableModel::reload()
     }
     beginResetModel();
     m_versions = std::move(versions);
+    m_searchTexts.clear();
     endResetModel();
     return error;
 }
@@ -69,6 +70,23 @@ QString VersionTableModel::sizeText(qint64 bytes)
     if (bytes < 1024 * 1024)
         return QStringLiteral("%1 KiB").arg(double(bytes) / 1024.0, 0, 'f', 1);
     return QStringLiteral("%1 MiB").arg(double(bytes) / (1024.0 * 1024.0), 0, 'f', 2);
+}
+
+const QString &VersionTableModel::searchText(int row) const
+{
+    if (m_searchTexts.size() != m_versions.size()) {
+        m_searchTexts.clear();
+        m_searchTexts.reserve(m_versions.size());
+        for (int r = 0; r < m_versions.size(); ++r) {
+            QString text;
+            for (int column = 0; column < ColumnCount; ++column) {
+                text += data(index(r, column)).toString();
+                text += QLatin1Char('\n');   // no match across two columns
+            }
+            m_searchTexts << text.toLower();
+        }
+    }
+    return m_searchTexts.at(row);
 }
 
 int VersionTableModel::rowOf(qint64 versionId) const

@@ -35,6 +35,10 @@ public:
                         int role = Qt::DisplayRole) const override;
 
     const ms::VersionRecord &record(int row) const { return m_versions.at(row); }
+    // Every column's text of a row, lower-cased, for the text filter. Built for all rows on
+    // first use after a reload: formatting 10,000 rows x 9 columns (dates above all) on every
+    // keystroke made filtering take 150 ms a key.
+    const QString &searchText(int row) const;
     int rowOf(qint64 versionId) const;   // -1 when absent
 
     // test_acc, else val_acc; negative when the version has neither.
@@ -44,6 +48,7 @@ public:
 private:
     QString m_workspace;
     QVector<ms::VersionRecord> m_versions;
+    mutable QStringList m_searchTexts;
 };
 
 } // namespace ms::ui

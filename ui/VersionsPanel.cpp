@@ -1,7 +1,9 @@
 #include "VersionsPanel.h"
 
-#include "Format.h"
 #include "Icons.h"
+#include "LineageView.h"
+#include "VersionDetailPane.h"
+#include "VersionFilterProxy.h"
 #include "VersionTableModel.h"
 #include "Widgets.h"
 
@@ -10,26 +12,21 @@
 #include "registry/Registry.h"
 
 #include <QAction>
-#include <QDir>
-#include <QFile>
-#include <QFileDialog>
-#include <QFileInfo>
-#include <QFontDatabase>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
-#include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListWidget>
+#include <QMap>
 #include <QMenu>
-#include <QMessageBox>
-#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSettings>
-#include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QStyle>
 #include <QTableView>
+#include <QToolButton>
+#include <QUndoStack>
 #include <QVBoxLayout>
 
 #include <exception>
@@ -38,6 +35,10 @@ namespace ms::ui {
 
 namespace {
 
+// Past this many versions the lineage view shows the selected version's ancestors and
+// descendants instead of the whole model: a picture of 10,000 boxes helps nobody.
+constexpr int kMaxLineageNodes = 200;
+
 QString errorText(const std::exception &e)
 {
     if (const auto *error = dynamic_cast<const ms::Error *>(&e))
@@ -45,149 +46,57 @@ QString errorText(const std::exception &e)
     return QString::fromUtf8(e.what());
 }
 
-QString signatureText(const ms::Signature &signature)
-{
-    QStringList parts;
-    for (const ms::TensorSignature &t : signature)
-        parts << QStringLiteral("%1 %2 [%3]").arg(t.name, t.dtype, formatShape(t.shape));
-    return parts.isEmpty() ? QStringLiteral("—") : parts.join(QStringLiteral("; "));
-}
-
-QString detailText(const ms::VersionRecord &v)
-{
-    QString text;
-    auto line = [&text](const QString &key, const QString &value) {
-        text += QStringLiteral("%1 %2\n").arg(key + QLatin1Char(':'), -9).arg(value);
-    };
-    line(QStringLiteral("Ref"), v.ref());
-    line(QStringLiteral("Kind"), ms::versionKindName(v.kind));
-    line(QStringLiteral("Created"), v.created.toLocalTime().toString(Qt::ISODate));
-    line(QStringLiteral("Params"), formatCount(v.parameterCount));
-    line(QStringLiteral("Size"), VersionTableModel::sizeText(v.sizeBytes));
-    line(QStringLiteral("SHA-256"), v.sha256);
-    line(QStringLiteral("Inputs"), signatureText(v.inputs));
-    line(QStringLiteral("Outputs"), signatureText(v.outputs));
-    // The first few: the pane stays narrow; all of them are in the signature's output.
-    constexpr int kShownClasses = 4;
-    QString classes = v.classNames.isEmpty()
-                          ? QStringLiteral("—")
-                          : QStringList(v.classNames.mid(0, kShownClasses))
-                                .join(QStringLiteral(", "));
-    if (v.classNames.size() > kShownClasses)
-        classes += QStringLiteral(", … (%1)").arg(v.classNames.size());
-    line(QStringLiteral("Classes"), classes);
-    line(QStringLiteral("Aliases"), v.aliases.isEmpty() ? QStringLiteral("—")
-                                                        : v.aliases.join(QStringLiteral(", ")));
-    QStringList tags;
-    for (auto it = v.tags.cbegin(); it != v.tags.cend(); ++it)
-        tags << it.key() + QLatin1Char('=') + it.value();
-    line(QStringLiteral("Tags"), tags.isEmpty() ? QStringLiteral("—")
-                                                : tags.join(QStringLiteral(", ")));
-    if (v.runId != 0)
-        line(QStringLiteral("Run"), QString::number(v.runId));
-    text += QStringLiteral("\nMetrics:\n");
-    if (v.metrics.isEmpty())
-        text += QStringLiteral("  —\n");
-    for (auto it = v.metrics.constBegin(); it != v.metrics.constEnd(); ++it) {
-        const QString value = it.value().isDouble() ? formatValue(it.value().toDouble())
-                                                    : it.value().toVariant().toString();
-        text += QStringLiteral("  %1 %2\n").arg(it.key() + QLatin1Char(':'), -16).arg(value);
-    }
-    text += QStringLiteral("\nNotes:\n%1\n").arg(v.notes.isEmpty() ? QStringLiteral("  —")
-                                                                    : v.notes);
-    text += QStringLiteral("\nRecipe:\n");
-    text += v.recipe.isEmpty()
-                ? QStringLiteral("  — (imported)\n")
-                : QString::fromUtf8(QJsonDocument(v.recipe).toJson(QJsonDocument::Indented));
-    return text;
-}
-
 } // namespace
 
 VersionsPanel::VersionsPanel(QString workspace, QWidget *parent)
     : Panel(parent)
     , m_workspace(std::move(workspace))
+    , m_undoStack(new QUndoStack(this))
 {
     createActions();
 
     m_model = new VersionTableModel(m_workspace, this);
-    m_proxy = new QSortFilterProxyModel(this);
+    m_proxy = new VersionFilterProxy(this);
     m_proxy->setSourceModel(m_model);
-    m_proxy->setSortRole(VersionTableModel::SortRole);
-    m_proxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
-    m_proxy->setFilterKeyColumn(-1);   // any column
 
-    m_filter = new QLineEdit(this);
-    m_filter->setPlaceholderText(tr("Filter versions…"));
-    m_filter->setToolTip(tr("Matches any column: model, version, kind, alias, tag…"));
-    m_filter->setClearButtonEnabled(true);
-    connect(m_filter, &QLineEdit::textChanged, this, [this](const QString &text) {
-        m_proxy->setFilterFixedString(text);
+    m_models = new QListWidget(this);
+    m_models->setMinimumWidth(90);
+    m_models->setToolTip(tr("Show one model's versions"));
+    connect(m_models, &QListWidget::currentRowChanged, this, [this](int row) {
+        if (m_reloading || row < 0)
+            return;
+        m_proxy->setModelName(m_models->item(row)->data(Qt::UserRole).toString());
         updateCount();
+        if (selectedId() == 0 && m_proxy->rowCount() > 0)
+            m_table->selectRow(0);
+        onSelectionChanged();
     });
-    m_count = new QLabel(this);
+    auto *modelSide = new QWidget(this);
+    auto *modelLayout = new QVBoxLayout(modelSide);
+    modelLayout->setContentsMargins(0, 0, 0, 0);
+    modelLayout->addWidget(sectionTitle(tr("Models"), modelSide));
+    modelLayout->addWidget(m_models, 1);
 
-    auto *toolbar = new QHBoxLayout;
-    toolbar->addWidget(m_filter, 1);
-    toolbar->addWidget(m_count);
-    toolbar->addSpacing(12);
-    toolbar->addWidget(buttonFor(m_serveAction, this));
-    QPushButton *exportButton = buttonFor(m_exportAction, this);
-    exportButton->setMenu(m_exportMenu);   // the button offers the formats
-    toolbar->addWidget(exportButton);
-    toolbar->addWidget(buttonFor(m_deleteAction, this));
-    toolbar->addWidget(buttonFor(m_reloadAction, this));
-
-    m_table = new QTableView(this);
-    m_table->setModel(m_proxy);
-    m_table->setSortingEnabled(true);
-    m_table->sortByColumn(VersionTableModel::Created, Qt::DescendingOrder);
-    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_table->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_table->setAlternatingRowColors(true);
-    m_table->setWordWrap(false);
-    m_table->verticalHeader()->setVisible(false);
-    m_table->verticalHeader()->setDefaultSectionSize(
-        m_table->fontMetrics().height() + 8);   // fixed: no per-row measuring
-    m_table->horizontalHeader()->setStretchLastSection(true);
-    m_table->horizontalHeader()->setHighlightSections(false);
-    const int widths[] = {76, 66, 60, 70, 64, 74, 120, 70, 60};
-    for (int c = 0; c < VersionTableModel::ColumnCount; ++c)
-        m_table->setColumnWidth(c, widths[c]);
-    m_table->setContextMenuPolicy(Qt::CustomContextMenu);
-    connect(m_table, &QTableView::customContextMenuRequested, this,
-            &VersionsPanel::showContextMenu);
-    connect(m_table, &QTableView::doubleClicked, this, [this] { m_serveAction->trigger(); });
-    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this] {
-        updateDetail();
-        updateActions();
-    });
-
-    m_detail = new QPlainTextEdit(this);
-    m_detail->setReadOnly(true);
-    m_detail->setLineWrapMode(QPlainTextEdit::NoWrap);
-    m_detail->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-    m_detail->setPlaceholderText(tr("Select a version to see its record."));
-
+    m_detail = new VersionDetailPane(m_workspace, this);
+    connect(m_detail, &VersionDetailPane::notesSaveRequested, this,
+            [this](const QString &notes) { setNotes(notes); });
+    connect(m_detail, &VersionDetailPane::errorOccurred, this,
+            [this](const QString &text) { setStatus(text, Tone::Error); });
     auto *detailSide = new QWidget(this);
     auto *detailLayout = new QVBoxLayout(detailSide);
     detailLayout->setContentsMargins(0, 0, 0, 0);
     detailLayout->addWidget(sectionTitle(tr("Details"), detailSide));
     detailLayout->addWidget(m_detail, 1);
 
-    auto *tableSide = new QWidget(this);
-    auto *tableLayout = new QVBoxLayout(tableSide);
-    tableLayout->setContentsMargins(0, 0, 0, 0);
-    tableLayout->addLayout(toolbar);
-    tableLayout->addWidget(m_table, 1);
-
     m_splitter = new QSplitter(Qt::Horizontal, this);
     m_splitter->setChildrenCollapsible(false);
-    m_splitter->addWidget(tableSide);
+    m_splitter->addWidget(modelSide);
+    m_splitter->addWidget(buildTableSide());
     m_splitter->addWidget(detailSide);
-    m_splitter->setStretchFactor(0, 1);
-    m_splitter->setStretchFactor(1, 0);
-    m_splitter->setSizes({750, 510});
+    m_splitter->setStretchFactor(0, 0);
+    m_splitter->setStretchFactor(1, 1);
+    m_splitter->setStretchFactor(2, 0);
+    m_splitter->setSizes({110, 740, 390});
 
     m_status = new QLabel(this);
     m_status->setWordWrap(true);
@@ -198,10 +107,114 @@ VersionsPanel::VersionsPanel(QString workspace, QWidget *parent)
     layout->addWidget(m_splitter, 1);
     layout->addWidget(m_status);
 
+    // Every edit, undo and redo changed the registry: show it.
+    connect(m_undoStack, &QUndoStack::indexChanged, this, [this] { reload(); });
+
     reload();
 }
 
-VersionsPanel::~VersionsPanel() = default;
+VersionsPanel::~VersionsPanel()
+{
+    // Children are deleted after this body, the undo stack first: its clear() and the models'
+    // resets must not call back into a half-destroyed panel.
+    m_undoStack->disconnect(this);
+    m_table->selectionModel()->disconnect(this);
+    m_models->disconnect(this);
+    m_filter->disconnect(this);
+}
+
+QWidget *VersionsPanel::buildTableSide()
+{
+    m_filter = new QLineEdit(this);
+    m_filter->setPlaceholderText(tr("Filter versions…"));
+    m_filter->setToolTip(tr("Matches any column: model, version, kind, alias, tag…"));
+    m_filter->setClearButtonEnabled(true);
+    connect(m_filter, &QLineEdit::textChanged, this, [this](const QString &text) {
+        m_proxy->setText(text);
+        updateCount();
+    });
+    m_count = new QLabel(this);
+
+    auto *editButton = new QToolButton(this);
+    editButton->setText(tr("Edit"));
+    editButton->setToolTip(tr("Tags, aliases (undo with Ctrl+Z)"));
+    editButton->setPopupMode(QToolButton::InstantPopup);
+    editButton->setMenu(m_editMenu);
+    auto iconButton = [this](QAction *action) {
+        auto *button = new QToolButton(this);
+        button->setDefaultAction(action);
+        button->setToolButtonStyle(Qt::ToolButtonIconOnly);
+        return button;
+    };
+
+    auto *toolbar = new QHBoxLayout;
+    toolbar->addWidget(m_filter, 1);
+    toolbar->addWidget(m_count);
+    toolbar->addSpacing(8);
+    toolbar->addWidget(buttonFor(m_diffAction, this));
+    toolbar->addWidget(buttonFor(m_rerunAction, this));
+    toolbar->addWidget(buttonFor(m_serveAction, this));
+    toolbar->addWidget(editButton);
+    QToolButton *exportButton = iconButton(m_exportAction);
+    exportButton->setPopupMode(QToolButton::InstantPopup);   // the button offers the formats
+    toolbar->addWidget(exportButton);
+    toolbar->addWidget(iconButton(m_deleteAction));
+    toolbar->addWidget(iconButton(m_reloadAction));
+
+    m_table = new QTableView(this);
+    m_table->setModel(m_proxy);
+    m_table->setSortingEnabled(true);
+    m_table->sortByColumn(VersionTableModel::Created, Qt::DescendingOrder);
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_table->setAlternatingRowColors(true);
+    m_table->setWordWrap(false);
+    m_table->verticalHeader()->setVisible(false);
+    m_table->verticalHeader()->setDefaultSectionSize(
+        m_table->fontMetrics().height() + 8);   // fixed: no per-row measuring
+    m_table->horizontalHeader()->setStretchLastSection(true);
+    m_table->horizontalHeader()->setHighlightSections(false);
+    const int widths[] = {64, 62, 66, 70, 64, 74, 122, 76, 60};
+    for (int c = 0; c < VersionTableModel::ColumnCount; ++c)
+        m_table->setColumnWidth(c, widths[c]);
+    m_table->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_table, &QTableView::customContextMenuRequested, this,
+            &VersionsPanel::showContextMenu);
+    connect(m_table, &QTableView::doubleClicked, this, [this] { m_serveAction->trigger(); });
+    connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+            [this] { onSelectionChanged(); });
+    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            [this] { onSelectionChanged(); });
+
+    m_lineage = new LineageView(this);
+    m_lineage->setToolTip(tr("Which version came from which. Click a version to select it."));
+    connect(m_lineage, &LineageView::versionClicked, this,
+            [this](qint64 id) { selectId(id); });
+    auto *lineageSide = new QWidget(this);
+    auto *lineageLayout = new QVBoxLayout(lineageSide);
+    lineageLayout->setContentsMargins(0, 4, 0, 0);
+    lineageLayout->addWidget(sectionTitle(tr("Lineage"), lineageSide));
+    lineageLayout->addWidget(m_lineage, 1);
+
+    auto *tableSide = new QWidget(this);
+    auto *tableLayout = new QVBoxLayout(tableSide);
+    tableLayout->setContentsMargins(0, 0, 0, 0);
+    tableLayout->addLayout(toolbar);
+    tableLayout->addWidget(m_table, 1);
+
+    m_tableSplitter = new QSplitter(Qt::Vertical, this);
+    m_tableSplitter->setChildrenCollapsible(false);
+    m_tableSplitter->addWidget(tableSide);
+    m_tableSplitter->addWidget(lineageSide);
+    m_tableSplitter->setStretchFactor(0, 3);
+    m_tableSplitter->setStretchFactor(1, 2);
+    return m_tableSplitter;
+}
+
+QPlainTextEdit *VersionsPanel::detailView() const
+{
+    return m_detail->recordView();
+}
 
 QIcon VersionsPanel::icon() const
 {
@@ -210,8 +223,8 @@ QIcon VersionsPanel::icon() const
 
 void VersionsPanel::createActions()
 {
-    m_serveAction = new QAction(serveIcon(palette().color(QPalette::WindowText)), tr("Serve"),
-                                this);
+    const QColor ink = palette().color(QPalette::WindowText);
+    m_serveAction = new QAction(serveIcon(ink), tr("Serve"), this);
     m_serveAction->setStatusTip(tr("Serve this version on the Serve panel, starting it"));
     connect(m_serveAction, &QAction::triggered, this, [this] {
         const QString ref = selectedRef();
@@ -220,6 +233,16 @@ void VersionsPanel::createActions()
         setStatus(tr("Serving %1 on the Serve panel.").arg(ref), Tone::Neutral);
         Q_EMIT serveRequested(ref);
     });
+
+    m_rerunAction = new QAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("Re-run"),
+                                this);
+    m_rerunAction->setStatusTip(tr("Open the Train panel with this version's recipe"));
+    connect(m_rerunAction, &QAction::triggered, this, [this] { rerunSelected(); });
+
+    m_diffAction = new QAction(tr("Diff"), this);
+    m_diffAction->setStatusTip(tr("Compare the two selected versions side by side"));
+    m_diffAction->setToolTip(tr("Select two versions (Ctrl+click), then Diff"));
+    connect(m_diffAction, &QAction::triggered, this, [this] { diffSelected(); });
 
     m_exportAction = new QAction(style()->standardIcon(QStyle::SP_DialogSaveButton),
                                  tr("Export"), this);
@@ -265,7 +288,35 @@ void VersionsPanel::createActions()
     m_reloadAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
     connect(m_reloadAction, &QAction::triggered, this, [this] { reload(); });
 
-    addActions({m_deleteAction, m_reloadAction});
+    m_tagAction = new QAction(tr("Add tag…"), this);
+    connect(m_tagAction, &QAction::triggered, this, [this] { askTag(); });
+    m_removeTagAction = new QAction(tr("Remove tag…"), this);
+    connect(m_removeTagAction, &QAction::triggered, this, [this] { askRemoveTag(); });
+    m_aliasAction = new QAction(tr("Set alias…"), this);
+    connect(m_aliasAction, &QAction::triggered, this, [this] { askAlias(); });
+    m_removeAliasAction = new QAction(tr("Remove alias…"), this);
+    connect(m_removeAliasAction, &QAction::triggered, this, [this] { askRemoveAlias(); });
+
+    m_undoAction = m_undoStack->createUndoAction(this, tr("&Undo"));
+    m_undoAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Z));
+    m_redoAction = m_undoStack->createRedoAction(this, tr("&Redo"));
+    m_redoAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z));
+    // Live while the panel (or a menu holding them) has focus; a text box's own Ctrl+Z still
+    // undoes its typing first.
+    for (QAction *action : {m_undoAction, m_redoAction})
+        action->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+
+    m_editMenu = new QMenu(this);
+    m_editMenu->addAction(m_tagAction);
+    m_editMenu->addAction(m_removeTagAction);
+    m_editMenu->addSeparator();
+    m_editMenu->addAction(m_aliasAction);
+    m_editMenu->addAction(m_removeAliasAction);
+    m_editMenu->addSeparator();
+    m_editMenu->addAction(m_undoAction);
+    m_editMenu->addAction(m_redoAction);
+
+    addActions({m_deleteAction, m_reloadAction, m_undoAction, m_redoAction});
 }
 
 void VersionsPanel::showEvent(QShowEvent *event)
@@ -276,23 +327,67 @@ void VersionsPanel::showEvent(QShowEvent *event)
 
 void VersionsPanel::reload()
 {
-    const QString keep = selectedRef();
+    // The current version first, so it stays current after the reload.
+    QStringList keep = selectedRefs();
+    const QString current = selectedRef();
+    if (!current.isEmpty()) {
+        keep.removeAll(current);
+        keep.prepend(current);
+    }
+    m_reloading = true;
     const QString error = m_model->reload();
+    fillModelList();
+    m_reloading = false;
     if (!error.isEmpty())
         setStatus(tr("Cannot read the registry: %1").arg(error), Tone::Error);
     else if (m_statusTone == Tone::Neutral || m_statusPlain.startsWith(tr("Cannot read")))
         setStatus(m_model->rowCount() == 0
                       ? tr("No versions yet: train or import a model.")
-                      : tr("%n version(s). Right-click a version to serve, export or delete it.",
+                      : tr("%n version(s). Right-click a version to serve, edit, export or "
+                           "delete it; select two to diff them.",
                            nullptr, m_model->rowCount()),
                   Tone::Neutral);
-    if (keep.isEmpty() || !selectRef(keep)) {
-        if (m_proxy->rowCount() > 0)
-            m_table->selectRow(0);
-    }
-    updateDetail();
-    updateActions();
+    // The registry may have changed under the lineage view.
+    m_lineageModel.clear();
+    const bool kept = !keep.isEmpty() && selectRefs(keep);
+    if (!kept && m_proxy->rowCount() > 0)
+        m_table->selectRow(0);
+    onSelectionChanged();
     updateCount();
+}
+
+void VersionsPanel::fillModelList()
+{
+    QMap<QString, int> counts;
+    for (int row = 0; row < m_model->rowCount(); ++row)
+        ++counts[m_model->record(row).modelName];
+    QString keep = m_proxy->modelName();
+    if (!keep.isEmpty() && !counts.contains(keep))
+        keep.clear();   // the model is gone: show all
+    m_models->clear();
+    auto *all = new QListWidgetItem(tr("All models (%1)").arg(m_model->rowCount()), m_models);
+    all->setData(Qt::UserRole, QString());
+    int keepRow = 0;
+    for (auto it = counts.cbegin(); it != counts.cend(); ++it) {
+        auto *item = new QListWidgetItem(QStringLiteral("%1 (%2)").arg(it.key()).arg(it.value()),
+                                         m_models);
+        item->setData(Qt::UserRole, it.key());
+        item->setToolTip(it.key());
+        if (it.key() == keep)
+            keepRow = m_models->count() - 1;
+    }
+    m_models->setCurrentRow(keepRow);
+    m_proxy->setModelName(keep);
+}
+
+void VersionsPanel::showModel(const QString &name)
+{
+    for (int row = 0; row < m_models->count(); ++row) {
+        if (m_models->item(row)->data(Qt::UserRole).toString() == name) {
+            m_models->setCurrentRow(row);
+            return;
+        }
+    }
 }
 
 void VersionsPanel::updateCount()
@@ -304,15 +399,46 @@ void VersionsPanel::updateCount()
 
 bool VersionsPanel::selectRef(const QString &ref)
 {
-    for (int row = 0; row < m_proxy->rowCount(); ++row) {
+    return selectRefs({ref});
+}
+
+bool VersionsPanel::selectRefs(const QStringList &refs)
+{
+    QItemSelection selection;
+    QModelIndex first;
+    int found = 0;
+    for (int row = 0; row < m_proxy->rowCount() && found < refs.size(); ++row) {
         const QModelIndex index = m_proxy->index(row, 0);
-        if (index.data(VersionTableModel::RefRole).toString() == ref) {
-            m_table->setCurrentIndex(index);
-            m_table->selectRow(row);
-            return true;
+        if (refs.contains(index.data(VersionTableModel::RefRole).toString())) {
+            selection.select(index, m_proxy->index(row, VersionTableModel::ColumnCount - 1));
+            // The first reference asked for becomes the current one.
+            if (!first.isValid() || index.data(VersionTableModel::RefRole) == refs.first())
+                first = index;
+            ++found;
         }
     }
-    return false;
+    if (found != refs.size() || refs.isEmpty())
+        return false;
+    QItemSelectionModel *selectionModel = m_table->selectionModel();
+    selectionModel->setCurrentIndex(first, QItemSelectionModel::NoUpdate);
+    selectionModel->select(selection, QItemSelectionModel::ClearAndSelect);
+    m_table->scrollTo(first);
+    return true;
+}
+
+bool VersionsPanel::selectId(qint64 versionId)
+{
+    const int sourceRow = m_model->rowOf(versionId);
+    if (sourceRow < 0)
+        return false;
+    QModelIndex index = m_proxy->mapFromSource(m_model->index(sourceRow, 0));
+    if (!index.isValid()) {
+        // Hidden by the filters: the user clicked it, so show it.
+        m_filter->clear();
+        showModel(m_model->record(sourceRow).modelName);
+        index = m_proxy->mapFromSource(m_model->index(sourceRow, 0));
+    }
+    return index.isValid() && selectRef(index.data(VersionTableModel::RefRole).toString());
 }
 
 QString VersionsPanel::selectedRef() const
@@ -323,12 +449,29 @@ QString VersionsPanel::selectedRef() const
     return index.data(VersionTableModel::RefRole).toString();
 }
 
+QStringList VersionsPanel::selectedRefs() const
+{
+    QStringList refs;
+    for (const QModelIndex &index : m_table->selectionModel()->selectedRows(0))
+        refs << index.data(VersionTableModel::RefRole).toString();
+    return refs;
+}
+
 qint64 VersionsPanel::selectedId() const
 {
     const QModelIndex index = m_table->currentIndex();
     if (!index.isValid() || !m_table->selectionModel()->isRowSelected(index.row(), {}))
         return 0;
     return index.data(VersionTableModel::IdRole).toLongLong();
+}
+
+void VersionsPanel::onSelectionChanged()
+{
+    if (m_reloading)
+        return;
+    updateDetail();
+    updateLineage();
+    updateActions();
 }
 
 void VersionsPanel::updateDetail()
@@ -339,19 +482,74 @@ void VersionsPanel::updateDetail()
         return;
     }
     try {
-        m_detail->setPlainText(detailText(ms::Registry(m_workspace).version(id)));
+        m_detail->showVersion(ms::Registry(m_workspace).version(id));
     } catch (const std::exception &e) {
         m_detail->clear();
         setStatus(tr("Cannot read the version: %1").arg(errorText(e)), Tone::Error);
     }
 }
 
+void VersionsPanel::updateLineage()
+{
+    const qint64 id = selectedId();
+    const int sourceRow = id == 0 ? -1 : m_model->rowOf(id);
+    if (sourceRow < 0) {
+        m_lineageModel.clear();
+        m_lineage->setMessage(tr("Select a version to see where it came from."));
+        return;
+    }
+    const QString model = m_model->record(sourceRow).modelName;
+    QVector<ms::VersionRecord> versions;
+    for (int row = 0; row < m_model->rowCount(); ++row) {
+        if (m_model->record(row).modelName == model)
+            versions.append(m_model->record(row));
+    }
+    const bool whole = versions.size() <= kMaxLineageNodes;
+    if (model == m_lineageModel && (whole || m_lineageAnchor == id)) {
+        m_lineage->setCurrentVersion(id);
+        return;
+    }
+    try {
+        const ms::Registry registry(m_workspace);
+        if (whole) {
+            m_lineage->setLineage(versions, registry.modelLineage(model));
+        } else {
+            const QVector<ms::LineageEdge> edges = registry.lineage(id);
+            QVector<ms::VersionRecord> shown;
+            for (const ms::VersionRecord &v : std::as_const(versions)) {
+                bool onEdge = v.id == id;
+                for (const ms::LineageEdge &e : edges)
+                    onEdge = onEdge || e.parentId == v.id || e.childId == v.id;
+                if (onEdge)
+                    shown.append(v);
+            }
+            m_lineage->setLineage(shown, edges);
+        }
+    } catch (const std::exception &e) {
+        m_lineage->setMessage(tr("Cannot read the lineage: %1").arg(errorText(e)));
+        return;
+    }
+    m_lineageModel = model;
+    m_lineageAnchor = id;
+    m_lineage->setCurrentVersion(id);
+}
+
 void VersionsPanel::updateActions()
 {
-    const bool selected = selectedId() != 0;
+    const qint64 id = selectedId();
+    const bool selected = id != 0;
+    const int row = selected ? m_model->rowOf(id) : -1;
+    const bool trained = row >= 0 && (m_model->record(row).kind == ms::VersionKind::Trained
+                                      || m_model->record(row).runId != 0);
     m_serveAction->setEnabled(selected);
+    m_rerunAction->setEnabled(trained);
+    m_diffAction->setEnabled(selectedRefs().size() == 2);
     m_exportAction->setEnabled(selected);
     m_deleteAction->setEnabled(selected);
+    m_tagAction->setEnabled(selected);
+    m_aliasAction->setEnabled(selected);
+    m_removeTagAction->setEnabled(row >= 0 && !m_model->record(row).tags.isEmpty());
+    m_removeAliasAction->setEnabled(row >= 0 && !m_model->record(row).aliases.isEmpty());
 }
 
 void VersionsPanel::showContextMenu(const QPoint &pos)
@@ -359,96 +557,21 @@ void VersionsPanel::showContextMenu(const QPoint &pos)
     const QModelIndex index = m_table->indexAt(pos);
     if (!index.isValid())
         return;
-    m_table->selectRow(index.row());
+    if (!m_table->selectionModel()->isRowSelected(index.row(), {}))
+        m_table->selectRow(index.row());
     QMenu menu(this);
     menu.addAction(m_serveAction);
-    menu.addAction(m_exportAction);
+    menu.addAction(m_rerunAction);
+    menu.addAction(m_diffAction);
     menu.addSeparator();
+    menu.addAction(m_tagAction);
+    menu.addAction(m_removeTagAction);
+    menu.addAction(m_aliasAction);
+    menu.addAction(m_removeAliasAction);
+    menu.addSeparator();
+    menu.addAction(m_exportAction);
     menu.addAction(m_deleteAction);
     menu.exec(m_table->viewport()->mapToGlobal(pos));
-}
-
-void VersionsPanel::chooseExportPath(const QString &format)
-{
-    const QString ref = selectedRef();
-    if (ref.isEmpty())
-        return;
-    QString path;
-    if (format == QLatin1String("triton")) {
-        path = QFileDialog::getExistingDirectory(
-            this, tr("Export %1 into a Triton model repository").arg(ref), QDir::homePath());
-    } else if (format == QLatin1String("torchserve")) {
-        const QString model = ref.section(QLatin1Char(':'), 0, 0);
-        path = QFileDialog::getSaveFileName(
-            this, tr("Export %1 as a TorchServe archive").arg(ref),
-            QDir::home().filePath(model + QStringLiteral(".mar")),
-            tr("TorchServe archive (*.mar)"));
-    } else if (format == QLatin1String("pt")) {
-        QString suggested = ref;
-        suggested.replace(QLatin1Char(':'), QLatin1String("-v"));
-        path = QFileDialog::getSaveFileName(this, tr("Export %1").arg(ref),
-                                            QDir::home().filePath(suggested
-                                                                  + QStringLiteral(".pt")),
-                                            tr("TorchScript (*.pt);;All files (*)"));
-    } else {
-        path = QFileDialog::getSaveFileName(this, tr("Export %1 (%2)").arg(ref, format),
-                                            QDir::homePath());
-    }
-    if (!path.isEmpty())
-        exportSelected(path, format);
-}
-
-bool VersionsPanel::exportSelected(const QString &path, const QString &format)
-{
-    const qint64 id = selectedId();
-    if (id == 0)
-        return false;
-    QString ref;
-    QStringList written;
-    try {
-        const std::shared_ptr<ms::Exporter> exporter =
-            ms::ExporterRegistry::instance().exporter(format);
-        const ms::Registry registry(m_workspace);
-        ms::ExportInput input;
-        input.version = registry.version(id);
-        ref = input.version.ref();
-        input.artifactPath = registry.verifiedArtifactPath(input.version);
-        written = exporter->write(input, path);
-    } catch (const std::exception &e) {
-        setStatus(tr("Cannot export %1: %2").arg(ref.isEmpty() ? selectedRef() : ref,
-                                                 errorText(e)),
-                  Tone::Error);
-        return false;
-    }
-    setStatus(tr("Exported %1 to %2.").arg(ref, QDir::toNativeSeparators(written.value(0))),
-              Tone::Success);
-    return true;
-}
-
-bool VersionsPanel::deleteSelected()
-{
-    const qint64 id = selectedId();
-    const QString ref = selectedRef();
-    if (id == 0)
-        return false;
-    if (m_confirmDeletes
-        && QMessageBox::question(this, tr("Delete %1").arg(ref),
-                                 tr("Remove %1 from the registry? Its file stays until the "
-                                    "next garbage collection.")
-                                     .arg(ref),
-                                 QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel)
-               != QMessageBox::Yes)
-        return false;
-    try {
-        ms::Registry(m_workspace).removeVersion(id, false);
-    } catch (const std::exception &e) {
-        reload();
-        setStatus(tr("Cannot delete %1: %2").arg(ref, errorText(e)), Tone::Error);
-        return false;
-    }
-    reload();
-    setStatus(tr("Deleted %1.").arg(ref), Tone::Success);
-    return true;
 }
 
 void VersionsPanel::setStatus(const QString &text, Tone tone)
@@ -463,12 +586,14 @@ void VersionsPanel::setStatus(const QString &text, Tone tone)
 void VersionsPanel::saveState(QSettings &settings) const
 {
     settings.setValue(QStringLiteral("splitter"), m_splitter->saveState());
+    settings.setValue(QStringLiteral("tableSplitter"), m_tableSplitter->saveState());
     settings.setValue(QStringLiteral("header"), m_table->horizontalHeader()->saveState());
 }
 
 void VersionsPanel::restoreState(QSettings &settings)
 {
     m_splitter->restoreState(settings.value(QStringLiteral("splitter")).toByteArray());
+    m_tableSplitter->restoreState(settings.value(QStringLiteral("tableSplitter")).toByteArray());
     m_table->horizontalHeader()->restoreState(
         settings.value(QStringLiteral("header")).toByteArray());
 }

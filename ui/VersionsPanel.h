@@ -2,26 +2,37 @@
 
 #include "Panel.h"
 
+#include <QJsonObject>
 #include <QString>
 
 class QAction;
 class QLabel;
 class QLineEdit;
+class QListWidget;
 class QMenu;
 class QPlainTextEdit;
-class QSortFilterProxyModel;
 class QSplitter;
 class QTableView;
+class QUndoStack;
 
 namespace ms::ui {
 
+class LineageView;
+class VersionDetailPane;
+class VersionDiffDialog;
+class VersionEditCommand;
+class VersionFilterProxy;
 class VersionTableModel;
 
-// Every version of every model in a sortable, filterable table (model/view: fast with 10,000
-// versions), the selected version's full record beside it, and the actions on a version: Serve
-// (asks the window to serve it at once, see serveRequested), Export (a TorchScript file with a
-// README, a TorchServe archive or a Triton model repository, through ExporterRegistry) and
-// Delete….
+// The version browser: the models on the left, their versions in a sortable, filterable table
+// (model/view: fast with 10,000 versions), the selected model's lineage graph under it, and the
+// selected version in depth beside it (record, curves, benchmarks, notes).
+//
+// Actions on a version: Serve (asks the window, see serveRequested), Re-run (asks the window to
+// fill the Train panel, see rerunRequested), Diff of two selected versions, Export (.pt,
+// TorchServe .mar or Triton repository, through ExporterRegistry),
+// Delete…, and edits of tags, aliases and notes. Every edit is a QUndoCommand on the panel's
+// undo stack (VersionEditCommands.h); undoAction() / redoAction() go in the window's Edit menu.
 class VersionsPanel final : public Panel
 {
     Q_OBJECT
@@ -43,7 +54,14 @@ public:
     // Selects the version with that reference ("name:N"); false when it is not listed (or is
     // filtered out).
     bool selectRef(const QString &ref);
+    // Selects a version by id, clearing the filters that hide it; false when it is not listed.
+    bool selectId(qint64 versionId);
+    // Selects several versions (for Diff); false unless every one is listed.
+    bool selectRefs(const QStringList &refs);
     QString selectedRef() const;
+    QStringList selectedRefs() const;
+    // Shows one model's versions ("" for all).
+    void showModel(const QString &name);
 
     // Exports the selected version's verified artifact to `path` in `format` ("pt",
     // "torchserve", "triton": any name ExporterRegistry knows); the exporter writes temporary
@@ -53,15 +71,38 @@ public:
     bool deleteSelected();
     void setConfirmDeletes(bool confirm) { m_confirmDeletes = confirm; }
 
+    // Edits of the selected version, each one undoable command. False, with the reason in the
+    // status line, when nothing is selected or the registry refuses.
+    bool setTag(const QString &key, const QString &value);
+    bool removeTag(const QString &key);
+    bool setAlias(const QString &alias);
+    bool removeAlias(const QString &alias);
+    bool setNotes(const QString &notes);
+
+    // Opens the side-by-side comparison of the two selected versions (nullptr unless exactly
+    // two are selected). The dialog deletes itself when closed.
+    VersionDiffDialog *diffSelected();
+    // Asks the window to re-run the selected version's recipe; false when it has none.
+    bool rerunSelected();
+
     QString statusText() const { return m_statusPlain; }
     bool statusIsError() const { return m_statusTone == Tone::Error; }
 
     VersionTableModel *tableModel() const { return m_model; }
-    QSortFilterProxyModel *proxyModel() const { return m_proxy; }
+    VersionFilterProxy *proxyModel() const { return m_proxy; }
     QTableView *tableView() const { return m_table; }
+    QListWidget *modelList() const { return m_models; }
     QLineEdit *filterEdit() const { return m_filter; }
-    QPlainTextEdit *detailView() const { return m_detail; }
+    LineageView *lineageView() const { return m_lineage; }
+    VersionDetailPane *detailPane() const { return m_detail; }
+    // The Record tab: signature, metrics, notes and recipe as text.
+    QPlainTextEdit *detailView() const;
+    QUndoStack *undoStack() const { return m_undoStack; }
+    QAction *undoAction() const { return m_undoAction; }
+    QAction *redoAction() const { return m_redoAction; }
     QAction *serveAction() const { return m_serveAction; }
+    QAction *rerunAction() const { return m_rerunAction; }
+    QAction *diffAction() const { return m_diffAction; }
     QAction *exportAction() const { return m_exportAction; }
     QMenu *exportMenu() const { return m_exportMenu; }
     QAction *deleteAction() const { return m_deleteAction; }
@@ -70,39 +111,68 @@ public:
 Q_SIGNALS:
     // The user asked to serve `ref` ("name:N"): the window shows the Serve panel and serves it.
     void serveRequested(const QString &ref);
+    // The user asked to train `ref`'s recipe again: the window fills the Train panel with it.
+    void rerunRequested(const QJsonObject &recipe, const QString &ref);
 
 protected:
     void showEvent(QShowEvent *event) override;
 
 private:
     void createActions();
+    QWidget *buildTableSide();
+    void onSelectionChanged();
     void updateDetail();
+    void updateLineage();
     void updateActions();
     void updateCount();
+    void fillModelList();
     void showContextMenu(const QPoint &pos);
     void chooseExportPath(const QString &format);
+    void askTag();
+    void askRemoveTag();
+    void askAlias();
+    void askRemoveAlias();
     qint64 selectedId() const;
+    // Pushes an edit command; false (status set) when it failed.
+    bool pushEdit(VersionEditCommand *command);
     void setStatus(const QString &text, Tone tone);
 
     QString m_workspace;
     bool m_confirmDeletes = true;
+    bool m_reloading = false;
+    QString m_editError;      // the last failure an edit command reported
+    QString m_lineageModel;   // the model the lineage view shows
+    qint64 m_lineageAnchor = 0;   // for big models: the version whose lineage is shown
 
     VersionTableModel *m_model = nullptr;
-    QSortFilterProxyModel *m_proxy = nullptr;
+    VersionFilterProxy *m_proxy = nullptr;
+    QListWidget *m_models = nullptr;
     QTableView *m_table = nullptr;
     QLineEdit *m_filter = nullptr;
     QLabel *m_count = nullptr;
-    QPlainTextEdit *m_detail = nullptr;
+    LineageView *m_lineage = nullptr;
+    VersionDetailPane *m_detail = nullptr;
     QSplitter *m_splitter = nullptr;
+    QSplitter *m_tableSplitter = nullptr;
     QLabel *m_status = nullptr;
     QString m_statusPlain;
     Tone m_statusTone = Tone::Neutral;
 
+    QUndoStack *m_undoStack = nullptr;
+    QAction *m_undoAction = nullptr;
+    QAction *m_redoAction = nullptr;
     QAction *m_serveAction = nullptr;
+    QAction *m_rerunAction = nullptr;
+    QAction *m_diffAction = nullptr;
     QAction *m_exportAction = nullptr;
     QMenu *m_exportMenu = nullptr;
     QAction *m_deleteAction = nullptr;
     QAction *m_reloadAction = nullptr;
+    QAction *m_tagAction = nullptr;
+    QAction *m_removeTagAction = nullptr;
+    QAction *m_aliasAction = nullptr;
+    QAction *m_removeAliasAction = nullptr;
+    QMenu *m_editMenu = nullptr;
 };
 
 } // namespace ms::ui

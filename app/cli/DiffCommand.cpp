@@ -6,25 +6,13 @@
 #include "RegistryOutput.h"
 
 #include "registry/Registry.h"
+#include "registry/VersionDiff.h"
 
 #include <QJsonArray>
-#include <QMap>
 
 namespace cli {
 
 namespace {
-
-// Nested recipe objects become dotted keys, so a diff names the exact setting that differs.
-void flatten(const QJsonObject &object, const QString &prefix, QMap<QString, QJsonValue> *out)
-{
-    for (auto it = object.constBegin(); it != object.constEnd(); ++it) {
-        const QString key = prefix.isEmpty() ? it.key() : prefix + QLatin1Char('.') + it.key();
-        if (it->isObject() && !it->toObject().isEmpty())
-            flatten(it->toObject(), key, out);
-        else
-            out->insert(key, *it);
-    }
-}
 
 QString signedText(double delta, const QString &text)
 {
@@ -40,6 +28,67 @@ struct DiffRow
     QString bText;
     QString delta;
 };
+
+// The words of one compared field (ms::diffVersions decides what is compared).
+DiffRow rowText(const ms::VersionDiffField &f, const ms::VersionRecord &a,
+                const ms::VersionRecord &b)
+{
+    DiffRow row{f.field, f.a, f.b, QString(), QString(), QString()};
+    const QString sameText = f.same ? QStringLiteral("same") : QStringLiteral("differs");
+    if (f.field == QLatin1String("kind")) {
+        row.aText = f.a.toString();
+        row.bText = f.b.toString();
+    } else if (f.field == QLatin1String("created")) {
+        row.aText = dateText(a.created);
+        row.bText = dateText(b.created);
+    } else if (f.field == QLatin1String("sha256")) {
+        row.aText = a.sha256.left(12);
+        row.bText = b.sha256.left(12);
+        row.delta = sameText;
+    } else if (f.field == QLatin1String("params")) {
+        const qint64 d = b.parameterCount - a.parameterCount;
+        row.aText = countText(a.parameterCount);
+        row.bText = countText(b.parameterCount);
+        row.delta = signedText(double(d), countText(d));
+    } else if (f.field == QLatin1String("size")) {
+        const qint64 d = b.sizeBytes - a.sizeBytes;
+        row.aText = humanSize(a.sizeBytes);
+        row.bText = humanSize(b.sizeBytes);
+        row.delta = signedText(double(d), humanSize(d));
+    } else if (f.field == QLatin1String("inputs") || f.field == QLatin1String("outputs")) {
+        const bool inputs = f.field == QLatin1String("inputs");
+        row.aText = signatureText(inputs ? a.inputs : a.outputs);
+        row.bText = signatureText(inputs ? b.inputs : b.outputs);
+        row.delta = sameText;
+    } else if (f.field == QLatin1String("classes")) {
+        row.aText = a.classNames.join(QLatin1Char(','));
+        row.bText = b.classNames.join(QLatin1Char(','));
+        row.delta = sameText;
+    } else if (f.section == ms::VersionDiffField::Section::Metric) {
+        const QString key = f.field.mid(int(qstrlen("metrics.")));
+        auto text = [&key](const QJsonValue &v) {
+            return v.isDouble() ? metricText(key, v.toDouble()) : compactJson(v);
+        };
+        row.aText = text(f.a);
+        row.bText = text(f.b);
+        if (f.delta) {
+            const double d = *f.delta;
+            row.delta = isAccuracyKey(key)
+                            ? signedText(d, QString::number(d * 100.0, 'f', 2)
+                                                + QStringLiteral(" pp"))
+                            : signedText(d, QString::number(d, 'g', 4));
+        }
+    } else if (f.field == QLatin1String("recipe")) {
+        // Every setting equal: one row says so.
+        row.aText = a.recipe.isEmpty() ? QStringLiteral("-") : QStringLiteral("(same)");
+        row.bText = b.recipe.isEmpty() ? QStringLiteral("-") : QStringLiteral("(same)");
+        row.delta = QStringLiteral("same");
+    } else {
+        row.aText = compactJson(f.a);
+        row.bText = compactJson(f.b);
+    }
+    return row;
+}
 
 } // namespace
 
@@ -61,77 +110,8 @@ int runDiffCommand(const QStringList &arguments)
     const ms::VersionRecord b = registry.resolve(parser.positionalArguments().at(1));
 
     QList<DiffRow> rows;
-    auto add = [&rows](const QString &field, const QJsonValue &av, const QJsonValue &bv,
-                       const QString &at, const QString &bt, const QString &delta = QString()) {
-        rows << DiffRow{field, av, bv, at, bt, delta};
-    };
-    add(QStringLiteral("kind"), ms::versionKindName(a.kind), ms::versionKindName(b.kind),
-        ms::versionKindName(a.kind), ms::versionKindName(b.kind));
-    add(QStringLiteral("created"), a.created.toUTC().toString(Qt::ISODate),
-        b.created.toUTC().toString(Qt::ISODate), dateText(a.created), dateText(b.created));
-    add(QStringLiteral("sha256"), a.sha256, b.sha256, a.sha256.left(12), b.sha256.left(12),
-        a.sha256 == b.sha256 ? QStringLiteral("same") : QStringLiteral("differs"));
-    add(QStringLiteral("params"), a.parameterCount, b.parameterCount,
-        countText(a.parameterCount), countText(b.parameterCount),
-        signedText(double(b.parameterCount - a.parameterCount),
-                   countText(b.parameterCount - a.parameterCount)));
-    add(QStringLiteral("size"), a.sizeBytes, b.sizeBytes, humanSize(a.sizeBytes),
-        humanSize(b.sizeBytes),
-        signedText(double(b.sizeBytes - a.sizeBytes), humanSize(b.sizeBytes - a.sizeBytes)));
-    const QString aIn = signatureText(a.inputs);
-    const QString bIn = signatureText(b.inputs);
-    add(QStringLiteral("inputs"), ms::signatureToJson(a.inputs), ms::signatureToJson(b.inputs),
-        aIn, bIn, aIn == bIn ? QStringLiteral("same") : QStringLiteral("differs"));
-    const QString aOut = signatureText(a.outputs);
-    const QString bOut = signatureText(b.outputs);
-    add(QStringLiteral("outputs"), ms::signatureToJson(a.outputs),
-        ms::signatureToJson(b.outputs), aOut, bOut,
-        aOut == bOut ? QStringLiteral("same") : QStringLiteral("differs"));
-    if (a.classNames != b.classNames)
-        add(QStringLiteral("classes"), QJsonArray::fromStringList(a.classNames),
-            QJsonArray::fromStringList(b.classNames), a.classNames.join(QLatin1Char(',')),
-            b.classNames.join(QLatin1Char(',')), QStringLiteral("differs"));
-
-    QStringList metricKeys = a.metrics.keys() + b.metrics.keys();
-    metricKeys.removeDuplicates();
-    metricKeys.sort();
-    for (const QString &key : metricKeys) {
-        const QJsonValue av = a.metrics.value(key);
-        const QJsonValue bv = b.metrics.value(key);
-        auto text = [&key](const QJsonValue &v) {
-            return v.isDouble() ? metricText(key, v.toDouble()) : compactJson(v);
-        };
-        QString delta;
-        if (av.isDouble() && bv.isDouble()) {
-            const double d = bv.toDouble() - av.toDouble();
-            delta = isAccuracyKey(key)
-                        ? signedText(d, QString::number(d * 100.0, 'f', 2) + QStringLiteral(" pp"))
-                        : signedText(d, QString::number(d, 'g', 4));
-        }
-        add(QStringLiteral("metrics.") + key, av, bv, text(av), text(bv), delta);
-    }
-
-    QMap<QString, QJsonValue> aRecipe;
-    QMap<QString, QJsonValue> bRecipe;
-    flatten(a.recipe, QString(), &aRecipe);
-    flatten(b.recipe, QString(), &bRecipe);
-    QStringList recipeKeys = aRecipe.keys() + bRecipe.keys();
-    recipeKeys.removeDuplicates();
-    recipeKeys.sort();
-    int recipeDiffs = 0;
-    for (const QString &key : recipeKeys) {
-        const QJsonValue av = aRecipe.value(key, QJsonValue(QJsonValue::Undefined));
-        const QJsonValue bv = bRecipe.value(key, QJsonValue(QJsonValue::Undefined));
-        if (av == bv)
-            continue;
-        ++recipeDiffs;
-        add(QStringLiteral("recipe.") + key, av, bv, compactJson(av), compactJson(bv));
-    }
-    if (recipeDiffs == 0)
-        add(QStringLiteral("recipe"), a.recipe, b.recipe,
-            a.recipe.isEmpty() ? QStringLiteral("-") : QStringLiteral("(same)"),
-            b.recipe.isEmpty() ? QStringLiteral("-") : QStringLiteral("(same)"),
-            QStringLiteral("same"));
+    for (const ms::VersionDiffField &field : ms::diffVersions(a, b))
+        rows << rowText(field, a, b);
 
     if (wantsJson(parser)) {
         QJsonArray list;

@@ -45,10 +45,24 @@ int runImport(const QStringList &arguments)
                       QStringLiteral("TEXT")});
     parser.addOption({QStringLiteral("notes"), QStringLiteral("The version's notes."),
                       QStringLiteral("TEXT")});
+    // A model derived outside the studio (pruned or fine-tuned in Python, say) keeps its
+    // lineage: the versions it came from and how.
+    parser.addOption({QStringLiteral("parent"),
+                      QStringLiteral("A version this one was made from (repeat for several)."),
+                      QStringLiteral("REF")});
+    parser.addOption({QStringLiteral("role"),
+                      QStringLiteral("How it came from its parents: source (default), "
+                                     "teacher, finetuned-from, ..."),
+                      QStringLiteral("ROLE")});
+    parser.addOption({QStringLiteral("kind"),
+                      QStringLiteral("imported (default), trained, finetuned, pruned, "
+                                     "quantized or distilled."),
+                      QStringLiteral("KIND")});
     int code = Ok;
     const QString usage = QStringLiteral("FILE.pt --name NAME [--input-shape 1,1,28,28]");
     if (!parse(parser, QStringLiteral("import"),
-               QStringLiteral("Register a TorchScript file as a new version (kind imported), "
+               QStringLiteral("Register a TorchScript file as a new version (kind imported "
+                              "unless --kind), "
                               "after checking that it loads and runs on a zero input of the "
                               "example shape; the output shape gives the class count."),
                arguments, &code)
@@ -64,6 +78,24 @@ int runImport(const QStringList &arguments)
     } catch (const ms::Error &e) {
         return fail(e.message(), Usage);
     }
+    // Everything the arguments name is checked before the model is loaded and run.
+    const ms::VersionKind kind = parser.isSet(QStringLiteral("kind"))
+                                     ? ms::versionKindFromName(parser.value(QStringLiteral("kind")))
+                                     : ms::VersionKind::Imported;
+    const QString role = parser.isSet(QStringLiteral("role"))
+                             ? parser.value(QStringLiteral("role")).trimmed()
+                             : QStringLiteral("source");
+    if (role.isEmpty())
+        return fail(QStringLiteral("--role needs a name, such as source or teacher."), Usage);
+    if (parser.isSet(QStringLiteral("role")) && !parser.isSet(QStringLiteral("parent")))
+        return fail(QStringLiteral("--role says how the version came from its --parent: give "
+                                   "the parent too."),
+                    Usage);
+    ms::Registry registry = openRegistry(parser);
+    QVector<QPair<qint64, QString>> parents;
+    for (const QString &ref : parser.values(QStringLiteral("parent")))
+        parents.append({registry.resolve(ref).id, role});
+
     ms::ImportOptions options;
     options.path = parser.positionalArguments().first();
     options.modelName = name;
@@ -75,12 +107,13 @@ int runImport(const QStringList &arguments)
 
     // The same checks File › Import model… and a dropped .pt go through (core ModelImport).
     QStringList warnings;
-    const ms::NewVersion version = ms::prepareImport(options, &warnings);
+    ms::NewVersion version = ms::prepareImport(options, &warnings);
+    version.kind = kind;
+    version.parents = parents;
     for (const QString &warning : std::as_const(warnings))
         std::fputs(QStringLiteral("warning: %1\n").arg(warning).toLocal8Bit().constData(),
                    stderr);
 
-    ms::Registry registry = openRegistry(parser);
     const ms::VersionRecord added = registry.addVersion(version);
     if (parser.isSet(QStringLiteral("json")))
         printJsonLine(added.toJson());

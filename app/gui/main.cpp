@@ -19,7 +19,6 @@
 #include <QDir>
 #include <QFile>
 #include <QJsonDocument>
-#include <QJsonObject>
 #include <QPixmap>
 #include <QStatusBar>
 #include <QTimer>

@@ -6,7 +6,13 @@
 
 #include <QThread>
 
+#include <algorithm>
 #include <exception>
+
+#ifdef Q_OS_LINUX
+#include <sys/resource.h>
+#include <unistd.h>
+#endif
 
 namespace ms {
 
@@ -22,6 +28,20 @@ QString jobStatusName(JobStatus status)
 }
 
 namespace {
+
+// Lowers the calling thread's priority by `niceness` (Linux: per-thread nice, inherited by the
+// threads it creates afterwards, such as the OpenMP team of its first parallel region).
+void lowerThisThreadPriority(int niceness)
+{
+#ifdef Q_OS_LINUX
+    if (niceness > 0) {
+        const int current = getpriority(PRIO_PROCESS, gettid());
+        setpriority(PRIO_PROCESS, gettid(), std::min(19, current + niceness));
+    }
+#else
+    Q_UNUSED(niceness)
+#endif
+}
 
 // The job boundary: whatever run() throws becomes a Failed result with one readable line.
 JobResult runGuarded(Job &job, JobContext &context)
@@ -87,7 +107,9 @@ JobId JobRunner::start(std::unique_ptr<Job> job)
 
     std::shared_ptr<Job> jobRef = running.job;
     std::shared_ptr<JobResult> result = running.result;
-    running.thread = QThread::create([jobRef, context, result] {
+    const int niceness = m_workerNiceness;
+    running.thread = QThread::create([jobRef, context, result, niceness] {
+        lowerThisThreadPriority(niceness);
         *result = runGuarded(*jobRef, *context);
         // Posted before QThread::finished, so observers see every point before the result.
         context->flush();

@@ -30,6 +30,12 @@ public:
 
     JobId start(std::unique_ptr<Job> job);
 
+    // How much lower than the caller's thread the workers run (a Linux nice increment, 0-19;
+    // ignored elsewhere). The threads a job starts (LibTorch's OpenMP team) inherit it. The
+    // window sets it so a training run never starves the event loop of a CPU; the CLI keeps 0.
+    void setWorkerNiceness(int niceness) { m_workerNiceness = niceness; }
+    int workerNiceness() const { return m_workerNiceness; }
+
     void cancel(JobId id);
     void pause(JobId id);
     void resume(JobId id);
@@ -59,6 +65,7 @@ private:
     void onThreadFinished(JobId id);
 
     QHash<JobId, Running> m_jobs;
+    int m_workerNiceness = 0;
     JobId m_nextId = 1;
 };
 

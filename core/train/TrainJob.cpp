@@ -248,6 +248,9 @@ JobResult TrainJob::train(JobContext &context, RunRecorder *recorder)
                                {QStringLiteral("macs"), summary.totalMacs},
                                {QStringLiteral("dataset"), data.describe()},
                                {QStringLiteral("threads"), threads},
+                               // Lets a plot put per-step points on an epoch axis.
+                               {QStringLiteral("steps_per_epoch"),
+                                (data.train.count() + c.batchSize - 1) / c.batchSize},
                                {QStringLiteral("runtime"), Runtime::describe()},
                                {QStringLiteral("resumed_after_epoch"),
                                 haveCheckpoint ? state.epochsDone : 0}});

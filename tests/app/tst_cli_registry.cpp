@@ -511,6 +511,17 @@ private Q_SLOTS:
         QTest::newRow("import without a name") << QStringList{"import", text} << "--name";
         QTest::newRow("bad input shape")
             << QStringList{"import", text, "--name", "x", "--input-shape", "1,a"} << "1,a";
+        // Checked before the file is even read (a text file here).
+        QTest::newRow("import with an unknown parent")
+            << QStringList{"import", text, "--name", "x", "--input-shape", "1,4", "--parent",
+                           "tiny:99"}
+            << "no version 99";
+        QTest::newRow("import with an unknown kind")
+            << QStringList{"import", text, "--name", "x", "--input-shape", "1,4", "--kind",
+                           "sideways"}
+            << "sideways";
+        QTest::newRow("import with a role but no parent")
+            << QStringList{"import", text, "--name", "x", "--role", "teacher"} << "--parent";
         QTest::newRow("show an unknown model") << QStringList{"show", "nope:1"} << "tiny";
         QTest::newRow("versions of an unknown model") << QStringList{"versions", "nope"}
                                                       << "tiny";
@@ -585,6 +596,28 @@ private Q_SLOTS:
         const Run show = reg({QStringLiteral("show"), QStringLiteral("fm:1")});
         QVERIFY(show.out.contains(QStringLiteral("trained")));
         QVERIFY(show.out.contains(QStringLiteral("finished")));
+    }
+
+    // Last: it adds a model the earlier tests do not expect.
+    void importKeepsLineage()
+    {
+        const Run derived = reg({QStringLiteral("import"), m_modelB, QStringLiteral("--name"),
+                                 QStringLiteral("tiny-pruned"), QStringLiteral("--input-shape"),
+                                 QStringLiteral("1,4"), QStringLiteral("--kind"),
+                                 QStringLiteral("pruned"), QStringLiteral("--parent"),
+                                 QStringLiteral("tiny:2"), QStringLiteral("--json")});
+        QVERIFY2(derived.exitCode == 0, qPrintable(derived.err));
+        QCOMPARE(derived.json().value(QStringLiteral("kind")).toString(),
+                 QStringLiteral("pruned"));
+        const Run lineage = reg({QStringLiteral("lineage"), QStringLiteral("tiny-pruned:1"),
+                                 QStringLiteral("--json")});
+        QVERIFY2(lineage.exitCode == 0, qPrintable(lineage.err));
+        const QJsonArray edges = lineage.json().value(QStringLiteral("edges")).toArray();
+        QCOMPARE(edges.size(), 1);
+        QCOMPARE(edges.first().toObject().value(QStringLiteral("parent")).toString(),
+                 QStringLiteral("tiny:2"));
+        QCOMPARE(edges.first().toObject().value(QStringLiteral("role")).toString(),
+                 QStringLiteral("source"));
     }
 };
 

@@ -46,6 +46,7 @@ private Q_SLOTS:
     void shortcutsPauseResumeAndStop();
     void windowRemembersItsState();
     void metricPlotHoldsAMillionPoints();
+    void metricPlotKeepsEachRunsEpochScale();
 
 private:
     static void chooseArchitecture(TrainPanel &panel, const QString &name);
@@ -312,6 +313,40 @@ void TestTrainPanel::metricPlotHoldsAMillionPoints()
     QCOMPARE(plot.pointCount(QStringLiteral("loss")), kBatches * kBatchSize);
     QCOMPARE(plot.point(QStringLiteral("loss"), kBatches * kBatchSize - 1).x(),
              double(kBatches * kBatchSize));
+}
+
+void TestTrainPanel::metricPlotKeepsEachRunsEpochScale()
+{
+    // Two runs overlaid, 10 and 5 steps per epoch: on the epoch axis each run's last step of
+    // epoch 1 lands at 1.0, and the step axis comes back unchanged.
+    MetricPlot plot;
+    plot.addSeries(QStringLiteral("loss"), QStringLiteral("loss"), {Qt::blue, true, false});
+    auto feed = [&plot](int steps) {
+        ms::MetricBatch points;
+        for (int step = 1; step <= steps; ++step)
+            points.append({QStringLiteral("loss"), step, 1, 1.0 / step, 0.1 * step});
+        plot.appendBatch(points);
+    };
+    plot.setStepsPerEpoch(10);
+    feed(10);
+    plot.copySeries(QStringLiteral("loss"), QStringLiteral("past"), QStringLiteral("past"),
+                    {Qt::red, true, false});
+    plot.clearSeries(QStringLiteral("loss"));
+    plot.setStepsPerEpoch(5);
+    feed(5);
+    plot.setXSource(MetricPlot::XSource::Epoch);
+    QCOMPARE(plot.point(QStringLiteral("past"), 9).x(), 1.0);
+    QCOMPARE(plot.point(QStringLiteral("past"), 4).x(), 0.5);
+    QCOMPARE(plot.point(QStringLiteral("loss"), 4).x(), 1.0);
+    plot.setXSource(MetricPlot::XSource::WallTime);
+    QCOMPARE(plot.point(QStringLiteral("past"), 9).x(), 1.0);
+    plot.setXSource(MetricPlot::XSource::Step);
+    QCOMPARE(plot.point(QStringLiteral("loss"), 4).x(), 5.0);
+    QCOMPARE(plot.minValue(QStringLiteral("past")), 0.1);
+    QCOMPARE(plot.maxValue(QStringLiteral("loss")), 1.0);
+    plot.removeSeries(QStringLiteral("past"));
+    QVERIFY(!plot.hasSeries(QStringLiteral("past")));
+    QCOMPARE(plot.pointCount(QStringLiteral("loss")), 5);
 }
 
 QTEST_MAIN(TestTrainPanel)

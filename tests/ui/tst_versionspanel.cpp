@@ -5,6 +5,7 @@
 #include "ui/TinyModel.h"
 #include "MainWindow.h"
 #include "ServePanel.h"
+#include "VersionFilterProxy.h"
 #include "VersionTableModel.h"
 #include "VersionsPanel.h"
 
