@@ -57,7 +57,7 @@ namespace {
 
 QList<Command> allCommands()
 {
-    return cli::trainCommands() + cli::importCommands() + cli::registryCommands()
+    return cli::trainCommands() + cli::compressCommands() + cli::importCommands() + cli::registryCommands()
            + cli::versionCommands() + cli::serveCommands() + cli::listCommands();
 }
 
