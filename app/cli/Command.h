@@ -34,6 +34,8 @@ QList<Command> importCommands();
 QList<Command> registryCommands();
 // tag, alias, note, export, rm, verify, gc: editing it and its artifact store.
 QList<Command> versionCommands();
+// compress: a compression method applied to a version, registered as a new version.
+QList<Command> compressCommands();
 // serve: registry versions on a local HTTP endpoint until Ctrl-C.
 QList<Command> serveCommands();
 // plugins: list, enable and disable plugins.

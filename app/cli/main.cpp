@@ -59,9 +59,9 @@ namespace {
 
 QList<Command> allCommands()
 {
-    return cli::trainCommands() + cli::importCommands() + cli::registryCommands()
-           + cli::versionCommands() + cli::serveCommands() + cli::benchCommands()
-           + cli::listCommands() + cli::pluginCommands();
+    return cli::trainCommands() + cli::compressCommands() + cli::importCommands()
+           + cli::registryCommands() + cli::versionCommands() + cli::serveCommands()
+           + cli::benchCommands() + cli::listCommands() + cli::pluginCommands();
 }
 
 int usage(FILE *out)

@@ -58,6 +58,9 @@ struct CompressOutput
     // Set when the method needs a quantized engine to run the artifact ("onednn", "qnnpack");
     // recorded in the version so that loading sets it first.
     QString quantizedEngine;
+    // The role of the edge from the source: "source", or "teacher" for a distilled student
+    // (whose SOURCE is its teacher).
+    QString sourceRole = QStringLiteral("source");
 };
 
 // A way to make a smaller or faster variant of a model (DESIGN.md §1.7): pruning, quantization,
@@ -75,6 +78,9 @@ public:
     // build lacks. `params` has the defaults filled in.
     virtual void check(const Model &source, const VersionRecord &record,
                        const QJsonObject &params) const = 0;
+    // The checks that need other registry versions (a distillation's student version) or the
+    // workspace; called after check(), still before any work. Default: nothing more to check.
+    virtual void checkInput(const CompressInput &input) const { Q_UNUSED(input); }
     // Runs on the job's worker thread; reports progress and honours cancellation through
     // `context` (return a null model when cancelled). Throws ms::Error on failure.
     virtual CompressOutput apply(CompressInput &input, JobContext &context) const = 0;

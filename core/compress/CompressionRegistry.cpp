@@ -1,6 +1,7 @@
 #include "compress/CompressionMethod.h"
 
 #include "common/Error.h"
+#include "compress/BuiltinMethods_p.h"
 #include "compress/QuantizeMethods_p.h"
 
 namespace ms {
@@ -13,6 +14,9 @@ CompressionRegistry &CompressionRegistry::instance()
 
 CompressionRegistry::CompressionRegistry()
 {
+    m_methods.add(makePruneUnstructured());
+    m_methods.add(makePruneStructured());
+    m_methods.add(makeDistill());
     m_methods.add(makeQuantizeDynamic());
     m_methods.add(makeQuantizeStatic());
     m_methods.add(makeHalfPrecision(false));

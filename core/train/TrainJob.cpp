@@ -10,11 +10,10 @@
 #include "models/ModelImpl_p.h"
 #include "train/Checkpoint_p.h"
 #include "train/RunRecorder.h"
+#include "train/TrainLoop_p.h"
 
 #include <torch/nn/functional/loss.h>
-#include <torch/optim/adam.h>
-#include <torch/optim/adamw.h>
-#include <torch/optim/sgd.h>
+#include <torch/optim/optimizer.h>
 #include <torch/script.h>
 #include <ATen/Parallel.h>
 
@@ -29,23 +28,15 @@
 
 namespace ms {
 
+using trainloop::Score;
+using trainloop::evaluate;
+using trainloop::makeOptimizer;
+using trainloop::splitFeatures;
+using trainloop::splitLabels;
+
 namespace {
 
 const double kPi = 3.14159265358979323846;
-
-std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const TrainConfig &c,
-                                                       std::vector<at::Tensor> params)
-{
-    if (c.optimizer == QLatin1String("sgd"))
-        return std::make_unique<torch::optim::SGD>(
-            params, torch::optim::SGDOptions(c.lr).momentum(c.momentum)
-                        .weight_decay(c.weightDecay));
-    if (c.optimizer == QLatin1String("adamw"))
-        return std::make_unique<torch::optim::AdamW>(
-            params, torch::optim::AdamWOptions(c.lr).weight_decay(c.weightDecay));
-    return std::make_unique<torch::optim::Adam>(
-        params, torch::optim::AdamOptions(c.lr).weight_decay(c.weightDecay));
-}
 
 // Learning rate at optimizer step `step` (0-based) of epoch `epoch` (0-based).
 double learningRate(const TrainConfig &c, int epoch, qint64 step, qint64 totalSteps)
@@ -55,53 +46,6 @@ double learningRate(const TrainConfig &c, int epoch, qint64 step, qint64 totalSt
     if (c.schedule == QLatin1String("cosine"))
         return c.lr * 0.5 * (1.0 + std::cos(kPi * double(step) / double(totalSteps)));
     return c.lr;
-}
-
-at::Tensor splitFeatures(DatasetSplit &split, const std::vector<qint64> &sampleShape)
-{
-    std::vector<int64_t> shape{split.count()};
-    shape.insert(shape.end(), sampleShape.begin(), sampleShape.end());
-    if (split.count() == 0)
-        return torch::empty(shape, torch::kFloat32);
-    // No copy: the dataset outlives every tensor made from it within run().
-    return torch::from_blob(split.features.data(), shape, torch::kFloat32);
-}
-
-at::Tensor splitLabels(DatasetSplit &split)
-{
-    if (split.count() == 0)
-        return torch::empty({0}, torch::kInt64);
-    return torch::from_blob(split.labels.data(), {split.count()}, torch::kInt64);
-}
-
-struct Score
-{
-    double loss = 0.0;
-    double accuracy = 0.0;
-};
-
-Score evaluate(torch::jit::Module &module, const at::Tensor &x, const at::Tensor &y)
-{
-    const int64_t n = x.size(0);
-    if (n == 0)
-        return {};
-    torch::NoGradGuard noGrad;
-    module.eval();
-    double lossSum = 0.0;
-    int64_t correct = 0;
-    const int64_t chunk = 1000;
-    for (int64_t i = 0; i < n; i += chunk) {
-        const int64_t end = std::min(n, i + chunk);
-        const at::Tensor logits = module.forward({x.slice(0, i, end)}).toTensor();
-        const at::Tensor target = y.slice(0, i, end);
-        lossSum += torch::nn::functional::cross_entropy(
-                       logits, target,
-                       torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                       .item<double>();
-        correct += logits.argmax(1).eq(target).sum().item<int64_t>();
-    }
-    module.train();
-    return {lossSum / double(n), double(correct) / double(n)};
 }
 
 // Fails before any training when the output file could never be written, rather than after it.

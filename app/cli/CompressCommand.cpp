@@ -1,0 +1,246 @@
+// modelstudio-cli compress: a compression method applied to a registry version, with the
+// method's parameters as flags, a progress bar on a terminal or JSON lines with --json.
+
+#include "Command.h"
+#include "Output.h"
+
+#include "common/Error.h"
+#include "common/Workspace.h"
+#include "compress/CompressJob.h"
+#include "compress/CompressionMethod.h"
+#include "jobs/JobRunner.h"
+
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QMap>
+#include <QTimer>
+
+#include <atomic>
+#include <csignal>
+
+namespace cli {
+
+namespace {
+
+std::atomic<int> g_interrupts{0};
+
+void onInterrupt(int)
+{
+    g_interrupts.fetch_add(1);
+}
+
+// Every parameter name of every registered method, with the methods that take it: one flag
+// each, so a plugin's method gets its flags without an edit here.
+QMap<QString, QStringList> parameterFlags(QMap<QString, QString> *help)
+{
+    QMap<QString, QStringList> flags;
+    for (const auto &method : ms::CompressionRegistry::instance().methods().all()) {
+        for (const ms::CompressParameter &p : method->parameters()) {
+            flags[p.name] << method->name();
+            if (!help->contains(p.name))
+                help->insert(p.name, p.help);
+        }
+    }
+    return flags;
+}
+
+QString methodList()
+{
+    QString text;
+    for (const auto &method : ms::CompressionRegistry::instance().methods().all()) {
+        QStringList flags;
+        for (const ms::CompressParameter &p : method->parameters())
+            flags << QStringLiteral("--") + p.name;
+        text += QStringLiteral("\n  %1  %2\n      flags: %3").arg(method->name(),
+                                                               method->description(),
+                                                               flags.join(QLatin1Char(' ')));
+    }
+    return text;
+}
+
+int runCompress(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.addPositionalArgument(QStringLiteral("SOURCE"),
+                                 QStringLiteral("The version to compress: NAME:N or NAME@ALIAS "
+                                                "(for distill, the teacher)."));
+    parser.addOption({QStringLiteral("method"), QStringLiteral("The compression method."),
+                      QStringLiteral("METHOD")});
+    parser.addOption({QStringLiteral("name"),
+                      QStringLiteral("Register the variant as a version of NAME (default: the "
+                                     "source's model)."),
+                      QStringLiteral("NAME")});
+    parser.addOption({QStringLiteral("dataset"),
+                      QStringLiteral("Data for fine-tuning, distillation and the accuracy test "
+                                     "(default: the source's training data)."),
+                      QStringLiteral("NAME|PATH")});
+    parser.addOption({QStringLiteral("threads"), QStringLiteral("Threads (default: all cores)."),
+                      QStringLiteral("N")});
+    QMap<QString, QString> help;
+    const QMap<QString, QStringList> flags = parameterFlags(&help);
+    for (auto it = flags.begin(); it != flags.end(); ++it)
+        parser.addOption({it.key(), QStringLiteral("[%1] %2").arg(it.value().join(
+                                                                      QStringLiteral(", ")),
+                                                                  help.value(it.key())),
+                          QStringLiteral("VALUE")});
+    int code = Ok;
+    if (!parse(parser, QStringLiteral("compress"),
+               QStringLiteral("Make a smaller or faster variant of a version and register it as "
+                              "a new version with its lineage and recipe.\n\nMethods:")
+                   + methodList(),
+               arguments, &code))
+        return code;
+    const QStringList positional = parser.positionalArguments();
+    if (positional.size() != 1)
+        return fail(QStringLiteral("give one SOURCE version (NAME:N or NAME@ALIAS). See: "
+                                   "modelstudio-cli compress --help"),
+                    Usage);
+    if (!parser.isSet(QStringLiteral("method")))
+        return fail(QStringLiteral("give --method, one of: %1")
+                        .arg(ms::CompressionRegistry::instance().methods().names().join(
+                            QStringLiteral(", "))),
+                    Usage);
+    const QString methodName = parser.value(QStringLiteral("method"));
+    const auto method = ms::CompressionRegistry::instance().method(methodName);
+
+    // Flags of other methods are refused here, before the job, with what this one takes.
+    QJsonObject params;
+    QStringList own;
+    for (const ms::CompressParameter &p : method->parameters())
+        own << p.name;
+    for (auto it = flags.begin(); it != flags.end(); ++it) {
+        if (!parser.isSet(it.key()))
+            continue;
+        if (!own.contains(it.key())) {
+            QStringList ownFlags;
+            for (const QString &name : own)
+                ownFlags << QStringLiteral("--") + name;
+            return fail(QStringLiteral("--%1 is not a parameter of %2 (it belongs to %3); %2 "
+                                       "takes: %4.")
+                            .arg(it.key(), methodName, it.value().join(QStringLiteral(", ")),
+                                 ownFlags.isEmpty() ? QStringLiteral("no parameters")
+                                                    : ownFlags.join(QStringLiteral(", "))),
+                        Usage);
+        }
+        params.insert(it.key(), parser.value(it.key()));
+    }
+    // Checked now so a typo fails at once with the flag's name, not from the job.
+    ms::CompressJob::checkedParams(methodName, method->parameters(), params);
+
+    QJsonObject spec{{QStringLiteral("source"), positional.first()},
+                     {QStringLiteral("method"), methodName},
+                     {QStringLiteral("params"), params}};
+    if (parser.isSet(QStringLiteral("name")))
+        spec.insert(QStringLiteral("name"), parser.value(QStringLiteral("name")));
+    if (parser.isSet(QStringLiteral("dataset")))
+        spec.insert(QStringLiteral("dataset"), parser.value(QStringLiteral("dataset")));
+    if (parser.isSet(QStringLiteral("threads"))) {
+        bool ok = false;
+        const int threads = parser.value(QStringLiteral("threads")).toInt(&ok);
+        if (!ok || threads < 0)
+            return fail(QStringLiteral("--threads takes a whole number >= 0, not \"%1\".")
+                            .arg(parser.value(QStringLiteral("threads"))),
+                        Usage);
+        spec.insert(QStringLiteral("threads"), threads);
+    }
+    const QString workspace = ms::Workspace::resolve(parser.value(QStringLiteral("workspace")));
+    auto job = std::make_unique<ms::CompressJob>(workspace, spec);
+
+    const bool json = parser.isSet(QStringLiteral("json"));
+    ms::JobRunner runner;
+    ProgressBar bar;
+    const bool showBar = !json && isTerminal(stderr);
+    QElapsedTimer clock;
+    clock.start();
+    ms::JobResult result;
+    QObject::connect(&runner, &ms::JobRunner::progress, &runner,
+                     [&](ms::JobId, double fraction, const QString &text) {
+                         if (showBar)
+                             bar.update(fraction, text, double(clock.elapsed()) / 1000.0);
+                     });
+    QObject::connect(&runner, &ms::JobRunner::event, &runner,
+                     [&](ms::JobId, const QJsonObject &event) {
+                         bar.clear();
+                         const QString kind = event.value(QStringLiteral("event")).toString();
+                         if (json) {
+                             printJsonLine(event);
+                         } else if (kind == QLatin1String("start")) {
+                             printLine(QStringLiteral("%1 with %2: %3 parameters, run %4")
+                                           .arg(event.value(QStringLiteral("source")).toString(),
+                                                event.value(QStringLiteral("method")).toString())
+                                           .arg(event.value(QStringLiteral("parameters"))
+                                                    .toInteger())
+                                           .arg(event.value(QStringLiteral("run_dir")).toString()));
+                         } else if (kind == QLatin1String("epoch")) {
+                             const QJsonValue acc = event.value(QStringLiteral("val_acc"));
+                             printLine(QStringLiteral("%1 epoch %2/%3  val_acc %4")
+                                           .arg(event.value(QStringLiteral("phase")).toString())
+                                           .arg(event.value(QStringLiteral("epoch")).toInt())
+                                           .arg(event.value(QStringLiteral("epochs")).toInt())
+                                           .arg(acc.isUndefined()
+                                                    ? QStringLiteral("-")
+                                                    : QString::number(acc.toDouble() * 100.0,
+                                                                      'f', 2)
+                                                          + QLatin1Char('%')));
+                         }
+                     });
+    QObject::connect(&runner, &ms::JobRunner::finished, &runner,
+                     [&](ms::JobId, const ms::JobResult &r) {
+                         result = r;
+                         QCoreApplication::quit();
+                     });
+    // Ctrl-C cancels the job (nothing is registered); a second Ctrl-C quits at once.
+    std::signal(SIGINT, onInterrupt);
+    std::signal(SIGTERM, onInterrupt);
+    QTimer interruptPoll;
+    ms::JobId id = 0;
+    QObject::connect(&interruptPoll, &QTimer::timeout, &runner, [&] {
+        if (g_interrupts.load() == 1)
+            runner.cancel(id);
+        else if (g_interrupts.load() > 1)
+            std::_Exit(Interrupted);
+    });
+    interruptPoll.start(100);
+    id = runner.start(std::move(job));
+    QCoreApplication::exec();
+    bar.clear();
+
+    const QString status = ms::jobStatusName(result.status);
+    if (json) {
+        QJsonObject end = result.output;
+        end.insert(QStringLiteral("event"), QStringLiteral("finished"));
+        end.insert(QStringLiteral("status"), status);
+        if (!result.message.isEmpty())
+            end.insert(QStringLiteral("error"), result.message);
+        printJsonLine(end);
+    } else if (result.status == ms::JobStatus::Finished) {
+        const QJsonObject m = result.output.value(QStringLiteral("metrics")).toObject();
+        QString acc;
+        if (m.contains(QStringLiteral("test_acc")))
+            acc = QStringLiteral(", test_acc %1%").arg(m.value(QStringLiteral("test_acc"))
+                                                           .toDouble() * 100.0, 0, 'f', 2);
+        if (m.contains(QStringLiteral("source_test_acc")))
+            acc += QStringLiteral(" (source %1%)").arg(
+                m.value(QStringLiteral("source_test_acc")).toDouble() * 100.0, 0, 'f', 2);
+        printLine(QStringLiteral("registered %1: %2 of %3 parameters non-zero%4")
+                      .arg(result.output.value(QStringLiteral("version")).toString())
+                      .arg(m.value(QStringLiteral("nonzero_parameters")).toInteger())
+                      .arg(m.value(QStringLiteral("parameters")).toInteger())
+                      .arg(acc));
+    }
+    switch (result.status) {
+    case ms::JobStatus::Finished: return Ok;
+    case ms::JobStatus::Cancelled: return fail(result.message, Interrupted);
+    default: return fail(result.message.isEmpty() ? status : result.message);
+    }
+}
+
+} // namespace
+
+QList<Command> compressCommands()
+{
+    return {{QStringLiteral("compress"),
+             QStringLiteral("Prune, quantize or distill a version into a new one"), runCompress}};
+}
+
+} // namespace cli

@@ -1,0 +1,348 @@
+#include "compress/CompressJob.h"
+
+#include "common/Error.h"
+#include "common/Workspace.h"
+#include "compress/CompressionMethod.h"
+#include "compress/FineTune_p.h"
+#include "data/DatasetRegistry.h"
+#include "jobs/JobContext.h"
+#include "models/ModelImpl_p.h"
+#include "registry/Registry.h"
+
+#include <ATen/Parallel.h>
+
+#include <QFileInfo>
+#include <QSet>
+#include <QThread>
+
+#include <cmath>
+#include <optional>
+
+namespace ms {
+
+namespace {
+
+const QSet<QString> kSpecKeys = {QStringLiteral("source"), QStringLiteral("method"),
+                                 QStringLiteral("name"), QStringLiteral("params"),
+                                 QStringLiteral("dataset"), QStringLiteral("threads")};
+
+QString typeName(const CompressParameter &p)
+{
+    switch (p.type) {
+    case CompressParameter::Type::Double: return QStringLiteral("a number");
+    case CompressParameter::Type::Int: return QStringLiteral("a whole number");
+    case CompressParameter::Type::Choice:
+        return QStringLiteral("one of %1").arg(p.choices.join(QStringLiteral(", ")));
+    case CompressParameter::Type::Version:
+        return QStringLiteral("a version reference (NAME:N or NAME@ALIAS)");
+    case CompressParameter::Type::Text: return QStringLiteral("a text");
+    }
+    return QString();
+}
+
+QString given(const QJsonValue &v)
+{
+    if (v.isString())
+        return QLatin1Char('"') + v.toString() + QLatin1Char('"');
+    if (v.isDouble())
+        return QString::number(v.toDouble(), 'g', 12);
+    if (v.isBool())
+        return v.toBool() ? QStringLiteral("true") : QStringLiteral("false");
+    return QStringLiteral("a JSON %1").arg(v.isArray() ? QStringLiteral("array")
+                                                       : QStringLiteral("object"));
+}
+
+// The data the source was trained on: a trained version's recipe is a TrainConfig; a
+// compressed one carries its source's under "data". Imports know none.
+struct DataSource
+{
+    DatasetOptions options;
+    bool known = false;
+};
+
+DataSource dataSourceOf(const VersionRecord &source, const QString &override)
+{
+    QJsonObject r = source.recipe;
+    if (r.value(QStringLiteral("kind")).toString() == QLatin1String("compress"))
+        r = r.value(QStringLiteral("data")).toObject();
+    DataSource d;
+    if (r.contains(QStringLiteral("dataset"))) {
+        d.known = true;
+        d.options.source = r.value(QStringLiteral("dataset")).toString();
+        d.options.limit = r.value(QStringLiteral("limit")).toVariant().toLongLong();
+        d.options.seed = r.value(QStringLiteral("seed")).toVariant().toULongLong();
+        d.options.validationFraction =
+            r.value(QStringLiteral("validation_fraction")).toDouble(0.1);
+        d.options.labelColumn = r.value(QStringLiteral("label_column")).toString();
+    }
+    if (!override.isEmpty()) {
+        d.known = true;
+        d.options.source = override;
+    }
+    return d;
+}
+
+QJsonObject describeData(const DatasetOptions &o)
+{
+    QJsonObject json{{QStringLiteral("dataset"), o.source},
+                     {QStringLiteral("limit"), QString::number(o.limit)},
+                     {QStringLiteral("seed"), QString::number(o.seed)},
+                     {QStringLiteral("validation_fraction"), o.validationFraction}};
+    if (!o.labelColumn.isEmpty())
+        json.insert(QStringLiteral("label_column"), o.labelColumn);
+    return json;
+}
+
+} // namespace
+
+CompressJob::CompressJob(QString workspaceRoot, QJsonObject spec)
+    : m_workspace(std::move(workspaceRoot))
+    , m_spec(std::move(spec))
+{
+    for (auto it = m_spec.begin(); it != m_spec.end(); ++it) {
+        if (!kSpecKeys.contains(it.key()))
+            throw Error(QStringLiteral("Unknown compression setting \"%1\"; known settings: %2.")
+                            .arg(it.key(), QStringList(kSpecKeys.values()).join(
+                                               QStringLiteral(", "))));
+    }
+    if (m_spec.value(QStringLiteral("source")).toString().isEmpty())
+        throw Error(QStringLiteral("Name the version to compress (NAME:N or NAME@ALIAS)."));
+    if (m_spec.value(QStringLiteral("method")).toString().isEmpty())
+        throw Error(QStringLiteral("Name a compression method (--method); available: %1.")
+                        .arg(CompressionRegistry::instance().methods().names().join(
+                            QStringLiteral(", "))));
+}
+
+QString CompressJob::title() const
+{
+    return QStringLiteral("Compress %1 with %2")
+        .arg(m_spec.value(QStringLiteral("source")).toString(),
+             m_spec.value(QStringLiteral("method")).toString());
+}
+
+QJsonObject CompressJob::checkedParams(const QString &method,
+                                       const QList<CompressParameter> &parameters,
+                                       const QJsonObject &givenParams)
+{
+    QStringList names;
+    for (const CompressParameter &p : parameters)
+        names << QStringLiteral("--") + p.name;
+    for (auto it = givenParams.begin(); it != givenParams.end(); ++it) {
+        bool known = false;
+        for (const CompressParameter &p : parameters)
+            known = known || p.name == it.key();
+        if (!known)
+            throw Error(QStringLiteral("--%1 is not a parameter of %2; its parameters are: %3.")
+                            .arg(it.key(), method,
+                                 names.isEmpty() ? QStringLiteral("none")
+                                                 : names.join(QStringLiteral(", "))));
+    }
+    QJsonObject out;
+    for (const CompressParameter &p : parameters) {
+        QJsonValue v = givenParams.value(p.name);
+        if (v.isUndefined() || v.isNull()) {
+            if (p.defaultValue.isNull() || p.defaultValue.isUndefined())
+                throw Error(QStringLiteral("%1 needs --%2: %3").arg(method, p.name, p.help));
+            out.insert(p.name, p.defaultValue);
+            continue;
+        }
+        const QString wrong = QStringLiteral("--%1 of %2 takes %3, not %4.")
+                                  .arg(p.name, method, typeName(p), given(v));
+        switch (p.type) {
+        case CompressParameter::Type::Double:
+        case CompressParameter::Type::Int: {
+            double number = v.toDouble();
+            bool ok = v.isDouble();
+            if (v.isString())
+                number = v.toString().trimmed().toDouble(&ok);
+            if (!ok || !std::isfinite(number))
+                throw Error(wrong);
+            if (p.type == CompressParameter::Type::Int && number != std::floor(number))
+                throw Error(wrong);
+            if (number < p.minimum || number > p.maximum)
+                throw Error(QStringLiteral("--%1 of %2 must be between %3 and %4, not %5.")
+                                .arg(p.name, method).arg(p.minimum).arg(p.maximum)
+                                .arg(number));
+            v = p.type == CompressParameter::Type::Int ? QJsonValue(qint64(number))
+                                                       : QJsonValue(number);
+            break;
+        }
+        case CompressParameter::Type::Choice:
+            if (!v.isString() || !p.choices.contains(v.toString()))
+                throw Error(wrong);
+            break;
+        case CompressParameter::Type::Version:
+        case CompressParameter::Type::Text:
+            if (!v.isString() || v.toString().isEmpty())
+                throw Error(wrong);
+            break;
+        }
+        out.insert(p.name, v);
+    }
+    return out;
+}
+
+JobResult CompressJob::run(JobContext &context)
+{
+    const int threads = m_spec.value(QStringLiteral("threads")).toInt(0);
+    at::set_num_threads(threads > 0 ? threads : QThread::idealThreadCount());
+
+    // --- everything checked before any work ---
+    Registry registry(m_workspace);
+    const VersionRecord source = registry.resolve(m_spec.value(QStringLiteral("source")).toString());
+    const QString methodName = m_spec.value(QStringLiteral("method")).toString();
+    const std::shared_ptr<CompressionMethod> method =
+        CompressionRegistry::instance().method(methodName);
+    const QJsonObject params = checkedParams(methodName, method->parameters(),
+                                             m_spec.value(QStringLiteral("params")).toObject());
+    const QString newName = m_spec.value(QStringLiteral("name")).toString().isEmpty()
+                                ? source.modelName
+                                : m_spec.value(QStringLiteral("name")).toString();
+    if (newName.contains(QLatin1Char(':')) || newName.contains(QLatin1Char('@')))
+        throw Error(QStringLiteral("The model name \"%1\" cannot hold ':' or '@' (they separate "
+                                   "references); choose another --name.").arg(newName));
+    context.setProgress(0.0, QStringLiteral("Loading %1").arg(source.ref()));
+    Model model = Model::load(registry.verifiedArtifactPath(source));
+    model.impl()->module.train();
+    method->check(model, source, params);
+
+    const DataSource data = dataSourceOf(source, m_spec.value(QStringLiteral("dataset")).toString());
+    std::optional<Dataset> dataset;
+    auto loadData = [&]() -> const Dataset & {
+        if (!dataset) {
+            if (!data.known)
+                throw Error(QStringLiteral("%1 records no training data (it was imported); give "
+                                           "the data to use with --dataset.").arg(source.ref()));
+            context.setProgress(0.0, QStringLiteral("Loading dataset %1").arg(data.options.source));
+            dataset = DatasetRegistry::instance().load(data.options);
+        }
+        return *dataset;
+    };
+
+    CompressInput input;
+    input.model = model;
+    input.source = source;
+    input.params = params;
+    input.workspace = m_workspace;
+    input.dataset = loadData;
+    method->checkInput(input);
+    const QString runDir = Workspace(m_workspace).newRunDir(QStringLiteral("compress-") + methodName);
+    input.workDir = runDir;
+
+    // --- the work, recorded as a run ---
+    const qint64 runId = registry.startRun(kind(), m_spec, runDir);
+    MetricBatch points;
+    const QMetaObject::Connection collect = QObject::connect(
+        &context, &JobContext::metricsReady, &context,
+        [&points](const MetricBatch &batch) { points += batch; }, Qt::DirectConnection);
+    auto endRun = [&](RunStatus status, const QString &message) {
+        QObject::disconnect(collect);
+        try {
+            if (!points.isEmpty())
+                registry.appendMetrics(runId, points);
+            registry.finishRun(runId, status, message);
+        } catch (const std::exception &) {
+            // The registry itself failed; the original outcome is the one to show.
+        }
+    };
+    try {
+        context.report(QJsonObject{{QStringLiteral("event"), QStringLiteral("start")},
+                                   {QStringLiteral("source"), source.ref()},
+                                   {QStringLiteral("method"), methodName},
+                                   {QStringLiteral("params"), params},
+                                   {QStringLiteral("run_dir"), runDir},
+                                   {QStringLiteral("parameters"), model.parameterCount()}});
+        // The method may change the loaded source in place: score the source first.
+        double sourceAcc = source.metrics.value(QStringLiteral("test_acc")).toDouble(NAN);
+        const bool sourceMeasured = std::isnan(sourceAcc) && data.known;
+        if (sourceMeasured) {
+            context.setProgress(0.0, QStringLiteral("Measuring %1").arg(source.ref()));
+            loadData();
+            sourceAcc = testAccuracy(model.impl()->module, *dataset);
+        }
+        const qint64 sourceParams = model.parameterCount();
+        const qint64 sourceNonzero = model.nonzeroParameterCount();
+
+        CompressOutput output = method->apply(input, context);
+        if (output.model.isNull() || context.isCancelled()) {
+            endRun(RunStatus::Cancelled, QStringLiteral("Cancelled; nothing was registered."));
+            return JobResult{JobStatus::Cancelled,
+                             QStringLiteral("Cancelled; nothing was registered."), {}};
+        }
+        torch::jit::Module &variant = output.model.impl()->module;
+        QJsonObject metrics{{QStringLiteral("parameters"), output.model.parameterCount()},
+                            {QStringLiteral("nonzero_parameters"), output.model.nonzeroParameterCount()},
+                            {QStringLiteral("source_parameters"), sourceParams},
+                            {QStringLiteral("source_nonzero_parameters"), sourceNonzero}};
+        if (data.known) {
+            context.setProgress(0.99, QStringLiteral("Measuring the variant"));
+            loadData();
+            const double acc = testAccuracy(variant, *dataset);
+            if (!std::isnan(acc)) {
+                metrics.insert(QStringLiteral("test_acc"), acc);
+                if (!std::isnan(sourceAcc)) {
+                    metrics.insert(QStringLiteral("source_test_acc"), sourceAcc);
+                    metrics.insert(QStringLiteral("test_acc_delta"), acc - sourceAcc);
+                }
+            }
+        }
+        variant.eval();
+        const QString modelPath = runDir + QStringLiteral("/model.pt");
+        output.model.save(modelPath);
+
+        QJsonObject recipe{{QStringLiteral("kind"), QStringLiteral("compress")},
+                           {QStringLiteral("source"), source.ref()},
+                           {QStringLiteral("source_id"), QString::number(source.id)},
+                           {QStringLiteral("method"), methodName},
+                           {QStringLiteral("params"), params},
+                           {QStringLiteral("details"), output.details}};
+        if (data.known)
+            recipe.insert(QStringLiteral("data"), describeData(data.options));
+        if (!output.quantizedEngine.isEmpty())
+            recipe.insert(QStringLiteral("quantized_engine"), output.quantizedEngine);
+        NewVersion version;
+        version.modelName = newName;
+        version.modelDescription = QStringLiteral("Made from %1 with %2")
+                                       .arg(source.ref(), methodName);
+        version.kind = output.kind;
+        version.artifactPath = modelPath;
+        version.recipe = recipe;
+        version.inputs = source.inputs;
+        version.outputs = source.outputs;
+        version.classNames = source.classNames;
+        version.parameterCount = output.model.parameterCount();
+        version.metrics = metrics;
+        version.runId = runId;
+        version.parents = {{source.id, output.sourceRole}};
+        version.parents += output.extraParents;
+        if (context.isCancelled()) {
+            endRun(RunStatus::Cancelled, QStringLiteral("Cancelled; nothing was registered."));
+            return JobResult{JobStatus::Cancelled,
+                             QStringLiteral("Cancelled; nothing was registered."), {}};
+        }
+        const VersionRecord record = registry.addVersion(version);
+        context.flush();
+        QObject::disconnect(collect);
+        if (!points.isEmpty())
+            registry.appendMetrics(runId, points);
+        registry.finishRun(runId, RunStatus::Finished, QString(), record.id);
+        context.log(QStringLiteral("Registered as %1").arg(record.ref()));
+        context.setProgress(1.0, QStringLiteral("Finished"));
+        return JobResult{JobStatus::Finished, QString(),
+                         QJsonObject{{QStringLiteral("version"), record.ref()},
+                                     {QStringLiteral("version_id"), record.id},
+                                     {QStringLiteral("kind"), versionKindName(output.kind)},
+                                     {QStringLiteral("run_dir"), runDir},
+                                     {QStringLiteral("model_path"), modelPath},
+                                     {QStringLiteral("metrics"), metrics},
+                                     {QStringLiteral("details"), output.details}}};
+    } catch (const Error &e) {
+        endRun(RunStatus::Failed, e.message());
+        throw;
+    } catch (const std::exception &e) {
+        endRun(RunStatus::Failed, QString::fromLocal8Bit(e.what()));
+        throw;
+    }
+}
+
+} // namespace ms

@@ -1,0 +1,134 @@
+#include "compress/FineTune_p.h"
+
+#include "common/Error.h"
+#include "jobs/JobContext.h"
+#include "train/TrainLoop_p.h"
+
+#include <torch/nn/functional/loss.h>
+
+#include <cmath>
+#include <limits>
+
+namespace ms {
+
+bool fineTune(torch::jit::Module &module, Dataset &data, const TrainConfig &config,
+              const FineTuneHooks &hooks, JobContext &context, const QString &label,
+              double progressFrom, double progressTo)
+{
+    if (data.train.count() == 0)
+        throw Error(QStringLiteral("The dataset %1 has no training samples to %2 with.")
+                        .arg(data.name, label));
+    module.train();
+    std::vector<at::Tensor> params;
+    for (const at::Tensor &p : module.parameters()) {
+        p.requires_grad_(true);
+        params.push_back(p);
+    }
+    const auto optimizer = trainloop::makeOptimizer(config, params);
+    const at::Tensor xTrain = trainloop::splitFeatures(data.train, data.sampleShape);
+    const at::Tensor yTrain = trainloop::splitLabels(data.train);
+    const at::Tensor xVal = trainloop::splitFeatures(data.validation, data.sampleShape);
+    const at::Tensor yVal = trainloop::splitLabels(data.validation);
+    const int64_t n = xTrain.size(0);
+    const int64_t batch = config.batchSize;
+    const int64_t stepsPerEpoch = (n + batch - 1) / batch;
+    const qint64 totalSteps = stepsPerEpoch * config.epochs;
+    qint64 step = 0;
+    for (int epoch = 0; epoch < config.epochs; ++epoch) {
+        // Seeded per epoch like the trainer: the same seed gives the same variant.
+        torch::manual_seed(config.seed * 1000003ULL + quint64(epoch) + 1);
+        const at::Tensor order = torch::randperm(n, torch::kInt64);
+        for (int64_t b = 0; b < stepsPerEpoch; ++b) {
+            if (!context.checkPoint())
+                return false;
+            if (hooks.beforeStep)
+                hooks.beforeStep(step, totalSteps);
+            const at::Tensor idx = order.slice(0, b * batch, std::min(n, (b + 1) * batch));
+            const at::Tensor x = xTrain.index_select(0, idx);
+            const at::Tensor y = yTrain.index_select(0, idx);
+            const at::Tensor logits = module.forward({x}).toTensor();
+            const at::Tensor loss = hooks.loss ? hooks.loss(x, logits, y)
+                                               : torch::nn::functional::cross_entropy(logits, y);
+            optimizer->zero_grad();
+            loss.backward();
+            const double lossValue = loss.item<double>();
+            if (!std::isfinite(lossValue))
+                throw Error(QStringLiteral("The %1 diverged: the loss became %2 at epoch %3, "
+                                           "step %4. Lower the learning rate (--lr).")
+                                .arg(label, std::isnan(lossValue) ? QStringLiteral("NaN")
+                                                                  : QStringLiteral("infinite"))
+                                .arg(epoch + 1).arg(step + 1));
+            optimizer->step();
+            if (hooks.afterStep)
+                hooks.afterStep();
+            ++step;
+            context.addMetric(QStringLiteral("loss"), step, epoch + 1, lossValue);
+            context.setProgress(progressFrom + (progressTo - progressFrom) * double(step)
+                                                   / double(totalSteps),
+                                QStringLiteral("%1: epoch %2/%3, step %4/%5")
+                                    .arg(label).arg(epoch + 1).arg(config.epochs).arg(b + 1)
+                                    .arg(stepsPerEpoch));
+        }
+        const trainloop::Score val = trainloop::evaluate(module, xVal, yVal);
+        QJsonObject event{{QStringLiteral("event"), QStringLiteral("epoch")},
+                          {QStringLiteral("phase"), label},
+                          {QStringLiteral("epoch"), epoch + 1},
+                          {QStringLiteral("epochs"), config.epochs}};
+        if (xVal.size(0) > 0) {
+            context.addMetric(QStringLiteral("val_acc"), step, epoch + 1, val.accuracy);
+            context.addMetric(QStringLiteral("val_loss"), step, epoch + 1, val.loss);
+            event.insert(QStringLiteral("val_acc"), val.accuracy);
+            event.insert(QStringLiteral("val_loss"), val.loss);
+        }
+        context.report(event);
+    }
+    return true;
+}
+
+QList<CompressParameter> fineTuneParameters(const QString &epochsName, int defaultEpochs,
+                                            const QString &epochsHelp)
+{
+    QList<CompressParameter> list;
+    list << CompressParameter{epochsName, CompressParameter::Type::Int, defaultEpochs,
+                              epochsName == QLatin1String("epochs") ? 1.0 : 0.0, 1000.0, {},
+                              epochsHelp};
+    list << CompressParameter{QStringLiteral("lr"), CompressParameter::Type::Double, 1e-3, 1e-7,
+                              10.0, {}, QStringLiteral("Learning rate of the training (Adam), "
+                                                       "default 0.001.")};
+    list << CompressParameter{QStringLiteral("batch-size"), CompressParameter::Type::Int, 128,
+                              1.0, 65536.0, {},
+                              QStringLiteral("Batch size of the training, default 128.")};
+    return list;
+}
+
+TrainConfig fineTuneConfig(const QJsonObject &params, const QString &epochsName)
+{
+    TrainConfig c;
+    c.epochs = params.value(epochsName).toInt();
+    c.lr = params.value(QStringLiteral("lr")).toDouble(1e-3);
+    c.batchSize = params.value(QStringLiteral("batch-size")).toInt(128);
+    c.optimizer = QStringLiteral("adam");
+    c.seed = 0;
+    return c;
+}
+
+Dataset &mutableData(const Dataset &data)
+{
+    // torch::from_blob wants a non-const pointer; the loop never writes through it.
+    return const_cast<Dataset &>(data);
+}
+
+double testAccuracy(torch::jit::Module &module, Dataset &data)
+{
+    if (data.test.count() == 0)
+        return std::numeric_limits<double>::quiet_NaN();
+    const bool wasTraining = module.is_training();
+    const trainloop::Score score =
+        trainloop::evaluate(module, trainloop::splitFeatures(data.test, data.sampleShape),
+                            trainloop::splitLabels(data.test));
+    if (!wasTraining)
+        module.eval();
+    return score.accuracy;
+}
+
+} // namespace ms
