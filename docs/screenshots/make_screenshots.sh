@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Renders every picture in docs/screenshots from one fresh workspace, made only with the
+# studio's own commands: two mlp runs and a cnn run, pruned and int8 variants of them made with
+# `compress`, a tag, an alias and a note, and benchmarks of the cnn family. Then each panel is
+# drawn on the offscreen platform; the Serve panel while a client sends it requests.
+#
+# Usage: docs/screenshots/make_screenshots.sh [BUILD_DIR] [WORKSPACE]
+# (a WORKSPACE made by an earlier call is reused as it is, so only the pictures are redrawn)
+# Takes about ten minutes on two cores (the training runs are most of it).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+build="${1:-$here/build}"
+ws="${2:-$(mktemp -d)}"
+out="$here/docs/screenshots"
+cli=("$build/bin/modelstudio-cli")
+gui=("$build/bin/modelstudio" --workspace "$ws")
+export QT_QPA_PLATFORM=offscreen
+run() { "${cli[@]}" "$@" --workspace "$ws" >/dev/null; }
+
+# An existing workspace from an earlier call is drawn again as it is.
+if [ ! -f "$ws/registry.db" ]; then
+run train --arch mlp --limit 6000 --epochs 4 --seed 1
+run train --arch mlp --limit 6000 --epochs 4 --lr 0.0003 --seed 2
+run train --arch cnn --limit 6000 --epochs 4
+run compress cnn:1 --method prune-structured --sparsity 0.5 --finetune-epochs 1
+run compress cnn:1 --method quantize-static
+run compress mlp:1 --method prune-unstructured --sparsity 0.8 --finetune-epochs 1
+run tag mlp:2 dataset=fmnist-6k
+run alias set mlp production mlp:3
+run note cnn:3 "int8 of cnn:1, calibrated on 10 batches"
+run bench cnn:1 cnn:2 cnn:3 --batch-sizes 1,32 --threads 1
+fi
+
+"${gui[@]}" --panel data --screenshot "$out/data.png"
+"${gui[@]}" --panel versions --screenshot "$out/versions.png"
+"${gui[@]}" --panel compare --screenshot "$out/compare.png"
+
+# The Serve panel with live traffic: a client posts test images while the window waits.
+port=8799
+"${gui[@]}" --serve cnn:1 --port "$port" --screenshot "$out/serve.png" \
+  --screenshot-delay 6000 &
+window=$!
+/usr/bin/python3 - "$port" <<'PY' &
+import json, random, sys, time, urllib.request
+url = f"http://127.0.0.1:{sys.argv[1]}/v2/models/cnn/infer"
+body = json.dumps({"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 1, 28, 28],
+                               "data": [random.random() for _ in range(784)]}]}).encode()
+end = time.time() + 7
+while time.time() < end:
+    try:
+        urllib.request.urlopen(urllib.request.Request(
+            url, body, {"Content-Type": "application/json"}), timeout=2).read()
+    except OSError:
+        time.sleep(0.2)   # not listening yet
+PY
+client=$!
+wait "$window"
+wait "$client" || true
+# Last, since the run it pictures adds a version to the workspace.
+"${gui[@]}" --config "$out/train.json" --start --screenshot "$out/train.png"
+echo "workspace: $ws"
