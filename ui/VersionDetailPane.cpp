@@ -12,12 +12,14 @@
 #include <QHeaderView>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QLocale>
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
+#include <cmath>
 #include <exception>
 
 namespace ms::ui {
@@ -45,8 +47,13 @@ QString signatureText(const ms::Signature &signature)
 
 QString jsonText(const QJsonValue &value)
 {
-    if (value.isDouble())
-        return formatValue(value.toDouble());
+    if (value.isDouble()) {
+        // Counts (parameters, non-zero weights) read better whole than as 4.735e+04.
+        const double v = value.toDouble();
+        if (std::isfinite(v) && std::abs(v) >= 1000 && std::abs(v) < 1e15 && v == std::floor(v))
+            return QLocale(QLocale::English).toString(qint64(v));
+        return formatValue(v);
+    }
     if (value.isString())
         return value.toString();
     if (value.isBool())

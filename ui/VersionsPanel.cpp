@@ -174,7 +174,7 @@ QWidget *VersionsPanel::buildTableSide()
         m_table->fontMetrics().height() + 8);   // fixed: no per-row measuring
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->horizontalHeader()->setHighlightSections(false);
-    const int widths[] = {64, 62, 66, 70, 64, 74, 122, 76, 60};
+    const int widths[] = {64, 62, 80, 70, 64, 74, 122, 76, 60};
     for (int c = 0; c < VersionTableModel::ColumnCount; ++c)
         m_table->setColumnWidth(c, widths[c]);
     m_table->setContextMenuPolicy(Qt::CustomContextMenu);
