@@ -262,6 +262,36 @@ int ComparePanel::selectNewest(int count)
     return m_selection->checkNewest(count);
 }
 
+int ComparePanel::selectBenchmarked(int count)
+{
+    QVector<qint64> ids;
+    try {
+        const ms::Registry registry(m_workspace);
+        for (const ms::ModelRecord &model : registry.models()) {
+            for (const ms::VersionRecord &v :
+                 registry.versions(model.name, ms::Registry::Detail::Listing)) {
+                if (!registry.benchmarks(v.id).isEmpty())
+                    ids << v.id;
+            }
+        }
+    } catch (const std::exception &e) {
+        setStatus(tr("Cannot read the registry: %1").arg(errorText(e)), true);
+        return 0;
+    }
+    std::sort(ids.begin(), ids.end());   // ids grow with time: the oldest first
+    ids = ids.mid(std::max<qsizetype>(0, ids.size() - count));
+    m_selection->clearChecks();
+    int checked = 0;
+    for (qint64 id : std::as_const(ids))
+        checked += m_selection->setChecked(QStringLiteral("v:%1").arg(id), true) ? 1 : 0;
+    return checked;
+}
+
+void ComparePanel::showTab(Tab tab)
+{
+    m_tabs->setCurrentIndex(int(tab));
+}
+
 bool ComparePanel::setChecked(const QString &keyOrRef, bool checked)
 {
     return m_selection->setChecked(keyOrRef, checked);

@@ -58,6 +58,10 @@ public:
     void reload();
     // Checks the `count` newest versions that have curves; returns how many.
     int selectNewest(int count);
+    // Checks the `count` newest versions that have a stored benchmark, the oldest of them
+    // first (so it is the baseline), unchecking the rest; returns how many.
+    int selectBenchmarked(int count);
+    void showTab(Tab tab);
     // Checks or unchecks one item by ref ("cnn:3") or key ("v:12", "r:7").
     bool setChecked(const QString &keyOrRef, bool checked);
     // False when none of the checked runs logs that key.

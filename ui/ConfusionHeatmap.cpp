@@ -2,15 +2,17 @@
 
 #include <qcustomplot.h>
 
+#include <QToolTip>
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <cmath>
 
 namespace ms::ui {
 
 namespace {
 
-constexpr int kMaxAnnotatedClasses = 12;   // beyond this the numbers no longer fit a cell
+constexpr int kMaxAnnotatedClasses = 6;   // beyond this the counts no longer fit a cell
 constexpr int kMaxTickLabelChars = 12;   // "T-shirt/top" whole; longer names shortened
 
 QString shortName(const QString &name)
@@ -54,13 +56,30 @@ ConfusionHeatmap::ConfusionHeatmap(QWidget *parent)
         axis->setLabelColor(QColor(60, 60, 60));
         axis->setBasePen(QPen(QColor(160, 160, 160)));
     }
-    m_plot->xAxis->setTickLabelRotation(-45);
+    m_plot->xAxis->setTickLabelRotation(-90);   // upright names would overlap their neighbours
+    // The count under the pointer: with many classes the cells are too small to write it in.
+    m_plot->setMouseTracking(true);
+    connect(m_plot, &QCustomPlot::mouseMove, this, [this](QMouseEvent *event) {
+        const int p = int(std::lround(m_plot->xAxis->pixelToCoord(event->position().x())));
+        const int t = int(std::lround(m_plot->yAxis->pixelToCoord(event->position().y())));
+        if (p < 0 || t < 0 || p >= m_classes || t >= m_classes) {
+            QToolTip::hideText();
+            return;
+        }
+        QToolTip::showText(event->globalPosition().toPoint(),
+                           tr("true %1, predicted %2: %3")
+                               .arg(m_classNames.value(t, QString::number(t)),
+                                    m_classNames.value(p, QString::number(p)))
+                               .arg(qint64(cellCount(t, p))),
+                           m_plot);
+    });
 }
 
 void ConfusionHeatmap::setMatrix(const QString &title, const QStringList &classNames,
                                  const QVector<QVector<double>> &matrix)
 {
     m_title = title;
+    m_classNames = classNames;
     m_plot->clearItems();
     if (auto *titleElement = qobject_cast<QCPTextElement *>(m_plot->plotLayout()->element(0, 0)))
         titleElement->setText(title);

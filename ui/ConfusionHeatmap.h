@@ -11,9 +11,9 @@ class QCustomPlot;
 namespace ms::ui {
 
 // A confusion matrix as a heat map: true class down the side (first at the top), predicted
-// class along the bottom, class names on both axes and the count written in each cell while
-// the matrix is small enough to read. The colour map holds the counts themselves, its scale
-// running from 0 to the largest class's sample count, so a full diagonal cell is the darkest.
+// class along the bottom, class names on both axes, the count written in each cell while the
+// matrix is small enough to read (in a tooltip otherwise). The colour map holds the counts
+// themselves, its scale running from 0 to the largest class's sample count.
 class ConfusionHeatmap final : public QWidget
 {
     Q_OBJECT
@@ -37,6 +37,7 @@ private:
     QCPColorMap *m_map = nullptr;
     QString m_title;
     int m_classes = 0;
+    QStringList m_classNames;
 };
 
 } // namespace ms::ui

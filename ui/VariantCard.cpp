@@ -12,7 +12,7 @@ VariantCard::VariantCard(QWidget *parent)
 {
     setObjectName(QStringLiteral("variantCard"));
     setFrameShape(QFrame::StyledPanel);
-    setMinimumWidth(190);
+    setMinimumWidth(180);
     setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Maximum);
     m_title = new QLabel(this);
     QFont bold = m_title->font();
@@ -22,8 +22,9 @@ VariantCard::VariantCard(QWidget *parent)
     m_subtitle = new QLabel(this);
     m_subtitle->setStyleSheet(QStringLiteral("color: #666666;"));
     m_grid = new QGridLayout;
-    m_grid->setHorizontalSpacing(10);
-    m_grid->setVerticalSpacing(3);
+    m_grid->setHorizontalSpacing(8);
+    m_grid->setVerticalSpacing(4);
+    m_grid->setColumnStretch(0, 1);
     m_grid->setColumnStretch(1, 1);
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(10, 8, 10, 8);
@@ -51,23 +52,30 @@ void VariantCard::setContent(const QString &title, const QString &subtitle, cons
         delete item->widget();
         delete item;
     }
-    for (int r = 0; r < lines.size(); ++r) {
-        const Line &line = lines[r];
-        auto *name = new QLabel(line.name, this);
-        name->setStyleSheet(QStringLiteral("color: #555555;"));
-        auto *value = new QLabel(line.value, this);
+    // Tiles two by two, caption over value over change: narrow enough for four cards side by
+    // side, and each number large enough to read at a glance.
+    for (int i = 0; i < lines.size(); ++i) {
+        const Line &line = lines[i];
+        auto *tile = new QWidget(this);
+        auto *tileLayout = new QVBoxLayout(tile);
+        tileLayout->setContentsMargins(0, 2, 6, 2);
+        tileLayout->setSpacing(0);
+        auto *name = new QLabel(line.name, tile);
+        name->setStyleSheet(QStringLiteral("color: #666666;"));
+        auto *value = new QLabel(line.value, tile);
         QFont valueFont = value->font();
         valueFont.setBold(true);
+        valueFont.setPointSizeF(valueFont.pointSizeF() * 1.15);
         value->setFont(valueFont);
-        value->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
-        auto *delta = new QLabel(line.delta, this);
-        delta->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
+        // An empty change keeps its line, so the tiles of every card line up.
+        auto *delta = new QLabel(line.delta.isEmpty() ? QStringLiteral(" ") : line.delta, tile);
         delta->setStyleSheet(line.better > 0   ? QStringLiteral("color: #2e7d32;")
                              : line.better < 0 ? QStringLiteral("color: #c62828;")
                                                : QStringLiteral("color: #777777;"));
-        m_grid->addWidget(name, r, 0);
-        m_grid->addWidget(value, r, 1);
-        m_grid->addWidget(delta, r, 2);
+        tileLayout->addWidget(name);
+        tileLayout->addWidget(value);
+        tileLayout->addWidget(delta);
+        m_grid->addWidget(tile, i / 2, i % 2);
     }
 }
 

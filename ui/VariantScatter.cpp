@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 namespace ms::ui {
 
@@ -48,6 +49,14 @@ VariantScatter::VariantScatter(QWidget *parent)
                           "the variants no other one beats on both accuracy and latency. A "
                           "dot's area is its artifact size."));
     connect(m_plot, &QCustomPlot::mouseDoubleClick, this, [this] { rebuild(); });
+    connect(m_plot, &QCustomPlot::afterReplot, this, [this] {
+        if (m_placing)
+            return;
+        m_placing = true;
+        if (placeLabels())
+            m_plot->replot();
+        m_placing = false;
+    });
     rebuild();
 }
 
@@ -115,6 +124,7 @@ void VariantScatter::rebuild()
 {
     m_plot->clearGraphs();
     m_plot->clearItems();
+    m_labels.clear();
     m_frontGraph = nullptr;
 
     m_plot->xAxis->setLabel(m_batch > 0 ? tr("p50 latency at batch %1 (ms)").arg(m_batch)
@@ -174,13 +184,11 @@ void VariantScatter::rebuild()
 
         auto *text = new QCPItemText(m_plot);
         text->position->setCoords(p.latency_ms, p.accuracy * 100.0);
-        text->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
-        // Beside the dot, clear of it whatever its size.
-        const int offset = int(markerDiameter(p.size_bytes, largest) / 2.0) + 2;
-        text->setPadding(QMargins(offset, 0, 0, offset));
+        text->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
         text->setColor(QColor(50, 50, 50));
         text->setText(p.label);
         text->setClipToAxisRect(false);
+        m_labels << text;
 
         xMin = std::min(xMin, p.latency_ms);
         xMax = std::max(xMax, p.latency_ms);
@@ -201,6 +209,63 @@ void VariantScatter::rebuild()
     m_plot->yAxis->setRange(yMin - ySpan * 0.25, std::min(100.0 + ySpan * 0.1,
                                                           yMax + ySpan * 0.35));
     m_plot->replot();
+}
+
+bool VariantScatter::placeLabels()
+{
+    if (m_labels.size() != m_points.size() || m_points.isEmpty())
+        return false;
+    double largest = 0.0;
+    for (const Point &p : std::as_const(m_points))
+        largest = std::max(largest, p.size_bytes);
+    QVector<QRectF> dots;
+    for (const Point &p : std::as_const(m_points)) {
+        const double r = markerDiameter(p.size_bytes, largest) / 2.0;
+        const QPointF c(m_plot->xAxis->coordToPixel(p.latency_ms),
+                        m_plot->yAxis->coordToPixel(p.accuracy * 100.0));
+        dots << QRectF(c.x() - r, c.y() - r, 2 * r, 2 * r);
+    }
+    // The highest dots first: their names take the spot above-right, the ones below move.
+    QVector<int> order(m_points.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(),
+              [&dots](int a, int b) { return dots[a].top() < dots[b].top(); });
+    QVector<QRectF> taken;
+    bool moved = false;
+    for (int i : std::as_const(order)) {
+        QCPItemText *text = m_labels[i];
+        const QFontMetricsF metrics(text->font());
+        const QSizeF size(metrics.horizontalAdvance(text->text()) + 2, metrics.height());
+        const QRectF &dot = dots[i];
+        QVector<QPointF> candidates{{dot.right() + 2, dot.top() - size.height() * 0.6},
+                                    {dot.right() + 2, dot.center().y() - size.height() / 2}};
+        for (int k = 1; k <= 6; ++k)
+            candidates << QPointF(dot.right() + 2, dot.center().y() - size.height() / 2
+                                                       + k * size.height());
+        candidates << QPointF(dot.left() - size.width() - 2, dot.center().y() - size.height() / 2);
+        QRectF chosen(candidates.first(), size);
+        for (const QPointF &topLeft : std::as_const(candidates)) {
+            const QRectF r(topLeft, size);
+            bool free = true;
+            for (const QRectF &t : std::as_const(taken))
+                free = free && !t.intersects(r);
+            for (int d = 0; d < dots.size(); ++d)
+                free = free && (d == i || !dots[d].intersects(r));
+            if (free) {
+                chosen = r;
+                break;
+            }
+        }
+        taken << chosen;
+        const QPointF coords(m_plot->xAxis->pixelToCoord(chosen.left()),
+                             m_plot->yAxis->pixelToCoord(chosen.top()));
+        const QPointF now = text->position->pixelPosition();
+        if (std::abs(now.x() - chosen.left()) > 0.5 || std::abs(now.y() - chosen.top()) > 0.5) {
+            text->position->setCoords(coords);
+            moved = true;
+        }
+    }
+    return moved;
 }
 
 } // namespace ms::ui

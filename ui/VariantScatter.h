@@ -6,6 +6,7 @@
 #include <QWidget>
 
 class QCPGraph;
+class QCPItemText;
 class QCustomPlot;
 
 namespace ms::ui {
@@ -53,9 +54,14 @@ public:
 
 private:
     void rebuild();
+    // Puts each version's name beside its dot where it covers no other name or dot (the first
+    // free spot of a few, right of the dot); runs after every replot, as pixels change with zoom.
+    bool placeLabels();
 
     QCustomPlot *m_plot = nullptr;
     QCPGraph *m_frontGraph = nullptr;
+    QVector<QCPItemText *> m_labels;   // one per point, same order
+    bool m_placing = false;
     QVector<Point> m_points;
     QVector<int> m_front;
     int m_batch = 0;

@@ -3,6 +3,8 @@
 #include <QBrush>
 #include <QFont>
 
+#include <cmath>
+
 namespace ms::ui {
 
 namespace {
@@ -46,6 +48,22 @@ int VariantTableModel::direction(const QString &key)
     return 0;
 }
 
+int VariantTableModel::ratioVerdict(double ratio, int direction)
+{
+    constexpr double kSame = 0.005;
+    if (direction == 0 || std::abs(ratio - 1.0) < kSame)
+        return 0;
+    return (ratio > 1.0) == (direction > 0) ? 1 : -1;
+}
+
+int VariantTableModel::pointsVerdict(double diff)
+{
+    constexpr double kSame = 0.00005;   // 0.005 points
+    if (std::abs(diff) < kSame)
+        return 0;
+    return diff > 0 ? 1 : -1;
+}
+
 int VariantTableModel::rowCount(const QModelIndex &parent) const
 {
     return parent.isValid() ? 0 : int(m_comparison.rows().size());
@@ -85,8 +103,11 @@ QVariant VariantTableModel::data(const QModelIndex &index, int role) const
         const int dir = direction(key);
         if (!hasDelta || dir == 0)
             return 0;
-        const double diff = delta.value(QStringLiteral("diff")).toDouble();
-        return diff == 0.0 ? 0 : ((diff > 0) == (dir > 0) ? 1 : -1);
+        if (key == QLatin1String("test_acc"))
+            return pointsVerdict(delta.value(QStringLiteral("diff")).toDouble());
+        if (!delta.contains(QStringLiteral("ratio")))
+            return 0;
+        return ratioVerdict(delta.value(QStringLiteral("ratio")).toDouble(), dir);
     };
     switch (role) {
     case Qt::DisplayRole: return m_text.value(index.row()).value(index.column());

@@ -36,6 +36,12 @@ public:
     // (latency, size, memory), 0 when neither (thread count, batch size).
     static int direction(const QString &key);
 
+    // +1, -1 or 0 for a ratio against the baseline of a key whose direction is `direction`:
+    // within half a percent counts as the same, as the two decimals shown would say "1.00".
+    static int ratioVerdict(double ratio, int direction);
+    // The same for an accuracy difference (a fraction): under 0.005 points is the same.
+    static int pointsVerdict(double diff);
+
     int rowCount(const QModelIndex &parent = QModelIndex()) const override;
     int columnCount(const QModelIndex &parent = QModelIndex()) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;

@@ -18,8 +18,10 @@
 #include <QLocale>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QSet>
 #include <QSplitter>
+#include <QStyledItemDelegate>
 #include <QTableView>
 #include <QVBoxLayout>
 
@@ -55,9 +57,26 @@ VariantCard::Line ratioLine(const QString &name, const QString &value, const QJs
         return line;
     const double ratio = delta.value(QStringLiteral("ratio")).toDouble();
     line.delta = QStringLiteral("%1×").arg(ratio, 0, 'f', 2);
-    line.better = ratio < 1.0 ? 1 : ratio > 1.0 ? -1 : 0;
+    line.better = VariantTableModel::ratioVerdict(ratio, -1);
     return line;
 }
+
+// Keeps a cell's green or red on a selected row, where the style would paint every text in the
+// highlight colour: the selection picks heat maps, it must not hide which deltas are better.
+class ForegroundKeepingDelegate final : public QStyledItemDelegate
+{
+public:
+    using QStyledItemDelegate::QStyledItemDelegate;
+
+protected:
+    void initStyleOption(QStyleOptionViewItem *option, const QModelIndex &index) const override
+    {
+        QStyledItemDelegate::initStyleOption(option, index);
+        const QVariant foreground = index.data(Qt::ForegroundRole);
+        if (foreground.canConvert<QBrush>())
+            option->palette.setBrush(QPalette::HighlightedText, foreground.value<QBrush>());
+    }
+};
 
 QVector<QVector<double>> matrixOf(const QJsonObject &benchmark)
 {
@@ -118,11 +137,11 @@ VariantsView::VariantsView(QWidget *parent)
     m_cardRow = new QHBoxLayout(cardHost);
     m_cardRow->setContentsMargins(0, 0, 0, 0);
     m_cardRow->addStretch(1);
-    auto *cardScroll = new QScrollArea(this);
-    cardScroll->setWidget(cardHost);
-    cardScroll->setWidgetResizable(true);
-    cardScroll->setFrameShape(QFrame::NoFrame);
-    cardScroll->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_cardScroll = new QScrollArea(this);
+    m_cardScroll->setWidget(cardHost);
+    m_cardScroll->setWidgetResizable(true);
+    m_cardScroll->setFrameShape(QFrame::NoFrame);
+    m_cardScroll->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
 
     m_scatter = new VariantScatter(this);
 
@@ -141,6 +160,11 @@ VariantsView::VariantsView(QWidget *parent)
     m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 8);
     m_table->horizontalHeader()->setHighlightSections(false);
     m_table->setToolTip(tr("Select rows to see their confusion matrices"));
+    m_table->setItemDelegate(new ForegroundKeepingDelegate(m_table));
+    QPalette light = m_table->palette();   // a light selection: the deltas stay readable
+    light.setColor(QPalette::Highlight, QColor(0xd6, 0xe6, 0xf5));
+    light.setColor(QPalette::HighlightedText, QColor(0x20, 0x20, 0x20));
+    m_table->setPalette(light);
     connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this,
             [this] { refreshHeatmaps(); });
 
@@ -153,13 +177,13 @@ VariantsView::VariantsView(QWidget *parent)
 
     auto *vertical = new QSplitter(Qt::Vertical, this);
     vertical->setChildrenCollapsible(false);
-    vertical->addWidget(cardScroll);
+    vertical->addWidget(m_cardScroll);
     vertical->addWidget(middle);
     vertical->addWidget(m_table);
     vertical->setStretchFactor(0, 0);
     vertical->setStretchFactor(1, 1);
     vertical->setStretchFactor(2, 0);
-    vertical->setSizes({140, 360, 120});
+    vertical->setSizes({150, 340, 140});
 
     m_content = new QWidget(this);
     auto *contentLayout = new QVBoxLayout(m_content);
@@ -361,24 +385,23 @@ void VariantsView::refreshScatterAndCards()
             acc.delta = QStringLiteral("%1%2 pt").arg(points_pt >= 0 ? QStringLiteral("+")
                                                                      : QString())
                             .arg(points_pt, 0, 'f', 2);
-            acc.better = points_pt > 0 ? 1 : points_pt < 0 ? -1 : 0;
+            acc.better = VariantTableModel::pointsVerdict(points_pt / 100.0);
         }
         lines << acc;
 
-        VariantCard::Line latency{tr("Latency p50 b%1").arg(b), QStringLiteral("—"), QString(),
-                                  0};
+        // The batch size is the combo's above the cards; the tooltip says it too.
+        VariantCard::Line latency{tr("Latency"), QStringLiteral("—"), QString(), 0};
         const double l_ms = p50At(e.benchmark, b);
         if (l_ms >= 0)
             latency.value = QStringLiteral("%1 ms").arg(l_ms, 0, 'f', l_ms < 10 ? 3 : 1);
         if (!baseline && l_ms > 0 && baseLatency_ms > 0) {
             // "2.1× faster" reads at once; a ratio under 1 has to be worked out.
-            if (l_ms <= baseLatency_ms) {
-                latency.delta = tr("%1× faster").arg(baseLatency_ms / l_ms, 0, 'f', 2);
-                latency.better = l_ms < baseLatency_ms ? 1 : 0;
-            } else {
-                latency.delta = tr("%1× slower").arg(l_ms / baseLatency_ms, 0, 'f', 2);
-                latency.better = -1;
-            }
+            latency.better = VariantTableModel::ratioVerdict(l_ms / baseLatency_ms, -1);
+            latency.delta = latency.better > 0   ? tr("%1× faster").arg(baseLatency_ms / l_ms,
+                                                                        0, 'f', 2)
+                            : latency.better < 0 ? tr("%1× slower").arg(l_ms / baseLatency_ms,
+                                                                        0, 'f', 2)
+                                                 : tr("same");
         }
         lines << latency;
 
@@ -399,11 +422,18 @@ void VariantsView::refreshScatterAndCards()
             subtitle << engine;
         auto *card = new VariantCard(this);
         card->setContent(e.ref, subtitle.join(QStringLiteral(" · ")), e.color, baseline, lines);
-        card->setToolTip(tr("Memory: how much the resident set grew while loading and running "
-                            "this version (peak RSS minus RSS before it)"));
+        card->setToolTip(tr("Latency: median (p50) of one forward pass at batch %1.\nMemory: how "
+                            "much the resident set grew while loading and running this version "
+                            "(peak RSS minus RSS before it).").arg(b));
         m_cardRow->insertWidget(m_cardRow->count() - 1, card);
         m_cards << card;
     }
+    // Whole cards, never cut at the bottom; the scroll bar (many variants) below them.
+    int cardHeight = 0;
+    for (VariantCard *card : std::as_const(m_cards))
+        cardHeight = std::max(cardHeight, card->sizeHint().height());
+    m_cardScroll->setMinimumHeight(cardHeight + m_cardScroll->horizontalScrollBar()->sizeHint()
+                                                    .height());
 }
 
 void VariantsView::showConfusion(const QStringList &refs)

@@ -17,6 +17,7 @@ class QComboBox;
 class QHBoxLayout;
 class QLabel;
 class QPushButton;
+class QScrollArea;
 class QTableView;
 
 namespace ms::ui {
@@ -101,6 +102,7 @@ private:
     QPushButton *m_benchButton = nullptr;
     QWidget *m_content = nullptr;
     QLabel *m_empty = nullptr;
+    QScrollArea *m_cardScroll = nullptr;
     QHBoxLayout *m_cardRow = nullptr;
     QList<VariantCard *> m_cards;
     VariantScatter *m_scatter = nullptr;

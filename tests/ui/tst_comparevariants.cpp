@@ -30,6 +30,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <cmath>
+
 using ms::ui::ComparePanel;
 using ms::ui::VariantScatter;
 using ms::ui::VariantsView;
@@ -188,7 +190,13 @@ void TestCompareVariants::tableIsTheComparison()
     const double diff = expected.rows()[1].deltas.value(QStringLiteral("test_acc")).toObject()
                             .value(QStringLiteral("diff")).toDouble();
     QCOMPARE(model->index(1, accColumn).data(VariantTableModel::BetterRole).toInt(),
-             diff > 0 ? 1 : diff < 0 ? -1 : 0);
+             std::abs(diff) < 0.00005 ? 0 : diff > 0 ? 1 : -1);
+    // Within half a percent is the same: "1.00x" in red would be noise read as a verdict.
+    QCOMPARE(VariantTableModel::ratioVerdict(1.003, -1), 0);
+    QCOMPARE(VariantTableModel::ratioVerdict(0.5, -1), 1);
+    QCOMPARE(VariantTableModel::ratioVerdict(2.0, -1), -1);
+    QCOMPARE(VariantTableModel::ratioVerdict(2.0, 1), 1);
+    QCOMPARE(VariantTableModel::ratioVerdict(2.0, 0), 0);
     QCOMPARE(panel.tabs()->tabText(ComparePanel::VariantsTab), QStringLiteral("Variants (2)"));
 }
 
@@ -298,9 +306,11 @@ void TestCompareVariants::cardsShowDeltasAgainstTheBaseline()
     view.setEntries({{QStringLiteral("fp32"), Qt::blue,
                       crafted(QStringLiteral("fp32"), 10, 0.9, 4e6)},
                      {QStringLiteral("int8"), Qt::red,
-                      crafted(QStringLiteral("int8"), 4, 0.885, 1e6)}});
+                      crafted(QStringLiteral("int8"), 4, 0.885, 1e6)},
+                     {QStringLiteral("fp16"), Qt::green,
+                      crafted(QStringLiteral("fp16"), 10.02, 0.9, 2e6)}});
     const QList<ms::ui::VariantCard *> cards = view.cards();
-    QCOMPARE(cards.size(), 2);
+    QCOMPARE(cards.size(), 3);
     QCOMPARE(cards[0]->title(), QStringLiteral("fp32"));   // the baseline first
     for (const ms::ui::VariantCard::Line &line : cards[0]->lines())
         QVERIFY(line.delta.isEmpty());
@@ -315,6 +325,11 @@ void TestCompareVariants::cardsShowDeltasAgainstTheBaseline()
     QCOMPARE(lines[2].better, 1);
     QCOMPARE(lines[3].delta, QStringLiteral("0.25×"));
     QCOMPARE(lines[3].better, 1);
+    // 0.2 % slower is within the noise: neither green nor red.
+    QCOMPARE(cards[2]->lines()[1].delta, QStringLiteral("same"));
+    QCOMPARE(cards[2]->lines()[1].better, 0);
+    QCOMPARE(cards[2]->lines()[0].delta, QStringLiteral("+0.00 pt"));
+    QCOMPARE(cards[2]->lines()[0].better, 0);
 }
 
 void TestCompareVariants::heatmapsAreTheConfusionMatrices()
