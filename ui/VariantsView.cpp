@@ -188,12 +188,12 @@ VariantsView::VariantsView(QWidget *parent)
     m_content = new QWidget(this);
     auto *contentLayout = new QVBoxLayout(m_content);
     contentLayout->setContentsMargins(0, 0, 0, 0);
-    contentLayout->addWidget(m_warnings);
     contentLayout->addWidget(vertical, 1);
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 4, 0, 0);
     layout->addLayout(bar);
+    layout->addWidget(m_warnings);   // a failed benchmark shows even when no row has one
     layout->addWidget(m_empty, 1);
     layout->addWidget(m_content, 1);
     setEntries({});
