@@ -119,6 +119,7 @@ private Q_SLOTS:
     void cardsShowDeltasAgainstTheBaseline();
     void heatmapsAreTheConfusionMatrices();
     void benchmarkButtonRunsTheJob();
+    void failedBenchmarkIsExplained();
 
 private:
     QVector<QPair<QString, QJsonObject>> latest(const QStringList &refs) const;
@@ -406,6 +407,38 @@ void TestCompareVariants::benchmarkButtonRunsTheJob()
     QCOMPARE(view->scatter()->points().size(), 1);
     QVERIFY(view->setBatch(1));
     QCOMPARE(view->scatter()->points().size(), 2);
+}
+
+void TestCompareVariants::failedBenchmarkIsExplained()
+{
+    // net:4's stored artifact is truncated after registering: the job refuses it by name.
+    {
+        ms::Registry registry(m_workspace.path());
+        const ms::VersionRecord v = registry.addVersion(
+            mlpVersion(m_workspace.filePath(QStringLiteral("mlp4.pt")), 4));
+        QFile artifact(registry.artifactPath(v));
+        QVERIFY(artifact.setPermissions(artifact.permissions() | QFile::WriteOwner));
+        QVERIFY(artifact.open(QIODevice::ReadWrite));
+        QVERIFY(artifact.resize(100));
+    }
+    ms::JobRunner runner;
+    ComparePanel panel(m_workspace.path(), &runner);
+    QVERIFY(panel.setChecked(QStringLiteral("net:4"), true));
+    VariantsView *view = panel.variants();
+    QSignalSpy finished(&runner, &ms::JobRunner::finished);
+    view->benchmarkButton()->click();
+    QVERIFY(finished.wait(60000));
+    const auto result = finished.first().at(1).value<ms::JobResult>();
+    QCOMPARE(result.status, ms::JobStatus::Failed);
+    QVERIFY2(view->warningText().contains(QStringLiteral("did not finish")),
+             qPrintable(view->warningText()));
+    QVERIFY(!result.message.isEmpty());
+    QVERIFY2(view->warningText().contains(result.message), qPrintable(view->warningText()));
+    // Nothing stored, the version still named as missing, and the button usable again.
+    const ms::Registry registry(m_workspace.path());
+    QVERIFY(registry.benchmarks(registry.resolve(QStringLiteral("net:4")).id).isEmpty());
+    QCOMPARE(view->missing(), QStringList{QStringLiteral("net:4")});
+    QVERIFY(view->benchmarkButton()->isEnabled());
 }
 
 QTEST_MAIN(TestCompareVariants)
