@@ -1,10 +1,10 @@
 #include "ComparePanel.h"
 
-#include "BenchmarkTableModel.h"
 #include "CompareSelectionModel.h"
 #include "CompareTableModel.h"
 #include "Icons.h"
 #include "MetricPlot.h"
+#include "VariantsView.h"
 #include "Widgets.h"
 
 #include "common/Error.h"
@@ -70,7 +70,7 @@ QColor ComparePanel::colorFor(int index)
     return palette[index % 10];
 }
 
-ComparePanel::ComparePanel(QString workspace, QWidget *parent)
+ComparePanel::ComparePanel(QString workspace, ms::JobRunner *runner, QWidget *parent)
     : Panel(parent)
     , m_workspace(std::move(workspace))
 {
@@ -174,28 +174,6 @@ ComparePanel::ComparePanel(QString workspace, QWidget *parent)
     for (int c = 0; c < CompareTableModel::ColumnCount; ++c)
         m_tableView->setColumnWidth(c, widths[c]);
 
-    // --- Variants: where benchmark results of compressed versions land ---
-    m_benchmarks = new BenchmarkTableModel(this);
-    m_benchmarkView = new QTableView(this);
-    m_benchmarkView->setModel(m_benchmarks);
-    styleTable(m_benchmarkView);
-    m_benchmarkEmpty = new QLabel(
-        tr("No benchmark results are stored for the checked versions yet. A benchmarked "
-           "version (and each compressed variant of it) shows its accuracy, latency, size and "
-           "memory here."), this);
-    m_benchmarkEmpty->setWordWrap(true);
-    m_benchmarkEmpty->setStyleSheet(QStringLiteral("color: #666666;"));
-    auto *variants = new QWidget(this);
-    auto *variantsLayout = new QVBoxLayout(variants);
-    variantsLayout->setContentsMargins(0, 4, 0, 0);
-    variantsLayout->addWidget(m_benchmarkEmpty);
-    variantsLayout->addWidget(m_benchmarkView, 1);
-
-    m_tabs = new QTabWidget(this);
-    m_tabs->setDocumentMode(true);
-    m_tabs->addTab(m_tableView, tr("Metrics"));
-    m_tabs->addTab(variants, tr("Variants"));
-
     auto *plotSide = new QWidget(this);
     auto *plotLayout = new QVBoxLayout(plotSide);
     plotLayout->setContentsMargins(0, 0, 0, 0);
@@ -205,15 +183,25 @@ ComparePanel::ComparePanel(QString workspace, QWidget *parent)
     m_rightSplitter = new QSplitter(Qt::Vertical, this);
     m_rightSplitter->setChildrenCollapsible(false);
     m_rightSplitter->addWidget(plotSide);
-    m_rightSplitter->addWidget(m_tabs);
+    m_rightSplitter->addWidget(m_tableView);
     m_rightSplitter->setStretchFactor(0, 3);
     m_rightSplitter->setStretchFactor(1, 1);
     m_rightSplitter->setSizes({540, 170});
 
+    // --- Variants: where benchmark results of compressed versions land ---
+    m_variants = new VariantsView(this);
+    m_variants->setJobRunner(runner, m_workspace);
+    connect(m_variants, &VariantsView::benchmarksStored, this, [this] { reload(); });
+
+    m_tabs = new QTabWidget(this);
+    m_tabs->setDocumentMode(true);
+    m_tabs->addTab(m_rightSplitter, tr("Curves"));
+    m_tabs->addTab(m_variants, tr("Variants"));
+
     m_splitter = new QSplitter(Qt::Horizontal, this);
     m_splitter->setChildrenCollapsible(false);
     m_splitter->addWidget(left);
-    m_splitter->addWidget(m_rightSplitter);
+    m_splitter->addWidget(m_tabs);
     m_splitter->setStretchFactor(0, 0);
     m_splitter->setStretchFactor(1, 1);
     m_splitter->setSizes({320, 880});
@@ -272,6 +260,36 @@ void ComparePanel::reload()
 int ComparePanel::selectNewest(int count)
 {
     return m_selection->checkNewest(count);
+}
+
+int ComparePanel::selectBenchmarked(int count)
+{
+    QVector<qint64> ids;
+    try {
+        const ms::Registry registry(m_workspace);
+        for (const ms::ModelRecord &model : registry.models()) {
+            for (const ms::VersionRecord &v :
+                 registry.versions(model.name, ms::Registry::Detail::Listing)) {
+                if (!registry.benchmarks(v.id).isEmpty())
+                    ids << v.id;
+            }
+        }
+    } catch (const std::exception &e) {
+        setStatus(tr("Cannot read the registry: %1").arg(errorText(e)), true);
+        return 0;
+    }
+    std::sort(ids.begin(), ids.end());   // ids grow with time: the oldest first
+    ids = ids.mid(std::max<qsizetype>(0, ids.size() - count));
+    m_selection->clearChecks();
+    int checked = 0;
+    for (qint64 id : std::as_const(ids))
+        checked += m_selection->setChecked(QStringLiteral("v:%1").arg(id), true) ? 1 : 0;
+    return checked;
+}
+
+void ComparePanel::showTab(Tab tab)
+{
+    m_tabs->setCurrentIndex(int(tab));
 }
 
 bool ComparePanel::setChecked(const QString &keyOrRef, bool checked)
@@ -427,26 +445,23 @@ void ComparePanel::refreshCurves(const ms::Registry &registry)
     m_plot->replotNow();
 }
 
-// The Variants tab: every stored result of every checked version, one row each. The table is
-// generic over the result's keys; a dedicated row builder for benchmark results (deltas against
-// a baseline) can replace BenchmarkTableModel here without touching the rest of the panel.
+// The Variants tab: the latest benchmark of every checked version, the first checked being the
+// baseline; an older result stays in the registry (and the Versions panel's detail pane).
 void ComparePanel::refreshBenchmarks(const ms::Registry &registry)
 {
     const QVector<CompareItem> items = m_selection->checkedItems();
-    QVector<BenchmarkTableModel::Row> rows;
+    QVector<VariantsView::Entry> entries;
     for (int i = 0; i < items.size(); ++i) {
         if (items[i].versionId == 0)
-            continue;
-        for (const QJsonObject &result : registry.benchmarks(items[i].versionId))
-            rows.append({items[i].label, colorFor(i), result});
+            continue;   // a run without a version has nothing to benchmark
+        const QVector<QJsonObject> results = registry.benchmarks(items[i].versionId);
+        entries.append({items[i].label, colorFor(i),
+                        results.isEmpty() ? QJsonObject() : results.last()});
     }
-    m_benchmarks->setRows(rows);
-    m_benchmarkView->setVisible(!rows.isEmpty());
-    m_benchmarkEmpty->setVisible(rows.isEmpty());
-    m_tabs->setTabText(1, rows.isEmpty() ? tr("Variants")
-                                         : tr("Variants (%1)").arg(rows.size()));
-    if (!rows.isEmpty())
-        m_benchmarkView->resizeColumnsToContents();
+    m_variants->setEntries(entries);
+    const int benchmarked = m_variants->benchmarkedCount();
+    m_tabs->setTabText(VariantsTab, benchmarked == 0 ? tr("Variants")
+                                                     : tr("Variants (%1)").arg(benchmarked));
 }
 
 void ComparePanel::setStatus(const QString &text, bool error)
@@ -475,6 +490,8 @@ void ComparePanel::saveState(QSettings &settings) const
     settings.setValue(QStringLiteral("checkedWorkspace"), m_workspace);
     settings.setValue(QStringLiteral("metric"), m_metric->currentText());
     settings.setValue(QStringLiteral("xAxis"), m_xAxis->currentData());
+    settings.setValue(QStringLiteral("tab"), m_tabs->currentIndex());
+    settings.setValue(QStringLiteral("variantBatch"), m_variants->batch());
 }
 
 void ComparePanel::restoreState(QSettings &settings)
@@ -485,11 +502,15 @@ void ComparePanel::restoreState(QSettings &settings)
     const int axis = m_xAxis->findData(settings.value(QStringLiteral("xAxis")));
     if (axis >= 0)
         m_xAxis->setCurrentIndex(axis);
+    m_tabs->setCurrentIndex(settings.value(QStringLiteral("tab"), int(CurvesTab)).toInt());
     if (settings.value(QStringLiteral("checkedWorkspace")).toString() == m_workspace) {
         for (const QString &key : settings.value(QStringLiteral("checked")).toStringList())
             m_selection->setChecked(key, true);
     }
     refresh();
+    const QVariant batch = settings.value(QStringLiteral("variantBatch"));
+    if (batch.isValid())
+        m_variants->setBatch(batch.toInt());
 }
 
 } // namespace ms::ui

@@ -2,6 +2,8 @@
 
 #include "Panel.h"
 
+#include "jobs/JobRunner.h"
+
 #include <QColor>
 #include <QString>
 
@@ -20,16 +22,17 @@ class Registry;
 
 namespace ms::ui {
 
-class BenchmarkTableModel;
 class CompareSelectionModel;
 class CompareTableModel;
 class MetricPlot;
+class VariantsView;
 
 // Several runs or versions side by side: check them in a tree grouped by model (filterable),
 // pick a metric from the union of their metric keys, and see their curves overlaid (one colour
-// per item, legend) over a table of final and best values. The "Variants" tab shows the stored
-// benchmark results (Registry::benchmarks) of the checked versions, so compressed variants and
-// their accuracy, latency, size and memory land here once benchmarked.
+// per item, legend) over a table of final and best values (the "Curves" tab). The "Variants" tab
+// (VariantsView) compares the latest stored benchmark (Registry::benchmarks) of each checked
+// version against the first checked: cards, an accuracy-latency scatter with its Pareto front,
+// the table `modelstudio-cli compare` prints, and confusion matrices.
 class ComparePanel final : public Panel
 {
     Q_OBJECT
@@ -37,7 +40,12 @@ class ComparePanel final : public Panel
 public:
     enum class XAxis { Auto, Step, Epoch, WallTime };
 
-    explicit ComparePanel(QString workspace, QWidget *parent = nullptr);
+    enum Tab { CurvesTab, VariantsTab };
+
+    // `runner`: where the Variants tab's Benchmark button runs its job (none: the tab names the
+    // CLI command instead).
+    explicit ComparePanel(QString workspace, ms::JobRunner *runner = nullptr,
+                          QWidget *parent = nullptr);
     ~ComparePanel() override;
 
     QString id() const override { return QStringLiteral("compare"); }
@@ -50,6 +58,10 @@ public:
     void reload();
     // Checks the `count` newest versions that have curves; returns how many.
     int selectNewest(int count);
+    // Checks the `count` newest versions that have a stored benchmark, the oldest of them
+    // first (so it is the baseline), unchecking the rest; returns how many.
+    int selectBenchmarked(int count);
+    void showTab(Tab tab);
     // Checks or unchecks one item by ref ("cnn:3") or key ("v:12", "r:7").
     bool setChecked(const QString &keyOrRef, bool checked);
     // False when none of the checked runs logs that key.
@@ -67,7 +79,7 @@ public:
     QStringList seriesIds() const { return m_seriesIds; }
     CompareSelectionModel *selectionModel() const { return m_selection; }
     CompareTableModel *tableModel() const { return m_table; }
-    BenchmarkTableModel *benchmarkModel() const { return m_benchmarks; }
+    VariantsView *variants() const { return m_variants; }
     MetricPlot *plot() const { return m_plot; }
     QComboBox *metricCombo() const { return m_metric; }
     QTabWidget *tabs() const { return m_tabs; }
@@ -95,9 +107,7 @@ private:
     MetricPlot *m_plot = nullptr;
     CompareTableModel *m_table = nullptr;
     QTableView *m_tableView = nullptr;
-    BenchmarkTableModel *m_benchmarks = nullptr;
-    QTableView *m_benchmarkView = nullptr;
-    QLabel *m_benchmarkEmpty = nullptr;
+    VariantsView *m_variants = nullptr;
     QTabWidget *m_tabs = nullptr;
     QSplitter *m_splitter = nullptr;
     QSplitter *m_rightSplitter = nullptr;

@@ -27,7 +27,7 @@ void addStudioPanels(MainWindow &window)
     window.addPanel(trainPanel);
     auto *versionsPanel = new VersionsPanel(workspace);
     window.addPanel(versionsPanel);
-    auto *comparePanel = new ComparePanel(workspace);
+    auto *comparePanel = new ComparePanel(workspace, window.jobRunner());
     window.addPanel(comparePanel);
     auto *servePanel = new ServePanel(workspace);
     window.addPanel(servePanel);

@@ -60,6 +60,11 @@ struct Options
                        "--screenshot, data waits for its dataset and compare checks the "
                        "newest three versions."),
         QStringLiteral("NAME")};
+    QCommandLineOption compareTab{
+        QStringLiteral("compare-tab"),
+        QStringLiteral("Open the Compare panel on tab NAME (curves, variants). With "
+                       "--screenshot, variants checks the newest four benchmarked versions."),
+        QStringLiteral("NAME")};
     QCommandLineOption config{
         QStringLiteral("config"),
         QStringLiteral("Fill the Train panel from a job spec JSON (what modelstudio-cli train "
@@ -90,8 +95,9 @@ void setUpParser(QCommandLineParser &parser, const Options &options)
         QStringLiteral("Train, compress, track and serve TorchScript models."));
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addOptions({options.workspace, options.screenshot, options.panel, options.config,
-                       options.start, options.serve, options.port, options.screenshotDelay});
+    parser.addOptions({options.workspace, options.screenshot, options.panel, options.compareTab,
+                       options.config, options.start, options.serve, options.port,
+                       options.screenshotDelay});
 }
 
 // --version and --help must work without a display, so they are answered before QApplication
@@ -190,6 +196,19 @@ int main(int argc, char **argv)
                             window.panelIds().join(QLatin1String(", "))));
         return 2;
     }
+    bool variantsTab = false;
+    if (parser.isSet(options.compareTab)) {
+        const QString tab = parser.value(options.compareTab);
+        if (tab != QLatin1String("curves") && tab != QLatin1String("variants")) {
+            printError(QStringLiteral("--compare-tab is curves or variants, not \"%1\"")
+                           .arg(tab));
+            return 2;
+        }
+        variantsTab = tab == QLatin1String("variants");
+        window.panel<ms::ui::ComparePanel>()->showTab(variantsTab
+                                                          ? ms::ui::ComparePanel::VariantsTab
+                                                          : ms::ui::ComparePanel::CurvesTab);
+    }
     if (parser.isSet(options.config)) {
         try {
             trainPanel->form()->setConfig(readConfig(parser.value(options.config)));
@@ -259,7 +278,9 @@ int main(int argc, char **argv)
         };
         const QString shownPanel = parser.value(options.panel);
         auto *dataPanel = window.panel<ms::ui::DataPanel>();
-        if (shownPanel == QLatin1String("compare"))
+        if (shownPanel == QLatin1String("compare") && variantsTab)
+            window.panel<ms::ui::ComparePanel>()->selectBenchmarked(4);
+        else if (shownPanel == QLatin1String("compare"))
             window.panel<ms::ui::ComparePanel>()->selectNewest(3);
         if (startRun) {
             // The picture of a run is worth taking once its curves are complete.

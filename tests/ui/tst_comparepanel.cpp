@@ -3,11 +3,13 @@
 // the registry's point counts, the table's best values are the registry's best, the metric list
 // is the union of the runs' keys, and stored benchmarks show in the Variants tab.
 #include "ui/TinyModel.h"
-#include "BenchmarkTableModel.h"
 #include "ComparePanel.h"
 #include "CompareSelectionModel.h"
 #include "CompareTableModel.h"
 #include "MetricPlot.h"
+#include "VariantScatter.h"
+#include "VariantTableModel.h"
+#include "VariantsView.h"
 
 #include <qcustomplot.h>
 
@@ -203,21 +205,22 @@ void TestComparePanel::benchmarksShowInVariants()
 {
     ComparePanel panel(m_workspace.path());
     QVERIFY(panel.setChecked(QStringLiteral("net:1"), true));
-    QCOMPARE(panel.benchmarkModel()->rowCount(), 0);
+    ms::ui::VariantsView *variants = panel.variants();
+    QCOMPARE(variants->benchmarkedCount(), 0);
+    QCOMPARE(variants->missing(), QStringList{QStringLiteral("net:1")});
     QVERIFY(panel.setChecked(QStringLiteral("net:2"), true));
-    ms::ui::BenchmarkTableModel *benchmarks = panel.benchmarkModel();
-    QCOMPARE(benchmarks->rowCount(), 1);
-    // Accuracy, latency, size and memory first, then the rest.
-    QCOMPARE(benchmarks->keys(),
-             (QStringList{QStringLiteral("accuracy"), QStringLiteral("latency_ms"),
-                          QStringLiteral("size_bytes"), QStringLiteral("memory_bytes"),
-                          QStringLiteral("confusion_matrix"), QStringLiteral("threads")}));
-    QCOMPARE(benchmarks->index(0, 0).data().toString(), QStringLiteral("net:2"));
-    QCOMPARE(benchmarks->index(0, 2).data(Qt::UserRole).toDouble(), 1.25);
-    // A nested value is summarised in its cell and whole in the tooltip.
-    QCOMPARE(benchmarks->index(0, 5).data().toString(), QStringLiteral("[2 items]"));
-    QVERIFY(benchmarks->index(0, 5).data(Qt::ToolTipRole).toString().contains(QLatin1Char('4')));
-    QVERIFY(panel.tabs()->tabText(1).contains(QStringLiteral("1")));
+    QCOMPARE(variants->benchmarkedCount(), 1);
+    QCOMPARE(variants->tableModel()->rowCount(), 1);
+    QCOMPARE(variants->tableModel()->index(0, 0).data().toString(), QStringLiteral("net:2"));
+    // A stored size shows in its column; what the result lacks shows as "-".
+    const int size = ms::ui::VariantTableModel::columnOf(QStringLiteral("size_bytes"));
+    QCOMPARE(variants->tableModel()->index(0, size).data(ms::ui::VariantTableModel::ValueRole)
+                 .toDouble(), 942000.0);
+    const int acc = ms::ui::VariantTableModel::columnOf(QStringLiteral("test_acc"));
+    QCOMPARE(variants->tableModel()->index(0, acc).data().toString(), QStringLiteral("-"));
+    QCOMPARE(panel.tabs()->tabText(ComparePanel::VariantsTab), QStringLiteral("Variants (1)"));
+    // No accuracy: nothing to place on the accuracy-latency scatter.
+    QCOMPARE(variants->scatter()->points().size(), 0);
 }
 
 void TestComparePanel::newestSelectsVersionsWithCurves()
