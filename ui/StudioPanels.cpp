@@ -26,6 +26,7 @@ void addStudioPanels(MainWindow &window)
     trainPanel->form()->threadsSpin()->setValue(StudioSettings::computeThreads());
     window.addPanel(trainPanel);
     auto *versionsPanel = new VersionsPanel(workspace);
+    versionsPanel->setJobRunner(window.jobRunner());
     window.addPanel(versionsPanel);
     auto *comparePanel = new ComparePanel(workspace, window.jobRunner());
     window.addPanel(comparePanel);
@@ -40,6 +41,8 @@ void addStudioPanels(MainWindow &window)
     QObject::connect(&window, &MainWindow::versionsChanged, versionsPanel,
                      &VersionsPanel::reload);
     QObject::connect(&window, &MainWindow::versionsChanged, comparePanel,
+                     &ComparePanel::reload);
+    QObject::connect(versionsPanel, &VersionsPanel::compressFinished, comparePanel,
                      &ComparePanel::reload);
     // "Serve" on a version: the Serve panel serves it, starting the server if needed.
     QObject::connect(versionsPanel, &VersionsPanel::serveRequested, servePanel,

@@ -153,6 +153,7 @@ QWidget *VersionsPanel::buildTableSide()
     toolbar->addSpacing(8);
     toolbar->addWidget(buttonFor(m_diffAction, this));
     toolbar->addWidget(buttonFor(m_rerunAction, this));
+    toolbar->addWidget(buttonFor(m_compressAction, this));
     toolbar->addWidget(buttonFor(m_serveAction, this));
     toolbar->addWidget(editButton);
     QToolButton *exportButton = iconButton(m_exportAction);
@@ -239,6 +240,9 @@ void VersionsPanel::createActions()
     m_rerunAction->setStatusTip(tr("Open the Train panel with this version's recipe"));
     connect(m_rerunAction, &QAction::triggered, this, [this] { rerunSelected(); });
 
+    m_compressAction = new QAction(tr("Compress…"), this);
+    m_compressAction->setStatusTip(tr("Prune, quantize or distill this version into a new one"));
+    connect(m_compressAction, &QAction::triggered, this, [this] { compressSelected(); });
     m_diffAction = new QAction(tr("Diff"), this);
     m_diffAction->setStatusTip(tr("Compare the two selected versions side by side"));
     m_diffAction->setToolTip(tr("Select two versions (Ctrl+click), then Diff"));
@@ -544,6 +548,7 @@ void VersionsPanel::updateActions()
     m_serveAction->setEnabled(selected);
     m_rerunAction->setEnabled(trained);
     m_diffAction->setEnabled(selectedRefs().size() == 2);
+    m_compressAction->setEnabled(selected && m_runner && m_compressJob == 0);
     m_exportAction->setEnabled(selected);
     m_deleteAction->setEnabled(selected);
     m_tagAction->setEnabled(selected);
@@ -562,6 +567,7 @@ void VersionsPanel::showContextMenu(const QPoint &pos)
     QMenu menu(this);
     menu.addAction(m_serveAction);
     menu.addAction(m_rerunAction);
+    menu.addAction(m_compressAction);
     menu.addAction(m_diffAction);
     menu.addSeparator();
     menu.addAction(m_tagAction);

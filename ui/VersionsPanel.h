@@ -2,6 +2,8 @@
 
 #include "Panel.h"
 
+#include "jobs/JobRunner.h"
+
 #include <QJsonObject>
 #include <QString>
 
@@ -18,6 +20,7 @@ class QUndoStack;
 namespace ms::ui {
 
 class LineageView;
+class CompressDialog;
 class VersionDetailPane;
 class VersionDiffDialog;
 class VersionEditCommand;
@@ -85,6 +88,16 @@ public:
     // Asks the window to re-run the selected version's recipe; false when it has none.
     bool rerunSelected();
 
+    // "Compress…" runs its jobs on the window's runner; without one the action stays off.
+    void setJobRunner(ms::JobRunner *runner);
+    // Opens the Compress dialog for the selected version (nullptr when none is selected or no
+    // runner is set); on OK its spec runs through startCompress(). Deletes itself when closed.
+    CompressDialog *compressSelected();
+    // Runs a CompressJob spec on the runner, with a progress line in the status; when it ends
+    // the table reloads and selects the new version, or the status shows the job's message.
+    bool startCompress(const QJsonObject &spec);
+    bool isCompressing() const { return m_compressJob != 0; }
+
     QString statusText() const { return m_statusPlain; }
     bool statusIsError() const { return m_statusTone == Tone::Error; }
 
@@ -106,6 +119,7 @@ public:
     QAction *exportAction() const { return m_exportAction; }
     QMenu *exportMenu() const { return m_exportMenu; }
     QAction *deleteAction() const { return m_deleteAction; }
+    QAction *compressAction() const { return m_compressAction; }
     QAction *reloadAction() const { return m_reloadAction; }
 
 Q_SIGNALS:
@@ -113,6 +127,8 @@ Q_SIGNALS:
     void serveRequested(const QString &ref);
     // The user asked to train `ref`'s recipe again: the window fills the Train panel with it.
     void rerunRequested(const QJsonObject &recipe, const QString &ref);
+    // A compression job ended: `ok` with the new version's reference, else the job's message.
+    void compressFinished(bool ok, const QString &refOrMessage);
 
 protected:
     void showEvent(QShowEvent *event) override;
@@ -136,6 +152,7 @@ private:
     // Pushes an edit command; false (status set) when it failed.
     bool pushEdit(VersionEditCommand *command);
     void setStatus(const QString &text, Tone tone);
+    void onCompressFinished(ms::JobId id, const ms::JobResult &result);
 
     QString m_workspace;
     bool m_confirmDeletes = true;
@@ -168,6 +185,9 @@ private:
     QMenu *m_exportMenu = nullptr;
     QAction *m_deleteAction = nullptr;
     QAction *m_reloadAction = nullptr;
+    QAction *m_compressAction = nullptr;
+    ms::JobRunner *m_runner = nullptr;
+    ms::JobId m_compressJob = 0;
     QAction *m_tagAction = nullptr;
     QAction *m_removeTagAction = nullptr;
     QAction *m_aliasAction = nullptr;

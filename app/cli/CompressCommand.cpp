@@ -124,25 +124,20 @@ int runCompress(const QStringList &arguments)
         }
         params.insert(it.key(), parser.value(it.key()));
     }
-    // Checked now so a typo fails at once with the flag's name, not from the job.
-    ms::CompressJob::checkedParams(methodName, method->parameters(), params);
-
-    QJsonObject spec{{QStringLiteral("source"), positional.first()},
-                     {QStringLiteral("method"), methodName},
-                     {QStringLiteral("params"), params}};
-    if (parser.isSet(QStringLiteral("name")))
-        spec.insert(QStringLiteral("name"), parser.value(QStringLiteral("name")));
-    if (parser.isSet(QStringLiteral("dataset")))
-        spec.insert(QStringLiteral("dataset"), parser.value(QStringLiteral("dataset")));
+    int threads = 0;
     if (parser.isSet(QStringLiteral("threads"))) {
         bool ok = false;
-        const int threads = parser.value(QStringLiteral("threads")).toInt(&ok);
+        threads = parser.value(QStringLiteral("threads")).toInt(&ok);
         if (!ok || threads < 0)
             return fail(QStringLiteral("--threads takes a whole number >= 0, not \"%1\".")
                             .arg(parser.value(QStringLiteral("threads"))),
                         Usage);
-        spec.insert(QStringLiteral("threads"), threads);
     }
+    // Built (and the parameters checked) the way the window's dialog builds it, so a typo fails
+    // at once with the flag's name, not from the job.
+    const QJsonObject spec = ms::CompressJob::makeSpec(
+        positional.first(), methodName, params, parser.value(QStringLiteral("name")),
+        parser.value(QStringLiteral("dataset")), threads);
     const QString workspace = ms::Workspace::resolve(parser.value(QStringLiteral("workspace")));
     auto job = std::make_unique<ms::CompressJob>(workspace, spec);
 

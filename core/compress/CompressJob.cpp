@@ -93,7 +93,86 @@ QJsonObject describeData(const DatasetOptions &o)
     return json;
 }
 
+
+// What run() and preflight() resolve and check before any work: the source and its loaded
+// model, the method, its checked parameters and the new model's name. Throws ms::Error.
+struct Prepared
+{
+    VersionRecord source;
+    QString methodName;
+    std::shared_ptr<CompressionMethod> method;
+    QJsonObject params;
+    QString newName;
+    Model model;
+};
+
+Prepared prepare(Registry &registry, const QJsonObject &spec)
+{
+    Prepared p;
+    p.source = registry.resolve(spec.value(QStringLiteral("source")).toString());
+    p.methodName = spec.value(QStringLiteral("method")).toString();
+    p.method = CompressionRegistry::instance().method(p.methodName);
+    p.params = CompressJob::checkedParams(p.methodName, p.method->parameters(),
+                                          spec.value(QStringLiteral("params")).toObject());
+    p.newName = spec.value(QStringLiteral("name")).toString().isEmpty()
+                    ? p.source.modelName
+                    : spec.value(QStringLiteral("name")).toString();
+    if (p.newName.contains(QLatin1Char(':')) || p.newName.contains(QLatin1Char('@')))
+        throw Error(QStringLiteral("The model name \"%1\" cannot hold ':' or '@' (they separate "
+                                   "references); choose another --name.").arg(p.newName));
+    p.model = Model::load(registry.verifiedArtifactPath(p.source));
+    p.model.impl()->module.train();
+    p.method->check(p.model, p.source, p.params);
+    return p;
+}
+
 } // namespace
+
+QJsonObject CompressJob::makeSpec(const QString &source, const QString &method,
+                                  const QJsonObject &params, const QString &name,
+                                  const QString &dataset, int threads)
+{
+    const QJsonObject checked =
+        checkedParams(method, CompressionRegistry::instance().method(method)->parameters(),
+                      params);
+    QJsonObject spec{{QStringLiteral("source"), source},
+                     {QStringLiteral("method"), method},
+                     {QStringLiteral("params"), checked}};
+    if (!name.trimmed().isEmpty())
+        spec.insert(QStringLiteral("name"), name.trimmed());
+    if (!dataset.trimmed().isEmpty())
+        spec.insert(QStringLiteral("dataset"), dataset.trimmed());
+    if (threads > 0)
+        spec.insert(QStringLiteral("threads"), threads);
+    return spec;
+}
+
+void CompressJob::preflight(const QString &workspace, const QJsonObject &spec)
+{
+    const CompressJob job(workspace, spec);   // the spec's own keys
+    Registry registry(workspace);
+    Prepared prepared = prepare(registry, spec);
+    const DataSource data = dataSourceOf(prepared.source,
+                                         spec.value(QStringLiteral("dataset")).toString());
+    std::optional<Dataset> dataset;
+    CompressInput input;
+    input.model = prepared.model;
+    input.source = prepared.source;
+    input.params = prepared.params;
+    input.workspace = workspace;
+    // No built-in checkInput reads the data; a plugin's may, so it is there, read on demand.
+    input.dataset = [&]() -> const Dataset & {
+        if (!dataset) {
+            if (!data.known)
+                throw Error(QStringLiteral("%1 records no training data (it was imported); give "
+                                           "the data to use with --dataset.")
+                                .arg(prepared.source.ref()));
+            dataset = DatasetRegistry::instance().load(data.options);
+        }
+        return *dataset;
+    };
+    prepared.method->checkInput(input);
+}
 
 CompressJob::CompressJob(QString workspaceRoot, QJsonObject spec)
     : m_workspace(std::move(workspaceRoot))
@@ -189,22 +268,15 @@ JobResult CompressJob::run(JobContext &context)
 
     // --- everything checked before any work ---
     Registry registry(m_workspace);
-    const VersionRecord source = registry.resolve(m_spec.value(QStringLiteral("source")).toString());
-    const QString methodName = m_spec.value(QStringLiteral("method")).toString();
-    const std::shared_ptr<CompressionMethod> method =
-        CompressionRegistry::instance().method(methodName);
-    const QJsonObject params = checkedParams(methodName, method->parameters(),
-                                             m_spec.value(QStringLiteral("params")).toObject());
-    const QString newName = m_spec.value(QStringLiteral("name")).toString().isEmpty()
-                                ? source.modelName
-                                : m_spec.value(QStringLiteral("name")).toString();
-    if (newName.contains(QLatin1Char(':')) || newName.contains(QLatin1Char('@')))
-        throw Error(QStringLiteral("The model name \"%1\" cannot hold ':' or '@' (they separate "
-                                   "references); choose another --name.").arg(newName));
-    context.setProgress(0.0, QStringLiteral("Loading %1").arg(source.ref()));
-    Model model = Model::load(registry.verifiedArtifactPath(source));
-    model.impl()->module.train();
-    method->check(model, source, params);
+    context.setProgress(0.0, QStringLiteral("Loading %1")
+                                 .arg(m_spec.value(QStringLiteral("source")).toString()));
+    Prepared prepared = prepare(registry, m_spec);
+    const VersionRecord &source = prepared.source;
+    const QString &methodName = prepared.methodName;
+    const std::shared_ptr<CompressionMethod> &method = prepared.method;
+    const QJsonObject &params = prepared.params;
+    const QString &newName = prepared.newName;
+    Model &model = prepared.model;
 
     const DataSource data = dataSourceOf(source, m_spec.value(QStringLiteral("dataset")).toString());
     std::optional<Dataset> dataset;

@@ -41,6 +41,19 @@ public:
                                      const QList<CompressParameter> &parameters,
                                      const QJsonObject &given);
 
+    // The spec of a compression from the choices a person made (the CLI's flags, the window's
+    // "Compress..." dialog), so both build it the same way: parameters checked with their
+    // defaults filled (checkedParams), an empty name or dataset and threads 0 left out.
+    // Throws ms::Error for an unknown method or a parameter it refuses.
+    static QJsonObject makeSpec(const QString &source, const QString &method,
+                                const QJsonObject &params, const QString &name = QString(),
+                                const QString &dataset = QString(), int threads = 0);
+    // Every check run() makes before any work, on the caller's thread: the spec's keys, the
+    // source, the parameters, the new name and the method's check() and checkInput() (which
+    // loads the source's model). Throws ms::Error with the refusal run() would give; lets a
+    // dialog show it while the person can still change the fields.
+    static void preflight(const QString &workspace, const QJsonObject &spec);
+
 private:
     QString m_workspace;
     QJsonObject m_spec;
