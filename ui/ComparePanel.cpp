@@ -112,7 +112,7 @@ ComparePanel::ComparePanel(QString workspace, ms::JobRunner *runner, QWidget *pa
     });
 
     auto *newest = new QPushButton(tr("Newest 3"), this);
-    newest->setToolTip(tr("Check the three newest versions that have curves"));
+    newest->setToolTip(tr("Check the three newest trained versions (those with curves)"));
     connect(newest, &QPushButton::clicked, this, [this] { selectNewest(3); });
     auto *clear = new QPushButton(tr("Clear"), this);
     clear->setToolTip(tr("Uncheck everything"));

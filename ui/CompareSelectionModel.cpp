@@ -172,9 +172,14 @@ void CompareSelectionModel::clearChecks()
 
 int CompareSelectionModel::checkNewest(int count)
 {
+    // Versions whose runs trained (a training run, a distillation): their curves are what this
+    // panel overlays. A quantization or a one-shot pruning records a run with no curve at all.
+    static const QStringList kindsWithCurves{QStringLiteral("trained"),
+                                             QStringLiteral("finetuned"),
+                                             QStringLiteral("distilled")};
     QVector<const CompareItem *> candidates;
     for (const CompareItem &item : std::as_const(m_items)) {
-        if (item.versionId != 0 && item.runId != 0)
+        if (item.versionId != 0 && item.runId != 0 && kindsWithCurves.contains(item.kind))
             candidates << &item;
     }
     std::stable_sort(candidates.begin(), candidates.end(),

@@ -48,7 +48,8 @@ public:
     // False when no item has that key ("v:12") or ref ("cnn:3").
     bool setChecked(const QString &keyOrRef, bool checked);
     void clearChecks();
-    // Checks the `count` newest versions that have a run (their curves), unchecking the rest.
+    // Checks the `count` newest trained, fine-tuned or distilled versions (those whose runs drew
+    // curves), unchecking the rest.
     int checkNewest(int count);
     const CompareItem *item(const QString &key) const;
 

@@ -34,6 +34,7 @@ fi
 "${gui[@]}" --panel data --screenshot "$out/data.png"
 "${gui[@]}" --panel versions --screenshot "$out/versions.png"
 "${gui[@]}" --panel compare --screenshot "$out/compare.png"
+"${gui[@]}" --panel compare --compare-tab variants --screenshot "$out/compare-variants.png"
 
 # The Serve panel with live traffic: a client posts test images while the window waits.
 port=8799

@@ -78,6 +78,7 @@ private Q_SLOTS:
     void metricsAreTheUnionOfKeys();
     void benchmarksShowInVariants();
     void newestSelectsVersionsWithCurves();
+    void newestSkipsVariantsWithoutCurves();
     void filterKeepsMatchingVersions();
 
 private:
@@ -241,6 +242,37 @@ void TestComparePanel::newestSelectsVersionsWithCurves()
     QCOMPARE(panel.seriesIds().size(), 2);
     QCOMPARE(panel.tableModel()->rows()[2].testAcc, 0.5);
     QVERIFY(!panel.tableModel()->rows()[2].hasRun);
+}
+
+void TestComparePanel::newestSkipsVariantsWithoutCurves()
+{
+    // A quantization records a run too, but logs no curve: "Newest 3" must not spend a slot on
+    // it, however new it is.
+    QTemporaryDir workspace;
+    QVERIFY(workspace.isValid());
+    {
+        ms::Registry registry(workspace.path());
+        const ms::NewVersion tiny = ms::test::tinyImageVersion(
+            QStringLiteral("net"), workspace.filePath(QStringLiteral("tiny.pt")));
+        const qint64 trainRun = recordRun(registry, workspace.filePath(QStringLiteral("runs/t")),
+                                          {0.5, 0.7}, 10);
+        ms::NewVersion trained = tiny;
+        trained.kind = ms::VersionKind::Trained;
+        trained.runId = trainRun;
+        const ms::VersionRecord source = registry.addVersion(trained);   // net:1
+        registry.finishRun(trainRun, ms::RunStatus::Finished, QString(), source.id);
+        const qint64 quantRun = registry.startRun(QStringLiteral("compress"), QJsonObject(),
+                                                  workspace.filePath(QStringLiteral("runs/q")));
+        ms::NewVersion quantized = tiny;
+        quantized.kind = ms::VersionKind::Quantized;
+        quantized.runId = quantRun;
+        quantized.parents = {{source.id, QStringLiteral("source")}};
+        const ms::VersionRecord variant = registry.addVersion(quantized); // net:2, newer
+        registry.finishRun(quantRun, ms::RunStatus::Finished, QString(), variant.id);
+    }
+    ComparePanel panel(workspace.path());
+    QCOMPARE(panel.selectNewest(3), 1);
+    QCOMPARE(panel.selectionModel()->checkedItems().value(0).label, QStringLiteral("net:1"));
 }
 
 void TestComparePanel::filterKeepsMatchingVersions()
