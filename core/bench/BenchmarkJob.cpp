@@ -292,6 +292,7 @@ JobResult BenchmarkJob::run(JobContext &context)
             primeRuntime(artifact, data, m_config.batchSizes);
             primed = true;
         }
+        ProcessMemory::releaseFreedMemory();
         const bool peakReset = ProcessMemory::resetPeak();
         const qint64 baseline = ProcessMemory::currentResident_bytes();
         const Model model = Model::load(artifact);

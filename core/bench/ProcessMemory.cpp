@@ -2,6 +2,10 @@
 
 #include <QFile>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 namespace ms::ProcessMemory {
 
 namespace {
@@ -44,6 +48,13 @@ qint64 currentResident_bytes()
 qint64 peakResident_bytes()
 {
     return statusField("VmHWM");
+}
+
+void releaseFreedMemory()
+{
+#if defined(__GLIBC__)
+    malloc_trim(0);   // since glibc 2.8 it also releases free pages inside the heap
+#endif
 }
 
 } // namespace ms::ProcessMemory
