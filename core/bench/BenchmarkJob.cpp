@@ -88,15 +88,22 @@ at::Tensor timingBatch(const Dataset *data, const std::vector<qint64> &sampleSha
     return at::rand(shape, gen);
 }
 
+// The shape of one sample: what the model records, else its dataset's; empty when neither.
+std::vector<qint64> sampleShapeOf(const Model &model, const Dataset *data)
+{
+    const std::vector<qint64> recorded = model.inputShape();
+    if (recorded.empty() && data)
+        return data->sampleShape;
+    return recorded;
+}
+
 // Loads the artifact and runs it once at each batch size, discarding everything.
 void primeRuntime(const QString &artifact, const Dataset *data, const QVector<int> &batchSizes)
 {
     const Model model = Model::load(artifact);
     torch::jit::Module &module = model.impl()->module;
     module.eval();
-    std::vector<qint64> sampleShape = model.inputShape();
-    if (sampleShape.empty() && data)
-        sampleShape = data->sampleShape;
+    const std::vector<qint64> sampleShape = sampleShapeOf(model, data);
     if (sampleShape.empty())
         return;   // the measured pass says why it cannot run
     c10::InferenceMode inference;
@@ -298,9 +305,7 @@ JobResult BenchmarkJob::run(JobContext &context)
         const Model model = Model::load(artifact);
         torch::jit::Module &module = model.impl()->module;
         module.eval();
-        std::vector<qint64> sampleShape = model.inputShape();
-        if (sampleShape.empty() && data)
-            sampleShape = data->sampleShape;
+        const std::vector<qint64> sampleShape = sampleShapeOf(model, data);
         if (sampleShape.empty())
             throw Error(QStringLiteral("Cannot benchmark %1: its input shape is unknown (an "
                                        "import without --input-shape) and it records no "
