@@ -53,7 +53,8 @@ public:
              QStringLiteral("Weight of the teacher's soft targets against the labels, 0 to 1 "
                             "(default 0.7).")},
             {QStringLiteral("seed"), CompressParameter::Type::Int, 0, 0.0, 2147483647.0, {},
-             QStringLiteral("Seed of a fresh student's initial weights (default 0).")},
+             QStringLiteral("Seed of a fresh student's initial weights and of the batch order, "
+                            "as train's --seed (default 0).")},
         };
         list += fineTuneParameters(QStringLiteral("epochs"), 3,
                                    QStringLiteral("Epochs of distillation (default 3)."));
@@ -135,6 +136,10 @@ public:
         const double alpha = p.value(QStringLiteral("alpha")).toDouble();
         FineTuneHooks hooks;
         hooks.loss = [&](const at::Tensor &x, const at::Tensor &logits, const at::Tensor &y) {
+            // alpha 0 is the student trained alone on the labels, through the same loop: the
+            // control a distillation is judged against, without the teacher's forward cost.
+            if (alpha == 0.0)
+                return F::cross_entropy(logits, y);
             at::Tensor soft;
             {
                 at::NoGradGuard noGrad;

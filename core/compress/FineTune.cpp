@@ -108,7 +108,9 @@ TrainConfig fineTuneConfig(const QJsonObject &params, const QString &epochsName)
     c.lr = params.value(QStringLiteral("lr")).toDouble(1e-3);
     c.batchSize = params.value(QStringLiteral("batch-size")).toInt(128);
     c.optimizer = QStringLiteral("adam");
-    c.seed = 0;
+    // A method offering --seed (distill) seeds the batch order with it as well, like train's
+    // --seed: with the same seed, split and settings the loops see the same batches.
+    c.seed = quint64(params.value(QStringLiteral("seed")).toInteger(0));
     return c;
 }
 

@@ -39,7 +39,7 @@ bool fineTune(torch::jit::Module &module, Dataset &data, const TrainConfig &conf
               double progressFrom, double progressTo);
 
 // The parameters every fine-tuning method offers: its epochs (named `epochsName`), lr and
-// batch-size; and the config they make (Adam, seed 0).
+// batch-size; and the config they make (Adam, constant lr, the "seed" parameter or 0).
 QList<CompressParameter> fineTuneParameters(const QString &epochsName, int defaultEpochs,
                                             const QString &epochsHelp);
 TrainConfig fineTuneConfig(const QJsonObject &params, const QString &epochsName);
