@@ -4,7 +4,12 @@
 
 #include "common/Error.h"
 
+#include <QDebug>
+#include <QDir>
+#include <QFile>
+#include <QProcess>
 #include <QString>
+#include <QStringList>
 
 namespace ms::test {
 
@@ -19,6 +24,33 @@ QString errorOf(Action &&action)
         return error.message();
     }
     return QString();
+}
+
+// Runs an inline Python script with the Python that has torch, from a file written in `dir`
+// (not -c: torch.jit.script reads the source of the classes it compiles). True with the
+// script's stdout in `out` when it exits 0; otherwise false with its stderr in a warning, so
+// the caller's QVERIFY fails (not skips) when Python cannot do it.
+inline bool runPython(const QString &dir, const QString &script, const QStringList &args,
+                      QByteArray *out, const QString &workingDir = QString())
+{
+    static int counter = 0;
+    const QString file = QDir(dir).filePath(QStringLiteral("script%1.py").arg(++counter));
+    QFile f(file);
+    if (!f.open(QIODevice::WriteOnly) || f.write(script.toUtf8()) != script.toUtf8().size())
+        return false;
+    f.close();
+    QProcess p;
+    if (!workingDir.isEmpty())
+        p.setWorkingDirectory(workingDir);
+    p.start(QStringLiteral("/usr/bin/python3"), QStringList{file} + args);
+    if (!p.waitForFinished(180000) || p.exitStatus() != QProcess::NormalExit
+        || p.exitCode() != 0) {
+        qWarning().noquote() << "python failed:" << p.errorString() << "\n"
+                             << p.readAllStandardError();
+        return false;
+    }
+    *out = p.readAllStandardOutput();
+    return true;
 }
 
 } // namespace ms::test

@@ -16,7 +16,6 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QProcess>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
@@ -25,10 +24,9 @@
 
 using namespace ms;
 using ms::test::errorOf;
+using ms::test::runPython;
 
 namespace {
-
-const char *const kPython = "/usr/bin/python3";
 
 std::vector<float> sampleInput(qint64 count)
 {
@@ -123,23 +121,6 @@ private:
         v.classNames = model.classNames();
         v.parameterCount = model.parameterCount();
         return Registry(m_ws).addVersion(v);
-    }
-
-    bool runPython(const QString &script, const QStringList &args, QByteArray *out)
-    {
-        static int counter = 0;
-        const QString file = m_dir.filePath(QStringLiteral("script%1.py").arg(++counter));
-        if (!writeFile(file, script.toUtf8()))
-            return false;
-        QProcess p;
-        p.start(QString::fromLatin1(kPython), QStringList{file} + args);
-        if (!p.waitForFinished(180000) || p.exitStatus() != QProcess::NormalExit
-            || p.exitCode() != 0) {
-            qWarning().noquote() << "python failed:" << p.readAllStandardError();
-            return false;
-        }
-        *out = p.readAllStandardOutput();
-        return true;
     }
 
     int versionCount()
@@ -313,7 +294,7 @@ m.save(sys.argv[2])
         const QString zeroed = m_dir.filePath(arch + "-zeroed.pt");
         model.save(raw);
         QByteArray out;
-        QVERIFY(runPython(script, {raw, zeroed}, &out));
+        QVERIFY(runPython(m_dir.path(), script, {raw, zeroed}, &out));
         model = Model::load(zeroed);
         const VersionRecord source = registerModel(model, "zeroed-" + arch, VersionKind::Trained,
                                                    trainRecipe(300));
@@ -369,7 +350,7 @@ m.save(sys.argv[2])
     {
         QByteArray out;
         const QString path = m_dir.filePath("imported.pt");
-        QVERIFY(runPython(QStringLiteral(R"(
+        QVERIFY(runPython(m_dir.path(), QStringLiteral(R"(
 import sys, torch, torch.nn as nn
 class Small(nn.Module):
     def __init__(self):
@@ -472,7 +453,7 @@ torch.jit.script(Small()).save(sys.argv[1])
         QVERIFY(writeFile(inputPath, QByteArray(reinterpret_cast<const char *>(x.data()),
                                                 int(x.size() * sizeof(float)))));
         QByteArray out;
-        QVERIFY(runPython(QStringLiteral(R"(
+        QVERIFY(runPython(m_dir.path(), QStringLiteral(R"(
 import json, sys, torch
 m = torch.jit.load(sys.argv[1])
 m.eval()
