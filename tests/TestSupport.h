@@ -11,6 +11,10 @@
 #include <QString>
 #include <QStringList>
 
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
 namespace ms::test {
 
 // The message of the ms::Error `action` throws, or an empty string when it throws none; lets a
@@ -26,6 +30,22 @@ QString errorOf(Action &&action)
     return QString();
 }
 
+// The largest element-wise difference of two equally long outputs.
+inline float maxAbsDiff(const std::vector<float> &a, const std::vector<float> &b)
+{
+    float diff = 0;
+    for (size_t i = 0; i < a.size(); ++i)
+        diff = std::max(diff, std::abs(a[i] - b[i]));
+    return diff;
+}
+
+// True when all of `bytes` reached `path`.
+inline bool writeFile(const QString &path, const QByteArray &bytes)
+{
+    QFile f(path);
+    return f.open(QIODevice::WriteOnly) && f.write(bytes) == bytes.size();
+}
+
 // Runs an inline Python script with the Python that has torch, from a file written in `dir`
 // (not -c: torch.jit.script reads the source of the classes it compiles). True with the
 // script's stdout in `out` when it exits 0; otherwise false with its stderr in a warning, so
@@ -35,10 +55,8 @@ inline bool runPython(const QString &dir, const QString &script, const QStringLi
 {
     static int counter = 0;
     const QString file = QDir(dir).filePath(QStringLiteral("script%1.py").arg(++counter));
-    QFile f(file);
-    if (!f.open(QIODevice::WriteOnly) || f.write(script.toUtf8()) != script.toUtf8().size())
+    if (!writeFile(file, script.toUtf8()))
         return false;
-    f.close();
     QProcess p;
     if (!workingDir.isEmpty())
         p.setWorkingDirectory(workingDir);

@@ -24,7 +24,9 @@
 
 using namespace ms;
 using ms::test::errorOf;
+using ms::test::maxAbsDiff;
 using ms::test::runPython;
+using ms::test::writeFile;
 
 namespace {
 
@@ -34,20 +36,6 @@ std::vector<float> sampleInput(qint64 count)
     for (size_t i = 0; i < x.size(); ++i)
         x[i] = float((i * 37 + 11) % 256) / 255.0f;
     return x;
-}
-
-float maxAbsDiff(const std::vector<float> &a, const std::vector<float> &b)
-{
-    float diff = 0;
-    for (size_t i = 0; i < a.size(); ++i)
-        diff = std::max(diff, std::abs(a[i] - b[i]));
-    return diff;
-}
-
-bool writeFile(const QString &path, const QByteArray &data)
-{
-    QFile f(path);
-    return f.open(QIODevice::WriteOnly) && f.write(data) == data.size();
 }
 
 // The recipe of a training run on `limit` images: where a compression finds its data.

@@ -21,7 +21,9 @@
 
 using namespace ms;
 using ms::test::errorOf;
+using ms::test::maxAbsDiff;
 using ms::test::runPython;
+using ms::test::writeFile;
 
 namespace {
 
@@ -48,20 +50,6 @@ std::vector<float> sampleInput(qint64 count, quint32 seed)
     for (float &v : x)
         v = float(rng.generateDouble());
     return x;
-}
-
-float maxAbsDiff(const std::vector<float> &a, const std::vector<float> &b)
-{
-    float diff = 0;
-    for (size_t i = 0; i < a.size(); ++i)
-        diff = std::max(diff, std::abs(a[i] - b[i]));
-    return diff;
-}
-
-bool writeFile(const QString &path, const QByteArray &bytes)
-{
-    QFile f(path);
-    return f.open(QIODevice::WriteOnly) && f.write(bytes) == bytes.size();
 }
 
 } // namespace

@@ -24,6 +24,7 @@
 using namespace ms;
 using ms::test::errorOf;
 using ms::test::runPython;
+using ms::test::writeFile;
 
 namespace {
 
@@ -42,12 +43,6 @@ QJsonObject defaults(const CompressionMethod &method, const QJsonObject &given =
 int argmax(const float *row, int n)
 {
     return int(std::max_element(row, row + n) - row);
-}
-
-bool writeFile(const QString &path, const QByteArray &bytes)
-{
-    QFile f(path);
-    return f.open(QIODevice::WriteOnly) && f.write(bytes) == bytes.size();
 }
 
 } // namespace
