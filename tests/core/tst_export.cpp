@@ -25,8 +25,7 @@
 #include <cmath>
 
 using namespace ms;
-using ms::test::errorOf;
-using ms::test::runPython;
+using namespace ms::test;
 
 namespace {
 

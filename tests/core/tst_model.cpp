@@ -20,10 +20,7 @@
 #include <cmath>
 
 using namespace ms;
-using ms::test::errorOf;
-using ms::test::maxAbsDiff;
-using ms::test::runPython;
-using ms::test::writeFile;
+using namespace ms::test;
 
 namespace {
 

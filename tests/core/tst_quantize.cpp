@@ -22,9 +22,7 @@
 #include <optional>
 
 using namespace ms;
-using ms::test::errorOf;
-using ms::test::runPython;
-using ms::test::writeFile;
+using namespace ms::test;
 
 namespace {
 
