@@ -4,7 +4,16 @@
 
 #include "common/Error.h"
 
+#include <QDebug>
+#include <QDir>
+#include <QFile>
+#include <QProcess>
 #include <QString>
+#include <QStringList>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
 
 namespace ms::test {
 
@@ -19,6 +28,47 @@ QString errorOf(Action &&action)
         return error.message();
     }
     return QString();
+}
+
+// The largest element-wise difference of two equally long outputs.
+inline float maxAbsDiff(const std::vector<float> &a, const std::vector<float> &b)
+{
+    float diff = 0;
+    for (size_t i = 0; i < a.size(); ++i)
+        diff = std::max(diff, std::abs(a[i] - b[i]));
+    return diff;
+}
+
+// True when all of `bytes` reached `path`.
+inline bool writeFile(const QString &path, const QByteArray &bytes)
+{
+    QFile f(path);
+    return f.open(QIODevice::WriteOnly) && f.write(bytes) == bytes.size();
+}
+
+// Runs an inline Python script with the Python that has torch, from a file written in `dir`
+// (not -c: torch.jit.script reads the source of the classes it compiles). True with the
+// script's stdout in `out` when it exits 0; otherwise false with its stderr in a warning, so
+// the caller's QVERIFY fails (not skips) when Python cannot do it.
+inline bool runPython(const QString &dir, const QString &script, const QStringList &args,
+                      QByteArray *out, const QString &workingDir = QString())
+{
+    static int counter = 0;
+    const QString file = QDir(dir).filePath(QStringLiteral("script%1.py").arg(++counter));
+    if (!writeFile(file, script.toUtf8()))
+        return false;
+    QProcess p;
+    if (!workingDir.isEmpty())
+        p.setWorkingDirectory(workingDir);
+    p.start(QStringLiteral("/usr/bin/python3"), QStringList{file} + args);
+    if (!p.waitForFinished(180000) || p.exitStatus() != QProcess::NormalExit
+        || p.exitCode() != 0) {
+        qWarning().noquote() << "python failed:" << p.errorString() << "\n"
+                             << p.readAllStandardError();
+        return false;
+    }
+    *out = p.readAllStandardOutput();
+    return true;
 }
 
 } // namespace ms::test

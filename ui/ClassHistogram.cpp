@@ -1,10 +1,9 @@
 #include "ClassHistogram.h"
 
 #include "Format.h"
+#include "PlotStyle.h"
 
 #include <qcustomplot.h>
-
-#include <QVBoxLayout>
 
 #include <algorithm>
 #include <numeric>
@@ -17,36 +16,22 @@ namespace {
 const QColor kSplitColors[] = {QColor(0x2b, 0x6c, 0xd4), QColor(0xf2, 0x8e, 0x2b),
                                QColor(0x3a, 0xa6, 0x5a)};
 
-void styleAxis(QCPAxis *axis)
-{
-    const QColor axisColor(140, 140, 140);
-    axis->setBasePen(QPen(axisColor, 1));
-    axis->setTickPen(QPen(axisColor, 1));
-    axis->setSubTickPen(QPen(axisColor, 1));
-    axis->setTickLabelColor(QColor(80, 80, 80));
-    axis->setLabelColor(QColor(60, 60, 60));
-    axis->grid()->setPen(QPen(QColor(0, 0, 0, 28), 1, Qt::SolidLine));
-    axis->grid()->setZeroLinePen(Qt::NoPen);
-    axis->setTickLengthIn(0);
-    axis->setSubTickLengthIn(0);
-}
-
 } // namespace
 
 ClassHistogram::ClassHistogram(QWidget *parent)
     : QWidget(parent)
     , m_plot(new QCustomPlot(this))
 {
-    auto *layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(m_plot);
-    m_plot->setBackground(QBrush(Qt::white));
-    m_plot->setMinimumSize(240, 180);
+    embedPlot(this, m_plot, 240, 180);
     styleAxis(m_plot->xAxis);
     styleAxis(m_plot->yAxis);
+    // Bars need no outward ticks: the class names and the grid say enough.
+    for (QCPAxis *axis : {m_plot->xAxis, m_plot->yAxis}) {
+        axis->setTickLengthOut(0);
+        axis->setSubTickLengthOut(0);
+    }
     m_plot->xAxis->grid()->setVisible(false);
     m_plot->xAxis->setSubTicks(false);
-    m_plot->xAxis->setTickLengthOut(0);
     m_plot->yAxis->setLabel(tr("samples"));
     m_plot->legend->setBrush(QBrush(QColor(255, 255, 255, 220)));
     m_plot->legend->setBorderPen(QPen(QColor(0, 0, 0, 40)));

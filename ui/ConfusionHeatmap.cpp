@@ -1,9 +1,10 @@
 #include "ConfusionHeatmap.h"
 
+#include "PlotStyle.h"
+
 #include <qcustomplot.h>
 
 #include <QToolTip>
-#include <QVBoxLayout>
 
 #include <algorithm>
 #include <cmath>
@@ -27,11 +28,7 @@ ConfusionHeatmap::ConfusionHeatmap(QWidget *parent)
     : QWidget(parent)
     , m_plot(new QCustomPlot(this))
 {
-    auto *layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(m_plot);
-    m_plot->setBackground(QBrush(Qt::white));
-    m_plot->setMinimumSize(220, 200);
+    embedPlot(this, m_plot, 220, 200);
     m_plot->plotLayout()->insertRow(0);
     m_plot->plotLayout()->addElement(0, 0, new QCPTextElement(m_plot, QString(),
                                                               QFont(font().family(), -1,

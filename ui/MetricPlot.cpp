@@ -1,10 +1,11 @@
 #include "MetricPlot.h"
 
+#include "PlotStyle.h"
+
 #include <qcustomplot.h>
 
 #include <QTimer>
 #include <QVarLengthArray>
-#include <QVBoxLayout>
 
 #include <algorithm>
 #include <cmath>
@@ -17,22 +18,6 @@ namespace {
 // Fast enough to feel live, slow enough that a replot never competes with training for the CPU.
 constexpr int kReplotInterval_ms = 50;
 
-void styleAxis(QCPAxis *axis)
-{
-    const QColor axisColor(140, 140, 140);
-    axis->setBasePen(QPen(axisColor, 1));
-    axis->setTickPen(QPen(axisColor, 1));
-    axis->setSubTickPen(QPen(axisColor, 1));
-    axis->setTickLabelColor(QColor(80, 80, 80));
-    axis->setLabelColor(QColor(60, 60, 60));
-    axis->grid()->setPen(QPen(QColor(0, 0, 0, 28), 1, Qt::SolidLine));
-    axis->grid()->setZeroLinePen(Qt::NoPen);
-    axis->setTickLengthIn(0);
-    axis->setTickLengthOut(4);
-    axis->setSubTickLengthIn(0);
-    axis->setSubTickLengthOut(2);
-}
-
 } // namespace
 
 MetricPlot::MetricPlot(QWidget *parent)
@@ -40,12 +25,7 @@ MetricPlot::MetricPlot(QWidget *parent)
     , m_plot(new QCustomPlot(this))
     , m_replotTimer(new QTimer(this))
 {
-    auto *layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(m_plot);
-
-    m_plot->setBackground(QBrush(Qt::white));
-    m_plot->setMinimumSize(240, 160);
+    embedPlot(this, m_plot, 240, 160);
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     m_plot->setNoAntialiasingOnDrag(true);
     m_plot->setPlottingHint(QCP::phCacheLabels, true);

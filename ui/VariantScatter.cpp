@@ -1,8 +1,8 @@
 #include "VariantScatter.h"
 
-#include <qcustomplot.h>
+#include "PlotStyle.h"
 
-#include <QVBoxLayout>
+#include <qcustomplot.h>
 
 #include <algorithm>
 #include <cmath>
@@ -15,33 +15,13 @@ namespace {
 constexpr double kLargestMarker_px = 28.0;
 constexpr double kSmallestMarker_px = 7.0;
 
-void styleAxis(QCPAxis *axis)
-{
-    const QColor axisColor(140, 140, 140);
-    axis->setBasePen(QPen(axisColor, 1));
-    axis->setTickPen(QPen(axisColor, 1));
-    axis->setSubTickPen(QPen(axisColor, 1));
-    axis->setTickLabelColor(QColor(80, 80, 80));
-    axis->setLabelColor(QColor(60, 60, 60));
-    axis->grid()->setPen(QPen(QColor(0, 0, 0, 28), 1, Qt::SolidLine));
-    axis->grid()->setZeroLinePen(Qt::NoPen);
-    axis->setTickLengthIn(0);
-    axis->setTickLengthOut(4);
-    axis->setSubTickLengthIn(0);
-    axis->setSubTickLengthOut(2);
-}
-
 } // namespace
 
 VariantScatter::VariantScatter(QWidget *parent)
     : QWidget(parent)
     , m_plot(new QCustomPlot(this))
 {
-    auto *layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(m_plot);
-    m_plot->setBackground(QBrush(Qt::white));
-    m_plot->setMinimumSize(260, 200);
+    embedPlot(this, m_plot, 260, 200);
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     styleAxis(m_plot->xAxis);
     styleAxis(m_plot->yAxis);

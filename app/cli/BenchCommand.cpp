@@ -2,6 +2,7 @@
 // registry) and put their latest results side by side.
 
 #include "Command.h"
+#include "JobRun.h"
 #include "Output.h"
 #include "RegistryOutput.h"
 
@@ -13,8 +14,6 @@
 #include "jobs/JobRunner.h"
 #include "registry/Registry.h"
 
-#include <QCoreApplication>
-#include <QElapsedTimer>
 #include <QJsonArray>
 #include <QSaveFile>
 
@@ -136,33 +135,15 @@ int runBench(const QStringList &arguments)
     if (const QString warning = ms::Runtime::blasWarning(); !warning.isEmpty())
         std::fputs(QStringLiteral("warning: %1\n").arg(warning).toLocal8Bit().constData(), stderr);
 
-    ms::JobRunner runner;
-    ProgressBar bar;
-    const bool showBar = !json && isTerminal(stderr);
-    QElapsedTimer clock;
-    clock.start();
-    ms::JobResult result;
-    QObject::connect(&runner, &ms::JobRunner::progress, &runner,
-                     [&](ms::JobId, double fraction, const QString &text) {
-                         if (showBar)
-                             bar.update(fraction, text, double(clock.elapsed()) / 1000.0);
-                     });
-    QObject::connect(&runner, &ms::JobRunner::event, &runner,
-                     [&](ms::JobId, const QJsonObject &event) {
-                         bar.clear();
-                         if (json)
-                             printJsonLine(event.value(QStringLiteral("result")).toObject());
-                         else
-                             printResult(event.value(QStringLiteral("result")).toObject());
-                     });
-    QObject::connect(&runner, &ms::JobRunner::finished, &runner,
-                     [&](ms::JobId, const ms::JobResult &r) {
-                         result = r;
-                         QCoreApplication::quit();
-                     });
-    runner.start(std::make_unique<ms::BenchmarkJob>(root, config));
-    QCoreApplication::exec();
-    bar.clear();
+    const ms::JobResult result = runJob(
+        std::make_unique<ms::BenchmarkJob>(root, config), !json && isTerminal(stderr),
+        [&](const QJsonObject &event) {
+            if (json)
+                printJsonLine(event.value(QStringLiteral("result")).toObject());
+            else
+                printResult(event.value(QStringLiteral("result")).toObject());
+        },
+        false);
     if (result.status == ms::JobStatus::Finished)
         return Ok;
     return fail(result.message.isEmpty() ? ms::jobStatusName(result.status) : result.message,

@@ -2,6 +2,7 @@
 // method's parameters as flags, a progress bar on a terminal or JSON lines with --json.
 
 #include "Command.h"
+#include "JobRun.h"
 #include "Output.h"
 
 #include "common/Error.h"
@@ -10,24 +11,11 @@
 #include "compress/CompressionMethod.h"
 #include "jobs/JobRunner.h"
 
-#include <QCoreApplication>
-#include <QElapsedTimer>
 #include <QMap>
-#include <QTimer>
-
-#include <atomic>
-#include <csignal>
 
 namespace cli {
 
 namespace {
-
-std::atomic<int> g_interrupts{0};
-
-void onInterrupt(int)
-{
-    g_interrupts.fetch_add(1);
-}
 
 // Every parameter name of every registered method, with the methods that take it: one flag
 // each, so a plugin's method gets its flags without an edit here.
@@ -142,63 +130,35 @@ int runCompress(const QStringList &arguments)
     auto job = std::make_unique<ms::CompressJob>(workspace, spec);
 
     const bool json = parser.isSet(QStringLiteral("json"));
-    ms::JobRunner runner;
-    ProgressBar bar;
     const bool showBar = !json && isTerminal(stderr);
-    QElapsedTimer clock;
-    clock.start();
-    ms::JobResult result;
-    QObject::connect(&runner, &ms::JobRunner::progress, &runner,
-                     [&](ms::JobId, double fraction, const QString &text) {
-                         if (showBar)
-                             bar.update(fraction, text, double(clock.elapsed()) / 1000.0);
-                     });
-    QObject::connect(&runner, &ms::JobRunner::event, &runner,
-                     [&](ms::JobId, const QJsonObject &event) {
-                         bar.clear();
-                         const QString kind = event.value(QStringLiteral("event")).toString();
-                         if (json) {
-                             printJsonLine(event);
-                         } else if (kind == QLatin1String("start")) {
-                             printLine(QStringLiteral("%1 with %2: %3 parameters, run %4")
-                                           .arg(event.value(QStringLiteral("source")).toString(),
-                                                event.value(QStringLiteral("method")).toString())
-                                           .arg(event.value(QStringLiteral("parameters"))
-                                                    .toInteger())
-                                           .arg(event.value(QStringLiteral("run_dir")).toString()));
-                         } else if (kind == QLatin1String("epoch")) {
-                             const QJsonValue acc = event.value(QStringLiteral("val_acc"));
-                             printLine(QStringLiteral("%1 epoch %2/%3  val_acc %4")
-                                           .arg(event.value(QStringLiteral("phase")).toString())
-                                           .arg(event.value(QStringLiteral("epoch")).toInt())
-                                           .arg(event.value(QStringLiteral("epochs")).toInt())
-                                           .arg(acc.isUndefined()
-                                                    ? QStringLiteral("-")
-                                                    : QString::number(acc.toDouble() * 100.0,
-                                                                      'f', 2)
-                                                          + QLatin1Char('%')));
-                         }
-                     });
-    QObject::connect(&runner, &ms::JobRunner::finished, &runner,
-                     [&](ms::JobId, const ms::JobResult &r) {
-                         result = r;
-                         QCoreApplication::quit();
-                     });
     // Ctrl-C cancels the job (nothing is registered); a second Ctrl-C quits at once.
-    std::signal(SIGINT, onInterrupt);
-    std::signal(SIGTERM, onInterrupt);
-    QTimer interruptPoll;
-    ms::JobId id = 0;
-    QObject::connect(&interruptPoll, &QTimer::timeout, &runner, [&] {
-        if (g_interrupts.load() == 1)
-            runner.cancel(id);
-        else if (g_interrupts.load() > 1)
-            std::_Exit(Interrupted);
-    });
-    interruptPoll.start(100);
-    id = runner.start(std::move(job));
-    QCoreApplication::exec();
-    bar.clear();
+    const ms::JobResult result = runJob(
+        std::move(job), showBar,
+        [&](const QJsonObject &event) {
+            const QString kind = event.value(QStringLiteral("event")).toString();
+            if (json) {
+                printJsonLine(event);
+            } else if (kind == QLatin1String("start")) {
+                printLine(QStringLiteral("%1 with %2: %3 parameters, run %4")
+                              .arg(event.value(QStringLiteral("source")).toString(),
+                                   event.value(QStringLiteral("method")).toString())
+                              .arg(event.value(QStringLiteral("parameters"))
+                                       .toInteger())
+                              .arg(event.value(QStringLiteral("run_dir")).toString()));
+            } else if (kind == QLatin1String("epoch")) {
+                const QJsonValue acc = event.value(QStringLiteral("val_acc"));
+                printLine(QStringLiteral("%1 epoch %2/%3  val_acc %4")
+                              .arg(event.value(QStringLiteral("phase")).toString())
+                              .arg(event.value(QStringLiteral("epoch")).toInt())
+                              .arg(event.value(QStringLiteral("epochs")).toInt())
+                              .arg(acc.isUndefined()
+                                       ? QStringLiteral("-")
+                                       : QString::number(acc.toDouble() * 100.0,
+                                                         'f', 2)
+                                             + QLatin1Char('%')));
+            }
+        },
+        true);
 
     const QString status = ms::jobStatusName(result.status);
     if (json) {

@@ -2,6 +2,7 @@
 // JSON lines with --json.
 
 #include "Command.h"
+#include "JobRun.h"
 #include "Output.h"
 
 #include "common/Error.h"
@@ -10,27 +11,14 @@
 #include "jobs/JobRunner.h"
 #include "train/TrainJob.h"
 
-#include <QCoreApplication>
 #include <QDir>
-#include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonDocument>
-#include <QTimer>
-
-#include <atomic>
-#include <csignal>
 
 namespace cli {
 
 namespace {
-
-std::atomic<int> g_interrupts{0};
-
-void onInterrupt(int)
-{
-    g_interrupts.fetch_add(1);
-}
 
 struct Flag
 {
@@ -177,55 +165,24 @@ int runTrain(const QStringList &arguments)
     if (const QString warning = ms::Runtime::blasWarning(); !warning.isEmpty())
         std::fputs(QStringLiteral("warning: %1\n").arg(warning).toLocal8Bit().constData(), stderr);
 
-    ms::JobRunner runner;
-    ProgressBar bar;
     const bool showBar = !json && isTerminal(stderr);
-    QElapsedTimer clock;
-    clock.start();
-    ms::JobResult result;
-
-    QObject::connect(&runner, &ms::JobRunner::progress, &runner,
-                     [&](ms::JobId, double fraction, const QString &text) {
-                         if (showBar)
-                             bar.update(fraction, text, double(clock.elapsed()) / 1000.0);
-                     });
-    QObject::connect(&runner, &ms::JobRunner::event, &runner,
-                     [&](ms::JobId, const QJsonObject &event) {
-                         bar.clear();
-                         const QString kind = event.value(QStringLiteral("event")).toString();
-                         if (json)
-                             printJsonLine(event);
-                         else if (kind == QLatin1String("epoch"))
-                             printLine(epochLine(event));
-                         else if (kind == QLatin1String("start"))
-                             printLine(QStringLiteral("run %1: %2, %3 parameters, %4 threads")
-                                           .arg(event.value(QStringLiteral("run_dir")).toString(),
-                                                event.value(QStringLiteral("arch")).toString())
-                                           .arg(event.value(QStringLiteral("params")).toInteger())
-                                           .arg(event.value(QStringLiteral("threads")).toInt()));
-                     });
-    QObject::connect(&runner, &ms::JobRunner::finished, &runner,
-                     [&](ms::JobId, const ms::JobResult &r) {
-                         result = r;
-                         QCoreApplication::quit();
-                     });
-
     // Ctrl-C cancels the job (its last checkpoint stays); a second Ctrl-C quits at once.
-    std::signal(SIGINT, onInterrupt);
-    std::signal(SIGTERM, onInterrupt);
-    QTimer interruptPoll;
-    ms::JobId id = 0;
-    QObject::connect(&interruptPoll, &QTimer::timeout, &runner, [&] {
-        if (g_interrupts.load() == 1)
-            runner.cancel(id);
-        else if (g_interrupts.load() > 1)
-            std::_Exit(Interrupted);
-    });
-    interruptPoll.start(100);
-
-    id = runner.start(std::move(job));
-    QCoreApplication::exec();
-    bar.clear();
+    const ms::JobResult result = runJob(
+        std::move(job), showBar,
+        [&](const QJsonObject &event) {
+            const QString kind = event.value(QStringLiteral("event")).toString();
+            if (json)
+                printJsonLine(event);
+            else if (kind == QLatin1String("epoch"))
+                printLine(epochLine(event));
+            else if (kind == QLatin1String("start"))
+                printLine(QStringLiteral("run %1: %2, %3 parameters, %4 threads")
+                              .arg(event.value(QStringLiteral("run_dir")).toString(),
+                                   event.value(QStringLiteral("arch")).toString())
+                              .arg(event.value(QStringLiteral("params")).toInteger())
+                              .arg(event.value(QStringLiteral("threads")).toInt()));
+        },
+        true);
 
     const QString status = ms::jobStatusName(result.status);
     if (json) {

@@ -16,7 +16,6 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QProcess>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
@@ -24,11 +23,9 @@
 #include <cmath>
 
 using namespace ms;
-using ms::test::errorOf;
+using namespace ms::test;
 
 namespace {
-
-const char *const kPython = "/usr/bin/python3";
 
 std::vector<float> sampleInput(qint64 count)
 {
@@ -36,20 +33,6 @@ std::vector<float> sampleInput(qint64 count)
     for (size_t i = 0; i < x.size(); ++i)
         x[i] = float((i * 37 + 11) % 256) / 255.0f;
     return x;
-}
-
-float maxAbsDiff(const std::vector<float> &a, const std::vector<float> &b)
-{
-    float diff = 0;
-    for (size_t i = 0; i < a.size(); ++i)
-        diff = std::max(diff, std::abs(a[i] - b[i]));
-    return diff;
-}
-
-bool writeFile(const QString &path, const QByteArray &data)
-{
-    QFile f(path);
-    return f.open(QIODevice::WriteOnly) && f.write(data) == data.size();
 }
 
 // The recipe of a training run on `limit` images: where a compression finds its data.
@@ -123,23 +106,6 @@ private:
         v.classNames = model.classNames();
         v.parameterCount = model.parameterCount();
         return Registry(m_ws).addVersion(v);
-    }
-
-    bool runPython(const QString &script, const QStringList &args, QByteArray *out)
-    {
-        static int counter = 0;
-        const QString file = m_dir.filePath(QStringLiteral("script%1.py").arg(++counter));
-        if (!writeFile(file, script.toUtf8()))
-            return false;
-        QProcess p;
-        p.start(QString::fromLatin1(kPython), QStringList{file} + args);
-        if (!p.waitForFinished(180000) || p.exitStatus() != QProcess::NormalExit
-            || p.exitCode() != 0) {
-            qWarning().noquote() << "python failed:" << p.readAllStandardError();
-            return false;
-        }
-        *out = p.readAllStandardOutput();
-        return true;
     }
 
     int versionCount()
@@ -313,7 +279,7 @@ m.save(sys.argv[2])
         const QString zeroed = m_dir.filePath(arch + "-zeroed.pt");
         model.save(raw);
         QByteArray out;
-        QVERIFY(runPython(script, {raw, zeroed}, &out));
+        QVERIFY(runPython(m_dir.path(), script, {raw, zeroed}, &out));
         model = Model::load(zeroed);
         const VersionRecord source = registerModel(model, "zeroed-" + arch, VersionKind::Trained,
                                                    trainRecipe(300));
@@ -369,7 +335,7 @@ m.save(sys.argv[2])
     {
         QByteArray out;
         const QString path = m_dir.filePath("imported.pt");
-        QVERIFY(runPython(QStringLiteral(R"(
+        QVERIFY(runPython(m_dir.path(), QStringLiteral(R"(
 import sys, torch, torch.nn as nn
 class Small(nn.Module):
     def __init__(self):
@@ -503,7 +469,7 @@ torch.jit.script(Small()).save(sys.argv[1])
         QVERIFY(writeFile(inputPath, QByteArray(reinterpret_cast<const char *>(x.data()),
                                                 int(x.size() * sizeof(float)))));
         QByteArray out;
-        QVERIFY(runPython(QStringLiteral(R"(
+        QVERIFY(runPython(m_dir.path(), QStringLiteral(R"(
 import json, sys, torch
 m = torch.jit.load(sys.argv[1])
 m.eval()

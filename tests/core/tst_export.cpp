@@ -17,7 +17,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QMap>
-#include <QProcess>
 #include <QRegularExpression>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -26,11 +25,9 @@
 #include <cmath>
 
 using namespace ms;
-using ms::test::errorOf;
+using namespace ms::test;
 
 namespace {
-
-const char *const kPython = "/usr/bin/python3";
 
 QByteArray readAll(const QString &path)
 {
@@ -149,8 +146,6 @@ private Q_SLOTS:
     void ptReloadsInPythonAndItsReadmeRuns();
 
 private:
-    bool runPython(const QString &script, const QStringList &args, QByteArray *out,
-                   const QString &workingDir = QString());
     ExportInput input() const;
 
     QTemporaryDir m_dir;
@@ -168,7 +163,7 @@ void tst_Export::initTestCase()
     m_version = registry.addVersion(nv);
     m_artifact = registry.verifiedArtifactPath(m_version);
     QByteArray out;
-    QVERIFY2(runPython(QStringLiteral("import torch"), {}, &out),
+    QVERIFY2(runPython(m_dir.path(), QStringLiteral("import torch"), {}, &out),
              "/usr/bin/python3 cannot import torch: python3-torch is a required test "
              "dependency; run scripts/setup.sh");
 }
@@ -179,29 +174,6 @@ ExportInput tst_Export::input() const
     in.version = m_version;
     in.artifactPath = m_artifact;
     return in;
-}
-
-bool tst_Export::runPython(const QString &script, const QStringList &args, QByteArray *out,
-                           const QString &workingDir)
-{
-    static int counter = 0;
-    const QString file = m_dir.filePath(QStringLiteral("script%1.py").arg(++counter));
-    QFile f(file);
-    if (!f.open(QIODevice::WriteOnly) || f.write(script.toUtf8()) < 0)
-        return false;
-    f.close();
-    QProcess p;
-    if (!workingDir.isEmpty())
-        p.setWorkingDirectory(workingDir);
-    p.start(QString::fromLatin1(kPython), QStringList{file} + args);
-    if (!p.waitForFinished(180000) || p.exitStatus() != QProcess::NormalExit
-        || p.exitCode() != 0) {
-        qWarning().noquote() << "python failed:" << p.errorString() << "\n"
-                             << p.readAllStandardError();
-        return false;
-    }
-    *out = p.readAllStandardOutput();
-    return true;
 }
 
 void tst_Export::registryListsTheBuiltIns()
@@ -253,7 +225,7 @@ void tst_Export::tritonConfigHasTheDocumentedFields()
 
     // The model Triton would load answers like the registry's.
     QByteArray out;
-    QVERIFY(runPython(QStringLiteral(R"(
+    QVERIFY(runPython(m_dir.path(), QStringLiteral(R"(
 import json, sys, torch
 m = torch.jit.load(sys.argv[1])
 torch.manual_seed(3)
@@ -410,7 +382,7 @@ out["expected_image"] = p_image.tolist()
 print(json.dumps(out))
 )");
     QByteArray out;
-    QVERIFY(runPython(script, {mar}, &out));
+    QVERIFY(runPython(m_dir.path(), script, {mar}, &out));
     const QJsonObject r = QJsonDocument::fromJson(out).object();
     QVERIFY2(!r.isEmpty(), out.constData());
     QCOMPARE(r.value(QStringLiteral("names")).toArray(),
@@ -514,7 +486,7 @@ void tst_Export::ptReloadsInPythonAndItsReadmeRuns()
     QVERIFY2(block.hasMatch(), qPrintable(text));
     QVERIFY(block.captured(1).contains(QStringLiteral("torch.rand(8, 1, 28, 28)")));
     QByteArray out;
-    QVERIFY(runPython(block.captured(1), {}, &out, folder));
+    QVERIFY(runPython(m_dir.path(), block.captured(1), {}, &out, folder));
     const QJsonArray printed =
         QJsonDocument::fromJson(QString::fromUtf8(out).replace(QLatin1Char('\''),
                                                                QLatin1Char('"')).toUtf8())

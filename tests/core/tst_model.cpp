@@ -12,7 +12,6 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QProcess>
 #include <QRandomGenerator>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -21,11 +20,9 @@
 #include <cmath>
 
 using namespace ms;
-using ms::test::errorOf;
+using namespace ms::test;
 
 namespace {
-
-const char *const kPython = "/usr/bin/python3";
 
 ModelDataInfo fashionInfo()
 {
@@ -52,20 +49,6 @@ std::vector<float> sampleInput(qint64 count, quint32 seed)
     return x;
 }
 
-float maxAbsDiff(const std::vector<float> &a, const std::vector<float> &b)
-{
-    float diff = 0;
-    for (size_t i = 0; i < a.size(); ++i)
-        diff = std::max(diff, std::abs(a[i] - b[i]));
-    return diff;
-}
-
-bool writeFile(const QString &path, const QByteArray &bytes)
-{
-    QFile f(path);
-    return f.open(QIODevice::WriteOnly) && f.write(bytes) == bytes.size();
-}
-
 } // namespace
 
 class tst_Model : public QObject
@@ -89,9 +72,6 @@ private Q_SLOTS:
     void timing();
 
 private:
-    // Runs an inline Python script; fails the test (not skips) when Python cannot do it.
-    bool runPython(const QString &script, const QStringList &args, QByteArray *out);
-
     QTemporaryDir m_dir;
 };
 
@@ -99,25 +79,6 @@ void tst_Model::initTestCase()
 {
     QStandardPaths::setTestModeEnabled(true);
     QVERIFY(m_dir.isValid());
-}
-
-bool tst_Model::runPython(const QString &script, const QStringList &args, QByteArray *out)
-{
-    // From a file, not -c: torch.jit.script reads the source of the classes it compiles.
-    static int counter = 0;
-    const QString file = m_dir.filePath(QStringLiteral("script%1.py").arg(++counter));
-    if (!writeFile(file, script.toUtf8()))
-        return false;
-    QProcess p;
-    p.start(QString::fromLatin1(kPython), QStringList{file} + args);
-    if (!p.waitForFinished(180000) || p.exitStatus() != QProcess::NormalExit
-        || p.exitCode() != 0) {
-        qWarning().noquote() << "python failed:" << p.errorString() << "\n"
-                             << p.readAllStandardError();
-        return false;
-    }
-    *out = p.readAllStandardOutput();
-    return true;
 }
 
 void tst_Model::buildAndPredict_data()
@@ -273,7 +234,7 @@ void tst_Model::saveUnwritable()
 void tst_Model::pythonLoadsOurModel()
 {
     QByteArray out;
-    QVERIFY2(runPython("import torch", {}, &out),
+    QVERIFY2(runPython(m_dir.path(), "import torch", {}, &out),
              "/usr/bin/python3 cannot import torch: python3-torch is a required test "
              "dependency; run scripts/setup.sh");
 
@@ -304,7 +265,7 @@ print(json.dumps({"out": y.flatten().tolist(), "class_names": list(m.class_names
                   "input_shape": list(m.input_shape), "spec": json.loads(m.spec_json),
                   "training": training, "peer_weight_diff": diff}))
 )");
-    QVERIFY(runPython(script, {modelPath, inputPath, QString::number(seed)}, &out));
+    QVERIFY(runPython(m_dir.path(), script, {modelPath, inputPath, QString::number(seed)}, &out));
     const QJsonObject r = QJsonDocument::fromJson(out).object();
     QVERIFY2(!r.isEmpty(), out.constData());
 
@@ -327,7 +288,7 @@ print(json.dumps({"out": y.flatten().tolist(), "class_names": list(m.class_names
 void tst_Model::pythonModulesLoadHere()
 {
     QByteArray out;
-    QVERIFY2(runPython("import torch", {}, &out),
+    QVERIFY2(runPython(m_dir.path(), "import torch", {}, &out),
              "/usr/bin/python3 cannot import torch: python3-torch is a required test "
              "dependency; run scripts/setup.sh");
     const QString path = m_dir.filePath("scripted.pt");
@@ -347,7 +308,7 @@ x = torch.arange(8, dtype=torch.float32).reshape(2, 4) / 10
 with torch.no_grad():
     print(json.dumps(m(x).flatten().tolist()))
 )");
-    QVERIFY(runPython(script, {path}, &out));
+    QVERIFY(runPython(m_dir.path(), script, {path}, &out));
     const QJsonArray expected = QJsonDocument::fromJson(out).array();
     QCOMPARE(expected.size(), 6);
 

@@ -13,7 +13,6 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QProcess>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
@@ -23,11 +22,10 @@
 #include <optional>
 
 using namespace ms;
-using ms::test::errorOf;
+using namespace ms::test;
 
 namespace {
 
-const char *const kPython = "/usr/bin/python3";
 constexpr qint64 kLimit = 1500;   // training images; the test split is capped to as many
 
 QJsonObject defaults(const CompressionMethod &method, const QJsonObject &given = {})
@@ -43,12 +41,6 @@ QJsonObject defaults(const CompressionMethod &method, const QJsonObject &given =
 int argmax(const float *row, int n)
 {
     return int(std::max_element(row, row + n) - row);
-}
-
-bool writeFile(const QString &path, const QByteArray &bytes)
-{
-    QFile f(path);
-    return f.open(QIODevice::WriteOnly) && f.write(bytes) == bytes.size();
 }
 
 } // namespace
@@ -75,7 +67,6 @@ private:
     QString modelPath(const QString &arch) const { return m_dir.filePath(arch + "-fp32.pt"); }
     CompressOutput compress(const QString &method, const Model &source,
                             const QJsonObject &params = {});
-    bool runPython(const QString &script, const QStringList &args, QByteArray *out);
     std::vector<float> testImages(qint64 count) const;
 
     QTemporaryDir m_dir;
@@ -153,24 +144,6 @@ std::vector<float> tst_Quantize::testImages(qint64 count) const
 {
     return std::vector<float>(m_data->test.features.begin(),
                               m_data->test.features.begin() + count * 784);
-}
-
-bool tst_Quantize::runPython(const QString &script, const QStringList &args, QByteArray *out)
-{
-    static int counter = 0;
-    const QString file = m_dir.filePath(QStringLiteral("script%1.py").arg(++counter));
-    if (!writeFile(file, script.toUtf8()))
-        return false;
-    QProcess p;
-    p.start(QString::fromLatin1(kPython), QStringList{file} + args);
-    if (!p.waitForFinished(180000) || p.exitStatus() != QProcess::NormalExit
-        || p.exitCode() != 0) {
-        qWarning().noquote() << "python failed:" << p.errorString() << "\n"
-                             << p.readAllStandardError();
-        return false;
-    }
-    *out = p.readAllStandardOutput();
-    return true;
 }
 
 void tst_Quantize::variantsAgreeWithFp32_data()
@@ -296,7 +269,7 @@ void tst_Quantize::pythonRunsTheVariant()
     QFETCH(QString, method);
     QFETCH(QString, engine);
     QByteArray out;
-    QVERIFY2(runPython("import torch", {}, &out),
+    QVERIFY2(runPython(m_dir.path(), "import torch", {}, &out),
              "/usr/bin/python3 cannot import torch: python3-torch is a required test "
              "dependency; run scripts/setup.sh");
     const Model source = trained(QStringLiteral("cnn"));
@@ -324,7 +297,7 @@ m.eval()   # what a serving handler does first
 print(json.dumps({"out": y.flatten().tolist(), "engine": engine, "training": m.training,
                   "classes": list(m.class_names)}))
 )");
-    QVERIFY(runPython(script, {path, inputPath, engine}, &out));
+    QVERIFY(runPython(m_dir.path(), script, {path, inputPath, engine}, &out));
     const QJsonObject r = QJsonDocument::fromJson(out).object();
     QVERIFY2(!r.isEmpty(), out.constData());
     QCOMPARE(r["engine"].toString(), engine);
@@ -344,7 +317,7 @@ void tst_Quantize::importedModuleDynamic()
     QByteArray out;
     const QString mlpPath = m_dir.filePath("python-mlp.pt");
     const QString convPath = m_dir.filePath("python-conv.pt");
-    QVERIFY(runPython(QStringLiteral(R"(
+    QVERIFY(runPython(m_dir.path(), QStringLiteral(R"(
 import sys, torch, torch.nn as nn
 torch.manual_seed(3)
 mlp = nn.Sequential(nn.Flatten(), nn.Linear(784, 300), nn.ReLU(), nn.Linear(300, 10))
@@ -423,7 +396,7 @@ void tst_Quantize::loadRefusesAMissingEngine()
     int8.model.save(path);
     const QString fbgemmPath = m_dir.filePath("fbgemm.pt");
     QByteArray out;
-    QVERIFY(runPython(QStringLiteral(R"(
+    QVERIFY(runPython(m_dir.path(), QStringLiteral(R"(
 import sys, torch
 torch.backends.quantized.engine = 'onednn'
 m = torch.jit.load(sys.argv[1])
