@@ -143,7 +143,8 @@ int runBench(const QStringList &arguments)
             else
                 printResult(event.value(QStringLiteral("result")).toObject());
         },
-        false);
+        true);   // Ctrl-C stops a long benchmark like any other verb; nothing is stored for
+                 // the version it was measuring
     if (result.status == ms::JobStatus::Finished)
         return Ok;
     return fail(result.message.isEmpty() ? ms::jobStatusName(result.status) : result.message,
