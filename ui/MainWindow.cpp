@@ -23,6 +23,7 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDir>
+#include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileDialog>
@@ -146,6 +147,15 @@ void MainWindow::setPanelFactory(PanelFactory factory)
 void MainWindow::addPanel(Panel *panel)
 {
     m_stack->addWidget(panel);
+    if (QWidget *pane = panel->dockablePane()) {
+        auto *dock = new QDockWidget(tr("%1 details").arg(panel->title()), this);
+        dock->setObjectName(QStringLiteral("dock-%1").arg(panel->id()));   // saveState() key
+        dock->setWidget(pane);
+        addDockWidget(Qt::RightDockWidgetArea, dock);
+        resizeDocks({dock}, {qMax(pane->sizeHint().width(), 380)}, Qt::Horizontal);
+        dock->setVisible(m_stack->currentWidget() == panel);
+        m_docks.insert(panel, dock);
+    }
     auto *item = new QListWidgetItem(panel->icon(), panel->title(), m_navigation);
     item->setTextAlignment(Qt::AlignHCenter | Qt::AlignBottom);
     // The full width, so the highlight reads as a tab of the sidebar rather than a chip.
@@ -162,6 +172,16 @@ void MainWindow::addPanel(Panel *panel)
 void MainWindow::removePanels()
 {
     m_runMenu->clear();
+    // A dock holds its panel's pane: hand it back to the panel, which goes next and may still
+    // use it while it is destroyed, then drop the empty dock.
+    for (auto it = m_docks.cbegin(); it != m_docks.cend(); ++it) {
+        if (QWidget *pane = it.value()->widget()) {
+            pane->hide();
+            pane->setParent(it.key());
+        }
+        delete it.value();
+    }
+    m_docks.clear();
     m_navigation->blockSignals(true);
     m_navigation->clear();
     m_navigation->blockSignals(false);
@@ -321,6 +341,8 @@ void MainWindow::onCurrentPanelChanged(int row)
     if (row < 0 || row >= m_stack->count())
         return;
     m_stack->setCurrentIndex(row);
+    for (auto it = m_docks.cbegin(); it != m_docks.cend(); ++it)
+        it.value()->setVisible(it.key() == currentPanel());
     m_runMenu->clear();
     const QList<QAction *> actions = currentPanel()->jobActions();
     m_runMenu->addActions(actions);

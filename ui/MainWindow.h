@@ -3,6 +3,7 @@
 #include "jobs/JobRunner.h"
 #include "registry/ModelImport.h"
 
+#include <QHash>
 #include <QList>
 #include <QMainWindow>
 #include <QSet>
@@ -11,6 +12,7 @@
 #include <functional>
 
 class QAction;
+class QDockWidget;
 class QLabel;
 class QListWidget;
 class QMenu;
@@ -126,6 +128,7 @@ private:
     QLabel *m_workspaceLabel = nullptr;
     JobStatusWidget *m_jobStatus = nullptr;
     QSet<ms::JobId> m_imports;
+    QHash<Panel *, QDockWidget *> m_docks;   // a panel's dockable pane, shown while it is current
 };
 
 } // namespace ms::ui

@@ -28,6 +28,11 @@ public:
     // panel is current; their shortcuts follow the panel's visibility, so hidden panels' are off.
     virtual QList<QAction *> jobActions() const { return {}; }
 
+    // A detail pane the window may take into a QDockWidget (moved, floated, closed and restored
+    // with the window's layout), shown while the panel is current. nullptr: none. The panel
+    // keeps owning what the pane shows; the window only reparents it into the dock.
+    virtual QWidget *dockablePane() const { return nullptr; }
+
     // Splitter positions, view options, last inputs. The settings are already in the panel's
     // own group.
     virtual void saveState(QSettings &settings) const { Q_UNUSED(settings) }

@@ -11,6 +11,7 @@
 #include "export/Exporter.h"
 #include "registry/Registry.h"
 
+#include <QEvent>
 #include <QAction>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -83,10 +84,13 @@ VersionsPanel::VersionsPanel(QString workspace, QWidget *parent)
     connect(m_detail, &VersionDetailPane::errorOccurred, this,
             [this](const QString &text) { setStatus(text, Tone::Error); });
     auto *detailSide = new QWidget(this);
+    m_detailSide = detailSide;
     auto *detailLayout = new QVBoxLayout(detailSide);
     detailLayout->setContentsMargins(0, 0, 0, 0);
     detailLayout->addWidget(sectionTitle(tr("Details"), detailSide));
     detailLayout->addWidget(m_detail, 1);
+    // The window may take the pane into a dock (dockablePane): the empty side goes with it.
+    m_detail->installEventFilter(this);
 
     m_splitter = new QSplitter(Qt::Horizontal, this);
     m_splitter->setChildrenCollapsible(false);
@@ -602,6 +606,18 @@ void VersionsPanel::restoreState(QSettings &settings)
     m_tableSplitter->restoreState(settings.value(QStringLiteral("tableSplitter")).toByteArray());
     m_table->horizontalHeader()->restoreState(
         settings.value(QStringLiteral("header")).toByteArray());
+}
+
+QWidget *VersionsPanel::dockablePane() const
+{
+    return m_detail;
+}
+
+bool VersionsPanel::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_detail && event->type() == QEvent::ParentChange)
+        m_detailSide->setVisible(m_detail->parentWidget() == m_detailSide);
+    return Panel::eventFilter(watched, event);
 }
 
 } // namespace ms::ui

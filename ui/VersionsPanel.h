@@ -108,6 +108,8 @@ public:
     QLineEdit *filterEdit() const { return m_filter; }
     LineageView *lineageView() const { return m_lineage; }
     VersionDetailPane *detailPane() const { return m_detail; }
+    QWidget *dockablePane() const override;
+    bool eventFilter(QObject *watched, QEvent *event) override;
     // The Record tab: signature, metrics, notes and recipe as text.
     QPlainTextEdit *detailView() const;
     QUndoStack *undoStack() const { return m_undoStack; }
@@ -170,6 +172,7 @@ private:
     LineageView *m_lineage = nullptr;
     VersionDetailPane *m_detail = nullptr;
     QSplitter *m_splitter = nullptr;
+    QWidget *m_detailSide = nullptr;   // "Details" and the pane, while the window has not docked it
     QSplitter *m_tableSplitter = nullptr;
     QLabel *m_status = nullptr;
     QString m_statusPlain;

@@ -13,6 +13,7 @@
 #include "StudioPanels.h"
 #include "StudioSettings.h"
 #include "VersionTableModel.h"
+#include "VersionDetailPane.h"
 #include "VersionsPanel.h"
 
 #include "jobs/JobContext.h"
@@ -28,6 +29,7 @@
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QDockWidget>
 #include <QTemporaryDir>
 #include <QUrl>
 #include <QtTest>
@@ -93,6 +95,7 @@ private Q_SLOTS:
     void initTestCase();
     void init();
     void panelsInOrderWithShortcuts();
+    void versionDetailsDockFollowsItsPanel();
     void droppingAPtAddsAVersion();
     void droppingABrokenPtAddsNothing();
     void openWorkspaceSwitchesTheRegistry();
@@ -136,6 +139,35 @@ void TestMainWindow::panelsInOrderWithShortcuts()
     QCOMPARE(window.currentPanel()->id(), QStringLiteral("train"));
     QCOMPARE(window.importAction()->shortcut(), QKeySequence(Qt::CTRL | Qt::Key_I));
     QCOMPARE(window.openWorkspaceAction()->shortcut(), QKeySequence(QKeySequence::Open));
+}
+
+void TestMainWindow::versionDetailsDockFollowsItsPanel()
+{
+    QTemporaryDir workspace;
+    MainWindow window(workspace.path());
+    window.setPanelFactory(&ms::ui::addStudioPanels);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    auto *versions = window.panel<ms::ui::VersionsPanel>();
+    // The Versions panel's detail pane lives in a dock of the window: movable and floatable.
+    auto *dock = qobject_cast<QDockWidget *>(versions->detailPane()->parentWidget());
+    QVERIFY(dock);
+    QCOMPARE(dock->parentWidget(), &window);
+    QVERIFY(dock->features().testFlag(QDockWidget::DockWidgetFloatable));
+    QVERIFY(dock->features().testFlag(QDockWidget::DockWidgetMovable));
+    QVERIFY(!dock->isVisible());   // the window opens on another panel
+    QVERIFY(window.showPanel(QStringLiteral("versions")));
+    QVERIFY(dock->isVisible());
+    QVERIFY(window.showPanel(QStringLiteral("train")));
+    QVERIFY(!dock->isVisible());
+    // A workspace switch rebuilds the panels: one dock again, holding the new panel's pane.
+    QTemporaryDir other;
+    // The Data panel reads its dataset when first shown; a switch waits for no running job.
+    QTRY_COMPARE_WITH_TIMEOUT(window.jobRunner()->runningCount(), 0, 60000);
+    QVERIFY(window.setWorkspace(other.path()));
+    QCOMPARE(window.findChildren<QDockWidget *>().size(), 1);
+    QCOMPARE(window.findChildren<QDockWidget *>().value(0)->widget(),
+             window.panel<ms::ui::VersionsPanel>()->detailPane());
 }
 
 void TestMainWindow::droppingAPtAddsAVersion()
