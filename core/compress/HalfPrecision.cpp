@@ -104,14 +104,8 @@ public:
             {QStringLiteral("tensors"), int(nodes.size())},
             {QStringLiteral("values"), values},
             {QStringLiteral("max_abs_rounding"), maxError}};
-        auto impl = std::make_shared<Model::Impl>();
-        impl->module = frozen;
-        CompressOutput output;
-        output.model = Model::fromImpl(impl);
-        output.kind = VersionKind::Quantized;
-        output.details = details;
         context.setProgress(1.0, QStringLiteral("Stored %1 weights in %2").arg(values).arg(name()));
-        return output;
+        return quant::quantizedOutput(frozen, details);
     }
 
 private:

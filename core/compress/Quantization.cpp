@@ -1,6 +1,7 @@
 #include "compress/Quantization_p.h"
 
 #include "common/Error.h"
+#include "models/ModelImpl_p.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/core/dispatch/Dispatcher.h>
@@ -312,6 +313,19 @@ at::Tensor sampleBatch(CompressInput &input, qint64 count)
     shape.insert(shape.end(), sample.begin(), sample.end());
     at::Generator gen = at::detail::createCPUGenerator(0);
     return at::rand(shape, gen);
+}
+
+CompressOutput quantizedOutput(torch::jit::Module variant, QJsonObject details,
+                               const QString &engine)
+{
+    auto impl = std::make_shared<Model::Impl>();
+    impl->module = std::move(variant);
+    CompressOutput output;
+    output.model = Model::fromImpl(impl);
+    output.kind = VersionKind::Quantized;
+    output.details = std::move(details);
+    output.quantizedEngine = engine;
+    return output;
 }
 
 } // namespace ms::quant

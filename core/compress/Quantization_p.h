@@ -88,4 +88,9 @@ torch::jit::Module buildForEngine(const QString &engineParam,
 // shaped like the model's input; undefined when neither is known.
 at::Tensor sampleBatch(CompressInput &input, qint64 count);
 
+// A variant module as a method's result: kind Quantized, its details, and the engine it needs
+// (empty for half precision, which needs none).
+CompressOutput quantizedOutput(torch::jit::Module variant, QJsonObject details,
+                               const QString &engine = QString());
+
 } // namespace ms::quant

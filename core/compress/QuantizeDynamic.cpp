@@ -143,15 +143,8 @@ public:
         details.insert(QStringLiteral("linear_left_fp32"), leftFloat);
         details.insert(QStringLiteral("ops_after"), keptOps);
 
-        auto impl = std::make_shared<Model::Impl>();
-        impl->module = variant;
-        CompressOutput output;
-        output.model = Model::fromImpl(impl);
-        output.kind = VersionKind::Quantized;
-        output.details = details;
-        output.quantizedEngine = engine;
         context.setProgress(1.0, QStringLiteral("Quantized %1 linear layers").arg(layers.size()));
-        return output;
+        return quant::quantizedOutput(variant, details, engine);
     }
 };
 

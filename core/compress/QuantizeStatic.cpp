@@ -500,15 +500,8 @@ public:
         details.insert(QStringLiteral("stages"), fused);
         details.insert(QStringLiteral("activations"), points);
 
-        auto impl = std::make_shared<Model::Impl>();
-        impl->module = variant;
-        CompressOutput output;
-        output.model = Model::fromImpl(impl);
-        output.kind = VersionKind::Quantized;
-        output.details = details;
-        output.quantizedEngine = engine;
         context.setProgress(1.0, QStringLiteral("Quantized for %1").arg(engine));
-        return output;
+        return quant::quantizedOutput(variant, details, engine);
     }
 };
 
