@@ -39,6 +39,27 @@ inline float maxAbsDiff(const std::vector<float> &a, const std::vector<float> &b
     return diff;
 }
 
+// True when two floats agree within `tolerance` relative to their size, absolute below 1:
+// |a - b| <= tolerance * max(1, |a|, |b|). For values that went through different batch sizes,
+// BLAS kernels, thread counts or processes, which change float32 summation order (a relative
+// 1e-6 or so, more where terms cancel): an exact or 1e-9 comparison holds only on the machine
+// it was written on.
+inline bool closeTo(double a, double b, double tolerance)
+{
+    return std::abs(a - b) <= tolerance * std::max({1.0, std::abs(a), std::abs(b)});
+}
+
+// The largest element-wise difference of two equally long outputs, scaled as closeTo scales it.
+inline double maxScaledDiff(const std::vector<float> &a, const std::vector<float> &b)
+{
+    double diff = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+        const double x = a[i], y = b[i];
+        diff = std::max(diff, std::abs(x - y) / std::max({1.0, std::abs(x), std::abs(y)}));
+    }
+    return diff;
+}
+
 // True when all of `bytes` reached `path`.
 inline bool writeFile(const QString &path, const QByteArray &bytes)
 {

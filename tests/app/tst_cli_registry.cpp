@@ -551,9 +551,6 @@ private Q_SLOTS:
 
     void metricsOfATrainedVersion()
     {
-        if (!cli({QStringLiteral("train"), QStringLiteral("--help")})
-                 .out.contains(QStringLiteral("--name")))
-            QSKIP("train has no --name yet: it does not register its result.");
         const Run train = reg({QStringLiteral("train"), QStringLiteral("--arch"),
                                QStringLiteral("mlp"), QStringLiteral("--epochs"),
                                QStringLiteral("1"), QStringLiteral("--limit"),

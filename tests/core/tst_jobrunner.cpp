@@ -31,6 +31,7 @@ public:
     {
         for (int i = 0; i < m_steps; ++i) {
             m_gate->acquire();
+            m_atCheckPoint->fetch_add(1);
             if (!context.checkPoint())
                 return {JobStatus::Cancelled, QStringLiteral("cancelled at %1").arg(i), {}};
             context.addMetric(QStringLiteral("x"), i + 1, 1, double(i));
@@ -50,6 +51,10 @@ private:
     std::shared_ptr<QSemaphore> m_gate;
     std::shared_ptr<std::atomic<int>> m_done;
     bool m_textPerStep = false;
+
+public:
+    // How many steps reached their checkpoint: lets a test wait until the worker is at one.
+    std::shared_ptr<std::atomic<int>> m_atCheckPoint = std::make_shared<std::atomic<int>>(0);
 };
 
 class ThrowingJob final : public Job
@@ -152,13 +157,17 @@ private Q_SLOTS:
         auto done = std::make_shared<std::atomic<int>>(0);
         QSignalSpy finished(&runner, &JobRunner::finished);
         QSignalSpy paused(&runner, &JobRunner::pausedChanged);
-        const JobId id = runner.start(std::make_unique<SteppedJob>(3, gate, done));
+        auto job = std::make_unique<SteppedJob>(3, gate, done);
+        const auto atCheckPoint = job->m_atCheckPoint;
+        const JobId id = runner.start(std::move(job));
         gate->release(1);
         QTRY_COMPARE(done->load(), 1);
         runner.pause(id);
         QVERIFY(runner.isPaused(id));
         gate->release(2);   // the worker may take the gate but must stop at the checkpoint
-        QTest::qWait(200);
+        QTRY_COMPARE(atCheckPoint->load(), 2);
+        // It is at the second checkpoint: paused, it must not get past it (a pause that did
+        // not hold would have it count step 2 and run on through the third gate).
         QCOMPARE(done->load(), 1);
         QCOMPARE(finished.count(), 0);
         runner.resume(id);

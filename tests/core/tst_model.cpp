@@ -8,7 +8,6 @@
 #include "models/Model.h"
 
 #include <QDir>
-#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -69,7 +68,6 @@ private Q_SLOTS:
     void saveUnwritable();
     void pythonLoadsOurModel();
     void pythonModulesLoadHere();
-    void timing();
 
 private:
     QTemporaryDir m_dir;
@@ -273,7 +271,7 @@ print(json.dumps({"out": y.flatten().tolist(), "class_names": list(m.class_names
     const QJsonArray theirs = r["out"].toArray();
     QCOMPARE(size_t(theirs.size()), ours.size());
     for (size_t i = 0; i < ours.size(); ++i)
-        QVERIFY2(std::abs(theirs[int(i)].toDouble() - ours[i]) < 1e-5,
+        QVERIFY2(closeTo(theirs[int(i)].toDouble(), ours[i], 1e-5),
                  qPrintable(QStringLiteral("logit %1: %2 vs %3").arg(i)
                                 .arg(theirs[int(i)].toDouble()).arg(ours[i])));
     QCOMPARE(r["class_names"].toArray().toVariantList().size(), 10);
@@ -320,26 +318,7 @@ with torch.no_grad():
     const std::vector<float> y = model.predict({0, .1f, .2f, .3f, .4f, .5f, .6f, .7f}, {2, 4});
     QCOMPARE(y.size(), size_t(6));
     for (int i = 0; i < 6; ++i)
-        QVERIFY(std::abs(expected[i].toDouble() - y[size_t(i)]) < 1e-5);
-}
-
-void tst_Model::timing()
-{
-    // A figure for the report, not an assertion (figures of speed belong in bench/).
-    const std::vector<float> x = sampleInput(128 * 784, 1);
-    for (const char *arch : {"mlp", "cnn"}) {
-        QElapsedTimer timer;
-        timer.start();
-        const Model model = buildArch(QString::fromLatin1(arch), fashionInfo(), 0);
-        const qint64 build_ms = timer.elapsed();
-        timer.restart();
-        model.predict(x, {128, 1, 28, 28});
-        const qint64 first_ms = timer.elapsed();
-        timer.restart();
-        model.predict(x, {128, 1, 28, 28});
-        qInfo("%s: build %lld ms, forward on batch 128: first %lld ms, next %lld ms", arch,
-              build_ms, first_ms, qint64(timer.elapsed()));
-    }
+        QVERIFY(closeTo(expected[i].toDouble(), y[size_t(i)], 1e-5));
 }
 
 QTEST_GUILESS_MAIN(tst_Model)

@@ -307,7 +307,7 @@ print(json.dumps({"out": y.flatten().tolist(), "engine": engine, "training": m.t
     const QJsonArray theirs = r["out"].toArray();
     QCOMPARE(size_t(theirs.size()), ours.size());
     for (size_t i = 0; i < ours.size(); ++i)
-        QVERIFY2(std::abs(theirs[int(i)].toDouble() - ours[i]) < 1e-4,
+        QVERIFY2(closeTo(theirs[int(i)].toDouble(), ours[i], 1e-4),
                  qPrintable(QStringLiteral("logit %1: python %2, here %3").arg(i)
                                 .arg(theirs[int(i)].toDouble()).arg(ours[i])));
 }

@@ -131,6 +131,10 @@ int runChild(const QStringList &args)
                 if (batch % 5 == 0)
                     addVersion(registry, QStringLiteral("cnn"),
                                writeFile(scratch + QStringLiteral("/a.pt"), randomBytes(1 << 18)));
+                // How far it got, so the parent kills it once there is something to lose
+                // (it goes on writing after the line: the kill still lands mid-write).
+                std::printf("%lld\n", static_cast<long long>(batch + 1));
+                std::fflush(stdout);
             }
         }
         std::fprintf(stderr, "unknown child command\n");
@@ -428,7 +432,14 @@ private Q_SLOTS:
         QVERIFY(child.waitForReadyRead(30000));
         const qint64 runId = child.readLine().trimmed().toLongLong();
         QVERIFY(runId > 0);
-        QTest::qWait(700);   // a few batches and versions in
+        // A dozen batches and two versions in, then the kill, wherever the child is.
+        qint64 batches = 0;
+        while (batches < 12) {
+            if (!child.canReadLine())
+                QVERIFY2(child.waitForReadyRead(30000), "the child stopped writing");
+            while (child.canReadLine())
+                batches = child.readLine().trimmed().toLongLong();
+        }
         child.kill();
         QVERIFY(child.waitForFinished(30000));
         QCOMPARE(child.readAllStandardError(), QByteArray());

@@ -268,7 +268,7 @@ private:
         const QJsonArray theirs = r.value(QStringLiteral("out")).toArray();
         QCOMPARE(size_t(theirs.size()), ours.size());
         for (size_t i = 0; i < ours.size(); ++i)
-            QVERIFY2(std::abs(theirs[int(i)].toDouble() - ours[i]) < 1e-4,
+            QVERIFY2(ms::test::closeTo(theirs[int(i)].toDouble(), ours[i], 1e-4),
                      qPrintable(QStringLiteral("logit %1: %2 vs %3").arg(i)
                                     .arg(theirs[int(i)].toDouble()).arg(ours[i])));
         QCOMPARE(r.value(QStringLiteral("params")).toInteger(), model.parameterCount());
