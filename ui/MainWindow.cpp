@@ -15,6 +15,7 @@
 #include "StudioSettings.h"
 
 #include "common/Error.h"
+#include "common/Runtime.h"
 #include "common/Workspace.h"
 #include "registry/ImportJob.h"
 #include "registry/Registry.h"
@@ -28,6 +29,7 @@
 #include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QJsonObject>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QListWidget>
@@ -496,16 +498,29 @@ void MainWindow::editSettings()
 
 void MainWindow::showAbout()
 {
+    // What the figures of this machine depend on: the CPU, the BLAS and the kernels it runs,
+    // and whatever the studio changed at start-up (StartupTuning).
+    const QJsonObject runtime = Runtime::describe();
+    QString compute = tr("%1, %2 cores; BLAS %3")
+                          .arg(runtime.value(QStringLiteral("cpu")).toString(),
+                               QString::number(runtime.value(QStringLiteral("cores")).toInt()),
+                               runtime.value(QStringLiteral("blas")).toString());
+    const QString core = runtime.value(QStringLiteral("blas_core")).toString();
+    if (!core.isEmpty())
+        compute += tr(" (%1 kernels)").arg(core);
+    QString startup = runtime.value(QStringLiteral("startup")).toString();
+    if (!startup.isEmpty())
+        startup = QStringLiteral("<p>%1</p>").arg(startup.toHtmlEscaped());
     QMessageBox::about(
         this, tr("About ModelStudio"),
         tr("<h3>ModelStudio %1</h3>"
            "<p>Train models while watching their curves, compress them, keep every version "
            "and serve any of them, on this machine.</p>"
            "<p>Workspace: <code>%2</code></p>"
-           "<p>Qt %3</p>")
+           "<p>Qt %3</p><p>Compute: %4</p>%5")
             .arg(QApplication::applicationVersion(),
                  QDir::toNativeSeparators(m_workspace).toHtmlEscaped(),
-                 QString::fromLatin1(qVersion())));
+                 QString::fromLatin1(qVersion()), compute.toHtmlEscaped(), startup));
 }
 
 void MainWindow::restoreSettings()

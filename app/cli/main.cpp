@@ -5,10 +5,13 @@
 #include "Output.h"
 
 #include "common/Error.h"
+#include "common/Runtime.h"
+#include "common/StartupTuning.h"
 #include "common/Workspace.h"
 #include "plugins/PluginManager.h"
 
 #include <QCoreApplication>
+#include <QJsonObject>
 #include <QTextStream>
 
 #include <cstdio>
@@ -72,9 +75,38 @@ int usage(FILE *out)
         "--json and --workspace DIR.\n\nVerbs:\n");
     for (const Command &command : allCommands())
         text += QStringLiteral("  %1%2\n").arg(command.name.leftJustified(12), command.summary);
-    text += QStringLiteral("\nAlso: modelstudio-cli --version\n");
+    text += QStringLiteral(
+        "\nAlso: modelstudio-cli --version [--json] (with the CPU, BLAS and its kernels)\n"
+        "Any verb also takes --blas-core KERNEL|off: the OpenBLAS kernels to use (by default the "
+        "studio picks the best for the CPU when OpenBLAS falls back to old ones).\n");
     std::fputs(text.toLocal8Bit().constData(), out);
     return out == stdout ? cli::Ok : cli::Usage;
+}
+
+// The version and what the figures of this machine depend on (CPU, BLAS and its kernels,
+// what start-up changed): the first thing to paste into a bug report.
+int printVersion(bool json)
+{
+    const QJsonObject runtime = ms::Runtime::describe();
+    if (json) {
+        cli::printJsonLine(QJsonObject{{QStringLiteral("version"),
+                                        QStringLiteral(MODELSTUDIO_VERSION)},
+                                       {QStringLiteral("runtime"), runtime}});
+        return cli::Ok;
+    }
+    cli::printLine(QStringLiteral("modelstudio-cli %1").arg(QStringLiteral(MODELSTUDIO_VERSION)));
+    QString blas = runtime.value(QStringLiteral("blas")).toString();
+    const QString core = runtime.value(QStringLiteral("blas_core")).toString();
+    if (!core.isEmpty())
+        blas += QStringLiteral(" (%1 kernels)").arg(core);
+    cli::printLine(QStringLiteral("cpu: %1, %2 cores")
+                       .arg(runtime.value(QStringLiteral("cpu")).toString(),
+                            QString::number(runtime.value(QStringLiteral("cores")).toInt())));
+    cli::printLine(QStringLiteral("blas: %1").arg(blas));
+    if (runtime.contains(QStringLiteral("startup")))
+        cli::printLine(QStringLiteral("startup: %1")
+                           .arg(runtime.value(QStringLiteral("startup")).toString()));
+    return cli::Ok;
 }
 
 // The --workspace a verb was given, read before the verb parses its options: plugins load
@@ -96,6 +128,8 @@ QString workspaceArgument(const QStringList &arguments)
 
 int main(int argc, char **argv)
 {
+    // Before anything else: may start the process again with BLAS kernels that fit the CPU.
+    ms::startup::tuneAtStartup(argc, argv);
     QCoreApplication app(argc, argv);
     QCoreApplication::setOrganizationName(QStringLiteral("ModelStudio"));
     QCoreApplication::setApplicationName(QStringLiteral("modelstudio"));
@@ -108,10 +142,8 @@ int main(int argc, char **argv)
     if (verb == QLatin1String("--help") || verb == QLatin1String("-h")
         || verb == QLatin1String("help"))
         return usage(stdout);
-    if (verb == QLatin1String("--version") || verb == QLatin1String("version")) {
-        cli::printLine(QStringLiteral("modelstudio-cli %1").arg(QStringLiteral(MODELSTUDIO_VERSION)));
-        return cli::Ok;
-    }
+    if (verb == QLatin1String("--version") || verb == QLatin1String("version"))
+        return printVersion(arguments.contains(QStringLiteral("--json")));
     for (const Command &command : allCommands()) {
         if (command.name != verb)
             continue;

@@ -9,6 +9,7 @@
 #include "TrainPanel.h"
 
 #include "common/Error.h"
+#include "common/StartupTuning.h"
 #include "common/Workspace.h"
 #include "jobs/JobRunner.h"
 #include "plugins/PluginManager.h"
@@ -143,6 +144,8 @@ bool saveScreenshot(QWidget &window, const QString &file)
 
 int main(int argc, char **argv)
 {
+    // Before anything else: may start the process again with BLAS kernels that fit the CPU.
+    ms::startup::tuneAtStartup(argc, argv);
     const Options options;
     if (onlyAsksForInformation(argc, argv)) {
         QCoreApplication app(argc, argv);

@@ -1,11 +1,16 @@
 #include "common/Runtime.h"
 
+#include "common/StartupTuning.h"
+
 #include <QFile>
 #include <QJsonArray>
 #include <QRegularExpression>
 #include <QThread>
 
+#include <dlfcn.h>
 #include <malloc.h>
+
+#include <cstdlib>
 
 #include <mutex>
 
@@ -55,36 +60,65 @@ void tuneAllocatorForTensors()
     });
 }
 
+QStringList cpuFlags()
+{
+    QFile cpuinfo(QStringLiteral("/proc/cpuinfo"));
+    if (!cpuinfo.open(QIODevice::ReadOnly))
+        return {};
+    for (const QByteArray &raw : cpuinfo.readAll().split('\n')) {
+        if (raw.startsWith("flags")) {
+            return QString::fromLatin1(raw.mid(raw.indexOf(':') + 1))
+                .split(QLatin1Char(' '), Qt::SkipEmptyParts);
+        }
+    }
+    return {};
+}
+
+QString blasCore()
+{
+    using CoreNameFn = char *(*)();
+    const auto corename =
+        reinterpret_cast<CoreNameFn>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+    const char *name = corename ? corename() : nullptr;
+    return name ? QString::fromLatin1(name).trimmed() : QString();
+}
+
 QJsonObject describe()
 {
     QString model;
-    QStringList features;
     QFile cpuinfo(QStringLiteral("/proc/cpuinfo"));
     if (cpuinfo.open(QIODevice::ReadOnly)) {
         for (const QByteArray &raw : cpuinfo.readAll().split('\n')) {
-            const QString line = QString::fromLatin1(raw);
-            if (model.isEmpty() && line.startsWith(QLatin1String("model name")))
-                model = line.section(QLatin1Char(':'), 1).trimmed();
-            if (features.isEmpty() && line.startsWith(QLatin1String("flags"))) {
-                const QStringList flags = line.section(QLatin1Char(':'), 1)
-                                              .split(QLatin1Char(' '), Qt::SkipEmptyParts);
-                static const QStringList wanted = {
-                    QStringLiteral("avx"), QStringLiteral("avx2"), QStringLiteral("fma"),
-                    QStringLiteral("avx512f"), QStringLiteral("avx512bw"),
-                    QStringLiteral("avx512_vnni"), QStringLiteral("avx_vnni"),
-                    QStringLiteral("avx512_bf16"),
-                    QStringLiteral("amx_int8")};
-                for (const QString &f : wanted) {
-                    if (flags.contains(f))
-                        features << f;
-                }
+            if (raw.startsWith("model name")) {
+                model = QString::fromLatin1(raw.mid(raw.indexOf(':') + 1)).trimmed();
+                break;
             }
         }
     }
-    return QJsonObject{{QStringLiteral("cpu"), model},
-                       {QStringLiteral("cores"), QThread::idealThreadCount()},
-                       {QStringLiteral("features"), QJsonArray::fromStringList(features)},
-                       {QStringLiteral("blas"), blasLibrary()}};
+    static const QStringList wanted = {
+        QStringLiteral("avx"), QStringLiteral("avx2"), QStringLiteral("fma"),
+        QStringLiteral("avx512f"), QStringLiteral("avx512bw"), QStringLiteral("avx512_vnni"),
+        QStringLiteral("avx_vnni"), QStringLiteral("avx512_bf16"), QStringLiteral("amx_int8")};
+    const QStringList flags = cpuFlags();
+    QStringList features;
+    for (const QString &f : wanted) {
+        if (flags.contains(f))
+            features << f;
+    }
+    const auto env = [](const char *name) {
+        const char *value = std::getenv(name);
+        return value ? QString::fromLocal8Bit(value) : QStringLiteral("unset");
+    };
+    QJsonObject out{{QStringLiteral("cpu"), model},
+                    {QStringLiteral("cores"), QThread::idealThreadCount()},
+                    {QStringLiteral("features"), QJsonArray::fromStringList(features)},
+                    {QStringLiteral("blas"), blasLibrary()},
+                    {QStringLiteral("blas_core"), blasCore()},
+                    {QStringLiteral("omp_wait_policy"), env("OMP_WAIT_POLICY")},
+                    {QStringLiteral("gomp_spincount"), env("GOMP_SPINCOUNT")}};
+    if (!startup::note().isEmpty())
+        out.insert(QStringLiteral("startup"), startup::note());
+    return out;
 }
 
 } // namespace ms::Runtime

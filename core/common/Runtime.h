@@ -2,6 +2,7 @@
 
 #include <QJsonObject>
 #include <QString>
+#include <QStringList>
 
 namespace ms {
 
@@ -23,8 +24,14 @@ QString blasWarning();
 // Only threads that first allocate after the call are affected, so JobRunner and
 // InferenceService call it before they start a worker. Idempotent.
 void tuneAllocatorForTensors();
+// Every flag of /proc/cpuinfo's first "flags" line (avx2, fma, avx512f, ...).
+QStringList cpuFlags();
+// The kernel set OpenBLAS runs ("Haswell", "Zen", "SkylakeX", "Prescott"...), empty when the
+// BLAS is not OpenBLAS (looked up at run time: the reference BLAS has no such call).
+QString blasCore();
 // {"cpu": model name, "cores": n, "features": ["avx2", "avx512f", "avx512_vnni", ...],
-//  "blas": path}
+//  "blas": path, "blas_core": kernel, "startup": what StartupTuning did (when anything),
+//  "omp_wait_policy": OMP_WAIT_POLICY or "unset", "gomp_spincount": GOMP_SPINCOUNT or "unset"}
 QJsonObject describe();
 
 } // namespace Runtime
