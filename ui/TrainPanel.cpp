@@ -325,9 +325,29 @@ void TrainPanel::onJobMetrics(ms::JobId id, const ms::MetricBatch &points)
 
 void TrainPanel::onJobEvent(ms::JobId id, const QJsonObject &event)
 {
-    if (id == m_jobId && event.value(QStringLiteral("event")).toString()
-                             == QLatin1String("start"))
+    if (id != m_jobId)
+        return;
+    const QString kind = event.value(QStringLiteral("event")).toString();
+    if (kind == QLatin1String("start")) {
         m_charts->setStepsPerEpoch(event.value(QStringLiteral("steps_per_epoch")).toInteger());
+    } else if (kind == QLatin1String("contention") && !m_paused) {
+        // Why a run is slower than the last one: other programs hold the cores.
+        const int threads = event.value(QStringLiteral("threads")).toInt();
+        if (event.value(QStringLiteral("contended")).toBool()) {
+            const double pressure = event.value(QStringLiteral("cpu_pressure_pct")).toDouble();
+            const QString load =
+                pressure >= 0 ? tr("CPU pressure %1 %").arg(qRound(pressure))
+                              : tr("%1 cores busy elsewhere")
+                                    .arg(event.value(QStringLiteral("others_runnable"))
+                                             .toDouble(), 0, 'f', 1);
+            setStatus(tr("Running, slowed by other programs (%1): training on %n thread(s).",
+                         nullptr, threads)
+                          .arg(load),
+                      Tone::Warning);
+        } else {
+            setStatus(tr("Running on %n thread(s).", nullptr, threads), Tone::Neutral);
+        }
+    }
 }
 
 void TrainPanel::onJobLog(ms::JobId id, const QString &line)

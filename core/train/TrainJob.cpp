@@ -1,5 +1,6 @@
 #include "train/TrainJob.h"
 
+#include "common/CpuShare.h"
 #include "common/Error.h"
 #include "common/Runtime.h"
 #include "data/DatasetRegistry.h"
@@ -141,7 +142,10 @@ JobResult TrainJob::run(JobContext &context)
 JobResult TrainJob::train(JobContext &context, RunRecorder *recorder)
 {
     const TrainConfig &c = m_config;
-    const int threads = c.threads > 0 ? c.threads : QThread::idealThreadCount();
+    // Without --threads, the cores other programs leave free, re-chosen as the run goes
+    // (common/CpuShare.h says why); with it, exactly that.
+    ThreadGovernor governor(c.threads);
+    const int threads = governor.threads();
     at::set_num_threads(threads);
 
     context.setProgress(0.0, QStringLiteral("Loading dataset %1").arg(c.dataset));
@@ -246,7 +250,31 @@ JobResult TrainJob::train(JobContext &context, RunRecorder *recorder)
             recorder->add(MetricPoint{key, atStep, epoch, value, context.elapsed_s()});
     };
 
+    // Follows the machine's load (no-op with --threads): fewer threads when other programs
+    // hold cores, more when they leave; says so when the run is slowed by them.
+    bool wasContended = false;
+    auto followLoad = [&](bool now) {
+        if (!governor.update(now) && isContended(governor.load()) == wasContended)
+            return;
+        const int previous = at::get_num_threads();
+        if (governor.threads() != previous) {
+            at::set_num_threads(governor.threads());
+            context.log(QStringLiteral("Threads: %1 -> %2 (other programs keep %3 of %4 cores "
+                                       "busy)")
+                            .arg(previous)
+                            .arg(governor.threads())
+                            .arg(governor.load().othersRunnable, 0, 'f', 1)
+                            .arg(governor.load().cores));
+        }
+        wasContended = isContended(governor.load());
+        QJsonObject event = contentionJson(governor.load(), governor.threads());
+        event.insert(QStringLiteral("event"), QStringLiteral("contention"));
+        event.insert(QStringLiteral("contended"), wasContended);
+        context.report(event);
+    };
+
     for (int epoch = epochsDone; epoch < c.epochs; ++epoch) {
+        followLoad(true);
         // Seeding per epoch (order and dropout) makes a resumed run identical to an
         // uninterrupted one without saving generator state.
         torch::manual_seed(c.seed * 1000003ULL + quint64(epoch) + 1);
@@ -304,6 +332,7 @@ JobResult TrainJob::train(JobContext &context, RunRecorder *recorder)
                                 QStringLiteral("Epoch %1/%2, step %3/%4")
                                     .arg(epoch + 1).arg(c.epochs).arg(b + 1)
                                     .arg(stepsPerEpoch));
+            followLoad(false);
         }
         const double epoch_s = double(clock.nsecsElapsed()) / 1e9 - paused_s;
 
@@ -331,6 +360,10 @@ JobResult TrainJob::train(JobContext &context, RunRecorder *recorder)
         QJsonObject epochEvent = last;
         epochEvent.insert(QStringLiteral("event"), QStringLiteral("epoch"));
         epochEvent.insert(QStringLiteral("epochs"), c.epochs);
+        epochEvent.insert(QStringLiteral("threads"), governor.threads());
+        if (isContended(governor.load()))
+            epochEvent.insert(QStringLiteral("contention"),
+                              contentionJson(governor.load(), governor.threads()));
         context.report(epochEvent);
         QStringList parts;
         for (const char *key : {"train_loss", "train_acc", "val_loss", "val_acc", "test_acc"}) {
