@@ -1,5 +1,6 @@
 #include "compress/CompressJob.h"
 
+#include "common/CpuShare.h"
 #include "common/Error.h"
 #include "common/Workspace.h"
 #include "compress/CompressionMethod.h"
@@ -13,7 +14,6 @@
 
 #include <QFileInfo>
 #include <QSet>
-#include <QThread>
 
 #include <cmath>
 #include <optional>
@@ -263,8 +263,9 @@ QJsonObject CompressJob::checkedParams(const QString &method,
 
 JobResult CompressJob::run(JobContext &context)
 {
-    const int threads = m_spec.value(QStringLiteral("threads")).toInt(0);
-    at::set_num_threads(threads > 0 ? threads : QThread::idealThreadCount());
+    // Without --threads, the cores other programs leave free (common/CpuShare.h), chosen once:
+    // fine-tuning and distillation are short next to a training run.
+    at::set_num_threads(ThreadGovernor(m_spec.value(QStringLiteral("threads")).toInt(0)).threads());
 
     // --- everything checked before any work ---
     Registry registry(m_workspace);
