@@ -9,6 +9,7 @@
 #include "jobs/JobContext.h"
 #include "models/ModelImpl_p.h"
 #include "registry/Registry.h"
+#include "train/TrainLoop_p.h"
 
 #include <ATen/Parallel.h>
 
@@ -409,6 +410,10 @@ JobResult CompressJob::run(JobContext &context)
                                      {QStringLiteral("model_path"), modelPath},
                                      {QStringLiteral("metrics"), metrics},
                                      {QStringLiteral("details"), output.details}}};
+    } catch (const trainloop::DivergedError &e) {
+        // The same policy as a training run: a NaN loss ends the job as diverged.
+        endRun(RunStatus::Diverged, e.message());
+        return JobResult{JobStatus::Diverged, e.message(), {}};
     } catch (const Error &e) {
         endRun(RunStatus::Failed, e.message());
         throw;

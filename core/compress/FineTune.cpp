@@ -4,8 +4,6 @@
 #include "jobs/JobContext.h"
 #include "train/TrainLoop_p.h"
 
-#include <torch/nn/functional/loss.h>
-
 #include <cmath>
 #include <limits>
 
@@ -25,50 +23,38 @@ bool fineTune(torch::jit::Module &module, Dataset &data, const TrainConfig &conf
         params.push_back(p);
     }
     const auto optimizer = trainloop::makeOptimizer(config, params);
-    const at::Tensor xTrain = trainloop::splitFeatures(data.train, data.sampleShape);
-    const at::Tensor yTrain = trainloop::splitLabels(data.train);
     const at::Tensor xVal = trainloop::splitFeatures(data.validation, data.sampleShape);
     const at::Tensor yVal = trainloop::splitLabels(data.validation);
-    const int64_t n = xTrain.size(0);
-    const int64_t batch = config.batchSize;
-    const int64_t stepsPerEpoch = (n + batch - 1) / batch;
-    const qint64 totalSteps = stepsPerEpoch * config.epochs;
+
+    trainloop::EpochLoop loop(module, *optimizer,
+                              trainloop::splitFeatures(data.train, data.sampleShape),
+                              trainloop::splitLabels(data.train));
+    loop.batchSize = config.batchSize;
+    loop.seed = config.seed;   // seeded per epoch like the trainer: same seed, same variant
+    loop.epochs = config.epochs;
+    loop.hooks = hooks;
+    QString what = label;
+    if (!what.isEmpty())
+        what[0] = what[0].toUpper();
+    loop.what = what;
+    const int64_t stepsPerEpoch = loop.stepsPerEpoch();
+    const qint64 totalSteps = loop.totalSteps();
+    loop.onStep = [&](int epoch, qint64 step, int64_t batch, double loss, double) {
+        context.addMetric(QStringLiteral("loss"), step, epoch + 1, loss);
+        context.setProgress(progressFrom + (progressTo - progressFrom) * double(step)
+                                               / double(totalSteps),
+                            QStringLiteral("%1: epoch %2/%3, step %4/%5")
+                                .arg(label, QString::number(epoch + 1),
+                                     QString::number(config.epochs), QString::number(batch + 1),
+                                     QString::number(stepsPerEpoch)));
+    };
     qint64 step = 0;
     for (int epoch = 0; epoch < config.epochs; ++epoch) {
-        // Seeded per epoch like the trainer: the same seed gives the same variant.
-        torch::manual_seed(config.seed * 1000003ULL + quint64(epoch) + 1);
-        const at::Tensor order = torch::randperm(n, torch::kInt64);
-        for (int64_t b = 0; b < stepsPerEpoch; ++b) {
-            if (!context.checkPoint())
-                return false;
-            if (hooks.beforeStep)
-                hooks.beforeStep(step, totalSteps);
-            const at::Tensor idx = order.slice(0, b * batch, std::min(n, (b + 1) * batch));
-            const at::Tensor x = xTrain.index_select(0, idx);
-            const at::Tensor y = yTrain.index_select(0, idx);
-            const at::Tensor logits = module.forward({x}).toTensor();
-            const at::Tensor loss = hooks.loss ? hooks.loss(x, logits, y)
-                                               : torch::nn::functional::cross_entropy(logits, y);
-            optimizer->zero_grad();
-            loss.backward();
-            const double lossValue = loss.item<double>();
-            if (!std::isfinite(lossValue))
-                throw Error(QStringLiteral("The %1 diverged: the loss became %2 at epoch %3, "
-                                           "step %4. Lower the learning rate (--lr).")
-                                .arg(label, std::isnan(lossValue) ? QStringLiteral("NaN")
-                                                                  : QStringLiteral("infinite"))
-                                .arg(epoch + 1).arg(step + 1));
-            optimizer->step();
-            if (hooks.afterStep)
-                hooks.afterStep();
-            ++step;
-            context.addMetric(QStringLiteral("loss"), step, epoch + 1, lossValue);
-            context.setProgress(progressFrom + (progressTo - progressFrom) * double(step)
-                                                   / double(totalSteps),
-                                QStringLiteral("%1: epoch %2/%3, step %4/%5")
-                                    .arg(label).arg(epoch + 1).arg(config.epochs).arg(b + 1)
-                                    .arg(stepsPerEpoch));
-        }
+        const trainloop::EpochOutcome outcome = loop.run(epoch, step, context);
+        if (outcome.end == trainloop::EpochOutcome::End::Cancelled)
+            return false;
+        if (outcome.end == trainloop::EpochOutcome::End::Diverged)
+            throw trainloop::DivergedError(outcome.message);
         const trainloop::Score val = trainloop::evaluate(module, xVal, yVal);
         QJsonObject event{{QStringLiteral("event"), QStringLiteral("epoch")},
                           {QStringLiteral("phase"), label},

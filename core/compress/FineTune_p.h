@@ -6,6 +6,7 @@
 #include "compress/CompressionMethod.h"
 #include "data/Dataset.h"
 #include "train/TrainConfig.h"
+#include "train/TrainLoop_p.h"
 
 #include <torch/script.h>
 
@@ -18,22 +19,14 @@ namespace ms {
 
 class JobContext;
 
-struct FineTuneHooks
-{
-    // The loss of one batch; default cross-entropy of the logits against the labels.
-    std::function<at::Tensor(const at::Tensor &x, const at::Tensor &logits,
-                             const at::Tensor &labels)> loss;
-    // Before each step (0-based, of totalSteps): a gradual pruning schedule moves its masks.
-    std::function<void(qint64 step, qint64 totalSteps)> beforeStep;
-    // After each optimizer step: pruning re-applies its masks so pruned weights stay zero.
-    std::function<void()> afterStep;
-};
+// What a method adds to the plain step: the one loop's hooks (train/TrainLoop_p.h).
+using FineTuneHooks = trainloop::StepHooks;
 
 // Trains `module` in place for config.epochs epochs on data.train (batch size, lr, optimizer
 // and seed from `config`), reporting per-step "loss" and per-epoch "val_acc" through the
-// context, with progress mapped into [progressFrom, progressTo]. Returns false when cancelled
-// (the module is then half-trained and must be thrown away). Throws ms::Error when the loss
-// becomes NaN or infinite.
+// context, with progress mapped into [progressFrom, progressTo], on the studio's one step loop
+// (trainloop::EpochLoop). Returns false when cancelled (the module is then half-trained and
+// must be thrown away). Throws trainloop::DivergedError when the loss becomes NaN or infinite.
 bool fineTune(torch::jit::Module &module, Dataset &data, const TrainConfig &config,
               const FineTuneHooks &hooks, JobContext &context, const QString &label,
               double progressFrom, double progressTo);

@@ -13,19 +13,17 @@
 #include "train/RunRecorder.h"
 #include "train/TrainLoop_p.h"
 
-#include <torch/nn/functional/loss.h>
 #include <torch/optim/optimizer.h>
 #include <torch/script.h>
 #include <ATen/Parallel.h>
 
 #include <QDir>
-#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QTemporaryFile>
-#include <QThread>
 
 #include <cmath>
+#include <optional>
 
 namespace ms {
 
@@ -139,275 +137,340 @@ JobResult TrainJob::run(JobContext &context)
     }
 }
 
-JobResult TrainJob::train(JobContext &context, RunRecorder *recorder)
+namespace {
+
+// One run between its named steps: TrainJob::train reads as their sequence. Holds what the
+// steps share (dataset, model, optimizer, the step loop) and owns the run's thread count.
+class TrainSession
 {
-    const TrainConfig &c = m_config;
-    // Without --threads, the cores other programs leave free, re-chosen as the run goes
-    // (common/CpuShare.h says why); with it, exactly that.
-    ThreadGovernor governor(c.threads);
-    const int threads = governor.threads();
-    at::set_num_threads(threads);
-
-    context.setProgress(0.0, QStringLiteral("Loading dataset %1").arg(c.dataset));
-    DatasetOptions dataOptions;
-    dataOptions.source = c.dataset;
-    dataOptions.limit = c.limit;
-    dataOptions.validationFraction = c.validationFraction;
-    dataOptions.seed = c.seed;
-    dataOptions.labelColumn = c.labelColumn;
-    Dataset data = DatasetRegistry::instance().load(dataOptions);
-    if (data.train.count() == 0)
-        throw Error(QStringLiteral("The dataset %1 has no training samples.").arg(c.dataset));
-    context.log(QStringLiteral("Dataset %1: %2 train, %3 validation, %4 test samples of %5, "
-                               "%6 classes")
-                    .arg(data.name).arg(data.train.count()).arg(data.validation.count())
-                    .arg(data.test.count()).arg(describeShape(data.sampleShape))
-                    .arg(data.numClasses()));
-
-    // A resumed run continues from its last complete epoch; a run killed before its first
-    // checkpoint starts again from the beginning with the same seed, which gives the same result.
-    Checkpoint::State state;
-    const bool haveCheckpoint = m_resume && Checkpoint::readState(m_runDir, &state);
-    Model model;
-    QJsonObject spec;
-    if (haveCheckpoint) {
-        model = Model::load(state.modelPath);
-        spec = model.spec();
-        context.log(QStringLiteral("Resuming after epoch %1 of %2 from %3")
-                        .arg(state.epochsDone).arg(c.epochs).arg(m_runDir));
-    } else {
-        spec = c.archSpec.isEmpty()
-                   ? ArchitectureRegistry::instance().resolve(c.arch, data.sampleShape,
-                                                              data.numClasses())
-                   : ArchSpec::fromJson(c.archSpec)
-                         .boundTo(data.sampleShape, data.numClasses()).toJson();
-        model = Model::build(spec, ModelDataInfo{data.sampleShape, data.mean, data.stdev,
-                                                 data.classNames},
-                             c.seed);
-        Checkpoint::writeConfig(m_runDir, c);
+public:
+    TrainSession(const TrainConfig &config, const QString &runDir, bool resume,
+                 JobContext &context, RunRecorder *recorder)
+        : m_config(config), m_runDir(runDir), m_resume(resume), m_context(context),
+          m_recorder(recorder), m_governor(config.threads)
+    {
+        // Without --threads, the cores other programs leave free, re-chosen as the run goes
+        // (common/CpuShare.h says why); with it, exactly that.
+        at::set_num_threads(m_governor.threads());
     }
-    const ModelSummary summary = ArchSpec::fromJson(spec).summary();
-    if (recorder)
-        recorder->begin(m_runDir, c.toJson(), m_resume, haveCheckpoint ? state.step : 0);
-    context.report(QJsonObject{{QStringLiteral("event"), QStringLiteral("start")},
-                               {QStringLiteral("run_dir"), m_runDir},
-                               {QStringLiteral("arch"), ArchSpec::fromJson(spec).name()},
-                               {QStringLiteral("params"), summary.totalParams},
-                               {QStringLiteral("macs"), summary.totalMacs},
-                               {QStringLiteral("dataset"), data.describe()},
-                               {QStringLiteral("threads"), threads},
-                               // Lets a plot put per-step points on an epoch axis.
-                               {QStringLiteral("steps_per_epoch"),
-                                (data.train.count() + c.batchSize - 1) / c.batchSize},
-                               {QStringLiteral("runtime"), Runtime::describe()},
-                               {QStringLiteral("resumed_after_epoch"),
-                                haveCheckpoint ? state.epochsDone : 0}});
 
-    torch::jit::Module &module = model.impl()->module;
+    void loadData();
+    void prepareModel();
+    void begin();
+    void prepareSteps();
+    // Runs epoch `epoch` with its evaluation, checkpoint and events; a result when the run
+    // ends there (cancelled, diverged).
+    std::optional<JobResult> runEpoch(int epoch);
+    JobResult finish(const QString &outPath);
+
+    int epochsDone() const { return m_epochsDone; }
+
+private:
+    QJsonObject output() const;
+    JobResult stopped(JobStatus status, const QString &message);
+    // Observers (plots, CLI) and the registry see the same points.
+    void metric(const QString &key, qint64 atStep, int epoch, double value);
+    void followLoad(bool now);
+    void reportEpoch(int epoch, const trainloop::EpochOutcome &outcome);
+
+    const TrainConfig &m_config;
+    QString m_runDir;
+    bool m_resume = false;
+    JobContext &m_context;
+    RunRecorder *m_recorder = nullptr;
+    ThreadGovernor m_governor;
+    bool m_wasContended = false;
+
+    Dataset m_data;
+    Model m_model;
+    QJsonObject m_spec;
+    ModelSummary m_summary;
+    Checkpoint::State m_state;
+    bool m_haveCheckpoint = false;
+    std::unique_ptr<torch::optim::Optimizer> m_optimizer;
+    std::unique_ptr<trainloop::EpochLoop> m_loop;
+    at::Tensor m_xVal, m_yVal, m_xTest, m_yTest;
+    int m_epochsDone = 0;
+    qint64 m_step = 0;
+    QJsonObject m_last;
+};
+
+void TrainSession::loadData()
+{
+    m_context.setProgress(0.0, QStringLiteral("Loading dataset %1").arg(m_config.dataset));
+    DatasetOptions options;
+    options.source = m_config.dataset;
+    options.limit = m_config.limit;
+    options.validationFraction = m_config.validationFraction;
+    options.seed = m_config.seed;
+    options.labelColumn = m_config.labelColumn;
+    m_data = DatasetRegistry::instance().load(options);
+    if (m_data.train.count() == 0)
+        throw Error(QStringLiteral("The dataset %1 has no training samples.").arg(m_config.dataset));
+    m_context.log(QStringLiteral("Dataset %1: %2 train, %3 validation, %4 test samples of %5, "
+                                 "%6 classes")
+                      .arg(m_data.name, QString::number(m_data.train.count()),
+                           QString::number(m_data.validation.count()),
+                           QString::number(m_data.test.count()),
+                           describeShape(m_data.sampleShape),
+                           QString::number(m_data.numClasses())));
+}
+
+// A resumed run continues from its last complete epoch; a run killed before its first
+// checkpoint starts again from the beginning with the same seed, which gives the same result.
+void TrainSession::prepareModel()
+{
+    m_haveCheckpoint = m_resume && Checkpoint::readState(m_runDir, &m_state);
+    if (m_haveCheckpoint) {
+        m_model = Model::load(m_state.modelPath);
+        m_spec = m_model.spec();
+        m_epochsDone = m_state.epochsDone;
+        m_step = m_state.step;
+        m_last = m_state.metrics;
+        m_context.log(QStringLiteral("Resuming after epoch %1 of %2 from %3")
+                          .arg(QString::number(m_state.epochsDone), QString::number(m_config.epochs),
+                               m_runDir));
+    } else {
+        m_spec = m_config.archSpec.isEmpty()
+                     ? ArchitectureRegistry::instance().resolve(m_config.arch, m_data.sampleShape,
+                                                                m_data.numClasses())
+                     : ArchSpec::fromJson(m_config.archSpec)
+                           .boundTo(m_data.sampleShape, m_data.numClasses())
+                           .toJson();
+        m_model = Model::build(m_spec,
+                               ModelDataInfo{m_data.sampleShape, m_data.mean, m_data.stdev,
+                                             m_data.classNames},
+                               m_config.seed);
+        Checkpoint::writeConfig(m_runDir, m_config);
+    }
+    m_summary = ArchSpec::fromJson(m_spec).summary();
+}
+
+void TrainSession::begin()
+{
+    if (m_recorder)
+        m_recorder->begin(m_runDir, m_config.toJson(), m_resume, m_haveCheckpoint ? m_state.step : 0);
+    m_context.report(QJsonObject{
+        {QStringLiteral("event"), QStringLiteral("start")},
+        {QStringLiteral("run_dir"), m_runDir},
+        {QStringLiteral("arch"), ArchSpec::fromJson(m_spec).name()},
+        {QStringLiteral("params"), m_summary.totalParams},
+        {QStringLiteral("macs"), m_summary.totalMacs},
+        {QStringLiteral("dataset"), m_data.describe()},
+        {QStringLiteral("threads"), m_governor.threads()},
+        // Lets a plot put per-step points on an epoch axis.
+        {QStringLiteral("steps_per_epoch"),
+         (m_data.train.count() + m_config.batchSize - 1) / m_config.batchSize},
+        {QStringLiteral("runtime"), Runtime::describe()},
+        {QStringLiteral("resumed_after_epoch"), m_epochsDone}});
+}
+
+void TrainSession::prepareSteps()
+{
+    torch::jit::Module &module = m_model.impl()->module;
     module.train();
     std::vector<at::Tensor> params;
     for (const at::Tensor &p : module.parameters()) {
         p.requires_grad_(true);
         params.push_back(p);
     }
-    std::unique_ptr<torch::optim::Optimizer> optimizer = makeOptimizer(c, params);
-    if (haveCheckpoint)
-        Checkpoint::loadOptimizer(state.optimizerPath, *optimizer);
+    m_optimizer = makeOptimizer(m_config, params);
+    if (m_haveCheckpoint)
+        Checkpoint::loadOptimizer(m_state.optimizerPath, *m_optimizer);
+    m_xVal = splitFeatures(m_data.validation, m_data.sampleShape);
+    m_yVal = splitLabels(m_data.validation);
+    m_xTest = splitFeatures(m_data.test, m_data.sampleShape);
+    m_yTest = splitLabels(m_data.test);
 
-    const at::Tensor xTrain = splitFeatures(data.train, data.sampleShape);
-    const at::Tensor yTrain = splitLabels(data.train);
-    const at::Tensor xVal = splitFeatures(data.validation, data.sampleShape);
-    const at::Tensor yVal = splitLabels(data.validation);
-    const at::Tensor xTest = splitFeatures(data.test, data.sampleShape);
-    const at::Tensor yTest = splitLabels(data.test);
-
-    const int64_t n = xTrain.size(0);
-    const int64_t stepsPerEpoch = (n + c.batchSize - 1) / c.batchSize;
-    const qint64 totalSteps = stepsPerEpoch * c.epochs;
-    int epochsDone = haveCheckpoint ? state.epochsDone : 0;
-    qint64 step = qint64(epochsDone) * stepsPerEpoch;
-    QJsonObject last = haveCheckpoint ? state.metrics : QJsonObject();
-
-    auto output = [&]() {
-        QJsonObject out{{QStringLiteral("run_dir"), m_runDir},
-                        {QStringLiteral("epochs_done"), epochsDone},
-                        {QStringLiteral("final"), last},
-                        {QStringLiteral("summary"), summary.toJson()},
-                        {QStringLiteral("dataset"), data.describe()},
-                        {QStringLiteral("config"), c.toJson()},
-                        {QStringLiteral("threads"), threads}};
-        return out;
+    m_loop = std::make_unique<trainloop::EpochLoop>(
+        module, *m_optimizer, splitFeatures(m_data.train, m_data.sampleShape),
+        splitLabels(m_data.train));
+    m_loop->batchSize = m_config.batchSize;
+    m_loop->seed = m_config.seed;
+    m_loop->epochs = m_config.epochs;
+    const qint64 totalSteps = m_loop->totalSteps();
+    m_loop->lrAt = [this, totalSteps](int epoch, qint64 step) {
+        return learningRate(m_config, epoch, step, totalSteps);
     };
-    auto stopped = [&](JobStatus status, const QString &message) {
-        if (recorder)
-            recorder->end(status, message);
-        return JobResult{status, message, output()};
+    const int64_t stepsPerEpoch = m_loop->stepsPerEpoch();
+    m_loop->onStep = [this, totalSteps, stepsPerEpoch](int epoch, qint64 step, int64_t batch,
+                                                      double loss, double lr) {
+        metric(QStringLiteral("loss"), step, epoch + 1, loss);
+        metric(QStringLiteral("lr"), step, epoch + 1, lr);
+        m_context.setProgress(double(step) / double(totalSteps),
+                              QStringLiteral("Epoch %1/%2, step %3/%4")
+                                  .arg(QString::number(epoch + 1), QString::number(m_config.epochs),
+                                       QString::number(batch + 1),
+                                       QString::number(stepsPerEpoch)));
+        followLoad(false);
     };
-    // Observers (plots, CLI) and the registry see the same points.
-    auto metric = [&](const QString &key, qint64 atStep, int epoch, double value) {
-        context.addMetric(key, atStep, epoch, value);
-        if (recorder)
-            recorder->add(MetricPoint{key, atStep, epoch, value, context.elapsed_s()});
-    };
+}
 
-    // Follows the machine's load (no-op with --threads): fewer threads when other programs
-    // hold cores, more when they leave; says so when the run is slowed by them.
-    bool wasContended = false;
-    auto followLoad = [&](bool now) {
-        if (!governor.update(now) && isContended(governor.load()) == wasContended)
-            return;
-        const int previous = at::get_num_threads();
-        if (governor.threads() != previous) {
-            at::set_num_threads(governor.threads());
-            context.log(QStringLiteral("Threads: %1 -> %2 (other programs keep %3 of %4 cores "
-                                       "busy)")
-                            .arg(previous)
-                            .arg(governor.threads())
-                            .arg(governor.load().othersRunnable, 0, 'f', 1)
-                            .arg(governor.load().cores));
-        }
-        wasContended = isContended(governor.load());
-        QJsonObject event = contentionJson(governor.load(), governor.threads());
-        event.insert(QStringLiteral("event"), QStringLiteral("contention"));
-        event.insert(QStringLiteral("contended"), wasContended);
-        context.report(event);
-    };
+void TrainSession::metric(const QString &key, qint64 atStep, int epoch, double value)
+{
+    m_context.addMetric(key, atStep, epoch, value);
+    if (m_recorder)
+        m_recorder->add(MetricPoint{key, atStep, epoch, value, m_context.elapsed_s()});
+}
 
-    for (int epoch = epochsDone; epoch < c.epochs; ++epoch) {
-        followLoad(true);
-        // Seeding per epoch (order and dropout) makes a resumed run identical to an
-        // uninterrupted one without saving generator state.
-        torch::manual_seed(c.seed * 1000003ULL + quint64(epoch) + 1);
-        const at::Tensor order = torch::randperm(n, torch::kInt64);
-        double lossSum = 0.0;
-        int64_t correct = 0;
-        QElapsedTimer clock;
-        clock.start();
-        double paused_s = 0.0;
-        for (int64_t b = 0; b < stepsPerEpoch; ++b) {
-            if (context.isPaused()) {
-                QElapsedTimer pauseClock;
-                pauseClock.start();
-                context.checkPoint();
-                paused_s += double(pauseClock.nsecsElapsed()) / 1e9;
-            }
-            if (context.isCancelled())
-                return stopped(JobStatus::Cancelled,
-                               QStringLiteral("Stopped during epoch %1. %2")
-                                   .arg(epoch + 1)
-                                   .arg(epochsDone > 0
-                                            ? QStringLiteral("Epoch %1's checkpoint is kept; "
-                                                             "resume with: modelstudio-cli "
-                                                             "train --resume %2")
-                                                  .arg(epochsDone).arg(m_runDir)
-                                            : QStringLiteral("No epoch was complete.")));
-            const double lr = learningRate(c, epoch, step, totalSteps);
-            for (auto &group : optimizer->param_groups())
-                group.options().set_lr(lr);
-
-            const at::Tensor idx = order.slice(0, b * c.batchSize,
-                                               std::min(n, (b + 1) * c.batchSize));
-            const at::Tensor x = xTrain.index_select(0, idx);
-            const at::Tensor y = yTrain.index_select(0, idx);
-            const at::Tensor logits = module.forward({x}).toTensor();
-            const at::Tensor loss = torch::nn::functional::cross_entropy(logits, y);
-            optimizer->zero_grad();
-            loss.backward();
-            const double lossValue = loss.item<double>();
-            if (!std::isfinite(lossValue))
-                return stopped(JobStatus::Diverged,
-                               QStringLiteral("Training diverged: the loss became %1 at epoch "
-                                              "%2, step %3 (learning rate %4). Lower the "
-                                              "learning rate (--lr) and start again.")
-                                   .arg(std::isnan(lossValue) ? QStringLiteral("NaN")
-                                                              : QStringLiteral("infinite"))
-                                   .arg(epoch + 1).arg(step + 1).arg(lr));
-            optimizer->step();
-            ++step;
-            lossSum += lossValue * double(idx.size(0));
-            correct += logits.argmax(1).eq(y).sum().item<int64_t>();
-            metric(QStringLiteral("loss"), step, epoch + 1, lossValue);
-            metric(QStringLiteral("lr"), step, epoch + 1, lr);
-            context.setProgress(double(step) / double(totalSteps),
-                                QStringLiteral("Epoch %1/%2, step %3/%4")
-                                    .arg(epoch + 1).arg(c.epochs).arg(b + 1)
-                                    .arg(stepsPerEpoch));
-            followLoad(false);
-        }
-        const double epoch_s = double(clock.nsecsElapsed()) / 1e9 - paused_s;
-
-        const Score val = evaluate(module, xVal, yVal);
-        const Score test = evaluate(module, xTest, yTest);
-        last = QJsonObject{{QStringLiteral("epoch"), epoch + 1},
-                           {QStringLiteral("train_loss"), lossSum / double(n)},
-                           {QStringLiteral("train_acc"), double(correct) / double(n)},
-                           {QStringLiteral("samples_per_s"), double(n) / epoch_s},
-                           {QStringLiteral("epoch_s"), epoch_s}};
-        if (xVal.size(0) > 0) {
-            last.insert(QStringLiteral("val_loss"), val.loss);
-            last.insert(QStringLiteral("val_acc"), val.accuracy);
-        }
-        if (xTest.size(0) > 0)
-            last.insert(QStringLiteral("test_acc"), test.accuracy);
-        for (auto it = last.begin(); it != last.end(); ++it) {
-            if (it.key() != QLatin1String("epoch"))
-                metric(it.key(), step, epoch + 1, it.value().toDouble());
-        }
-        epochsDone = epoch + 1;
-        Checkpoint::write(m_runDir, epochsDone, step, last, model, *optimizer);
-        if (recorder)
-            recorder->flush();   // the registry's curve reaches the checkpoint it matches
-        QJsonObject epochEvent = last;
-        epochEvent.insert(QStringLiteral("event"), QStringLiteral("epoch"));
-        epochEvent.insert(QStringLiteral("epochs"), c.epochs);
-        epochEvent.insert(QStringLiteral("threads"), governor.threads());
-        if (isContended(governor.load()))
-            epochEvent.insert(QStringLiteral("contention"),
-                              contentionJson(governor.load(), governor.threads()));
-        context.report(epochEvent);
-        QStringList parts;
-        for (const char *key : {"train_loss", "train_acc", "val_loss", "val_acc", "test_acc"}) {
-            if (last.contains(QLatin1String(key)))
-                parts << QStringLiteral("%1 %2").arg(QLatin1String(key))
-                             .arg(last.value(QLatin1String(key)).toDouble(), 0, 'f', 4);
-        }
-        context.log(QStringLiteral("Epoch %1/%2: %3, %4 samples/s")
-                        .arg(epochsDone).arg(c.epochs).arg(parts.join(QStringLiteral(", ")))
-                        .arg(qRound(double(n) / epoch_s)));
+// Follows the machine's load (no-op with --threads): fewer threads when other programs hold
+// cores, more when they leave; says so when the run is slowed by them.
+void TrainSession::followLoad(bool now)
+{
+    if (!m_governor.update(now) && isContended(m_governor.load()) == m_wasContended)
+        return;
+    const int previous = at::get_num_threads();
+    if (m_governor.threads() != previous) {
+        at::set_num_threads(m_governor.threads());
+        m_context.log(QStringLiteral("Threads: %1 -> %2 (other programs keep %3 of %4 cores "
+                                     "busy)")
+                          .arg(QString::number(previous), QString::number(m_governor.threads()),
+                               QString::number(m_governor.load().othersRunnable, 'f', 1),
+                               QString::number(m_governor.load().cores)));
     }
+    m_wasContended = isContended(m_governor.load());
+    QJsonObject event = contentionJson(m_governor.load(), m_governor.threads());
+    event.insert(QStringLiteral("event"), QStringLiteral("contention"));
+    event.insert(QStringLiteral("contended"), m_wasContended);
+    m_context.report(event);
+}
 
-    module.eval();
+std::optional<JobResult> TrainSession::runEpoch(int epoch)
+{
+    followLoad(true);
+    const trainloop::EpochOutcome outcome = m_loop->run(epoch, m_step, m_context);
+    if (outcome.end == trainloop::EpochOutcome::End::Cancelled) {
+        return stopped(JobStatus::Cancelled,
+                       QStringLiteral("Stopped during epoch %1. %2")
+                           .arg(QString::number(epoch + 1),
+                                m_epochsDone > 0
+                                    ? QStringLiteral("Epoch %1's checkpoint is kept; resume "
+                                                     "with: modelstudio-cli train --resume %2")
+                                          .arg(QString::number(m_epochsDone), m_runDir)
+                                    : QStringLiteral("No epoch was complete.")));
+    }
+    if (outcome.end == trainloop::EpochOutcome::End::Diverged)
+        return stopped(JobStatus::Diverged, outcome.message);
+    reportEpoch(epoch, outcome);
+    return std::nullopt;
+}
+
+void TrainSession::reportEpoch(int epoch, const trainloop::EpochOutcome &outcome)
+{
+    const double n = double(outcome.samples);
+    torch::jit::Module &module = m_model.impl()->module;
+    const Score val = evaluate(module, m_xVal, m_yVal);
+    const Score test = evaluate(module, m_xTest, m_yTest);
+    m_last = QJsonObject{{QStringLiteral("epoch"), epoch + 1},
+                         {QStringLiteral("train_loss"), outcome.lossSum / n},
+                         {QStringLiteral("train_acc"), double(outcome.correct) / n},
+                         {QStringLiteral("samples_per_s"), n / outcome.seconds},
+                         {QStringLiteral("epoch_s"), outcome.seconds}};
+    if (m_xVal.size(0) > 0) {
+        m_last.insert(QStringLiteral("val_loss"), val.loss);
+        m_last.insert(QStringLiteral("val_acc"), val.accuracy);
+    }
+    if (m_xTest.size(0) > 0)
+        m_last.insert(QStringLiteral("test_acc"), test.accuracy);
+    for (auto it = m_last.begin(); it != m_last.end(); ++it) {
+        if (it.key() != QLatin1String("epoch"))
+            metric(it.key(), m_step, epoch + 1, it.value().toDouble());
+    }
+    m_epochsDone = epoch + 1;
+    Checkpoint::write(m_runDir, m_epochsDone, m_step, m_last, m_model, *m_optimizer);
+    if (m_recorder)
+        m_recorder->flush();   // the registry's curve reaches the checkpoint it matches
+
+    QJsonObject event = m_last;
+    event.insert(QStringLiteral("event"), QStringLiteral("epoch"));
+    event.insert(QStringLiteral("epochs"), m_config.epochs);
+    event.insert(QStringLiteral("threads"), m_governor.threads());
+    if (isContended(m_governor.load()))
+        event.insert(QStringLiteral("contention"),
+                     contentionJson(m_governor.load(), m_governor.threads()));
+    m_context.report(event);
+    QStringList parts;
+    for (const char *key : {"train_loss", "train_acc", "val_loss", "val_acc", "test_acc"}) {
+        if (m_last.contains(QLatin1String(key)))
+            parts << QStringLiteral("%1 %2").arg(
+                QLatin1String(key),
+                QString::number(m_last.value(QLatin1String(key)).toDouble(), 'f', 4));
+    }
+    m_context.log(QStringLiteral("Epoch %1/%2: %3, %4 samples/s")
+                      .arg(QString::number(m_epochsDone), QString::number(m_config.epochs),
+                           parts.join(QStringLiteral(", ")),
+                           QString::number(qRound(n / outcome.seconds))));
+}
+
+QJsonObject TrainSession::output() const
+{
+    return QJsonObject{{QStringLiteral("run_dir"), m_runDir},
+                       {QStringLiteral("epochs_done"), m_epochsDone},
+                       {QStringLiteral("final"), m_last},
+                       {QStringLiteral("summary"), m_summary.toJson()},
+                       {QStringLiteral("dataset"), m_data.describe()},
+                       {QStringLiteral("config"), m_config.toJson()},
+                       {QStringLiteral("threads"), m_governor.threads()}};
+}
+
+JobResult TrainSession::stopped(JobStatus status, const QString &message)
+{
+    if (m_recorder)
+        m_recorder->end(status, message);
+    return JobResult{status, message, output()};
+}
+
+JobResult TrainSession::finish(const QString &outPath)
+{
+    m_model.impl()->module.eval();
     const QString modelPath = m_runDir + QStringLiteral("/model.pt");
-    model.save(modelPath);
+    m_model.save(modelPath);
     QJsonObject out = output();
     out.insert(QStringLiteral("model_path"), modelPath);
-    if (!m_outPath.isEmpty()) {
-        model.save(m_outPath);
-        out.insert(QStringLiteral("out_path"), QFileInfo(m_outPath).absoluteFilePath());
+    if (!outPath.isEmpty()) {
+        m_model.save(outPath);
+        out.insert(QStringLiteral("out_path"), QFileInfo(outPath).absoluteFilePath());
     }
-    if (recorder) {
+    if (m_recorder) {
         NewVersion version;
         version.modelDescription = QStringLiteral("Trained from the %1 architecture")
-                                       .arg(ArchSpec::fromJson(spec).name());
+                                       .arg(ArchSpec::fromJson(m_spec).name());
         version.kind = VersionKind::Trained;
         version.artifactPath = modelPath;
-        version.recipe = c.toJson();
+        version.recipe = m_config.toJson();
         std::vector<qint64> inputShape{-1};
-        inputShape.insert(inputShape.end(), data.sampleShape.begin(), data.sampleShape.end());
+        inputShape.insert(inputShape.end(), m_data.sampleShape.begin(),
+                          m_data.sampleShape.end());
         version.inputs = {TensorSignature{QStringLiteral("input"), QStringLiteral("float32"),
                                           inputShape}};
         version.outputs = {TensorSignature{QStringLiteral("output"), QStringLiteral("float32"),
-                                           {-1, qint64(data.numClasses())}}};
-        version.classNames = data.classNames;
-        version.parameterCount = summary.totalParams;
-        version.metrics = last;
-        const VersionRecord record = recorder->finish(version);
+                                           {-1, qint64(m_data.numClasses())}}};
+        version.classNames = m_data.classNames;
+        version.parameterCount = m_summary.totalParams;
+        version.metrics = m_last;
+        const VersionRecord record = m_recorder->finish(version);
         out.insert(QStringLiteral("version"), record.ref());
         out.insert(QStringLiteral("version_id"), record.id);
-        context.log(QStringLiteral("Registered as %1").arg(record.ref()));
+        m_context.log(QStringLiteral("Registered as %1").arg(record.ref()));
     }
-    context.setProgress(1.0, QStringLiteral("Finished"));
+    m_context.setProgress(1.0, QStringLiteral("Finished"));
     return JobResult{JobStatus::Finished, QString(), out};
+}
+
+} // namespace
+
+JobResult TrainJob::train(JobContext &context, RunRecorder *recorder)
+{
+    TrainSession session(m_config, m_runDir, m_resume, context, recorder);
+    session.loadData();
+    session.prepareModel();
+    session.begin();
+    session.prepareSteps();
+    for (int epoch = session.epochsDone(); epoch < m_config.epochs; ++epoch) {
+        if (std::optional<JobResult> ended = session.runEpoch(epoch))
+            return *ended;
+    }
+    return session.finish(m_outPath);
 }
 
 } // namespace ms

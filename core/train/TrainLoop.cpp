@@ -1,13 +1,96 @@
 #include "train/TrainLoop_p.h"
 
+#include "jobs/JobContext.h"
+
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/adam.h>
 #include <torch/optim/adamw.h>
 #include <torch/optim/sgd.h>
 
+#include <QElapsedTimer>
+
 #include <algorithm>
+#include <cmath>
 
 namespace ms::trainloop {
+
+quint64 epochSeed(quint64 seed, int epoch)
+{
+    return seed * 1000003ULL + quint64(epoch) + 1;
+}
+
+int64_t EpochLoop::stepsPerEpoch() const
+{
+    return (x.size(0) + batchSize - 1) / batchSize;
+}
+
+EpochOutcome EpochLoop::run(int epoch, qint64 &step, JobContext &context)
+{
+    EpochOutcome out;
+    const int64_t n = x.size(0);
+    const int64_t steps = stepsPerEpoch();
+    const qint64 total = totalSteps();
+    torch::manual_seed(epochSeed(seed, epoch));
+    const at::Tensor order = torch::randperm(n, torch::kInt64);
+    QElapsedTimer clock;
+    clock.start();
+    double paused_s = 0.0;
+    for (int64_t b = 0; b < steps; ++b) {
+        if (context.isPaused()) {
+            QElapsedTimer pauseClock;
+            pauseClock.start();
+            context.checkPoint();
+            paused_s += double(pauseClock.nsecsElapsed()) / 1e9;
+        }
+        if (context.isCancelled()) {
+            out.end = EpochOutcome::End::Cancelled;
+            break;
+        }
+        double lr = 0.0;
+        if (lrAt) {
+            lr = lrAt(epoch, step);
+            for (auto &group : optimizer.param_groups())
+                group.options().set_lr(lr);
+        } else if (!optimizer.param_groups().empty()) {
+            lr = optimizer.param_groups().front().options().get_lr();
+        }
+        if (hooks.beforeStep)
+            hooks.beforeStep(step, total);
+
+        const at::Tensor idx = order.slice(0, b * batchSize, std::min(n, (b + 1) * batchSize));
+        const at::Tensor xb = x.index_select(0, idx);
+        const at::Tensor yb = y.index_select(0, idx);
+        const at::Tensor logits = module.forward({xb}).toTensor();
+        const at::Tensor loss = hooks.loss ? hooks.loss(xb, logits, yb)
+                                           : torch::nn::functional::cross_entropy(logits, yb);
+        optimizer.zero_grad();
+        loss.backward();
+        const double lossValue = loss.item<double>();
+        if (!std::isfinite(lossValue)) {
+            out.end = EpochOutcome::End::Diverged;
+            out.message = QStringLiteral("%1 diverged: the loss became %2 at epoch %3, step %4 "
+                                         "(learning rate %5). Lower the learning rate (--lr) "
+                                         "and start again.")
+                              .arg(what,
+                                   std::isnan(lossValue) ? QStringLiteral("NaN")
+                                                         : QStringLiteral("infinite"),
+                                   QString::number(epoch + 1), QString::number(step + 1),
+                                   QString::number(lr));
+            break;
+        }
+        optimizer.step();
+        if (hooks.afterStep)
+            hooks.afterStep();
+        ++step;
+        out.lossSum += lossValue * double(idx.size(0));
+        out.correct += logits.argmax(1).eq(yb).sum().item<int64_t>();
+        out.samples += idx.size(0);
+        if (onStep)
+            onStep(epoch, step, b, lossValue, lr);
+    }
+    out.seconds = double(clock.nsecsElapsed()) / 1e9 - paused_s;
+    return out;
+}
 
 std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const TrainConfig &c,
                                                        std::vector<at::Tensor> params)

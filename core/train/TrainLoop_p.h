@@ -3,16 +3,93 @@
 // Private: the pieces of a training loop that the trainer and the compression methods
 // (fine-tuning after pruning, distillation) share. Core .cpp files only (torch headers).
 
+#include "common/Error.h"
 #include "data/Dataset.h"
 #include "train/TrainConfig.h"
 
 #include <torch/optim/optimizer.h>
 #include <torch/script.h>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
+namespace ms {
+class JobContext;
+}
+
 namespace ms::trainloop {
+
+// The seed of epoch `epoch`'s batch order (and dropout). Reseeding per epoch makes epoch k the
+// same whether or not the process restarted before it, which is what makes a resumed run equal
+// an uninterrupted one without saving generator state.
+quint64 epochSeed(quint64 seed, int epoch);
+
+// What a training adds to the plain step (distillation's loss, pruning's masks, later an
+// all-reduce of the gradients).
+struct StepHooks
+{
+    // The loss of one batch; default: cross-entropy of the logits against the labels.
+    std::function<at::Tensor(const at::Tensor &x, const at::Tensor &logits,
+                             const at::Tensor &labels)> loss;
+    // Before each step (0-based, of totalSteps): a gradual pruning schedule moves its masks.
+    std::function<void(qint64 step, qint64 totalSteps)> beforeStep;
+    // After each optimizer step: pruning re-applies its masks so pruned weights stay zero.
+    std::function<void()> afterStep;
+};
+
+// What one epoch of steps did.
+struct EpochOutcome
+{
+    enum class End { Done, Cancelled, Diverged };
+    End end = End::Done;
+    QString message;          // Diverged: what happened and what to do
+    double lossSum = 0.0;     // the batch losses weighted by their sizes
+    int64_t correct = 0;      // training samples the model got right while training on them
+    int64_t samples = 0;
+    double seconds = 0.0;     // wall time, pauses excluded
+};
+
+// The step loop of every training in the studio (TrainJob, fine-tuning after pruning,
+// distillation): one epoch of optimizer steps over (x, y) in the order epochSeed() gives.
+// Before each step it honours cancel and pause (a pause is not counted in `seconds`), sets the
+// learning rate from `lrAt` and calls hooks.beforeStep; after each, hooks.afterStep and
+// `onStep` (metrics, progress). One policy for a loss that becomes NaN or infinite: the epoch
+// ends as Diverged with a message that names `what`, the epoch, step and learning rate.
+struct EpochLoop
+{
+    EpochLoop(torch::jit::Module &module_, torch::optim::Optimizer &optimizer_, at::Tensor x_,
+              at::Tensor y_)
+        : module(module_), optimizer(optimizer_), x(std::move(x_)), y(std::move(y_))
+    {}
+
+    torch::jit::Module &module;
+    torch::optim::Optimizer &optimizer;
+    at::Tensor x;
+    at::Tensor y;
+    int64_t batchSize = 128;
+    quint64 seed = 0;
+    int epochs = 1;             // of the whole run: step and lr schedules span them
+    StepHooks hooks;
+    // The learning rate of a step (0-based epoch and step); empty: the optimizer's own.
+    std::function<double(int epoch, qint64 step)> lrAt;
+    // After each step: `step` counts from 1 across epochs, `batch` from 0 within the epoch.
+    std::function<void(int epoch, qint64 step, int64_t batch, double loss, double lr)> onStep;
+    QString what = QStringLiteral("Training");
+
+    int64_t stepsPerEpoch() const;
+    qint64 totalSteps() const { return stepsPerEpoch() * epochs; }
+    // Runs epoch `epoch` (0-based); `step` is the optimizer steps done so far, in and out.
+    EpochOutcome run(int epoch, qint64 &step, JobContext &context);
+};
+
+// Thrown by a compression method's training when its loss became NaN or infinite: the job
+// ends as diverged, not failed, as a training run does.
+class DivergedError final : public Error
+{
+public:
+    using Error::Error;
+};
 
 // The optimizer a config names (sgd, adam, adamw) over `params`, at the config's lr.
 std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const TrainConfig &c,

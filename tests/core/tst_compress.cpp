@@ -374,6 +374,42 @@ torch.jit.script(Small()).save(sys.argv[1])
         QCOMPARE(versionCount(), versions + 1);
     }
 
+    // One NaN policy for every training: a fine-tuning whose loss becomes NaN ends the job as
+    // diverged (as `train` does), with the same advice, and registers nothing.
+    void aDivergingFineTuneEndsAsDivergedLikeTraining()
+    {
+        QByteArray out;
+        const QString path = m_dir.filePath("nan.pt");
+        QVERIFY(runPython(m_dir.path(), QStringLiteral(R"(
+import sys, torch, torch.nn as nn
+class AlwaysNan(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(784, 10)
+    def forward(self, x):
+        y = self.fc(x.flatten(1))
+        return y * torch.log(torch.zeros_like(y)) * 0.0   # -inf * 0: NaN, still differentiable
+torch.jit.script(AlwaysNan()).save(sys.argv[1])
+)"), {path}, &out));
+        const VersionRecord source =
+            registerModel(Model::load(path), "nanmodel", VersionKind::Imported, {});
+        const int versions = versionCount();
+        CompressJob job(m_ws, QJsonObject{{"source", source.ref()},
+                                          {"method", "prune-unstructured"},
+                                          {"dataset", "fashion-mnist"},
+                                          {"params", QJsonObject{{"sparsity", 0.5},
+                                                                 {"finetune-epochs", 1}}},
+                                          {"threads", 1}});
+        JobContext context;
+        const JobResult r = job.run(context);
+        QCOMPARE(jobStatusName(r.status), QStringLiteral("diverged"));
+        QVERIFY2(r.message.contains(QStringLiteral("Fine-tuning diverged: the loss became NaN"))
+                     && r.message.contains(QStringLiteral("Lower the learning rate")),
+                 qPrintable(r.message));
+        QCOMPARE(versionCount(), versions);
+        QCOMPARE(Registry(m_ws).runs().first().status, RunStatus::Diverged);
+    }
+
     void distillRefusesClassMismatch()
     {
         // A student version of 3 classes against a teacher of 10.
