@@ -219,11 +219,7 @@ void TrainPanel::start()
     QString runDir;
     try {
         config.validate();
-        // A spec file path makes a poor folder name; its base name reads well.
-        const QString label = QFileInfo(config.arch).isFile()
-                                  ? QFileInfo(config.arch).completeBaseName()
-                                  : config.arch;
-        runDir = ms::Workspace(m_workspace).newRunDir(label);
+        runDir = ms::Workspace(m_workspace).newRunDir(config.label());
     } catch (const ms::Error &e) {
         setStatus(e.message(), Tone::Error);
         return;

@@ -67,20 +67,6 @@ QJsonValue flagValue(const QString &key, const QString &text)
     return number;
 }
 
-QJsonObject readConfigFile(const QString &path)
-{
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly))
-        throw ms::Error(QStringLiteral("Cannot read the config %1: %2.")
-                            .arg(path, file.errorString()));
-    QJsonParseError error;
-    const QJsonDocument doc = QJsonDocument::fromJson(file.readAll(), &error);
-    if (!doc.isObject())
-        throw ms::Error(QStringLiteral("%1 is not a JSON object (%2 at offset %3).")
-                            .arg(path, error.errorString()).arg(error.offset));
-    return doc.object();
-}
-
 QString percent(const QJsonObject &o, const char *key)
 {
     const QJsonValue v = o.value(QLatin1String(key));
@@ -144,7 +130,7 @@ int runTrain(const QStringList &arguments)
         job->recordIn(workspace);
     } else {
         QJsonObject spec = parser.isSet(QStringLiteral("config"))
-                               ? readConfigFile(parser.value(QStringLiteral("config")))
+                               ? ms::TrainConfig::readSpecFile(parser.value(QStringLiteral("config")))
                                : QJsonObject();
         for (const Flag &flag : kTrainFlags) {
             const QString name = QString::fromLatin1(flag.name);
@@ -155,10 +141,8 @@ int runTrain(const QStringList &arguments)
         }
         const ms::TrainConfig config = ms::TrainConfig::fromJson(spec);
         const ms::Workspace workspace(ms::Workspace::resolve(parser.value(QStringLiteral("workspace"))));
-        const QString label = config.archSpec.isEmpty()
-                                  ? QFileInfo(config.arch).completeBaseName()
-                                  : QStringLiteral("custom");
-        job = std::make_unique<ms::TrainJob>(config, workspace.newRunDir(label), outPath);
+        job = std::make_unique<ms::TrainJob>(config, workspace.newRunDir(config.label()),
+                                             outPath);
         job->recordIn(workspace.root(), parser.value(QStringLiteral("name")));
     }
 

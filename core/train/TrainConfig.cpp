@@ -2,7 +2,10 @@
 
 #include "common/Error.h"
 
+#include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QSet>
 
 namespace ms {
@@ -151,6 +154,31 @@ void TrainConfig::validate() const
                  .arg(validationFraction));
     if (threads < 0)
         fail(QStringLiteral("Threads must be 0 (all cores) or more (got %1).").arg(threads));
+}
+
+QJsonObject TrainConfig::readSpecFile(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        throw Error(QStringLiteral("Cannot read the config %1: %2.").arg(path, file.errorString()));
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(file.readAll(), &error);
+    if (!doc.isObject())
+        throw Error(QStringLiteral("%1 is not a JSON object (%2 at offset %3).")
+                        .arg(path, error.errorString(), QString::number(error.offset)));
+    return doc.object();
+}
+
+QString TrainConfig::label() const
+{
+    if (!archSpec.isEmpty()) {
+        const QString name = archSpec.value(QStringLiteral("name")).toString();
+        return name.isEmpty() ? QStringLiteral("custom") : name;
+    }
+    // A spec file path makes a poor name; its base name reads well.
+    if (arch.endsWith(QLatin1String(".json"), Qt::CaseInsensitive) || QFileInfo(arch).isFile())
+        return QFileInfo(arch).completeBaseName();
+    return arch;
 }
 
 } // namespace ms

@@ -25,11 +25,19 @@ struct TrainConfig
     quint64 seed = 0;
     qint64 limit = 0;                                   // 0 = all samples
     double validationFraction = 0.1;
-    int threads = 0;                                    // 0 = all cores
+    int threads = 0;                                    // 0 = the cores left free
 
     QJsonObject toJson() const;
     // Unknown keys and out-of-range values raise ms::Error naming the key.
     static TrainConfig fromJson(const QJsonObject &json);
+    // The job spec in a JSON file (`train --config`, `modelstudio --config`); throws ms::Error
+    // naming the file and what is wrong with it.
+    static QJsonObject readSpecFile(const QString &path);
+    static TrainConfig fromFile(const QString &path) { return fromJson(readSpecFile(path)); }
+    // What a run of this recipe is called (its run folder, its job title, the model it
+    // registers by default): an inline spec's name, a spec file's base name, or the
+    // architecture's name.
+    QString label() const;
     // Throws ms::Error naming the first value that cannot work (epochs < 1, lr <= 0, ...).
     void validate() const;
 };

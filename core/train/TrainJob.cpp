@@ -94,11 +94,8 @@ void TrainJob::recordIn(const QString &workspaceRoot, const QString &modelName)
 
 QString TrainJob::title() const
 {
-    const QString arch = m_config.archSpec.isEmpty()
-                             ? QFileInfo(m_config.arch).completeBaseName()
-                             : m_config.archSpec.value(QStringLiteral("name")).toString();
     return QStringLiteral("%1 %2 on %3")
-        .arg(m_resume ? QStringLiteral("Resume") : QStringLiteral("Train"), arch,
+        .arg(m_resume ? QStringLiteral("Resume") : QStringLiteral("Train"), m_config.label(),
              QFileInfo(m_config.dataset).fileName());
 }
 
@@ -110,11 +107,8 @@ JobResult TrainJob::run(JobContext &context)
                                    "is writable.").arg(m_runDir));
     std::unique_ptr<RunRecorder> recorder;
     if (!m_workspace.isEmpty()) {
-        const QString arch = m_config.archSpec.isEmpty()
-                                 ? QFileInfo(m_config.arch).completeBaseName()
-                                 : m_config.archSpec.value(QStringLiteral("name")).toString();
-        recorder = std::make_unique<RunRecorder>(m_workspace,
-                                                 m_modelName.isEmpty() ? arch : m_modelName);
+        recorder = std::make_unique<RunRecorder>(
+            m_workspace, m_modelName.isEmpty() ? m_config.label() : m_modelName);
     }
     // The run row must not stay "running" when training throws: record why, then rethrow.
     auto recordFailure = [&recorder](const QString &message) {
