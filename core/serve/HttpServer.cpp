@@ -134,9 +134,10 @@ public:
     void sweep(Clock::time_point now);
     // Nothing in progress: no request being read, no reply owed or unsent.
     bool isIdle() const;
-    // Idle and safe to close to make room: it has been answered before (a kept-alive client
-    // between requests), or it has sent nothing for a while. A connection accepted a moment
-    // ago, whose request may be on its way, is not.
+    // Idle and safe to close to make room: quiet for a while (a quarter of the idle timeout,
+    // at most a second) since its last reply, or since it connected without sending anything.
+    // A connection accepted a moment ago, whose request may be on its way, is not, nor a
+    // client between two requests.
     bool isEvictable(Clock::time_point now) const;
     // Its headers have been arriving for a while (a slow client).
     bool isSlowHead(Clock::time_point now) const;
@@ -1034,9 +1035,10 @@ bool Connection::isIdle() const
 
 bool Connection::isEvictable(Clock::time_point now) const
 {
-    constexpr qint64 kSilent_ms = 1000;
+    // A client a few milliseconds between two requests is about to send the next one.
+    const qint64 quiet_ms = std::clamp(m_server->options.idleTimeout_ms / 4, 50, 1000);
     return isIdle() && !m_gone && m_socket->bytesAvailable() == 0
-           && (m_answered > 0 || msSince(m_created, now) >= kSilent_ms);
+           && msSince(m_answered > 0 ? m_lastActivity : m_created, now) >= quiet_ms;
 }
 
 bool Connection::isSlowHead(Clock::time_point now) const

@@ -4,6 +4,7 @@
 
 #include "HttpServer.h"
 
+#include <QElapsedTimer>
 #include <QHostAddress>
 #include <QSignalSpy>
 #include <QTcpSocket>
@@ -389,7 +390,7 @@ private Q_SLOTS:
     void connectionCapKeepsAnswering()
     {
         ServeOptions o = smallLimits();
-        o.idleTimeout_ms = 60000;   // the idle ones stay unless the cap needs room
+        o.idleTimeout_ms = 800;   // quiet for 200 ms: evictable; closed at 800 ms anyway
         o.headerTimeout_ms = 60000;
         auto server = makeServer(o);
         QCOMPARE(server->connectionCap(), 4);
@@ -402,14 +403,26 @@ private Q_SLOTS:
             QTRY_COMPARE(idle.back()->replies().size(), size_t(1));
         }
         QCOMPARE(server->connectionCount(), 4);
-        // A health check still gets through: the longest-idle connection makes room.
-        Client health(server->port());
-        QVERIFY(health.waitConnected());
-        health.send(get("/health"));
-        QTRY_COMPARE(health.replies().size(), size_t(1));
-        QCOMPARE(health.replies()[0].status, 200);
+        // A health check gets through once one of them has been quiet for a moment: the
+        // longest-idle connection makes room (before that, the newcomer gets 503).
+        const auto healthCheck = [&] {
+            Client health(server->port());
+            if (!health.waitConnected())
+                return 0;
+            health.send(get("/health"));
+            QElapsedTimer waited;
+            waited.start();
+            while (health.replies().empty() && !health.closed && waited.elapsed() < 5000)
+                QTest::qWait(10);
+            return health.replies().empty() ? 0 : health.replies()[0].status;
+        };
+        QTRY_COMPARE(healthCheck(), 200);
         QVERIFY(server->connectionCount() <= 4);
         QVERIFY(m_refusals.contains("evicted"));
+        int stillOpen = 0;
+        for (const auto &c : idle)
+            stillOpen += c->closed ? 0 : 1;
+        QVERIFY(stillOpen < 4);
     }
 
     void freshConnectionsAreNotEvicted()
