@@ -15,6 +15,7 @@
 #include <QNetworkReply>
 #include <QNetworkRequest>
 #include <QProcess>
+#include <QProcessEnvironment>
 #include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTcpServer>
@@ -268,6 +269,32 @@ private Q_SLOTS:
                                  10000);
         for (const QString &line : server.out().split(QLatin1Char('\n')))
             QVERIFY2(!line.startsWith(QStringLiteral("forged")), qPrintable(server.out()));
+    }
+
+    void tokenFromTheEnvironment()
+    {
+        const quint16 port = freePort();
+        Server server;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("MODELSTUDIO_TOKEN"), QStringLiteral("env-t0ken"));
+        server.process().setProcessEnvironment(env);
+        server.start({QStringLiteral("serve"), QStringLiteral("fm"), QStringLiteral("--port"),
+                      QString::number(port), QStringLiteral("--workspace"), ws()});
+        const QString url = QStringLiteral("http://127.0.0.1:%1").arg(port);
+        QTRY_VERIFY2_WITH_TIMEOUT(server.out().contains(url) || !server.isRunning(),
+                                  qPrintable(server.err()), 60000);
+        // The ready-made curl line carries it, so that it works as printed.
+        QVERIFY2(server.out().contains(QStringLiteral("Bearer env-t0ken")),
+                 qPrintable(server.out()));
+        const auto status = [&](const QByteArray &token) {
+            QNetworkRequest request(QUrl(url + QStringLiteral("/v2/models/fm")));
+            if (!token.isEmpty())
+                request.setRawHeader("Authorization", "Bearer " + token);
+            std::unique_ptr<QNetworkReply> reply(send(m_network.get(request)));
+            return reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        };
+        QCOMPARE(status({}), 401);
+        QCOMPARE(status("env-t0ken"), 200);
     }
 
     void stopsOnInterrupt()
