@@ -18,7 +18,7 @@ set(CMAKE_AUTOMOC ON)
 set(CMAKE_AUTORCC ON)
 
 # Gui without Widgets: the imagefolder plugin reads PNG/JPEG with QImage even in a CLI-only build.
-set(MS_QT_COMPONENTS Core Gui Sql Concurrent Network HttpServer)
+set(MS_QT_COMPONENTS Core Gui Sql Concurrent Network)
 if(MODELSTUDIO_BUILD_GUI)
   list(APPEND MS_QT_COMPONENTS Widgets PrintSupport Svg)
 endif()

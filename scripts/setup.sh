@@ -7,8 +7,8 @@ set -euo pipefail
 PACKAGES=(
   # toolchain
   build-essential cmake ninja-build ccache pkg-config
-  # Qt 6: core, widgets, SQL (+ SQLite driver), HTTP server, offscreen/xcb platform plugins
-  qt6-base-dev qt6-base-dev-tools libqt6sql6-sqlite qt6-httpserver-dev qt6-websockets-dev
+  # Qt 6: core, widgets, SQL (+ SQLite driver), network, offscreen/xcb platform plugins
+  qt6-base-dev qt6-base-dev-tools libqt6sql6-sqlite
   qt6-qpa-plugins libgl-dev
   # a font, so the window and its offscreen screenshots render text on a bare machine
   fonts-dejavu-core

@@ -84,7 +84,7 @@ ServeSample sampleFor(const std::vector<qint64> &shape)
     return zeros;
 }
 
-QString curlCommand(const CurlRequest &request, const ServeSample &sample)
+QByteArray requestBody(const QString &inputName, const ServeSample &sample)
 {
     QStringList shape{QStringLiteral("1")};
     for (qint64 dim : sample.shape)
@@ -93,12 +93,19 @@ QString curlCommand(const CurlRequest &request, const ServeSample &sample)
     values.reserve(int(sample.values.size()));
     for (float value : sample.values)
         values << formatFloat(value);
+    return QStringLiteral("{\"inputs\": [{\"name\": %1, \"shape\": [%2], \"datatype\": \"FP32\", "
+                          "\"data\": [%3]}]}")
+        .arg(jsonString(inputName), shape.join(QStringLiteral(", ")),
+             values.join(QStringLiteral(", ")))
+        .toUtf8();
+}
 
-    const QString body =
-        QStringLiteral("{\"inputs\": [{\"name\": %1, \"shape\": [%2], \"datatype\": \"FP32\", "
-                       "\"data\": [%3]}]}")
-            .arg(jsonString(request.inputName), shape.join(QStringLiteral(", ")),
-                 values.join(QStringLiteral(", ")));
+QString curlCommand(const CurlRequest &request, const ServeSample &sample,
+                    const QString &bodyFile)
+{
+    const QString body = bodyFile.isEmpty()
+                             ? QString::fromUtf8(requestBody(request.inputName, sample))
+                             : QString();
     const QString path = QStringLiteral("/v2/models/%1/infer")
                              .arg(QString::fromLatin1(
                                  QUrl::toPercentEncoding(request.modelName)));
@@ -109,7 +116,10 @@ QString curlCommand(const CurlRequest &request, const ServeSample &sample)
     if (!request.token.isEmpty())
         lines << QStringLiteral("  -H %1").arg(
             shellQuoted(QStringLiteral("Authorization: Bearer ") + request.token));
-    lines << QStringLiteral("  -d %1").arg(shellQuoted(body));
+    if (bodyFile.isEmpty())
+        lines << QStringLiteral("  -d %1").arg(shellQuoted(body));
+    else
+        lines << QStringLiteral("  -d @%1").arg(shellQuoted(bodyFile));
     return QStringLiteral("# %1, %2\n").arg(request.modelName, sample.description)
            + lines.join(QStringLiteral(" \\\n"));
 }

@@ -27,7 +27,17 @@ struct CurlRequest
     QString token;        // empty: no Authorization header
 };
 
-// A multi-line shell command (single-quoted JSON, so it pastes into sh, bash and zsh).
-QString curlCommand(const CurlRequest &request, const ServeSample &sample);
+// Past this many values a request body goes to a file (curl -d @FILE): spelled out on the
+// command line a 3x224x224 sample (150,528 values) is over the kernel's limit for one
+// argument ("Argument list too long").
+constexpr qint64 kInlineSampleValues = 4096;
+
+// The v2 infer request body for one sample: {"inputs": [{"name", "shape", "datatype", "data"}]}.
+QByteArray requestBody(const QString &inputName, const ServeSample &sample);
+
+// A multi-line shell command (single-quoted JSON, so it pastes into sh, bash and zsh). With
+// `bodyFile` (a file holding requestBody()), the command sends it with -d @FILE instead.
+QString curlCommand(const CurlRequest &request, const ServeSample &sample,
+                    const QString &bodyFile = QString());
 
 } // namespace ms::ui

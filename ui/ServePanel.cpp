@@ -10,11 +10,15 @@
 
 #include "common/Error.h"
 #include "registry/Registry.h"
+#include "ServeToken.h"
 
 #include <QAction>
 #include <QCheckBox>
 #include <QClipboard>
 #include <QComboBox>
+#include <QDir>
+#include <QFile>
+#include <QFileDialog>
 #include <QFontDatabase>
 #include <QFormLayout>
 #include <QGroupBox>
@@ -32,6 +36,7 @@
 #include <QSplitter>
 #include <QStyle>
 #include <QTableWidget>
+#include <QTemporaryFile>
 #include <QThread>
 #include <QVBoxLayout>
 
@@ -89,6 +94,8 @@ ServePanel::ServePanel(QString workspace, QWidget *parent)
 ServePanel::~ServePanel()
 {
     stop();
+    for (const QString &file : std::as_const(m_exampleFiles))
+        QFile::remove(file);
 }
 
 QIcon ServePanel::icon() const
@@ -187,9 +194,19 @@ QWidget *ServePanel::buildSetupSide()
     m_threads->setRange(1, qMax(1, QThread::idealThreadCount()));
     m_threads->setValue(defaults.threadsPerModel);
     m_threads->setToolTip(tr("Compute threads of each model's worker"));
-    m_token = new QLineEdit(defaults.token, serverBox);
+    // As the CLI: MODELSTUDIO_TOKEN gives the token when it is set.
+    m_token = new QLineEdit(qEnvironmentVariable(ms::serve::kTokenVariable, defaults.token),
+                            serverBox);
     m_token->setPlaceholderText(tr("none: no authentication"));
-    m_token->setToolTip(tr("Clients send it as \"Authorization: Bearer TOKEN\""));
+    m_token->setToolTip(tr("Clients send it as \"Authorization: Bearer TOKEN\" (health checks "
+                           "need none)"));
+    auto *fromFile = new QPushButton(tr("From file…"), serverBox);
+    fromFile->setToolTip(tr("Read the token from a file, as serve --token-file does"));
+    connect(fromFile, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Token file"));
+        if (!path.isEmpty())
+            loadTokenFile(path);
+    });
     auto *generate = new QPushButton(tr("Generate"), serverBox);
     generate->setToolTip(tr("A random 128-bit token"));
     connect(generate, &QPushButton::clicked, this, [this] {
@@ -202,6 +219,7 @@ QWidget *ServePanel::buildSetupSide()
     auto *tokenRow = new QHBoxLayout;
     tokenRow->addWidget(m_token, 1);
     tokenRow->addWidget(generate);
+    tokenRow->addWidget(fromFile);
 
     auto *form = new QFormLayout(serverBox);
     form->addRow(tr("Host"), m_host);
@@ -346,13 +364,12 @@ bool ServePanel::addModel(const QString &ref)
 {
     const QString name = modelNameOf(ref);
     try {
+        // Checked now (a quick registry lookup), so a typo shows at once; the model itself
+        // loads on a worker thread.
+        ms::Registry(m_workspace).resolve(ref);
         if (m_service) {
-            const ms::ServedModel served = m_service->serve(ref);
-            setStatus(tr("Serving %1 as %2.").arg(served.versionRef, served.name),
-                      Tone::Success);
-        } else {
-            // Checked now, so a typo shows before Start rather than after.
-            ms::Registry(m_workspace).resolve(ref);
+            m_service->serveAsync(ref);
+            setStatus(tr("Loading %1…").arg(ref), Tone::Neutral);
         }
     } catch (const ms::Error &e) {
         setStatus(tr("Cannot serve %1: %2").arg(ref, e.message()), Tone::Error);
@@ -431,6 +448,54 @@ ms::ServeOptions ServePanel::options() const
     return options;
 }
 
+bool ServePanel::loadTokenFile(const QString &path)
+{
+    try {
+        m_token->setText(ms::serve::readTokenFile(path));
+    } catch (const ms::Error &e) {
+        setStatus(tr("Cannot use the token file: %1").arg(e.message()), Tone::Error);
+        return false;
+    }
+    setStatus(tr("Token read from %1.").arg(QDir::toNativeSeparators(path)), Tone::Neutral);
+    return true;
+}
+
+void ServePanel::connectService()
+{
+    connect(m_service, &ms::InferenceService::requestFinished, m_traffic,
+            &ServeTraffic::record);
+    connect(m_service, &ms::InferenceService::modelsChanged, this,
+            [this] { updateModelsTable(); });
+    connect(m_service, &ms::InferenceService::modelServed, this,
+            [this] { showServingStatus(); });
+    connect(m_service, &ms::InferenceService::serveFailed, this,
+            [this](const QString &ref, const QString &message) {
+                m_loadFailures << tr("%1: %2").arg(ref, message);
+                showServingStatus();
+            });
+}
+
+void ServePanel::showServingStatus()
+{
+    if (!m_service)
+        return;
+    if (!m_loadFailures.isEmpty()) {
+        setStatus(tr("Listening on %1, but cannot serve %2")
+                      .arg(m_service->url(), m_loadFailures.join(QStringLiteral("; "))),
+                  Tone::Error);
+    } else if (m_service->loadsInProgress() > 0) {
+        setStatus(tr("Listening on %1 · loading %n model(s)…", nullptr,
+                     m_service->loadsInProgress())
+                      .arg(m_service->url()),
+                  Tone::Neutral);
+    } else {
+        setStatus(tr("Listening on %1 · serving %2")
+                      .arg(m_service->url(), m_refs.isEmpty() ? tr("no model yet")
+                                                              : m_refs.join(QStringLiteral(", "))),
+                  Tone::Success);
+    }
+}
+
 void ServePanel::start()
 {
     if (m_service)
@@ -440,6 +505,13 @@ void ServePanel::start()
         return;
 
     const ms::ServeOptions serveOptions = options();
+    if (!serveOptions.token.isEmpty()) {
+        const QString problem = ms::serve::tokenProblem(serveOptions.token, tr("The token"));
+        if (!problem.isEmpty()) {
+            setStatus(problem, Tone::Error);
+            return;
+        }
+    }
     auto *service = new ms::InferenceService(m_workspace, serveOptions, this);
     try {
         service->listen();
@@ -466,32 +538,13 @@ void ServePanel::start()
     }
     m_service = service;
     m_status->setToolTip(QString());
-    connect(m_service, &ms::InferenceService::requestFinished, m_traffic,
-            &ServeTraffic::record);
-    connect(m_service, &ms::InferenceService::modelsChanged, this,
-            [this] { updateModelsTable(); });
-
+    m_loadFailures.clear();
+    connectService();
     m_traffic->start();
-
-    QStringList failures;
-    for (const QString &ref : std::as_const(m_refs)) {
-        try {
-            m_service->serve(ref);
-        } catch (const ms::Error &e) {
-            failures << tr("%1: %2").arg(ref, e.message());
-        } catch (const std::exception &e) {
-            failures << tr("%1: %2").arg(ref, QString::fromUtf8(e.what()));
-        }
-    }
-    if (!failures.isEmpty())
-        setStatus(tr("Listening on %1, but cannot serve %2")
-                      .arg(m_service->url(), failures.join(QStringLiteral("; "))),
-                  Tone::Error);
-    else
-        setStatus(tr("Listening on %1 · serving %2")
-                      .arg(m_service->url(), m_refs.isEmpty() ? tr("no model yet")
-                                                              : m_refs.join(QStringLiteral(", "))),
-                  Tone::Success);
+    // Loaded and warmed up on worker threads; each is installed when it is ready.
+    for (const QString &ref : std::as_const(m_refs))
+        m_service->serveAsync(ref);
+    showServingStatus();
     updateModelsTable();
     updateControls();
 }
@@ -624,8 +677,28 @@ void ServePanel::updateExample()
     }
     m_exampleTitle->setText(tr("Example: an infer request to %1 (%2)")
                                 .arg(model->name, model->versionRef));
-    m_example->setPlainText(curlCommand(request, sampleFor(model->inputShape)));
+    const ServeSample sample = sampleFor(model->inputShape);
+    const QString bodyFile = qint64(sample.values.size()) > kInlineSampleValues
+                                 ? exampleBodyFile(model->versionRef, request.inputName, sample)
+                                 : QString();
+    m_example->setPlainText(curlCommand(request, sample, bodyFile));
     m_copyExample->setEnabled(true);
+}
+
+QString ServePanel::exampleBodyFile(const QString &versionRef, const QString &inputName,
+                                    const ServeSample &sample)
+{
+    const QString key = versionRef + QLatin1Char('\n') + inputName;
+    const QString known = m_exampleFiles.value(key);
+    if (!known.isEmpty() && QFile::exists(known))
+        return known;
+    QTemporaryFile file(QDir::temp().filePath(QStringLiteral("modelstudio-request-XXXXXX.json")));
+    file.setAutoRemove(false);
+    const QByteArray body = requestBody(inputName, sample);
+    if (!file.open() || file.write(body) != body.size() || !file.flush())
+        return QString();   // inlined instead
+    m_exampleFiles.insert(key, file.fileName());
+    return file.fileName();
 }
 
 void ServePanel::updateControls()

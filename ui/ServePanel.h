@@ -4,6 +4,7 @@
 
 #include "InferenceService.h"
 
+#include <QHash>
 #include <QStringList>
 
 #include <vector>
@@ -25,12 +26,14 @@ namespace ms::ui {
 class MetricPlot;
 class RequestLogModel;
 class ServeTraffic;
+struct ServeSample;
 
 // Serve registry versions on a local HTTP endpoint and watch it: pick models, set the address,
 // batching and token, Start / Stop, then copy the URL or a ready-made curl request and follow
 // requests/s, latency and the request log live. The panel owns the ms::InferenceService while
 // it listens (created on Start, destroyed on Stop); the service does the work, the panel only
-// observes its signals.
+// observes its signals. Models load and warm up on a worker thread (serveAsync): a large model
+// never freezes the window.
 class ServePanel final : public Panel
 {
     Q_OBJECT
@@ -52,8 +55,9 @@ public:
     // Re-reads the registry's models and versions into the picker.
     void refreshModels();
     // Adds a registry reference ("NAME", "NAME:N", "NAME@ALIAS") to the served models; while
-    // listening it is loaded at once (replacing the version served under the same name).
-    // False, with the error in the status line, when it cannot be served.
+    // listening it starts loading at once, off the GUI thread (replacing the version served
+    // under the same name when it is ready). False, with the error in the status line, when
+    // the reference names no version.
     bool addModel(const QString &ref);
     void clearModels();
     void removeSelectedModel();
@@ -76,6 +80,9 @@ public:
     QAbstractButton *addButton() const { return m_addButton; }
     QSpinBox *portSpin() const { return m_port; }
     QLineEdit *tokenEdit() const { return m_token; }
+    // Reads the token from a file (as --token-file does); false, with the error shown, when
+    // the file holds no usable token.
+    bool loadTokenFile(const QString &path);
     QAbstractButton *startButton() const { return m_startButton; }
     QAbstractButton *stopButton() const { return m_stopButton; }
     QLabel *urlLabel() const { return m_urlLabel; }
@@ -102,8 +109,16 @@ private:
     void setStatus(const QString &text, Tone tone, quint16 usePort = 0);
     void copyToClipboard(const QString &text, const QString &what);
 
+    void connectService();
+    void showServingStatus();
+    // The request body of a large example, written once per version (curl -d @FILE).
+    QString exampleBodyFile(const QString &versionRef, const QString &inputName,
+                            const ServeSample &sample);
+
     QString m_workspace;
     ms::InferenceService *m_service = nullptr;
+    QHash<QString, QString> m_exampleFiles;   // versionRef -> request body file
+    QStringList m_loadFailures;               // "ref: why", since Start
     QStringList m_refs;   // what the user chose to serve, in order
 
     QComboBox *m_modelCombo = nullptr;

@@ -8,11 +8,16 @@
 #include "common/Error.h"
 #include "common/Workspace.h"
 #include "InferenceService.h"
+#include "ServeToken.h"
 
 #include <QCoreApplication>
+#include <QDir>
 #include <QHostAddress>
 #include <QJsonArray>
+#include <QJsonDocument>
+#include <QTemporaryFile>
 #include <QTimer>
+#include <QUrl>
 
 #include <atomic>
 #include <csignal>
@@ -28,15 +33,58 @@ void onInterrupt(int)
     g_interrupts.fetch_add(1);
 }
 
-int intOption(const QCommandLineParser &parser, const QString &name, int min, int max)
+qint64 intOption(const QCommandLineParser &parser, const QString &name, qint64 min, qint64 max)
 {
     bool ok = false;
     const QString text = parser.value(name);
-    const int value = text.toInt(&ok);
+    const qint64 value = text.toLongLong(&ok);
     if (!ok || value < min || value > max)
         throw ms::Error(QStringLiteral("--%1 takes a whole number from %2 to %3, not \"%4\".")
-                            .arg(name).arg(min).arg(max).arg(text));
+                            .arg(name, QString::number(min), QString::number(max), text));
     return value;
+}
+
+// Request paths, methods and names come from clients and the registry: a control character
+// printed raw could forge a log line or drive the terminal. Each is shown as \xNN.
+QString escapeControls(const QString &text)
+{
+    QString out;
+    out.reserve(text.size());
+    for (const QChar c : text) {
+        const char16_t u = c.unicode();
+        if (u < 0x20 || u == 0x7f || (u >= 0x80 && u < 0xa0) || u == 0x2028 || u == 0x2029)
+            out += QStringLiteral("\\x%1").arg(u, 2, 16, QLatin1Char('0'));
+        else if (u == '\\')
+            out += QStringLiteral("\\\\");
+        else
+            out += c;
+    }
+    return out;
+}
+
+// The token from --token, --token-file or MODELSTUDIO_TOKEN (in that order; two of them is a
+// mistake). Empty when none is given.
+QString tokenOption(const QCommandLineParser &parser)
+{
+    const bool inline_ = parser.isSet(QStringLiteral("token"));
+    const bool file = parser.isSet(QStringLiteral("token-file"));
+    if (inline_ && file)
+        throw ms::Error(QStringLiteral("--token and --token-file both give the token: keep one "
+                                       "(--token-file keeps it out of the process list)."));
+    QString token;
+    QString problem;
+    if (inline_) {
+        token = parser.value(QStringLiteral("token"));
+        problem = ms::serve::tokenProblem(token, QStringLiteral("--token"));
+    } else if (file) {
+        token = ms::serve::readTokenFile(parser.value(QStringLiteral("token-file")));
+    } else if (qEnvironmentVariableIsSet(ms::serve::kTokenVariable)) {
+        token = qEnvironmentVariable(ms::serve::kTokenVariable);
+        problem = ms::serve::tokenProblem(token, QString::fromLatin1(ms::serve::kTokenVariable));
+    }
+    if (!problem.isEmpty())
+        throw ms::Error(problem);
+    return token;
 }
 
 bool isLoopback(const QString &host)
@@ -47,8 +95,14 @@ bool isLoopback(const QString &host)
     return !address.isNull() && address.isLoopback();
 }
 
-// One request of a zero-filled sample, ready to paste. The sample is built by the shell
-// (printf/seq) because a 1x28x28 image spelled out is 1,600 characters of "0,".
+// Past this many values the example's body goes to a file (curl -d @FILE): spelled out on the
+// command line, a 3x224x224 sample (150,528 values) is over the kernel's limit for one
+// argument ("Argument list too long").
+constexpr qint64 kInlineExampleValues = 4096;
+
+// One request of a zero-filled sample, ready to paste. A small sample is built by the shell
+// (printf/seq: a 1x28x28 image spelled out is 1,600 characters of "0,"); a large one is
+// written to a temporary file that curl sends.
 QString curlExample(const QString &url, const ms::ServedModel &model, const QString &token)
 {
     qint64 count = 1;
@@ -57,16 +111,39 @@ QString curlExample(const QString &url, const ms::ServedModel &model, const QStr
         count *= d;
         dims << QString::number(d);
     }
+    // Tokens are visible ASCII but may hold a quote: single-quoted with '\'' for each.
+    QString quoted = QStringLiteral("Authorization: Bearer ") + token;
+    quoted.replace(QLatin1Char('\''), QLatin1String("'\\''"));
+    const QString auth = token.isEmpty() ? QString()
+                                         : QStringLiteral(" -H '%1'").arg(quoted);
+    const QString path =
+        QStringLiteral("%1/v2/models/%2/infer")
+            .arg(url, QString::fromLatin1(QUrl::toPercentEncoding(model.name)));
+    if (count > kInlineExampleValues) {
+        QTemporaryFile file(
+            QDir::temp().filePath(QStringLiteral("modelstudio-request-XXXXXX.json")));
+        file.setAutoRemove(false);
+        if (file.open()) {
+            QByteArray json = "{\"inputs\":[{\"name\":\"input\",\"shape\":["
+                              + dims.join(QLatin1Char(',')).toLatin1()
+                              + "],\"datatype\":\"FP32\",\"data\":[";
+            json.reserve(json.size() + count * 2 + 8);
+            for (qint64 i = 0; i < count; ++i)
+                json += i == 0 ? "0" : ",0";
+            json += "]}]}";
+            if (file.write(json) == json.size() && file.flush()) {
+                return QStringLiteral("curl -s %1%2 -H 'Content-Type: application/json' -d @%3")
+                    .arg(path, auth, file.fileName());
+            }
+        }
+    }
     const QString data = count > 16
                              ? QStringLiteral("$(printf '0,%.0s' $(seq %1))0").arg(count - 1)
                              : QStringList(int(count), QStringLiteral("0")).join(QLatin1Char(','));
-    const QString auth = token.isEmpty()
-                             ? QString()
-                             : QStringLiteral(" -H 'Authorization: Bearer %1'").arg(token);
-    return QStringLiteral("curl -s %1/v2/models/%2/infer%3 -H 'Content-Type: application/json' "
+    return QStringLiteral("curl -s %1%2 -H 'Content-Type: application/json' "
                           "-d \"{\\\"inputs\\\": [{\\\"name\\\": \\\"input\\\", \\\"shape\\\": "
-                          "[%4], \\\"datatype\\\": \\\"FP32\\\", \\\"data\\\": [%5]}]}\"")
-        .arg(url, model.name, auth, dims.join(QStringLiteral(", ")), data);
+                          "[%3], \\\"datatype\\\": \\\"FP32\\\", \\\"data\\\": [%4]}]}\"")
+        .arg(path, auth, dims.join(QStringLiteral(", ")), data);
 }
 
 QJsonArray shapeJson(const std::vector<qint64> &shape)
@@ -77,13 +154,15 @@ QJsonArray shapeJson(const std::vector<qint64> &shape)
     return dims;
 }
 
+// The path is logged as sent (percent-encoded): a client's %0A stays three characters.
 QString logLine(const ms::RequestRecord &r)
 {
     QString line = QStringLiteral("%1  %2 %3  %4  %5 ms")
-                       .arg(r.time.toString(QStringLiteral("yyyy-MM-dd hh:mm:ss.zzz")), r.method,
-                            r.path)
-                       .arg(r.status)
-                       .arg(r.latency_us / 1000.0, 0, 'f', 2);
+                       .arg(r.time.toLocalTime().toString(
+                                QStringLiteral("yyyy-MM-dd hh:mm:ss.zzz")),
+                            escapeControls(r.method), escapeControls(r.path),
+                            QString::number(r.status),
+                            QString::number(r.latency_us / 1000.0, 'f', 2));
     if (r.batchSize > 0)
         line += QStringLiteral("  batch %1").arg(r.batchSize);
     return line;
@@ -135,8 +214,45 @@ int runServe(const QStringList &arguments)
              .arg(defaults.threadsPerModel),
          QStringLiteral("N")},
         {QStringLiteral("token"),
-         QStringLiteral("Require \"Authorization: Bearer TOKEN\" on every request."),
+         QStringLiteral("Require \"Authorization: Bearer TOKEN\" on every request but health "
+                        "checks. Other users can read it in the process list: prefer "
+                        "--token-file or the %1 environment variable.")
+             .arg(QString::fromLatin1(ms::serve::kTokenVariable)),
          QStringLiteral("TOKEN")},
+        {QStringLiteral("token-file"),
+         QStringLiteral("Read the token from FILE (its first line)."), QStringLiteral("FILE")},
+        {QStringLiteral("max-queue"),
+         QStringLiteral("Most samples waiting per model; past it requests get 503 with "
+                        "Retry-After (default %1).")
+             .arg(defaults.maxQueuedSamples),
+         QStringLiteral("N")},
+        {QStringLiteral("request-timeout-ms"),
+         QStringLiteral("Longest an inference request may take from arrival to reply before it "
+                        "gets 504 (default %1; 0 = no limit).")
+             .arg(defaults.requestTimeout_ms),
+         QStringLiteral("MS")},
+        {QStringLiteral("max-connections"),
+         QStringLiteral("Most open client connections (default %1, lowered to fit the "
+                        "descriptor limit); at the cap the longest-idle one is closed, else the "
+                        "newcomer gets 503.")
+             .arg(defaults.maxConnections),
+         QStringLiteral("N")},
+        {QStringLiteral("max-body-bytes"),
+         QStringLiteral("Largest request body, refused from its Content-Length with 413 "
+                        "(default %1).")
+             .arg(defaults.maxBodyBytes),
+         QStringLiteral("BYTES")},
+        {QStringLiteral("idle-timeout-ms"),
+         QStringLiteral("A kept-alive connection with nothing in progress closes after this "
+                        "(default %1). Headers must arrive within %2 ms and a body within %3 "
+                        "ms (408); headers are limited to %4 bytes and %5 fields (431). "
+                        "docs/security.md lists every limit.")
+             .arg(QString::number(defaults.idleTimeout_ms),
+                  QString::number(defaults.headerTimeout_ms),
+                  QString::number(defaults.bodyTimeout_ms),
+                  QString::number(defaults.maxHeaderBytes),
+                  QString::number(defaults.maxHeaderCount)),
+         QStringLiteral("MS")},
         {QStringLiteral("log"),
          QStringLiteral("Print one line per request: time, method, path, status, latency, "
                         "batch size.")},
@@ -157,12 +273,27 @@ int runServe(const QStringList &arguments)
     if (parser.isSet(QStringLiteral("port")))
         options.port = quint16(intOption(parser, QStringLiteral("port"), 1, 65535));
     if (parser.isSet(QStringLiteral("max-batch-size")))
-        options.maxBatchSize = intOption(parser, QStringLiteral("max-batch-size"), 1, 4096);
+        options.maxBatchSize = int(intOption(parser, QStringLiteral("max-batch-size"), 1, 4096));
     if (parser.isSet(QStringLiteral("max-delay-us")))
-        options.maxQueueDelay_us = intOption(parser, QStringLiteral("max-delay-us"), 0, 10000000);
+        options.maxQueueDelay_us =
+            int(intOption(parser, QStringLiteral("max-delay-us"), 0, 10000000));
     if (parser.isSet(QStringLiteral("threads")))
-        options.threadsPerModel = intOption(parser, QStringLiteral("threads"), 1, 256);
-    options.token = parser.value(QStringLiteral("token"));
+        options.threadsPerModel = int(intOption(parser, QStringLiteral("threads"), 1, 256));
+    if (parser.isSet(QStringLiteral("max-queue")))
+        options.maxQueuedSamples = int(intOption(parser, QStringLiteral("max-queue"), 1, 1 << 24));
+    if (parser.isSet(QStringLiteral("request-timeout-ms")))
+        options.requestTimeout_ms =
+            int(intOption(parser, QStringLiteral("request-timeout-ms"), 0, 86400000));
+    if (parser.isSet(QStringLiteral("max-connections")))
+        options.maxConnections = int(intOption(parser, QStringLiteral("max-connections"), 1,
+                                               1 << 20));
+    if (parser.isSet(QStringLiteral("max-body-bytes")))
+        options.maxBodyBytes = intOption(parser, QStringLiteral("max-body-bytes"), 1,
+                                         qint64(1) << 40);
+    if (parser.isSet(QStringLiteral("idle-timeout-ms")))
+        options.idleTimeout_ms = int(intOption(parser, QStringLiteral("idle-timeout-ms"), 1,
+                                               86400000));
+    options.token = tokenOption(parser);
     options.allowNonLoopback = parser.isSet(QStringLiteral("allow-remote"));
     const bool remote = !isLoopback(options.host);
     if (remote && !options.allowNonLoopback)
@@ -176,8 +307,9 @@ int runServe(const QStringList &arguments)
     ms::InferenceService service(root, options);
     // Models first: a typo in a ref should not leave a port bound even for a moment.
     QVector<ms::ServedModel> served;
+    // Every version asked for is served, two versions of one model included.
     for (const QString &ref : parser.positionalArguments())
-        served << service.serve(ref);
+        served << service.serve(ref, ms::InferenceService::ServeMode::Alongside);
     if (remote)
         std::fputs(QStringLiteral("warning: serving on %1, reachable from other machines, "
                                   "without TLS%2.\n")
@@ -207,9 +339,12 @@ int runServe(const QStringList &arguments)
         for (const ms::ServedModel &m : served) {
             std::vector<qint64> shape{-1};
             shape.insert(shape.end(), m.inputShape.begin(), m.inputShape.end());
-            rows << QStringList{m.name, m.versionRef, shapeText(shape),
+            rows << QStringList{escapeControls(m.name), m.versionRef, shapeText(shape),
                                 QString::number(m.numOutputs),
-                                QStringLiteral("%1/v2/models/%2/infer").arg(url, m.name)};
+                                QStringLiteral("%1/v2/models/%2/versions/%3/infer")
+                                    .arg(url,
+                                         QString::fromLatin1(QUrl::toPercentEncoding(m.name)),
+                                         QString::number(m.version))};
         }
         printLine(table({QStringLiteral("MODEL"), QStringLiteral("VERSION"),
                          QStringLiteral("INPUT"), QStringLiteral("OUTPUTS"),
@@ -217,6 +352,10 @@ int runServe(const QStringList &arguments)
                         rows));
         printLine(QStringLiteral("Try:\n  %1").arg(curlExample(url, served.first(),
                                                                 options.token)));
+        if (parser.isSet(QStringLiteral("token")))
+            printLine(QStringLiteral("note: --token is visible to other users in the process "
+                                     "list; --token-file or %1 keep it out of it.")
+                          .arg(QString::fromLatin1(ms::serve::kTokenVariable)));
         printLine(QStringLiteral("Metrics: %1/metrics   Ctrl-C stops.").arg(url));
     }
 

@@ -296,7 +296,8 @@ void Model::save(const QString &path) const
 }
 
 std::vector<float> Model::predict(const std::vector<float> &input,
-                                  const std::vector<qint64> &shape) const
+                                  const std::vector<qint64> &shape,
+                                  std::vector<qint64> *outputShape) const
 {
     if (!d)
         throw Error(QStringLiteral("Cannot predict with an empty model."));
@@ -331,6 +332,8 @@ std::vector<float> Model::predict(const std::vector<float> &input,
             throw Error(QStringLiteral("The model returns %1, not a tensor of scores.")
                             .arg(QString::fromStdString(result.tagKind())));
         const at::Tensor out = result.toTensor().to(at::kFloat).contiguous();
+        if (outputShape)
+            outputShape->assign(out.sizes().begin(), out.sizes().end());
         return std::vector<float>(out.data_ptr<float>(), out.data_ptr<float>() + out.numel());
     } catch (const Error &) {
         throw;

@@ -60,8 +60,10 @@ public:
     // raw (the model normalises). Runs under InferenceMode in eval mode and puts a training
     // module back into training mode afterwards; calls on one model are serialised. Do not
     // call it while another thread trains the same module. Throws ms::Error on a bad shape.
-    std::vector<float> predict(const std::vector<float> &input,
-                               const std::vector<qint64> &shape) const;
+    // `outputShape`, when given, receives the output tensor's shape (a server checks that it
+    // has one row per sample before it splits a batch between clients).
+    std::vector<float> predict(const std::vector<float> &input, const std::vector<qint64> &shape,
+                               std::vector<qint64> *outputShape = nullptr) const;
 
     QStringList classNames() const;
     std::vector<qint64> inputShape() const;   // empty when unknown (an imported module)

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "InferenceService.h"
+#include "ServeTypes.h"
 
 #include <QByteArray>
 #include <QJsonObject>
@@ -53,7 +53,8 @@ QJsonValue torchServeResponse(const std::vector<float> &logits, qint64 batch,
                               const QStringList &classNames, bool singleSample, int topK = 5);
 
 QJsonObject serverMetadata(const QString &version);
-QJsonObject modelMetadata(const ServedModel &model);
+// `versions`: every version of the model being served (the model's own when empty).
+QJsonObject modelMetadata(const ServedModel &model, const QList<int> &versions = {});
 QJsonObject errorJson(const QString &message);
 
 QString shapeText(const std::vector<qint64> &shape);   // "[-1, 1, 28, 28]"

@@ -1,9 +1,11 @@
 #include "InferenceService.h"
 
-#include "HttpFrontend_p.h"
+#include "HttpServer.h"
 #include "InferProtocol.h"
 #include "ModelBatcher.h"
 #include "ServeMetrics.h"
+#include "ServeRoutes.h"
+#include "ServeToken.h"
 
 #include "common/Error.h"
 #include "common/Runtime.h"
@@ -11,32 +13,33 @@
 #include "registry/Registry.h"
 
 #include <QCoreApplication>
+#include <QFutureWatcher>
 #include <QHostAddress>
-#include <QHttpServerRequest>
-#include <QHttpServerResponder>
+#include <QJsonArray>
 #include <QJsonDocument>
-#include <QMetaEnum>
+#include <QMap>
 #include <QPointer>
+#include <QPromise>
 #include <QTcpServer>
-#include <QTcpSocket>
-#include <QUrl>
+#include <QThreadPool>
+#include <QTimer>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
-#include <functional>
+#include <map>
+#include <mutex>
+
+#include <malloc.h>
 
 namespace ms {
 
-using Clock = std::chrono::steady_clock;
-using Status = QHttpServerResponder::StatusCode;
+using Clock = http::Clock;
+using serve::Exchange;
 
 namespace {
 
-QString methodName(QHttpServerRequest::Method method)
-{
-    const char *key =
-        QMetaEnum::fromType<QHttpServerRequest::Method>().valueToKey(int(method));
-    return key ? QString::fromLatin1(key).toUpper() : QStringLiteral("OTHER");
-}
+const QByteArray kJson("application/json");
 
 QByteArray jsonBytes(const QJsonObject &object)
 {
@@ -49,12 +52,14 @@ QByteArray jsonBytes(const QJsonValue &value)
                            : QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact);
 }
 
-const QByteArray kJson("application/json");
-
-double elapsed_us(Clock::time_point since)
+QByteArray errorBytes(const QString &message)
 {
-    return double(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - since)
-                      .count())
+    return jsonBytes(protocol::errorJson(message));
+}
+
+double us_between(Clock::time_point from, Clock::time_point to)
+{
+    return double(std::chrono::duration_cast<std::chrono::nanoseconds>(to - from).count())
            / 1000.0;
 }
 
@@ -65,39 +70,128 @@ QHostAddress hostAddress(const QString &host)
     return QHostAddress(host);
 }
 
+// A version loaded and warmed up, not installed yet (any thread).
+struct Loaded
+{
+    ServedModel info;
+    Model model;
+    bool production = false;
+    QString error;   // set instead of the rest when it cannot be served
+};
+
+Loaded loadVersion(const QString &workspaceRoot, const QString &ref)
+{
+    Loaded out;
+    try {
+        const Registry registry(workspaceRoot);
+        const VersionRecord version = registry.resolve(ref);
+        const Model model = Model::load(registry.verifiedArtifactPath(version));
+        ServedModel info;
+        info.name = version.modelName;
+        info.versionRef = version.ref();
+        info.version = version.number;
+        info.inputShape = model.inputShape();
+        if (info.inputShape.empty() && !version.inputs.isEmpty()) {
+            const std::vector<qint64> &sig = version.inputs.first().shape;
+            const bool known =
+                sig.size() > 1
+                && std::all_of(sig.begin() + 1, sig.end(), [](qint64 x) { return x > 0; });
+            if (known)
+                info.inputShape.assign(sig.begin() + 1, sig.end());
+        }
+        info.classNames = version.classNames.isEmpty() ? model.classNames() : version.classNames;
+        if (!version.outputs.isEmpty() && version.outputs.first().shape.size() == 2
+            && version.outputs.first().shape[1] > 0) {
+            info.numOutputs = int(version.outputs.first().shape[1]);
+        } else {
+            info.numOutputs = int(info.classNames.size());
+        }
+        // One forward before it takes traffic: a version that cannot run is refused here
+        // rather than failing requests, and the first request does not pay for the warm-up.
+        if (!info.inputShape.empty()) {
+            std::vector<qint64> shape{1};
+            shape.insert(shape.end(), info.inputShape.begin(), info.inputShape.end());
+            qint64 count = 1;
+            for (qint64 x : info.inputShape)
+                count *= x;
+            try {
+                const std::vector<float> logits =
+                    model.predict(std::vector<float>(size_t(count)), shape);
+                info.numOutputs = int(logits.size());
+            } catch (const Error &e) {
+                throw Error(QStringLiteral("cannot serve %1: a test inference failed: %2")
+                                .arg(version.ref(), e.message()));
+            }
+        }
+        info.loaded = QDateTime::currentDateTime();
+        out.info = info;
+        out.model = model;
+        out.production = version.aliases.contains(QStringLiteral("production"));
+    } catch (const Error &e) {
+        out.error = e.message();
+    } catch (const std::exception &e) {
+        out.error = QString::fromLocal8Bit(e.what());
+    }
+    return out;
+}
+
 } // namespace
 
-struct InferenceService::Private
+struct InferenceService::Private final : serve::RouteHandlers
 {
-    struct Entry
+    struct Version
     {
         ServedModel info;
         Model model;
+        bool production = false;
         std::shared_ptr<ModelBatcher> batcher;
     };
-    // What a request's reply and its record need, from arrival to reply.
-    struct Call
+    // Every served version of one model name.
+    struct Served
     {
-        Clock::time_point start;
+        QMap<int, Version> versions;
+        // What the bare name answers with: the production version when it is served, else
+        // the newest.
+        int defaultVersion() const
+        {
+            for (auto it = versions.cbegin(); it != versions.cend(); ++it) {
+                if (it->production)
+                    return it.key();
+            }
+            return versions.isEmpty() ? 0 : versions.lastKey();
+        }
+    };
+    // An inference request waiting for its batch. Ids grow with arrival, and so do deadlines:
+    // the map's first entry is always the next to time out.
+    struct InFlight
+    {
+        http::Responder responder;
         QString method;
         QString path;
         QString model;
+        Clock::time_point start;
+        Clock::time_point deadline;
+        std::shared_ptr<std::atomic<bool>> cancelled;
     };
 
     InferenceService *q = nullptr;
     QString workspaceRoot;
     ServeOptions options;
-    QPointer<HttpFrontend> frontend;
-    QPointer<QTcpServer> tcpServer;
+    QPointer<http::HttpServer> server;
     bool accepting = false;
-    QHash<QString, Entry> entries;
+    QHash<QString, Served> models;
     std::vector<std::shared_ptr<ModelBatcher>> retired;   // draining after a swap or unserve
-    ServeMetrics metrics;
+    ServeMetrics counters;
+    std::map<quint64, InFlight> inflight;
+    quint64 nextId = 1;
+    QTimer deadlineTimer;
+    int loading = 0;
 
     std::shared_ptr<ModelBatcher> makeBatcher(const Model &model) const
     {
         return std::make_shared<ModelBatcher>(model, options.maxBatchSize,
-                                              options.maxQueueDelay_us, options.threadsPerModel);
+                                              options.maxQueueDelay_us, options.threadsPerModel,
+                                              options.maxQueuedSamples);
     }
     void retire(std::shared_ptr<ModelBatcher> batcher)
     {
@@ -115,283 +209,367 @@ struct InferenceService::Private
             }
         }
     }
+    ServedModel install(Loaded &&loaded, ServeMode mode);
 
-    void finish(const Call &call, int status, double queue_us = 0.0, int batchSize = 0)
+    void finish(const QString &method, const QString &path, const QString &model,
+                Clock::time_point start, int status, double queue_us = 0.0, int batchSize = 0)
     {
-        const double latency_us = elapsed_us(call.start);
-        metrics.observeRequest(call.model, status, latency_us / 1e6);
+        const double latency_us = us_between(start, Clock::now());
+        counters.observeRequest(model, status, latency_us / 1e6);
         if (batchSize > 0)
-            metrics.observeInference(call.model, queue_us / 1e6, batchSize);
+            counters.observeInference(model, queue_us / 1e6, batchSize);
         RequestRecord record;
-        record.time = QDateTime::currentDateTime();
-        record.method = call.method;
-        record.path = call.path;
-        record.model = call.model;
+        record.time = QDateTime::currentDateTimeUtc();   // cheap: no time zone per request
+        record.method = method;
+        record.path = path;
+        record.model = model;
         record.status = status;
         record.latency_us = latency_us;
         record.queue_us = queue_us;
         record.batchSize = batchSize;
         Q_EMIT q->requestFinished(record);
     }
-    void respond(QHttpServerResponder &responder, const Call &call, int status,
-                 const QByteArray &body, const QByteArray &mime = kJson)
+    void respond(Exchange &ex, int status, const QByteArray &body, const QByteArray &mime = kJson,
+                 const http::HeaderList &headers = {})
     {
-        responder.write(body, mime, Status(status));
-        finish(call, status);
+        ex.responder.write(status, body, mime, headers);
+        finish(ex.method, ex.path, ex.model, ex.start, status);
     }
-    void respondError(QHttpServerResponder &responder, const Call &call, int status,
-                      const QString &message)
+    void respondError(Exchange &ex, int status, const QString &message,
+                      const http::HeaderList &headers = {})
     {
-        respond(responder, call, status, jsonBytes(protocol::errorJson(message)));
+        respond(ex, status, errorBytes(message), kJson, headers);
     }
 
-    void handle(const QHttpServerRequest &request, QTcpSocket *socket,
-                QHttpServerResponder &&responder);
-    void handleModel(const QHttpServerRequest &request, QTcpSocket *socket,
-                     QHttpServerResponder &&responder, Call &call, const QStringList &segments,
-                     bool torchServe);
-    void infer(const QHttpServerRequest &request, QTcpSocket *socket,
-               QHttpServerResponder &&responder, const Call &call, const Entry &entry,
-               bool torchServe);
+    http::HttpServer::BodyHandler onHead(const http::Request &head, http::Responder &responder);
+    void onRefusal(const http::Refusal &refusal);
+    // The version a model route names, or null after answering 404.
+    Version *findVersion(Exchange &ex);
+    void infer(Exchange &ex, bool torchServe);
+    void complete(quint64 id, int status, const QByteArray &body, double queue_us, int batchSize);
+    void expireDeadlines();
+    void armDeadline();
+
+    void serverMetadata(Exchange &ex) override;
+    void healthLive(Exchange &ex) override;
+    void healthReady(Exchange &ex) override;
+    void modelMetadata(Exchange &ex) override;
+    void modelReady(Exchange &ex) override;
+    void v2Infer(Exchange &ex) override { infer(ex, false); }
+    void ping(Exchange &ex) override;
+    void torchServePredict(Exchange &ex) override { infer(ex, true); }
+    void metrics(Exchange &ex) override;
 };
 
-void InferenceService::Private::handle(const QHttpServerRequest &request, QTcpSocket *socket,
-                                       QHttpServerResponder &&responder)
+http::HttpServer::BodyHandler InferenceService::Private::onHead(const http::Request &head,
+                                                                http::Responder &responder)
 {
-    Call call;
-    call.start = Clock::now();
-    call.method = methodName(request.method());
-    call.path = request.url().path();
-    const bool isGet = request.method() == QHttpServerRequest::Method::Get;
-    const bool isPost = request.method() == QHttpServerRequest::Method::Post;
-
-    // Split the encoded path so that a name holding "%2F" stays one segment.
-    QStringList segments;
-    for (const QString &part : request.url().path(QUrl::FullyEncoded).split(
-             QLatin1Char('/'), Qt::SkipEmptyParts)) {
-        segments << QUrl::fromPercentEncoding(part.toUtf8());
-    }
-    const bool health = (segments.size() == 3 && segments[0] == QStringLiteral("v2")
-                         && segments[1] == QStringLiteral("health"))
-                        || segments == QStringList{QStringLiteral("ping")};
-
-    if (!options.token.isEmpty() && !health) {
-        const QByteArray expected = "Bearer " + options.token.toUtf8();
-        if (request.value("Authorization") != expected) {
-            respondError(responder, call, 401,
-                         QStringLiteral("missing or wrong bearer token: send the header "
-                                        "\"Authorization: Bearer <token>\""));
-            return;
-        }
-    }
-    if (request.body().size() > options.maxBodyBytes) {
-        respondError(responder, call, 413,
-                     QStringLiteral("the body has %1 bytes, over the limit of %2 bytes")
-                         .arg(request.body().size())
-                         .arg(options.maxBodyBytes));
-        return;
-    }
-
-    const auto wrongMethod = [&](const char *allowed) {
-        respondError(responder, call, 405,
-                     QStringLiteral("%1 is not allowed on %2; use %3")
-                         .arg(call.method, call.path, QLatin1String(allowed)));
+    const serve::RouteMatch match = serve::matchRoute(head.method, head.path);
+    // The request line is printable ASCII (the connection layer refuses anything else).
+    const QString method = QString::fromLatin1(head.method);
+    const QString path = QString::fromLatin1(head.path);
+    const auto refuse = [&](int status, const QString &message,
+                            const http::HeaderList &headers = {}) {
+        responder.write(status, errorBytes(message), kJson, headers);
+        finish(method, path, QString(), head.received, status);
     };
-    const QString first = segments.value(0);
-    if (first == QStringLiteral("v2") && segments.size() == 1) {
-        if (!isGet)
-            return wrongMethod("GET");
-        const QString version = QCoreApplication::applicationVersion();
-        respond(responder, call, 200,
-                jsonBytes(protocol::serverMetadata(version.isEmpty() ? QStringLiteral("dev")
-                                                                     : version)));
-    } else if (first == QStringLiteral("v2") && segments.size() == 3
-               && segments[1] == QStringLiteral("health")) {
-        if (!isGet)
-            return wrongMethod("GET");
-        if (segments[2] == QStringLiteral("live")) {
-            respond(responder, call, 200, jsonBytes(QJsonObject{{QStringLiteral("live"), true}}));
-        } else if (segments[2] == QStringLiteral("ready")) {
-            // KServe: ready once it can serve, i.e. accepting with at least one model loaded.
-            const bool ready = accepting && !entries.isEmpty();
-            respond(responder, call, ready ? 200 : 503,
-                    jsonBytes(QJsonObject{{QStringLiteral("ready"), ready}}));
-        } else {
-            respondError(responder, call, 404,
-                         QStringLiteral("no route %1; health routes: /v2/health/live, "
-                                        "/v2/health/ready")
-                             .arg(call.path));
-        }
-    } else if (first == QStringLiteral("v2") && segments.size() >= 3
-               && segments[1] == QStringLiteral("models")) {
-        handleModel(request, socket, std::move(responder), call, segments.mid(2), false);
-    } else if (first == QStringLiteral("predictions")
-               && (segments.size() == 2 || segments.size() == 3)) {
-        if (!isPost)
-            return wrongMethod("POST");
-        QStringList rest{segments[1]};
-        if (segments.size() == 3)
-            rest << QStringLiteral("versions") << segments[2];
-        handleModel(request, socket, std::move(responder), call, rest, true);
-    } else if (segments == QStringList{QStringLiteral("ping")}) {
-        if (!isGet)
-            return wrongMethod("GET");
-        respond(responder, call, accepting ? 200 : 503,
-                jsonBytes(QJsonObject{{QStringLiteral("status"),
-                                       accepting ? QStringLiteral("Healthy")
-                                                 : QStringLiteral("Unhealthy")}}));
-    } else if (segments == QStringList{QStringLiteral("metrics")}) {
-        if (!isGet)
-            return wrongMethod("GET");
-        respond(responder, call, 200, metrics.exposition(),
-                QByteArray("text/plain; version=0.0.4; charset=utf-8"));
-    } else {
-        respondError(responder, call, 404,
-                     QStringLiteral("no route %1 %2; routes: /v2, /v2/health/{live,ready}, "
-                                    "/v2/models/{name}[/versions/{v}][/ready|/infer], /ping, "
-                                    "/predictions/{model}[/{version}], /metrics")
-                         .arg(call.method, call.path));
+    // The token before anything else, the body included: an unauthenticated client learns
+    // nothing about the routes and costs nothing but its headers.
+    if (!options.token.isEmpty() && !match.open
+        && !serve::bearerMatches(head.header("authorization"), options.token)) {
+        counters.observeRejection("unauthorized");
+        refuse(401,
+               QStringLiteral("missing or wrong bearer token: send the header "
+                              "\"Authorization: Bearer <token>\""),
+               {{"WWW-Authenticate", "Bearer"}});
+        return {};
     }
+    if (match.status == 405) {
+        const QString allowed = match.allowed.join(QStringLiteral(", "));
+        refuse(405, QStringLiteral("%1 is not allowed on %2; use %3").arg(method, path, allowed),
+               {{"Allow", allowed.toLatin1()}});
+        return {};
+    }
+    if (!match.route) {
+        refuse(404, QStringLiteral("no route %1 %2; routes: /v2, /v2/health/{live,ready}, "
+                                   "/v2/models/{name}[/versions/{v}][/ready|/infer], /ping, "
+                                   "/predictions/{model}[/{version}], /metrics")
+                        .arg(method, path));
+        return {};
+    }
+    const serve::Route *route = match.route;
+    return [this, route, params = match.params, method, path](http::Request &&request,
+                                                               http::Responder responder) {
+        Exchange ex;
+        ex.start = request.received;
+        ex.request = std::move(request);
+        ex.responder = responder;
+        ex.params = params;
+        ex.method = method;
+        ex.path = path;
+        (this->*(route->handler))(ex);
+    };
 }
 
-// `rest`: {name, ["versions", v], [action]}.
-void InferenceService::Private::handleModel(const QHttpServerRequest &request,
-                                            QTcpSocket *socket,
-                                            QHttpServerResponder &&responder, Call &call,
-                                            const QStringList &segments, bool torchServe)
+void InferenceService::Private::onRefusal(const http::Refusal &refusal)
 {
-    const QString name = segments.value(0);
-    const auto found = entries.constFind(name);
-    if (found == entries.constEnd()) {
-        QStringList served = entries.keys();
+    counters.observeRejection(refusal.reason);
+    if (refusal.status == 0)
+        return;   // a connection closed (idle, evicted): no request to log
+    finish(QString::fromLatin1(refusal.method), QString::fromLatin1(refusal.path), QString(),
+           refusal.received, refusal.status);
+}
+
+InferenceService::Private::Version *InferenceService::Private::findVersion(Exchange &ex)
+{
+    const QString name = ex.params.value(QStringLiteral("model"));
+    auto found = models.find(name);
+    if (found == models.end()) {
+        QStringList served = models.keys();
         served.sort();
-        respondError(responder, call, 404,
+        respondError(ex, 404,
                      QStringLiteral("model \"%1\" is not served; served: %2")
                          .arg(name, served.isEmpty() ? QStringLiteral("none")
                                                      : served.join(QStringLiteral(", "))));
-        return;
+        return nullptr;
     }
-    call.model = name;
-    const Entry &entry = found.value();
-    QStringList rest = segments.mid(1);
-    if (rest.value(0) == QStringLiteral("versions")) {
-        bool ok = false;
-        const int version = rest.value(1).toInt(&ok);
-        if (rest.size() < 2 || !ok || version != entry.info.version) {
-            respondError(responder, call, 404,
-                         QStringLiteral("model \"%1\" is served at version %2, not \"%3\"")
-                             .arg(name)
-                             .arg(entry.info.version)
-                             .arg(rest.value(1)));
-            return;
-        }
-        rest = rest.mid(2);
+    ex.model = name;
+    Served &served = found.value();
+    const QString versionText = ex.params.value(QStringLiteral("version"));
+    if (versionText.isNull())
+        return &served.versions[served.defaultVersion()];
+    bool ok = false;
+    const int version = versionText.toInt(&ok);
+    if (!ok || !served.versions.contains(version)) {
+        QStringList numbers;
+        for (int v : served.versions.keys())
+            numbers << QString::number(v);
+        respondError(ex, 404,
+                     QStringLiteral("model \"%1\" is served at version%2 %3, not \"%4\"")
+                         .arg(name, numbers.size() > 1 ? QStringLiteral("s") : QString(),
+                              numbers.join(QStringLiteral(", ")), versionText));
+        return nullptr;
     }
-    const bool isGet = request.method() == QHttpServerRequest::Method::Get;
-    const bool isPost = request.method() == QHttpServerRequest::Method::Post;
-    const QString action = rest.value(0);
-    if (torchServe || (rest.size() == 1 && action == QStringLiteral("infer"))) {
-        if (!isPost) {
-            respondError(responder, call, 405,
-                         QStringLiteral("%1 is not allowed on %2; use POST")
-                             .arg(call.method, call.path));
-            return;
-        }
-        if (!accepting || !entry.batcher) {
-            respondError(responder, call, 503,
-                         QStringLiteral("model \"%1\" is not ready: the server is stopping")
-                             .arg(name));
-            return;
-        }
-        infer(request, socket, std::move(responder), call, entry, torchServe);
-    } else if (rest.isEmpty() || (rest.size() == 1 && action == QStringLiteral("ready"))) {
-        if (!isGet) {
-            respondError(responder, call, 405,
-                         QStringLiteral("%1 is not allowed on %2; use GET")
-                             .arg(call.method, call.path));
-            return;
-        }
-        if (rest.isEmpty()) {
-            respond(responder, call, 200, jsonBytes(protocol::modelMetadata(entry.info)));
-        } else {
-            const bool ready = accepting && entry.batcher != nullptr;
-            respond(responder, call, ready ? 200 : 503,
-                    jsonBytes(QJsonObject{{QStringLiteral("name"), name},
-                                          {QStringLiteral("ready"), ready}}));
-        }
-    } else {
-        respondError(responder, call, 404,
-                     QStringLiteral("no route %1 %2; model routes: /v2/models/{name}"
-                                    "[/versions/{v}][/ready|/infer]")
-                         .arg(call.method, call.path));
-    }
+    return &served.versions[version];
 }
 
-void InferenceService::Private::infer(const QHttpServerRequest &request, QTcpSocket *socket,
-                                      QHttpServerResponder &&responder, const Call &call,
-                                      const Entry &entry, bool torchServe)
+void InferenceService::Private::serverMetadata(Exchange &ex)
 {
-    protocol::InferInput input;
-    try {
-        input = torchServe ? protocol::parseTorchServe(request.body(), entry.info.inputShape)
-                           : protocol::parseV2Infer(request.body(), entry.info.inputShape);
-    } catch (const protocol::ProtocolError &e) {
-        respondError(responder, call, e.status, e.message);
+    const QString version = QCoreApplication::applicationVersion();
+    respond(ex, 200,
+            jsonBytes(protocol::serverMetadata(version.isEmpty() ? QStringLiteral("dev")
+                                                                 : version)));
+}
+
+void InferenceService::Private::healthLive(Exchange &ex)
+{
+    respond(ex, 200, jsonBytes(QJsonObject{{QStringLiteral("live"), true}}));
+}
+
+void InferenceService::Private::healthReady(Exchange &ex)
+{
+    // KServe: ready once it can serve, i.e. accepting with at least one model loaded.
+    const bool ready = accepting && !models.isEmpty();
+    respond(ex, ready ? 200 : 503, jsonBytes(QJsonObject{{QStringLiteral("ready"), ready}}));
+}
+
+void InferenceService::Private::modelMetadata(Exchange &ex)
+{
+    const Version *version = findVersion(ex);
+    if (!version)
+        return;
+    const QList<int> versions = models.value(ex.model).versions.keys();
+    respond(ex, 200, jsonBytes(protocol::modelMetadata(version->info, versions)));
+}
+
+void InferenceService::Private::modelReady(Exchange &ex)
+{
+    const Version *version = findVersion(ex);
+    if (!version)
+        return;
+    const bool ready = accepting && version->batcher != nullptr;
+    respond(ex, ready ? 200 : 503,
+            jsonBytes(QJsonObject{{QStringLiteral("name"), ex.model},
+                                  {QStringLiteral("ready"), ready}}));
+}
+
+void InferenceService::Private::ping(Exchange &ex)
+{
+    respond(ex, accepting ? 200 : 503,
+            jsonBytes(QJsonObject{{QStringLiteral("status"),
+                                   accepting ? QStringLiteral("Healthy")
+                                             : QStringLiteral("Unhealthy")}}));
+}
+
+void InferenceService::Private::metrics(Exchange &ex)
+{
+    QByteArray text = counters.exposition();
+    text += "# HELP modelstudio_open_connections Client connections open now.\n"
+            "# TYPE modelstudio_open_connections gauge\n"
+            "modelstudio_open_connections "
+            + QByteArray::number(server ? server->connectionCount() : 0) + '\n';
+    text += "# HELP modelstudio_queued_samples Samples waiting for their batch, by model.\n"
+            "# TYPE modelstudio_queued_samples gauge\n";
+    for (auto it = models.cbegin(); it != models.cend(); ++it) {
+        int queued = 0;
+        for (const Version &v : it->versions)
+            queued += v.batcher ? v.batcher->queuedSamples() : 0;
+        text += "modelstudio_queued_samples{model=\"" + ServeMetrics::escapeLabel(it.key()).toUtf8()
+                + "\"} " + QByteArray::number(queued) + '\n';
+    }
+    respond(ex, 200, text, QByteArrayLiteral("text/plain; version=0.0.4; charset=utf-8"));
+}
+
+void InferenceService::Private::infer(Exchange &ex, bool torchServe)
+{
+    Version *version = findVersion(ex);
+    if (!version)
+        return;
+    if (!accepting || !version->batcher) {
+        respondError(ex, 503,
+                     QStringLiteral("model \"%1\" is not ready: the server is stopping")
+                         .arg(ex.model));
         return;
     }
+    protocol::InferInput input;
+    try {
+        input = torchServe
+                    ? protocol::parseTorchServe(ex.request.body, version->info.inputShape)
+                    : protocol::parseV2Infer(ex.request.body, version->info.inputShape);
+    } catch (const protocol::ProtocolError &e) {
+        respondError(ex, e.status, e.message);
+        return;
+    }
+    ex.request.body = QByteArray();   // parsed: the text is not needed any more
+
+    const quint64 id = nextId++;
+    InFlight flight;
+    flight.responder = ex.responder;
+    flight.method = ex.method;
+    flight.path = ex.path;
+    flight.model = ex.model;
+    flight.start = ex.start;
+    flight.deadline = ex.start + std::chrono::milliseconds(options.requestTimeout_ms);
+    flight.cancelled = std::make_shared<std::atomic<bool>>(false);
 
     ModelBatcher::Request job;
     job.data = std::move(input.data);
     job.shape = input.shape;
-    input.data.clear();
-    // Parked with the request: written on the server's thread once its batch is done.
-    auto parked = std::make_shared<QHttpServerResponder>(std::move(responder));
-    QPointer<QTcpSocket> client(socket);
-    HttpFrontend *server = frontend.data();
-    const ServedModel info = entry.info;
-    job.done = [this, server, parked, client, call, input, info,
-                torchServe](BatchResult &&result) mutable {
-        // Worker thread: the body is built here, so the server thread only writes it.
+    job.cancelled = flight.cancelled;
+    input.data = std::vector<float>();
+    const QString name = version->info.name;
+    const int number = version->info.version;
+    const QStringList classNames = version->info.classNames;
+    InferenceService *service = q;
+    // Runs on the worker: the body is built there, so the server's thread only writes it.
+    // `service` outlives every worker (stop() joins them before anything goes).
+    job.done = [this, service, id, input = std::move(input), name, number, classNames,
+                torchServe](BatchResult &&result) {
         int status = 200;
         QByteArray body;
         if (!result.ok) {
-            status = 500;
-            body = jsonBytes(protocol::errorJson(result.error));
+            status = result.status;
+            body = errorBytes(result.error);
         } else if (torchServe) {
             body = jsonBytes(protocol::torchServeResponse(result.logits, input.batch(),
-                                                          info.classNames, input.singleSample));
+                                                          classNames, input.singleSample));
         } else {
-            body = jsonBytes(protocol::v2InferResponse(info.name, info.version, input,
-                                                       result.logits));
+            body = jsonBytes(protocol::v2InferResponse(name, number, input, result.logits));
         }
         const double queue_us = result.queue_us;
         const int batchSize = result.batchSize;
-        // Everything that touches the responder or the socket moves to the server thread,
-        // so the last reference to them dies there too.
         QMetaObject::invokeMethod(
-            server,
-            [this, parked = std::move(parked), client = std::move(client), call = std::move(call),
-             status, body = std::move(body), queue_us, batchSize]() mutable {
-                if (client.isNull()) {
-                    // The client left and its socket is gone; a responder must not outlive
-                    // its socket's use, so it is deliberately never destroyed (rare, small).
-                    new std::shared_ptr<QHttpServerResponder>(std::move(parked));
-                } else {
-                    parked->write(body, kJson, Status(status));
-                    client->flush();
-                    parked.reset();
-                }
-                finish(call, status, queue_us, batchSize);
+            service,
+            [this, id, status, body = std::move(body), queue_us, batchSize] {
+                complete(id, status, body, queue_us, batchSize);
             },
             Qt::QueuedConnection);
     };
-    if (!entry.batcher->submit(std::move(job))) {
-        // Only a retired batcher refuses; the responder is still ours to answer with.
-        parked->write(jsonBytes(protocol::errorJson(
-                          QStringLiteral("model \"%1\" is not ready").arg(info.name))),
-                      kJson, Status(503));
-        finish(call, 503);
+    switch (version->batcher->submit(std::move(job))) {
+    case ModelBatcher::Submitted::Queued:
+        inflight.emplace(id, std::move(flight));
+        if (options.requestTimeout_ms > 0 && !deadlineTimer.isActive())
+            armDeadline();
+        return;
+    case ModelBatcher::Submitted::Full:
+        counters.observeRejection("queue_full");
+        respondError(ex, 503,
+                     QStringLiteral("model \"%1\" has %2 samples waiting, its limit: retry "
+                                    "shortly")
+                         .arg(ex.model, QString::number(version->batcher->queuedSamples())),
+                     {{"Retry-After", "1"}});
+        return;
+    case ModelBatcher::Submitted::Stopped:
+        respondError(ex, 503, QStringLiteral("model \"%1\" is not ready").arg(ex.model));
+        return;
     }
+}
+
+void InferenceService::Private::complete(quint64 id, int status, const QByteArray &body,
+                                         double queue_us, int batchSize)
+{
+    const auto it = inflight.find(id);
+    if (it == inflight.end())
+        return;   // answered already (timed out): the result is dropped
+    InFlight &f = it->second;
+    // A client that left before its answer: nothing to write; nginx's 499 in the log.
+    const bool open = f.responder.isOpen();
+    if (open)
+        f.responder.write(status, body, kJson);
+    finish(f.method, f.path, f.model, f.start, open ? status : 499, queue_us, batchSize);
+    inflight.erase(it);
+}
+
+void InferenceService::Private::armDeadline()
+{
+    if (inflight.empty() || options.requestTimeout_ms <= 0)
+        return;
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+        inflight.begin()->second.deadline - Clock::now());
+    deadlineTimer.start(int(std::max<qint64>(0, wait.count()) + 1));
+}
+
+void InferenceService::Private::expireDeadlines()
+{
+    const Clock::time_point now = Clock::now();
+    while (!inflight.empty() && inflight.begin()->second.deadline <= now) {
+        InFlight &f = inflight.begin()->second;
+        f.cancelled->store(true);   // still queued: it will not run
+        f.responder.write(504,
+                          errorBytes(QStringLiteral("model \"%1\" did not answer within %2 ms; "
+                                                    "retry later, or raise "
+                                                    "--request-timeout-ms")
+                                         .arg(f.model, QString::number(options.requestTimeout_ms))),
+                          kJson);
+        counters.observeRejection("request_timeout");
+        finish(f.method, f.path, f.model, f.start, 504);
+        inflight.erase(inflight.begin());
+    }
+    armDeadline();
+}
+
+ServedModel InferenceService::Private::install(Loaded &&loaded, ServeMode mode)
+{
+    Version version;
+    version.info = loaded.info;
+    version.model = loaded.model;
+    version.production = loaded.production;
+    version.batcher = makeBatcher(loaded.model);
+    Served &served = models[loaded.info.name];
+    if (mode == ServeMode::Replace) {
+        // The swap: new requests go to the new batcher from now on; the old ones drain.
+        for (Version &old : served.versions)
+            retire(std::move(old.batcher));
+        served.versions.clear();
+    } else if (served.versions.contains(loaded.info.version)) {
+        retire(std::move(served.versions[loaded.info.version].batcher));
+    }
+    served.versions.insert(loaded.info.version, std::move(version));
+    counters.setModelsLoaded(int(models.size()));
+    ServedModel info = loaded.info;
+    info.isDefault = served.defaultVersion() == info.version;
+    Q_EMIT q->modelsChanged();
+    return info;
 }
 
 InferenceService::InferenceService(QString workspaceRoot, ServeOptions options, QObject *parent)
@@ -399,28 +577,46 @@ InferenceService::InferenceService(QString workspaceRoot, ServeOptions options, 
     , d(std::make_unique<Private>())
 {
     qRegisterMetaType<ms::RequestRecord>();
+    qRegisterMetaType<ms::ServedModel>();
     // Before any batcher thread allocates: a worker's private malloc arena is shrunk after
     // every freed batch buffer and page-faulted back in (see Runtime::tuneAllocatorForTensors).
     Runtime::tuneAllocatorForTensors();
+    // And a batch's tensors (a few MB) come from the heap and stay there for the next batch,
+    // instead of a fresh mmap zeroed page by page each time: page faults were about an eighth
+    // of the batch worker's time under load (bench/README.md, "Where the serving time goes").
+    static std::once_flag once;
+    std::call_once(once, [] {
+        mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+        mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+    });
     d->q = this;
     d->workspaceRoot = std::move(workspaceRoot);
     d->options = std::move(options);
+    d->deadlineTimer.setSingleShot(true);
+    connect(&d->deadlineTimer, &QTimer::timeout, this, [this] { d->expireDeadlines(); });
 }
 
 InferenceService::~InferenceService()
 {
     stop();
-    for (auto it = d->entries.begin(); it != d->entries.end(); ++it) {
-        if (it->batcher)
-            it->batcher->stop();
+    for (Private::Served &served : d->models) {
+        for (Private::Version &version : served.versions) {
+            if (version.batcher)
+                version.batcher->stop();
+        }
     }
-    delete d->frontend.data();
+    d->inflight.clear();
+}
+
+const ServeOptions &InferenceService::options() const
+{
+    return d->options;
 }
 
 quint16 InferenceService::listen()
 {
     if (isListening())
-        return d->tcpServer->serverPort();
+        return d->server->port();
     const ServeOptions &o = d->options;
     const QHostAddress address = hostAddress(o.host);
     if (address.isNull()) {
@@ -440,163 +636,158 @@ quint16 InferenceService::listen()
                  qPrintable(o.host), o.token.isEmpty() ? " and without a token" : "");
     }
 
-    auto *tcp = new QTcpServer();
-    if (!tcp->listen(address, o.port)) {
-        const QString why = tcp->errorString();
-        const bool inUse = tcp->serverError() == QAbstractSocket::AddressInUseError;
-        delete tcp;
+    auto *server = new http::HttpServer(
+        o,
+        [this](const http::Request &head, http::Responder &responder) {
+            return d->onHead(head, responder);
+        },
+        [this](const http::Refusal &refusal) { d->onRefusal(refusal); });
+    QString why;
+    bool inUse = false;
+    if (!server->listen(address, o.port, &why, &inUse)) {
+        delete server;
         if (inUse) {
             const quint16 free = nextFreePort(o.host, quint16(o.port + 1));
             throw Error(QStringLiteral("port %1 on %2 is in use (%3); free port: %4 — pass "
                                        "--port %4")
-                            .arg(o.port)
-                            .arg(o.host, why)
-                            .arg(free));
+                            .arg(QString::number(o.port), o.host, why, QString::number(free)));
         }
-        throw Error(QStringLiteral("cannot listen on %1 port %2: %3").arg(o.host).arg(o.port).arg(why));
+        throw Error(QStringLiteral("cannot listen on %1 port %2: %3")
+                        .arg(o.host, QString::number(o.port), why));
     }
-    auto *frontend = new HttpFrontend(
-        [this](const QHttpServerRequest &request, QTcpSocket *socket,
-               QHttpServerResponder &&responder) {
-            d->handle(request, socket, std::move(responder));
-        });
-    tcp->setParent(frontend);
-    frontend->bind(tcp);
-    d->frontend = frontend;
-    d->tcpServer = tcp;
+    d->server = server;
     // Batchers stopped by an earlier stop() start again.
-    for (auto it = d->entries.begin(); it != d->entries.end(); ++it) {
-        if (!it->batcher || it->batcher->finished())
-            it->batcher = d->makeBatcher(it->model);
+    for (Private::Served &served : d->models) {
+        for (Private::Version &version : served.versions) {
+            if (!version.batcher || version.batcher->finished())
+                version.batcher = d->makeBatcher(version.model);
+        }
     }
     d->accepting = true;
-    return tcp->serverPort();
+    return server->port();
 }
 
 void InferenceService::stop()
 {
-    if (!d->frontend)
+    if (!d->server)
         return;
     d->accepting = false;
-    if (d->tcpServer)
-        d->tcpServer->close();
+    d->server->close();
     // Every queued request runs; the replies the workers posted are written before the
-    // sockets go away.
-    for (auto it = d->entries.begin(); it != d->entries.end(); ++it) {
-        if (it->batcher)
-            it->batcher->stop();
+    // connections go.
+    for (Private::Served &served : d->models) {
+        for (Private::Version &version : served.versions) {
+            if (version.batcher)
+                version.batcher->stop();
+        }
     }
     for (const auto &batcher : d->retired)
         batcher->stop();
     d->retired.clear();
-    QCoreApplication::sendPostedEvents(d->frontend.data(), QEvent::MetaCall);
-    d->frontend->detach();
-    d->frontend->deleteLater();
-    d->frontend.clear();
-    d->tcpServer.clear();
+    QCoreApplication::sendPostedEvents(this, QEvent::MetaCall);
+    // Requests that did not reach a batcher have no reply coming: nothing is left in flight.
+    d->inflight.clear();
+    d->deadlineTimer.stop();
+    http::HttpServer *server = d->server.data();
+    d->server.clear();
+    server->shutdown();
 }
 
 bool InferenceService::isListening() const
 {
-    return d->accepting && d->tcpServer && d->tcpServer->isListening();
+    return d->accepting && d->server && d->server->isListening();
 }
 
 QString InferenceService::url() const
 {
-    const quint16 port = d->tcpServer ? d->tcpServer->serverPort() : d->options.port;
+    const quint16 port = d->server ? d->server->port() : d->options.port;
     QString host = d->options.host;
     if (host.contains(QLatin1Char(':')))
         host = QLatin1Char('[') + host + QLatin1Char(']');
-    return QStringLiteral("http://%1:%2").arg(host).arg(port);
+    return QStringLiteral("http://%1:%2").arg(host, QString::number(port));
 }
 
-ServedModel InferenceService::serve(const QString &ref)
+ServedModel InferenceService::serve(const QString &ref, ServeMode mode)
 {
-    const Registry registry(d->workspaceRoot);
-    const VersionRecord version = registry.resolve(ref);
-    const Model model = Model::load(registry.verifiedArtifactPath(version));
+    Loaded loaded = loadVersion(d->workspaceRoot, ref);
+    if (!loaded.error.isEmpty())
+        throw Error(loaded.error);
+    return d->install(std::move(loaded), mode);
+}
 
-    ServedModel info;
-    info.name = version.modelName;
-    info.versionRef = version.ref();
-    info.version = version.number;
-    info.inputShape = model.inputShape();
-    if (info.inputShape.empty() && !version.inputs.isEmpty()) {
-        const std::vector<qint64> &sig = version.inputs.first().shape;
-        const bool known = sig.size() > 1
-                           && std::all_of(sig.begin() + 1, sig.end(), [](qint64 x) { return x > 0; });
-        if (known)
-            info.inputShape.assign(sig.begin() + 1, sig.end());
-    }
-    info.classNames = version.classNames.isEmpty() ? model.classNames() : version.classNames;
-    if (!version.outputs.isEmpty() && version.outputs.first().shape.size() == 2
-        && version.outputs.first().shape[1] > 0) {
-        info.numOutputs = int(version.outputs.first().shape[1]);
-    } else {
-        info.numOutputs = int(info.classNames.size());
-    }
-    // One forward before it takes traffic: a version that cannot run is refused here rather
-    // than failing requests, and the first request does not pay for the warm-up.
-    if (!info.inputShape.empty()) {
-        std::vector<qint64> shape{1};
-        shape.insert(shape.end(), info.inputShape.begin(), info.inputShape.end());
-        qint64 count = 1;
-        for (qint64 x : info.inputShape)
-            count *= x;
-        try {
-            const std::vector<float> logits = model.predict(std::vector<float>(size_t(count)), shape);
-            info.numOutputs = int(logits.size());
-        } catch (const Error &e) {
-            throw Error(QStringLiteral("cannot serve %1: a test inference failed: %2")
-                            .arg(version.ref(), e.message()));
+void InferenceService::serveAsync(const QString &ref, ServeMode mode)
+{
+    auto promise = std::make_shared<QPromise<Loaded>>();
+    auto *watcher = new QFutureWatcher<Loaded>(this);
+    ++d->loading;
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, ref, mode] {
+        --d->loading;
+        Loaded loaded = watcher->future().result();
+        watcher->deleteLater();
+        if (!loaded.error.isEmpty()) {
+            Q_EMIT serveFailed(ref, loaded.error);
+            return;
         }
-    }
-    info.loaded = QDateTime::currentDateTime();
+        const ServedModel info = d->install(std::move(loaded), mode);
+        Q_EMIT modelServed(info);
+    });
+    watcher->setFuture(promise->future());
+    promise->start();
+    // The task holds no pointer to this service: if it goes first, the result is dropped.
+    QThreadPool::globalInstance()->start([promise, root = d->workspaceRoot, ref] {
+        promise->addResult(loadVersion(root, ref));
+        promise->finish();
+    });
+}
 
-    Private::Entry entry{info, model, d->makeBatcher(model)};
-    auto previous = d->entries.find(info.name);
-    if (previous != d->entries.end()) {
-        // The swap: new requests go to the new batcher from now on; the old one drains.
-        std::shared_ptr<ModelBatcher> old = std::move(previous->batcher);
-        previous.value() = std::move(entry);
-        d->retire(std::move(old));
-    } else {
-        d->entries.insert(info.name, std::move(entry));
-    }
-    d->metrics.setModelsLoaded(int(d->entries.size()));
-    Q_EMIT modelsChanged();
-    return info;
+int InferenceService::loadsInProgress() const
+{
+    return d->loading;
 }
 
 void InferenceService::unserve(const QString &name)
 {
-    auto it = d->entries.find(name);
-    if (it == d->entries.end())
+    auto it = d->models.find(name);
+    if (it == d->models.end())
         return;
-    std::shared_ptr<ModelBatcher> old = std::move(it->batcher);
-    d->entries.erase(it);
-    d->retire(std::move(old));
-    d->metrics.setModelsLoaded(int(d->entries.size()));
+    for (Private::Version &version : it->versions)
+        d->retire(std::move(version.batcher));
+    d->models.erase(it);
+    d->counters.setModelsLoaded(int(d->models.size()));
     Q_EMIT modelsChanged();
 }
 
 int InferenceService::queuedSamples() const
 {
     int queued = 0;
-    for (const Private::Entry &entry : std::as_const(d->entries))
-        queued += entry.batcher->queuedSamples();
+    for (const Private::Served &served : std::as_const(d->models)) {
+        for (const Private::Version &version : served.versions)
+            queued += version.batcher ? version.batcher->queuedSamples() : 0;
+    }
     for (const std::shared_ptr<ModelBatcher> &batcher : d->retired)
         queued += batcher->queuedSamples();
     return queued;
 }
 
+int InferenceService::openConnections() const
+{
+    return d->server ? d->server->connectionCount() : 0;
+}
+
 QVector<ServedModel> InferenceService::models() const
 {
     QVector<ServedModel> out;
-    for (auto it = d->entries.cbegin(); it != d->entries.cend(); ++it)
-        out << it->info;
-    std::sort(out.begin(), out.end(),
-              [](const ServedModel &a, const ServedModel &b) { return a.name < b.name; });
+    for (auto it = d->models.cbegin(); it != d->models.cend(); ++it) {
+        const int defaultVersion = it->defaultVersion();
+        for (const Private::Version &version : it->versions) {
+            ServedModel info = version.info;
+            info.isDefault = info.version == defaultVersion;
+            out << info;
+        }
+    }
+    std::sort(out.begin(), out.end(), [](const ServedModel &a, const ServedModel &b) {
+        return a.name != b.name ? a.name < b.name : a.version < b.version;
+    });
     return out;
 }
 

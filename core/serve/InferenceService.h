@@ -1,76 +1,37 @@
 #pragma once
 
-#include <QDateTime>
-#include <QHash>
+#include "ServeTypes.h"
+
 #include <QObject>
 #include <QString>
-#include <QStringList>
+#include <QVector>
 
 #include <memory>
-#include <vector>
-
-class QHttpServer;
 
 namespace ms {
 
-class ModelBatcher;
-class ServeMetrics;
-
-struct ServeOptions
-{
-    QString host = QStringLiteral("127.0.0.1");
-    quint16 port = 8765;
-    bool allowNonLoopback = false;   // binding anything but loopback needs this, and warns
-    int maxBatchSize = 32;
-    // How long the first request of a batch may wait for company. Short: under load the queue
-    // refills while a batch runs, and a long wait only idles the worker (32 clients: 7,075
-    // req/s at 0 us, 6,337 at 500, 3,121 at 2,000; bench/README.md).
-    int maxQueueDelay_us = 500;
-    int threadsPerModel = 1;         // intra-op threads of each model's worker
-    QString token;                   // bearer token; empty = no authentication
-    qint64 maxBodyBytes = 16 * 1024 * 1024;   // larger bodies get 413
-};
-
-// One model being served, for listings, /v2/models/{name} and the window.
-struct ServedModel
-{
-    QString name;                    // the registry model name it is served under
-    QString versionRef;              // "cnn:3"
-    int version = 0;
-    std::vector<qint64> inputShape;  // per sample (no batch dimension)
-    int numOutputs = 0;              // classes
-    QStringList classNames;
-    QDateTime loaded;
-};
-
-// One finished request, for the request log, live plots and --log.
-struct RequestRecord
-{
-    QDateTime time;
-    QString method;
-    QString path;
-    QString model;        // empty when not a model route
-    int status = 0;
-    double latency_us = 0.0;
-    double queue_us = 0.0;   // time waiting for its batch (0 outside inference)
-    int batchSize = 0;       // size of the batch it ran in (0 outside inference)
-};
-
-// The embedded inference server (DESIGN.md §1.6). Owns a QHttpServer on the thread that
-// creates it, and one dynamic batcher per served model with its own worker thread: a request
-// is parked with its responder, runs in a batch of up to maxBatchSize requests (waiting at most
-// maxQueueDelay_us for company), and its reply is written on the server's thread when the batch
-// is done. The event loop never waits for inference.
+// The embedded inference server (docs/architecture.md, "How a request is served"). Owns an
+// http::HttpServer on the thread that creates it, and one dynamic batcher per served model
+// version with its own worker thread: a request is parked with its responder, runs in a batch
+// of up to maxBatchSize samples (waiting at most maxQueueDelay_us for company), and its reply
+// is written on the server's thread when the batch is done. The event loop never waits for
+// inference. Limits against hostile clients: ServeOptions and docs/security.md.
 //
-// Routes: Open Inference Protocol v2 REST (KServe/Triton): GET /v2/health/live,
-// /v2/health/ready, /v2, /v2/models/{name}[/versions/{v}], .../ready, POST .../infer;
-// TorchServe style GET /ping and POST /predictions/{model}[/{version}]; GET /metrics
-// (Prometheus text). Errors are {"error": "..."} with 400, 401, 404, 413 or 503.
+// Routes (core/serve/ServeRoutes.cpp): Open Inference Protocol v2 REST (KServe/Triton): GET
+// /v2/health/live, /v2/health/ready, /v2, /v2/models/{name}[/versions/{v}], .../ready, POST
+// .../infer; TorchServe style GET /ping and POST /predictions/{model}[/{version}]; GET
+// /metrics (Prometheus text). Errors are {"error": "..."}.
 class InferenceService final : public QObject
 {
     Q_OBJECT
 
 public:
+    // What serving a version does to the versions of its model already served.
+    enum class ServeMode {
+        Replace,     // it becomes the only one: the others drain and go (a swap)
+        Alongside,   // it joins them (the same version again is reloaded in place)
+    };
+
     // `workspaceRoot`: the registry models are loaded from.
     InferenceService(QString workspaceRoot, ServeOptions options, QObject *parent = nullptr);
     // Stops: finishes the requests in flight, then joins the workers.
@@ -82,16 +43,26 @@ public:
     void stop();
     bool isListening() const;
     QString url() const;   // "http://127.0.0.1:8765"
+    const ServeOptions &options() const;
 
     // Loads a registry version ("NAME", "NAME:N", "NAME@ALIAS"; "NAME" means the version the
-    // alias production points to, else the newest), verifying its artifact, and serves it under
-    // its model name. Serving another version of a name already served swaps it in: requests
-    // already queued finish on the old one, new ones go to the new one, none fails.
-    ServedModel serve(const QString &ref);
+    // alias production points to, else the newest), verifies its artifact, runs one warm-up
+    // forward and serves it under its model name, at /v2/models/NAME/versions/N/... and, when
+    // it is the newest served version of NAME (or the production one), at /v2/models/NAME/...
+    // Requests already queued on a replaced version finish on it; none fails. Blocks while the
+    // model loads: the window uses serveAsync().
+    ServedModel serve(const QString &ref, ServeMode mode = ServeMode::Replace);
+    // The same, loading and warming up on a worker thread; the model is installed on this
+    // object's thread, then modelServed() (or serveFailed()) is emitted.
+    void serveAsync(const QString &ref, ServeMode mode = ServeMode::Replace);
+    // Loads in progress (serveAsync).
+    int loadsInProgress() const;
+    // Stops serving every version of `name`.
     void unserve(const QString &name);
-    QVector<ServedModel> models() const;
+    QVector<ServedModel> models() const;   // by name, then version
     // Samples waiting for their batch, over every served model (and draining swapped ones).
     int queuedSamples() const;
+    int openConnections() const;
 
     // Finds a free port on `host`, from `from` upwards.
     static quint16 nextFreePort(const QString &host, quint16 from);
@@ -99,6 +70,8 @@ public:
 Q_SIGNALS:
     void requestFinished(const ms::RequestRecord &record);
     void modelsChanged();
+    void modelServed(const ms::ServedModel &model);
+    void serveFailed(const QString &ref, const QString &message);
 
 private:
     // implementation detail: see InferenceService.cpp
@@ -107,5 +80,3 @@ private:
 };
 
 } // namespace ms
-
-Q_DECLARE_METATYPE(ms::RequestRecord)

@@ -17,11 +17,13 @@ std::vector<qint64> sampleShapeOf(const std::vector<qint64> &shape)
 
 } // namespace
 
-ModelBatcher::ModelBatcher(Model model, int maxBatchSize, int maxQueueDelay_us, int threads)
+ModelBatcher::ModelBatcher(Model model, int maxBatchSize, int maxQueueDelay_us, int threads,
+                           int maxQueuedSamples)
     : m_model(std::move(model))
     , m_maxBatchSize(std::max(1, maxBatchSize))
     , m_maxDelay(std::max(0, maxQueueDelay_us))
     , m_threads(threads)
+    , m_maxQueued(std::max(1, maxQueuedSamples))
 {
     m_worker = std::thread([this] { run(); });
 }
@@ -31,18 +33,33 @@ ModelBatcher::~ModelBatcher()
     stop();
 }
 
-bool ModelBatcher::submit(Request &&request)
+ModelBatcher::Submitted ModelBatcher::submit(Request &&request)
 {
+    const qint64 samples = request.shape.empty() ? 1 : request.shape.front();
     {
         std::lock_guard<std::mutex> lock(m_mutex);
         if (m_stopping)
-            return false;
+            return Submitted::Stopped;
+        // One request larger than the whole queue still goes when the queue is empty.
+        if (m_queuedSamples > 0 && m_queuedSamples + samples > m_maxQueued) {
+            // Requests that timed out while queued take no room.
+            for (auto it = m_queue.begin(); it != m_queue.end();) {
+                if (it->cancelled && it->cancelled->load()) {
+                    m_queuedSamples -= it->shape.empty() ? 1 : it->shape.front();
+                    it = m_queue.erase(it);
+                } else {
+                    ++it;
+                }
+            }
+            if (m_queuedSamples > 0 && m_queuedSamples + samples > m_maxQueued)
+                return Submitted::Full;
+        }
         request.enqueued = Clock::now();
-        m_queuedSamples += request.shape.empty() ? 1 : request.shape.front();
+        m_queuedSamples += samples;
         m_queue.push_back(std::move(request));
     }
     m_wake.notify_one();
-    return true;
+    return Submitted::Queued;
 }
 
 void ModelBatcher::retire()
@@ -82,15 +99,23 @@ void ModelBatcher::run()
             if (m_wake.wait_until(lock, deadline) == std::cv_status::timeout)
                 break;
         }
-        // Take requests from the front while they share the first one's sample shape and fit.
+        // Take requests from the front while they share the first one's sample shape and fit;
+        // requests already answered (timed out) are dropped unrun.
         std::vector<Request> batch;
         const std::vector<qint64> shape = sampleShapeOf(m_queue.front().shape);
+        const bool serial = m_serial.load();
         qint64 samples = 0;
         while (!m_queue.empty()) {
             Request &next = m_queue.front();
             const qint64 n = next.shape.empty() ? 1 : next.shape.front();
+            if (next.cancelled && next.cancelled->load()) {
+                m_queuedSamples -= n;
+                m_queue.pop_front();
+                continue;
+            }
             if (!batch.empty()
-                && (samples + n > m_maxBatchSize || sampleShapeOf(next.shape) != shape)) {
+                && (serial || samples + n > m_maxBatchSize
+                    || sampleShapeOf(next.shape) != shape)) {
                 break;
             }
             samples += n;
@@ -98,8 +123,12 @@ void ModelBatcher::run()
             batch.push_back(std::move(next));
             m_queue.pop_front();
         }
+        if (batch.empty())
+            continue;
         lock.unlock();
         runBatch(batch, Clock::now());
+        // The callbacks (and what they hold) go here, outside the lock.
+        batch.clear();
         lock.lock();
     }
     m_finished = true;
@@ -119,21 +148,49 @@ void ModelBatcher::runBatch(std::vector<Request> &batch, Clock::time_point start
     shape.front() = samples;
 
     std::vector<float> logits;
+    std::vector<qint64> outputShape;
     QString error;
     try {
         if (batch.size() == 1) {
-            logits = m_model.predict(batch.front().data, shape);
+            logits = m_model.predict(batch.front().data, shape, &outputShape);
         } else {
             std::vector<float> input;
             input.reserve(values);
             for (const Request &r : batch)
                 input.insert(input.end(), r.data.begin(), r.data.end());
-            logits = m_model.predict(input, shape);
+            logits = m_model.predict(input, shape, &outputShape);
         }
     } catch (const Error &e) {
         error = e.message();
     } catch (const std::exception &e) {
         error = QString::fromLocal8Bit(e.what());
+    }
+
+    if (error.isEmpty() && (outputShape.empty() || outputShape.front() != samples)) {
+        // Rows cannot be told apart: nobody gets any of them.
+        const QString rows = outputShape.empty()
+                                 ? QStringLiteral("a scalar")
+                                 : QStringLiteral("%1 rows").arg(outputShape.front());
+        if (batch.size() > 1 && !m_serial.exchange(true)) {
+            qWarning("modelstudio serve: the model's output has %s for a batch of %lld "
+                     "samples; serving it one request at a time from now on",
+                     qPrintable(rows), static_cast<long long>(samples));
+        }
+        error = QStringLiteral("the model's output has %1 for a batch of %2 samples, so it "
+                               "cannot be split between requests%3")
+                    .arg(rows, QString::number(samples),
+                         batch.size() > 1 ? QStringLiteral("; the model is served one request "
+                                                           "at a time from now on: retry")
+                                          : QString());
+        for (Request &r : batch) {
+            BatchResult result;
+            result.status = 500;
+            result.error = error;
+            result.batchSize = int(samples);
+            if (r.done)
+                r.done(std::move(result));
+        }
+        return;
     }
 
     if (!error.isEmpty() && batch.size() > 1) {
@@ -164,6 +221,7 @@ void ModelBatcher::runBatch(std::vector<Request> &batch, Clock::time_point start
                                  logits.begin() + qint64(offset + count));
             offset += count;
         } else {
+            result.status = 500;
             result.error = QStringLiteral("inference failed: %1").arg(error);
         }
         if (r.done)

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -19,6 +20,7 @@ namespace ms {
 struct BatchResult
 {
     bool ok = false;
+    int status = 200;            // the HTTP status when !ok (500)
     QString error;               // when !ok
     std::vector<float> logits;   // the request's rows, flat (rows x numOutputs)
     int numOutputs = 0;
@@ -31,7 +33,12 @@ struct BatchResult
 // samples are queued), runs one Model::predict over the concatenated samples, splits the
 // logits and hands each request its rows through its `done` callback, called on the worker
 // thread (the service posts the reply to the server's thread from there). Requests whose
-// per-sample shapes differ never share a batch.
+// per-sample shapes differ never share a batch. The queue is bounded (maxQueuedSamples).
+//
+// After every forward the output's first dimension must equal the batch's samples: a model
+// that mixes samples (an imported module reducing over the batch) would otherwise hand one
+// client rows computed from another's data. On a mismatch the batch's requests fail (500) and
+// the batcher runs one request at a time from then on.
 class ModelBatcher final
 {
 public:
@@ -40,17 +47,23 @@ public:
         std::vector<float> data;          // samples, row-major
         std::vector<qint64> shape;        // {N, per-sample dims...}
         std::function<void(BatchResult &&)> done;
+        // Set (by the server's thread) once the request was answered without its result, a
+        // timeout: it is dropped rather than run.
+        std::shared_ptr<std::atomic<bool>> cancelled;
         std::chrono::steady_clock::time_point enqueued{};   // set by submit()
     };
+    enum class Submitted { Queued, Full, Stopped };
 
-    ModelBatcher(Model model, int maxBatchSize, int maxQueueDelay_us, int threads);
+    ModelBatcher(Model model, int maxBatchSize, int maxQueueDelay_us, int threads,
+                 int maxQueuedSamples = 1 << 30);
     // Drains and joins (stop()).
     ~ModelBatcher();
     ModelBatcher(const ModelBatcher &) = delete;
     ModelBatcher &operator=(const ModelBatcher &) = delete;
 
-    // False, leaving `request` untouched, once stopping: the caller answers 503.
-    bool submit(Request &&request);
+    // Stopped once stopping, Full when the queue would pass maxQueuedSamples; both leave
+    // `request` untouched (the caller answers 503).
+    Submitted submit(Request &&request);
     // Stops accepting; the worker runs what is queued, then exits. Does not wait.
     void retire();
     // retire(), then joins the worker: every queued request has had its `done` called.
@@ -59,6 +72,8 @@ public:
     bool finished() const { return m_finished.load(); }
     int queuedSamples() const;
     const Model &model() const { return m_model; }
+    // True once a forward's output did not have one row per sample.
+    bool isSerial() const { return m_serial.load(); }
 
 private:
     void run();
@@ -68,6 +83,8 @@ private:
     const int m_maxBatchSize;
     const std::chrono::microseconds m_maxDelay;
     const int m_threads;
+    const qint64 m_maxQueued;
+    std::atomic<bool> m_serial{false};
 
     mutable std::mutex m_mutex;
     std::condition_variable m_wake;

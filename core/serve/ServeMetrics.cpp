@@ -61,6 +61,12 @@ void ServeMetrics::observeInference(const QString &model, double queue_s, int ba
     observe(m_batchSize[model], m_batchBounds, double(batchSize));
 }
 
+void ServeMetrics::observeRejection(const QByteArray &reason)
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    ++m_rejected[reason];
+}
+
 void ServeMetrics::setModelsLoaded(int count)
 {
     std::lock_guard<std::mutex> lock(m_mutex);
@@ -112,6 +118,13 @@ QByteArray ServeMetrics::exposition() const
     out += "# HELP modelstudio_models_loaded Models being served.\n";
     out += "# TYPE modelstudio_models_loaded gauge\n";
     out += "modelstudio_models_loaded " + QByteArray::number(m_modelsLoaded) + '\n';
+    out += "# HELP modelstudio_rejected_total Requests and connections refused or closed by a "
+           "limit, by reason (docs/security.md).\n";
+    out += "# TYPE modelstudio_rejected_total counter\n";
+    for (auto it = m_rejected.cbegin(); it != m_rejected.cend(); ++it) {
+        out += "modelstudio_rejected_total{reason=\"" + it.key() + "\"} "
+               + QByteArray::number(it.value()) + '\n';
+    }
     return out;
 }
 

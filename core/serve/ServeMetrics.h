@@ -22,10 +22,12 @@ public:
     // One inference request: how long it waited for its batch, and that batch's size.
     void observeInference(const QString &model, double queue_s, int batchSize);
     void setModelsLoaded(int count);
+    // A request or connection refused by a limit ("queue_full", "header_too_large", ...).
+    void observeRejection(const QByteArray &reason);
 
     // modelstudio_requests_total{model,code}, modelstudio_request_duration_seconds,
     // modelstudio_queue_duration_seconds, modelstudio_batch_size (histograms by model),
-    // modelstudio_models_loaded.
+    // modelstudio_models_loaded, modelstudio_rejected_total{reason}.
     QByteArray exposition() const;
 
     static QString escapeLabel(const QString &value);
@@ -50,6 +52,7 @@ private:
     QMap<QString, Histogram> m_queueDuration;
     QMap<QString, Histogram> m_batchSize;
     int m_modelsLoaded = 0;
+    QMap<QByteArray, quint64> m_rejected;
 };
 
 } // namespace ms

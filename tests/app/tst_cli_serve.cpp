@@ -6,6 +6,7 @@
 
 #include "app/CliRun.h"
 
+#include <QFile>
 #include <QHostAddress>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -14,6 +15,7 @@
 #include <QNetworkReply>
 #include <QNetworkRequest>
 #include <QProcess>
+#include <QProcessEnvironment>
 #include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTcpServer>
@@ -207,6 +209,92 @@ private Q_SLOTS:
             offersOther = offersOther || (n != m_port && n > 1024 && n < 65536);
         }
         QVERIFY2(offersOther, qPrintable(line));
+    }
+
+    void refusesAnEmptyToken()
+    {
+        // --token "" used to mean no authentication at all.
+        const Run run = cli({QStringLiteral("serve"), QStringLiteral("fm"),
+                             QStringLiteral("--token"), QString(), QStringLiteral("--port"),
+                             QString::number(freePort()), QStringLiteral("--workspace"), ws()},
+                            60000);
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.errorLine().contains(QStringLiteral("--token is empty")), qPrintable(run.err));
+        QTemporaryDir dir;
+        const QString emptyFile = dir.filePath(QStringLiteral("token"));
+        QFile(emptyFile).open(QIODevice::WriteOnly);
+        const Run fromFile = cli({QStringLiteral("serve"), QStringLiteral("fm"),
+                                  QStringLiteral("--token-file"), emptyFile,
+                                  QStringLiteral("--port"), QString::number(freePort()),
+                                  QStringLiteral("--workspace"), ws()},
+                                 60000);
+        QCOMPARE(fromFile.exitCode, 1);
+        QVERIFY2(fromFile.errorLine().contains(QStringLiteral("is empty")),
+                 qPrintable(fromFile.err));
+    }
+
+    void tokenFileAndEscapedLog()
+    {
+        // The token from a file (not on the command line), and a request log a client cannot
+        // forge lines into: its %0A stays encoded.
+        QTemporaryDir dir;
+        const QString tokenFile = dir.filePath(QStringLiteral("token"));
+        QFile file(tokenFile);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("t0ken-from-file\n");
+        file.close();
+        const quint16 port = freePort();
+        Server server;
+        server.start({QStringLiteral("serve"), QStringLiteral("fm"), QStringLiteral("--port"),
+                      QString::number(port), QStringLiteral("--token-file"), tokenFile,
+                      QStringLiteral("--log"), QStringLiteral("--workspace"), ws()});
+        const QString url = QStringLiteral("http://127.0.0.1:%1").arg(port);
+        QTRY_VERIFY2_WITH_TIMEOUT(server.out().contains(url) || !server.isRunning(),
+                                  qPrintable(server.err()), 60000);
+        QVERIFY(!server.process().arguments().join(QLatin1Char(' ')).contains(
+            QStringLiteral("t0ken-from-file")));
+        const auto status = [&](const QString &path, const QByteArray &token) {
+            QNetworkRequest request(QUrl(url + path));
+            if (!token.isEmpty())
+                request.setRawHeader("Authorization", "bearer " + token);
+            std::unique_ptr<QNetworkReply> reply(send(m_network.get(request)));
+            return reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        };
+        QCOMPARE(status(QStringLiteral("/v2/models/fm"), {}), 401);
+        QCOMPARE(status(QStringLiteral("/v2/models/fm"), "t0ken-from-file"), 200);
+        QCOMPARE(status(QStringLiteral("/v2/health/live"), {}), 200);
+        QCOMPARE(status(QStringLiteral("/v2/models/fm%0Aforged%20line"), "t0ken-from-file"),
+                 404);
+        QTRY_VERIFY_WITH_TIMEOUT(server.out().contains(QStringLiteral("%0Aforged%20line")),
+                                 10000);
+        for (const QString &line : server.out().split(QLatin1Char('\n')))
+            QVERIFY2(!line.startsWith(QStringLiteral("forged")), qPrintable(server.out()));
+    }
+
+    void tokenFromTheEnvironment()
+    {
+        const quint16 port = freePort();
+        Server server;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("MODELSTUDIO_TOKEN"), QStringLiteral("env-t0ken"));
+        server.process().setProcessEnvironment(env);
+        server.start({QStringLiteral("serve"), QStringLiteral("fm"), QStringLiteral("--port"),
+                      QString::number(port), QStringLiteral("--workspace"), ws()});
+        const QString url = QStringLiteral("http://127.0.0.1:%1").arg(port);
+        QTRY_VERIFY2_WITH_TIMEOUT(server.out().contains(url) || !server.isRunning(),
+                                  qPrintable(server.err()), 60000);
+        // The ready-made curl line carries it, so that it works as printed.
+        QVERIFY2(server.out().contains(QStringLiteral("Bearer env-t0ken")),
+                 qPrintable(server.out()));
+        const auto status = [&](const QByteArray &token) {
+            QNetworkRequest request(QUrl(url + QStringLiteral("/v2/models/fm")));
+            if (!token.isEmpty())
+                request.setRawHeader("Authorization", "Bearer " + token);
+            std::unique_ptr<QNetworkReply> reply(send(m_network.get(request)));
+            return reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        };
+        QCOMPARE(status({}), 401);
+        QCOMPARE(status("env-t0ken"), 200);
     }
 
     void stopsOnInterrupt()

@@ -4,11 +4,15 @@
 
 #include "InferenceService.h"
 
+#include "TestSupport.h"
+
+#include "bench/ProcessMemory.h"
 #include "common/Error.h"
 #include "models/ArchitectureRegistry.h"
 #include "models/Model.h"
 #include "registry/Registry.h"
 
+#include <QHostAddress>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -22,6 +26,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
+#include <QTimer>
 
 #include <atomic>
 #include <cmath>
@@ -364,7 +369,8 @@ private Q_SLOTS:
         const QString error = bad.json().value(QStringLiteral("error")).toString();
         QVERIFY2(error.contains(fragment), qPrintable(error));
         const std::vector<float> one = samples(1, 11);
-        const Reply good = call("POST", QStringLiteral("/v2/models/mnist/infer"), inferBody(one, 1));
+        const Reply good =
+            call("POST", QStringLiteral("/v2/models/mnist/infer"), inferBody(one, 1));
         QCOMPARE(good.status, 200);
         QVERIFY(near(outputData(good.json()), m_v2.predict(one, {1, 1, 28, 28})));
     }
@@ -575,6 +581,291 @@ private Q_SLOTS:
             reply->deleteLater();
         }
         QCOMPARE(service.queuedSamples(), 0);
+    }
+
+    void versionsSideBySide()
+    {
+        // Two versions of one model, both served (issue 15): each version route answers with
+        // its own weights; the bare name goes to the newest, or to the production one.
+        ServeOptions options;
+        options.port = 0;
+        options.maxQueueDelay_us = 0;
+        InferenceService service(m_ws, options);
+        const quint16 port = service.listen();
+        service.serve(QStringLiteral("mnist:1"), InferenceService::ServeMode::Alongside);
+        service.serve(QStringLiteral("mnist:2"), InferenceService::ServeMode::Alongside);
+        QCOMPARE(service.models().size(), 2);
+        const std::vector<float> x = samples(1, 21);
+        const QByteArray body = inferBody(x, 1);
+        const auto answer = [&](const QString &path) {
+            const Reply r = call("POST", path, body, {}, port);
+            return r.status == 200 ? outputData(r.json()) : std::vector<float>{};
+        };
+        QVERIFY(near(answer(QStringLiteral("/v2/models/mnist/versions/1/infer")),
+                     m_v1.predict(x, {1, 1, 28, 28})));
+        QVERIFY(near(answer(QStringLiteral("/v2/models/mnist/versions/2/infer")),
+                     m_v2.predict(x, {1, 1, 28, 28})));
+        QVERIFY(near(answer(QStringLiteral("/v2/models/mnist/infer")),
+                     m_v2.predict(x, {1, 1, 28, 28})));
+        const Reply ts = call("POST", QStringLiteral("/predictions/mnist/1"),
+                              QJsonDocument(toArray(x.data(), x.size())).toJson(), {}, port);
+        QCOMPARE(ts.status, 200);
+        const QJsonObject meta =
+            call("GET", QStringLiteral("/v2/models/mnist"), {}, {}, port).json();
+        QCOMPARE(meta.value(QStringLiteral("versions")).toArray(),
+                 (QJsonArray{QStringLiteral("1"), QStringLiteral("2")}));
+        const Reply missing = call("POST", QStringLiteral("/v2/models/mnist/versions/3/infer"),
+                                   body, {}, port);
+        QCOMPARE(missing.status, 404);
+        QVERIFY2(missing.json().value(QStringLiteral("error")).toString().contains(
+                     QStringLiteral("versions 1, 2")),
+                 missing.body.constData());
+
+        // The production alias decides what the bare name answers with.
+        {
+            Registry registry(m_ws);
+            registry.setAlias(QStringLiteral("mnist"), QStringLiteral("production"),
+                              registry.resolve(QStringLiteral("mnist:1")).id);
+        }
+        service.serve(QStringLiteral("mnist:1"), InferenceService::ServeMode::Alongside);
+        QVERIFY(near(answer(QStringLiteral("/v2/models/mnist/infer")),
+                     m_v1.predict(x, {1, 1, 28, 28})));
+        {
+            Registry registry(m_ws);
+            registry.removeAlias(QStringLiteral("mnist"), QStringLiteral("production"));
+        }
+    }
+
+    void queueBoundAndDeadline()
+    {
+        // Requests stay queued (10 s batch delay): 4 samples fit, the rest get 503 with
+        // Retry-After; the queued ones get 504 at their deadline, not after the batch.
+        ServeOptions options;
+        options.port = 0;
+        options.maxBatchSize = 64;
+        options.maxQueueDelay_us = 10000000;
+        options.maxQueuedSamples = 4;
+        options.requestTimeout_ms = 400;
+        InferenceService service(m_ws, options);
+        const quint16 port = service.listen();
+        service.serve(QStringLiteral("mnist"));
+        QList<QNetworkReply *> replies;
+        for (int i = 0; i < 10; ++i) {
+            QNetworkRequest request(
+                QUrl(QStringLiteral("http://127.0.0.1:%1/v2/models/mnist/infer").arg(port)));
+            request.setHeader(QNetworkRequest::ContentTypeHeader,
+                              QStringLiteral("application/json"));
+            replies << m_nam.post(request, inferBody(samples(1, 200 + i), 1));
+        }
+        int busy = 0, timedOut = 0;
+        for (QNetworkReply *reply : std::as_const(replies)) {
+            QTRY_VERIFY_WITH_TIMEOUT(reply->isFinished(), 20000);
+            const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+            if (status == 503) {
+                ++busy;
+                QCOMPARE(reply->rawHeader("Retry-After"), QByteArray("1"));
+            } else if (status == 504) {
+                ++timedOut;
+                QVERIFY(reply->readAll().contains("400 ms"));
+            } else {
+                QFAIL(qPrintable(QStringLiteral("status %1").arg(status)));
+            }
+            reply->deleteLater();
+        }
+        QVERIFY2(timedOut >= 4 && busy >= 1, qPrintable(QStringLiteral("%1 x 503, %2 x 504")
+                                                            .arg(busy).arg(timedOut)));
+        QCOMPARE(busy + timedOut, 10);
+        const QByteArray text = call("GET", QStringLiteral("/metrics"), {}, {}, port).body;
+        QVERIFY(text.contains("modelstudio_rejected_total{reason=\"queue_full\"} "
+                              + QByteArray::number(busy)));
+        QVERIFY(text.contains("modelstudio_rejected_total{reason=\"request_timeout\"} "
+                              + QByteArray::number(timedOut)));
+        // Timed-out requests do not run: the queue empties without waiting for the batch.
+        service.stop();
+        QCOMPARE(service.queuedSamples(), 0);
+    }
+
+    void abandonedRequestsLeaveNothing()
+    {
+        // 10,000 clients that send an infer request and leave before the answer (issue 16,
+        // item 8): each round parks 200 requests (the batch waits for a 201st), their clients
+        // leave, then one more request runs the batch. Every one is accounted for (499: the
+        // client left), no connection is left, and memory stays flat.
+        constexpr int kRound = 200;
+        ServeOptions options;
+        options.port = 0;
+        options.maxBatchSize = kRound + 1;
+        options.maxQueueDelay_us = 60000000;
+        InferenceService service(m_ws, options);
+        const quint16 port = service.listen();
+        service.serve(QStringLiteral("mnist"));
+        int gone = 0;
+        int answered = 0;
+        connect(&service, &InferenceService::requestFinished, this,
+                [&](const RequestRecord &r) { ++(r.status == 499 ? gone : answered); });
+        const QByteArray body = inferBody(samples(1, 31), 1);
+        const QByteArray request = "POST /v2/models/mnist/infer HTTP/1.1\r\nHost: x\r\n"
+                                   "Content-Length: " + QByteArray::number(body.size())
+                                   + "\r\n\r\n" + body;
+        const auto round = [&] {
+            std::vector<std::unique_ptr<QTcpSocket>> clients;
+            for (int i = 0; i < kRound; ++i) {
+                clients.push_back(std::make_unique<QTcpSocket>());
+                clients.back()->connectToHost(QHostAddress::LocalHost, port);
+                clients.back()->write(request);
+            }
+            QTRY_COMPARE_WITH_TIMEOUT(service.queuedSamples(), kRound, 30000);
+            clients.clear();   // they leave before their answers
+            QTRY_COMPARE_WITH_TIMEOUT(service.openConnections(), 0, 30000);
+            BlockingClient last(port);   // the 201st sample runs the batch
+            std::unique_ptr<QThread> thread(QThread::create(
+                [&] { last.request("POST", "/v2/models/mnist/infer", body); }));
+            thread->start();
+            QTRY_VERIFY_WITH_TIMEOUT(thread->isFinished(), 30000);
+        };
+        for (int r = 0; r < 5; ++r)   // warm-up: allocator pools, the batch's buffers
+            round();
+        QTRY_COMPARE(gone, 5 * kRound);
+        ProcessMemory::releaseFreedMemory();
+        const qint64 before = ProcessMemory::currentResident_bytes();
+        for (int r = 0; r < 50; ++r)
+            round();
+        QTRY_COMPARE(gone, 55 * kRound);
+        QCOMPARE(answered, 55);
+        QCOMPARE(service.queuedSamples(), 0);
+        QTRY_COMPARE(service.openConnections(), 0);
+        ProcessMemory::releaseFreedMemory();
+        const qint64 after = ProcessMemory::currentResident_bytes();
+        qInfo("resident: %lld KiB before, %lld KiB after 10,000 abandoned requests",
+              before / 1024, after / 1024);
+        QVERIFY2(after - before < 24 * 1024 * 1024,
+                 qPrintable(QStringLiteral("grew by %1 KiB").arg((after - before) / 1024)));
+    }
+
+    void modelThatMixesTheBatch()
+    {
+        // An imported model whose output has one row whatever the batch (it sums over it):
+        // two requests batched together must not get each other's data (issue 16, item 9).
+        const QString path = m_dir.filePath(QStringLiteral("mixer.pt"));
+        QByteArray out;
+        QVERIFY(ms::test::runPython(m_dir.path(), QStringLiteral(R"(
+import sys, torch
+class Mixer(torch.nn.Module):
+    def forward(self, x):
+        return x.flatten(1).sum(0, keepdim=True)[:, :10]
+torch.jit.script(Mixer()).save(sys.argv[1])
+)"),
+                                    {path}, &out));
+        {
+            Registry registry(m_ws);
+            NewVersion version;
+            version.modelName = QStringLiteral("mixer");
+            version.artifactPath = path;
+            version.inputs = {TensorSignature{QStringLiteral("input"), QStringLiteral("float32"),
+                                              {-1, 1, 28, 28}}};
+            registry.addVersion(version);
+        }
+        ServeOptions options;
+        options.port = 0;
+        options.maxQueueDelay_us = 300000;   // both requests land in one batch
+        InferenceService service(m_ws, options);
+        const quint16 port = service.listen();
+        service.serve(QStringLiteral("mixer"));
+        const auto pair = [&] {
+            QList<QNetworkReply *> replies;
+            for (int i = 0; i < 2; ++i) {
+                QNetworkRequest request(QUrl(
+                    QStringLiteral("http://127.0.0.1:%1/v2/models/mixer/infer").arg(port)));
+                request.setHeader(QNetworkRequest::ContentTypeHeader,
+                                  QStringLiteral("application/json"));
+                std::vector<float> x(size_t(kSampleSize), float(i + 1));
+                replies << m_nam.post(request, inferBody(x, 1));
+            }
+            QList<Reply> out;
+            for (QNetworkReply *reply : replies) {
+                QSignalSpy done(reply, &QNetworkReply::finished);
+                if (!reply->isFinished())
+                    done.wait(20000);
+                out << Reply{reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(),
+                             reply->readAll()};
+                reply->deleteLater();
+            }
+            return out;
+        };
+        const QList<Reply> mixed = pair();
+        for (const Reply &r : mixed) {
+            QCOMPARE(r.status, 500);
+            QVERIFY2(r.json().value(QStringLiteral("error")).toString().contains(
+                         QStringLiteral("cannot be split")),
+                     r.body.constData());
+        }
+        // From now on one request at a time: each gets the sums of its own sample only.
+        const QList<Reply> serial = pair();
+        for (int i = 0; i < 2; ++i) {
+            QCOMPARE(serial[i].status, 200);
+            const std::vector<float> got = outputData(serial[i].json());
+            QCOMPARE(got.size(), size_t(10));
+            for (float v : got)
+                QVERIFY(std::abs(v - float(i + 1)) < 1e-5f);
+        }
+    }
+
+    void loadsOffTheCallersThread()
+    {
+        // serveAsync: the event loop keeps turning while the model loads and warms up.
+        ServeOptions options;
+        options.port = 0;
+        InferenceService service(m_ws, options);
+        service.listen();
+        QSignalSpy served(&service, &InferenceService::modelServed);
+        int ticksWhileLoading = 0;
+        QTimer ticker;
+        ticker.setInterval(0);
+        connect(&ticker, &QTimer::timeout, this, [&] {
+            if (service.loadsInProgress() > 0)
+                ++ticksWhileLoading;
+        });
+        ticker.start();
+        service.serveAsync(QStringLiteral("mnist:1"));
+        QCOMPARE(service.loadsInProgress(), 1);
+        QVERIFY(service.models().isEmpty());   // not installed yet: the call did not block
+        QVERIFY(served.wait(30000));
+        QVERIFY(ticksWhileLoading > 0);
+        QCOMPARE(service.models().size(), 1);
+        QCOMPARE(served.first().first().value<ServedModel>().versionRef, QStringLiteral("mnist:1"));
+        QSignalSpy failed(&service, &InferenceService::serveFailed);
+        service.serveAsync(QStringLiteral("nope"));
+        QVERIFY(failed.wait(30000));
+        QVERIFY(failed.first().at(1).toString().contains(QStringLiteral("nope")));
+    }
+
+    void bearerTokenChecks()
+    {
+        ServeOptions options;
+        options.port = 0;
+        options.token = QStringLiteral("s3cret");
+        InferenceService service(m_ws, options);
+        const quint16 port = service.listen();
+        service.serve(QStringLiteral("mnist"));
+        const auto status = [&](const QByteArray &authorization) {
+            QNetworkRequest request(
+                QUrl(QStringLiteral("http://127.0.0.1:%1/v2/models/mnist").arg(port)));
+            request.setRawHeader("Authorization", authorization);
+            QNetworkReply *reply = m_nam.get(request);
+            QSignalSpy done(reply, &QNetworkReply::finished);
+            if (!reply->isFinished())
+                done.wait(20000);
+            const int code = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+            reply->deleteLater();
+            return code;
+        };
+        QCOMPARE(status("Bearer s3cret"), 200);
+        QCOMPARE(status("bearer s3cret"), 200);   // RFC 7235: the scheme ignores case
+        QCOMPARE(status("BEARER  s3cret"), 200);
+        QCOMPARE(status("Bearer s3cre"), 401);
+        QCOMPARE(status("Bearer s3cret2"), 401);
+        QCOMPARE(status("Basic s3cret"), 401);
+        QCOMPARE(status("s3cret"), 401);
     }
 
     void stopFinishesAndRefuses()

@@ -115,6 +115,19 @@ private Q_SLOTS:
             << QByteArray("{\"inputs\":[{\"name\":\"input\",\"shape\":[1,1,2,2],\"datatype\":"
                           "\"FP32\",\"data\":[1,2,3,4]}],\"outputs\":[{\"name\":\"x\"}]}")
             << "unknown output \"x\"";
+        // Past float32's range: the model would see inf and answer null (issue 16, item 10).
+        QTest::newRow("FP32 overflow")
+            << QByteArray("{\"inputs\":[{\"name\":\"input\",\"shape\":[1,1,2,2],\"datatype\":"
+                          "\"FP32\",\"data\":[1,1e300,3,4]}]}")
+            << "element 1 of the data (1e+300) is out of range for the model's float32 input";
+        QTest::newRow("FP64 overflow")
+            << QByteArray("{\"inputs\":[{\"name\":\"input\",\"shape\":[1,1,2,2],\"datatype\":"
+                          "\"FP64\",\"data\":[1,2,3,-4e38]}]}")
+            << "out of range";
+        QTest::newRow("input name with %1")
+            << QByteArray("{\"inputs\":[{\"name\":\"a%1b\",\"shape\":[2,1,2,2],\"datatype\":"
+                          "\"FP32\",\"data\":[1,2,3,4]}]}")
+            << "input \"a%1b\": data has 4 values";
     }
     void malformed()
     {
@@ -126,6 +139,75 @@ private Q_SLOTS:
         } catch (const ProtocolError &e) {
             QCOMPARE(e.status, 400);
             QVERIFY2(e.message.contains(fragment), qPrintable(e.message));
+        }
+    }
+
+    void fastPathMatchesQJsonDocument_data()
+    {
+        QTest::addColumn<QByteArray>("data");
+        QTest::addColumn<QString>("datatype");
+        QTest::newRow("plain") << QByteArray("[0.1, 0.25, -3, 4e-3]") << "FP32";
+        QTest::newRow("nested") << QByteArray("[[[ 1 , 2 ],[3,\n4]]]") << "FP32";
+        QTest::newRow("extremes")
+            << QByteArray("[-0, 5e-324, 1e-320, 3.4028234663852886e38]") << "FP64";
+        QTest::newRow("long digits")
+            << QByteArray("[0.1000000000000000055511151231257827, "
+                          "123456789012345678901234567890e-30, 1E2, 2e+0]")
+            << "FP32";
+        QTest::newRow("integers") << QByteArray("[0, 255, 7, 1e2]") << "UINT8";
+        QTest::newRow("trailing comma") << QByteArray("[1, 2, 3, 4,]") << "FP32";
+        QTest::newRow("leading zero") << QByteArray("[01, 2, 3, 4]") << "FP32";
+        QTest::newRow("bare dot") << QByteArray("[1., 2, 3, 4]") << "FP32";
+        QTest::newRow("plus") << QByteArray("[+1, 2, 3, 4]") << "FP32";
+        QTest::newRow("too large for float") << QByteArray("[1, 2, 3, 1e39]") << "FP32";
+        QTest::newRow("too large for double") << QByteArray("[1, 2, 3, 1e400]") << "FP32";
+        QTest::newRow("fraction as int") << QByteArray("[1, 2, 3, 4.5]") << "INT32";
+        QTest::newRow("too few") << QByteArray("[1, 2, 3]") << "FP32";
+        QTest::newRow("unclosed") << QByteArray("[1, 2, 3, 4") << "FP32";
+    }
+    void fastPathMatchesQJsonDocument()
+    {
+        // "d\u0061ta" is the same key to JSON but not to the fast path's scanner: the two
+        // bodies go the two ways, and must give the same values or the same error.
+        QFETCH(QByteArray, data);
+        QFETCH(QString, datatype);
+        const QByteArray body = "{\"id\":\"a\",\"inputs\":[{\"name\":\"input\",\"shape\":"
+                                "[1,1,2,2],\"datatype\":\"" + datatype.toLatin1()
+                                + "\",\"data\":" + data + "}]}";
+        QByteArray slowBody = body;
+        slowBody.replace("\"data\"", "\"d\\u0061ta\"");
+        QString fastError, slowError;
+        std::vector<float> fast, slow;
+        try {
+            fast = parseV2Infer(body, kSample).data;
+        } catch (const ProtocolError &e) {
+            fastError = e.message;
+        }
+        try {
+            slow = parseV2Infer(slowBody, kSample).data;
+        } catch (const ProtocolError &e) {
+            slowError = e.message;
+        }
+        if (!slowError.isEmpty()) {
+            // The offset of a JSON error differs by the escape's length; the rest must match.
+            QCOMPARE(fastError.section(QStringLiteral(" at offset"), 0, 0),
+                     slowError.section(QStringLiteral(" at offset"), 0, 0));
+            return;
+        }
+        QVERIFY2(fastError.isEmpty(), qPrintable(fastError));
+        QCOMPARE(fast.size(), slow.size());
+        for (size_t i = 0; i < fast.size(); ++i)
+            QCOMPARE(fast[i], slow[i]);   // the same text, so the same float, bit for bit
+    }
+
+    void torchServeOverflow()
+    {
+        try {
+            parseTorchServe("[1, 1e300, 3, 4]", kSample);
+            QFAIL("accepted a value past float32's range");
+        } catch (const ProtocolError &e) {
+            QCOMPARE(e.status, 400);
+            QVERIFY2(e.message.contains(QStringLiteral("out of range")), qPrintable(e.message));
         }
     }
 

@@ -13,6 +13,9 @@
 
 #include <QAbstractButton>
 #include <QComboBox>
+#include <QFile>
+#include <QLineEdit>
+#include <QTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -69,6 +72,9 @@ private Q_SLOTS:
     void unknownModelIsRefused();
     void requestLogIsCapped();
     void curlExampleCarriesTheSample();
+    void largeSampleGoesToAFile();
+    void loadingKeepsTheWindowResponsive();
+    void tokenFromFile();
 
 private:
     static void pickModel(ServePanel &panel, const QString &ref);
@@ -112,10 +118,12 @@ void TestServePanel::servesAnswersAndStops()
     QVERIFY(panel.isListening());
     QVERIFY2(panel.urlLabel()->text().contains(QString::number(port)),
              qPrintable(panel.urlLabel()->text()));
-    QCOMPARE(panel.modelsTable()->rowCount(), 1);
+    // The model loads on a worker thread, then shows up.
+    QTRY_COMPARE(panel.modelsTable()->rowCount(), 1);
+    QVERIFY2(!panel.statusIsError(), qPrintable(panel.statusText()));
     QCOMPARE(panel.modelsTable()->item(0, 0)->text(), kModelName);
     QCOMPARE(panel.modelsTable()->item(0, 1)->text(), kModelName + QStringLiteral(":1"));
-    QVERIFY(panel.curlText().contains(QStringLiteral("/v2/models/%1/infer").arg(kModelName)));
+    QTRY_VERIFY(panel.curlText().contains(QStringLiteral("/v2/models/%1/infer").arg(kModelName)));
 
     QNetworkAccessManager network;
     QNetworkRequest request(QUrl(panel.url() + QStringLiteral("/v2/models/%1/infer")
@@ -192,6 +200,7 @@ void TestServePanel::unknownModelIsRefused()
     panel.setPort(freePort());
     panel.start();
     QVERIFY2(panel.isListening(), qPrintable(panel.statusText()));
+    QTRY_COMPARE(panel.modelsTable()->rowCount(), 1);
     QVERIFY(!panel.addModel(QStringLiteral("no-such-model")));
     QVERIFY(panel.statusIsError());
     QVERIFY(panel.isListening());
@@ -234,6 +243,84 @@ void TestServePanel::curlExampleCarriesTheSample()
     const ms::ui::ServeSample image = ms::ui::sampleFor({1, 28, 28});
     QCOMPARE(image.values.size(), size_t(784));
     qInfo("28x28 sample: %s", qPrintable(image.description));
+}
+
+void TestServePanel::largeSampleGoesToAFile()
+{
+    // 3x224x224 spelled out on the command line is "Argument list too long": the body goes to
+    // a file and curl sends it with -d @FILE.
+    const ms::ui::ServeSample big = ms::ui::sampleFor({3, 224, 224});
+    QCOMPARE(qint64(big.values.size()), qint64(150528));
+    QVERIFY(qint64(big.values.size()) > ms::ui::kInlineSampleValues);
+    QTemporaryDir dir;
+    const QString file = dir.filePath(QStringLiteral("body.json"));
+    QFile out(file);
+    QVERIFY(out.open(QIODevice::WriteOnly));
+    out.write(ms::ui::requestBody(QStringLiteral("input"), big));
+    out.close();
+    ms::ui::CurlRequest request;
+    request.url = QStringLiteral("http://127.0.0.1:8765");
+    request.modelName = QStringLiteral("resnet18");
+    const QString command = ms::ui::curlCommand(request, big, file);
+    QVERIFY2(command.contains(QStringLiteral("-d @'%1'").arg(file)), qPrintable(command));
+    QVERIFY(command.size() < 1000);
+    QFile in(file);
+    QVERIFY(in.open(QIODevice::ReadOnly));
+    const QJsonObject body = QJsonDocument::fromJson(in.readAll()).object();
+    const QJsonObject input = body.value(QStringLiteral("inputs")).toArray().first().toObject();
+    QCOMPARE(input.value(QStringLiteral("shape")).toArray(), (QJsonArray{1, 3, 224, 224}));
+    QCOMPARE(input.value(QStringLiteral("data")).toArray().size(), 150528);
+}
+
+void TestServePanel::loadingKeepsTheWindowResponsive()
+{
+    // Loading and warming up run on a worker: the event loop turns while the model loads.
+    ServePanel panel(m_workspace.path());
+    pickModel(panel, kModelName + QStringLiteral(":1"));
+    panel.setPort(freePort());
+    int ticksWhileLoading = 0;
+    QTimer ticker;
+    ticker.setInterval(0);
+    connect(&ticker, &QTimer::timeout, &panel, [&] {
+        if (panel.service() && panel.service()->loadsInProgress() > 0)
+            ++ticksWhileLoading;
+    });
+    ticker.start();
+    panel.start();
+    QVERIFY(panel.isListening());
+    QCOMPARE(panel.service()->loadsInProgress(), 1);   // start() returned before the load
+    QTRY_COMPARE(panel.modelsTable()->rowCount(), 1);
+    QVERIFY(ticksWhileLoading > 0);
+    QVERIFY2(!panel.statusIsError(), qPrintable(panel.statusText()));
+    QVERIFY2(panel.statusText().contains(QStringLiteral("serving")),
+             qPrintable(panel.statusText()));
+    panel.stop();
+}
+
+void TestServePanel::tokenFromFile()
+{
+    ServePanel panel(m_workspace.path());
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("token"));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("abc123\n");
+    file.close();
+    QVERIFY(panel.loadTokenFile(path));
+    QCOMPARE(panel.tokenEdit()->text(), QStringLiteral("abc123"));
+    QFile empty(dir.filePath(QStringLiteral("empty")));
+    QVERIFY(empty.open(QIODevice::WriteOnly));
+    empty.close();
+    QVERIFY(!panel.loadTokenFile(empty.fileName()));
+    QVERIFY(panel.statusIsError());
+    QVERIFY(!panel.loadTokenFile(dir.filePath(QStringLiteral("missing"))));
+    // A token a header cannot carry is refused at Start, before listening.
+    panel.tokenEdit()->setText(QStringLiteral("two words"));
+    pickModel(panel, kModelName);
+    panel.setPort(freePort());
+    panel.start();
+    QVERIFY(!panel.isListening());
+    QVERIFY(panel.statusIsError());
 }
 
 QTEST_MAIN(TestServePanel)

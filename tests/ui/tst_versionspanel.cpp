@@ -188,6 +188,8 @@ void TestVersionsPanel::serveStartsTheServePanel()
     QVERIFY2(serve->isListening(), qPrintable(serve->statusText()));
     QVERIFY2(!serve->statusIsError(), qPrintable(serve->statusText()));
     QCOMPARE(serve->modelRefs(), QStringList{QStringLiteral("beta:1")});
+    // The model loads on a worker thread (the window stays responsive meanwhile).
+    QTRY_COMPARE(serve->service()->models().size(), 1);
 
     QNetworkAccessManager network;
     QNetworkReply *reply =
