@@ -29,7 +29,7 @@ depends="$(dpkg-deb -f "$deb" Depends)"
 echo "   Depends: $depends"
 [ "$(dpkg-deb -f "$deb" Package)" = modelstudio ] || fail "Package is not modelstudio"
 for p in libtorch1.13 libopenblas0-openmp dataset-fashion-mnist libqt6core6 libqt6gui6 \
-         libqt6widgets6 libqt6httpserver6 libqt6sql6-sqlite libqcustomplot2.1-qt6 libzip4; do
+         libqt6widgets6 libqt6network6 libqt6sql6-sqlite libqcustomplot2.1-qt6 libzip4; do
   declared "$p" || fail "Depends does not list $p"
 done
 
