@@ -1,6 +1,8 @@
 #include "train/TrainJob.h"
 
+#include "common/Cancelled.h"
 #include "common/Error.h"
+#include "common/Limits.h"
 #include "common/Runtime.h"
 #include "data/DatasetRegistry.h"
 #include "jobs/JobContext.h"
@@ -62,14 +64,6 @@ void checkWritable(const QString &path)
                         .arg(path, dir));
 }
 
-QString describeShape(const std::vector<qint64> &shape)
-{
-    QStringList parts;
-    for (qint64 d : shape)
-        parts << QString::number(d);
-    return parts.join(QLatin1Char('x'));
-}
-
 } // namespace
 
 TrainJob::TrainJob(TrainConfig config, QString runDir, QString outPath)
@@ -129,6 +123,16 @@ JobResult TrainJob::run(JobContext &context)
     };
     try {
         return train(context, recorder.get());
+    } catch (const Cancelled &e) {
+        // Stopped where the loop does not look (a dataset being read): as the loop's own stop.
+        if (recorder) {
+            try {
+                recorder->end(JobStatus::Cancelled, e.message());
+            } catch (const std::exception &) {
+            }
+        }
+        return JobResult{JobStatus::Cancelled, e.message(),
+                         QJsonObject{{QStringLiteral("run_dir"), m_runDir}}};
     } catch (const Error &e) {
         recordFailure(e.message());
         throw;
@@ -144,31 +148,61 @@ JobResult TrainJob::train(JobContext &context, RunRecorder *recorder)
     const int threads = c.threads > 0 ? c.threads : QThread::idealThreadCount();
     at::set_num_threads(threads);
 
+    // A resumed run continues from its last complete epoch; a run killed before its first
+    // checkpoint starts again from the beginning with the same seed, which gives the same result.
+    Checkpoint::State state;
+    const bool haveCheckpoint = m_resume && Checkpoint::readState(m_runDir, &state);
+    // What a stop keeps, for every way of stopping.
+    auto keptNote = [&](int epochsDone) {
+        return epochsDone > 0
+                   ? QStringLiteral("Epoch %1's checkpoint is kept; resume with: modelstudio-cli "
+                                    "train --resume %2")
+                         .arg(QString::number(epochsDone), m_runDir)
+                   : QStringLiteral("No epoch was complete.");
+    };
+
     context.setProgress(0.0, QStringLiteral("Loading dataset %1").arg(c.dataset));
+    context.report(QJsonObject{{QStringLiteral("event"), QStringLiteral("loading")},
+                               {QStringLiteral("dataset"), c.dataset}});
     DatasetOptions dataOptions;
     dataOptions.source = c.dataset;
     dataOptions.limit = c.limit;
     dataOptions.validationFraction = c.validationFraction;
     dataOptions.seed = c.seed;
     dataOptions.labelColumn = c.labelColumn;
-    Dataset data = DatasetRegistry::instance().load(dataOptions);
+    dataOptions.isCancelled = [&context] { return context.isCancelled(); };
+    dataOptions.warn = [&context](const QString &message) {
+        context.log(QStringLiteral("warning: ") + message);
+        context.report(QJsonObject{{QStringLiteral("event"), QStringLiteral("warning")},
+                                   {QStringLiteral("message"), message}});
+    };
+    if (!m_workspace.isEmpty())
+        dataOptions.maxFeatureBytes = Limits::maxDatasetBytes(m_workspace);
+    Dataset data;
+    try {
+        data = DatasetRegistry::instance().load(dataOptions);
+    } catch (const Cancelled &e) {
+        throw Cancelled(QStringLiteral("%1 %2").arg(
+            e.message(), keptNote(haveCheckpoint ? state.epochsDone : 0)));
+    }
     if (data.train.count() == 0)
         throw Error(QStringLiteral("The dataset %1 has no training samples.").arg(c.dataset));
     context.log(QStringLiteral("Dataset %1: %2 train, %3 validation, %4 test samples of %5, "
                                "%6 classes")
                     .arg(data.name).arg(data.train.count()).arg(data.validation.count())
-                    .arg(data.test.count()).arg(describeShape(data.sampleShape))
+                    .arg(data.test.count()).arg(sampleShapeText(data.sampleShape))
                     .arg(data.numClasses()));
 
-    // A resumed run continues from its last complete epoch; a run killed before its first
-    // checkpoint starts again from the beginning with the same seed, which gives the same result.
-    Checkpoint::State state;
-    const bool haveCheckpoint = m_resume && Checkpoint::readState(m_runDir, &state);
     Model model;
     QJsonObject spec;
     if (haveCheckpoint) {
         model = Model::load(state.modelPath);
         spec = model.spec();
+        // The data may have changed since (or be read differently): refused before a step.
+        checkDataFitsModel(model.inputShape(), int(model.classNames().size()),
+                           QStringLiteral("The checkpoint of %1").arg(m_runDir),
+                           data.sampleShape, data.numClasses(),
+                           QStringLiteral("the dataset %1").arg(c.dataset));
         context.log(QStringLiteral("Resuming after epoch %1 of %2 from %3")
                         .arg(state.epochsDone).arg(c.epochs).arg(m_runDir));
     } else {
@@ -266,13 +300,7 @@ JobResult TrainJob::train(JobContext &context, RunRecorder *recorder)
             if (context.isCancelled())
                 return stopped(JobStatus::Cancelled,
                                QStringLiteral("Stopped during epoch %1. %2")
-                                   .arg(epoch + 1)
-                                   .arg(epochsDone > 0
-                                            ? QStringLiteral("Epoch %1's checkpoint is kept; "
-                                                             "resume with: modelstudio-cli "
-                                                             "train --resume %2")
-                                                  .arg(epochsDone).arg(m_runDir)
-                                            : QStringLiteral("No epoch was complete.")));
+                                   .arg(QString::number(epoch + 1), keptNote(epochsDone)));
             const double lr = learningRate(c, epoch, step, totalSteps);
             for (auto &group : optimizer->param_groups())
                 group.options().set_lr(lr);
