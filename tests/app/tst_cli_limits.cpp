@@ -1,6 +1,6 @@
 // modelstudio-cli against big and odd input: thread counts it refuses, SIGTERM ending a run like
 // Ctrl-C (exit 143, also while a large CSV loads), a CSV cell of megabytes refused in one short
-// line.
+// line, and a .pt whose contents unpack past the limit refused before it is loaded.
 
 #include "TestSupport.h"
 #include "app/CliRun.h"
@@ -22,6 +22,22 @@ namespace {
 using Run = ms::test::CliRun;
 using ms::test::cliPath;
 using ms::test::runCli;
+
+Run cliWithEnv(const QStringList &args, const QString &name, const QString &value)
+{
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(name, value);
+    p.setProcessEnvironment(env);
+    p.start(cliPath(), args);
+    if (!p.waitForFinished(240000)) {
+        p.kill();
+        p.waitForFinished();
+    }
+    return Run{p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
+               QString::fromUtf8(p.readAllStandardOutput()),
+               QString::fromUtf8(p.readAllStandardError())};
+}
 
 // Reads the child's JSON lines until one has "event" == `event`; false when it ends first.
 bool waitForEvent(QProcess &p, const QString &event, QList<QJsonObject> *seen)
@@ -175,6 +191,47 @@ private Q_SLOTS:
                  qPrintable(run.err.left(500)));
         QVERIFY2(run.err.size() < 1000, qPrintable(QString::number(run.err.size())));
         QVERIFY2(run.out.size() < 3000, qPrintable(QString::number(run.out.size())));
+    }
+
+    // A .pt whose extra entry unpacks to 8 MiB of zeros: refused before loading when the
+    // limit is 1 MiB, by flag, environment or workspace setting; imported without a limit.
+    void anOverSizedModelIsRefusedBeforeLoading()
+    {
+        const QString pt = m_dir.filePath(QStringLiteral("padded.pt"));
+        QByteArray out;
+        QVERIFY(ms::test::runPython(m_dir.path(), QStringLiteral(R"(
+import sys, zipfile, torch
+class Net(torch.nn.Module):
+    def forward(self, x):
+        return x.flatten(1)[:, :2]
+torch.jit.save(torch.jit.script(Net()), sys.argv[1])
+with zipfile.ZipFile(sys.argv[1]) as z:
+    prefix = z.namelist()[0].split('/')[0]
+with zipfile.ZipFile(sys.argv[1], 'a', compression=zipfile.ZIP_DEFLATED) as z:
+    z.writestr(prefix + '/extra/zeros', b'\0' * (8 << 20))
+)"), {pt}, &out));
+        QVERIFY(QFileInfo(pt).size() < (1 << 20));
+        const QStringList import{"import", pt, "--name", "padded", "--input-shape", "1,4"};
+        const QString workspace = m_dir.filePath(QStringLiteral("import-ws"));
+
+        auto refused = [](const Run &run) {
+            QVERIFY2(run.exitCode != 0 && run.exitCode != -1, qPrintable(run.out));
+            QVERIFY2(run.errorLine().contains(QStringLiteral("8.0 MiB once unpacked"))
+                         && run.errorLine().contains(QStringLiteral("limit of 1.0 MiB")),
+                     qPrintable(run.err));
+        };
+        refused(runCli(import + QStringList{"--max-model-bytes", "1M", "--workspace", workspace}));
+        refused(cliWithEnv(import + QStringList{"--workspace", workspace},
+                           QStringLiteral("MODELSTUDIO_MAX_MODEL_BYTES"), QStringLiteral("1M")));
+        QVERIFY(QDir().mkpath(workspace));
+        QVERIFY(ms::test::writeFile(workspace + QStringLiteral("/settings.json"),
+                                    R"({"max_model_bytes": "1M"})"));
+        refused(runCli(import + QStringList{"--workspace", workspace}));
+        // The flag wins over the workspace; the file itself loads and runs.
+        const Run imported =
+            runCli(import + QStringList{"--max-model-bytes", "64M", "--workspace", workspace});
+        QVERIFY2(imported.exitCode == 0, qPrintable(imported.err));
+        QCOMPARE(imported.out.trimmed(), QStringLiteral("padded:1"));
     }
 };
 
