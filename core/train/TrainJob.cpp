@@ -110,6 +110,18 @@ JobResult TrainJob::run(JobContext &context)
                                  : m_config.archSpec.value(QStringLiteral("name")).toString();
         recorder = std::make_unique<RunRecorder>(m_workspace,
                                                  m_modelName.isEmpty() ? arch : m_modelName);
+        // A busy registry is shown, not fatal: a log line, an event the CLI prints, and a note
+        // the window's job status shows until the registry is free again.
+        recorder->setWaitHandler([&context](bool waiting, const QString &message) {
+            context.log(message);
+            context.report(QJsonObject{
+                {QStringLiteral("event"), QStringLiteral("registry")},
+                {QStringLiteral("state"),
+                 waiting ? QStringLiteral("waiting") : QStringLiteral("recorded")},
+                {QStringLiteral("message"), message},
+                {QStringLiteral("status_note"),
+                 waiting ? QStringLiteral("waiting for the registry") : QString()}});
+        });
     }
     // The run row must not stay "running" when training throws: record why, then rethrow.
     auto recordFailure = [&recorder](const QString &message) {
