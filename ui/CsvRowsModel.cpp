@@ -1,5 +1,7 @@
 #include "CsvRowsModel.h"
 
+#include "data/CsvReader.h"
+
 #include <QFont>
 
 #include <algorithm>
@@ -28,7 +30,8 @@ void CsvRowsModel::setRows(QList<QStringList> rows, const QString &labelColumn)
             m_header = rows.takeFirst();
     }
     m_rows = std::move(rows);
-    m_labelColumn = m_columns - 1;
+    // The reader's own rule, so the bold column is the one a run would use.
+    m_labelColumn = ms::CsvReader::defaultLabelColumn(m_header, m_columns);
     if (!labelColumn.isEmpty()) {
         bool isIndex = false;
         const int index = labelColumn.toInt(&isIndex);

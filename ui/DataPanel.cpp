@@ -88,10 +88,11 @@ DataPanel::DataPanel(ms::JobRunner *runner, QWidget *parent)
     connect(m_browseFile, &QToolButton::clicked, this, [this] { browseFile(); });
 
     m_labelColumn = new QLineEdit(this);
-    m_labelColumn->setPlaceholderText(tr("last"));
+    m_labelColumn->setPlaceholderText(tr("auto"));
     m_labelColumn->setMaximumWidth(120);
     m_labelColumn->setToolTip(tr("CSV only: the label column, by header name or 0-based "
-                                 "index (default: the last column)"));
+                                 "index (default: the column named label, target or class, "
+                                 "else the last)"));
     connect(m_labelColumn, &QLineEdit::returnPressed, this,
             [this] { load(m_source->currentText()); });
 

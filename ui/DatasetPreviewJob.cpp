@@ -34,7 +34,13 @@ ms::JobResult DatasetPreviewJob::run(ms::JobContext &context)
 {
     context.setProgress(0.0, QStringLiteral("Reading %1").arg(m_options.source));
     // Throws ms::Error naming the file and what is wrong: the runner makes it the message.
-    const ms::Dataset dataset = ms::DatasetRegistry::instance().load(m_options);
+    // A cancel (the window closing, which cancels every job) ends the read between chunks.
+    ms::DatasetOptions options = m_options;
+    options.isCancelled = [&context] { return context.isCancelled(); };
+    options.warn = [&context](const QString &message) {
+        context.log(QStringLiteral("warning: ") + message);
+    };
+    const ms::Dataset dataset = ms::DatasetRegistry::instance().load(options);
     context.setProgress(0.8, QStringLiteral("Counting classes"));
     *m_out = previewOf(dataset, m_samplesPerSplit);
     if (dataset.readerName == QLatin1String("csv"))

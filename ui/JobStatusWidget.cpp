@@ -23,6 +23,7 @@ JobStatusWidget::JobStatusWidget(ms::JobRunner *runner, QWidget *parent)
     connect(runner, &ms::JobRunner::started, this, &JobStatusWidget::onStarted);
     connect(runner, &ms::JobRunner::progress, this, &JobStatusWidget::onProgress);
     connect(runner, &ms::JobRunner::pausedChanged, this, &JobStatusWidget::onPaused);
+    connect(runner, &ms::JobRunner::event, this, &JobStatusWidget::onEvent);
     connect(runner, &ms::JobRunner::finished, this, &JobStatusWidget::onFinished);
 }
 
@@ -33,7 +34,7 @@ QString JobStatusWidget::text() const
 
 void JobStatusWidget::onStarted(ms::JobId id, const QString &title)
 {
-    m_jobs.insert(id, Entry{title, 0.0, false, QString()});
+    m_jobs.insert(id, Entry{title, 0.0, false, QString(), QString()});
     update();
 }
 
@@ -53,6 +54,16 @@ void JobStatusWidget::onPaused(ms::JobId id, bool paused)
     if (it == m_jobs.end())
         return;
     it->paused = paused;
+    update();
+}
+
+void JobStatusWidget::onEvent(ms::JobId id, const QJsonObject &event)
+{
+    const auto it = m_jobs.find(id);
+    const QJsonValue note = event.value(QStringLiteral("status_note"));
+    if (it == m_jobs.end() || note.isUndefined())
+        return;
+    it->note = note.toString();
     update();
 }
 
@@ -86,6 +97,8 @@ void JobStatusWidget::update()
     const int permille = int(shown.fraction * 1000.0);
     QString text = shown.paused ? tr("%1 · paused").arg(shown.title)
                                 : tr("%1 · %2 %").arg(shown.title).arg(permille / 10);
+    if (!shown.note.isEmpty())
+        text += QStringLiteral(" · ") + shown.note;
     if (m_jobs.size() > 1)
         text += tr(" (+%1 more)").arg(m_jobs.size() - 1);
     m_label->setText(text);
@@ -94,6 +107,8 @@ void JobStatusWidget::update()
         QString line = tr("%1: %2 %").arg(entry.title).arg(int(entry.fraction * 100.0));
         if (!entry.detail.isEmpty())
             line += QStringLiteral(" · ") + entry.detail;
+        if (!entry.note.isEmpty())
+            line += QStringLiteral(" · ") + entry.note;
         lines << line;
     }
     m_label->setToolTip(lines.join(QLatin1Char('\n')));

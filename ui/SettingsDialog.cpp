@@ -1,5 +1,7 @@
 #include "SettingsDialog.h"
 
+#include "common/Runtime.h"
+
 #include <QDialogButtonBox>
 #include <QDir>
 #include <QFileDialog>
@@ -20,7 +22,7 @@ SettingsDialog::SettingsDialog(int threads, const QString &workspace, QWidget *p
     , m_workspace(new QLineEdit(this))
 {
     setWindowTitle(tr("Settings"));
-    m_threads->setRange(0, 256);
+    m_threads->setRange(0, ms::Runtime::kMaxThreads);   // the cap train/compress/bench share
     m_threads->setSpecialValueText(tr("all cores (%1)").arg(QThread::idealThreadCount()));
     m_threads->setValue(threads);
     m_threads->setToolTip(tr("CPU threads a new training run uses; the Train form can still "

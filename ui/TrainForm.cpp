@@ -2,6 +2,7 @@
 
 #include "ScientificSpinBox.h"
 
+#include "common/Runtime.h"
 #include "data/DatasetRegistry.h"
 #include "models/ArchitectureRegistry.h"
 
@@ -98,7 +99,7 @@ TrainForm::TrainForm(QWidget *parent)
     m_limit->setSingleStep(1000);
     m_limit->setSpecialValueText(tr("all"));
     m_limit->setToolTip(tr("Train on at most this many samples (0 = all)"));
-    m_threads->setRange(0, 256);
+    m_threads->setRange(0, ms::Runtime::kMaxThreads);   // the cap train/compress/bench share
     m_threads->setSpecialValueText(tr("all cores"));
     m_threads->setToolTip(tr("CPU threads for training (0 = all cores)"));
 

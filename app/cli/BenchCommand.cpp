@@ -148,7 +148,7 @@ int runBench(const QStringList &arguments)
     if (result.status == ms::JobStatus::Finished)
         return Ok;
     return fail(result.message.isEmpty() ? ms::jobStatusName(result.status) : result.message,
-                result.status == ms::JobStatus::Cancelled ? Interrupted : Failed);
+                result.status == ms::JobStatus::Cancelled ? interruptExitCode() : Failed);
 }
 
 int runCompare(const QStringList &arguments)

@@ -116,8 +116,10 @@ int runCompress(const QStringList &arguments)
     if (parser.isSet(QStringLiteral("threads"))) {
         bool ok = false;
         threads = parser.value(QStringLiteral("threads")).toInt(&ok);
-        if (!ok || threads < 0)
-            return fail(QStringLiteral("--threads takes a whole number >= 0, not \"%1\".")
+        // The range is the job's own check (ms::Runtime::checkThreads), worded as train's.
+        if (!ok)
+            return fail(QStringLiteral("--threads takes a whole number from 0 (all cores) to "
+                                       "256, not \"%1\".")
                             .arg(parser.value(QStringLiteral("threads"))),
                         Usage);
     }
@@ -185,7 +187,7 @@ int runCompress(const QStringList &arguments)
     }
     switch (result.status) {
     case ms::JobStatus::Finished: return Ok;
-    case ms::JobStatus::Cancelled: return fail(result.message, Interrupted);
+    case ms::JobStatus::Cancelled: return fail(result.message, interruptExitCode());
     default: return fail(result.message.isEmpty() ? status : result.message);
     }
 }

@@ -6,6 +6,7 @@
 #include "RegistryOutput.h"
 
 #include "common/Error.h"
+#include "common/Limits.h"
 #include "registry/ModelImport.h"
 #include "registry/Registry.h"
 
@@ -58,6 +59,12 @@ int runImport(const QStringList &arguments)
                       QStringLiteral("imported (default), trained, finetuned, pruned, "
                                      "quantized or distilled."),
                       QStringLiteral("KIND")});
+    parser.addOption({QStringLiteral("max-model-bytes"),
+                      QStringLiteral("Refuse a file whose contents unpack to more than SIZE "
+                                     "(default: $MODELSTUDIO_MAX_MODEL_BYTES, else the "
+                                     "workspace's settings.json \"max_model_bytes\", else "
+                                     "2G)."),
+                      QStringLiteral("SIZE")});
     int code = Ok;
     const QString usage = QStringLiteral("FILE.pt --name NAME [--input-shape 1,1,28,28]");
     if (!parse(parser, QStringLiteral("import"),
@@ -102,6 +109,17 @@ int runImport(const QStringList &arguments)
     options.modelDescription = parser.value(QStringLiteral("description"));
     options.notes = parser.value(QStringLiteral("notes"));
     options.shapeHint = QStringLiteral("--input-shape");
+    if (parser.isSet(QStringLiteral("max-model-bytes"))) {
+        options.maxModelBytes =
+            ms::Limits::parseBytes(parser.value(QStringLiteral("max-model-bytes")));
+        if (options.maxModelBytes <= 0)
+            return fail(QStringLiteral("--max-model-bytes takes a size such as 4294967296, "
+                                       "512M or 4G, not \"%1\".")
+                            .arg(parser.value(QStringLiteral("max-model-bytes"))),
+                        Usage);
+    } else {
+        options.maxModelBytes = ms::Limits::maxModelBytes(registry.root());
+    }
     if (parser.isSet(QStringLiteral("input-shape")))
         options.exampleShape = parseFullShape(parser.value(QStringLiteral("input-shape")));
 

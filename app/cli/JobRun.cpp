@@ -16,13 +16,25 @@ namespace cli {
 namespace {
 
 std::atomic<int> g_interrupts{0};
+std::atomic<int> g_firstSignal{0};
 
-void onInterrupt(int)
+// Async-signal-safe: atomics and _Exit only. The first signal asks the job to stop (polled
+// below); a second one quits at once, with the exit code of the first.
+void onInterrupt(int signal)
 {
-    g_interrupts.fetch_add(1);
+    int none = 0;
+    g_firstSignal.compare_exchange_strong(none, signal);
+    if (g_interrupts.fetch_add(1) >= 1)
+        std::_Exit(128 + g_firstSignal.load());
 }
 
 } // namespace
+
+int interruptExitCode()
+{
+    const int signal = g_firstSignal.load();
+    return signal != 0 ? 128 + signal : Interrupted;
+}
 
 ms::JobResult runJob(std::unique_ptr<ms::Job> job, bool showBar,
                      const std::function<void(const QJsonObject &event)> &onEvent,
@@ -55,17 +67,22 @@ ms::JobResult runJob(std::unique_ptr<ms::Job> job, bool showBar,
         std::signal(SIGINT, onInterrupt);
         std::signal(SIGTERM, onInterrupt);
         QObject::connect(&interruptPoll, &QTimer::timeout, &runner, [&] {
-            if (g_interrupts.load() == 1)
+            if (g_interrupts.load() >= 1)
                 runner.cancel(id);
-            else if (g_interrupts.load() > 1)
-                std::_Exit(Interrupted);
         });
-        interruptPoll.start(100);
+        interruptPoll.start(50);
     }
 
     id = runner.start(std::move(job));
     QCoreApplication::exec();
     bar.clear();
+    if (cancelOnInterrupt) {
+        // Nothing polls the flag any more: a signal from now on ends the process at once, as
+        // it does before a job starts.
+        interruptPoll.stop();
+        std::signal(SIGINT, SIG_DFL);
+        std::signal(SIGTERM, SIG_DFL);
+    }
     return result;
 }
 

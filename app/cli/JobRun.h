@@ -12,10 +12,15 @@ namespace cli {
 
 // Runs `job` to its end in this thread's event loop, the way every long verb does: a progress
 // bar on stderr when `showBar`, each event handed to `onEvent` with the bar cleared first.
-// With `cancelOnInterrupt`, the first Ctrl-C (or SIGTERM) cancels the job and a second quits
-// at once with exit code Interrupted.
+// With `cancelOnInterrupt`, the first Ctrl-C or SIGTERM cancels the job (which keeps what a
+// stop keeps: a training run its last epoch's checkpoint) and a second quits at once. Outside
+// runJob both signals keep their default action: the process ends at once.
 ms::JobResult runJob(std::unique_ptr<ms::Job> job, bool showBar,
                      const std::function<void(const QJsonObject &event)> &onEvent,
                      bool cancelOnInterrupt);
+
+// The exit code of a job cancelled by a signal, as a shell expects: 128 + the signal's number
+// (130 for Ctrl-C, 143 for SIGTERM); Interrupted when no signal came.
+int interruptExitCode();
 
 } // namespace cli

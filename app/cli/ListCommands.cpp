@@ -24,6 +24,10 @@ int describeDataset(const QCommandLineParser &parser)
     ms::DatasetOptions options;
     options.source = parser.positionalArguments().first();
     options.labelColumn = parser.value(QStringLiteral("label-column"));
+    options.warn = [](const QString &message) {
+        std::fputs(QStringLiteral("warning: %1\n").arg(message).toLocal8Bit().constData(),
+                   stderr);
+    };
     const ms::Dataset dataset = ms::DatasetRegistry::instance().load(options);
     const QList<QPair<QString, const ms::DatasetSplit *>> splits{
         {QStringLiteral("train"), &dataset.train},

@@ -31,8 +31,8 @@ struct Flag
 const Flag kTrainFlags[] = {
     {"dataset", "Built-in dataset name or path (IDX folder, CSV file). Default fashion-mnist.",
      "NAME|PATH"},
-    {"label-column", "CSV: label column, by header name or 0-based index (default last).",
-     "COLUMN"},
+    {"label-column", "CSV: label column, by header name or 0-based index (default: the column "
+     "named label, target or class, else the last).", "COLUMN"},
     {"arch", "Architecture name (see: modelstudio-cli archs) or spec JSON file. Default cnn.",
      "NAME|FILE"},
     {"epochs", "Epochs (default 3).", "N"},
@@ -159,6 +159,15 @@ int runTrain(const QStringList &arguments)
                 printJsonLine(event);
             else if (kind == QLatin1String("epoch"))
                 printLine(epochLine(event));
+            else if (kind == QLatin1String("warning"))
+                std::fputs(QStringLiteral("warning: %1\n")
+                               .arg(event.value(QStringLiteral("message")).toString())
+                               .toLocal8Bit().constData(),
+                           stderr);
+            else if (kind == QLatin1String("registry"))   // waiting for a busy registry, or not
+                std::fputs((event.value(QStringLiteral("message")).toString()
+                            + QLatin1Char('\n')).toLocal8Bit().constData(),
+                           stderr);
             else if (kind == QLatin1String("start"))
                 printLine(QStringLiteral("run %1: %2, %3 parameters, %4 threads")
                               .arg(event.value(QStringLiteral("run_dir")).toString(),
@@ -191,7 +200,7 @@ int runTrain(const QStringList &arguments)
     }
     switch (result.status) {
     case ms::JobStatus::Finished: return Ok;
-    case ms::JobStatus::Cancelled: return fail(result.message, Interrupted);
+    case ms::JobStatus::Cancelled: return fail(result.message, interruptExitCode());
     default: return fail(result.message.isEmpty() ? status : result.message);
     }
 }

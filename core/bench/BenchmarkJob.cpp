@@ -2,6 +2,7 @@
 
 #include "bench/ProcessMemory.h"
 #include "common/Error.h"
+#include "common/Limits.h"
 #include "common/Runtime.h"
 #include "data/DatasetRegistry.h"
 #include "jobs/JobContext.h"
@@ -216,8 +217,7 @@ void BenchmarkConfig::validate() const
             throw Error(QStringLiteral("Batch size %1 is out of range; use 1 to 65536, e.g. "
                                        "--batch-sizes 1,8,32,128.").arg(b));
     }
-    if (threads < 1 || threads > 1024)
-        throw Error(QStringLiteral("--threads must be 1 or more, not %1.").arg(threads));
+    Runtime::checkThreads(threads, QStringLiteral("--threads"), 1);
     if (warmup < 0)
         throw Error(QStringLiteral("--warmup must be 0 or more, not %1.").arg(warmup));
     if (repetitions < 1)
@@ -269,7 +269,30 @@ JobResult BenchmarkJob::run(JobContext &context)
         ~RestoreThreads() { at::set_num_threads(n); }
     } restore{previousThreads};
 
+    // --- every version's data, read and matched to the version before any timing ---
     QMap<QString, Dataset> datasets;
+    for (const VersionRecord &v : versions) {
+        DatasetOptions options = dataOptionsOf(v, m_config.dataset);
+        if (options.source.isEmpty())
+            continue;
+        const QString key = optionsKey(options);
+        if (!datasets.contains(key)) {
+            context.setProgress(0.0, QStringLiteral("Loading dataset %1").arg(options.source));
+            options.isCancelled = [&context] { return context.isCancelled(); };
+            options.maxFeatureBytes = Limits::maxDatasetBytes(m_workspace);
+            datasets.insert(key, DatasetRegistry::instance().load(options));
+        }
+        const Dataset &data = datasets[key];
+        std::vector<qint64> shape;
+        if (!v.inputs.isEmpty() && v.inputs.first().shape.size() > 1)
+            shape.assign(v.inputs.first().shape.begin() + 1, v.inputs.first().shape.end());
+        const int classes = !v.outputs.isEmpty() && v.outputs.first().shape.size() == 2
+                                ? int(v.outputs.first().shape.back())
+                                : 0;
+        checkDataFitsModel(shape, classes, v.ref(), data.sampleShape, data.numClasses(),
+                           QStringLiteral("the dataset %1").arg(options.source));
+    }
+
     QJsonArray results;
     const QJsonObject cpu = Runtime::describe();
     const int steps = int(versions.size() * m_config.batchSizes.size());

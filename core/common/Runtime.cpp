@@ -1,5 +1,6 @@
 #include "common/Runtime.h"
 
+#include "common/Error.h"
 #include "common/StartupTuning.h"
 
 #include <QFile>
@@ -15,6 +16,19 @@
 #include <mutex>
 
 namespace ms::Runtime {
+
+void checkThreads(int threads, const QString &what, int minimum)
+{
+    if (threads >= minimum && threads <= kMaxThreads)
+        return;
+    throw Error(QStringLiteral("%1 must be from %2 to %3%4, not %5: more threads than cores "
+                               "only slow a run down.")
+                    .arg(what)
+                    .arg(minimum)
+                    .arg(kMaxThreads)
+                    .arg(minimum == 0 ? QStringLiteral(" (0 = all cores)") : QString())
+                    .arg(threads));
+}
 
 QString blasLibrary()
 {

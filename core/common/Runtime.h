@@ -10,6 +10,15 @@ namespace ms {
 // its vector features. Benchmarks record them; front-ends warn about a slow BLAS.
 namespace Runtime {
 
+// The most compute threads a job may ask for, in every front-end (train, compress, bench,
+// serve, the window's settings): far above any core count here, far below the thousands of
+// threads that exhaust a machine's process limit (an unchecked `--threads 100000` once started
+// 31,921 OpenMP threads).
+constexpr int kMaxThreads = 256;
+// Throws ms::Error when `threads` is outside [minimum, kMaxThreads]; `what` names the setting
+// as the user gave it ("--threads", "Setting \"threads\""). 0 means all cores where allowed.
+void checkThreads(int threads, const QString &what, int minimum = 0);
+
 // The BLAS library mapped into this process (path), or empty when none is loaded yet.
 QString blasLibrary();
 // True when the BLAS in use is Debian's reference BLAS, about 30x slower than OpenBLAS here.

@@ -1,7 +1,10 @@
 #include "compress/CompressJob.h"
 
+#include "common/Cancelled.h"
 #include "common/CpuShare.h"
 #include "common/Error.h"
+#include "common/Limits.h"
+#include "common/Runtime.h"
 #include "common/Workspace.h"
 #include "compress/CompressionMethod.h"
 #include "compress/FineTune_p.h"
@@ -95,6 +98,23 @@ QJsonObject describeData(const DatasetOptions &o)
 }
 
 
+// The source's sample shape (per sample) and class count as the model or, for an import that
+// records none, the registry's signature knows them; empty / 0 when unknown.
+std::vector<qint64> sampleShapeOf(const VersionRecord &source, const Model &model)
+{
+    std::vector<qint64> shape = model.inputShape();
+    if (shape.empty() && !source.inputs.isEmpty() && source.inputs.first().shape.size() > 1)
+        shape.assign(source.inputs.first().shape.begin() + 1, source.inputs.first().shape.end());
+    return shape;
+}
+
+int classCountOf(const VersionRecord &source)
+{
+    if (!source.outputs.isEmpty() && source.outputs.first().shape.size() == 2)
+        return int(source.outputs.first().shape.back());
+    return 0;
+}
+
 // What run() and preflight() resolve and check before any work: the source and its loaded
 // model, the method, its checked parameters and the new model's name. Throws ms::Error.
 struct Prepared
@@ -133,6 +153,7 @@ QJsonObject CompressJob::makeSpec(const QString &source, const QString &method,
                                   const QJsonObject &params, const QString &name,
                                   const QString &dataset, int threads)
 {
+    Runtime::checkThreads(threads, QStringLiteral("Threads (--threads)"));
     const QJsonObject checked =
         checkedParams(method, CompressionRegistry::instance().method(method)->parameters(),
                       params);
@@ -185,6 +206,8 @@ CompressJob::CompressJob(QString workspaceRoot, QJsonObject spec)
                             .arg(it.key(), QStringList(kSpecKeys.values()).join(
                                                QStringLiteral(", "))));
     }
+    Runtime::checkThreads(m_spec.value(QStringLiteral("threads")).toInt(0),
+                          QStringLiteral("Threads (--threads)"));
     if (m_spec.value(QStringLiteral("source")).toString().isEmpty())
         throw Error(QStringLiteral("Name the version to compress (NAME:N or NAME@ALIAS)."));
     if (m_spec.value(QStringLiteral("method")).toString().isEmpty())
@@ -288,7 +311,16 @@ JobResult CompressJob::run(JobContext &context)
                 throw Error(QStringLiteral("%1 records no training data (it was imported); give "
                                            "the data to use with --dataset.").arg(source.ref()));
             context.setProgress(0.0, QStringLiteral("Loading dataset %1").arg(data.options.source));
-            dataset = DatasetRegistry::instance().load(data.options);
+            DatasetOptions options = data.options;
+            options.isCancelled = [&context] { return context.isCancelled(); };
+            options.warn = [&context](const QString &message) {
+                context.log(QStringLiteral("warning: ") + message);
+            };
+            options.maxFeatureBytes = Limits::maxDatasetBytes(m_workspace);
+            dataset = DatasetRegistry::instance().load(options);
+            checkDataFitsModel(sampleShapeOf(source, model), classCountOf(source), source.ref(),
+                               dataset->sampleShape, dataset->numClasses(),
+                               QStringLiteral("the dataset %1").arg(data.options.source));
         }
         return *dataset;
     };
@@ -300,6 +332,17 @@ JobResult CompressJob::run(JobContext &context)
     input.workspace = m_workspace;
     input.dataset = loadData;
     method->checkInput(input);
+    // Every method that uses data, and the score of the variant, read it: read and matched to
+    // the source now, so a dataset of another shape is refused before any work. A stop while
+    // it loads leaves nothing behind, as a refusal does.
+    if (data.known) {
+        try {
+            loadData();
+        } catch (const Cancelled &e) {
+            return JobResult{JobStatus::Cancelled,
+                             QStringLiteral("%1 Nothing was registered.").arg(e.message()), {}};
+        }
+    }
     const QString runDir = Workspace(m_workspace).newRunDir(QStringLiteral("compress-") + methodName);
     input.workDir = runDir;
 
@@ -414,6 +457,9 @@ JobResult CompressJob::run(JobContext &context)
         // The same policy as a training run: a NaN loss ends the job as diverged.
         endRun(RunStatus::Diverged, e.message());
         return JobResult{JobStatus::Diverged, e.message(), {}};
+    } catch (const Cancelled &e) {
+        endRun(RunStatus::Cancelled, e.message());
+        throw;
     } catch (const Error &e) {
         endRun(RunStatus::Failed, e.message());
         throw;

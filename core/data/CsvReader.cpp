@@ -1,118 +1,46 @@
 #include "data/CsvReader.h"
 
 #include "common/Error.h"
+#include "common/Excerpt.h"
+#include "common/Limits.h"
+#include "data/CsvText_p.h"
 
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QLocale>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
-#include <map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 namespace ms {
 
 namespace {
 
+using namespace csv;
+
 // Labels that are integers this large are more likely ids or codes than class indices; they
 // are treated as names, so that a label of 90210 does not create 90,211 classes.
 constexpr long long kMaxDirectLabel = 999;
-
-std::string_view trimmed(std::string_view text)
-{
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-        text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-        text.remove_suffix(1);
-    return text;
-}
-
-// The whole trimmed cell as a number of type T (an optional leading '+' allowed), or false.
-template <typename T>
-bool parseWhole(std::string_view text, T &value)
-{
-    text = trimmed(text);
-    if (!text.empty() && text.front() == '+')
-        text.remove_prefix(1);
-    if (text.empty())
-        return false;
-    const char *end = text.data() + text.size();
-    const std::from_chars_result result = std::from_chars(text.data(), end, value);
-    return result.ec == std::errc() && result.ptr == end;
-}
-
-// Finite decimal numbers only: an empty cell, "nan" or "inf" would poison the statistics.
-bool parseNumber(std::string_view text, double &value)
-{
-    return parseWhole(text, value) && std::isfinite(value);
-}
-
-bool parseLabelIndex(std::string_view text, long long &value)
-{
-    return parseWhole(text, value) && value >= 0;
-}
-
-// Splits one line into cells, honouring double quotes ("a, b" and "" inside quotes), which
-// spreadsheets write around string labels. Quoted line breaks are not supported.
-void splitCells(std::string_view line, char delimiter, std::vector<std::string> &cells)
-{
-    cells.clear();
-    std::string cell;
-    bool quoted = false;
-    for (size_t i = 0; i < line.size(); ++i) {
-        const char c = line[i];
-        if (quoted) {
-            if (c != '"') {
-                cell += c;
-            } else if (i + 1 < line.size() && line[i + 1] == '"') {
-                cell += '"';
-                ++i;
-            } else {
-                quoted = false;
-            }
-        } else if (c == '"') {
-            quoted = true;
-        } else if (c == delimiter) {
-            cells.push_back(std::string(trimmed(cell)));
-            cell.clear();
-        } else {
-            cell += c;
-        }
-    }
-    cells.push_back(std::string(trimmed(cell)));
-}
-
-// Commas unless the first line clearly uses something else (European ';' or tab exports).
-char detectDelimiter(std::string_view firstLine)
-{
-    if (firstLine.find(',') != std::string_view::npos)
-        return ',';
-    if (firstLine.find('\t') != std::string_view::npos)
-        return '\t';
-    if (firstLine.find(';') != std::string_view::npos)
-        return ';';
-    return ',';
-}
-
-QString text(const std::string &cell)
-{
-    return QString::fromUtf8(cell.data(), qsizetype(cell.size()));
-}
+// More distinct non-integer labels than this look like a measurement, not classes.
+constexpr size_t kContinuousLabels = 20;
+// Header names taken as the label column when none is requested, by priority.
+const char *const kLabelHeaders[] = {"label", "target", "class"};
 
 int resolveLabelColumn(const QString &fileName, const QString &requested,
-                       const std::vector<std::string> &header, int columns)
+                       const QStringList &header, int columns)
 {
     if (requested.isEmpty())
-        return columns - 1;
+        return CsvReader::defaultLabelColumn(header, columns);
     for (int column = 0; column < int(header.size()); ++column) {
-        if (text(header[size_t(column)]) == requested)
+        if (header[column] == requested)
             return column;
     }
     for (int column = 0; column < int(header.size()); ++column) {
-        if (text(header[size_t(column)]).compare(requested, Qt::CaseInsensitive) == 0)
+        if (header[column].compare(requested, Qt::CaseInsensitive) == 0)
             return column;
     }
     bool isIndex = false;
@@ -120,66 +48,95 @@ int resolveLabelColumn(const QString &fileName, const QString &requested,
     if (isIndex && index >= 0 && index < columns)
         return index;
 
+    // A table may have thousands of columns: name the first few.
+    constexpr int kNamed = 12;
     QStringList names;
-    for (const std::string &cell : header)
-        names.append(QLatin1Char('"') + text(cell) + QLatin1Char('"'));
+    for (int column = 0; column < std::min(int(header.size()), kNamed); ++column)
+        names.append(QLatin1Char('"') + excerpt(header[column], 40) + QLatin1Char('"'));
+    if (header.size() > kNamed)
+        names.append(QStringLiteral("… (%1 columns)").arg(number(header.size())));
+    const QString last = QString::number(columns - 1);
     const QString choices = names.isEmpty()
-        ? QStringLiteral("it has no header row, so give a 0-based index from 0 to %1")
-              .arg(columns - 1)
+        ? QStringLiteral("it has no header row, so give a 0-based index from 0 to %1").arg(last)
         : QStringLiteral("its columns are %1, or give a 0-based index from 0 to %2")
-              .arg(names.join(QStringLiteral(", ")))
-              .arg(columns - 1);
+              .arg(names.join(QStringLiteral(", ")), last);
     throw Error(QStringLiteral("%1 has no column \"%2\" to use as the label (--label-column): "
                                "%3.")
-                    .arg(fileName, requested, choices));
+                    .arg(fileName, excerpt(requested), choices));
 }
 
-// Fills labels and class names from the label texts (see the class comment for the rule).
-void assignLabels(const std::vector<std::string> &labelTexts, Dataset &dataset)
+// Labels as read: each distinct text once, in order of appearance, and per row its index.
+struct LabelTexts
 {
-    std::vector<qint64> &labels = dataset.train.labels;
-    labels.assign(labelTexts.size(), 0);
+    std::unordered_map<std::string, qint64> ids;
+    std::vector<std::string> distinct;
+
+    qint64 idOf(std::string_view cell)
+    {
+        const auto [it, added] = ids.emplace(std::string(cell), qint64(distinct.size()));
+        if (added)
+            distinct.emplace_back(cell);
+        return it->second;
+    }
+};
+
+// Turns the per-row text ids in dataset.train.labels into class indices and fills the class
+// names (see the class comment for the rule); warns when the labels look continuous.
+void assignLabels(const LabelTexts &texts, const QString &fileName, const QString &columnName,
+                  const DatasetOptions &options, Dataset &dataset)
+{
+    const std::vector<std::string> &distinct = texts.distinct;
+    std::vector<qint64> classOf(distinct.size(), 0);
 
     bool direct = true;
     long long maxLabel = -1;
-    for (size_t i = 0; i < labelTexts.size() && direct; ++i) {
+    for (size_t i = 0; i < distinct.size() && direct; ++i) {
         long long value = 0;
-        direct = parseLabelIndex(labelTexts[i], value) && value <= kMaxDirectLabel;
-        labels[i] = value;
+        direct = parseLabelIndex(distinct[i], value) && value <= kMaxDirectLabel;
+        classOf[i] = value;
         maxLabel = std::max(maxLabel, value);
     }
     if (direct) {
         for (long long label = 0; label <= maxLabel; ++label)
             dataset.classNames.append(QString::number(label));
-        return;
+    } else {
+        bool numeric = true;
+        size_t nonInteger = 0;
+        for (const std::string &label : distinct) {
+            double value = 0.0;
+            const bool isNumber = parseNumber(label, value);
+            numeric = numeric && isNumber;
+            nonInteger += isNumber && value != std::floor(value);
+        }
+        // Numeric names sort by value (-1 before 1 before 10), other names by their bytes, so
+        // the numbering does not depend on the locale.
+        std::vector<size_t> order(distinct.size(), 0);
+        for (size_t i = 0; i < order.size(); ++i)
+            order[i] = i;
+        std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+            if (!numeric)
+                return distinct[a] < distinct[b];
+            double x = 0.0;
+            double y = 0.0;
+            parseNumber(distinct[a], x);
+            parseNumber(distinct[b], y);
+            return x < y || (x == y && distinct[a] < distinct[b]);
+        });
+        for (size_t rank = 0; rank < order.size(); ++rank) {
+            classOf[order[rank]] = qint64(rank);
+            dataset.classNames.append(text(distinct[order[rank]]));
+        }
+        if (numeric && nonInteger > 0 && distinct.size() > kContinuousLabels)
+            warnAbout(options,
+                      QStringLiteral("%1: the label column %2 holds %3 different numbers, %4 of "
+                                     "them not whole, so it makes %3 classes: it looks like a "
+                                     "measurement, not a class. Choose the column of classes "
+                                     "with --label-column.")
+                          .arg(fileName, columnName, number(qint64(distinct.size())),
+                               number(qint64(nonInteger))));
     }
-
-    bool numeric = true;
-    for (const std::string &label : labelTexts) {
-        double value = 0.0;
-        numeric = numeric && parseNumber(label, value);
-    }
-    // Numeric names sort by value (-1 before 1 before 10), other names by their bytes, so the
-    // numbering does not depend on the locale.
-    auto before = [numeric](const std::string &a, const std::string &b) {
-        if (!numeric)
-            return a < b;
-        double x = 0.0;
-        double y = 0.0;
-        parseNumber(a, x);
-        parseNumber(b, y);
-        return x < y || (x == y && a < b);
-    };
-    std::map<std::string, qint64, decltype(before)> index(before);
-    for (const std::string &label : labelTexts)
-        index.emplace(label, 0);
-    qint64 next = 0;
-    for (auto &entry : index) {
-        entry.second = next++;
-        dataset.classNames.append(text(entry.first));
-    }
-    for (size_t i = 0; i < labelTexts.size(); ++i)
-        labels[i] = index.at(labelTexts[i]);
+    for (qint64 &label : dataset.train.labels)
+        label = classOf[size_t(label)];
 }
 
 } // namespace
@@ -191,8 +148,8 @@ QString CsvReader::name() const
 
 QString CsvReader::description() const
 {
-    return QStringLiteral("a numeric .csv file, one sample per row, the label in the last column "
-                          "(or --label-column)");
+    return QStringLiteral("a numeric .csv file, one sample per row, the label in the column "
+                          "named label, target or class, else the last (or --label-column)");
 }
 
 bool CsvReader::canRead(const QString &path) const
@@ -201,111 +158,136 @@ bool CsvReader::canRead(const QString &path) const
     return info.isFile() && info.suffix().compare(QStringLiteral("csv"), Qt::CaseInsensitive) == 0;
 }
 
+int CsvReader::defaultLabelColumn(const QStringList &header, int columns)
+{
+    for (const char *name : kLabelHeaders) {
+        for (int column = 0; column < std::min(int(header.size()), columns); ++column) {
+            if (header[column].trimmed().compare(QLatin1String(name), Qt::CaseInsensitive) == 0)
+                return column;
+        }
+    }
+    return columns - 1;
+}
+
 Dataset CsvReader::read(const QString &path, const DatasetOptions &options) const
 {
     const QFileInfo info(path);
-    const QString fileName = info.fileName();
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
         throw Error(QStringLiteral("Cannot open %1: %2")
                         .arg(QDir::toNativeSeparators(path), file.errorString()));
-    const QByteArray content = file.readAll();
-    std::string_view rest(content.constData(), size_t(content.size()));
-    if (rest.substr(0, 3) == "\xEF\xBB\xBF") // the UTF-8 mark some spreadsheets write
-        rest.remove_prefix(3);
-
-    Dataset dataset;
+    Dataset dataset = readDevice(file, info.fileName(), options);
     dataset.name = info.completeBaseName();
     dataset.source = info.absoluteFilePath();
-    dataset.readerName = name();
+    return dataset;
+}
 
-    std::vector<std::string> header;
-    std::vector<std::string> cells;
-    std::vector<std::string> labelTexts;
+Dataset CsvReader::readDevice(QIODevice &device, const QString &fileName,
+                              const DatasetOptions &options)
+{
+    const CsvLimits limits = limitsOf(options);
+    const Scan counted = scan(device, fileName, options, limits);
+    if (!device.seek(0))
+        throw Error(QStringLiteral("Cannot read %1 again from its start: %2")
+                        .arg(fileName, device.errorString()));
+
+    Dataset dataset;
+    dataset.readerName = QStringLiteral("csv");
     std::vector<float> &features = dataset.train.features;
-    char delimiter = ',';
+    std::vector<qint64> &labels = dataset.train.labels;   // text ids until assignLabels
+    LabelTexts labelTexts;
+    QStringList header;
+    std::string scratch;
+    const char delimiter = counted.delimiter;
     int columns = 0;        // fixed by the first row
-    int firstRow = 0;       // its line number
+    qint64 firstRow = 0;    // its line number
     int labelColumn = -1;
-    int row = 0;
-    while (!rest.empty()) {
-        const size_t end = rest.find('\n');
-        std::string_view line = rest.substr(0, end);
-        rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 1);
-        ++row;
-        if (!line.empty() && line.back() == '\r')
-            line.remove_suffix(1);
+
+    LineReader lines(device, fileName, options, limits.line);
+    std::string_view line;
+    while (lines.next(line)) {
         if (trimmed(line).empty())
             continue;
+        const qint64 row = lines.lineNumber();
+        auto checkCell = [&](std::string_view cell) {
+            if (qint64(cell.size()) > limits.cell)
+                throwCellTooLong(fileName, row, limits.cell);
+        };
 
         if (columns == 0) {
-            delimiter = detectDelimiter(line);
-            splitCells(line, delimiter, cells);
-            columns = int(cells.size());
             firstRow = row;
+            bool isHeader = false;
+            QStringList cells;
+            forEachCell(line, delimiter, scratch, [&](int, std::string_view cell) {
+                checkCell(cell);
+                double value = 0.0;
+                isHeader = isHeader || !parseNumber(cell, value);
+                cells << text(cell);
+            });
+            columns = int(cells.size());
             if (columns < 2)
                 throw Error(QStringLiteral("%1 has a single column: a CSV dataset needs at "
                                            "least one feature column and a label column.")
                                 .arg(fileName));
-            const bool isHeader = std::any_of(cells.begin(), cells.end(), [](const auto &c) {
-                double value = 0.0;
-                return !parseNumber(c, value);
-            });
             if (isHeader)
                 header = cells;
             labelColumn = resolveLabelColumn(fileName, options.labelColumn, header, columns);
+            // Allocated once, for every row the first pass counted.
+            const qint64 rows = counted.contentLines - (isHeader ? 1 : 0);
+            checkFeatureBytes(options, quint64(rows) * quint64(columns - 1),
+                              QStringLiteral("%1 holds %2 rows of %3 features")
+                                  .arg(fileName, number(rows), number(columns - 1)));
+            features.reserve(size_t(rows) * size_t(columns - 1));
+            labels.reserve(size_t(rows));
             if (isHeader)
                 continue;
-        } else {
-            splitCells(line, delimiter, cells);
         }
 
-        if (int(cells.size()) != columns)
-            throw Error(QStringLiteral("%1: row %2 has %3 columns, but row %4 has %5. Every row "
-                                       "needs the same number of columns.")
-                            .arg(fileName)
-                            .arg(row)
-                            .arg(qint64(cells.size()))
-                            .arg(firstRow)
-                            .arg(columns));
-        for (int column = 0; column < columns; ++column) {
-            const std::string &cell = cells[size_t(column)];
+        const int cellCount = forEachCell(line, delimiter, scratch,
+                                          [&](int column, std::string_view cell) {
+            if (column >= columns)
+                return;   // counted, then refused below
+            checkCell(cell);
             if (column == labelColumn) {
                 if (cell.empty())
                     throw Error(QStringLiteral("%1: row %2, column %3: the label is empty. "
                                                "Every sample needs a label.")
-                                    .arg(fileName)
-                                    .arg(row)
-                                    .arg(column + 1));
-                labelTexts.push_back(cell);
-                continue;
+                                    .arg(fileName, QString::number(row), QString::number(column + 1)));
+                labels.push_back(labelTexts.idOf(cell));
+                return;
             }
             double value = 0.0;
             if (!parseNumber(cell, value)) {
-                const QString headerName = header.empty()
+                const QString headerName = header.isEmpty()
                     ? QString()
-                    : QStringLiteral(" (\"%1\")").arg(text(header[size_t(column)]));
+                    : QStringLiteral(" (\"%1\")").arg(excerpt(header[column]));
                 throw Error(QStringLiteral("%1: row %2, column %3%4: \"%5\" is not a number. "
                                            "Fix the cell or choose that column as the label "
                                            "with --label-column.")
-                                .arg(fileName)
-                                .arg(row)
-                                .arg(column + 1)
-                                .arg(headerName, text(cell)));
+                                .arg(fileName, QString::number(row), QString::number(column + 1), headerName,
+                                     excerpt(cell)));
             }
             features.push_back(float(value));
-        }
+        });
+        if (cellCount != columns)
+            throw Error(QStringLiteral("%1: row %2 has %3 columns, but row %4 has %5. Every row "
+                                       "needs the same number of columns.")
+                            .arg(fileName, QString::number(row), QString::number(cellCount), QString::number(firstRow),
+                                 QString::number(columns)));
     }
 
     if (columns == 0)
         throw Error(QStringLiteral("%1 is empty: a CSV dataset needs one sample per row, the "
                                    "features and then the label.")
                         .arg(fileName));
-    if (labelTexts.empty())
+    if (labels.empty())
         throw Error(QStringLiteral("%1 holds a header row but no samples.").arg(fileName));
 
     dataset.sampleShape = {qint64(columns - 1)};
-    assignLabels(labelTexts, dataset);
+    const QString columnName = header.isEmpty()
+        ? QStringLiteral("(column %1)").arg(labelColumn + 1)
+        : QStringLiteral("\"%1\"").arg(excerpt(header[labelColumn]));
+    assignLabels(labelTexts, fileName, columnName, options, dataset);
     return dataset;
 }
 
@@ -315,26 +297,27 @@ QList<QStringList> CsvReader::headRows(const QString &path, int maxRows)
     if (!file.open(QIODevice::ReadOnly))
         throw Error(QStringLiteral("Cannot open %1: %2")
                         .arg(QDir::toNativeSeparators(path), file.errorString()));
+    const QString fileName = QFileInfo(path).fileName();
+    const DatasetOptions options;
+    const CsvLimits limits = limitsOf(options);
     QList<QStringList> rows;
-    std::vector<std::string> cells;
+    std::string scratch;
     char delimiter = 0;
-    bool first = true;
-    while (rows.size() < maxRows && !file.atEnd()) {
-        const QByteArray bytes = file.readLine();
-        std::string_view line(bytes.constData(), size_t(bytes.size()));
-        if (first && line.substr(0, 3) == "\xEF\xBB\xBF")
-            line.remove_prefix(3);
-        first = false;
-        while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
-            line.remove_suffix(1);
+    LineReader lines(file, fileName, options, limits.line);
+    std::string_view line;
+    while (rows.size() < maxRows && lines.next(line)) {
         if (trimmed(line).empty())
             continue;
         if (delimiter == 0)
-            delimiter = detectDelimiter(line);
-        splitCells(line, delimiter, cells);
+            delimiter = detectDelimiter(line.find(',') != std::string_view::npos,
+                                        line.find('\t') != std::string_view::npos,
+                                        line.find(';') != std::string_view::npos);
         QStringList row;
-        for (const std::string &cell : cells)
+        forEachCell(line, delimiter, scratch, [&](int, std::string_view cell) {
+            if (qint64(cell.size()) > limits.cell)
+                throwCellTooLong(fileName, lines.lineNumber(), limits.cell);
             row << text(cell);
+        });
         rows << row;
     }
     return rows;

@@ -4,6 +4,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <functional>
 #include <vector>
 
 namespace ms {
@@ -53,7 +54,40 @@ struct DatasetOptions
                                        // the test split is capped to the same number
     double validationFraction = 0.1;   // carved from the training samples, seeded
     quint64 seed = 0;
-    QString labelColumn;               // CSV: header name or 0-based index; default last column
+    QString labelColumn;               // CSV: header name or 0-based index; default the column
+                                       // named label/target/class, else the last
+    // Members below were added after the plugin interface's first version: appended, so a
+    // reader built against it still finds the ones above where it expects them.
+
+    // Asked by every reader between chunks and files (throwIfCancelled): a job's Stop, Ctrl-C
+    // or SIGTERM ends a read of gigabytes within a chunk, not after it. Empty: never.
+    std::function<bool()> isCancelled;
+    // What is odd but not wrong (a label column that looks continuous), one line each.
+    std::function<void(const QString &)> warn;
+    // Limits on untrusted input, 0 = the default: a CSV line and a CSV cell in bytes
+    // (64 MiB, 64 KiB), and the features in memory as floats (Limits::maxDatasetBytes).
+    qint64 maxLineBytes = 0;
+    qint64 maxCellBytes = 0;
+    qint64 maxFeatureBytes = 0;
 };
+
+// Throws ms::Cancelled ("Stopped while <doing>.") when options.isCancelled says so.
+void throwIfCancelled(const DatasetOptions &options, const QString &doing);
+// Hands `message` to options.warn, when there is one.
+void warnAbout(const DatasetOptions &options, const QString &message);
+// Throws ms::Error, before anything is allocated, when `values` floats of features (as
+// `source` declares them, e.g. "train-images-idx3-ubyte declares 60000 images of 28x28")
+// pass options.maxFeatureBytes. Returns the bytes they take.
+qint64 checkFeatureBytes(const DatasetOptions &options, quint64 values, const QString &source);
+// Throws ms::Error naming both shapes when samples of `dataShape` (per sample, e.g. {1,28,28})
+// cannot feed a model that takes `modelShape` (per sample; empty = unknown, anything goes), or
+// when the class counts differ (modelClasses <= 0: unknown). `model` and `dataset` name the
+// two sides ("cnn:3", "the dataset photos"). Called wherever a dataset meets an existing
+// model, before any work.
+void checkDataFitsModel(const std::vector<qint64> &modelShape, int modelClasses,
+                        const QString &model, const std::vector<qint64> &dataShape,
+                        int dataClasses, const QString &dataset);
+// "1x28x28"
+QString sampleShapeText(const std::vector<qint64> &shape);
 
 } // namespace ms

@@ -56,6 +56,25 @@ DatasetSplit gather(const DatasetSplit &split, const std::vector<qint64> &indice
     return result;
 }
 
+// Keeps the samples at `indices` (ascending), moving them forward within the split's own
+// buffers: no second copy of a dataset that may fill most of the memory. The capacity stays;
+// giving it back would mean exactly that copy.
+void keepInPlace(DatasetSplit &split, const std::vector<qint64> &indices, qint64 sampleSize)
+{
+    float *features = split.features.data();
+    for (size_t k = 0; k < indices.size(); ++k) {
+        const qint64 index = indices[k];
+        if (index == qint64(k))
+            continue;
+        // index > k: the source lies after the target, never overwritten before it is read.
+        std::copy(features + index * sampleSize, features + (index + 1) * sampleSize,
+                  features + qint64(k) * sampleSize);
+        split.labels[k] = split.labels[size_t(index)];
+    }
+    split.labels.resize(indices.size());
+    split.features.resize(indices.size() * size_t(sampleSize));
+}
+
 void truncate(DatasetSplit &split, qint64 count, qint64 sampleSize)
 {
     split.labels.resize(size_t(count));
@@ -110,7 +129,12 @@ void applyLimit(Dataset &dataset, qint64 limit, std::mt19937_64 &rng)
         std::vector<qint64> chosen = permutation(dataset.train.count(), rng);
         chosen.resize(size_t(limit));
         std::sort(chosen.begin(), chosen.end()); // keep file order: easier to reason about
-        dataset.train = gather(dataset.train, chosen, sampleSize);
+        // A small subset is copied out so the whole set's memory goes back; a large one is
+        // compacted in place, which never needs the set twice.
+        if (limit * 2 < dataset.train.count())
+            dataset.train = gather(dataset.train, chosen, sampleSize);
+        else
+            keepInPlace(dataset.train, chosen, sampleSize);
     }
     // The test split stays the published one (its first samples), so that two runs with the
     // same limit are compared on the same images.
@@ -137,7 +161,7 @@ void splitValidation(Dataset &dataset, double fraction, std::mt19937_64 &rng)
     std::sort(validationIndices.begin(), validationIndices.end());
     const qint64 sampleSize = dataset.sampleSize();
     dataset.validation = gather(dataset.train, validationIndices, sampleSize);
-    dataset.train = gather(dataset.train, trainIndices, sampleSize);
+    keepInPlace(dataset.train, trainIndices, sampleSize);
 }
 
 // Per channel for images {C, H, W}, per feature for tables {F}; any other shape gets one

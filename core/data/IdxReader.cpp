@@ -1,6 +1,7 @@
 #include "data/IdxReader.h"
 
 #include "common/Error.h"
+#include "common/Limits.h"
 
 #include <QDir>
 #include <QFile>
@@ -10,6 +11,7 @@
 
 #include <algorithm>
 #include <array>
+#include <climits>
 #include <cstdint>
 #include <limits>
 
@@ -63,109 +65,157 @@ quint32 readBigEndian32(const unsigned char *bytes)
            | quint32(bytes[3]);
 }
 
-std::vector<unsigned char> readRawFile(const QString &path)
-{
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly))
-        throw Error(QStringLiteral("Cannot open %1: %2").arg(display(path), file.errorString()));
-    std::vector<unsigned char> bytes(size_t(file.size()), 0);
-    const qint64 read_bytes = file.read(reinterpret_cast<char *>(bytes.data()), file.size());
-    if (read_bytes != file.size())
-        throw Error(QStringLiteral("Cannot read %1: %2").arg(display(path), file.errorString()));
-    return bytes;
-}
+// gzip's deflate inflates at most 1032 bytes per compressed byte: a header that declares more
+// than that many times the file's size cannot be true, and is refused without inflating.
+constexpr quint64 kMaxDeflateRatio = 1032;
+constexpr qint64 kChunkBytes = qint64(1) << 20;
 
-// The gzip trailer's ISIZE (uncompressed size mod 2^32) lets us reserve once instead of
-// growing a 47 MB buffer step by step; it is only a hint, the loop below is the truth.
-size_t gzipSizeHint(const QString &path)
+// One IDX file, raw or gzipped, read front to back in pieces: the header first, so that its
+// dimensions are checked against the file and the limits before the payload is inflated.
+class IdxStream
 {
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly) || file.size() < 18 || !file.seek(file.size() - 4))
-        return 0;
-    const QByteArray trailer = file.read(4);
-    if (trailer.size() != 4)
-        return 0;
-    const auto *bytes = reinterpret_cast<const unsigned char *>(trailer.constData());
-    return size_t(bytes[0]) | (size_t(bytes[1]) << 8) | (size_t(bytes[2]) << 16)
-           | (size_t(bytes[3]) << 24);
-}
-
-std::vector<unsigned char> readGzipFile(const QString &path)
-{
-    const QByteArray localPath = QFile::encodeName(path);
-    gzFile file = gzopen(localPath.constData(), "rb");
-    if (file == nullptr)
-        throw Error(QStringLiteral("Cannot open %1.").arg(display(path)));
-    gzbuffer(file, 1 << 18);
-
-    constexpr size_t kChunkBytes = size_t(1) << 20;
-    std::vector<unsigned char> bytes;
-    bytes.reserve(gzipSizeHint(path) + 1);
-    while (true) {
-        const size_t used = bytes.size();
-        bytes.resize(used + kChunkBytes);
-        const int read_bytes = gzread(file, bytes.data() + used, unsigned(kChunkBytes));
-        bytes.resize(used + size_t(read_bytes > 0 ? read_bytes : 0));
-        if (read_bytes <= 0)
-            break;
+public:
+    IdxStream(const QString &path, const DatasetOptions &options)
+        : m_path(path)
+        , m_options(options)
+        , m_gzip(path.endsWith(QStringLiteral(".gz"), Qt::CaseInsensitive))
+    {
+        const QFileInfo info(path);
+        m_fileBytes = info.size();
+        if (m_gzip) {
+            const QByteArray localPath = QFile::encodeName(path);
+            m_gz = gzopen(localPath.constData(), "rb");
+            if (m_gz == nullptr)
+                throw Error(QStringLiteral("Cannot open %1.").arg(display(path)));
+            gzbuffer(m_gz, 1 << 18);
+        } else {
+            m_file.setFileName(path);
+            if (!m_file.open(QIODevice::ReadOnly))
+                throw Error(QStringLiteral("Cannot open %1: %2")
+                                .arg(display(path), m_file.errorString()));
+        }
     }
-    int errorCode = Z_OK;
-    const char *zlibMessage = gzerror(file, &errorCode);
-    const QString message = QString::fromUtf8(zlibMessage ? zlibMessage : "");
-    gzclose(file);
-    // A truncated gzip stream surfaces here (Z_BUF_ERROR), not as a short IDX payload.
-    if (errorCode != Z_OK)
-        throw Error(QStringLiteral("Cannot decompress %1: %2. The download is probably "
-                                   "incomplete; fetch the file again.")
-                        .arg(display(path), message));
-    return bytes;
-}
+    ~IdxStream()
+    {
+        if (m_gz)
+            gzclose(m_gz);
+    }
+    IdxStream(const IdxStream &) = delete;
+    IdxStream &operator=(const IdxStream &) = delete;
 
-std::vector<unsigned char> readIdxBytes(const QString &path)
-{
-    if (path.endsWith(QStringLiteral(".gz"), Qt::CaseInsensitive))
-        return readGzipFile(path);
-    return readRawFile(path);
-}
+    QString path() const { return m_path; }
 
-void checkMagic(const QString &path, const std::vector<unsigned char> &bytes,
-                qint64 headerBytes, quint32 expectedMagic, const char *what)
+    // Up to `size` bytes; fewer only at the end of the data. Throws on a read or zlib error.
+    qint64 read(unsigned char *data, qint64 size)
+    {
+        qint64 done = 0;
+        while (done < size) {
+            throwIfCancelled(m_options,
+                             QStringLiteral("reading %1").arg(QFileInfo(m_path).fileName()));
+            const qint64 want = std::min(size - done, kChunkBytes);
+            qint64 got = 0;
+            if (m_gzip) {
+                got = gzread(m_gz, data + done, unsigned(want));
+                int errorCode = Z_OK;
+                const char *zlibMessage = gzerror(m_gz, &errorCode);
+                // A truncated gzip stream surfaces here (Z_BUF_ERROR), not as a short payload.
+                if (got < 0 || (errorCode != Z_OK && errorCode != Z_STREAM_END))
+                    throw Error(QStringLiteral("Cannot decompress %1: %2. The download is "
+                                               "probably incomplete; fetch the file again.")
+                                    .arg(display(m_path),
+                                         QString::fromUtf8(zlibMessage ? zlibMessage : "")));
+            } else {
+                got = m_file.read(reinterpret_cast<char *>(data + done), want);
+                if (got < 0)
+                    throw Error(QStringLiteral("Cannot read %1: %2")
+                                    .arg(display(m_path), m_file.errorString()));
+            }
+            if (got == 0)
+                break;
+            done += got;
+            m_consumed += got;
+        }
+        return done;
+    }
+
+    // Throws, before anything is inflated, when `total` bytes (header and payload, as the
+    // header declares them in `declared`) cannot be what the file holds.
+    void checkDeclaredSize(quint64 total, const QString &declared) const
+    {
+        if (!m_gzip) {
+            const quint64 actual = quint64(m_fileBytes);
+            if (actual != total)
+                throw Error(QStringLiteral("%1 is %2: its header declares %3, so expected %4 "
+                                           "bytes, but the file holds %5 bytes. Fetch the file "
+                                           "again.")
+                                .arg(display(m_path),
+                                     actual < total ? QStringLiteral("truncated")
+                                                    : QStringLiteral("corrupt"),
+                                     declared, QString::number(total),
+                                     QString::number(actual)));
+            return;
+        }
+        if (total / kMaxDeflateRatio > quint64(m_fileBytes))
+            throw Error(QStringLiteral("%1 is corrupt: its header declares %2 (%3), more than "
+                                       "a gzip file of %4 can hold. Fetch the file again.")
+                            .arg(display(m_path), declared, Limits::formatBytes(qint64(
+                                     std::min<quint64>(total, quint64(LLONG_MAX)))),
+                                 Limits::formatBytes(m_fileBytes)));
+    }
+
+    // After the payload: the data must end exactly there.
+    void checkEnd(quint64 total, const QString &declared)
+    {
+        unsigned char extra = 0;
+        if (read(&extra, 1) != 0)
+            throw Error(QStringLiteral("%1 is corrupt: its header declares %2, so expected %3 "
+                                       "bytes, but it holds more. Fetch the file again.")
+                            .arg(display(m_path), declared, QString::number(total)));
+    }
+
+    // The message for data that ended after `got` of `total` bytes.
+    [[noreturn]] void throwTruncated(quint64 total, const QString &declared) const
+    {
+        throw Error(QStringLiteral("%1 is truncated: its header declares %2, so expected %3 "
+                                   "bytes, but the file holds %4 bytes. Fetch the file again.")
+                        .arg(display(m_path), declared, QString::number(total),
+                             QString::number(m_consumed)));
+    }
+
+private:
+    QString m_path;
+    const DatasetOptions &m_options;
+    bool m_gzip = false;
+    qint64 m_fileBytes = 0;
+    QFile m_file;
+    gzFile m_gz = nullptr;
+    qint64 m_consumed = 0;
+};
+
+// Reads the fixed header (magic and `dims` big-endian 32-bit dimensions) and checks the magic.
+std::vector<quint32> readHeader(IdxStream &stream, int dims, quint32 expectedMagic,
+                                const char *what)
 {
-    if (qint64(bytes.size()) < headerBytes)
+    const qint64 headerBytes = 4 + 4 * qint64(dims);
+    unsigned char header[16] = {};
+    const qint64 got = stream.read(header, headerBytes);
+    if (got < headerBytes)
         throw Error(QStringLiteral("%1 is truncated: an IDX %2 file needs a %3-byte header, "
                                    "expected at least %3 bytes but the file holds %4.")
-                        .arg(display(path), QLatin1String(what))
-                        .arg(headerBytes)
-                        .arg(qint64(bytes.size())));
-    const quint32 magic = readBigEndian32(bytes.data());
+                        .arg(display(stream.path()), QLatin1String(what),
+                             QString::number(headerBytes), QString::number(got)));
+    const quint32 magic = readBigEndian32(header);
     if (magic != expectedMagic)
         throw Error(QStringLiteral("%1 has the wrong magic number 0x%2: an IDX %3 file starts "
                                    "with 0x%4. Is it the right file, and not corrupt?")
-                        .arg(display(path))
+                        .arg(display(stream.path()))
                         .arg(magic, 8, 16, QLatin1Char('0'))
                         .arg(QLatin1String(what))
                         .arg(expectedMagic, 8, 16, QLatin1Char('0')));
-}
-
-void checkPayloadSize(const QString &path, const std::vector<unsigned char> &bytes,
-                      qint64 headerBytes, quint64 payloadBytes, const QString &declared)
-{
-    const quint64 actual = bytes.size();
-    const quint64 limit = quint64(std::numeric_limits<qint64>::max());
-    if (payloadBytes > limit - quint64(headerBytes))
-        throw Error(QStringLiteral("%1 is corrupt: its header declares %2, more bytes than any "
-                                   "file can hold.")
-                        .arg(display(path), declared));
-    const quint64 expected = quint64(headerBytes) + payloadBytes;
-    if (actual != expected)
-        throw Error(QStringLiteral("%1 is %2: its header declares %3, so expected %4 bytes, "
-                                   "but the file holds %5 bytes. Fetch the file again.")
-                        .arg(display(path),
-                             actual < expected ? QStringLiteral("truncated")
-                                               : QStringLiteral("corrupt"),
-                             declared)
-                        .arg(expected)
-                        .arg(actual));
+    std::vector<quint32> values;
+    for (int i = 0; i < dims; ++i)
+        values.push_back(readBigEndian32(header + 4 + 4 * i));
+    return values;
 }
 
 struct IdxImages
@@ -176,50 +226,73 @@ struct IdxImages
     std::vector<float> pixels;
 };
 
-IdxImages readImages(const QString &path)
+IdxImages readImages(const QString &path, const DatasetOptions &options)
 {
-    const std::vector<unsigned char> bytes = readIdxBytes(path);
-    checkMagic(path, bytes, kImagesHeaderBytes, kImagesMagic, "images");
-
+    IdxStream stream(path, options);
+    const std::vector<quint32> dims = readHeader(stream, 3, kImagesMagic, "images");
     IdxImages images;
-    images.count = readBigEndian32(bytes.data() + 4);
-    images.rows = readBigEndian32(bytes.data() + 8);
-    images.cols = readBigEndian32(bytes.data() + 12);
-    const quint64 pixelsPerImage = quint64(images.rows) * quint64(images.cols);
+    images.count = dims[0];
+    images.rows = dims[1];
+    images.cols = dims[2];
     const QString declared = QStringLiteral("%1 images of %2x%3 pixels")
                                  .arg(images.count)
                                  .arg(images.rows)
                                  .arg(images.cols);
+    const quint64 pixelsPerImage = quint64(images.rows) * quint64(images.cols);
     if (pixelsPerImage == 0)
         throw Error(QStringLiteral("%1 is corrupt: its header declares %2.")
                         .arg(display(path), declared));
-    const quint64 limit = quint64(std::numeric_limits<qint64>::max());
-    const quint64 payload = quint64(images.count) > limit / pixelsPerImage
-                                ? limit
+    // Three 32-bit factors stay below 2^96; a product past 2^62 is refused as too large anyway.
+    const quint64 payload = quint64(images.count) > (quint64(1) << 62) / pixelsPerImage
+                                ? (quint64(1) << 62)
                                 : quint64(images.count) * pixelsPerImage;
-    checkPayloadSize(path, bytes, kImagesHeaderBytes, payload, declared);
+    const quint64 total = quint64(kImagesHeaderBytes) + payload;
+    stream.checkDeclaredSize(total, declared);
+    checkFeatureBytes(options, payload,
+                      QStringLiteral("%1 declares %2").arg(display(path), declared));
 
     // One pass through a table: exactly byte / 255.0f, without a division per pixel.
     std::array<float, 256> toUnit = {};
     for (size_t value = 0; value < toUnit.size(); ++value)
         toUnit[value] = float(value) / 255.0f;
     images.pixels.resize(size_t(payload));
-    const unsigned char *source = bytes.data() + kImagesHeaderBytes;
+    std::vector<unsigned char> chunk(static_cast<size_t>(kChunkBytes));
     float *target = images.pixels.data();
-    for (size_t i = 0; i < size_t(payload); ++i)
-        target[i] = toUnit[source[i]];
+    quint64 done = 0;
+    while (done < payload) {
+        const qint64 want = qint64(std::min<quint64>(payload - done, quint64(kChunkBytes)));
+        const qint64 got = stream.read(chunk.data(), want);
+        for (qint64 i = 0; i < got; ++i)
+            target[done + quint64(i)] = toUnit[chunk[size_t(i)]];
+        done += quint64(got);
+        if (got < want)
+            stream.throwTruncated(total, declared);
+    }
+    stream.checkEnd(total, declared);
     return images;
 }
 
-std::vector<qint64> readLabels(const QString &path)
+// The labels of `imageCount` images (refused before reading when the header says otherwise).
+std::vector<qint64> readLabels(const QString &path, const QString &imagesPath, qint64 imageCount,
+                               const DatasetOptions &options)
 {
-    const std::vector<unsigned char> bytes = readIdxBytes(path);
-    checkMagic(path, bytes, kLabelsHeaderBytes, kLabelsMagic, "labels");
-    const quint64 count = readBigEndian32(bytes.data() + 4);
-    checkPayloadSize(path, bytes, kLabelsHeaderBytes, count,
-                     QStringLiteral("%1 labels").arg(count));
+    IdxStream stream(path, options);
+    const quint64 count = readHeader(stream, 1, kLabelsMagic, "labels").front();
+    const QString declared = QStringLiteral("%1 labels").arg(count);
+    const quint64 total = quint64(kLabelsHeaderBytes) + count;
+    stream.checkDeclaredSize(total, declared);
+    if (qint64(count) != imageCount)
+        throw Error(QStringLiteral("%1 holds %2 labels but %3 holds %4 images: each image "
+                                   "needs exactly one label. Are both files from the same "
+                                   "dataset?")
+                        .arg(display(path), QString::number(count), display(imagesPath),
+                             QString::number(imageCount)));
+    std::vector<unsigned char> bytes(size_t(count), 0);
+    if (stream.read(bytes.data(), qint64(count)) < qint64(count))
+        stream.throwTruncated(total, declared);
+    stream.checkEnd(total, declared);
     // Unsigned bytes: every value is already below 256.
-    return std::vector<qint64>(bytes.begin() + kLabelsHeaderBytes, bytes.end());
+    return std::vector<qint64>(bytes.begin(), bytes.end());
 }
 
 QString requireFile(const QDir &dir, const QString &stem, const QString &kind)
@@ -235,22 +308,13 @@ QString requireFile(const QDir &dir, const QString &stem, const QString &kind)
 
 // Reads one images/labels pair into `split` and checks that they belong together.
 void readPair(const QString &imagesPath, const QString &labelsPath, DatasetSplit &split,
-              qint64 &rows, qint64 &cols)
+              qint64 &rows, qint64 &cols, const DatasetOptions &options)
 {
-    IdxImages images = readImages(imagesPath);
-    std::vector<qint64> labels = readLabels(labelsPath);
-    if (qint64(labels.size()) != images.count)
-        throw Error(QStringLiteral("%1 holds %2 labels but %3 holds %4 images: each image "
-                                   "needs exactly one label. Are both files from the same "
-                                   "dataset?")
-                        .arg(display(labelsPath))
-                        .arg(qint64(labels.size()))
-                        .arg(display(imagesPath))
-                        .arg(images.count));
+    IdxImages images = readImages(imagesPath, options);
+    split.labels = readLabels(labelsPath, imagesPath, images.count, options);
     rows = images.rows;
     cols = images.cols;
     split.features = std::move(images.pixels);
-    split.labels = std::move(labels);
 }
 
 } // namespace
@@ -283,7 +347,7 @@ bool IdxReader::canRead(const QString &path) const
     return accepted.contains(fileName);
 }
 
-Dataset IdxReader::read(const QString &path, const DatasetOptions & /*options*/) const
+Dataset IdxReader::read(const QString &path, const DatasetOptions &options) const
 {
     const QFileInfo info(path);
     const QDir dir(info.isDir() ? info.absoluteFilePath() : info.absolutePath());
@@ -297,7 +361,7 @@ Dataset IdxReader::read(const QString &path, const DatasetOptions & /*options*/)
     qint64 cols = 0;
     readPair(requireFile(dir, QStringLiteral("train-images"), QStringLiteral("idx3")),
              requireFile(dir, QStringLiteral("train-labels"), QStringLiteral("idx1")),
-             dataset.train, rows, cols);
+             dataset.train, rows, cols, options);
 
     const QString testImages =
         findIdxFile(dir, QStringLiteral("t10k-images"), QStringLiteral("idx3"));
@@ -306,7 +370,7 @@ Dataset IdxReader::read(const QString &path, const DatasetOptions & /*options*/)
         qint64 testCols = 0;
         readPair(testImages,
                  requireFile(dir, QStringLiteral("t10k-labels"), QStringLiteral("idx1")),
-                 dataset.test, testRows, testCols);
+                 dataset.test, testRows, testCols, options);
         if (testRows != rows || testCols != cols)
             throw Error(QStringLiteral("%1 holds %2x%3 images but the training images are "
                                        "%4x%5: both splits must share one image size.")

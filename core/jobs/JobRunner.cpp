@@ -1,5 +1,6 @@
 #include "jobs/JobRunner.h"
 
+#include "common/Cancelled.h"
 #include "common/Error.h"
 #include "common/Runtime.h"
 #include "jobs/JobContext.h"
@@ -43,11 +44,14 @@ void lowerThisThreadPriority(int niceness)
 #endif
 }
 
-// The job boundary: whatever run() throws becomes a Failed result with one readable line.
+// The job boundary: whatever run() throws becomes a Failed result with one readable line;
+// ms::Cancelled (a stop noticed deep inside, such as in a dataset reader) a Cancelled one.
 JobResult runGuarded(Job &job, JobContext &context)
 {
     try {
         return job.run(context);
+    } catch (const Cancelled &e) {
+        return JobResult{JobStatus::Cancelled, e.message(), {}};
     } catch (const Error &e) {
         return JobResult{JobStatus::Failed, e.message(), {}};
     } catch (const std::bad_alloc &) {

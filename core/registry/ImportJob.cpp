@@ -1,5 +1,6 @@
 #include "registry/ImportJob.h"
 
+#include "common/Limits.h"
 #include "jobs/JobContext.h"
 
 #include <QFileInfo>
@@ -32,7 +33,10 @@ JobResult ImportJob::run(JobContext &context)
 {
     context.setProgress(0.0, QStringLiteral("Loading %1").arg(m_options.path));
     QStringList warnings;
-    const NewVersion version = prepareImport(m_options, &warnings);
+    ImportOptions options = m_options;
+    if (options.maxModelBytes <= 0)
+        options.maxModelBytes = Limits::maxModelBytes(m_workspace);
+    const NewVersion version = prepareImport(options, &warnings);
     for (const QString &warning : std::as_const(warnings))
         context.log(QStringLiteral("warning: ") + warning);
     if (!context.checkPoint())

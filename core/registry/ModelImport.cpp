@@ -1,7 +1,9 @@
 #include "registry/ModelImport.h"
 
 #include "common/Error.h"
+#include "common/Limits.h"
 #include "models/Model.h"
+#include "models/ModelArchive.h"
 
 #include <QFileInfo>
 #include <QRegularExpression>
@@ -66,6 +68,9 @@ NewVersion prepareImport(const ImportOptions &options, QStringList *warnings)
                         .arg(shapeText(options.exampleShape))
                         .arg(options.exampleShape.size()));
 
+    // Before torch::jit::load: the loader inflates whatever the archive declares.
+    checkModelArchive(path, options.maxModelBytes > 0 ? options.maxModelBytes
+                                                      : Limits::maxModelBytes());
     const Model model = Model::load(path);
     std::vector<qint64> shape = options.exampleShape;
     if (shape.empty()) {

@@ -22,6 +22,9 @@ struct ImportOptions
     // How the front-end asks for an example shape, for the message when the file records none
     // ("--input-shape", "the Input shape field").
     QString shapeHint = QStringLiteral("an example input shape");
+    // The most the file's contents may take once unpacked (a .pt is a zip archive), checked
+    // before it is loaded; 0 = Limits::maxModelBytes() (environment, else the default).
+    qint64 maxModelBytes = 0;
 };
 
 // Throws ms::Error when `name` cannot be a model name (empty, or holding ':' or '@', which
@@ -32,7 +35,7 @@ void checkModelName(const QString &name);
 // ("resnet@v2.pt" -> "resnet-v2").
 QString modelNameForFile(const QString &path);
 
-// Loads the file, runs it once on a zero input of the example shape and describes it as a
+// Checks the file's unpacked size against options.maxModelBytes, loads it, runs it once on a zero input of the example shape and describes it as a
 // NewVersion of kind Imported (signature from the shapes seen, class count from the output,
 // class names and parameter count from the module). Nothing is registered yet. Throws ms::Error
 // with one line a person can act on: the name is not valid, the file is missing or not

@@ -125,6 +125,14 @@ QString Registry::databasePath() const
     return m_root + QStringLiteral("/registry.db");
 }
 
+void Registry::setBusyTimeout(int timeout_ms)
+{
+    QSqlDatabase db = connection(m_connection);
+    QSqlQuery query(db);
+    // PRAGMA takes no bound values; the number is formatted from an int.
+    runSql(query, QStringLiteral("PRAGMA busy_timeout = %1").arg(qMax(0, timeout_ms)));
+}
+
 void Registry::markInterruptedRuns()
 {
     QSqlDatabase db = connection(m_connection);

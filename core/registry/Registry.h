@@ -1,5 +1,6 @@
 #pragma once
 
+#include "common/Error.h"
 #include "jobs/MetricPoint.h"
 
 #include <QDateTime>
@@ -15,6 +16,17 @@
 #include <vector>
 
 namespace ms {
+
+// Thrown when another connection held the database's write lock past the busy timeout
+// (SQLITE_BUSY / SQLITE_LOCKED): nothing of the statement was written, and trying again later
+// is the remedy. Its message is the same one-line ms::Error.
+class RegistryBusy : public Error
+{
+public:
+    explicit RegistryBusy(const QString &message)
+        : Error(message)
+    {}
+};
 
 // What a version is and where it came from.
 enum class VersionKind { Trained, Imported, Finetuned, Pruned, Quantized, Distilled };
@@ -149,6 +161,10 @@ public:
 
     QString root() const { return m_root; }
     QString databasePath() const;
+    // How long a statement waits for another connection's write lock before it throws
+    // RegistryBusy (10 s unless set). A training run's recorder waits briefly and tries again
+    // later instead, so that the lock never stops the training.
+    void setBusyTimeout(int timeout_ms);
 
     // --- models and versions ---
     QVector<ModelRecord> models() const;

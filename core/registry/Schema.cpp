@@ -1,6 +1,7 @@
 #include "registry/Schema_p.h"
 
 #include "common/Error.h"
+#include "registry/Registry.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -119,20 +120,30 @@ const std::vector<Migration> &migrations()
     return steps;
 }
 
-QString busyOrDriverText(const QSqlError &error)
+bool isBusy(const QSqlError &error)
 {
     bool ok = false;
     const int code = error.nativeErrorCode().toInt(&ok) & 0xff;
-    // SQLITE_BUSY and SQLITE_LOCKED only reach us after the 10 s busy timeout.
-    if (ok && (code == 5 || code == 6))
-        return QStringLiteral("another process kept it locked for more than 10 s; try again");
+    return ok && (code == 5 || code == 6);   // SQLITE_BUSY, SQLITE_LOCKED
+}
+
+QString busyOrDriverText(const QSqlError &error)
+{
+    // They only reach us after the busy timeout (10 s unless the connection set another).
+    if (isBusy(error))
+        return QStringLiteral("another process kept it locked past the busy timeout; try "
+                              "again");
     return error.text();
 }
 
 [[noreturn]] void throwQueryError(const QSqlQuery &query, const QString &sql)
 {
-    throw Error(QStringLiteral("The registry database reported an error: %1 (in: %2)")
-                    .arg(busyOrDriverText(query.lastError()), sql.left(60).simplified()));
+    const QString message = QStringLiteral("The registry database reported an error: %1 (in: %2)")
+                                .arg(busyOrDriverText(query.lastError()),
+                                     sql.left(60).simplified());
+    if (isBusy(query.lastError()))
+        throw RegistryBusy(message);
+    throw Error(message);
 }
 
 int pragmaInt(QSqlDatabase &db, const QString &pragma)

@@ -1,6 +1,7 @@
 #include "train/TrainConfig.h"
 
 #include "common/Error.h"
+#include "common/Runtime.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -152,8 +153,7 @@ void TrainConfig::validate() const
     if (validationFraction < 0.0 || validationFraction >= 1.0)
         fail(QStringLiteral("The validation fraction must be in [0, 1) (got %1).")
                  .arg(validationFraction));
-    if (threads < 0)
-        fail(QStringLiteral("Threads must be 0 (all cores) or more (got %1).").arg(threads));
+    Runtime::checkThreads(threads, QStringLiteral("Threads (--threads)"));
 }
 
 QJsonObject TrainConfig::readSpecFile(const QString &path)

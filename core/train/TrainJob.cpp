@@ -1,7 +1,9 @@
 #include "train/TrainJob.h"
 
+#include "common/Cancelled.h"
 #include "common/CpuShare.h"
 #include "common/Error.h"
+#include "common/Limits.h"
 #include "common/Runtime.h"
 #include "data/DatasetRegistry.h"
 #include "jobs/JobContext.h"
@@ -61,14 +63,6 @@ void checkWritable(const QString &path)
                         .arg(path, dir));
 }
 
-QString describeShape(const std::vector<qint64> &shape)
-{
-    QStringList parts;
-    for (qint64 d : shape)
-        parts << QString::number(d);
-    return parts.join(QLatin1Char('x'));
-}
-
 } // namespace
 
 TrainJob::TrainJob(TrainConfig config, QString runDir, QString outPath)
@@ -109,6 +103,18 @@ JobResult TrainJob::run(JobContext &context)
     if (!m_workspace.isEmpty()) {
         recorder = std::make_unique<RunRecorder>(
             m_workspace, m_modelName.isEmpty() ? m_config.label() : m_modelName);
+        // A busy registry is shown, not fatal: a log line, an event the CLI prints, and a note
+        // the window's job status shows until the registry is free again.
+        recorder->setWaitHandler([&context](bool waiting, const QString &message) {
+            context.log(message);
+            context.report(QJsonObject{
+                {QStringLiteral("event"), QStringLiteral("registry")},
+                {QStringLiteral("state"),
+                 waiting ? QStringLiteral("waiting") : QStringLiteral("recorded")},
+                {QStringLiteral("message"), message},
+                {QStringLiteral("status_note"),
+                 waiting ? QStringLiteral("waiting for the registry") : QString()}});
+        });
     }
     // The run row must not stay "running" when training throws: record why, then rethrow.
     auto recordFailure = [&recorder](const QString &message) {
@@ -122,6 +128,16 @@ JobResult TrainJob::run(JobContext &context)
     };
     try {
         return train(context, recorder.get());
+    } catch (const Cancelled &e) {
+        // Stopped where the loop does not look (a dataset being read): as the loop's own stop.
+        if (recorder) {
+            try {
+                recorder->end(JobStatus::Cancelled, e.message());
+            } catch (const std::exception &) {
+            }
+        }
+        return JobResult{JobStatus::Cancelled, e.message(),
+                         QJsonObject{{QStringLiteral("run_dir"), m_runDir}}};
     } catch (const Error &e) {
         recordFailure(e.message());
         throw;
@@ -138,14 +154,18 @@ namespace {
 class TrainSession
 {
 public:
-    TrainSession(const TrainConfig &config, const QString &runDir, bool resume,
-                 JobContext &context, RunRecorder *recorder)
-        : m_config(config), m_runDir(runDir), m_resume(resume), m_context(context),
-          m_recorder(recorder), m_governor(config.threads)
+    TrainSession(const TrainConfig &config, const QString &runDir, const QString &workspace,
+                 bool resume, JobContext &context, RunRecorder *recorder)
+        : m_config(config), m_runDir(runDir), m_workspace(workspace), m_resume(resume),
+          m_context(context), m_recorder(recorder), m_governor(config.threads)
     {
         // Without --threads, the cores other programs leave free, re-chosen as the run goes
         // (common/CpuShare.h says why); with it, exactly that.
         at::set_num_threads(m_governor.threads());
+        // A resumed run continues from its last complete epoch; a run killed before its first
+        // checkpoint starts again from the beginning with the same seed, which gives the same
+        // result.
+        m_haveCheckpoint = m_resume && Checkpoint::readState(m_runDir, &m_state);
     }
 
     void loadData();
@@ -161,6 +181,8 @@ public:
 
 private:
     QJsonObject output() const;
+    // What a stop keeps, for every way of stopping.
+    QString keptNote() const;
     JobResult stopped(JobStatus status, const QString &message);
     // Observers (plots, CLI) and the registry see the same points.
     void metric(const QString &key, qint64 atStep, int epoch, double value);
@@ -169,6 +191,7 @@ private:
 
     const TrainConfig &m_config;
     QString m_runDir;
+    QString m_workspace;
     bool m_resume = false;
     JobContext &m_context;
     RunRecorder *m_recorder = nullptr;
@@ -189,8 +212,19 @@ private:
     QJsonObject m_last;
 };
 
+QString TrainSession::keptNote() const
+{
+    const int done = m_haveCheckpoint ? std::max(m_epochsDone, m_state.epochsDone) : m_epochsDone;
+    return done > 0 ? QStringLiteral("Epoch %1's checkpoint is kept; resume with: modelstudio-cli "
+                                     "train --resume %2")
+                          .arg(QString::number(done), m_runDir)
+                    : QStringLiteral("No epoch was complete.");
+}
+
 void TrainSession::loadData()
 {
+    m_context.report(QJsonObject{{QStringLiteral("event"), QStringLiteral("loading")},
+                                 {QStringLiteral("dataset"), m_config.dataset}});
     m_context.setProgress(0.0, QStringLiteral("Loading dataset %1").arg(m_config.dataset));
     DatasetOptions options;
     options.source = m_config.dataset;
@@ -198,7 +232,19 @@ void TrainSession::loadData()
     options.validationFraction = m_config.validationFraction;
     options.seed = m_config.seed;
     options.labelColumn = m_config.labelColumn;
-    m_data = DatasetRegistry::instance().load(options);
+    options.isCancelled = [this] { return m_context.isCancelled(); };
+    options.warn = [this](const QString &message) {
+        m_context.log(QStringLiteral("warning: ") + message);
+        m_context.report(QJsonObject{{QStringLiteral("event"), QStringLiteral("warning")},
+                                     {QStringLiteral("message"), message}});
+    };
+    if (!m_workspace.isEmpty())
+        options.maxFeatureBytes = Limits::maxDatasetBytes(m_workspace);
+    try {
+        m_data = DatasetRegistry::instance().load(options);
+    } catch (const Cancelled &e) {
+        throw Cancelled(QStringLiteral("%1 %2").arg(e.message(), keptNote()));
+    }
     if (m_data.train.count() == 0)
         throw Error(QStringLiteral("The dataset %1 has no training samples.").arg(m_config.dataset));
     m_context.log(QStringLiteral("Dataset %1: %2 train, %3 validation, %4 test samples of %5, "
@@ -206,7 +252,7 @@ void TrainSession::loadData()
                       .arg(m_data.name, QString::number(m_data.train.count()),
                            QString::number(m_data.validation.count()),
                            QString::number(m_data.test.count()),
-                           describeShape(m_data.sampleShape),
+                           sampleShapeText(m_data.sampleShape),
                            QString::number(m_data.numClasses())));
 }
 
@@ -214,10 +260,14 @@ void TrainSession::loadData()
 // checkpoint starts again from the beginning with the same seed, which gives the same result.
 void TrainSession::prepareModel()
 {
-    m_haveCheckpoint = m_resume && Checkpoint::readState(m_runDir, &m_state);
     if (m_haveCheckpoint) {
         m_model = Model::load(m_state.modelPath);
         m_spec = m_model.spec();
+        // The data may have changed since (or be read differently): refused before a step.
+        checkDataFitsModel(m_model.inputShape(), int(m_model.classNames().size()),
+                           QStringLiteral("The checkpoint of %1").arg(m_runDir),
+                           m_data.sampleShape, m_data.numClasses(),
+                           QStringLiteral("the dataset %1").arg(m_config.dataset));
         m_epochsDone = m_state.epochsDone;
         m_step = m_state.step;
         m_last = m_state.metrics;
@@ -334,14 +384,8 @@ std::optional<JobResult> TrainSession::runEpoch(int epoch)
     followLoad(true);
     const trainloop::EpochOutcome outcome = m_loop->run(epoch, m_step, m_context);
     if (outcome.end == trainloop::EpochOutcome::End::Cancelled) {
-        return stopped(JobStatus::Cancelled,
-                       QStringLiteral("Stopped during epoch %1. %2")
-                           .arg(QString::number(epoch + 1),
-                                m_epochsDone > 0
-                                    ? QStringLiteral("Epoch %1's checkpoint is kept; resume "
-                                                     "with: modelstudio-cli train --resume %2")
-                                          .arg(QString::number(m_epochsDone), m_runDir)
-                                    : QStringLiteral("No epoch was complete.")));
+        return stopped(JobStatus::Cancelled, QStringLiteral("Stopped during epoch %1. %2")
+                                                 .arg(QString::number(epoch + 1), keptNote()));
     }
     if (outcome.end == trainloop::EpochOutcome::End::Diverged)
         return stopped(JobStatus::Diverged, outcome.message);
@@ -455,7 +499,7 @@ JobResult TrainSession::finish(const QString &outPath)
 
 JobResult TrainJob::train(JobContext &context, RunRecorder *recorder)
 {
-    TrainSession session(m_config, m_runDir, m_resume, context, recorder);
+    TrainSession session(m_config, m_runDir, m_workspace, m_resume, context, recorder);
     session.loadData();
     session.prepareModel();
     session.begin();

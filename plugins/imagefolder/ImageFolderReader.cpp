@@ -1,13 +1,22 @@
 #include "ImageFolderReader.h"
 
-#include "common/Error.h"
+#include "PngCheck.h"
 
+#include "common/Error.h"
+#include "common/Excerpt.h"
+
+#include <QBuffer>
 #include <QFile>
 #include <QFileInfo>
 #include <QImage>
+#include <QImageReader>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+
+#include <algorithm>
+#include <cstdio>
+#include <mutex>
 
 namespace msplugin {
 
@@ -95,13 +104,115 @@ void readSettings(const QDir &root, Layout *layout, bool *hasSize, bool *hasColo
     }
 }
 
+// While this thread decodes an image, Qt's image plugins pass libpng's and libjpeg's own
+// complaints on as log messages ("libpng error: Read Error" on stderr, before our error). The
+// reader reports a failed image itself, so those are held back, and the last is quoted in that
+// report. Qt offers no per-call switch, hence a message handler installed once that filters
+// only messages of a decoding thread and hands every other message to the handler before it.
+thread_local bool t_decoding = false;
+thread_local QString t_decoderMessage;
+QtMessageHandler g_previousHandler = nullptr;
+
+void filterDecoderMessages(QtMsgType type, const QMessageLogContext &context,
+                           const QString &message)
+{
+    if (t_decoding && type != QtCriticalMsg && type != QtFatalMsg) {
+        t_decoderMessage = message;
+        return;
+    }
+    if (g_previousHandler)
+        g_previousHandler(type, context, message);
+    else
+        std::fputs(qPrintable(qFormatLogMessage(type, context, message) + QLatin1Char('\n')),
+                   stderr);
+}
+
+class DecodingScope
+{
+public:
+    DecodingScope()
+    {
+        static std::once_flag installed;
+        std::call_once(installed,
+                       [] { g_previousHandler = qInstallMessageHandler(filterDecoderMessages); });
+        t_decoderMessage.clear();
+        t_decoding = true;
+    }
+    ~DecodingScope() { t_decoding = false; }
+    DecodingScope(const DecodingScope &) = delete;
+    DecodingScope &operator=(const DecodingScope &) = delete;
+};
+
+[[noreturn]] void throwUndecodable(const QString &file, const QString &why)
+{
+    const QString detail = t_decoderMessage.isEmpty()
+                               ? why
+                               : QStringLiteral("%1 (%2)").arg(why, ms::excerpt(t_decoderMessage));
+    throw ms::Error(QStringLiteral("Cannot decode the image %1: %2. Remove or replace it.")
+                        .arg(QDir::toNativeSeparators(file), detail));
+}
+
 QImage load(const QString &file)
 {
-    QImage image(file);
+    QFile source(file);
+    if (!source.open(QIODevice::ReadOnly))
+        throw ms::Error(QStringLiteral("Cannot read the image %1: %2")
+                            .arg(QDir::toNativeSeparators(file), source.errorString()));
+    QByteArray bytes = source.readAll();
+    if (const QString problem = pngProblem(bytes); !problem.isEmpty())
+        throw ms::Error(QStringLiteral("Cannot decode the image %1: %2. Remove or replace it.")
+                            .arg(QDir::toNativeSeparators(file), problem));
+    DecodingScope scope;
+    QBuffer buffer(&bytes);
+    buffer.open(QIODevice::ReadOnly);
+    QImageReader reader(&buffer);
+    QImage image = reader.read();
     if (image.isNull())
-        throw ms::Error(QStringLiteral("Cannot decode the image %1: not a readable PNG or JPEG; "
-                                       "remove or replace it.").arg(file));
+        throwUndecodable(file, reader.errorString());
     return image;
+}
+
+bool allGray(const QList<QRgb> &colours)
+{
+    return std::all_of(colours.begin(), colours.end(), [](QRgb c) { return qIsGray(c); });
+}
+
+// Whether the file stores grey (1 channel) rather than colour, from its format, never from its
+// pixels: an RGB file whose pixels happen to be grey is still an RGB file, and a model trained
+// on the folder must take 3 channels from it and from every later image. A PNG says so in its
+// IHDR colour type (0 grey, 4 grey+alpha, 2/6 RGB[A], 3 palette); other formats through the
+// QImage format Qt reads them as. A palette is grey when every colour it declares is.
+bool storesGray(const QString &file)
+{
+    QFile raw(file);
+    if (raw.open(QIODevice::ReadOnly)) {
+        const QByteArray head = raw.read(26);
+        if (head.size() == 26 && head.startsWith("\x89PNG\r\n\x1a\n")
+            && head.mid(12, 4) == "IHDR") {
+            const int colourType = quint8(head[25]);
+            if (colourType == 0 || colourType == 4)
+                return true;
+            if (colourType == 2 || colourType == 6)
+                return false;
+            return allGray(load(file).colorTable());
+        }
+    }
+    DecodingScope scope;
+    QImageReader reader(file);
+    switch (reader.imageFormat()) {
+    case QImage::Format_Grayscale8:
+    case QImage::Format_Grayscale16:
+    case QImage::Format_Mono:
+    case QImage::Format_MonoLSB:
+    case QImage::Format_Alpha8:
+        return true;
+    case QImage::Format_Indexed8:
+        return allGray(load(file).colorTable());
+    case QImage::Format_Invalid:
+        throwUndecodable(file, reader.errorString());
+    default:
+        return false;
+    }
 }
 
 // Appends one image as C x H x W floats in [0, 1].
@@ -127,14 +238,24 @@ void append(const QImage &source, const Layout &layout, std::vector<float> &feat
     }
 }
 
+qint64 countImages(const QDir &dir, const QStringList &classes)
+{
+    qint64 count = 0;
+    for (const QString &cls : classes)
+        count += imagesIn(QDir(dir.filePath(cls))).size();
+    return count;
+}
+
 void readSplit(const QDir &dir, const QStringList &classes, const Layout &layout,
-               ms::DatasetSplit &split)
+               const ms::DatasetOptions &options, ms::DatasetSplit &split)
 {
     for (int label = 0; label < classes.size(); ++label) {
         const QDir classDir(dir.filePath(classes[label]));
         if (!classDir.exists())
             continue;   // a test split may lack a class
         for (const QString &file : imagesIn(classDir)) {
+            ms::throwIfCancelled(options, QStringLiteral("reading the images of %1")
+                                              .arg(QDir::toNativeSeparators(dir.path())));
             append(load(classDir.filePath(file)), layout, split.features);
             split.labels.push_back(label);
         }
@@ -165,7 +286,7 @@ bool ImageFolderReader::canRead(const QString &path) const
     return hasClassImages(dir) || hasClassImages(QDir(dir.filePath(QStringLiteral("train"))));
 }
 
-ms::Dataset ImageFolderReader::read(const QString &path, const ms::DatasetOptions &) const
+ms::Dataset ImageFolderReader::read(const QString &path, const ms::DatasetOptions &options) const
 {
     const QDir root(QFileInfo(path).absoluteFilePath());
     const bool splitLayout = hasClassImages(QDir(root.filePath(QStringLiteral("train"))));
@@ -207,7 +328,7 @@ ms::Dataset ImageFolderReader::read(const QString &path, const ms::DatasetOption
                                     .arg(layout.height).arg(layout.width));
         }
         if (!hasColor)
-            layout.gray = first.allGray();
+            layout.gray = storesGray(firstClass.filePath(imagesIn(firstClass).first()));
     }
 
     ms::Dataset dataset;
@@ -216,9 +337,24 @@ ms::Dataset ImageFolderReader::read(const QString &path, const ms::DatasetOption
     dataset.readerName = name();
     dataset.sampleShape = {layout.gray ? 1 : 3, layout.height, layout.width};
     dataset.classNames = classes;
-    readSplit(trainDir, classes, layout, dataset.train);
-    if (splitLayout && testDir.exists())
-        readSplit(testDir, classes, layout, dataset.test);
+    // Every image becomes C x H x W floats: refused before decoding any when that is too much.
+    const bool hasTest = splitLayout && testDir.exists();
+    const qint64 trainCount = countImages(trainDir, classes);
+    const qint64 testCount = hasTest ? countImages(testDir, classes) : 0;
+    const quint64 perImage = quint64(layout.gray ? 1 : 3) * quint64(layout.height)
+                             * quint64(layout.width);
+    ms::checkFeatureBytes(options, quint64(trainCount + testCount) * perImage,
+                          QStringLiteral("%1 holds %2 images of %3x%4x%5")
+                              .arg(QDir::toNativeSeparators(root.path()),
+                                   QString::number(trainCount + testCount),
+                                   QString::number(layout.gray ? 1 : 3),
+                                   QString::number(layout.height),
+                                   QString::number(layout.width)));
+    dataset.train.features.reserve(size_t(quint64(trainCount) * perImage));
+    dataset.test.features.reserve(size_t(quint64(testCount) * perImage));
+    readSplit(trainDir, classes, layout, options, dataset.train);
+    if (hasTest)
+        readSplit(testDir, classes, layout, options, dataset.test);
     return dataset;
 }
 

@@ -105,10 +105,14 @@ private Q_SLOTS:
                              QStringLiteral("--out"), out});
         QVERIFY2(run.exitCode == 0, qPrintable(run.err));
         const QList<QJsonObject> lines = run.jsonLines();
-        QCOMPARE(lines.size(), 4);   // start, 2 epochs, finished
-        QCOMPARE(lines.first().value(QStringLiteral("event")).toString(), QStringLiteral("start"));
+        QCOMPARE(lines.size(), 5);   // loading, start, 2 epochs, finished
+        QCOMPARE(lines.first().value(QStringLiteral("event")).toString(),
+                 QStringLiteral("loading"));
+        QCOMPARE(lines.first().value(QStringLiteral("dataset")).toString(),
+                 QStringLiteral("fashion-mnist"));
+        QCOMPARE(lines.at(1).value(QStringLiteral("event")).toString(), QStringLiteral("start"));
         for (int i = 1; i <= 2; ++i) {
-            const QJsonObject e = lines.at(i);
+            const QJsonObject e = lines.at(i + 1);
             QCOMPARE(e.value(QStringLiteral("event")).toString(), QStringLiteral("epoch"));
             QCOMPARE(e.value(QStringLiteral("epoch")).toInt(), i);
             for (const char *key : {"train_loss", "val_loss", "val_acc", "test_acc",
@@ -194,7 +198,7 @@ private Q_SLOTS:
                                  QStringLiteral("--json")});
         QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
         const QList<QJsonObject> lines = resumed.jsonLines();
-        QVERIFY(lines.first().value(QStringLiteral("resumed_after_epoch")).toInt() >= 1);
+        QVERIFY(lines.at(1).value(QStringLiteral("resumed_after_epoch")).toInt() >= 1);
         QCOMPARE(lines.last().value(QStringLiteral("epochs_done")).toInt(), 3);
         QVERIFY(QFile::exists(runDir + QStringLiteral("/model.pt")));
     }

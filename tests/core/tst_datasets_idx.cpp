@@ -1,11 +1,14 @@
 // IdxReader: tiny IDX files written here, raw and gzipped, read back exactly; broken files
 // give messages that name the file and what is wrong.
 #include "TestSupport.h"
+#include "bench/ProcessMemory.h"
+#include "common/Cancelled.h"
 #include "common/Error.h"
 #include "data/IdxReader.h"
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -224,6 +227,77 @@ private Q_SLOTS:
         QVERIFY2(!message.isEmpty(), "no error thrown");
         for (const QString &fragment : expected)
             QVERIFY2(message.contains(fragment), qPrintable(fragment + " not in: " + message));
+    }
+
+    // A 64 KiB .gz whose header declares 1 image of 100000x100000 pixels (a "zip bomb" of
+    // 64 MiB of zeros inside): refused from the header, without inflating the payload.
+    void aGzipBombIsRefusedFromItsHeader()
+    {
+        QTemporaryDir tmp;
+        QVERIFY(tmp.isValid());
+        {
+            const QByteArray payload(64 << 20, '\0');
+            writeFile(tmp.filePath(QStringLiteral("train-images-idx3-ubyte.gz")),
+                      gzip(idxFile(0x803, {1, 100000, 100000}, payload)));
+        }
+        writeFile(tmp.filePath(QStringLiteral("train-labels-idx1-ubyte")),
+                  idxFile(0x801, {1}, QByteArray(1, '\0')));
+        QVERIFY(QFileInfo(tmp.filePath(QStringLiteral("train-images-idx3-ubyte.gz"))).size()
+                < (1 << 20));
+
+        ProcessMemory::releaseFreedMemory();
+        QVERIFY(ProcessMemory::resetPeak());
+        const qint64 before = ProcessMemory::currentResident_bytes();
+        const QString message = errorOf([&] { IdxReader().read(tmp.path(), {}); });
+        const qint64 peak = ProcessMemory::peakResident_bytes();
+        QVERIFY2(message.contains(QStringLiteral("100000x100000"))
+                     && message.contains(QStringLiteral("more than a gzip file")),
+                 qPrintable(message));
+        // Inflating would have taken the 64 MiB; the header alone takes nothing to speak of.
+        QVERIFY2(peak - before < (16 << 20),
+                 qPrintable(QStringLiteral("peak grew by %1 MiB").arg((peak - before) >> 20)));
+    }
+
+    // A declared size within what the file can hold is still checked against the limit, before
+    // the floats are allocated.
+    void aDeclaredSizeOverTheLimitIsRefused()
+    {
+        QTemporaryDir tmp;
+        QVERIFY(tmp.isValid());
+        writeTrain(tmp.path(), QStringLiteral("dashed"), true);
+        DatasetOptions options;
+        options.maxFeatureBytes = 64;   // 3 images of 2x4 are 96 bytes as floats
+        const QString message = errorOf([&] { IdxReader().read(tmp.path(), options); });
+        QVERIFY2(message.contains(QStringLiteral("3 images of 2x4 pixels"))
+                     && message.contains(QStringLiteral("96 bytes"))
+                     && message.contains(QStringLiteral("MODELSTUDIO_MAX_DATASET_BYTES")),
+                 qPrintable(message));
+        options.maxFeatureBytes = 96;
+        QCOMPARE(IdxReader().read(tmp.path(), options).train.count(), qint64(3));
+    }
+
+    // A read told to stop stops between chunks, with ms::Cancelled.
+    void aReadStopsWhenCancelled()
+    {
+        QTemporaryDir tmp;
+        QVERIFY(tmp.isValid());
+        const int count = 1000;
+        QByteArray pixels(count * 50 * 50, '\x40');
+        writeFile(tmp.filePath(QStringLiteral("train-images-idx3-ubyte.gz")),
+                  gzip(idxFile(0x803, {quint32(count), 50, 50}, pixels)));
+        writeFile(tmp.filePath(QStringLiteral("train-labels-idx1-ubyte")),
+                  idxFile(0x801, {quint32(count)}, QByteArray(count, '\1')));
+        DatasetOptions options;
+        int asked = 0;
+        options.isCancelled = [&] { return ++asked >= 3; };
+        bool cancelled = false;
+        try {
+            IdxReader().read(tmp.path(), options);
+        } catch (const Cancelled &) {
+            cancelled = true;
+        }
+        QVERIFY(cancelled);
+        QCOMPARE(asked, 3);
     }
 
     void missingLabels()

@@ -22,13 +22,14 @@ using ms::test::errorOf;
 namespace {
 
 // `count` images of `w`x`h` in root/<cls>/, each filled with one grey `level` (per class) so
-// that the class is learnable and the pixel values are known.
+// that the class is learnable and the pixel values are known. Grey images are grey files
+// (a greyscale PNG), colour ones RGB files.
 void writeClass(const QString &root, const QString &cls, int count, int w, int h, int level,
                 bool colour = false)
 {
     QDir().mkpath(root + QLatin1Char('/') + cls);
     for (int i = 0; i < count; ++i) {
-        QImage image(w, h, QImage::Format_RGB32);
+        QImage image(w, h, colour ? QImage::Format_RGB32 : QImage::Format_Grayscale8);
         image.fill(colour ? QColor(level, 0, 255 - level) : QColor(level, level, level));
         image.setPixelColor(i % w, 0, QColor(255, 255, 255));   // a little variety
         QVERIFY(image.save(QStringLiteral("%1/%2/%3.png").arg(root, cls).arg(i), "PNG"));
@@ -94,7 +95,7 @@ private Q_SLOTS:
         for (const auto &[cls, level] : {std::pair<const char *, int>{"a", 60}, {"b", 180}}) {
             QVERIFY(QDir().mkpath(root + QLatin1Char('/') + QLatin1String(cls)));
             for (int i = 0; i < 2; ++i) {
-                QImage image(16, 16, QImage::Format_RGB32);
+                QImage image(16, 16, QImage::Format_Grayscale8);
                 image.fill(QColor(level, level, level));
                 QVERIFY(image.save(QStringLiteral("%1/%2/%3.JPG").arg(root, QLatin1String(cls))
                                        .arg(i), "JPEG", 95));
@@ -163,6 +164,96 @@ private Q_SLOTS:
         QVERIFY(errorOf([&] { load(broken); }).contains(QStringLiteral("\"size\"")));
         writeText(broken + QStringLiteral("/imagefolder.json"), R"({"colour": "rgb"})");
         QVERIFY(errorOf([&] { load(broken); }).contains(QStringLiteral("unknown key \"colour\"")));
+    }
+
+    // The channels come from the files' format, never from their pixels: RGB files of grey
+    // pixels are 3 channels, grey files 1, grey JPEGs 1 and colour JPEGs 3.
+    void channelsFollowTheFileFormat()
+    {
+        const QString root = m_dir.filePath(QStringLiteral("greyrgb"));
+        for (const char *cls : {"a", "b"}) {
+            QVERIFY(QDir().mkpath(root + QLatin1Char('/') + QLatin1String(cls)));
+            QImage image(6, 6, QImage::Format_RGB32);
+            image.fill(QColor(90, 90, 90));   // every pixel grey
+            const QString file = QStringLiteral("%1/%2/0.png").arg(root, QLatin1String(cls));
+            QVERIFY(image.save(file, "PNG"));
+            // The test's premise: the file is an RGB PNG (colour type 2), not a grey one.
+            QFile png(file);
+            QVERIFY(png.open(QIODevice::ReadOnly));
+            QCOMPARE(int(quint8(png.read(26).at(25))), 2);
+        }
+        QCOMPARE(load(root).sampleShape, (std::vector<qint64>{3, 6, 6}));
+
+        const QString jpeg = m_dir.filePath(QStringLiteral("colourjpeg"));
+        for (const char *cls : {"a", "b"}) {
+            QVERIFY(QDir().mkpath(jpeg + QLatin1Char('/') + QLatin1String(cls)));
+            QImage image(8, 8, QImage::Format_RGB32);
+            image.fill(QColor(90, 90, 90));
+            image.setPixelColor(2, 2, QColor(250, 10, 10));
+            QVERIFY(image.save(QStringLiteral("%1/%2/0.jpg").arg(jpeg, QLatin1String(cls)),
+                               "JPEG", 95));
+        }
+        QCOMPARE(load(jpeg).sampleShape, (std::vector<qint64>{3, 8, 8}));
+    }
+
+    // A corrupt PNG gives the one error line of the CLI, not libpng's own line before it.
+    void aCorruptImageIsOneErrorLine()
+    {
+        const QString root = m_dir.filePath(QStringLiteral("corrupt"));
+        writeClass(root, QStringLiteral("a"), 2, 8, 8, 20);
+        writeClass(root, QStringLiteral("b"), 2, 8, 8, 200);
+        // A real PNG cut short inside its image data: libpng itself reports the read error.
+        QFile good(root + QStringLiteral("/b/0.png"));
+        QVERIFY(good.open(QIODevice::ReadOnly));
+        const QByteArray bytes = good.readAll();
+        good.close();
+        writeText(root + QStringLiteral("/b/1.png"), bytes.left(bytes.size() - 20));
+        const CliRunResult run = ms::test::runCli(
+            {"datasets", root, "--workspace", m_dir.filePath(QStringLiteral("ws"))});
+        QVERIFY(run.exitCode != 0 && run.exitCode != -1);
+        QVERIFY2(!run.errorLine().isEmpty(), qPrintable(run.err));
+        QVERIFY2(run.errorLine().contains(QStringLiteral("1.png")), qPrintable(run.err));
+        QVERIFY2(!run.err.contains(QStringLiteral("libpng error")), qPrintable(run.err));
+    }
+
+    // Wherever an image folder meets a model made for other images (resume, compress, bench),
+    // the mismatch is refused before any work, naming both shapes.
+    void aDatasetOfOtherChannelsMeetsTheModel()
+    {
+        const QString ws = m_dir.filePath(QStringLiteral("ws-mismatch"));
+        const QString grey = m_dir.filePath(QStringLiteral("mismatch-grey"));
+        writeClass(grey, QStringLiteral("dark"), 8, 8, 8, 30);
+        writeClass(grey, QStringLiteral("light"), 8, 8, 8, 220);
+        const QString rgb = m_dir.filePath(QStringLiteral("mismatch-rgb"));
+        writeClass(rgb, QStringLiteral("dark"), 8, 8, 8, 30, true);
+        writeClass(rgb, QStringLiteral("light"), 8, 8, 8, 220, true);
+        const CliRunResult trained = ms::test::runCli(
+            {"train", "--dataset", grey, "--arch", "mlp", "--epochs", "1", "--threads", "1",
+             "--name", "greynet", "--json", "--workspace", ws});
+        QVERIFY2(trained.exitCode == 0, qPrintable(trained.err));
+        const QString runDir =
+            trained.jsonLines().last().value(QStringLiteral("run_dir")).toString();
+
+        auto refused = [&](const QStringList &args) {
+            const CliRunResult run = ms::test::runCli(args + QStringList{"--workspace", ws});
+            QVERIFY2(run.exitCode != 0 && run.exitCode != -1, qPrintable(run.out));
+            const QString line = run.errorLine();
+            QVERIFY2(line.contains(QStringLiteral("1x8x8"))
+                         && line.contains(QStringLiteral("3x8x8")),
+                     qPrintable(run.err));
+        };
+        refused({"bench", "greynet:1", "--dataset", rgb, "--repetitions", "1"});
+        refused({"compress", "greynet:1", "--method", "prune-unstructured", "--sparsity", "0.5",
+                 "--finetune-epochs", "1", "--dataset", rgb});
+        // The run's folder now holds colour images: resuming it must not train on them.
+        writeText(grey + QStringLiteral("/imagefolder.json"), R"({"color": "rgb"})");
+        refused({"train", "--resume", runDir});
+
+        // Nothing was made by the refusals: still the one version.
+        const CliRunResult versions =
+            ms::test::runCli({"versions", "greynet", "--json", "--workspace", ws});
+        QCOMPARE(versions.exitCode, 0);
+        QCOMPARE(versions.json().value(QStringLiteral("versions")).toArray().size(), 1);
     }
 
     // The CLI loads the plugin at start-up and trains on the folder.

@@ -85,6 +85,30 @@ private:
     QString m_title;
 };
 
+// Says it waits for the registry (as a training run does when another process holds the
+// registry's write lock), then that it no longer does, then runs until cancelled.
+class NotingJob final : public ms::Job
+{
+public:
+    QString kind() const override { return QStringLiteral("note"); }
+    QString title() const override { return QStringLiteral("Train"); }
+    QJsonObject spec() const override { return {}; }
+    ms::JobResult run(ms::JobContext &context) override
+    {
+        context.setProgress(0.5, QStringLiteral("step"));
+        context.report({{QStringLiteral("event"), QStringLiteral("registry")},
+                        {QStringLiteral("status_note"),
+                         QStringLiteral("waiting for the registry")}});
+        while (!context.isPaused() && !context.isCancelled())
+            QThread::msleep(5);
+        context.report({{QStringLiteral("event"), QStringLiteral("registry")},
+                        {QStringLiteral("status_note"), QString()}});
+        while (context.checkPoint())
+            QThread::msleep(5);
+        return {ms::JobStatus::Cancelled, QString(), {}};
+    }
+};
+
 } // namespace
 
 class TestMainWindow final : public QObject
@@ -102,6 +126,7 @@ private Q_SLOTS:
     void openWorkspaceRefusesAForeignRegistry();
     void settingsThreadsReachTheTrainForm();
     void statusBarCountsRunningJobs();
+    void statusBarShowsAJobsNote();
 
 private:
     QTemporaryDir m_dir;
@@ -339,6 +364,24 @@ void TestMainWindow::statusBarCountsRunningJobs()
     QVERIFY(finished.wait(10000));
     QCOMPARE(status->text(), QStringLiteral("First · cancelled"));
     QCOMPARE(status->runningCount(), 0);
+}
+
+void TestMainWindow::statusBarShowsAJobsNote()
+{
+    QTemporaryDir workspace;
+    MainWindow window(workspace.path());
+    window.setPanelFactory(&ms::ui::addStudioPanels);
+    ms::JobRunner *runner = window.jobRunner();
+    const ms::JobId id = runner->start(std::make_unique<NotingJob>());
+    ms::ui::JobStatusWidget *status = window.jobStatus();
+    QTRY_COMPARE(status->text(), QStringLiteral("Train · 50 % · waiting for the registry"));
+    runner->pause(id);   // the job's cue to clear its note
+    QTRY_COMPARE(status->text(), QStringLiteral("Train · paused"));
+    runner->resume(id);
+    QTRY_COMPARE(status->text(), QStringLiteral("Train · 50 %"));
+    QSignalSpy finished(runner, &ms::JobRunner::finished);
+    runner->cancel(id);
+    QVERIFY(finished.wait(10000));
 }
 
 QTEST_MAIN(TestMainWindow)
