@@ -2,6 +2,7 @@
 
 #include "Command.h"
 
+#include "common/Printable.h"
 #include "common/Workspace.h"
 
 #include <QJsonArray>
@@ -104,7 +105,7 @@ QString tagsText(const QMap<QString, QString> &tags)
 {
     QStringList parts;
     for (auto it = tags.cbegin(); it != tags.cend(); ++it)
-        parts << it.key() + QLatin1Char('=') + it.value();
+        parts << ms::printable(it.key()) + QLatin1Char('=') + ms::printable(it.value());
     return parts.join(QStringLiteral(", "));
 }
 
@@ -122,7 +123,9 @@ QString compactJson(const QJsonValue &value)
 QString fieldLine(const QString &label, const QString &value)
 {
     const QString indent(14, QLatin1Char(' '));
-    QString text = value;
+    // Line breaks stay (lists, notes) but every continuation line is indented, so no value can
+    // pass for a field line of its own; other control characters are escaped.
+    QString text = ms::printableLines(value);
     text.replace(QLatin1Char('\n'), QLatin1Char('\n') + indent);
     return QStringLiteral("  ") + label.leftJustified(12) + text;
 }

@@ -6,6 +6,8 @@
 #include "RegistryOutput.h"
 
 #include "common/Error.h"
+#include "common/Names.h"
+#include "common/Printable.h"
 #include "export/Exporter.h"
 #include "registry/Registry.h"
 
@@ -253,8 +255,13 @@ int runExport(const QStringList &arguments)
                       QStringLiteral("triton: the config's max_batch_size (default 32; 0 turns "
                                      "dynamic batching off)."),
                       QStringLiteral("N")});
+    parser.addOption({QStringLiteral("force"),
+                      QStringLiteral("pt, torchserve: replace a file already there (pt: the "
+                                     "model and its README). A Triton model folder that is "
+                                     "not empty is never replaced.")});
     int code = Ok;
-    const QString usage = QStringLiteral("REF [--format pt|torchserve|triton] --to PATH");
+    const QString usage =
+        QStringLiteral("REF [--format pt|torchserve|triton] --to PATH [--force]");
     if (!parse(parser, QStringLiteral("export"),
                QStringLiteral("Write a version out of the registry, after checking its hash: a "
                               "TorchScript file, a TorchServe archive or a Triton model."),
@@ -287,6 +294,14 @@ int runExport(const QStringList &arguments)
                         Usage);
         options.insert(QStringLiteral("max_batch_size"), max_batch_size);
     }
+    if (parser.isSet(QStringLiteral("force"))) {
+        if (exporter->name() == QLatin1String("triton"))
+            return fail(QStringLiteral("--force does not apply to --format triton: a model "
+                                       "folder that is not empty is never replaced (it may "
+                                       "hold other versions); remove it first."),
+                        Usage);
+        options.insert(QStringLiteral("force"), true);
+    }
     const ms::Registry registry = openRegistry(parser);
     ms::ExportInput input;
     input.version = registry.resolve(parser.positionalArguments().first());
@@ -303,9 +318,10 @@ int runExport(const QStringList &arguments)
                                   {QStringLiteral("size_bytes"), v.sizeBytes}});
     } else {
         printLine(QStringLiteral("%1 written to %2 (%3, %4)")
-                      .arg(v.ref(), written.value(0), exporter->name(), humanSize(v.sizeBytes)));
+                      .arg(ms::printable(v.ref()), ms::printable(written.value(0)),
+                           exporter->name(), humanSize(v.sizeBytes)));
         for (const QString &file : written.mid(1))
-            printLine(QStringLiteral("  %1").arg(file));
+            printLine(QStringLiteral("  %1").arg(ms::printable(file)));
     }
     return Ok;
 }
@@ -403,6 +419,37 @@ int runGc(const QStringList &arguments)
     return Ok;
 }
 
+int runRename(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.addPositionalArgument(QStringLiteral("OLD"), QStringLiteral("The model's name now."));
+    parser.addPositionalArgument(QStringLiteral("NEW"),
+                                 QStringLiteral("Its new name: %1.").arg(ms::modelNameRule()));
+    int code = Ok;
+    if (!parse(parser, QStringLiteral("rename"),
+               QStringLiteral("Rename a model: its versions, lineage, aliases and runs follow. "
+                              "The way to keep using a model whose name an older studio "
+                              "accepted and this one refuses."),
+               arguments, &code)
+        || !expectArguments(parser, QStringLiteral("rename"), QStringLiteral("OLD NEW"), 2, 2,
+                            &code))
+        return code;
+    const QString from = parser.positionalArguments().at(0);
+    const QString to = parser.positionalArguments().at(1);
+    try {
+        ms::checkModelName(to);
+    } catch (const ms::Error &e) {
+        return fail(e.message(), Usage);
+    }
+    ms::Registry registry = openRegistry(parser);
+    registry.renameModel(from, to);
+    if (wantsJson(parser))
+        printJsonLine(QJsonObject{{QStringLiteral("renamed"), from}, {QStringLiteral("to"), to}});
+    else
+        printLine(QStringLiteral("renamed %1 to %2").arg(ms::printable(from), to));
+    return Ok;
+}
+
 } // namespace
 
 QList<Command> versionCommands()
@@ -417,6 +464,7 @@ QList<Command> versionCommands()
          QStringLiteral("Write a version out: .pt, TorchServe .mar or Triton repository"),
          runExport},
         {QStringLiteral("rm"), QStringLiteral("Remove a version"), runRm},
+        {QStringLiteral("rename"), QStringLiteral("Rename a model"), runRename},
         {QStringLiteral("verify"), QStringLiteral("Re-hash every artifact"), runVerify},
         {QStringLiteral("gc"), QStringLiteral("Delete unreferenced artifact files"), runGc},
     };

@@ -5,6 +5,7 @@
 #include "Output.h"
 
 #include "common/Error.h"
+#include "common/Printable.h"
 #include "common/Workspace.h"
 #include "plugins/PluginManager.h"
 
@@ -49,7 +50,10 @@ bool parse(QCommandLineParser &parser, const QString &verb, const QString &descr
 
 int fail(const QString &message, int code)
 {
-    std::fputs(QStringLiteral("error: %1\n").arg(message).toLocal8Bit().constData(), stderr);
+    // One line, always: a message quoting user text (a name, a note, a path) must not break it
+    // or carry terminal sequences.
+    const QString line = QStringLiteral("error: %1\n").arg(ms::printable(message));
+    std::fputs(line.toLocal8Bit().constData(), stderr);
     return code;
 }
 

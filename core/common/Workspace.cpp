@@ -1,6 +1,7 @@
 #include "common/Workspace.h"
 
 #include "common/Error.h"
+#include "common/Names.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -35,10 +36,13 @@ QString Workspace::newRunDir(const QString &label) const
 {
     ensure();
     const QString stamp = QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-hhmmss"));
-    const QString base = m_root + QStringLiteral("/runs/") + stamp + QLatin1Char('-') + label;
-    QString dir = base;
+    // The label is often typed text (an architecture's file or registry name): one safe file
+    // name component, never a path of its own.
+    const QString runs = m_root + QStringLiteral("/runs");
+    const QString base = stamp + QLatin1Char('-') + modelNameFrom(label, QStringLiteral("run"));
+    QString dir = pathInside(runs, base);
     for (int n = 2; QDir(dir).exists(); ++n)
-        dir = base + QLatin1Char('-') + QString::number(n);
+        dir = pathInside(runs, base + QLatin1Char('-') + QString::number(n));
     if (!QDir().mkpath(dir))
         throw Error(QStringLiteral("Cannot create the run folder %1: check the workspace is "
                                    "writable.").arg(dir));

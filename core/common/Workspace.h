@@ -17,7 +17,8 @@ public:
     QString root() const { return m_root; }
     // Makes the folders it needs; throws ms::Error naming the folder when it cannot.
     void ensure() const;
-    // A fresh folder for a training run: runs/<yyyyMMdd-hhmmss>-<arch>[-n].
+    // A fresh folder for a run: runs/<yyyyMMdd-hhmmss>-<label>[-n], the label made safe for a
+    // file name (an architecture given as "resnet18:1" gives "...-resnet18-1").
     QString newRunDir(const QString &label) const;
 
 private:

@@ -1,6 +1,7 @@
 #include "train/TrainJob.h"
 
 #include "common/Error.h"
+#include "common/Names.h"
 #include "common/Runtime.h"
 #include "data/DatasetRegistry.h"
 #include "jobs/JobContext.h"
@@ -89,6 +90,9 @@ TrainJob *TrainJob::resume(const QString &runDir, const QString &outPath)
 
 void TrainJob::recordIn(const QString &workspaceRoot, const QString &modelName)
 {
+    // Refused now, not when the trained model is registered at the end of the run.
+    if (!modelName.isEmpty())
+        checkModelName(modelName);
     m_workspace = workspaceRoot;
     m_modelName = modelName;
 }
@@ -114,8 +118,11 @@ JobResult TrainJob::run(JobContext &context)
         const QString arch = m_config.archSpec.isEmpty()
                                  ? QFileInfo(m_config.arch).completeBaseName()
                                  : m_config.archSpec.value(QStringLiteral("name")).toString();
+        // The default name is the architecture's, which may be any file or spec name: made
+        // into a valid model name rather than refused after the training.
         recorder = std::make_unique<RunRecorder>(m_workspace,
-                                                 m_modelName.isEmpty() ? arch : m_modelName);
+                                                 m_modelName.isEmpty() ? modelNameFrom(arch)
+                                                                       : m_modelName);
     }
     // The run row must not stay "running" when training throws: record why, then rethrow.
     auto recordFailure = [&recorder](const QString &message) {
@@ -156,9 +163,10 @@ JobResult TrainJob::train(JobContext &context, RunRecorder *recorder)
         throw Error(QStringLiteral("The dataset %1 has no training samples.").arg(c.dataset));
     context.log(QStringLiteral("Dataset %1: %2 train, %3 validation, %4 test samples of %5, "
                                "%6 classes")
-                    .arg(data.name).arg(data.train.count()).arg(data.validation.count())
-                    .arg(data.test.count()).arg(describeShape(data.sampleShape))
-                    .arg(data.numClasses()));
+                    .arg(data.name, QString::number(data.train.count()),
+                         QString::number(data.validation.count()),
+                         QString::number(data.test.count()), describeShape(data.sampleShape),
+                         QString::number(data.numClasses())));
 
     // A resumed run continues from its last complete epoch; a run killed before its first
     // checkpoint starts again from the beginning with the same seed, which gives the same result.
@@ -339,8 +347,9 @@ JobResult TrainJob::train(JobContext &context, RunRecorder *recorder)
                              .arg(last.value(QLatin1String(key)).toDouble(), 0, 'f', 4);
         }
         context.log(QStringLiteral("Epoch %1/%2: %3, %4 samples/s")
-                        .arg(epochsDone).arg(c.epochs).arg(parts.join(QStringLiteral(", ")))
-                        .arg(qRound(double(n) / epoch_s)));
+                        .arg(QString::number(epochsDone), QString::number(c.epochs),
+                             parts.join(QStringLiteral(", ")),
+                             QString::number(qRound(double(n) / epoch_s))));
     }
 
     module.eval();
