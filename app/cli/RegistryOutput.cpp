@@ -9,6 +9,8 @@
 #include <QJsonDocument>
 #include <QLocale>
 
+#include <cmath>
+
 namespace cli {
 
 QString refHelp()
@@ -85,10 +87,33 @@ bool isAccuracyKey(const QString &key)
            || key.endsWith(QLatin1String("accuracy"));
 }
 
+bool isAccuracyDeltaKey(const QString &key)
+{
+    return key.endsWith(QLatin1String("_delta")) && isAccuracyKey(key.chopped(6));
+}
+
+bool isWholeNumber(double value)
+{
+    // Below 2^53 every whole double is exact; counts (parameters, samples) are far below.
+    return std::isfinite(value) && value == std::trunc(value) && std::abs(value) < 9.0e15;
+}
+
+QString pointsText(double fraction)
+{
+    return (fraction > 0 ? QStringLiteral("+") : QString())
+           + QString::number(fraction * 100.0, 'f', 2) + QStringLiteral(" pp");
+}
+
 QString metricText(const QString &key, double value)
 {
+    if (isAccuracyDeltaKey(key))
+        return pointsText(value);
     if (isAccuracyKey(key))
         return QString::number(value * 100.0, 'f', 2) + QLatin1Char('%');
+    // A count (parameters, non-zero parameters) reads whole, grouped as the window shows it,
+    // never as 2.2067e+06.
+    if (isWholeNumber(value))
+        return countText(qint64(value));
     return QString::number(value, 'g', 5);
 }
 

@@ -229,13 +229,20 @@ public:
     QVector<Problem> verify() const;
     // SQLite's PRAGMA integrity_check: "ok", or what it found.
     QString integrityCheck() const;
+    // SQLite's integrity_check and foreign_key_check: empty when the database is sound, else
+    // one line per finding (a check that fails on a damaged page is a finding too).
+    QStringList databaseProblems() const;
     struct GcResult
     {
         int removedFiles = 0;
         qint64 freedBytes = 0;
+        int removedRunFolders = 0;
     };
-    // Removes artifact files no version references, and temporary files of copies that
-    // stopped more than an hour ago.
+    // Removes artifact files no version references, temporary files of copies that stopped,
+    // and run folders with no file in them (runs killed or failed before writing anything).
+    // Never what a live process may still be making: not a running run's folder, nothing
+    // changed after the newest running run started or in the last minute, nothing a process
+    // holds a lock on.
     GcResult gc();
 
 private:

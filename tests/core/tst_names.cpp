@@ -176,6 +176,9 @@ private Q_SLOTS:
         QVERIFY(QFileInfo(traversal).isDir());
         // Two runs of one label in one second get folders of their own.
         QVERIFY(workspace.newRunDir(QStringLiteral("resnet18:1")) != colon);
+        // This process holds the folders it just made, so a gc elsewhere leaves them alone.
+        QVERIFY(Workspace::runDirInUse(colon));
+        QVERIFY(!Workspace::runDirInUse(dir.path()));
     }
 };
 
