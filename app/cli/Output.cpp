@@ -127,7 +127,7 @@ void ProgressBar::update(double fraction, const QString &text, double elapsed_s)
                              .arg(QString(filled, QLatin1Char('#')),
                                   QString(width - filled, QLatin1Char('.')))
                              .arg(int(fraction * 100.0), 3)
-                             .arg(text, eta);
+                             .arg(ms::printable(text), eta);
     std::fputs(line.toLocal8Bit().constData(), stderr);
     std::fflush(stderr);
     m_visible = true;

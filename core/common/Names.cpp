@@ -118,13 +118,15 @@ void checkStoredModelName(const QString &name)
 
 QString modelNameFrom(const QString &text, const QString &fallback)
 {
+    if (isValidModelName(text.trimmed()))
+        return text.trimmed();
     QString name;
     name.reserve(text.size());
     for (const QChar c : text.trimmed()) {
-        const QChar kept = isNameCharacter(c) ? c : QLatin1Char('-');
-        if (kept == QLatin1Char('-') && name.endsWith(QLatin1Char('-')))
-            continue;
-        name += kept;
+        if (isNameCharacter(c))
+            name += c;
+        else if (!name.endsWith(QLatin1Char('-')))
+            name += QLatin1Char('-');   // a run of refused characters becomes one '-'
     }
     while (!name.isEmpty() && !isNameStart(name.front()))
         name.remove(0, 1);

@@ -27,6 +27,7 @@ private Q_SLOTS:
         QTest::newRow("dashes and digits") << QStringLiteral("resnet18-finetuned-cifar");
         QTest::newRow("dot and underscore") << QStringLiteral("mlp_v2.small");
         QTest::newRow("leading underscore") << QStringLiteral("_scratch");
+        QTest::newRow("dashes at the end") << QStringLiteral("a--b-");
         QTest::newRow("at the limit") << QString(kMaxModelNameLength, QLatin1Char('a'));
     }
     void validNames()
