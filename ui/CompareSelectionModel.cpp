@@ -73,7 +73,7 @@ void CompareSelectionModel::reload(const ms::Registry &registry)
     QStringList stillThere;
     for (const auto &group : std::as_const(groups)) {
         auto *parent = new QStandardItem(
-            QStringLiteral("%1 (%2)").arg(group.first).arg(group.second.size()));
+            QStringLiteral("%1 (%2)").arg(group.first, QString::number(group.second.size())));
         parent->setEditable(false);
         parent->setSelectable(false);
         QFont bold = parent->font();
@@ -95,7 +95,7 @@ void CompareSelectionModel::reload(const ms::Registry &registry)
             name->setData(item.key, KeyRole);
             name->setCheckState(m_checked.contains(item.key) ? Qt::Checked : Qt::Unchecked);
             name->setToolTip(item.runId != 0
-                                 ? tr("%1 · run %2").arg(item.label).arg(item.runId)
+                                 ? tr("%1 · run %2").arg(item.label, QString::number(item.runId))
                                  : tr("%1 · no run: final metrics only").arg(item.label));
             auto *kind = new QStandardItem(item.kind);
             kind->setEditable(false);

@@ -66,8 +66,8 @@ ConfusionHeatmap::ConfusionHeatmap(QWidget *parent)
         QToolTip::showText(event->globalPosition().toPoint(),
                            tr("true %1, predicted %2: %3")
                                .arg(m_classNames.value(t, QString::number(t)),
-                                    m_classNames.value(p, QString::number(p)))
-                               .arg(qint64(cellCount(t, p))),
+                                    m_classNames.value(p, QString::number(p)),
+                                    QString::number(qint64(cellCount(t, p)))),
                            m_plot);
     });
 }

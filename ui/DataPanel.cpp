@@ -272,10 +272,9 @@ void DataPanel::applyPreview()
     for (const DatasetPreview::Split &split : p.splits)
         sizes << tr("%1 %2").arg(split.name, formatCount(split.count));
     m_summary->setText(tr("<b>%1</b> · %2 · samples of %3 · %4 classes · %5")
-                           .arg(p.name.toHtmlEscaped(), p.readerName,
-                                formatShape(p.sampleShape))
-                           .arg(p.classNames.size())
-                           .arg(sizes.join(QStringLiteral(" · "))));
+                           .arg(p.name.toHtmlEscaped(), p.readerName.toHtmlEscaped(),
+                                formatShape(p.sampleShape), QString::number(p.classNames.size()),
+                                sizes.join(QStringLiteral(" · ")).toHtmlEscaped()));
     m_summary->setToolTip(QDir::toNativeSeparators(p.source));
 
     QVector<ClassHistogram::Split> histogram;

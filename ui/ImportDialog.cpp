@@ -110,7 +110,7 @@ void ImportDialog::accept()
         return;
     }
     try {
-        ms::checkModelName(m_name->text());
+        ms::checkModelName(m_name->text().trimmed());   // as prepareImport reads it
         parseShape(m_shape->text());
     } catch (const ms::Error &e) {
         showError(e.message());

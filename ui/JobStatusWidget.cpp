@@ -96,7 +96,7 @@ void JobStatusWidget::update()
     const Entry &shown = m_jobs.last();
     const int permille = int(shown.fraction * 1000.0);
     QString text = shown.paused ? tr("%1 · paused").arg(shown.title)
-                                : tr("%1 · %2 %").arg(shown.title).arg(permille / 10);
+                                : tr("%1 · %2 %").arg(shown.title, QString::number(permille / 10));
     if (!shown.note.isEmpty())
         text += QStringLiteral(" · ") + shown.note;
     if (m_jobs.size() > 1)
@@ -104,7 +104,8 @@ void JobStatusWidget::update()
     m_label->setText(text);
     QStringList lines;
     for (const Entry &entry : std::as_const(m_jobs)) {
-        QString line = tr("%1: %2 %").arg(entry.title).arg(int(entry.fraction * 100.0));
+        QString line =
+            tr("%1: %2 %").arg(entry.title, QString::number(int(entry.fraction * 100.0)));
         if (!entry.detail.isEmpty())
             line += QStringLiteral(" · ") + entry.detail;
         if (!entry.note.isEmpty())

@@ -163,7 +163,8 @@ void MainWindow::addPanel(Panel *panel)
     // The full width, so the highlight reads as a tab of the sidebar rather than a chip.
     item->setSizeHint(QSize(kNavigationWidth - 1, 64));
     if (m_navigation->count() <= 9)
-        item->setToolTip(tr("%1 (Ctrl+%2)").arg(panel->title()).arg(m_navigation->count()));
+        item->setToolTip(tr("%1 (Ctrl+%2)")
+                             .arg(panel->title(), QString::number(m_navigation->count())));
     else
         item->setToolTip(panel->title());
     if (m_navigation->count() == 1)

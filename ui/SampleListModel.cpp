@@ -76,7 +76,8 @@ QVariant SampleListModel::data(const QModelIndex &index, int role) const
     case Qt::DisplayRole:
         return name;
     case Qt::ToolTipRole:
-        return tr("Sample %1: %2 (label %3)").arg(row + 1).arg(name).arg(label);
+        return tr("Sample %1: %2 (label %3)")
+            .arg(QString::number(row + 1), name, QString::number(label));
     case Qt::DecorationRole: {
         QPixmap &decoration = m_decorations[row];
         if (decoration.isNull()) {

@@ -530,7 +530,8 @@ void ServePanel::start()
         m_status->setToolTip(message);
         if (freePort != 0 && freePort != serveOptions.port)
             setStatus(tr("Cannot listen: port %1 on %2 is in use. Port %3 is free.")
-                          .arg(serveOptions.port).arg(serveOptions.host).arg(freePort),
+                          .arg(QString::number(serveOptions.port), serveOptions.host,
+                               QString::number(freePort)),
                       Tone::Error, freePort);
         else
             setStatus(tr("Cannot listen: %1").arg(message), Tone::Error);

@@ -69,7 +69,8 @@ QString recordText(const ms::VersionRecord &v)
 {
     QString text;
     auto line = [&text](const QString &key, const QString &value) {
-        text += QStringLiteral("%1 %2\n").arg(key + QLatin1Char(':'), -9).arg(value);
+        text += (key + QLatin1Char(':')).leftJustified(9) + QLatin1Char(' ') + value
+                + QLatin1Char('\n');
     };
     line(QStringLiteral("Ref"), v.ref());
     line(QStringLiteral("Kind"), ms::versionKindName(v.kind));
@@ -101,8 +102,8 @@ QString recordText(const ms::VersionRecord &v)
     if (v.metrics.isEmpty())
         text += QStringLiteral("  —\n");
     for (auto it = v.metrics.constBegin(); it != v.metrics.constEnd(); ++it)
-        text += QStringLiteral("  %1 %2\n").arg(it.key() + QLatin1Char(':'), -16)
-                    .arg(jsonText(it.value()));
+        text += QStringLiteral("  ") + (it.key() + QLatin1Char(':')).leftJustified(16)
+                + QLatin1Char(' ') + jsonText(it.value()) + QLatin1Char('\n');
     text += QStringLiteral("\nNotes:\n%1\n").arg(v.notes.isEmpty() ? QStringLiteral("  —")
                                                                     : v.notes);
     text += QStringLiteral("\nRecipe:\n");

@@ -1,6 +1,8 @@
 #include "VersionEditCommands.h"
 
 #include "common/Error.h"
+#include "common/Names.h"
+#include "common/Printable.h"
 #include "registry/Registry.h"
 
 #include <QCoreApplication>
@@ -151,6 +153,26 @@ void SetNotesCommand::redo()
 void SetNotesCommand::undo()
 {
     attempt([this](ms::Registry &r) { r.setNotes(m_versionId, m_oldNotes); });
+}
+
+RenameModelCommand::RenameModelCommand(QString workspace, QString oldName, QString newName)
+    : VersionEditCommand(std::move(workspace),
+                         tr("Rename model %1 to %2").arg(ms::printable(oldName), newName))
+    , m_oldName(std::move(oldName))
+    , m_newName(std::move(newName))
+{
+}
+
+void RenameModelCommand::redo()
+{
+    if (attempt([this](ms::Registry &r) { r.renameModel(m_oldName, m_newName); })
+        && !ms::isValidModelName(m_oldName))
+        setObsolete(true);
+}
+
+void RenameModelCommand::undo()
+{
+    attempt([this](ms::Registry &r) { r.renameModel(m_newName, m_oldName); });
 }
 
 } // namespace ms::ui

@@ -112,4 +112,19 @@ private:
     QString m_oldNotes;
 };
 
+// Renames a model (its versions, aliases and lineage follow); undo gives the old name back. A
+// model whose old name the naming rule refuses (an older studio's) is renamed for good: that
+// name could not be given back, so the command leaves the stack once it is done.
+class RenameModelCommand final : public VersionEditCommand
+{
+public:
+    RenameModelCommand(QString workspace, QString oldName, QString newName);
+    void redo() override;
+    void undo() override;
+
+private:
+    QString m_oldName;
+    QString m_newName;
+};
+
 } // namespace ms::ui

@@ -300,6 +300,9 @@ void VersionsPanel::createActions()
     connect(m_tagAction, &QAction::triggered, this, [this] { askTag(); });
     m_removeTagAction = new QAction(tr("Remove tag…"), this);
     connect(m_removeTagAction, &QAction::triggered, this, [this] { askRemoveTag(); });
+    m_renameModelAction = new QAction(tr("Rename model…"), this);
+    m_renameModelAction->setStatusTip(tr("Give the model a new name; its versions follow"));
+    connect(m_renameModelAction, &QAction::triggered, this, [this] { askRenameModel(); });
     m_aliasAction = new QAction(tr("Set alias…"), this);
     connect(m_aliasAction, &QAction::triggered, this, [this] { askAlias(); });
     m_removeAliasAction = new QAction(tr("Remove alias…"), this);
@@ -320,6 +323,8 @@ void VersionsPanel::createActions()
     m_editMenu->addSeparator();
     m_editMenu->addAction(m_aliasAction);
     m_editMenu->addAction(m_removeAliasAction);
+    m_editMenu->addSeparator();
+    m_editMenu->addAction(m_renameModelAction);
     m_editMenu->addSeparator();
     m_editMenu->addAction(m_undoAction);
     m_editMenu->addAction(m_redoAction);
@@ -377,8 +382,8 @@ void VersionsPanel::fillModelList()
     all->setData(Qt::UserRole, QString());
     int keepRow = 0;
     for (auto it = counts.cbegin(); it != counts.cend(); ++it) {
-        auto *item = new QListWidgetItem(QStringLiteral("%1 (%2)").arg(it.key()).arg(it.value()),
-                                         m_models);
+        auto *item = new QListWidgetItem(
+            QStringLiteral("%1 (%2)").arg(it.key(), QString::number(it.value())), m_models);
         item->setData(Qt::UserRole, it.key());
         item->setToolTip(it.key());
         if (it.key() == keep)
@@ -556,6 +561,7 @@ void VersionsPanel::updateActions()
     m_exportAction->setEnabled(selected);
     m_deleteAction->setEnabled(selected);
     m_tagAction->setEnabled(selected);
+    m_renameModelAction->setEnabled(selected);
     m_aliasAction->setEnabled(selected);
     m_removeTagAction->setEnabled(row >= 0 && !m_model->record(row).tags.isEmpty());
     m_removeAliasAction->setEnabled(row >= 0 && !m_model->record(row).aliases.isEmpty());
@@ -578,6 +584,7 @@ void VersionsPanel::showContextMenu(const QPoint &pos)
     menu.addAction(m_removeTagAction);
     menu.addAction(m_aliasAction);
     menu.addAction(m_removeAliasAction);
+    menu.addAction(m_renameModelAction);
     menu.addSeparator();
     menu.addAction(m_exportAction);
     menu.addAction(m_deleteAction);

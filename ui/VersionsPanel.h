@@ -69,7 +69,10 @@ public:
     // Exports the selected version's verified artifact to `path` in `format` ("pt",
     // "torchserve", "triton": any name ExporterRegistry knows); the exporter writes temporary
     // files and renames them, so a failure leaves nothing half-written.
-    bool exportSelected(const QString &path, const QString &format = QStringLiteral("pt"));
+    // An existing file is refused (the status says so) unless `overwrite`; the Export menu asks
+    // before it passes true.
+    bool exportSelected(const QString &path, const QString &format = QStringLiteral("pt"),
+                        bool overwrite = false);
     // Removes the selected version after a confirmation (unless turned off, for tests).
     bool deleteSelected();
     void setConfirmDeletes(bool confirm) { m_confirmDeletes = confirm; }
@@ -81,6 +84,9 @@ public:
     bool setAlias(const QString &alias);
     bool removeAlias(const QString &alias);
     bool setNotes(const QString &notes);
+    // Renames the selected version's model (undoable); the way out for a model whose name an
+    // older studio accepted and the naming rule refuses.
+    bool renameModel(const QString &newName);
 
     // Opens the side-by-side comparison of the two selected versions (nullptr unless exactly
     // two are selected). The dialog deletes itself when closed.
@@ -150,6 +156,7 @@ private:
     void askRemoveTag();
     void askAlias();
     void askRemoveAlias();
+    void askRenameModel();
     qint64 selectedId() const;
     // Pushes an edit command; false (status set) when it failed.
     bool pushEdit(VersionEditCommand *command);
@@ -192,6 +199,7 @@ private:
     ms::JobRunner *m_runner = nullptr;
     ms::JobId m_compressJob = 0;
     QAction *m_tagAction = nullptr;
+    QAction *m_renameModelAction = nullptr;
     QAction *m_removeTagAction = nullptr;
     QAction *m_aliasAction = nullptr;
     QAction *m_removeAliasAction = nullptr;

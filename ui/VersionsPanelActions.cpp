@@ -5,15 +5,19 @@
 
 #include "VersionDiffDialog.h"
 #include "VersionEditCommands.h"
+#include "VersionFilterProxy.h"
 #include "VersionTableModel.h"
 
 #include "common/Error.h"
+#include "common/Names.h"
+#include "common/Printable.h"
 #include "export/Exporter.h"
 #include "registry/Registry.h"
 
 #include <QDir>
 #include <QFile>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QInputDialog>
 #include <QLineEdit>
 #include <QMessageBox>
@@ -31,6 +35,17 @@ QString errorText(const std::exception &e)
     if (const auto *error = dynamic_cast<const ms::Error *>(&e))
         return error->message();
     return QString::fromUtf8(e.what());
+}
+
+// A file name in the home folder for a save dialog, made from a model name: only through
+// ms::pathInside (a name an older studio accepted may hold "../").
+QString suggestedPath(const QString &fileName)
+{
+    try {
+        return ms::pathInside(QDir::homePath(), fileName);
+    } catch (const ms::Error &) {
+        return QDir::homePath();
+    }
 }
 
 } // namespace
@@ -129,6 +144,48 @@ bool VersionsPanel::setNotes(const QString &notes)
     if (v.notes == notes)
         return true;
     return pushEdit(new SetNotesCommand(m_workspace, id, v.ref(), notes, v.notes));
+}
+
+bool VersionsPanel::renameModel(const QString &newName)
+{
+    const qint64 id = selectedId();
+    if (id == 0) {
+        setStatus(tr("Select a version of the model to rename."), Tone::Error);
+        return false;
+    }
+    const QString oldName = m_model->record(m_model->rowOf(id)).modelName;
+    if (oldName == newName)
+        return true;
+    try {
+        ms::checkModelName(newName);   // said at once, in the rule's own words
+    } catch (const ms::Error &e) {
+        setStatus(e.message(), Tone::Error);
+        return false;
+    }
+    const bool showingModel = m_proxy->modelName() == oldName;
+    if (!pushEdit(new RenameModelCommand(m_workspace, oldName, newName)))
+        return false;
+    // A rename that leaves the undo stack (from a refused old name) does not reload by itself.
+    reload();
+    if (showingModel)
+        showModel(newName);
+    selectId(id);
+    return true;
+}
+
+void VersionsPanel::askRenameModel()
+{
+    const qint64 id = selectedId();
+    if (id == 0)
+        return;
+    const QString oldName = m_model->record(m_model->rowOf(id)).modelName;
+    bool ok = false;
+    const QString name = QInputDialog::getText(
+        this, tr("Rename model %1").arg(ms::printable(oldName)),
+        tr("New name (%1):").arg(ms::modelNameRule()), QLineEdit::Normal,
+        ms::modelNameFrom(oldName), &ok);
+    if (ok && !name.trimmed().isEmpty())
+        renameModel(name.trimmed());
 }
 
 void VersionsPanel::askTag()
@@ -250,24 +307,47 @@ void VersionsPanel::chooseExportPath(const QString &format)
         const QString model = ref.section(QLatin1Char(':'), 0, 0);
         path = QFileDialog::getSaveFileName(
             this, tr("Export %1 as a TorchServe archive").arg(ref),
-            QDir::home().filePath(model + QStringLiteral(".mar")),
-            tr("TorchServe archive (*.mar)"));
+            suggestedPath(model + QStringLiteral(".mar")), tr("TorchServe archive (*.mar)"),
+            nullptr, QFileDialog::DontConfirmOverwrite);
     } else if (format == QLatin1String("pt")) {
         QString suggested = ref;
         suggested.replace(QLatin1Char(':'), QLatin1String("-v"));
         path = QFileDialog::getSaveFileName(this, tr("Export %1").arg(ref),
-                                            QDir::home().filePath(suggested
-                                                                  + QStringLiteral(".pt")),
-                                            tr("TorchScript (*.pt);;All files (*)"));
+                                            suggestedPath(suggested + QStringLiteral(".pt")),
+                                            tr("TorchScript (*.pt);;All files (*)"), nullptr,
+                                            QFileDialog::DontConfirmOverwrite);
     } else {
         path = QFileDialog::getSaveFileName(this, tr("Export %1 (%2)").arg(ref, format),
                                             QDir::homePath());
     }
-    if (!path.isEmpty())
-        exportSelected(path, format);
+    if (path.isEmpty())
+        return;
+    // The exporters never replace a file unasked; here the person is asked, once, naming every
+    // file that would go (a .pt's README too, which the file dialog does not know about).
+    QStringList existing;
+    if (format == QLatin1String("pt") || format == QLatin1String("torchserve")) {
+        const QFileInfo target(path);
+        if (target.exists() && !target.isDir())
+            existing << QDir::toNativeSeparators(path);
+        const QString readme =
+            target.dir().filePath(target.completeBaseName() + QStringLiteral(".README.md"));
+        if (format == QLatin1String("pt") && QFileInfo::exists(readme))
+            existing << QDir::toNativeSeparators(readme);
+    }
+    bool overwrite = false;
+    if (!existing.isEmpty()) {
+        if (QMessageBox::question(this, tr("Replace files?"),
+                                  tr("%1 already exist(s). Replace?")
+                                      .arg(existing.join(QStringLiteral(", "))),
+                                  QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel)
+            != QMessageBox::Yes)
+            return;
+        overwrite = true;
+    }
+    exportSelected(path, format, overwrite);
 }
 
-bool VersionsPanel::exportSelected(const QString &path, const QString &format)
+bool VersionsPanel::exportSelected(const QString &path, const QString &format, bool overwrite)
 {
     const qint64 id = selectedId();
     if (id == 0)
@@ -282,6 +362,8 @@ bool VersionsPanel::exportSelected(const QString &path, const QString &format)
         input.version = registry.version(id);
         ref = input.version.ref();
         input.artifactPath = registry.verifiedArtifactPath(input.version);
+        if (overwrite)
+            input.options.insert(QStringLiteral("force"), true);
         written = exporter->write(input, path);
     } catch (const std::exception &e) {
         setStatus(tr("Cannot export %1: %2").arg(ref.isEmpty() ? selectedRef() : ref,

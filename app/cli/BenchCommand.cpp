@@ -133,7 +133,7 @@ int runBench(const QStringList &arguments)
             registry.resolve(ref);
     }
     if (const QString warning = ms::Runtime::blasWarning(); !warning.isEmpty())
-        std::fputs(QStringLiteral("warning: %1\n").arg(warning).toLocal8Bit().constData(), stderr);
+        printWarning(warning);
 
     const ms::JobResult result = runJob(
         std::make_unique<ms::BenchmarkJob>(root, config), !json && isTerminal(stderr),
@@ -215,7 +215,7 @@ int runCompare(const QStringList &arguments)
     }
     printLine(table(comparison.headers(), comparison.textRows()));
     for (const QString &w : comparison.warnings())
-        std::fputs(QStringLiteral("warning: %1\n").arg(w).toLocal8Bit().constData(), stderr);
+        printWarning(w);
     return Ok;
 }
 

@@ -143,10 +143,10 @@ int runCompress(const QStringList &arguments)
             } else if (kind == QLatin1String("start")) {
                 printLine(QStringLiteral("%1 with %2: %3 parameters, run %4")
                               .arg(event.value(QStringLiteral("source")).toString(),
-                                   event.value(QStringLiteral("method")).toString())
-                              .arg(event.value(QStringLiteral("parameters"))
-                                       .toInteger())
-                              .arg(event.value(QStringLiteral("run_dir")).toString()));
+                                   event.value(QStringLiteral("method")).toString(),
+                                   QString::number(event.value(QStringLiteral("parameters"))
+                                                       .toInteger()),
+                                   event.value(QStringLiteral("run_dir")).toString()));
             } else if (kind == QLatin1String("epoch")) {
                 const QJsonValue acc = event.value(QStringLiteral("val_acc"));
                 printLine(QStringLiteral("%1 epoch %2/%3  val_acc %4")
@@ -180,10 +180,11 @@ int runCompress(const QStringList &arguments)
             acc += QStringLiteral(" (source %1%)").arg(
                 m.value(QStringLiteral("source_test_acc")).toDouble() * 100.0, 0, 'f', 2);
         printLine(QStringLiteral("registered %1: %2 of %3 parameters non-zero%4")
-                      .arg(result.output.value(QStringLiteral("version")).toString())
-                      .arg(m.value(QStringLiteral("nonzero_parameters")).toInteger())
-                      .arg(m.value(QStringLiteral("parameters")).toInteger())
-                      .arg(acc));
+                      .arg(result.output.value(QStringLiteral("version")).toString(),
+                           QString::number(
+                               m.value(QStringLiteral("nonzero_parameters")).toInteger()),
+                           QString::number(m.value(QStringLiteral("parameters")).toInteger()),
+                           acc));
     }
     switch (result.status) {
     case ms::JobStatus::Finished: return Ok;

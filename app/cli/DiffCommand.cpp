@@ -73,10 +73,12 @@ DiffRow rowText(const ms::VersionDiffField &f, const ms::VersionRecord &a,
         row.bText = text(f.b);
         if (f.delta) {
             const double d = *f.delta;
-            row.delta = isAccuracyKey(key)
-                            ? signedText(d, QString::number(d * 100.0, 'f', 2)
-                                                + QStringLiteral(" pp"))
-                            : signedText(d, QString::number(d, 'g', 4));
+            if (isAccuracyKey(key) || isAccuracyDeltaKey(key))
+                row.delta = pointsText(d);
+            else if (isWholeNumber(f.a.toDouble()) && isWholeNumber(f.b.toDouble()))
+                row.delta = signedText(d, countText(qint64(d)));
+            else
+                row.delta = signedText(d, QString::number(d, 'g', 4));
         }
     } else if (f.field == QLatin1String("recipe")) {
         // Every setting equal: one row says so.

@@ -24,7 +24,7 @@ std::vector<qint64> parseFullShape(const QString &text)
     if (shape.size() < 2)
         throw ms::Error(QStringLiteral("--input-shape needs the batch dimension and at least one "
                                        "more, such as 1,4 or 1,1,28,28; \"%1\" has %2.")
-                            .arg(text).arg(shape.size()));
+                            .arg(text, QString::number(shape.size())));
     return shape;
 }
 
@@ -129,8 +129,7 @@ int runImport(const QStringList &arguments)
     version.kind = kind;
     version.parents = parents;
     for (const QString &warning : std::as_const(warnings))
-        std::fputs(QStringLiteral("warning: %1\n").arg(warning).toLocal8Bit().constData(),
-                   stderr);
+        printWarning(warning);
 
     const ms::VersionRecord added = registry.addVersion(version);
     if (parser.isSet(QStringLiteral("json")))

@@ -63,8 +63,8 @@ int describeDataset(const QCommandLineParser &parser)
     for (const qint64 dim : dataset.sampleShape)
         shape << QString::number(dim);
     printLine(QStringLiteral("%1 (%2): samples of %3, %4 classes")
-                  .arg(dataset.name, dataset.readerName, shape.join(QLatin1Char('x')))
-                  .arg(dataset.numClasses()));
+                  .arg(dataset.name, dataset.readerName, shape.join(QLatin1Char('x')),
+                       QString::number(dataset.numClasses())));
     rows << totals;
     printLine(table(header, rows));
     return Ok;

@@ -1,6 +1,7 @@
 #include "Output.h"
 
 #include "common/Error.h"
+#include "common/Printable.h"
 
 #include <QJsonDocument>
 
@@ -39,13 +40,33 @@ void printJsonLine(const QJsonObject &object)
 
 void printLine(const QString &line)
 {
-    std::fputs(line.toLocal8Bit().constData(), stdout);
+    // The safety net under every verb's text: no ESC, carriage return or bidirectional control
+    // from user text reaches the terminal. The line breaks are the verb's own; user text that
+    // must stay on one line is escaped where it is put in (ms::printable).
+    std::fputs(ms::printableLines(line).toLocal8Bit().constData(), stdout);
     std::fputc('\n', stdout);
     std::fflush(stdout);
 }
 
-QString table(const QStringList &header, const QList<QStringList> &rows)
+void printWarning(const QString &message)
 {
+    const QString line = QStringLiteral("warning: %1\n").arg(ms::printable(message));
+    std::fputs(line.toLocal8Bit().constData(), stderr);
+}
+
+QString table(const QStringList &rawHeader, const QList<QStringList> &rawRows)
+{
+    // A cell is one line: whatever it holds is shown escaped, so it cannot break the table.
+    QStringList header;
+    for (const QString &cell : rawHeader)
+        header << ms::printable(cell);
+    QList<QStringList> rows;
+    for (const QStringList &rawRow : rawRows) {
+        QStringList row;
+        for (const QString &cell : rawRow)
+            row << ms::printable(cell);
+        rows << row;
+    }
     QVector<int> width(header.size(), 0);
     QVector<bool> numeric(header.size(), true);
     for (int c = 0; c < header.size(); ++c)
@@ -106,7 +127,7 @@ void ProgressBar::update(double fraction, const QString &text, double elapsed_s)
                              .arg(QString(filled, QLatin1Char('#')),
                                   QString(width - filled, QLatin1Char('.')))
                              .arg(int(fraction * 100.0), 3)
-                             .arg(text, eta);
+                             .arg(ms::printable(text), eta);
     std::fputs(line.toLocal8Bit().constData(), stderr);
     std::fflush(stderr);
     m_visible = true;

@@ -6,6 +6,7 @@
 #include "RegistryOutput.h"
 
 #include "common/Error.h"
+#include "common/Printable.h"
 #include "registry/Registry.h"
 
 #include <QJsonArray>
@@ -103,7 +104,18 @@ int runVersions(const QStringList &arguments)
 
 QString edgeText(const ms::LineageEdge &edge)
 {
-    return QStringLiteral("%1 --%2--> %3").arg(edge.parentRef, edge.role, edge.childRef);
+    return QStringLiteral("%1 --%2--> %3")
+        .arg(ms::printable(edge.parentRef), ms::printable(edge.role),
+             ms::printable(edge.childRef));
+}
+
+// Items of a list shown on one field line: each escaped, so none can start a line of its own.
+QString listText(const QStringList &items)
+{
+    QStringList shown;
+    for (const QString &item : items)
+        shown << ms::printable(item);
+    return shown.join(QStringLiteral(", "));
 }
 
 int runShow(const QStringList &arguments)
@@ -182,11 +194,10 @@ int runShow(const QStringList &arguments)
     lines << fieldLine(QStringLiteral("outputs"),
                        outputs.isEmpty() ? QStringLiteral("-") : outputs.join(QLatin1Char('\n')));
     lines << fieldLine(QStringLiteral("classes"),
-                       v.classNames.isEmpty() ? QStringLiteral("-")
-                                              : v.classNames.join(QStringLiteral(", ")));
+                       v.classNames.isEmpty() ? QStringLiteral("-") : listText(v.classNames));
     QStringList metrics;
     for (auto it = v.metrics.constBegin(); it != v.metrics.constEnd(); ++it)
-        metrics << QStringLiteral("%1 %2").arg(it.key(),
+        metrics << QStringLiteral("%1 %2").arg(ms::printable(it.key()),
                                                it->isDouble() ? metricText(it.key(),
                                                                            it->toDouble())
                                                               : compactJson(*it));
@@ -195,17 +206,15 @@ int runShow(const QStringList &arguments)
     lines << fieldLine(QStringLiteral("tags"),
                        v.tags.isEmpty() ? QStringLiteral("-") : tagsText(v.tags));
     lines << fieldLine(QStringLiteral("aliases"),
-                       v.aliases.isEmpty() ? QStringLiteral("-")
-                                           : v.aliases.join(QStringLiteral(", ")));
+                       v.aliases.isEmpty() ? QStringLiteral("-") : listText(v.aliases));
     lines << fieldLine(QStringLiteral("notes"),
                        v.notes.isEmpty() ? QStringLiteral("-") : v.notes);
     if (v.runId == 0) {
         lines << fieldLine(QStringLiteral("run"), QStringLiteral("-"));
     } else if (run) {
         QString text = QStringLiteral("#%1 %2, %3 to %4")
-                           .arg(run->id)
-                           .arg(ms::runStatusName(run->status), dateText(run->started),
-                                dateText(run->ended));
+                           .arg(QString::number(run->id), ms::runStatusName(run->status),
+                                dateText(run->started), dateText(run->ended));
         if (!run->runDir.isEmpty())
             text += QLatin1Char('\n') + run->runDir;
         if (!run->error.isEmpty())
@@ -213,18 +222,21 @@ int runShow(const QStringList &arguments)
         lines << fieldLine(QStringLiteral("run"), text);
     } else {
         lines << fieldLine(QStringLiteral("run"),
-                           QStringLiteral("#%1 (%2)").arg(v.runId).arg(runProblem));
+                           QStringLiteral("#%1 (%2)").arg(QString::number(v.runId),
+                                                          ms::printable(runProblem)));
     }
     QStringList parentLines;
     for (const ms::LineageEdge &edge : parents)
-        parentLines << QStringLiteral("%1 (%2)").arg(edge.parentRef, edge.role);
+        parentLines << QStringLiteral("%1 (%2)").arg(ms::printable(edge.parentRef),
+                                                     ms::printable(edge.role));
     lines << fieldLine(QStringLiteral("parents"), parentLines.isEmpty()
                                                       ? QStringLiteral("-")
                                                       : parentLines.join(QLatin1Char('\n')));
     if (!children.isEmpty()) {
         QStringList childLines;
         for (const ms::LineageEdge &edge : children)
-            childLines << QStringLiteral("%1 (%2)").arg(edge.childRef, edge.role);
+            childLines << QStringLiteral("%1 (%2)").arg(ms::printable(edge.childRef),
+                                                        ms::printable(edge.role));
         lines << fieldLine(QStringLiteral("children"), childLines.join(QLatin1Char('\n')));
     }
     if (!benchmarks.isEmpty())
@@ -299,8 +311,7 @@ int runMetrics(const QStringList &arguments)
         const QString key = parser.value(QStringLiteral("key"));
         if (!keys.contains(key))
             return fail(QStringLiteral("run #%1 of %2 has no metric \"%3\". Keys: %4.")
-                            .arg(v.runId)
-                            .arg(v.ref(), key,
+                            .arg(QString::number(v.runId), v.ref(), key,
                                  keys.isEmpty() ? QStringLiteral("none")
                                                 : keys.join(QStringLiteral(", "))));
         const QVector<ms::MetricSample> samples = registry.metrics(v.runId, key);
@@ -354,7 +365,7 @@ int runMetrics(const QStringList &arguments)
     }
     if (rows.isEmpty()) {
         printLine(QStringLiteral("Run #%1 of %2 recorded no metric points.")
-                      .arg(v.runId).arg(v.ref()));
+                      .arg(QString::number(v.runId), v.ref()));
         return Ok;
     }
     printLine(table({QStringLiteral("KEY"), QStringLiteral("POINTS"), QStringLiteral("LAST STEP"),

@@ -2,11 +2,14 @@
 
 #include "Command.h"
 
+#include "common/Printable.h"
 #include "common/Workspace.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLocale>
+
+#include <cmath>
 
 namespace cli {
 
@@ -84,10 +87,33 @@ bool isAccuracyKey(const QString &key)
            || key.endsWith(QLatin1String("accuracy"));
 }
 
+bool isAccuracyDeltaKey(const QString &key)
+{
+    return key.endsWith(QLatin1String("_delta")) && isAccuracyKey(key.chopped(6));
+}
+
+bool isWholeNumber(double value)
+{
+    // Below 2^53 every whole double is exact; counts (parameters, samples) are far below.
+    return std::isfinite(value) && value == std::trunc(value) && std::abs(value) < 9.0e15;
+}
+
+QString pointsText(double fraction)
+{
+    return (fraction > 0 ? QStringLiteral("+") : QString())
+           + QString::number(fraction * 100.0, 'f', 2) + QStringLiteral(" pp");
+}
+
 QString metricText(const QString &key, double value)
 {
+    if (isAccuracyDeltaKey(key))
+        return pointsText(value);
     if (isAccuracyKey(key))
         return QString::number(value * 100.0, 'f', 2) + QLatin1Char('%');
+    // A count (parameters, non-zero parameters) reads whole, grouped as the window shows it,
+    // never as 2.2067e+06.
+    if (isWholeNumber(value))
+        return countText(qint64(value));
     return QString::number(value, 'g', 5);
 }
 
@@ -104,7 +130,7 @@ QString tagsText(const QMap<QString, QString> &tags)
 {
     QStringList parts;
     for (auto it = tags.cbegin(); it != tags.cend(); ++it)
-        parts << it.key() + QLatin1Char('=') + it.value();
+        parts << ms::printable(it.key()) + QLatin1Char('=') + ms::printable(it.value());
     return parts.join(QStringLiteral(", "));
 }
 
@@ -122,7 +148,9 @@ QString compactJson(const QJsonValue &value)
 QString fieldLine(const QString &label, const QString &value)
 {
     const QString indent(14, QLatin1Char(' '));
-    QString text = value;
+    // Line breaks stay (lists, notes) but every continuation line is indented, so no value can
+    // pass for a field line of its own; other control characters are escaped.
+    QString text = ms::printableLines(value);
     text.replace(QLatin1Char('\n'), QLatin1Char('\n') + indent);
     return QStringLiteral("  ") + label.leftJustified(12) + text;
 }

@@ -37,7 +37,13 @@ QString shapeText(const std::vector<qint64> &shape);    // "[N, 1, 28, 28]": -1 
 QString signatureText(const ms::TensorSignature &tensor); // "input float32 [N, 4]"
 QString signatureText(const ms::Signature &signature);    // several joined by "; "
 bool isAccuracyKey(const QString &key);
-QString metricText(const QString &key, double value);    // accuracies as "91.23%"
+// "test_acc_delta": a difference of accuracies, shown in percentage points.
+bool isAccuracyDeltaKey(const QString &key);
+bool isWholeNumber(double value);
+QString pointsText(double fraction);                     // 0.0123 -> "+1.23 pp"
+// Accuracies as "91.23%", their deltas as "+1.23 pp", whole numbers as counts ("2,206,794"),
+// anything else with five significant digits.
+QString metricText(const QString &key, double value);
 // test_acc, else val_acc, as a percentage; "-" when the version has neither.
 QString accuracyText(const QJsonObject &metrics);
 QString tagsText(const QMap<QString, QString> &tags);    // "k=v, k2=v2"

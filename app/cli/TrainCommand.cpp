@@ -6,6 +6,7 @@
 #include "Output.h"
 
 #include "common/Error.h"
+#include "common/Names.h"
 #include "common/Runtime.h"
 #include "common/Workspace.h"
 #include "jobs/JobRunner.h"
@@ -140,6 +141,13 @@ int runTrain(const QStringList &arguments)
             }
         }
         const ms::TrainConfig config = ms::TrainConfig::fromJson(spec);
+        if (parser.isSet(QStringLiteral("name"))) {
+            try {   // before the run folder exists: a bad name costs nothing
+                ms::checkModelName(parser.value(QStringLiteral("name")));
+            } catch (const ms::Error &e) {
+                return fail(e.message(), Usage);
+            }
+        }
         const ms::Workspace workspace(ms::Workspace::resolve(parser.value(QStringLiteral("workspace"))));
         job = std::make_unique<ms::TrainJob>(config, workspace.newRunDir(config.label()),
                                              outPath);
@@ -171,9 +179,11 @@ int runTrain(const QStringList &arguments)
             else if (kind == QLatin1String("start"))
                 printLine(QStringLiteral("run %1: %2, %3 parameters, %4 threads")
                               .arg(event.value(QStringLiteral("run_dir")).toString(),
-                                   event.value(QStringLiteral("arch")).toString())
-                              .arg(event.value(QStringLiteral("params")).toInteger())
-                              .arg(event.value(QStringLiteral("threads")).toInt()));
+                                   event.value(QStringLiteral("arch")).toString(),
+                                   QString::number(
+                                       event.value(QStringLiteral("params")).toInteger()),
+                                   QString::number(
+                                       event.value(QStringLiteral("threads")).toInt())));
         },
         true);
 

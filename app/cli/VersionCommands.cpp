@@ -6,6 +6,8 @@
 #include "RegistryOutput.h"
 
 #include "common/Error.h"
+#include "common/Names.h"
+#include "common/Printable.h"
 #include "export/Exporter.h"
 #include "registry/Registry.h"
 
@@ -253,8 +255,13 @@ int runExport(const QStringList &arguments)
                       QStringLiteral("triton: the config's max_batch_size (default 32; 0 turns "
                                      "dynamic batching off)."),
                       QStringLiteral("N")});
+    parser.addOption({QStringLiteral("force"),
+                      QStringLiteral("pt, torchserve: replace a file already there (pt: the "
+                                     "model and its README). A Triton model folder that is "
+                                     "not empty is never replaced.")});
     int code = Ok;
-    const QString usage = QStringLiteral("REF [--format pt|torchserve|triton] --to PATH");
+    const QString usage =
+        QStringLiteral("REF [--format pt|torchserve|triton] --to PATH [--force]");
     if (!parse(parser, QStringLiteral("export"),
                QStringLiteral("Write a version out of the registry, after checking its hash: a "
                               "TorchScript file, a TorchServe archive or a Triton model."),
@@ -287,6 +294,14 @@ int runExport(const QStringList &arguments)
                         Usage);
         options.insert(QStringLiteral("max_batch_size"), max_batch_size);
     }
+    if (parser.isSet(QStringLiteral("force"))) {
+        if (exporter->name() == QLatin1String("triton"))
+            return fail(QStringLiteral("--force does not apply to --format triton: a model "
+                                       "folder that is not empty is never replaced (it may "
+                                       "hold other versions); remove it first."),
+                        Usage);
+        options.insert(QStringLiteral("force"), true);
+    }
     const ms::Registry registry = openRegistry(parser);
     ms::ExportInput input;
     input.version = registry.resolve(parser.positionalArguments().first());
@@ -303,9 +318,10 @@ int runExport(const QStringList &arguments)
                                   {QStringLiteral("size_bytes"), v.sizeBytes}});
     } else {
         printLine(QStringLiteral("%1 written to %2 (%3, %4)")
-                      .arg(v.ref(), written.value(0), exporter->name(), humanSize(v.sizeBytes)));
+                      .arg(ms::printable(v.ref()), ms::printable(written.value(0)),
+                           exporter->name(), humanSize(v.sizeBytes)));
         for (const QString &file : written.mid(1))
-            printLine(QStringLiteral("  %1").arg(file));
+            printLine(QStringLiteral("  %1").arg(ms::printable(file)));
     }
     return Ok;
 }
@@ -342,41 +358,74 @@ int runVerify(const QStringList &arguments)
     QCommandLineParser parser;
     int code = Ok;
     if (!parse(parser, QStringLiteral("verify"),
-               QStringLiteral("Re-hash every artifact and report each missing, changed or "
-                              "truncated one with its version. Exit status 1 when any."),
+               QStringLiteral("Check the registry database (SQLite's integrity_check and "
+                              "foreign_key_check) and re-hash every artifact, reporting each "
+                              "missing, changed or truncated one with its version. Exit status "
+                              "1 when anything is wrong."),
                arguments, &code)
         || !expectArguments(parser, QStringLiteral("verify"), QString(), 0, 0, &code))
         return code;
     const ms::Registry registry = openRegistry(parser);
-    const QVector<ms::Registry::Problem> problems = registry.verify();
+    // The database first: a damaged page may also make the artifact listing below fail, and
+    // then what the database checks found is the message that helps.
+    const QStringList databaseProblems = registry.databaseProblems();
+    QVector<ms::Registry::Problem> problems;
+    QString listingError;
     // Versions of one model often share an artifact (the same file imported twice): count files.
     QSet<QString> artifacts;
     int versionCount = 0;
-    for (const ms::ModelRecord &m : registry.models()) {
-        for (const ms::VersionRecord &v : registry.versions(m.name)) {
-            artifacts.insert(v.sha256);
-            ++versionCount;
+    try {
+        problems = registry.verify();
+        for (const ms::ModelRecord &m : registry.models()) {
+            for (const ms::VersionRecord &v : registry.versions(m.name,
+                                                                ms::Registry::Detail::Listing)) {
+                artifacts.insert(v.sha256);
+                ++versionCount;
+            }
         }
+    } catch (const ms::Error &e) {
+        if (databaseProblems.isEmpty())
+            throw;
+        listingError = e.message();
     }
+    const bool ok = problems.isEmpty() && databaseProblems.isEmpty();
     if (wantsJson(parser)) {
         QJsonArray list;
         for (const ms::Registry::Problem &p : problems)
             list.append(QJsonObject{{QStringLiteral("ref"), p.ref},
                                     {QStringLiteral("problem"), p.problem}});
-        printJsonLine(QJsonObject{{QStringLiteral("ok"), problems.isEmpty()},
-                                  {QStringLiteral("artifacts"), artifacts.size()},
-                                  {QStringLiteral("versions"), versionCount},
-                                  {QStringLiteral("problems"), list}});
+        QJsonObject result{{QStringLiteral("ok"), ok},
+                           {QStringLiteral("database_ok"), databaseProblems.isEmpty()},
+                           {QStringLiteral("database_problems"),
+                            QJsonArray::fromStringList(databaseProblems)},
+                           {QStringLiteral("artifacts"), int(artifacts.size())},
+                           {QStringLiteral("versions"), versionCount},
+                           {QStringLiteral("problems"), list}};
+        if (!listingError.isEmpty())
+            result.insert(QStringLiteral("artifacts_unchecked"), listingError);
+        printJsonLine(result);
     } else {
+        for (const QString &problem : databaseProblems)
+            printLine(QStringLiteral("database: %1").arg(ms::printable(problem)));
+        if (!listingError.isEmpty())
+            printLine(QStringLiteral("artifacts not checked: %1")
+                          .arg(ms::printable(listingError)));
         for (const ms::Registry::Problem &p : problems)
-            printLine(QStringLiteral("%1: %2").arg(p.ref, p.problem));
+            printLine(
+                QStringLiteral("%1: %2").arg(ms::printable(p.ref), ms::printable(p.problem)));
     }
+    if (!databaseProblems.isEmpty())
+        return fail(QStringLiteral("the registry database %1 is damaged (%2 finding%3 above). "
+                                   "Keep a copy of it before anything else; SQLite's .recover "
+                                   "command can save what is readable.")
+                        .arg(registry.databasePath(), QString::number(databaseProblems.size()),
+                             databaseProblems.size() == 1 ? QString() : QStringLiteral("s")));
     if (!problems.isEmpty())
         return fail(QStringLiteral("%1 of %2 versions failed verification.")
-                        .arg(problems.size()).arg(versionCount));
+                        .arg(QString::number(problems.size()), QString::number(versionCount)));
     if (!wantsJson(parser))
-        printLine(QStringLiteral("%1 artifacts verified (%2 versions)")
-                      .arg(artifacts.size()).arg(versionCount));
+        printLine(QStringLiteral("database ok; %1 artifacts verified (%2 versions)")
+                      .arg(QString::number(artifacts.size()), QString::number(versionCount)));
     return Ok;
 }
 
@@ -386,7 +435,9 @@ int runGc(const QStringList &arguments)
     int code = Ok;
     if (!parse(parser, QStringLiteral("gc"),
                QStringLiteral("Delete the artifact files no version references any more (left "
-                              "by rm)."),
+                              "by rm), temporary files of copies that stopped, and run folders "
+                              "with no file in them (runs killed or failed before they wrote "
+                              "anything). Never what a running run may still be making."),
                arguments, &code)
         || !expectArguments(parser, QStringLiteral("gc"), QString(), 0, 0, &code))
         return code;
@@ -394,12 +445,48 @@ int runGc(const QStringList &arguments)
     const ms::Registry::GcResult result = registry.gc();
     if (wantsJson(parser))
         printJsonLine(QJsonObject{{QStringLiteral("removed_files"), result.removedFiles},
-                                  {QStringLiteral("freed_bytes"), result.freedBytes}});
+                                  {QStringLiteral("freed_bytes"), result.freedBytes},
+                                  {QStringLiteral("removed_run_folders"),
+                                   result.removedRunFolders}});
     else
-        printLine(QStringLiteral("removed %1 unreferenced artifact file%2, freed %3")
-                      .arg(result.removedFiles)
-                      .arg(result.removedFiles == 1 ? QString() : QStringLiteral("s"),
-                           humanSize(result.freedBytes)));
+        printLine(QStringLiteral("removed %1 unreferenced artifact file%2, freed %3; removed %4 "
+                                 "empty run folder%5")
+                      .arg(QString::number(result.removedFiles),
+                           result.removedFiles == 1 ? QString() : QStringLiteral("s"),
+                           humanSize(result.freedBytes),
+                           QString::number(result.removedRunFolders),
+                           result.removedRunFolders == 1 ? QString() : QStringLiteral("s")));
+    return Ok;
+}
+
+int runRename(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.addPositionalArgument(QStringLiteral("OLD"), QStringLiteral("The model's name now."));
+    parser.addPositionalArgument(QStringLiteral("NEW"),
+                                 QStringLiteral("Its new name: %1.").arg(ms::modelNameRule()));
+    int code = Ok;
+    if (!parse(parser, QStringLiteral("rename"),
+               QStringLiteral("Rename a model: its versions, lineage, aliases and runs follow. "
+                              "The way to keep using a model whose name an older studio "
+                              "accepted and this one refuses."),
+               arguments, &code)
+        || !expectArguments(parser, QStringLiteral("rename"), QStringLiteral("OLD NEW"), 2, 2,
+                            &code))
+        return code;
+    const QString from = parser.positionalArguments().at(0);
+    const QString to = parser.positionalArguments().at(1);
+    try {
+        ms::checkModelName(to);
+    } catch (const ms::Error &e) {
+        return fail(e.message(), Usage);
+    }
+    ms::Registry registry = openRegistry(parser);
+    registry.renameModel(from, to);
+    if (wantsJson(parser))
+        printJsonLine(QJsonObject{{QStringLiteral("renamed"), from}, {QStringLiteral("to"), to}});
+    else
+        printLine(QStringLiteral("renamed %1 to %2").arg(ms::printable(from), to));
     return Ok;
 }
 
@@ -417,6 +504,7 @@ QList<Command> versionCommands()
          QStringLiteral("Write a version out: .pt, TorchServe .mar or Triton repository"),
          runExport},
         {QStringLiteral("rm"), QStringLiteral("Remove a version"), runRm},
+        {QStringLiteral("rename"), QStringLiteral("Rename a model"), runRename},
         {QStringLiteral("verify"), QStringLiteral("Re-hash every artifact"), runVerify},
         {QStringLiteral("gc"), QStringLiteral("Delete unreferenced artifact files"), runGc},
     };

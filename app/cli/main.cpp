@@ -5,6 +5,7 @@
 #include "Output.h"
 
 #include "common/Error.h"
+#include "common/Printable.h"
 #include "common/Runtime.h"
 #include "common/StartupTuning.h"
 #include "common/Workspace.h"
@@ -52,7 +53,10 @@ bool parse(QCommandLineParser &parser, const QString &verb, const QString &descr
 
 int fail(const QString &message, int code)
 {
-    std::fputs(QStringLiteral("error: %1\n").arg(message).toLocal8Bit().constData(), stderr);
+    // One line, always: a message quoting user text (a name, a note, a path) must not break it
+    // or carry terminal sequences.
+    const QString line = QStringLiteral("error: %1\n").arg(ms::printable(message));
+    std::fputs(line.toLocal8Bit().constData(), stderr);
     return code;
 }
 
@@ -72,7 +76,7 @@ int usage(FILE *out)
     QString text = QStringLiteral(
         "Usage: modelstudio-cli VERB [options]\n\n"
         "Train, inspect and manage TorchScript models from the shell. Every verb takes --help, "
-        "--json and --workspace DIR.\n\nVerbs:\n");
+        "--json and --workspace DIR (those two also before the verb).\n\nVerbs:\n");
     for (const Command &command : allCommands())
         text += QStringLiteral("  %1%2\n").arg(command.name.leftJustified(12), command.summary);
     text += QStringLiteral(
@@ -114,7 +118,7 @@ int printVersion(bool json)
 // is enabled is remembered per workspace.
 QString workspaceArgument(const QStringList &arguments)
 {
-    for (int i = 2; i < arguments.size(); ++i) {
+    for (int i = 1; i < arguments.size(); ++i) {
         const QString &arg = arguments.at(i);
         if (arg == QLatin1String("--workspace") && i + 1 < arguments.size())
             return arguments.at(i + 1);
@@ -136,9 +140,38 @@ int main(int argc, char **argv)
     QCoreApplication::setApplicationVersion(QStringLiteral(MODELSTUDIO_VERSION));
 
     const QStringList arguments = QCoreApplication::arguments();
-    if (arguments.size() < 2)
+    // The options every verb takes may also come before it (`modelstudio-cli --workspace DIR
+    // compress ...`, as git and docker allow): they are moved behind the verb, whose parser
+    // reads them as its own.
+    QStringList globals;
+    int verbIndex = 1;
+    while (verbIndex < arguments.size()) {
+        const QString &arg = arguments.at(verbIndex);
+        if (arg == QLatin1String("--json") || arg.startsWith(QLatin1String("--workspace="))) {
+            globals << arg;
+            verbIndex += 1;
+        } else if (arg == QLatin1String("--workspace")) {
+            if (verbIndex + 1 >= arguments.size())
+                return cli::fail(QStringLiteral("--workspace needs a folder: modelstudio-cli "
+                                                "--workspace DIR VERB ..."),
+                                 cli::Usage);
+            globals << arg << arguments.at(verbIndex + 1);
+            verbIndex += 2;
+        } else {
+            break;
+        }
+    }
+    if (verbIndex >= arguments.size()) {
+        if (globals.isEmpty())
+            return usage(stderr);
+        cli::fail(QStringLiteral("missing the verb after %1").arg(globals.join(QLatin1Char(' '))),
+                  cli::Usage);
         return usage(stderr);
-    const QString verb = arguments.at(1);
+    }
+    const QString verb = arguments.at(verbIndex);
+    // What the verb sees: itself as argv[0] (so QCommandLineParser's help is about the verb),
+    // then the global options, then its own arguments.
+    const QStringList verbArguments = QStringList{verb} + globals + arguments.mid(verbIndex + 1);
     if (verb == QLatin1String("--help") || verb == QLatin1String("-h")
         || verb == QLatin1String("help"))
         return usage(stdout);
@@ -150,9 +183,8 @@ int main(int argc, char **argv)
         try {
             // A plugin that is broken is skipped and listed by `plugins`; it never stops a verb.
             ms::PluginManager::instance().loadAll(
-                ms::Workspace::resolve(workspaceArgument(arguments)));
-            // The verb sees itself as argv[0], so QCommandLineParser's help is about the verb.
-            return command.run(arguments.mid(1));
+                ms::Workspace::resolve(workspaceArgument(verbArguments)));
+            return command.run(verbArguments);
         } catch (const ms::Error &e) {
             return cli::fail(e.message());
         } catch (const std::exception &e) {

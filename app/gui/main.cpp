@@ -125,7 +125,7 @@ ms::TrainConfig readConfig(const QString &path)
     const QJsonDocument doc = QJsonDocument::fromJson(file.readAll(), &error);
     if (!doc.isObject())
         throw ms::Error(QStringLiteral("%1 is not a JSON object (%2 at offset %3)")
-                            .arg(path, error.errorString()).arg(error.offset));
+                            .arg(path, error.errorString(), QString::number(error.offset)));
     return ms::TrainConfig::fromJson(doc.object());
 }
 

@@ -67,8 +67,9 @@ DatasetOptions dataOptionsOf(const VersionRecord &v, const QString &override)
 
 QString optionsKey(const DatasetOptions &o)
 {
-    return QStringLiteral("%1|%2|%3|%4|%5").arg(o.source).arg(o.limit).arg(o.seed)
-        .arg(o.validationFraction).arg(o.labelColumn);
+    return QStringLiteral("%1|%2|%3|%4|%5")
+        .arg(o.source, QString::number(o.limit), QString::number(o.seed),
+             QString::number(o.validationFraction), o.labelColumn);
 }
 
 // `batch` samples for timing: test images in order (repeated when the split is smaller), or
@@ -340,7 +341,8 @@ JobResult BenchmarkJob::run(JobContext &context)
                 if (!context.checkPoint())
                     return JobResult{JobStatus::Cancelled, QStringLiteral("Cancelled."), {}};
                 context.setProgress(double(done) / steps,
-                                    QStringLiteral("%1 at batch %2").arg(v.ref()).arg(batch));
+                                    QStringLiteral("%1 at batch %2")
+                                        .arg(v.ref(), QString::number(batch)));
                 const at::Tensor x = timingBatch(data, sampleShape, batch);
                 for (int i = 0; i < m_config.warmup; ++i)
                     module.forward({x});

@@ -4,6 +4,7 @@
 #include "common/CpuShare.h"
 #include "common/Error.h"
 #include "common/Limits.h"
+#include "common/Names.h"
 #include "common/Runtime.h"
 #include "common/Workspace.h"
 #include "compress/CompressionMethod.h"
@@ -138,9 +139,7 @@ Prepared prepare(Registry &registry, const QJsonObject &spec)
     p.newName = spec.value(QStringLiteral("name")).toString().isEmpty()
                     ? p.source.modelName
                     : spec.value(QStringLiteral("name")).toString();
-    if (p.newName.contains(QLatin1Char(':')) || p.newName.contains(QLatin1Char('@')))
-        throw Error(QStringLiteral("The model name \"%1\" cannot hold ':' or '@' (they separate "
-                                   "references); choose another --name.").arg(p.newName));
+    checkModelName(p.newName);
     p.model = Model::load(registry.verifiedArtifactPath(p.source));
     p.model.impl()->module.train();
     p.method->check(p.model, p.source, p.params);
@@ -264,8 +263,8 @@ QJsonObject CompressJob::checkedParams(const QString &method,
                 throw Error(wrong);
             if (number < p.minimum || number > p.maximum)
                 throw Error(QStringLiteral("--%1 of %2 must be between %3 and %4, not %5.")
-                                .arg(p.name, method).arg(p.minimum).arg(p.maximum)
-                                .arg(number));
+                                .arg(p.name, method, QString::number(p.minimum),
+                                     QString::number(p.maximum), QString::number(number)));
             v = p.type == CompressParameter::Type::Int ? QJsonValue(qint64(number))
                                                        : QJsonValue(number);
             break;

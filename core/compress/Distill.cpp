@@ -26,7 +26,7 @@ QString classMismatch(const QString &teacher, qsizetype teacherClasses, const QS
     return QStringLiteral("The teacher %1 has %2 output classes but the student %3 has %4: "
                           "distillation matches them score for score. Choose a student with "
                           "%2 classes.")
-        .arg(teacher).arg(teacherClasses).arg(student).arg(studentClasses);
+        .arg(teacher, QString::number(teacherClasses), student, QString::number(studentClasses));
 }
 
 class Distill final : public CompressionMethod

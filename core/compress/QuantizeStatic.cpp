@@ -170,7 +170,7 @@ torch::jit::Module layerModule(const torch::jit::Module &net, const LayerPlan &l
     if (!net.hasattr(name) || !net.attr(name).isModule())
         throw Error(QStringLiteral("its module has no submodule \"%1\" for layer %2 of its spec "
                                    "(is it already compressed into another form?)")
-                        .arg(layer.name).arg(layer.index));
+                        .arg(layer.name, QString::number(layer.index)));
     return net.attr(name).toModule();
 }
 

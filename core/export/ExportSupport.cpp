@@ -1,6 +1,8 @@
 #include "export/ExportSupport.h"
 
 #include "common/Error.h"
+#include "common/Names.h"
+#include "common/Printable.h"
 
 #include <QDir>
 #include <QFile>
@@ -8,6 +10,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSaveFile>
+
+#include <algorithm>
 
 namespace ms::exportsupport {
 
@@ -36,7 +40,8 @@ void copyArtifact(const ExportInput &input, const QString &target)
         out.cancelWriting();
         throw Error(QStringLiteral("the artifact of %1 changed while it was copied (%2 bytes "
                                    "read, %3 recorded); nothing was written.")
-                        .arg(v.ref()).arg(copied_bytes).arg(v.sizeBytes));
+                        .arg(v.ref(), QString::number(copied_bytes),
+                             QString::number(v.sizeBytes)));
     }
     if (!out.commit())
         throw Error(QStringLiteral("cannot write %1: %2.").arg(target, out.errorString()));
@@ -77,19 +82,50 @@ void makePath(const QString &dir)
                                    "and is writable.").arg(QDir::toNativeSeparators(dir)));
 }
 
+void checkExportable(const VersionRecord &version)
+{
+    checkStoredModelName(version.modelName);
+}
+
+bool forced(const ExportInput &input)
+{
+    return input.options.value(QStringLiteral("force")).toBool(false);
+}
+
 QString fileStem(const VersionRecord &version)
 {
-    return QStringLiteral("%1-v%2").arg(version.modelName).arg(version.number);
+    return version.modelName + QStringLiteral("-v") + QString::number(version.number);
+}
+
+QByteArray pythonString(const QString &text)
+{
+    const QByteArray one = QJsonDocument(QJsonArray{text}).toJson(QJsonDocument::Compact);
+    return one.mid(1, one.size() - 2);   // the string literal inside [ ]
 }
 
 QByteArray pythonStringList(const QStringList &items)
 {
     QByteArrayList quoted;
-    for (const QString &item : items) {
-        const QByteArray one = QJsonDocument(QJsonArray{item}).toJson(QJsonDocument::Compact);
-        quoted << one.mid(1, one.size() - 2);   // the string literal inside [ ]
-    }
+    for (const QString &item : items)
+        quoted << pythonString(item);
     return '[' + quoted.join(", ") + ']';
+}
+
+QString markdownCode(const QString &text)
+{
+    const QString shown = printable(text);
+    int longestRun = 0;
+    int run = 0;
+    for (const QChar c : shown) {
+        run = c == QLatin1Char('`') ? run + 1 : 0;
+        longestRun = std::max(longestRun, run);
+    }
+    const QString fence(longestRun + 1, QLatin1Char('`'));
+    // CommonMark strips one space at each end when both are there: pad so a backtick at an
+    // end does not join the fence, and the text shows unchanged.
+    const bool pad = shown.startsWith(QLatin1Char('`')) || shown.endsWith(QLatin1Char('`'));
+    return pad ? fence + QLatin1Char(' ') + shown + QLatin1Char(' ') + fence
+               : fence + shown + fence;
 }
 
 std::vector<qint64> sampleShape(const VersionRecord &version)

@@ -25,11 +25,26 @@ void requireEmptyOrMissing(const QString &dir, const QString &what);
 // Creates `dir` (and its parents). Throws ms::Error saying it cannot, and why a person could fix.
 void makePath(const QString &dir);
 
-// "cnn:3" as a file stem: "cnn-v3".
+// Throws ms::Error, saying to rename the model, when its name is one an older studio accepted
+// and the naming rule refuses (common/Names.h): a name becomes a file name in every export.
+void checkExportable(const VersionRecord &version);
+
+// True when the export may replace what is at its target (ExportInput option "force").
+bool forced(const ExportInput &input);
+
+// "cnn:3" as a file stem: "cnn-v3". Builds file names only through ms::pathInside.
 QString fileStem(const VersionRecord &version);
 
-// A Python list literal of the class names (JSON string escaping is valid Python).
+// A Python list literal of strings: each one a JSON string literal, which is a valid Python
+// string literal (quotes, backslashes and control characters escaped; \uXXXX as Python
+// reads it), so no item can end the literal and become code.
 QByteArray pythonStringList(const QStringList &items);
+// One Python string literal, the same way.
+QByteArray pythonString(const QString &text);
+
+// `text` as a Markdown code span that shows it literally: control characters escaped (a line
+// break cannot end the paragraph), delimited by more backticks than any run inside it.
+QString markdownCode(const QString &text);
 
 // The version's first input shape without the batch dimension ({1, 28, 28}), or an ms::Error
 // saying the version has no input signature and how to give it one.

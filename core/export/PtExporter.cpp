@@ -1,6 +1,7 @@
 #include "export/PtExporter.h"
 
 #include "common/Error.h"
+#include "common/Names.h"
 #include "export/ExportSupport.h"
 
 #include <QDateTime>
@@ -19,12 +20,6 @@ QString shapeText(const std::vector<qint64> &shape, const QString &batch)
     return parts.join(QStringLiteral(", "));
 }
 
-QString readmePath(const QString &ptPath)
-{
-    const QFileInfo info(ptPath);
-    return info.dir().filePath(info.completeBaseName() + QStringLiteral(".README.md"));
-}
-
 } // namespace
 
 QString PtExporter::description() const
@@ -36,30 +31,36 @@ QString PtExporter::description() const
 QByteArray PtExporter::readmeText(const VersionRecord &v, const QString &fileName)
 {
     QString text;
-    text += QStringLiteral("# %1: a TorchScript model\n\n").arg(v.ref());
+    // Text of the version is shown as code spans (common/Names.h limits a name, but a record
+    // from elsewhere, a tensor's name, a class name may hold anything) and as Python string
+    // literals inside the snippet: nothing of it can become Markdown or Python of its own.
+    text += QStringLiteral("# %1: a TorchScript model\n\n")
+                .arg(exportsupport::markdownCode(v.ref()));
     text += QStringLiteral("Exported by ModelStudio %1 on %2. Kind: %3; %4 parameters; "
-                           "SHA-256 `%5`.\n\n")
+                           "SHA-256 %5.\n\n")
                 .arg(QStringLiteral(MODELSTUDIO_VERSION),
                      QDateTime::currentDateTimeUtc().toString(Qt::ISODate),
-                     versionKindName(v.kind))
-                .arg(v.parameterCount)
-                .arg(v.sha256);
+                     versionKindName(v.kind), QString::number(v.parameterCount),
+                     exportsupport::markdownCode(v.sha256));
     if (!v.metrics.isEmpty() && v.metrics.contains(QStringLiteral("test_acc")))
         text += QStringLiteral("Test accuracy when it was recorded: %1.\n\n")
                     .arg(v.metrics.value(QStringLiteral("test_acc")).toDouble(), 0, 'f', 4);
     for (const TensorSignature &t : v.inputs)
-        text += QStringLiteral("- input `%1`: %2 of shape (%3)\n")
-                    .arg(t.name, t.dtype, shapeText(t.shape, QStringLiteral("N")));
+        text += QStringLiteral("- input %1: %2 of shape (%3)\n")
+                    .arg(exportsupport::markdownCode(t.name), exportsupport::markdownCode(t.dtype),
+                         shapeText(t.shape, QStringLiteral("N")));
     for (const TensorSignature &t : v.outputs)
-        text += QStringLiteral("- output `%1`: %2 of shape (%3)\n")
-                    .arg(t.name, t.dtype, shapeText(t.shape, QStringLiteral("N")));
+        text += QStringLiteral("- output %1: %2 of shape (%3)\n")
+                    .arg(exportsupport::markdownCode(t.name), exportsupport::markdownCode(t.dtype),
+                         shapeText(t.shape, QStringLiteral("N")));
     text += QStringLiteral("\nThe model takes raw features (images as floats in [0, 1]) and "
                            "normalises them itself: give it no other preprocessing.");
     if (!v.classNames.isEmpty())
         text += QStringLiteral(" It returns one score per class, in the order of "
                                "`class_names` below.");
     text += QStringLiteral("\n\n```python\nimport torch\n\n");
-    text += QStringLiteral("model = torch.jit.load(\"%1\")\nmodel.eval()\n").arg(fileName);
+    text += QStringLiteral("model = torch.jit.load(%1)\nmodel.eval()\n")
+                .arg(QString::fromUtf8(exportsupport::pythonString(fileName)));
     if (!v.classNames.isEmpty())
         text += QStringLiteral("class_names = %1\n")
                     .arg(QString::fromUtf8(exportsupport::pythonStringList(v.classNames)));
@@ -86,16 +87,39 @@ QByteArray PtExporter::readmeText(const VersionRecord &v, const QString &fileNam
 QStringList PtExporter::write(const ExportInput &input, const QString &to) const
 {
     const VersionRecord &v = input.version;
+    exportsupport::checkExportable(v);
     QString target = to;
     if (QFileInfo(to).isDir() || to.endsWith(QLatin1Char('/')))
-        target = QDir(to).filePath(exportsupport::fileStem(v) + QStringLiteral(".pt"));
+        target = pathInside(to, exportsupport::fileStem(v) + QStringLiteral(".pt"));
     target = QFileInfo(target).absoluteFilePath();
     if (QFileInfo(target).isDir())
         throw Error(QStringLiteral("%1 is a folder: give a file name or a folder to write "
                                    "%2.pt into.").arg(target, exportsupport::fileStem(v)));
-    exportsupport::makePath(QFileInfo(target).absolutePath());
-    const QString readme = readmePath(target);
-    const QByteArray readmeBytes = readmeText(v, QFileInfo(target).fileName());
+    const QFileInfo targetInfo(target);
+    const QString readme = pathInside(targetInfo.absolutePath(),
+                                      targetInfo.completeBaseName()
+                                          + QStringLiteral(".README.md"));
+    // As the other formats do, an export never replaces a file unasked: either one may be
+    // another model, or notes a person wrote beside it.
+    if (!exportsupport::forced(input)) {
+        QStringList existing;
+        for (const QString &path : {target, readme}) {
+            if (QFileInfo::exists(path))
+                existing << QDir::toNativeSeparators(path);
+        }
+        if (!existing.isEmpty())
+            throw Error(QStringLiteral("%1 already exist%2: pass --force to replace %3, or "
+                                       "choose another --to; nothing was written.")
+                            .arg(existing.join(QStringLiteral(" and ")),
+                                 existing.size() == 1 ? QStringLiteral("s") : QString(),
+                                 existing.size() == 1 ? QStringLiteral("it")
+                                                      : QStringLiteral("them")));
+    }
+    if (QFileInfo(readme).isDir())
+        throw Error(QStringLiteral("%1 is a folder: the README cannot be written there; "
+                                   "nothing was written.").arg(QDir::toNativeSeparators(readme)));
+    exportsupport::makePath(targetInfo.absolutePath());
+    const QByteArray readmeBytes = readmeText(v, targetInfo.fileName());
     // The model first: a README without its model would point at nothing.
     exportsupport::copyArtifact(input, target);
     exportsupport::writeFile(readme, readmeBytes);

@@ -1,6 +1,7 @@
 #include "export/TorchServeExporter.h"
 
 #include "common/Error.h"
+#include "common/Names.h"
 #include "export/ExportSupport.h"
 
 #include <QDateTime>
@@ -27,10 +28,18 @@ const char *const kArchiverVersion = "0.7.0";
 const char *const kSerializedFile = "model.pt";
 const char *const kHandlerFile = "handler.py";
 
-// The handler, with @INPUT_SHAPE@, @CLASS_NAMES@ and @REF@ filled in. A module-level
-// handle(data, context) is TorchServe's plain custom-handler entry point: it needs nothing
-// from the `ts` package, so the tests can drive it with a stand-in context.
-const char *const kHandlerTemplate = R"PY("""TorchServe handler for @REF@, written by ModelStudio.
+const char *const kConfigFile = "modelstudio.json";
+
+// The handler is a constant: no text of the version (its name, its class names) is ever pasted
+// into Python source, where a quote in a name would become code. What it needs to know about
+// the version it reads at load time from data files in the archive: modelstudio.json (the
+// input shape) and index_to_name.json (the class names, TorchServe's own convention). A
+// module-level handle(data, context) is TorchServe's plain custom-handler entry point: it needs
+// nothing from the `ts` package, so the tests can drive it with a stand-in context.
+const char *const kHandlerTemplate = R"PY("""TorchServe handler written by ModelStudio.
+
+The version it serves, its input shape and its class names are read from modelstudio.json and
+index_to_name.json beside the model when TorchServe loads it.
 
 Each request body is an image (PNG, JPEG: decoded with Pillow, converted to the model's
 channels, resized to its input size, scaled to [0, 1]) or a JSON array of floats of the input
@@ -43,16 +52,23 @@ import os
 
 import torch
 
-INPUT_SHAPE = @INPUT_SHAPE@  # one sample, without the batch dimension
-CLASS_NAMES = @CLASS_NAMES@
 TOP_K = 5
 
+INPUT_SHAPE = None  # one sample, without the batch dimension: modelstudio.json's input_shape
+CLASS_NAMES = []    # index_to_name.json, in index order
 _model = None
 
 
 def _load(context):
-    global _model
+    global _model, INPUT_SHAPE, CLASS_NAMES
     model_dir = context.system_properties.get("model_dir")
+    with open(os.path.join(model_dir, "modelstudio.json"), encoding="utf-8") as f:
+        INPUT_SHAPE = [int(d) for d in json.load(f)["input_shape"]]
+    names_path = os.path.join(model_dir, "index_to_name.json")
+    if os.path.exists(names_path):
+        with open(names_path, encoding="utf-8") as f:
+            names = json.load(f)
+        CLASS_NAMES = [str(names[str(i)]) for i in range(len(names))]
     serialized = context.manifest["model"]["serializedFile"]
     _model = torch.jit.load(os.path.join(model_dir, serialized), map_location="cpu")
     _model.eval()
@@ -167,48 +183,55 @@ QByteArray TorchServeExporter::manifestJson(const VersionRecord &v)
     return QJsonDocument(manifest).toJson(QJsonDocument::Indented);
 }
 
-QByteArray TorchServeExporter::handlerSource(const VersionRecord &v)
+QByteArray TorchServeExporter::handlerSource()
+{
+    return QByteArray(kHandlerTemplate);
+}
+
+QByteArray TorchServeExporter::configJson(const VersionRecord &v)
 {
     const std::vector<qint64> shape = exportsupport::sampleShape(v);
-    QStringList dims;
+    QJsonArray dims;
     for (qint64 d : shape) {
         if (d <= 0)
             throw Error(QStringLiteral("%1 has a variable dimension in its input shape besides "
                                        "the batch; the handler needs a fixed sample shape.")
                             .arg(v.ref()));
-        dims << QString::number(d);
+        dims.append(d);
     }
-    QByteArray text(kHandlerTemplate);
-    text.replace("@REF@", v.ref().toUtf8());
-    text.replace("@INPUT_SHAPE@", QByteArray("[") + dims.join(QStringLiteral(", ")).toUtf8()
-                                      + QByteArray("]"));
-    text.replace("@CLASS_NAMES@", exportsupport::pythonStringList(v.classNames));
-    return text;
+    return QJsonDocument(QJsonObject{{QStringLiteral("ref"), v.ref()},
+                                     {QStringLiteral("input_shape"), dims}})
+        .toJson(QJsonDocument::Indented);
 }
 
 QStringList TorchServeExporter::write(const ExportInput &input, const QString &to) const
 {
     const VersionRecord &v = input.version;
+    exportsupport::checkExportable(v);
     QString target = to;
     if (QFileInfo(to).isDir() || to.endsWith(QLatin1Char('/')))
-        target = QDir(to).filePath(v.modelName + QStringLiteral(".mar"));
+        target = pathInside(to, v.modelName + QStringLiteral(".mar"));
     target = QFileInfo(target).absoluteFilePath();
     if (!target.endsWith(QStringLiteral(".mar")))
         throw Error(QStringLiteral("%1: a TorchServe archive must end in .mar (TorchServe "
                                    "loads only those from its model store).").arg(target));
     // torch-model-archiver refuses an existing archive unless forced; so does this.
-    if (QFileInfo::exists(target))
-        throw Error(QStringLiteral("%1 already exists: remove it or choose another --to; "
-                                   "nothing was written.").arg(QDir::toNativeSeparators(target)));
-    const QByteArray handler = handlerSource(v);
+    const bool force = exportsupport::forced(input);
+    if (QFileInfo(target).isDir() || (QFileInfo::exists(target) && !force))
+        throw Error(QStringLiteral("%1 already exists: remove it, choose another --to or pass "
+                                   "--force to replace it; nothing was written.")
+                        .arg(QDir::toNativeSeparators(target)));
+    const QByteArray config = configJson(v);
     const QByteArray manifest = manifestJson(v);
     exportsupport::makePath(QFileInfo(target).absolutePath());
 
     // libzip writes the archive to a temporary file beside `target` and renames it in
-    // zip_close(); zip_discard() (on any error) leaves nothing behind.
+    // zip_close() (over the old archive when forced); zip_discard() (on any error) leaves
+    // nothing behind.
     int error_code = 0;
     std::unique_ptr<zip_t, ZipCloser> archive(
-        zip_open(QFile::encodeName(target).constData(), ZIP_CREATE | ZIP_EXCL, &error_code));
+        zip_open(QFile::encodeName(target).constData(),
+                 ZIP_CREATE | (force ? ZIP_TRUNCATE : ZIP_EXCL), &error_code));
     if (!archive) {
         zip_error_t error;
         zip_error_init_with_code(&error, error_code);
@@ -217,7 +240,8 @@ QStringList TorchServeExporter::write(const ExportInput &input, const QString &t
         throw Error(QStringLiteral("cannot write %1: %2.").arg(target, why));
     }
     addBuffer(archive.get(), "MAR-INF/MANIFEST.json", manifest, target);
-    addBuffer(archive.get(), kHandlerFile, handler, target);
+    addBuffer(archive.get(), kHandlerFile, handlerSource(), target);
+    addBuffer(archive.get(), kConfigFile, config, target);
     if (!v.classNames.isEmpty()) {
         QJsonObject names;
         for (int i = 0; i < v.classNames.size(); ++i)

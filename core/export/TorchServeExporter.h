@@ -5,9 +5,11 @@
 namespace ms {
 
 // A TorchServe model archive (.mar): the zip torch-model-archiver writes for a TorchScript
-// model, i.e. MAR-INF/MANIFEST.json, the serialized file model.pt, a handler and
-// index_to_name.json (the class names, TorchServe's convention for extra files).
-// --to FILE.mar, or a folder (<model>.mar in it, as the archiver's --export-path does).
+// model, i.e. MAR-INF/MANIFEST.json, the serialized file model.pt, a handler,
+// index_to_name.json (the class names, TorchServe's convention for extra files) and
+// modelstudio.json (the input shape the handler reads).
+// --to FILE.mar, or a folder (<model>.mar in it, as the archiver's --export-path does). An
+// existing archive is refused unless the option "force" is true.
 //
 // The handler is generated, not TorchServe's builtin "image_classifier": that one resizes to
 // 3-channel 224x224 and applies ImageNet's normalisation, while a studio model takes raw
@@ -22,7 +24,11 @@ public:
     QStringList write(const ExportInput &input, const QString &to) const override;
 
     static QByteArray manifestJson(const VersionRecord &version);
-    static QByteArray handlerSource(const VersionRecord &version);
+    // The same Python for every version: nothing of a version is pasted into code.
+    static QByteArray handlerSource();
+    // modelstudio.json: {"ref": "cnn:3", "input_shape": [1, 28, 28]}. Throws ms::Error when
+    // the version has no fixed sample shape.
+    static QByteArray configJson(const VersionRecord &version);
 };
 
 } // namespace ms

@@ -1,6 +1,8 @@
 #include "export/TritonExporter.h"
 
 #include "common/Error.h"
+#include "common/Names.h"
+#include "common/Printable.h"
 #include "export/ExportSupport.h"
 
 #include <QDir>
@@ -37,6 +39,32 @@ bool batchable(const VersionRecord &version)
     return true;
 }
 
+// A protobuf text-format string literal (what TextFormat's parser reads back as `text`):
+// quotes and backslashes escaped, control bytes as octal escapes, UTF-8 kept as it is.
+QByteArray pbtxtString(const QString &text)
+{
+    QByteArray out("\"");
+    for (const char c : text.toUtf8()) {
+        const auto byte = static_cast<unsigned char>(c);
+        switch (byte) {
+        case '"': out += "\\\""; break;
+        case '\'': out += "\\'"; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (byte < 0x20 || byte == 0x7f) {
+                out += '\\';
+                out += QByteArray::number(byte, 8).rightJustified(3, '0');
+            } else {
+                out += c;
+            }
+        }
+    }
+    return out + '"';
+}
+
 bool hasLabels(const VersionRecord &version)
 {
     if (version.classNames.isEmpty() || version.outputs.size() != 1)
@@ -56,8 +84,7 @@ void appendTensors(QByteArray &text, const char *block, const char *prefix,
         if (batched)
             dims.erase(dims.begin());
         text += "  {\n";
-        text += QStringLiteral("    name: \"%1__%2\"\n").arg(QLatin1String(prefix)).arg(i)
-                    .toUtf8();
+        text += QByteArray("    name: \"") + prefix + "__" + QByteArray::number(i) + "\"\n";
         text += QStringLiteral("    data_type: %1\n").arg(TritonExporter::tritonDataType(t.dtype))
                     .toUtf8();
         text += QStringLiteral("    dims: %1\n").arg(dimsText(dims)).toUtf8();
@@ -109,12 +136,13 @@ QByteArray TritonExporter::configText(const VersionRecord &version, int max_batc
                         .arg(max_batch_size));
     const bool batched = max_batch_size > 0 && batchable(version);
     QByteArray text;
+    // A comment ends at the line's end: the reference is escaped so it cannot start a line.
     text += QStringLiteral("# Triton model configuration for %1, written by ModelStudio %2.\n")
-                .arg(version.ref(), QStringLiteral(MODELSTUDIO_VERSION)).toUtf8();
+                .arg(printable(version.ref()), QStringLiteral(MODELSTUDIO_VERSION)).toUtf8();
     text += "# The model takes raw features (images in [0, 1]) and normalises them itself.\n";
     if (max_batch_size > 0 && !batched)
         text += "# Not batched: a tensor of its signature has a fixed first dimension.\n";
-    text += QStringLiteral("name: \"%1\"\n").arg(version.modelName).toUtf8();
+    text += "name: " + pbtxtString(version.modelName) + '\n';
     text += "platform: \"pytorch_libtorch\"\n";
     text += QStringLiteral("max_batch_size: %1\n").arg(batched ? max_batch_size : 0).toUtf8();
     appendTensors(text, "input", "INPUT", version.inputs, batched, false);
@@ -134,16 +162,17 @@ QStringList TritonExporter::write(const ExportInput &input, const QString &to) c
     const int max_batch_size =
         input.options.value(QStringLiteral("max_batch_size")).toInt(kDefaultMaxBatchSize);
     // Everything that can be refused is refused before a file is touched.
+    exportsupport::checkExportable(v);
     const QByteArray config = configText(v, max_batch_size);
     const QString repository = QFileInfo(to).absoluteFilePath();
-    const QString modelDir = QDir(repository).filePath(v.modelName);
+    const QString modelDir = pathInside(repository, v.modelName);
     exportsupport::requireEmptyOrMissing(modelDir, QStringLiteral("The Triton model folder"));
     exportsupport::makePath(repository);
 
     // The model folder is assembled under a temporary name in the repository and renamed into
     // place: a Triton server polling the repository never sees a half-written model.
-    QTemporaryDir staging(QDir(repository).filePath(QStringLiteral(".%1-XXXXXX")
-                                                        .arg(v.modelName)));
+    QTemporaryDir staging(pathInside(repository, QLatin1Char('.') + v.modelName
+                                                     + QStringLiteral("-XXXXXX")));
     if (!staging.isValid())
         throw Error(QStringLiteral("cannot write into %1: %2. Check that it is writable.")
                         .arg(QDir::toNativeSeparators(repository), staging.errorString()));
@@ -157,8 +186,13 @@ QStringList TritonExporter::write(const ExportInput &input, const QString &to) c
                                                                           "/model.pt")));
     QStringList relative{QStringLiteral("config.pbtxt"), versionDir + QStringLiteral("/model.pt")};
     if (hasLabels(v)) {
+        // One label per line, in class order: a name holding a line break would shift every
+        // label after it, so control characters are written escaped.
+        QStringList labels;
+        for (const QString &name : v.classNames)
+            labels << printable(name);
         exportsupport::writeFile(QDir(staging.path()).filePath(QStringLiteral("labels.txt")),
-                                 v.classNames.join(QLatin1Char('\n')).toUtf8() + '\n');
+                                 labels.join(QLatin1Char('\n')).toUtf8() + '\n');
         relative << QStringLiteral("labels.txt");
     }
     // An empty model folder was accepted above; it makes way for the complete one.

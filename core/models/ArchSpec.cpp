@@ -86,7 +86,7 @@ void readPair(const QJsonObject &obj, const QString &key, const LayerPlan &layer
     if (v.isUndefined())
         return;
     const QString bad = QStringLiteral("%1: \"%2\" must be an integer >= %3 or a pair [h, w]")
-                            .arg(where(layer), key).arg(min);
+                            .arg(where(layer), key, QString::number(min));
     if (isInteger(v)) {
         out[0] = out[1] = qint64(v.toDouble());
     } else if (v.isArray() && v.toArray().size() == 2 && isInteger(v.toArray().at(0))
@@ -109,8 +109,8 @@ double readReal(const QJsonObject &obj, const QString &key, const LayerPlan &lay
     const double x = v.toDouble(std::nan(""));
     if (!v.isDouble() || !(x >= min) || (maxOpen ? !(x < max) : !(x <= max)))
         throw Error(QStringLiteral("%1: \"%2\" must be a number in [%3, %4%5")
-                        .arg(where(layer), key).arg(min).arg(max)
-                        .arg(maxOpen ? QLatin1Char(')') : QLatin1Char(']')));
+                        .arg(where(layer), key, QString::number(min), QString::number(max),
+                             maxOpen ? QStringLiteral(")") : QStringLiteral("]")));
     return x;
 }
 
@@ -247,13 +247,16 @@ void inferSliding(LayerPlan &layer, const std::vector<qint64> &in, qint64 channe
     const qint64 h = slidingSize(in[1], layer.kernel[0], layer.stride[0], layer.padding[0]);
     const qint64 w = slidingSize(in[2], layer.kernel[1], layer.stride[1], layer.padding[1]);
     if (h <= 0 || w <= 0)
-        throw Error(QStringLiteral("%1: output would be %2x%3 (input %4, kernel %5x%6, "
-                                   "stride %7x%8, padding %9x%10); use a smaller kernel, "
-                                   "more padding or a larger input")
-                        .arg(where(layer)).arg(h).arg(w).arg(shapeText(in))
-                        .arg(layer.kernel[0]).arg(layer.kernel[1])
-                        .arg(layer.stride[0]).arg(layer.stride[1])
-                        .arg(layer.padding[0]).arg(layer.padding[1]));
+        // The layer's words (user text) are put in front, not through arg(), which would read
+        // a %N inside them.
+        throw Error(where(layer)
+                    + QStringLiteral(": output would be %1x%2 (input %3, kernel %4x%5, "
+                                     "stride %6x%7, padding %8x%9); use a smaller kernel, "
+                                     "more padding or a larger input")
+                          .arg(h).arg(w).arg(shapeText(in))
+                          .arg(layer.kernel[0]).arg(layer.kernel[1])
+                          .arg(layer.stride[0]).arg(layer.stride[1])
+                          .arg(layer.padding[0]).arg(layer.padding[1]));
     layer.outputShape = {channels, h, w};
 }
 
@@ -355,8 +358,10 @@ void inferLayer(LayerPlan &layer, const std::vector<qint64> &in, int numClasses)
         // PyTorch refuses larger padding at run time; say so before a model is built.
         if (2 * layer.padding[0] > layer.kernel[0] || 2 * layer.padding[1] > layer.kernel[1])
             throw Error(QStringLiteral("%1: padding %2x%3 is more than half the kernel %4x%5")
-                            .arg(where(layer)).arg(layer.padding[0]).arg(layer.padding[1])
-                            .arg(layer.kernel[0]).arg(layer.kernel[1]));
+                            .arg(where(layer), QString::number(layer.padding[0]),
+                                 QString::number(layer.padding[1]),
+                                 QString::number(layer.kernel[0]),
+                                 QString::number(layer.kernel[1])));
         inferSliding(layer, in, in[0]);
     } else if (t == QLatin1String("batchnorm")) {
         if (in.size() != 1 && in.size() != 3)
@@ -509,7 +514,7 @@ std::vector<LayerPlan> ArchSpec::plan() const
                              "\"out\": \"num_classes\"");
         throw Error(QStringLiteral("%1: the last layer outputs %2 but the model must output "
                                    "num_classes = %3 scores; %4")
-                        .arg(where(last), shapeText(shape)).arg(classes).arg(hint));
+                        .arg(where(last), shapeText(shape), QString::number(classes), hint));
     }
     return plans;
 }

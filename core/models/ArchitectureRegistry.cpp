@@ -46,8 +46,8 @@ QJsonObject ArchitectureRegistry::resolve(const QString &nameOrPath,
     const QJsonDocument doc = QJsonDocument::fromJson(file.readAll(), &parseError);
     if (parseError.error != QJsonParseError::NoError)
         throw Error(QStringLiteral("The spec file %1 is not valid JSON: %2 at offset %3.")
-                        .arg(info.filePath(), parseError.errorString())
-                        .arg(parseError.offset));
+                        .arg(info.filePath(), parseError.errorString(),
+                             QString::number(parseError.offset)));
     if (!doc.isObject())
         throw Error(QStringLiteral("The spec file %1 must hold a JSON object with "
                                    "\"layers\" (see ArchSpec).").arg(info.filePath()));

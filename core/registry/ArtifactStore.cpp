@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 namespace ms {
@@ -38,6 +39,17 @@ void syncDirectory(const QString &path)
         return;
     ::fsync(fd);
     ::close(fd);
+}
+
+// True when a live process holds a flock on the file (stage() does while it copies).
+bool isLocked(const QString &path)
+{
+    const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    const bool locked = ::flock(fd, LOCK_EX | LOCK_NB) != 0;
+    ::close(fd);
+    return locked;
 }
 
 QString storeError(const QString &what, const QString &path, const QString &why)
@@ -76,6 +88,8 @@ ArtifactStore::Staged ArtifactStore::stage(const QString &sourcePath) const
     temp.setAutoRemove(false);
     if (!temp.open())
         throw Error(storeError(QStringLiteral("write to"), m_directory, temp.errorString()));
+    // Held until the copy is closed: gc (in any process) leaves a locked temporary file alone.
+    ::flock(temp.handle(), LOCK_EX | LOCK_NB);
     Staged staged;
     staged.tempPath = temp.fileName();
     try {
@@ -160,10 +174,9 @@ ArtifactStore::Check ArtifactStore::check(const QString &sha256, qint64 sizeByte
 }
 
 ArtifactStore::Collected ArtifactStore::collect(const QSet<QString> &referenced,
-                                                qint64 tempAge_s) const
+                                                const QDateTime &staleBefore) const
 {
     static const QRegularExpression stored(QStringLiteral("^([0-9a-f]{64})\\.pt$"));
-    const QDateTime staleBefore = QDateTime::currentDateTimeUtc().addSecs(-tempAge_s);
     Collected collected;
     QDirIterator it(m_directory, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
     while (it.hasNext()) {
@@ -175,7 +188,7 @@ ArtifactStore::Collected ArtifactStore::collect(const QSet<QString> &referenced,
         if (match.hasMatch())
             remove = !referenced.contains(match.captured(1));
         else if (name.contains(QStringLiteral(".tmp-")))
-            remove = info.lastModified().toUTC() < staleBefore;
+            remove = info.lastModified().toUTC() < staleBefore.toUTC() && !isLocked(path);
         // Anything else is not ours to delete.
         const qint64 sizeBytes = info.size();
         if (remove && QFile::remove(path)) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QDateTime>
 #include <QSet>
 #include <QString>
 
@@ -50,9 +51,10 @@ public:
         int removedFiles = 0;
         qint64 freedBytes = 0;
     };
-    // Removes stored files whose hash is not in `referenced`, and temporary files older than
-    // `tempAge_s` (younger ones may belong to a copy in progress in another process).
-    Collected collect(const QSet<QString> &referenced, qint64 tempAge_s = 3600) const;
+    // Removes stored files whose hash is not in `referenced`, and temporary files of copies
+    // that stopped: last written before `staleBefore` and not locked (stage() holds a flock on
+    // its temporary file while it copies, so a slow copy in another process is left alone).
+    Collected collect(const QSet<QString> &referenced, const QDateTime &staleBefore) const;
 
     // SHA-256 (hex) and size of a file; false with `error` set when it cannot be read.
     static bool hashFile(const QString &path, QString *sha256, qint64 *sizeBytes, QString *error);

@@ -40,21 +40,9 @@ QString oneLine(const QString &message)
 
 } // namespace
 
-void checkModelName(const QString &name)
-{
-    if (name.trimmed().isEmpty())
-        throw Error(QStringLiteral("The model needs a name: the version is added to it."));
-    if (name.contains(QLatin1Char(':')) || name.contains(QLatin1Char('@')))
-        throw Error(QStringLiteral("\"%1\" cannot be a model name: ':' and '@' separate a name "
-                                   "from a version or an alias.").arg(name));
-}
-
 QString modelNameForFile(const QString &path)
 {
-    QString name = QFileInfo(path).completeBaseName();
-    name.replace(QLatin1Char(':'), QLatin1Char('-'));
-    name.replace(QLatin1Char('@'), QLatin1Char('-'));
-    return name.trimmed().isEmpty() ? QStringLiteral("imported") : name.trimmed();
+    return modelNameFrom(QFileInfo(path).completeBaseName(), QStringLiteral("imported"));
 }
 
 NewVersion prepareImport(const ImportOptions &options, QStringList *warnings)
@@ -99,7 +87,7 @@ NewVersion prepareImport(const ImportOptions &options, QStringList *warnings)
     if (output.empty() || qint64(output.size()) % batch != 0)
         throw Error(QStringLiteral("%1 returns %2 values for a batch of %3: expected one row of "
                                    "scores per sample.")
-                        .arg(path).arg(output.size()).arg(batch));
+                        .arg(path, QString::number(output.size()), QString::number(batch)));
     const qint64 classes = qint64(output.size()) / batch;
 
     NewVersion version;
@@ -121,7 +109,8 @@ NewVersion prepareImport(const ImportOptions &options, QStringList *warnings)
     version.classNames = model.classNames();
     if (warnings && !version.classNames.isEmpty() && version.classNames.size() != classes)
         warnings->append(QStringLiteral("%1 names %2 classes but returns %3 scores per sample.")
-                             .arg(path).arg(version.classNames.size()).arg(classes));
+                             .arg(path, QString::number(version.classNames.size()),
+                                  QString::number(classes)));
     version.parameterCount = model.parameterCount();
     version.notes = options.notes;
     return version;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "common/Names.h"   // checkModelName, for the front-ends that check a typed name
 #include "registry/Registry.h"
 
 #include <QString>
@@ -27,12 +28,8 @@ struct ImportOptions
     qint64 maxModelBytes = 0;
 };
 
-// Throws ms::Error when `name` cannot be a model name (empty, or holding ':' or '@', which
-// separate a name from a version or an alias).
-void checkModelName(const QString &name);
-
-// The model name a file suggests: its base name, with ':' and '@' replaced by '-'
-// ("resnet@v2.pt" -> "resnet-v2").
+// The model name a file suggests: its base name made valid by ms::modelNameFrom
+// ("resnet@v2.pt" -> "resnet-v2", "my model.pt" -> "my-model").
 QString modelNameForFile(const QString &path);
 
 // Checks the file's unpacked size against options.maxModelBytes, loads it, runs it once on a zero input of the example shape and describes it as a

@@ -1,17 +1,21 @@
 #include "registry/Registry.h"
 
 #include "common/Error.h"
+#include "common/Workspace.h"
 #include "registry/ArtifactStore.h"
 #include "registry/Schema_p.h"
 
 #include <QCoreApplication>
 #include <QDir>
+#include <QDirIterator>
+#include <QFileInfo>
 #include <QHash>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QThread>
 
+#include <algorithm>
 #include <limits>
 
 namespace ms {
@@ -41,6 +45,46 @@ RunRecord readRun(const QSqlQuery &query)
     record.versionId = query.value(8).toLongLong();
     record.pid = query.value(9).toLongLong();
     return record;
+}
+
+// How long anything gc could take must have been left alone: a run folder is made, and a
+// temporary copy begins, a moment before a row of the registry names them.
+constexpr qint64 kGcGrace_s = 60;
+
+// Removes the folders under `runsDir` that hold no file at all (runs killed or failed before
+// they wrote anything), unless a running run names one, one of their folders changed after
+// `staleBefore`, or a live process still holds the lock Workspace::newRunDir takes.
+int removeEmptyRunFolders(const QString &runsDir, const QSet<QString> &runningDirs,
+                          const QDateTime &staleBefore)
+{
+    int removed = 0;
+    const QFileInfoList folders =
+        QDir(runsDir).entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot | QDir::Hidden);
+    for (const QFileInfo &folder : folders) {
+        if (folder.isSymLink())
+            continue;   // not a folder a run of ours made
+        const QString path = QDir::cleanPath(folder.absoluteFilePath());
+        if (runningDirs.contains(path))
+            continue;
+        bool empty = true;
+        QDateTime newest = folder.lastModified().toUTC();
+        QDirIterator it(path, QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden
+                                  | QDir::System,
+                        QDirIterator::Subdirectories);
+        while (it.hasNext() && empty) {
+            it.next();
+            const QFileInfo entry = it.fileInfo();
+            if (!entry.isDir() || entry.isSymLink())
+                empty = false;
+            else
+                newest = std::max(newest, entry.lastModified().toUTC());
+        }
+        if (!empty || newest >= staleBefore.toUTC() || Workspace::runDirInUse(path))
+            continue;
+        if (QDir(path).removeRecursively())   // folders only: checked just above
+            ++removed;
+    }
+    return removed;
 }
 
 // What verify() and verifiedArtifactPath() say about one check; empty when intact.
@@ -406,20 +450,74 @@ QVector<Registry::Problem> Registry::verify() const
 Registry::GcResult Registry::gc()
 {
     QSqlDatabase db = connection(m_connection);
-    // Under the write lock that addVersion() holds while it publishes a file and commits the
-    // row naming it: what we see unreferenced here stays unreferenced until we are done.
-    WriteTransaction transaction(db);
-    QSet<QString> referenced;
+    // What gc may take is what no live process can still be making. Runs of dead processes
+    // were marked interrupted when this registry opened, so "running" rows are live; anything
+    // written after the newest of them started may be its work, and anything written in the
+    // last minute may be a run or a copy that has not recorded itself yet.
+    QDateTime staleBefore = QDateTime::currentDateTimeUtc().addSecs(-kGcGrace_s);
+    QSet<QString> runningDirs;
     {
+        QSqlQuery query(db);
+        runSql(query, QStringLiteral("SELECT run_dir, started FROM runs WHERE status = ?"),
+               {runStatusName(RunStatus::Running)});
+        while (query.next()) {
+            if (!query.value(0).toString().isEmpty())
+                runningDirs.insert(QDir::cleanPath(query.value(0).toString()));
+            const QDateTime started = timeFrom(query.value(1));
+            if (started.isValid() && started < staleBefore)
+                staleBefore = started;
+        }
+    }
+    GcResult result;
+    {
+        // Under the write lock that addVersion() holds while it publishes a file and commits
+        // the row naming it: what we see unreferenced here stays unreferenced until we are done.
+        WriteTransaction transaction(db);
+        QSet<QString> referenced;
         QSqlQuery query(db);
         query.setForwardOnly(true);
         runSql(query, QStringLiteral("SELECT DISTINCT sha256 FROM versions"));
         while (query.next())
             referenced.insert(query.value(0).toString());
+        const ArtifactStore::Collected collected =
+            ArtifactStore(m_root).collect(referenced, staleBefore);
+        transaction.commit();
+        result.removedFiles = collected.removedFiles;
+        result.freedBytes = collected.freedBytes;
     }
-    const ArtifactStore::Collected collected = ArtifactStore(m_root).collect(referenced);
-    transaction.commit();
-    return {collected.removedFiles, collected.freedBytes};
+    result.removedRunFolders = removeEmptyRunFolders(m_root + QStringLiteral("/runs"),
+                                                     runningDirs, staleBefore);
+    return result;
+}
+
+QStringList Registry::databaseProblems() const
+{
+    QSqlDatabase db = connection(m_connection);
+    QStringList problems;
+    // A damaged page can make the check itself fail rather than report: that is a finding too.
+    try {
+        QSqlQuery query(db);
+        runSql(query, QStringLiteral("PRAGMA integrity_check"));
+        while (query.next()) {
+            const QString line = query.value(0).toString();
+            if (line != QLatin1String("ok"))
+                problems << QStringLiteral("integrity_check: %1").arg(line);
+        }
+    } catch (const Error &e) {
+        problems << QStringLiteral("integrity_check failed: %1").arg(e.message());
+    }
+    try {
+        QSqlQuery query(db);
+        runSql(query, QStringLiteral("PRAGMA foreign_key_check"));
+        while (query.next())
+            problems << QStringLiteral("foreign_key_check: row %1 of %2 refers to a %3 row "
+                                       "that does not exist")
+                            .arg(query.value(1).toString(), query.value(0).toString(),
+                                 query.value(2).toString());
+    } catch (const Error &e) {
+        problems << QStringLiteral("foreign_key_check failed: %1").arg(e.message());
+    }
+    return problems;
 }
 
 QString Registry::integrityCheck() const

@@ -171,9 +171,9 @@ public:
     std::optional<ModelRecord> model(const QString &name) const;
     // Stores the artifact and inserts the version, its lineage edges and the model if new, in
     // one transaction. Throws ms::Error when the artifact cannot be read or stored, a parent or
-    // the run is not in the registry, or the name is empty or holds ':' or '@' (they separate
-    // references; any other text, newlines and quotes included, is a valid name). Numbers are
-    // never reused: after removing cnn:3 the next version is cnn:4.
+    // the run is not in the registry, or the name breaks the naming rule (common/Names.h:
+    // letters, digits, '-', '_', '.'; it becomes a file name in exports). Numbers are never
+    // reused: after removing cnn:3 the next version is cnn:4.
     VersionRecord addVersion(const NewVersion &version);
     // What a listing decodes. Listing leaves `recipe` empty: it is the one large field, no
     // table shows it, and parsing it is most of the cost of listing 10,000 versions. version()
@@ -184,7 +184,9 @@ public:
                                     Detail detail = Detail::Full) const;
     VersionRecord version(qint64 id) const;   // throws ms::Error when there is no such id
     // "NAME:N", "NAME@ALIAS", or "NAME" (the version aliased "production", else the newest).
-    // Throws ms::Error naming what is missing and what exists.
+    // Throws ms::Error naming what is missing and what exists, and for a model whose name
+    // breaks the naming rule (stored by an older studio) an ms::Error saying to rename it:
+    // such a model is listed by models() and versions() and renamed, never used.
     VersionRecord resolve(const QString &ref) const;
     // Edges touching the version's ancestors and descendants.
     QVector<LineageEdge> lineage(qint64 versionId) const;
@@ -192,6 +194,10 @@ public:
     QVector<LineageEdge> modelLineage(const QString &modelName) const;
 
     // --- edits ---
+    // Gives a model a new name (checked against the naming rule; not one another model has).
+    // The way out for a model whose name an older studio accepted and this one refuses. Its
+    // versions, lineage, aliases and runs follow; recipes keep the text they recorded.
+    void renameModel(const QString &from, const QString &to);
     void setTag(qint64 versionId, const QString &key, const QString &value);
     // Throws ms::Error, naming the version's tags, when it has no such tag.
     void removeTag(qint64 versionId, const QString &key);
@@ -239,13 +245,20 @@ public:
     QVector<Problem> verify() const;
     // SQLite's PRAGMA integrity_check: "ok", or what it found.
     QString integrityCheck() const;
+    // SQLite's integrity_check and foreign_key_check: empty when the database is sound, else
+    // one line per finding (a check that fails on a damaged page is a finding too).
+    QStringList databaseProblems() const;
     struct GcResult
     {
         int removedFiles = 0;
         qint64 freedBytes = 0;
+        int removedRunFolders = 0;
     };
-    // Removes artifact files no version references, and temporary files of copies that
-    // stopped more than an hour ago.
+    // Removes artifact files no version references, temporary files of copies that stopped,
+    // and run folders with no file in them (runs killed or failed before writing anything).
+    // Never what a live process may still be making: not a running run's folder, nothing
+    // changed after the newest running run started or in the last minute, nothing a process
+    // holds a lock on.
     GcResult gc();
 
 private:

@@ -3,6 +3,7 @@
 #include "registry/Registry.h"
 
 #include "common/Error.h"
+#include "common/Names.h"
 #include "registry/ArtifactStore.h"
 #include "registry/Schema_p.h"
 
@@ -211,16 +212,6 @@ QStringList aliasesOf(QSqlDatabase &db, qint64 modelId)
     return aliases;
 }
 
-void checkModelName(const QString &name)
-{
-    if (name.trimmed().isEmpty() || name.contains(QLatin1Char(':'))
-        || name.contains(QLatin1Char('@')))
-        throw Error(QStringLiteral("%1 cannot be a model name: a name must not be empty or "
-                                   "contain ':' or '@', which separate versions and aliases "
-                                   "in references like NAME:3 and NAME@production")
-                        .arg(quoted(name)));
-}
-
 // Every model, or the one called `name` when it is not empty.
 QVector<ModelRecord> readModels(QSqlDatabase &db, const QString &name)
 {
@@ -379,6 +370,8 @@ VersionRecord Registry::resolve(const QString &ref) const
     const int colon = int(ref.lastIndexOf(QLatin1Char(':')));
     const QString name = at >= 0 ? ref.left(at) : colon >= 0 ? ref.left(colon) : ref;
     const qint64 modelId = modelIdOf(db, name);
+    // A name from before the naming rule is listed and renamed, never used: it may be a path.
+    checkStoredModelName(name);
     QSqlQuery query(db);
 
     QString alias;
@@ -431,9 +424,8 @@ VersionRecord Registry::resolve(const QString &ref) const
     if (query.next())
         return version(query.value(0).toLongLong());
     throw Error(QStringLiteral("model %1 has no version %2 (%3)")
-                    .arg(quoted(name))
-                    .arg(number)
-                    .arg(numbers.isEmpty() ? QStringLiteral("it has no versions")
+                    .arg(quoted(name), QString::number(number),
+                         numbers.isEmpty() ? QStringLiteral("it has no versions")
                                            : QStringLiteral("versions ") + numberRanges(numbers)));
 }
 
@@ -472,6 +464,24 @@ QVector<LineageEdge> Registry::modelLineage(const QString &modelName) const
 }
 
 // --- edits ---
+
+void Registry::renameModel(const QString &from, const QString &to)
+{
+    checkModelName(to);
+    QSqlDatabase db = connection(m_connection);
+    WriteTransaction transaction(db);
+    const qint64 modelId = modelIdOf(db, from);
+    if (from == to)
+        return;
+    QSqlQuery query(db);
+    runSql(query, QStringLiteral("SELECT 1 FROM models WHERE name = ?"), {to});
+    if (query.next())
+        throw Error(QStringLiteral("a model named %1 already exists: choose another name, or "
+                                   "rename or remove that one first").arg(quoted(to)));
+    // Versions, lineage, aliases, tags and runs refer to the model by id: they all follow.
+    runSql(query, QStringLiteral("UPDATE models SET name = ? WHERE id = ?"), {to, modelId});
+    transaction.commit();
+}
 
 void Registry::setTag(qint64 versionId, const QString &key, const QString &value)
 {
@@ -512,6 +522,7 @@ void Registry::setAlias(const QString &modelName, const QString &alias, qint64 v
     QSqlDatabase db = connection(m_connection);
     WriteTransaction transaction(db);
     const qint64 modelId = modelIdOf(db, modelName);
+    checkStoredModelName(modelName);
     const VersionRecord target = version(versionId);
     if (target.modelId != modelId)
         throw Error(QStringLiteral("%1 is a version of %2, not of %3: an alias points at a "
@@ -531,6 +542,7 @@ void Registry::removeAlias(const QString &modelName, const QString &alias)
 {
     QSqlDatabase db = connection(m_connection);
     const qint64 modelId = modelIdOf(db, modelName);
+    checkStoredModelName(modelName);
     QSqlQuery query(db);
     runSql(query, QStringLiteral("DELETE FROM aliases WHERE model_id = ? AND alias = ?"),
            {modelId, alias});

@@ -1,6 +1,7 @@
 #include "registry/Schema_p.h"
 
 #include "common/Error.h"
+#include "common/Printable.h"
 #include "registry/Registry.h"
 
 #include <QFile>
@@ -226,9 +227,7 @@ Facts sqliteFacts(const QString &dbPath, const QString &connection)
 {
     throw Error(QStringLiteral("%1 was written by a newer ModelStudio (schema %2, this one "
                                "reads up to %3); upgrade ModelStudio")
-                    .arg(dbPath)
-                    .arg(version)
-                    .arg(maxVersion));
+                    .arg(dbPath, QString::number(version), QString::number(maxVersion)));
 }
 
 }   // namespace
@@ -438,7 +437,8 @@ QVariant nullIfZero(qint64 id)
 
 QString quoted(const QString &text)
 {
-    return QLatin1Char('"') + text + QLatin1Char('"');
+    // Messages end up on terminals and in logs: what the user typed is shown, not obeyed.
+    return QLatin1Char('"') + printable(text) + QLatin1Char('"');
 }
 
 void throwNoVersion(qint64 id)

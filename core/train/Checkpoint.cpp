@@ -39,7 +39,7 @@ QJsonObject readJson(const QString &path)
     const QJsonDocument doc = QJsonDocument::fromJson(file.readAll(), &error);
     if (!doc.isObject())
         throw Error(QStringLiteral("%1 is damaged (%2 at offset %3).")
-                        .arg(path, error.errorString()).arg(error.offset));
+                        .arg(path, error.errorString(), QString::number(error.offset)));
     return doc.object();
 }
 

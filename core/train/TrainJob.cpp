@@ -4,6 +4,7 @@
 #include "common/CpuShare.h"
 #include "common/Error.h"
 #include "common/Limits.h"
+#include "common/Names.h"
 #include "common/Runtime.h"
 #include "data/DatasetRegistry.h"
 #include "jobs/JobContext.h"
@@ -101,8 +102,10 @@ JobResult TrainJob::run(JobContext &context)
                                    "is writable.").arg(m_runDir));
     std::unique_ptr<RunRecorder> recorder;
     if (!m_workspace.isEmpty()) {
+        // The default name is the run's label, which may be any file or spec name: made into a
+        // valid model name rather than refused after the training.
         recorder = std::make_unique<RunRecorder>(
-            m_workspace, m_modelName.isEmpty() ? m_config.label() : m_modelName);
+            m_workspace, m_modelName.isEmpty() ? modelNameFrom(m_config.label()) : m_modelName);
         // A busy registry is shown, not fatal: a log line, an event the CLI prints, and a note
         // the window's job status shows until the registry is free again.
         recorder->setWaitHandler([&context](bool waiting, const QString &message) {

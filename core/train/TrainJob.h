@@ -27,8 +27,9 @@ public:
     static TrainJob *resume(const QString &runDir, const QString &outPath = QString());
 
     // Records the run and its curves in the workspace's registry while it trains, and registers
-    // the trained model as a new version of `modelName` (empty: the architecture's name; on
-    // resume, the name the run was started with).
+    // the trained model as a new version of `modelName` (empty: the architecture's name made
+    // valid by ms::modelNameFrom; on resume, the name the run was started with). Throws
+    // ms::Error when `modelName` breaks the naming rule (common/Names.h).
     void recordIn(const QString &workspaceRoot, const QString &modelName = QString());
 
     QString kind() const override { return QStringLiteral("train"); }

@@ -5,6 +5,7 @@
 #include "TestSupport.h"
 #include "common/Error.h"
 #include "export/Exporter.h"
+#include "export/PtExporter.h"
 #include "export/TritonExporter.h"
 #include "models/Model.h"
 #include "registry/Registry.h"
@@ -144,6 +145,10 @@ private Q_SLOTS:
     void torchServeArchiveHasTheManifestAndRuns();
     void torchServeRefusesAnExistingArchive();
     void ptReloadsInPythonAndItsReadmeRuns();
+    void ptRefusesToReplaceUnlessForced();
+    void tritonConfigEscapesText();
+    void readmeShowsTextAsText();
+    void exportersRefuseANameThatIsAPath();
 
 private:
     ExportInput input() const;
@@ -387,7 +392,8 @@ print(json.dumps(out))
     QVERIFY2(!r.isEmpty(), out.constData());
     QCOMPARE(r.value(QStringLiteral("names")).toArray(),
              (QJsonArray{QStringLiteral("MAR-INF/MANIFEST.json"), QStringLiteral("handler.py"),
-                         QStringLiteral("index_to_name.json"), QStringLiteral("model.pt")}));
+                         QStringLiteral("index_to_name.json"), QStringLiteral("model.pt"),
+                         QStringLiteral("modelstudio.json")}));
     QVERIFY(r.value(QStringLiteral("bad")).isNull());   // every CRC checks out
 
     // torch-model-archiver's MANIFEST.json fields.
@@ -497,10 +503,85 @@ void tst_Export::ptReloadsInPythonAndItsReadmeRuns()
     for (const QJsonValue &name : printed)
         QVERIFY2(m_version.classNames.contains(name.toString()), out.constData());
 
-    // Exporting again replaces the file whole (temporary file and rename).
-    ExporterRegistry::instance().exporter(QStringLiteral("pt"))->write(input(), pt);
+}
+
+void tst_Export::ptRefusesToReplaceUnlessForced()
+{
+    const QString folder = m_dir.filePath(QStringLiteral("pt-force"));
+    const QString pt = QDir(folder).filePath(QStringLiteral("m.pt"));
+    const QString readme = QDir(folder).filePath(QStringLiteral("m.README.md"));
+    const std::shared_ptr<Exporter> exporter =
+        ExporterRegistry::instance().exporter(QStringLiteral("pt"));
+    exporter->write(input(), pt);
+    QVERIFY(writeFile(readme, "notes a person wrote"));
+    const QString message = errorOf([&] { exporter->write(input(), pt); });
+    QVERIFY2(message.contains(QStringLiteral("already exist")) && message.contains(readme)
+                 && message.contains(QStringLiteral("--force")),
+             qPrintable(message));
+    QCOMPARE(readAll(readme), QByteArray("notes a person wrote"));
+
+    // Forced, it replaces both whole (temporary file and rename).
+    ExportInput forced = input();
+    forced.options.insert(QStringLiteral("force"), true);
+    QCOMPARE(exporter->write(forced, pt), (QStringList{pt, readme}));
     QCOMPARE(entries(folder).size(), 2);
     QCOMPARE(sha256Of(readAll(pt)), m_version.sha256);
+    QVERIFY(readAll(readme).startsWith("# `tiny:1`"));
+}
+
+void tst_Export::tritonConfigEscapesText()
+{
+    // A record from elsewhere may hold anything: quotes and line breaks stay inside the string
+    // (protobuf text-format escapes), so no text becomes a field of its own.
+    VersionRecord v = m_version;
+    v.modelName = QStringLiteral("q\"uote\nmax_batch_size: 999\n# \\ \x01");
+    const QByteArray text = TritonExporter::configText(v, 8);
+    const PbtxtReader config(text);
+    QVERIFY2(config.ok(), text.constData());
+    QCOMPARE(config.fields.value(QStringLiteral("name")),
+             QStringLiteral("q\\\"uote\\nmax_batch_size: 999\\n# \\\\ \\001"));
+    QCOMPARE(config.fields.value(QStringLiteral("max_batch_size")), QStringLiteral("8"));
+    for (const QByteArray &line : text.split('\n'))
+        QVERIFY2(!line.trimmed().startsWith("max_batch_size: 999"), text.constData());
+}
+
+void tst_Export::readmeShowsTextAsText()
+{
+    VersionRecord v = m_version;
+    v.inputs.first().name = QStringLiteral("x` <b>bold</b>\n# heading");
+    v.classNames = {QStringLiteral("\"); import os; os.system(\"touch PWNED\"); (\""),
+                    QStringLiteral("```")};
+    const QString text =
+        QString::fromUtf8(PtExporter::readmeText(v, QStringLiteral("a\"b.pt")));
+    // The tensor's name is one code span on its line, its backtick and line break harmless.
+    QVERIFY2(text.contains(QStringLiteral("- input ``x` <b>bold</b>\\n# heading``:")),
+             qPrintable(text));
+    const QStringList lines = text.split(QLatin1Char('\n'));
+    QCOMPARE(lines.filter(QRegularExpression(QStringLiteral("^#"))).size(), 1);
+    QVERIFY(text.contains(QStringLiteral("torch.jit.load(\"a\\\"b.pt\")")));
+    // The class names are Python string literals: the snippet's one line holds them.
+    QVERIFY(text.contains(QStringLiteral(
+        "class_names = [\"\\\"); import os; os.system(\\\"touch PWNED\\\"); (\\\"\", "
+        "\"```\"]\n")));
+}
+
+void tst_Export::exportersRefuseANameThatIsAPath()
+{
+    // A registry from before the naming rule may hold such a name: every exporter refuses it
+    // with the way out, and writes nothing anywhere.
+    const QString out = m_dir.filePath(QStringLiteral("a/b/c/out"));
+    QVERIFY(QDir().mkpath(out));
+    ExportInput in = input();
+    in.version.modelName = QStringLiteral("../../../escaped");
+    for (const char *format : {"pt", "torchserve", "triton"}) {
+        const QString message = errorOf([&] {
+            ExporterRegistry::instance().exporter(QLatin1String(format))
+                ->write(in, out + QLatin1Char('/'));
+        });
+        QVERIFY2(message.contains(QStringLiteral("modelstudio-cli rename")), qPrintable(message));
+    }
+    QVERIFY(entries(out).isEmpty());
+    QVERIFY(entries(m_dir.filePath(QStringLiteral("a"))) == QStringList{QStringLiteral("b")});
 }
 
 QTEST_GUILESS_MAIN(tst_Export)

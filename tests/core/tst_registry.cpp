@@ -479,8 +479,9 @@ private Q_SLOTS:
     void textRoundTrips()
     {
         QFETCH(QString, text);
+        // A model name keeps to the naming rule (tst_names); every other text is free.
         NewVersion version;
-        version.modelName = text;
+        version.modelName = QStringLiteral("m");
         version.modelDescription = text;
         version.notes = text;
         version.artifactPath = writeArtifact(m_dir->path(), text.toUtf8());
@@ -488,21 +489,19 @@ private Q_SLOTS:
         version.classNames = {text};
         const VersionRecord stored = m_registry->addVersion(version);
         m_registry->setTag(stored.id, text, text);
-        m_registry->setAlias(text, text, stored.id);
+        m_registry->setAlias(QStringLiteral("m"), text, stored.id);
         const qint64 runId = m_registry->startRun(text, {{text, text}}, text);
         m_registry->appendMetrics(runId, {{text, 1, 1, 0.5, 0.0}});
         m_registry->finishRun(runId, RunStatus::Failed, text);
 
         m_registry = std::make_unique<Registry>(workspace());
-        const VersionRecord read = m_registry->resolve(text + QLatin1Char('@') + text);
-        QCOMPARE(read.modelName, text);
+        const VersionRecord read = m_registry->resolve(QStringLiteral("m@") + text);
         QCOMPARE(read.notes, text);
         QCOMPARE(read.recipe.value(text).toString(), text);
         QCOMPARE(read.classNames, QStringList{text});
         QCOMPARE(read.tags.value(text), text);
         QCOMPARE(read.aliases, QStringList{text});
-        QCOMPARE(m_registry->model(text)->description, text);
-        QCOMPARE(m_registry->resolve(text + QStringLiteral(":1")).id, stored.id);
+        QCOMPARE(m_registry->model(QStringLiteral("m"))->description, text);
         const RunRecord run = m_registry->run(runId);
         QCOMPARE(run.kind, text);
         QCOMPARE(run.error, text);
@@ -517,13 +516,71 @@ private Q_SLOTS:
         QTest::newRow("blank") << QStringLiteral("  ");
         QTest::newRow("colon") << QStringLiteral("cnn:2");
         QTest::newRow("at") << QStringLiteral("cnn@prod");
+        QTest::newRow("traversal") << QStringLiteral("../../../escaped");
+        QTest::newRow("space") << QStringLiteral("my model");
+        QTest::newRow("newline") << QStringLiteral("a\nb");
+        QTest::newRow("percent") << QStringLiteral("a%2Fb");
+    }
+
+    // A registry written before the naming rule may hold any name: such a model is listed and
+    // renamed, and every other use of it is refused with the way out.
+    void oldNamesAreListedAndRenamedNeverUsed()
+    {
+        const VersionRecord kept = add(QStringLiteral("cnn"));
+        add(QStringLiteral("other"));
+        m_registry.reset();
+        // What an older studio stored, written with SQL (Python's sqlite3) as it would have been.
+        QByteArray out;
+        QVERIFY(ms::test::runPython(m_dir->path(), QStringLiteral(R"(
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE models SET name = ? WHERE name = 'cnn'", ("../my model",))
+db.commit()
+)"),
+                                    {workspace() + QStringLiteral("/registry.db")}, &out));
+        m_registry = std::make_unique<Registry>(workspace());
+        QCOMPARE(m_registry->models().first().name, QStringLiteral("../my model"));
+        QCOMPARE(m_registry->versions(QStringLiteral("../my model")).size(), 1);
+        for (const QString &ref : {QStringLiteral("../my model"), QStringLiteral("../my model:1"),
+                                   QStringLiteral("../my model@production")}) {
+            const QString error = errorOf([&] { m_registry->resolve(ref); });
+            QVERIFY2(error.contains(QStringLiteral("rename it first, e.g. modelstudio-cli rename "
+                                                   "'../my model' my-model")),
+                     qPrintable(error));
+        }
+        QVERIFY(errorOf([&] {
+                    m_registry->setAlias(QStringLiteral("../my model"),
+                                         QStringLiteral("production"), kept.id);
+                }).contains(QStringLiteral("rename")));
+
+        // Renaming: to a valid name that no other model has.
+        QVERIFY(errorOf([&] {
+                    m_registry->renameModel(QStringLiteral("../my model"), QStringLiteral("x/y"));
+                }).contains(QStringLiteral("cannot be a model name")));
+        QVERIFY(errorOf([&] {
+                    m_registry->renameModel(QStringLiteral("../my model"),
+                                            QStringLiteral("other"));
+                }).contains(QStringLiteral("already exists")));
+        QVERIFY(errorOf([&] {
+                    m_registry->renameModel(QStringLiteral("nope"), QStringLiteral("x"));
+                }).startsWith(QStringLiteral("no model named \"nope\"")));
+        m_registry->setTag(kept.id, QStringLiteral("k"), QStringLiteral("v"));
+        m_registry->renameModel(QStringLiteral("../my model"), QStringLiteral("my-model"));
+        const VersionRecord renamed = m_registry->resolve(QStringLiteral("my-model:1"));
+        QCOMPARE(renamed.id, kept.id);
+        QCOMPARE(renamed.tags.value(QStringLiteral("k")), QStringLiteral("v"));
+        QVERIFY(!m_registry->model(QStringLiteral("../my model")));
+        // The next version continues the numbering.
+        QCOMPARE(add(QStringLiteral("my-model")).number, 2);
     }
 
     void refusesNamesThatBreakReferences()
     {
         QFETCH(QString, name);
         const QString error = errorOf([&] { add(name); });
-        QVERIFY2(error.contains(QStringLiteral("cannot be a model name")), qPrintable(error));
+        QVERIFY2(error.contains(name.isEmpty() ? QStringLiteral("needs a name")
+                                               : QStringLiteral("cannot be a model name")),
+                 qPrintable(error));
         QVERIFY(m_registry->models().isEmpty());
     }
 

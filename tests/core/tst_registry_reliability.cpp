@@ -7,10 +7,12 @@
 // registry and does one thing (see runChild).
 #include "TestSupport.h"
 #include "common/Error.h"
+#include "common/Workspace.h"
 #include "registry/Registry.h"
 #include "registry/Schema_p.h"
 
 #include <QDateTime>
+#include <QDir>
 #include <QDirIterator>
 #include <QFile>
 #include <QFileInfo>
@@ -25,13 +27,24 @@
 #include <cstdio>
 #include <functional>
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 using namespace ms;
 using ms::test::errorOf;
 
 namespace {
+
+// Moves a file's or folder's modification time `age_s` into the past.
+bool setAge(const QString &path, qint64 age_s)
+{
+    const qint64 then = QDateTime::currentSecsSinceEpoch() - age_s;
+    const struct timespec times[2] = {{time_t(then), 0}, {time_t(then), 0}};
+    return ::utimensat(AT_FDCWD, QFile::encodeName(path).constData(), times, 0) == 0;
+}
 
 QString writeFile(const QString &path, const QByteArray &content)
 {
@@ -277,6 +290,70 @@ private Q_SLOTS:
         QVERIFY(QFileInfo::exists(fresh));
         QCOMPARE(registry.verifiedArtifactPath(kept), registry.artifactPath(kept));
         QCOMPARE(registry.gc().removedFiles, 0);
+    }
+
+    // gc takes empty run folders and temporary copies that killed runs left, and nothing a
+    // live process may still be making: a running run's folder, anything changed after the
+    // newest running run started, a folder or a copy a live process holds a lock on.
+    void gcLeavesWhatARunningRunMayNeed()
+    {
+        Registry registry(workspace());
+        const QString runs = workspace() + QStringLiteral("/runs/");
+        const QString store = workspace() + QStringLiteral("/artifacts/sha256/");
+        QVERIFY(QDir().mkpath(store));
+        auto emptyFolder = [&](const QString &name, qint64 age_s) {
+            const QString path = runs + name;
+            if (!QDir().mkpath(path) || !setAge(path, age_s))
+                qFatal("cannot make %s", qPrintable(path));
+            return path;
+        };
+        auto tempCopy = [&](const QString &name, qint64 age_s) {
+            const QString path = writeFile(store + name, QByteArray());
+            if (!setAge(path, age_s))
+                qFatal("cannot age %s", qPrintable(path));
+            return path;
+        };
+        const QString liveRun = emptyFolder(QStringLiteral("20240101-000000-live"), 3 * 3600);
+        const qint64 runId = registry.startRun(QStringLiteral("train"), {}, liveRun);
+        // The run (this process: alive) started two hours ago.
+        QByteArray out;
+        QVERIFY(ms::test::runPython(m_dir->path(), QStringLiteral(R"(
+import datetime, sqlite3, sys
+started = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=2)
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE runs SET started = ? WHERE id = ?",
+           (started.strftime("%Y-%m-%dT%H:%M:%S.000Z"), int(sys.argv[2])))
+db.commit()
+)"),
+                                    {registry.databasePath(), QString::number(runId)}, &out));
+        const QString before = emptyFolder(QStringLiteral("20240101-000000-before"), 3 * 3600);
+        const QString after = emptyFolder(QStringLiteral("20240101-000000-after"), 3600);
+        const QString oldCopy = tempCopy(QStringLiteral("staging.pt.tmp-before"), 3 * 3600);
+        const QString newCopy = tempCopy(QStringLiteral("staging.pt.tmp-after"), 3600);
+        // A run folder this process made and still holds, and a copy another holds a lock on.
+        const QString held = Workspace(workspace()).newRunDir(QStringLiteral("held"));
+        QVERIFY(setAge(held, 3 * 3600));
+        const QString lockedCopy = tempCopy(QStringLiteral("staging.pt.tmp-locked"), 3 * 3600);
+        const int fd = ::open(QFile::encodeName(lockedCopy).constData(), O_RDONLY);
+        QVERIFY(fd >= 0 && ::flock(fd, LOCK_EX) == 0);
+
+        Registry::GcResult result = registry.gc();
+        QCOMPARE(result.removedRunFolders, 1);
+        QCOMPARE(result.removedFiles, 1);
+        QVERIFY(!QFileInfo::exists(before));
+        QVERIFY(!QFileInfo::exists(oldCopy));
+        for (const QString &kept : {liveRun, after, newCopy, held, lockedCopy})
+            QVERIFY2(QFileInfo::exists(kept), qPrintable(kept));
+
+        // Once the run has ended and the lock is gone, what they kept is stale.
+        registry.finishRun(runId, RunStatus::Failed, QStringLiteral("killed"));
+        ::close(fd);
+        result = registry.gc();
+        QCOMPARE(result.removedRunFolders, 2);
+        QCOMPARE(result.removedFiles, 2);
+        for (const QString &gone : {liveRun, after, newCopy, lockedCopy})
+            QVERIFY2(!QFileInfo::exists(gone), qPrintable(gone));
+        QVERIFY(QFileInfo::exists(held));   // still held by this process
     }
 
     void failedAddLeavesNothingReferenced()

@@ -2,6 +2,7 @@
 // accuracy text, filtering, numeric sorting, the detail pane, "Serve" starting the Serve panel
 // with a real HTTP check, Export, and a Delete refused because of an alias. Offscreen, isolated
 // workspace.
+#include "TestSupport.h"
 #include "ui/TinyModel.h"
 #include "MainWindow.h"
 #include "ServePanel.h"
@@ -29,6 +30,7 @@
 #include <QTableView>
 #include <QTcpServer>
 #include <QTemporaryDir>
+#include <QUndoStack>
 #include <QtTest>
 
 using ms::ui::VersionsPanel;
@@ -68,6 +70,7 @@ private Q_SLOTS:
     void exportsTheArtifact();
     void deleteOfAnAliasedVersionIsRefused();
     void deleteRemovesTheRow();
+    void renamesAModel();
 
 private:
     QTemporaryDir m_workspace;
@@ -223,6 +226,22 @@ void TestVersionsPanel::exportsTheArtifact()
              m_sha256);
     QVERIFY(!QFile::exists(target + QStringLiteral(".part")));
     QVERIFY(!panel.statusIsError());
+    // A file already there is replaced only when the person said so (the menu asks).
+    QVERIFY(panel.selectRef(QStringLiteral("alpha:1")));
+    QVERIFY(!panel.exportSelected(target));
+    QVERIFY(panel.statusIsError());
+    QVERIFY2(panel.statusText().contains(QStringLiteral("already exist")),
+             qPrintable(panel.statusText()));
+    const QString readme = m_workspace.filePath(QStringLiteral("exported.README.md"));
+    QFile readmeFile(readme);
+    QVERIFY(readmeFile.open(QIODevice::ReadOnly));
+    QVERIFY(readmeFile.readAll().startsWith("# `alpha:2`"));
+    readmeFile.close();
+    QVERIFY2(panel.exportSelected(target, QStringLiteral("pt"), true),
+             qPrintable(panel.statusText()));
+    QVERIFY(readmeFile.open(QIODevice::ReadOnly));
+    QVERIFY(readmeFile.readAll().startsWith("# `alpha:1`"));
+    QVERIFY(panel.selectRef(QStringLiteral("alpha:2")));
 
     // The other formats go through the same exporters as the CLI.
     const QString repo = m_workspace.filePath(QStringLiteral("triton"));
@@ -264,6 +283,51 @@ void TestVersionsPanel::deleteRemovesTheRow()
     QVERIFY(!panel.statusIsError());
     QCOMPARE(panel.tableModel()->rowCount(), 2);
     QVERIFY(!panel.selectRef(QStringLiteral("alpha:1")));
+}
+
+void TestVersionsPanel::renamesAModel()
+{
+    QTemporaryDir dir;
+    qint64 deltaId = 0;
+    {
+        ms::Registry registry(dir.path());
+        ms::NewVersion version = ms::test::tinyImageVersion(
+            QStringLiteral("gamma"), dir.filePath(QStringLiteral("g.pt")));
+        registry.addVersion(version);
+        version.modelName = QStringLiteral("delta");
+        deltaId = registry.addVersion(version).id;
+    }
+    VersionsPanel panel(dir.path());
+    QVERIFY(panel.selectRef(QStringLiteral("gamma:1")));
+    QVERIFY(!panel.renameModel(QStringLiteral("delta")));
+    QVERIFY2(panel.statusText().contains(QStringLiteral("already exists")),
+             qPrintable(panel.statusText()));
+    QVERIFY(!panel.renameModel(QStringLiteral("a b")));
+    QVERIFY2(panel.statusText().contains(QStringLiteral("cannot be a model name")),
+             qPrintable(panel.statusText()));
+    QVERIFY2(panel.renameModel(QStringLiteral("gamma2")), qPrintable(panel.statusText()));
+    QCOMPARE(panel.selectedRef(), QStringLiteral("gamma2:1"));
+    QCOMPARE(ms::Registry(dir.path()).resolve(QStringLiteral("gamma2:1")).modelName,
+             QStringLiteral("gamma2"));
+    panel.undoStack()->undo();
+    QVERIFY(ms::Registry(dir.path()).model(QStringLiteral("gamma")));
+    QVERIFY(!ms::Registry(dir.path()).model(QStringLiteral("gamma2")));
+
+    // A name from before the naming rule, as an older studio stored it: renamed for good (it
+    // could not be given back), which makes the model usable again.
+    QByteArray out;
+    QVERIFY(ms::test::runPython(dir.path(), QStringLiteral(R"(
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE models SET name = '../old name' WHERE name = 'delta'")
+db.commit()
+)"),
+                                {dir.filePath(QStringLiteral("registry.db"))}, &out));
+    panel.reload();
+    QVERIFY(panel.selectId(deltaId));
+    QVERIFY2(panel.renameModel(QStringLiteral("delta")), qPrintable(panel.statusText()));
+    QVERIFY(!panel.undoStack()->canUndo());
+    QCOMPARE(ms::Registry(dir.path()).resolve(QStringLiteral("delta:1")).id, deltaId);
 }
 
 QTEST_MAIN(TestVersionsPanel)
