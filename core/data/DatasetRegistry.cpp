@@ -91,8 +91,7 @@ void validate(const Dataset &dataset)
     if (dataset.numClasses() < 2)
         throw Error(QStringLiteral("%1 has %2 class(es): a classifier needs at least two. "
                                    "Check the label column.")
-                        .arg(where)
-                        .arg(dataset.numClasses()));
+                        .arg(where, QString::number(dataset.numClasses())));
     const qint64 sampleSize = dataset.sampleSize();
     if (sampleSize <= 0)
         throw Error(QStringLiteral("%1 has samples of size 0.").arg(where));
@@ -105,17 +104,15 @@ void validate(const Dataset &dataset)
         if (qint64(split->features.size()) != split->count() * sampleSize)
             throw Error(QStringLiteral("%1: the %2 split holds %3 values for %4 samples of "
                                        "size %5.")
-                            .arg(where, QLatin1String(splitName))
-                            .arg(qint64(split->features.size()))
-                            .arg(split->count())
-                            .arg(sampleSize));
+                            .arg(where, QLatin1String(splitName),
+                                 QString::number(qint64(split->features.size())),
+                                 QString::number(split->count()), QString::number(sampleSize)));
         for (const qint64 label : split->labels) {
             if (label < 0 || label >= dataset.numClasses())
                 throw Error(QStringLiteral("%1: the %2 split has the label %3, outside the %4 "
                                            "classes.")
-                                .arg(where, QLatin1String(splitName))
-                                .arg(label)
-                                .arg(dataset.numClasses()));
+                                .arg(where, QLatin1String(splitName), QString::number(label),
+                                     QString::number(dataset.numClasses())));
         }
     }
 }
@@ -151,9 +148,8 @@ void splitValidation(Dataset &dataset, double fraction, std::mt19937_64 &rng)
     if (validationCount >= count)
         throw Error(QStringLiteral("A validation fraction of %1 leaves none of the %2 training "
                                    "samples of \"%3\" for training: choose a smaller fraction.")
-                        .arg(fraction)
-                        .arg(count)
-                        .arg(dataset.name));
+                        .arg(QString::number(fraction), QString::number(count),
+                             dataset.name));
     const std::vector<qint64> order = permutation(count, rng);
     std::vector<qint64> trainIndices(order.begin(), order.end() - validationCount);
     std::vector<qint64> validationIndices(order.end() - validationCount, order.end());

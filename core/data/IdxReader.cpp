@@ -374,11 +374,9 @@ Dataset IdxReader::read(const QString &path, const DatasetOptions &options) cons
         if (testRows != rows || testCols != cols)
             throw Error(QStringLiteral("%1 holds %2x%3 images but the training images are "
                                        "%4x%5: both splits must share one image size.")
-                            .arg(display(testImages))
-                            .arg(testRows)
-                            .arg(testCols)
-                            .arg(rows)
-                            .arg(cols));
+                            .arg(display(testImages), QString::number(testRows),
+                                 QString::number(testCols), QString::number(rows),
+                                 QString::number(cols)));
     }
     dataset.sampleShape = {1, rows, cols};
 

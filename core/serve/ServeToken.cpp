@@ -37,8 +37,7 @@ QString readTokenFile(const QString &path)
     if (QFileInfo(path).size() > kMaxTokenLength + 64)
         throw Error(QStringLiteral("the token file \"%1\" is too large for a token (over %2 "
                                    "bytes).")
-                        .arg(path)
-                        .arg(kMaxTokenLength));
+                        .arg(path, QString::number(kMaxTokenLength)));
     if (!file.open(QIODevice::ReadOnly))
         throw Error(QStringLiteral("cannot read the token file \"%1\": %2")
                         .arg(path, file.errorString()));

@@ -57,7 +57,7 @@ int readSide(const QJsonValue &v, const QString &file)
     const double d = v.toDouble(-1);
     if (!v.isDouble() || d != double(int(d)) || d < 1 || d > kMaxSide)
         throw ms::Error(QStringLiteral("%1: \"size\" must be a side in pixels from 1 to %2, or "
-                                       "[height, width]").arg(file).arg(kMaxSide));
+                                       "[height, width]").arg(file, QString::number(kMaxSide)));
     return int(d);
 }
 
@@ -301,7 +301,8 @@ ms::Dataset ImageFolderReader::read(const QString &path, const ms::DatasetOption
     if (classes.size() < 2)
         throw ms::Error(QStringLiteral("%1 has %2 class folder(s) with images; an image folder "
                                        "needs one sub-folder per class, at least two.")
-                            .arg(QDir::toNativeSeparators(trainDir.path())).arg(classes.size()));
+                            .arg(QDir::toNativeSeparators(trainDir.path()),
+                                 QString::number(classes.size())));
     if (splitLayout && testDir.exists()) {
         for (const QString &sub : classFolders(testDir)) {
             if (!classes.contains(sub) && !imagesIn(QDir(testDir.filePath(sub))).isEmpty())
@@ -324,8 +325,9 @@ ms::Dataset ImageFolderReader::read(const QString &path, const ms::DatasetOption
             if (layout.height > kMaxSide || layout.width > kMaxSide)
                 throw ms::Error(QStringLiteral("The images of %1 are %2x%3; set a smaller "
                                                "\"size\" in its imagefolder.json.")
-                                    .arg(QDir::toNativeSeparators(root.path()))
-                                    .arg(layout.height).arg(layout.width));
+                                    .arg(QDir::toNativeSeparators(root.path()),
+                                         QString::number(layout.height),
+                                         QString::number(layout.width)));
         }
         if (!hasColor)
             layout.gray = storesGray(firstClass.filePath(imagesIn(firstClass).first()));
