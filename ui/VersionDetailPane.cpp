@@ -16,7 +16,11 @@
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QTableWidget>
+#include <QTextBlock>
+#include <QTextCursor>
+#include <QTextEdit>
 #include <QVBoxLayout>
 
 #include <cmath>
@@ -112,15 +116,45 @@ QString recordText(const ms::VersionRecord &v)
     return text;
 }
 
+// Shows `text` wrapped to the view's width, each wrapped line hanging under the start of its
+// value ("Inputs:   input float32 [-1×3×224×224]" continues under "input"), so a long shape
+// or hash is never cut off at the pane's edge and the keys still read as a column. The font
+// is fixed-width, so the value starts at a character count.
+void setRecordText(QTextEdit *view, const QString &text)
+{
+    static const QRegularExpression valueStart(QStringLiteral("^(\\s*\\S+:\\s+|\\s+)"));
+    view->setPlainText(text);
+    const qreal charWidth = QFontMetricsF(view->document()->defaultFont())
+                                .horizontalAdvance(QLatin1Char('x'));
+    QTextCursor cursor(view->document());
+    cursor.beginEditBlock();
+    for (QTextBlock block = view->document()->begin(); block.isValid(); block = block.next()) {
+        const QRegularExpressionMatch match = valueStart.match(block.text());
+        if (!match.hasMatch())
+            continue;
+        QTextBlockFormat format = block.blockFormat();
+        const qreal indent = charWidth * qreal(match.capturedLength(1));
+        format.setLeftMargin(indent);
+        format.setTextIndent(-indent);
+        cursor.setPosition(block.position());
+        cursor.setBlockFormat(format);
+    }
+    cursor.endEditBlock();
+}
+
 } // namespace
 
 VersionDetailPane::VersionDetailPane(QString workspace, QWidget *parent)
     : QTabWidget(parent)
     , m_workspace(std::move(workspace))
 {
-    m_record = new QPlainTextEdit(this);
+    // A QTextEdit, not a QPlainTextEdit: only its layout honours the hanging indents that keep
+    // wrapped values under their column (setRecordText).
+    m_record = new QTextEdit(this);
     m_record->setReadOnly(true);
-    m_record->setLineWrapMode(QPlainTextEdit::NoWrap);
+    m_record->setAcceptRichText(false);
+    m_record->setLineWrapMode(QTextEdit::WidgetWidth);
+    m_record->setWordWrapMode(QTextOption::WrapAtWordBoundaryOrAnywhere);
     m_record->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_record->setPlaceholderText(tr("Select a version to see its record."));
     addTab(m_record, tr("Record"));
@@ -215,7 +249,7 @@ void VersionDetailPane::showVersion(const ms::VersionRecord &version)
 {
     const bool sameVersion = version.id == m_version.id;
     m_version = version;
-    m_record->setPlainText(recordText(version));
+    setRecordText(m_record, recordText(version));
     // Keep what is being typed when the same version is shown again (after another edit).
     if (!sameVersion || m_notes->toPlainText() == version.notes || !m_saveNotes->isEnabled()) {
         m_notes->setPlainText(version.notes);

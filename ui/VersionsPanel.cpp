@@ -1,5 +1,6 @@
 #include "VersionsPanel.h"
 
+#include "ColumnFit.h"
 #include "Icons.h"
 #include "LineageView.h"
 #include "VersionDetailPane.h"
@@ -179,9 +180,13 @@ QWidget *VersionsPanel::buildTableSide()
         m_table->fontMetrics().height() + 8);   // fixed: no per-row measuring
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->horizontalHeader()->setHighlightSections(false);
-    const int widths[] = {64, 62, 80, 70, 64, 74, 122, 76, 60};
-    for (int c = 0; c < VersionTableModel::ColumnCount; ++c)
-        m_table->setColumnWidth(c, widths[c]);
+    // Columns as wide as their text; names, aliases and tags give way when the table is narrow
+    // (elided, whole in the tooltip), a reference in the middle so its ":N" stays in view.
+    m_columns = new ColumnFitter(m_table);
+    m_columns->setElidable(VersionTableModel::Model);
+    m_columns->setElidable(VersionTableModel::Version, Qt::ElideMiddle);
+    m_columns->setElidable(VersionTableModel::Aliases);
+    m_columns->setElidable(VersionTableModel::Tags);
     m_table->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(m_table, &QTableView::customContextMenuRequested, this,
             &VersionsPanel::showContextMenu);
@@ -216,7 +221,7 @@ QWidget *VersionsPanel::buildTableSide()
     return m_tableSplitter;
 }
 
-QPlainTextEdit *VersionsPanel::detailView() const
+QTextEdit *VersionsPanel::detailView() const
 {
     return m_detail->recordView();
 }
@@ -362,6 +367,7 @@ void VersionsPanel::reload()
         m_table->selectRow(0);
     onSelectionChanged();
     updateCount();
+    m_columns->fit();
 }
 
 void VersionsPanel::fillModelList()
@@ -597,15 +603,28 @@ void VersionsPanel::saveState(QSettings &settings) const
 {
     settings.setValue(QStringLiteral("splitter"), m_splitter->saveState());
     settings.setValue(QStringLiteral("tableSplitter"), m_tableSplitter->saveState());
-    settings.setValue(QStringLiteral("header"), m_table->horizontalHeader()->saveState());
+    // Column widths only once the user sized them: otherwise they follow the contents. (The
+    // key is new: widths saved under "header" were fixed ones that clipped long names.)
+    if (m_columns->isUserSized())
+        settings.setValue(QStringLiteral("columns"), m_table->horizontalHeader()->saveState());
+    else
+        settings.remove(QStringLiteral("columns"));
+    settings.setValue(QStringLiteral("sortColumn"),
+                      m_table->horizontalHeader()->sortIndicatorSection());
+    settings.setValue(QStringLiteral("sortOrder"),
+                      int(m_table->horizontalHeader()->sortIndicatorOrder()));
 }
 
 void VersionsPanel::restoreState(QSettings &settings)
 {
     m_splitter->restoreState(settings.value(QStringLiteral("splitter")).toByteArray());
     m_tableSplitter->restoreState(settings.value(QStringLiteral("tableSplitter")).toByteArray());
-    m_table->horizontalHeader()->restoreState(
-        settings.value(QStringLiteral("header")).toByteArray());
+    const QByteArray columns = settings.value(QStringLiteral("columns")).toByteArray();
+    if (!columns.isEmpty() && m_table->horizontalHeader()->restoreState(columns))
+        m_columns->setUserSized(true);
+    if (settings.contains(QStringLiteral("sortColumn")))
+        m_table->sortByColumn(settings.value(QStringLiteral("sortColumn")).toInt(),
+                              Qt::SortOrder(settings.value(QStringLiteral("sortOrder")).toInt()));
 }
 
 QWidget *VersionsPanel::dockablePane() const
