@@ -114,6 +114,30 @@ void MetricPlot::setLegendVisible(bool visible)
     markDirty();
 }
 
+void MetricPlot::setLegendAbove(bool above)
+{
+    if (above == m_legendAbove)
+        return;
+    m_legendAbove = above;
+    QCPLayoutGrid *layout = m_plot->plotLayout();
+    QCPLegend *legend = m_plot->legend;
+    if (above) {
+        layout->insertRow(0);
+        layout->addElement(0, 0, legend);   // takes it out of the axis rect's inset layout
+        layout->setRowStretchFactor(0, 0.001);   // as tall as its entries, no more
+        legend->setFillOrder(QCPLegend::foColumnsFirst);
+        legend->setBorderPen(Qt::NoPen);
+        legend->setBrush(Qt::NoBrush);
+    } else {
+        m_plot->axisRect()->insetLayout()->addElement(legend, Qt::AlignBottom | Qt::AlignRight);
+        layout->simplify();   // drops the empty row
+        legend->setFillOrder(QCPLegend::foRowsFirst);
+        legend->setBrush(QBrush(QColor(255, 255, 255, 220)));
+        legend->setBorderPen(QPen(QColor(0, 0, 0, 40)));
+    }
+    markDirty();
+}
+
 void MetricPlot::setEmptyRanges(double xLower, double xUpper, double yLower, double yUpper)
 {
     m_emptyRange[0] = xLower;

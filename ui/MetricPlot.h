@@ -55,6 +55,9 @@ public:
     // Clamp the automatic value range, e.g. [0, 1] for accuracies.
     void setValueClamp(double lower, double upper);
     void setLegendVisible(bool visible);
+    // The legend in a row of its own above the plot, its entries side by side, instead of in
+    // the plot's lower right corner: for plots whose curves may pass anywhere (live traffic).
+    void setLegendAbove(bool above);
     // The ranges shown while there is no data, and the text centred in the empty plot.
     void setEmptyRanges(double xLower, double xUpper, double yLower, double yUpper);
     void setPlaceholderText(const QString &text);
@@ -166,6 +169,7 @@ private:
     bool m_follow = true;             // auto-range until the user pans or zooms
     bool m_applyingRanges = false;
     bool m_legendWanted = false;
+    bool m_legendAbove = false;
     bool m_hasClamp = false;
     double m_clampLower = 0.0;
     double m_clampUpper = 0.0;

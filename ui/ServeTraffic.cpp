@@ -51,6 +51,7 @@ ServeTraffic::ServeTraffic(QWidget *parent)
     m_latencyPlot->addSeries(QStringLiteral("p50"), tr("p50"), {kBlue, false, true});
     m_latencyPlot->addSeries(QStringLiteral("p99"), tr("p99"), {kOrange, false, true});
     m_latencyPlot->setLegendVisible(true);
+    m_latencyPlot->setLegendAbove(true);   // p50 and p99 pass through every corner
     m_latencyPlot->setEmptyRanges(0.0, 60.0, 0.0, 10.0);
     m_latencyPlot->setPlaceholderText(tr("Latency p50 / p99 per second"));
     auto *plotsLayout = new QHBoxLayout(plots);
