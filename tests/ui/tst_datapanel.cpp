@@ -286,10 +286,12 @@ void TestDataPanel::largeImagesFitTheirCells()
     QVERIFY(writeIdxPair(dir, QStringLiteral("train"), 8, 224, 224));
     ms::JobRunner runner;
     DataPanel panel(&runner);
+    // Read before the first show, which would read the default dataset otherwise.
+    QVERIFY(loadAndWait(panel, dir));
+    QCOMPARE(panel.preview().sampleShape, (std::vector<qint64>{1, 224, 224}));
     panel.resize(1000, 600);
     panel.show();
     QVERIFY(QTest::qWaitForWindowExposed(&panel));
-    QVERIFY(loadAndWait(panel, dir));
     QListView *view = panel.sampleView();
     const QSize grid = view->gridSize();
     const QModelIndex first = panel.sampleModel()->index(0);
@@ -318,10 +320,11 @@ void TestDataPanel::longClassNamesAreAllReadable()
     QVERIFY(writeFile(path, csv));
     ms::JobRunner runner;
     DataPanel panel(&runner);
+    QVERIFY(loadAndWait(panel, path));
+    QCOMPARE(panel.preview().classNames, names);
     panel.resize(900, 560);
     panel.show();
     QVERIFY(QTest::qWaitForWindowExposed(&panel));
-    QVERIFY(loadAndWait(panel, path));
 
     ms::ui::ClassHistogram *histogram = panel.histogram();
     QCPAxis *axis = histogram->customPlot()->xAxis;
