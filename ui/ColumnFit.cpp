@@ -50,9 +50,13 @@ ColumnFitter::ColumnFitter(QTableView *view)
     scheduleFit();
 }
 
-void ColumnFitter::setElidable(int column, Qt::TextElideMode mode)
+void ColumnFitter::setElidable(int column, Qt::TextElideMode mode, int rank, int floorChars)
 {
-    m_elidable.insert(column, mode);
+    m_elidable.insert(column, rank);
+    if (floorChars > 0)
+        m_floors.insert(column, floorChars);
+    else
+        m_floors.remove(column);
     if (auto *delegate = qobject_cast<ElidingDelegate *>(m_view->itemDelegate()))
         delegate->setElideMode(column, mode);
     scheduleFit();
@@ -95,27 +99,36 @@ void ColumnFitter::fit()
         widths[c] = width;
         total += width;
     }
-    // Too wide for the viewport: the free-text columns give way, each in proportion to what it
-    // has above its floor; numbers and dates keep their width (a horizontal scroll bar is better
-    // than a cut number).
+    // Too wide for the viewport: the free-text columns give way, rank by rank, each column of
+    // a rank in proportion to what it has above its floor; numbers and dates keep their width
+    // (a horizontal scroll bar is better than a cut number).
     int excess = total - m_view->viewport()->width();
-    if (excess > 0) {
-        const int floor = m_floorChars * charWidth;
-        // What a column can give: down to its floor, never below its header's text.
-        auto room = [&](int c) {
-            return std::max(0, widths[c] - std::max(floor, header->sectionSizeHint(c)));
-        };
+    // What a column can give: down to its floor, never below its header's text.
+    auto room = [&](int c) {
+        const int floor = m_floors.value(c, m_floorChars) * charWidth;
+        return std::max(0, widths[c] - std::max(floor, header->sectionSizeHint(c)));
+    };
+    QList<int> ranks = m_elidable.values();
+    std::sort(ranks.begin(), ranks.end());
+    ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
+    for (int rank : std::as_const(ranks)) {
+        if (excess <= 0)
+            break;
+        QList<int> group;
         int slack = 0;
         for (auto it = m_elidable.cbegin(); it != m_elidable.cend(); ++it) {
-            if (it.key() < columns)
+            if (it.value() == rank && it.key() < columns && !header->isSectionHidden(it.key())) {
+                group << it.key();
                 slack += room(it.key());
-        }
-        if (slack > 0) {
-            const double share = std::min(1.0, double(excess) / double(slack));
-            for (auto it = m_elidable.cbegin(); it != m_elidable.cend(); ++it) {
-                if (it.key() < columns)
-                    widths[it.key()] -= int(std::ceil(share * room(it.key())));
             }
+        }
+        if (slack <= 0)
+            continue;
+        const double share = std::min(1.0, double(excess) / double(slack));
+        for (int c : std::as_const(group)) {
+            const int cut = std::min(room(c), int(std::ceil(share * room(c))));
+            widths[c] -= cut;
+            excess -= cut;
         }
     }
     m_fitting = true;

@@ -24,8 +24,11 @@ public:
     // Installs an ElidingDelegate on `view` and follows its model and viewport.
     explicit ColumnFitter(QTableView *view);
 
-    // A free-text column: elided with `mode` when it must give way.
-    void setElidable(int column, Qt::TextElideMode mode = Qt::ElideRight);
+    // A free-text column: elided with `mode` when it must give way. Columns of a lower `rank`
+    // give way first (to their floor) before those of the next rank do. `floorChars` (when
+    // positive) is this column's own floor.
+    void setElidable(int column, Qt::TextElideMode mode = Qt::ElideRight, int rank = 0,
+                     int floorChars = 0);
     // A free-text column is never wider than `capChars` average characters, and gives way down
     // to `floorChars`.
     void setCharLimits(int floorChars, int capChars);
@@ -43,7 +46,8 @@ private:
     void scheduleFit();
 
     QTableView *m_view = nullptr;
-    QHash<int, Qt::TextElideMode> m_elidable;
+    QHash<int, int> m_elidable;   // column -> rank
+    QHash<int, int> m_floors;     // column -> its own floor in characters
     int m_floorChars = 8;
     int m_capChars = 32;
     bool m_fitting = false;

@@ -105,6 +105,8 @@ public:
     bool exportImage(const QString &path, QString *error = nullptr);
 
     QCustomPlot *customPlot() const { return m_plot; }
+    // The placeholder as drawn: visible, and wrapped to the plot's width.
+    QCPItemText *placeholderItem() const { return m_placeholder; }
 
 protected:
     bool eventFilter(QObject *watched, QEvent *event) override;
@@ -158,6 +160,7 @@ private:
     QTimer *m_replotTimer = nullptr;
     QCPItemTracer *m_tracer = nullptr;
     QCPItemText *m_placeholder = nullptr;
+    QString m_placeholderText;   // as given; the item holds it wrapped to the plot's width
     QHash<QString, Series> m_series;
     QStringList m_order;
     Bounds m_bounds;
