@@ -22,7 +22,9 @@
 #include "registry/Registry.h"
 
 #include <QComboBox>
+#include <QHBoxLayout>
 #include <QJsonArray>
+#include <QLabel>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -120,6 +122,7 @@ private Q_SLOTS:
     void heatmapsAreTheConfusionMatrices();
     void heatmapNamesDoNotOverlap_data();
     void heatmapNamesDoNotOverlap();
+    void cardsNeverCutTheirText();
     void benchmarkButtonRunsTheJob();
     void failedBenchmarkIsExplained();
 
@@ -445,6 +448,42 @@ void TestCompareVariants::heatmapNamesDoNotOverlap()
     if (!everyName) {
         // The cells were too small for every name (else the case tests nothing).
         QVERIFY(map.shownTickLabels(Qt::Horizontal).contains(QString()));
+    }
+}
+
+void TestCompareVariants::cardsNeverCutTheirText()
+{
+    // A row of cards squeezed as the Variants tab squeezes them in a narrow window: each card
+    // stays as wide as its text (a fixed minimum of 180 px won over it and cut "330.7 KiB").
+    QWidget row;
+    auto *layout = new QHBoxLayout(&row);
+    QList<ms::ui::VariantCard *> cards;
+    for (int i = 0; i < 4; ++i) {
+        auto *card = new ms::ui::VariantCard(&row);
+        card->setContent(QStringLiteral("resnet18-finetuned-cifar:%1").arg(i + 1),
+                         QStringLiteral("quantized · onednn"), Qt::red, i == 0,
+                         {{QStringLiteral("Accuracy"), QStringLiteral("66.63 %"),
+                           QStringLiteral("-0.60 pt"), -1},
+                          {QStringLiteral("Latency"), QStringLiteral("18.2 ms"),
+                           QStringLiteral("1.81× faster"), 1},
+                          {QStringLiteral("Size"), QStringLiteral("330.7 KiB"),
+                           QStringLiteral("0.27×"), 1},
+                          {QStringLiteral("Memory"), QStringLiteral("10.6 MiB"),
+                           QStringLiteral("0.64×"), 1}});
+        layout->addWidget(card);
+        cards << card;
+    }
+    row.resize(300, 200);   // far too narrow: the row takes its minimum
+    row.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&row));
+    for (ms::ui::VariantCard *card : std::as_const(cards)) {
+        QVERIFY(card->width() >= ms::ui::VariantCard::kMinimumWidth);
+        for (const QLabel *label : card->findChildren<QLabel *>()) {
+            QTRY_VERIFY2(label->width() >= label->sizeHint().width(),
+                         qPrintable(QStringLiteral("\"%1\" is %2 px, needs %3")
+                                        .arg(label->text()).arg(label->width())
+                                        .arg(label->sizeHint().width())));
+        }
     }
 }
 
