@@ -150,15 +150,23 @@ void MetricPlot::setLegendAbove(bool above)
     QCPLayoutGrid *layout = m_plot->plotLayout();
     QCPLegend *legend = m_plot->legend;
     if (above) {
+        // A row above the axis rect holding the legend, as narrow as its entries, and an empty
+        // element taking the rest of the width (the legend alone would spread its entries).
+        auto *row = new QCPLayoutGrid;
         layout->insertRow(0);
-        layout->addElement(0, 0, legend);   // takes it out of the axis rect's inset layout
-        layout->setRowStretchFactor(0, 0.001);   // as tall as its entries, no more
+        layout->addElement(0, 0, row);
+        layout->setRowStretchFactor(0, 0.001);   // as tall as the entries, no more
+        row->addElement(0, 0, legend);   // takes it out of the axis rect's inset layout
+        row->addElement(0, 1, new QCPLayoutElement(m_plot));
+        row->setColumnStretchFactor(0, 0.001);
+        row->setColumnStretchFactor(1, 1.0);
         legend->setFillOrder(QCPLegend::foColumnsFirst);
         legend->setBorderPen(Qt::NoPen);
         legend->setBrush(Qt::NoBrush);
     } else {
         m_plot->axisRect()->insetLayout()->addElement(legend, Qt::AlignBottom | Qt::AlignRight);
-        layout->simplify();   // drops the empty row
+        layout->removeAt(0);      // the row that held it
+        layout->simplify();
         legend->setFillOrder(QCPLegend::foRowsFirst);
         legend->setBrush(QBrush(QColor(255, 255, 255, 220)));
         legend->setBorderPen(QPen(QColor(0, 0, 0, 40)));
