@@ -116,24 +116,32 @@ QString recordText(const ms::VersionRecord &v)
     return text;
 }
 
-// Shows `text` wrapped to the view's width, each wrapped line hanging under the start of its
-// value ("Inputs:   input float32 [-1×3×224×224]" continues under "input"), so a long shape
-// or hash is never cut off at the pane's edge and the keys still read as a column. The font
-// is fixed-width, so the value starts at a character count.
+// Shows `text` wrapped to the view's width, each wrapped line of a record line hanging under
+// the start of its value ("Inputs:   input float32 [-1×3×224×224]" continues under "input"),
+// so a long shape or hash is never cut off at the pane's edge and the keys still read as a
+// column. An indented line (metrics, the recipe's JSON) hangs a little deeper than its own
+// indent instead: under a deep JSON key there would be no room left. The font is fixed-width,
+// so positions are character counts.
 void setRecordText(QTextEdit *view, const QString &text)
 {
-    static const QRegularExpression valueStart(QStringLiteral("^(\\s*\\S+:\\s+|\\s+)"));
+    static const QRegularExpression valueStart(QStringLiteral("^(\\S+:\\s+)"));
+    static const QRegularExpression leading(QStringLiteral("^(\\s+)"));
+    constexpr int kNestedHang = 4;
     view->setPlainText(text);
     const qreal charWidth = QFontMetricsF(view->document()->defaultFont())
                                 .horizontalAdvance(QLatin1Char('x'));
     QTextCursor cursor(view->document());
     cursor.beginEditBlock();
     for (QTextBlock block = view->document()->begin(); block.isValid(); block = block.next()) {
-        const QRegularExpressionMatch match = valueStart.match(block.text());
-        if (!match.hasMatch())
+        int hang = 0;
+        if (const QRegularExpressionMatch key = valueStart.match(block.text()); key.hasMatch())
+            hang = int(key.capturedLength(1));
+        else if (const QRegularExpressionMatch lead = leading.match(block.text()); lead.hasMatch())
+            hang = int(lead.capturedLength(1)) + kNestedHang;
+        if (hang == 0)
             continue;
         QTextBlockFormat format = block.blockFormat();
-        const qreal indent = charWidth * qreal(match.capturedLength(1));
+        const qreal indent = charWidth * qreal(hang);
         format.setLeftMargin(indent);
         format.setTextIndent(-indent);
         cursor.setPosition(block.position());
