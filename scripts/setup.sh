@@ -24,6 +24,8 @@ PACKAGES=(
   dataset-fashion-mnist
   # interop checks and the Python peer for benchmarks
   python3-torch
+  # a 224x224 model (resnet18) for the window's layout check (docs/screenshots)
+  python3-torchvision
   # decoding images in the generated TorchServe handler's test
   python3-pil
   # the package test validates the installed .desktop entry

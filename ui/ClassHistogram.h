@@ -36,9 +36,23 @@ public:
     QVector<double> values(const QString &split) const;
 
     QCustomPlot *customPlot() const { return m_plot; }
+    // Each class's name under the axis as drawn: empty where the bars are too narrow for every
+    // name and only every k-th is shown.
+    QStringList shownTickLabels() const;
+
+protected:
+    void resizeEvent(QResizeEvent *event) override;
 
 private:
+    // Names every class that has room and leaves the margin the first tilted name reaches
+    // into (QCustomPlot leaves out a label that would cross the plot's edge); true when that
+    // changed. With `growOnly` it never names more classes than now.
+    bool fitTickLabels(bool growOnly);
+
     QCustomPlot *m_plot = nullptr;
+    QStringList m_classNames;
+    int m_labelStep = 0;
+    int m_relabelPasses = 0;   // since the last data or resize
     QCPBarsGroup *m_group = nullptr;
     QVector<QCPBars *> m_bars;
 };

@@ -1,5 +1,6 @@
 #include "ComparePanel.h"
 
+#include "ColumnFit.h"
 #include "CompareSelectionModel.h"
 #include "CompareTableModel.h"
 #include "Icons.h"
@@ -94,6 +95,8 @@ ComparePanel::ComparePanel(QString workspace, ms::JobRunner *runner, QWidget *pa
     m_tree->setUniformRowHeights(true);
     m_tree->setAlternatingRowColors(true);
     m_tree->setSelectionMode(QAbstractItemView::NoSelection);
+    // "resnet18-fin…cifar:3" keeps its version number when the tree is narrow.
+    m_tree->setTextElideMode(Qt::ElideMiddle);
     m_tree->header()->setStretchLastSection(false);
     m_tree->header()->setSectionResizeMode(CompareSelectionModel::VersionColumn,
                                            QHeaderView::Stretch);
@@ -170,9 +173,10 @@ ComparePanel::ComparePanel(QString workspace, ms::JobRunner *runner, QWidget *pa
     m_tableView = new QTableView(this);
     m_tableView->setModel(m_table);
     styleTable(m_tableView);
-    const int widths[] = {150, 60, 110, 140, 150, 70, 80, 80};
-    for (int c = 0; c < CompareTableModel::ColumnCount; ++c)
-        m_tableView->setColumnWidth(c, widths[c]);
+    // Columns as wide as their text; a long run or version name gives way (elided in the
+    // middle, whole in the tooltip) before a number is cut.
+    auto *columns = new ColumnFitter(m_tableView);
+    columns->setElidable(CompareTableModel::Item, Qt::ElideMiddle);
 
     auto *plotSide = new QWidget(this);
     auto *plotLayout = new QVBoxLayout(plotSide);

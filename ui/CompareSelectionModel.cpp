@@ -76,6 +76,7 @@ void CompareSelectionModel::reload(const ms::Registry &registry)
             QStringLiteral("%1 (%2)").arg(group.first, QString::number(group.second.size())));
         parent->setEditable(false);
         parent->setSelectable(false);
+        parent->setToolTip(group.first);   // elided when the tree is narrow
         QFont bold = parent->font();
         bold.setBold(true);
         parent->setFont(bold);

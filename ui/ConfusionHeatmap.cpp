@@ -7,6 +7,7 @@
 #include <QToolTip>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 namespace ms::ui {
@@ -15,6 +16,8 @@ namespace {
 
 constexpr int kMaxAnnotatedClasses = 6;   // beyond this the counts no longer fit a cell
 constexpr int kMaxTickLabelChars = 12;   // "T-shirt/top" whole; longer names shortened
+constexpr int kTickLabelGap_px = 2;       // between two names along an axis
+constexpr int kFreeRelabelPasses = 3;
 
 QString shortName(const QString &name)
 {
@@ -54,6 +57,16 @@ ConfusionHeatmap::ConfusionHeatmap(QWidget *parent)
         axis->setBasePen(QPen(QColor(160, 160, 160)));
     }
     m_plot->xAxis->setTickLabelRotation(-90);   // upright names would overlap their neighbours
+    // Once the layout has sized the cells, every class whose name has no room is left unlabelled
+    // (the tooltip still names it); a change of step needs one more pass with the new labels.
+    // Fewer names can widen the cells (a shorter longest name on the y axis) and so allow more:
+    // after a few passes steps only grow, so the passes end, and never with names overlapping.
+    connect(m_plot, &QCustomPlot::afterLayout, this, [this] {
+        if (updateTickLabels(m_relabelPasses >= kFreeRelabelPasses)) {
+            ++m_relabelPasses;
+            m_plot->replot(QCustomPlot::rpQueuedReplot);
+        }
+    });
     // The count under the pointer: with many classes the cells are too small to write it in.
     m_plot->setMouseTracking(true);
     connect(m_plot, &QCustomPlot::mouseMove, this, [this](QMouseEvent *event) {
@@ -87,15 +100,10 @@ void ConfusionHeatmap::setMatrix(const QString &title, const QStringList &classN
     data->setRange(QCPRange(0, std::max(n - 1, 0)), QCPRange(0, std::max(n - 1, 0)));
     data->fill(0.0);
 
-    auto xTicker = QSharedPointer<QCPAxisTickerText>::create();
-    auto yTicker = QSharedPointer<QCPAxisTickerText>::create();
-    for (int c = 0; c < n; ++c) {
-        const QString name = shortName(classNames.value(c, QString::number(c)));
-        xTicker->addTick(c, name);
-        yTicker->addTick(c, name);
-    }
-    m_plot->xAxis->setTicker(xTicker);
-    m_plot->yAxis->setTicker(yTicker);
+    m_labelSteps = {0, 0};
+    m_relabelPasses = 0;
+    m_classes = n;
+    updateTickLabels(false);
 
     double largestRow = 0.0;
     for (const QVector<double> &row : matrix) {
@@ -129,11 +137,63 @@ void ConfusionHeatmap::setMatrix(const QString &title, const QStringList &classN
         note->setColor(QColor(140, 140, 140));
         note->setText(tr("No confusion matrix stored"));
     }
-    m_classes = n;
     m_map->setVisible(n > 0);
     m_plot->xAxis->setRange(-0.5, std::max(n, 1) - 0.5);
     m_plot->yAxis->setRange(-0.5, std::max(n, 1) - 0.5);
     m_plot->replot();
+}
+
+int ConfusionHeatmap::labelStep(const QCPAxis *axis) const
+{
+    // Rotated on the x axis, upright on the y axis: either way a name takes a line's height
+    // along its axis, and needs that much of the axis per label shown.
+    const int lineHeight_px = QFontMetrics(axis->tickLabelFont()).height() + kTickLabelGap_px;
+    const int axisLength_px = axis->orientation() == Qt::Horizontal ? axis->axisRect()->width()
+                                                                    : axis->axisRect()->height();
+    if (m_classes <= 1 || axisLength_px <= 0)
+        return 1;
+    const double cell_px = double(axisLength_px) / double(m_classes);
+    return std::max(1, int(std::ceil(double(lineHeight_px) / cell_px)));
+}
+
+bool ConfusionHeatmap::updateTickLabels(bool growOnly)
+{
+    std::array<int, 2> steps{labelStep(m_plot->xAxis), labelStep(m_plot->yAxis)};
+    if (growOnly) {
+        for (size_t a = 0; a < steps.size(); ++a)
+            steps[a] = std::max(steps[a], m_labelSteps[a]);
+    }
+    if (steps == m_labelSteps)
+        return false;
+    m_labelSteps = steps;
+    const std::array<QCPAxis *, 2> axes{m_plot->xAxis, m_plot->yAxis};
+    for (size_t a = 0; a < axes.size(); ++a) {
+        auto ticker = QSharedPointer<QCPAxisTickerText>::create();
+        for (int c = 0; c < m_classes; ++c) {
+            ticker->addTick(c, c % steps[a] == 0
+                                   ? shortName(m_classNames.value(c, QString::number(c)))
+                                   : QString());
+        }
+        axes[a]->setTicker(ticker);
+    }
+    return true;
+}
+
+QStringList ConfusionHeatmap::shownTickLabels(Qt::Orientation orientation) const
+{
+    const QCPAxis *axis = orientation == Qt::Horizontal ? m_plot->xAxis : m_plot->yAxis;
+    QStringList labels;
+    if (auto ticker = axis->ticker().dynamicCast<QCPAxisTickerText>()) {
+        for (const QString &label : ticker->ticks())
+            labels << label;
+    }
+    return labels;
+}
+
+void ConfusionHeatmap::resizeEvent(QResizeEvent *event)
+{
+    m_relabelPasses = 0;
+    QWidget::resizeEvent(event);
 }
 
 double ConfusionHeatmap::cellCount(int trueClass, int predictedClass) const

@@ -301,6 +301,7 @@ void DataPanel::applyPreview()
         const int scale = qMax(1, 56 / qMax(1, side));
         m_samples->setScale(scale);
         const int cell = qMin(side * scale, 96);
+        m_samples->setMaxSide(cell);   // larger images shrink into the cell, above their label
         m_sampleView->setIconSize(QSize(qMax(cell, kCellWidth - 8), cell));
         m_sampleView->setGridSize(QSize(qMax(cell + 24, kCellWidth), cell + 26));
         m_csv->clear();

@@ -2,6 +2,7 @@
 
 #include "VersionTableModel.h"
 
+#include <QFontMetricsF>
 #include <QGraphicsPathItem>
 #include <QGraphicsScene>
 #include <QGraphicsSimpleTextItem>
@@ -15,9 +16,13 @@ namespace ms::ui {
 
 namespace {
 
-constexpr double kNodeWidth = 132.0;
+constexpr double kNodeWidth = 132.0;      // the narrowest box
+constexpr double kMaxNodeWidth = 220.0;   // longer titles are elided (whole in the tooltip)
+constexpr double kNodeTextMargin = 8.0;
 constexpr double kNodeHeight = 42.0;
-constexpr double kColumnGap = 96.0;   // room for an edge label between two columns
+constexpr double kColumnGap = 96.0;       // at least, between two columns
+constexpr double kLabelPadding = 6.0;     // around an edge label's text, on its white patch
+constexpr double kLabelSlide = 40.0;      // room for a label to move along its edge
 constexpr double kRowGap = 18.0;
 constexpr int kIdRole = 0;            // QGraphicsItem::data key holding the version id
 
@@ -55,6 +60,7 @@ void LineageView::clear()
     scene()->clear();
     m_nodes.clear();
     m_edges.clear();
+    m_labelRects.clear();
 }
 
 void LineageView::setMessage(const QString &text)
@@ -161,15 +167,40 @@ void LineageView::draw()
     const QFont base = font();
     QFont bold = base;
     bold.setBold(true);
-    auto topLeft = [](const Node &n) {
-        return QPointF(n.generation * (kNodeWidth + kColumnGap),
-                       n.row * (kNodeHeight + kRowGap));
-    };
+    QFont small = base;
+    small.setPointSizeF(base.pointSizeF() * 0.85);
+    const QFontMetricsF boldMetrics(bold);
+    const QFontMetricsF baseMetrics(base);
+    const QFontMetricsF smallMetrics(small);
 
+    // Boxes as wide as their text within bounds (an outside reference such as
+    // "resnet18-finetuned-cifar:3" beyond that is elided in the middle, whole in the tooltip),
+    // and columns far enough apart that the widest edge label fits between them with room to
+    // slide along its edge.
+    double textWidth = 0.0;
+    for (const Node &node : std::as_const(m_nodes))
+        textWidth = std::max({textWidth, boldMetrics.horizontalAdvance(node.title),
+                              baseMetrics.horizontalAdvance(node.subtitle)});
+    const double nodeWidth = std::clamp(textWidth + 2 * kNodeTextMargin, kNodeWidth,
+                                        kMaxNodeWidth);
+    double labelWidth = 0.0;
+    for (const Edge &e : std::as_const(m_edges))
+        labelWidth = std::max(labelWidth, smallMetrics.horizontalAdvance(e.label));
+    const double columnGap = std::max(kColumnGap, labelWidth + kLabelPadding + kLabelSlide);
+    auto topLeft = [&](const Node &n) {
+        return QPointF(n.generation * (nodeWidth + columnGap), n.row * (kNodeHeight + kRowGap));
+    };
+    QVector<QRectF> obstacles;   // node boxes (with their outline), then each label placed
+    for (const Node &node : std::as_const(m_nodes)) {
+        obstacles << QRectF(topLeft(node), QSizeF(nodeWidth, kNodeHeight))
+                         .adjusted(-2, -2, 2, 2);
+    }
+
+    m_labelRects.clear();
     for (const Edge &e : std::as_const(m_edges)) {
         const Node &from = m_nodes[e.parentId];
         const Node &to = m_nodes[e.childId];
-        const QPointF start = topLeft(from) + QPointF(kNodeWidth, kNodeHeight / 2);
+        const QPointF start = topLeft(from) + QPointF(nodeWidth, kNodeHeight / 2);
         const QPointF end = topLeft(to) + QPointF(0, kNodeHeight / 2);
         QPainterPath path(start);
         const double bend = std::max(24.0, (end.x() - start.x()) / 2);
@@ -179,47 +210,77 @@ void LineageView::draw()
         QPolygonF head;
         head << end << end + QPointF(-8, -4) << end + QPointF(-8, 4);
         s->addPolygon(head, QPen(kEdgeColor), QBrush(kEdgeColor))->setZValue(0);
-        if (!e.label.isEmpty()) {
-            auto *label = new QGraphicsSimpleTextItem(e.label);
-            QFont small = base;
-            small.setPointSizeF(base.pointSizeF() * 0.85);
-            label->setFont(small);
-            label->setBrush(QColor(0x4a, 0x52, 0x5e));
-            const QRectF r = label->boundingRect();
-            const QPointF mid = path.pointAtPercent(0.5);
-            auto *back = s->addRect(QRectF(0, 0, r.width() + 6, r.height() + 2), Qt::NoPen,
-                                    QBrush(QColor(255, 255, 255, 230)));
-            back->setPos(mid - QPointF(r.width() / 2 + 3, r.height() / 2 + 1));
-            back->setZValue(1);
-            label->setParentItem(back);
-            label->setPos(3, 1);
-        }
+        if (e.label.isEmpty())
+            continue;
+        const QSizeF size(smallMetrics.horizontalAdvance(e.label) + kLabelPadding,
+                          smallMetrics.height() + 2);
+        const QRectF rect = placeLabel(path, size, obstacles);
+        obstacles << rect;
+        m_labelRects << rect;
+        auto *back = s->addRect(QRectF(QPointF(0, 0), size), Qt::NoPen,
+                                QBrush(QColor(255, 255, 255, 230)));
+        back->setPos(rect.topLeft());
+        back->setZValue(1);
+        auto *label = new QGraphicsSimpleTextItem(e.label, back);
+        label->setFont(small);
+        label->setBrush(QColor(0x4a, 0x52, 0x5e));
+        label->setPos(kLabelPadding / 2, 1);
     }
 
     for (auto it = m_nodes.begin(); it != m_nodes.end(); ++it) {
         Node &node = *it;
         QPainterPath shape;
-        shape.addRoundedRect(QRectF(0, 0, kNodeWidth, kNodeHeight), 6, 6);
+        shape.addRoundedRect(QRectF(0, 0, nodeWidth, kNodeHeight), 6, 6);
         auto *box = s->addPath(shape);
         box->setPos(topLeft(node));
         box->setZValue(2);
         box->setData(kIdRole, node.id);
         box->setToolTip(node.tooltip);
         box->setCursor(node.outside ? Qt::ArrowCursor : Qt::PointingHandCursor);
-        auto *title = new QGraphicsSimpleTextItem(node.title, box);
+        const double room = nodeWidth - 2 * kNodeTextMargin;
+        auto *title = new QGraphicsSimpleTextItem(
+            boldMetrics.elidedText(node.title, Qt::ElideMiddle, room), box);
         title->setFont(bold);
-        auto *sub = new QGraphicsSimpleTextItem(node.subtitle, box);
+        auto *sub = new QGraphicsSimpleTextItem(
+            baseMetrics.elidedText(node.subtitle, Qt::ElideRight, room), box);
         sub->setBrush(QColor(0x55, 0x5d, 0x69));
-        // Long outside references are elided by clipping to the box rather than overflowing.
-        box->setFlag(QGraphicsItem::ItemClipsChildrenToShape);
         const double textHeight = title->boundingRect().height() + sub->boundingRect().height();
         const double top = std::max(2.0, (kNodeHeight - textHeight) / 2);
-        title->setPos(8, top);
-        sub->setPos(8, top + title->boundingRect().height());
+        title->setPos(kNodeTextMargin, top);
+        sub->setPos(kNodeTextMargin, top + title->boundingRect().height());
         node.item = box;
         styleNode(node);
     }
     s->setSceneRect(s->itemsBoundingRect().adjusted(-16, -16, 16, 16));
+}
+
+// Where an edge's label goes: centred on the edge, at the middle if that is free, else at the
+// first point further along either way that touches no node and no label placed before; when
+// the edge is crowded everywhere (many edges through one gap), stacked just below or above its
+// middle, clear of the others.
+QRectF LineageView::placeLabel(const QPainterPath &path, const QSizeF &size,
+                               const QVector<QRectF> &obstacles)
+{
+    auto centredAt = [&size](const QPointF &p) {
+        return QRectF(p - QPointF(size.width() / 2, size.height() / 2), size);
+    };
+    auto isFree = [&obstacles](const QRectF &r) {
+        return std::none_of(obstacles.cbegin(), obstacles.cend(),
+                            [&r](const QRectF &o) { return o.intersects(r); });
+    };
+    for (const double t : {0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.18, 0.82}) {
+        const QRectF r = centredAt(path.pointAtPercent(t));
+        if (isFree(r))
+            return r;
+    }
+    const QRectF middle = centredAt(path.pointAtPercent(0.5));
+    for (int step = 1; step < 4 * int(obstacles.size()) + 4; ++step) {
+        const double dy = (step + 1) / 2 * (size.height() + 1) * (step % 2 ? 1 : -1);
+        const QRectF r = middle.translated(0, dy);
+        if (isFree(r))
+            return r;
+    }
+    return middle;   // unreachable: each step clears one more obstacle's height
 }
 
 void LineageView::styleNode(Node &node)
@@ -256,6 +317,12 @@ QPoint LineageView::nodeCenter(qint64 versionId) const
     if (it == m_nodes.cend() || !it->item)
         return {};
     return mapFromScene(it->item->sceneBoundingRect().center());
+}
+
+QRectF LineageView::nodeRect(qint64 versionId) const
+{
+    const auto it = m_nodes.constFind(versionId);
+    return it == m_nodes.cend() || !it->item ? QRectF() : it->item->sceneBoundingRect();
 }
 
 void LineageView::mousePressEvent(QMouseEvent *event)

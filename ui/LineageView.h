@@ -8,6 +8,7 @@
 #include <QVector>
 
 class QGraphicsItem;
+class QPainterPath;
 
 namespace ms::ui {
 
@@ -46,6 +47,9 @@ public:
     int generationOf(qint64 versionId) const;
     // The node's centre in viewport coordinates, for tests that click it.
     QPoint nodeCenter(qint64 versionId) const;
+    // In scene coordinates: a node's box, and the patch of each edge label drawn.
+    QRectF nodeRect(qint64 versionId) const;
+    QVector<QRectF> edgeLabelRects() const { return m_labelRects; }
 
 Q_SIGNALS:
     void versionClicked(qint64 versionId);
@@ -69,9 +73,12 @@ private:
     void layout();
     void draw();
     void styleNode(Node &node);
+    static QRectF placeLabel(const QPainterPath &path, const QSizeF &size,
+                             const QVector<QRectF> &obstacles);
 
     QHash<qint64, Node> m_nodes;
     QVector<Edge> m_edges;
+    QVector<QRectF> m_labelRects;
     qint64 m_current = 0;
 };
 

@@ -48,6 +48,7 @@ namespace {
 
 const QSize kDefaultSize(1280, 800);
 constexpr int kNavigationWidth = 88;
+constexpr int kDockWidth = 320;   // at first; the user's width is saved with the layout
 constexpr int kMessage_ms = 15000;   // how long an import's outcome stays in the status bar
 
 // The navigation reads as a sidebar, not as a list box: no frame, a tinted background and an
@@ -84,6 +85,36 @@ QString errorText(const std::exception &e)
     return QString::fromUtf8(e.what());
 }
 
+// A stack whose size hints are the current panel's, not the largest of all panels' (what
+// QStackedWidget's layout reports): the Train panel's side-by-side plots must not keep the
+// Versions panel and its dock from fitting a 1024-pixel-wide screen. The window re-asks when
+// the panel changes, and grows if the new one needs more room.
+class CurrentPanelStack final : public QStackedWidget
+{
+public:
+    explicit CurrentPanelStack(QWidget *parent)
+        : QStackedWidget(parent)
+    {
+        connect(this, &QStackedWidget::currentChanged, this, [this] { updateGeometry(); });
+    }
+
+    QSize minimumSizeHint() const override
+    {
+        const QWidget *page = currentWidget();
+        if (!page)
+            return QStackedWidget::minimumSizeHint();
+        return page->minimumSizeHint().expandedTo(page->minimumSize()) + frameSize();
+    }
+    QSize sizeHint() const override
+    {
+        const QWidget *page = currentWidget();
+        return page ? page->sizeHint() + frameSize() : QStackedWidget::sizeHint();
+    }
+
+private:
+    QSize frameSize() const { return QSize(2 * frameWidth(), 2 * frameWidth()); }
+};
+
 } // namespace
 
 MainWindow::MainWindow(QString workspace, QWidget *parent)
@@ -111,7 +142,7 @@ MainWindow::MainWindow(QString workspace, QWidget *parent)
     m_navigation->setStyleSheet(QString::fromLatin1(kNavigationStyle));
     m_navigation->setFocusPolicy(Qt::NoFocus);
 
-    m_stack = new QStackedWidget(this);
+    m_stack = new CurrentPanelStack(this);
 
     auto *central = new QWidget(this);
     auto *layout = new QHBoxLayout(central);
@@ -154,7 +185,9 @@ void MainWindow::addPanel(Panel *panel)
         dock->setObjectName(QStringLiteral("dock-%1").arg(panel->id()));   // saveState() key
         dock->setWidget(pane);
         addDockWidget(Qt::RightDockWidgetArea, dock);
-        resizeDocks({dock}, {qMax(pane->sizeHint().width(), 380)}, Qt::Horizontal);
+        // A pane's text wraps to the dock's width: the panel beside it gets the room it needs
+        // for names and numbers.
+        resizeDocks({dock}, {kDockWidth}, Qt::Horizontal);
         dock->setVisible(m_stack->currentWidget() == panel);
         m_docks.insert(panel, dock);
     }
@@ -343,9 +376,18 @@ void MainWindow::onCurrentPanelChanged(int row)
 {
     if (row < 0 || row >= m_stack->count())
         return;
+    // The old panel's dock goes before the new panel comes, and the new one's dock after:
+    // otherwise the window, for a moment asked to hold both, grows wider than it was.
+    QWidget *next = m_stack->widget(row);
+    for (auto it = m_docks.cbegin(); it != m_docks.cend(); ++it) {
+        if (it.key() != next)
+            it.value()->setVisible(false);
+    }
     m_stack->setCurrentIndex(row);
-    for (auto it = m_docks.cbegin(); it != m_docks.cend(); ++it)
-        it.value()->setVisible(it.key() == currentPanel());
+    for (auto it = m_docks.cbegin(); it != m_docks.cend(); ++it) {
+        if (it.key() == next)
+            it.value()->setVisible(true);
+    }
     m_runMenu->clear();
     const QList<QAction *> actions = currentPanel()->jobActions();
     m_runMenu->addActions(actions);

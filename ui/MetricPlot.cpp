@@ -4,6 +4,7 @@
 
 #include <qcustomplot.h>
 
+#include <QTextLayout>
 #include <QTimer>
 #include <QVarLengthArray>
 
@@ -18,6 +19,26 @@ namespace {
 // Fast enough to feel live, slow enough that a replot never competes with training for the CPU.
 constexpr int kReplotInterval_ms = 50;
 
+// `text` broken into lines no wider than `width_px` where Qt's line breaking allows (a word
+// longer than that stays whole on its own line).
+QString wrapToWidth(const QString &text, const QFont &font, int width_px)
+{
+    if (text.isEmpty() || width_px <= 0)
+        return text;
+    QTextLayout layout(text, font);
+    QTextOption option;
+    option.setWrapMode(QTextOption::WordWrap);
+    layout.setTextOption(option);
+    QStringList lines;
+    layout.beginLayout();
+    for (QTextLine line = layout.createLine(); line.isValid(); line = layout.createLine()) {
+        line.setLineWidth(width_px);
+        lines << text.mid(line.textStart(), line.textLength()).trimmed();
+    }
+    layout.endLayout();
+    return lines.join(QLatin1Char('\n'));
+}
+
 } // namespace
 
 MetricPlot::MetricPlot(QWidget *parent)
@@ -25,7 +46,7 @@ MetricPlot::MetricPlot(QWidget *parent)
     , m_plot(new QCustomPlot(this))
     , m_replotTimer(new QTimer(this))
 {
-    embedPlot(this, m_plot, 240, 160);
+    embedPlot(this, m_plot, 200, 160);   // narrow enough for the Versions dock on 1024 px
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     m_plot->setNoAntialiasingOnDrag(true);
     m_plot->setPlottingHint(QCP::phCacheLabels, true);
@@ -58,7 +79,14 @@ MetricPlot::MetricPlot(QWidget *parent)
     m_placeholder->position->setCoords(0.5, 0.5);
     m_placeholder->setPositionAlignment(Qt::AlignCenter);
     m_placeholder->setColor(QColor(140, 140, 140));
+    m_placeholder->setTextAlignment(Qt::AlignCenter);
     m_placeholder->setVisible(false);
+    // Wrapped to the plot's width once the layout has set it: "Accuracy appears at the end of
+    // each epoch" ran past both edges of a narrow plot.
+    connect(m_plot, &QCustomPlot::afterLayout, this, [this] {
+        m_placeholder->setText(wrapToWidth(m_placeholderText, m_placeholder->font(),
+                                           m_plot->axisRect()->width() - 16));
+    });
 
     m_replotTimer->setSingleShot(true);
     m_replotTimer->setInterval(kReplotInterval_ms);
@@ -114,6 +142,38 @@ void MetricPlot::setLegendVisible(bool visible)
     markDirty();
 }
 
+void MetricPlot::setLegendAbove(bool above)
+{
+    if (above == m_legendAbove)
+        return;
+    m_legendAbove = above;
+    QCPLayoutGrid *layout = m_plot->plotLayout();
+    QCPLegend *legend = m_plot->legend;
+    if (above) {
+        // A row above the axis rect holding the legend, as narrow as its entries, and an empty
+        // element taking the rest of the width (the legend alone would spread its entries).
+        auto *row = new QCPLayoutGrid;
+        layout->insertRow(0);
+        layout->addElement(0, 0, row);
+        layout->setRowStretchFactor(0, 0.001);   // as tall as the entries, no more
+        row->addElement(0, 0, legend);   // takes it out of the axis rect's inset layout
+        row->addElement(0, 1, new QCPLayoutElement(m_plot));
+        row->setColumnStretchFactor(0, 0.001);
+        row->setColumnStretchFactor(1, 1.0);
+        legend->setFillOrder(QCPLegend::foColumnsFirst);
+        legend->setBorderPen(Qt::NoPen);
+        legend->setBrush(Qt::NoBrush);
+    } else {
+        m_plot->axisRect()->insetLayout()->addElement(legend, Qt::AlignBottom | Qt::AlignRight);
+        layout->removeAt(0);      // the row that held it
+        layout->simplify();
+        legend->setFillOrder(QCPLegend::foRowsFirst);
+        legend->setBrush(QBrush(QColor(255, 255, 255, 220)));
+        legend->setBorderPen(QPen(QColor(0, 0, 0, 40)));
+    }
+    markDirty();
+}
+
 void MetricPlot::setEmptyRanges(double xLower, double xUpper, double yLower, double yUpper)
 {
     m_emptyRange[0] = xLower;
@@ -125,6 +185,7 @@ void MetricPlot::setEmptyRanges(double xLower, double xUpper, double yLower, dou
 
 void MetricPlot::setPlaceholderText(const QString &text)
 {
+    m_placeholderText = text;
     m_placeholder->setText(text);
     markDirty();
 }
@@ -547,7 +608,7 @@ void MetricPlot::onReplotTimer()
     m_dirty = false;
     applyRanges();
     updateLegend();
-    m_placeholder->setVisible(!m_bounds.valid && !m_placeholder->text().isEmpty());
+    m_placeholder->setVisible(!m_bounds.valid && !m_placeholderText.isEmpty());
     m_plot->replot();
 }
 

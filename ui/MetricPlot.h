@@ -55,6 +55,9 @@ public:
     // Clamp the automatic value range, e.g. [0, 1] for accuracies.
     void setValueClamp(double lower, double upper);
     void setLegendVisible(bool visible);
+    // The legend in a row of its own above the plot, its entries side by side, instead of in
+    // the plot's lower right corner: for plots whose curves may pass anywhere (live traffic).
+    void setLegendAbove(bool above);
     // The ranges shown while there is no data, and the text centred in the empty plot.
     void setEmptyRanges(double xLower, double xUpper, double yLower, double yUpper);
     void setPlaceholderText(const QString &text);
@@ -102,6 +105,8 @@ public:
     bool exportImage(const QString &path, QString *error = nullptr);
 
     QCustomPlot *customPlot() const { return m_plot; }
+    // The placeholder as drawn: visible, and wrapped to the plot's width.
+    QCPItemText *placeholderItem() const { return m_placeholder; }
 
 protected:
     bool eventFilter(QObject *watched, QEvent *event) override;
@@ -155,6 +160,7 @@ private:
     QTimer *m_replotTimer = nullptr;
     QCPItemTracer *m_tracer = nullptr;
     QCPItemText *m_placeholder = nullptr;
+    QString m_placeholderText;   // as given; the item holds it wrapped to the plot's width
     QHash<QString, Series> m_series;
     QStringList m_order;
     Bounds m_bounds;
@@ -166,6 +172,7 @@ private:
     bool m_follow = true;             // auto-range until the user pans or zooms
     bool m_applyingRanges = false;
     bool m_legendWanted = false;
+    bool m_legendAbove = false;
     bool m_hasClamp = false;
     double m_clampLower = 0.0;
     double m_clampUpper = 0.0;

@@ -59,6 +59,18 @@ void SampleListModel::setDecorationWidth(int width_px)
     endResetModel();
 }
 
+void SampleListModel::setMaxSide(int side_px)
+{
+    side_px = std::max(0, side_px);
+    if (side_px == m_maxSide_px)
+        return;
+    beginResetModel();
+    m_maxSide_px = side_px;
+    m_cache = QVector<QImage>(qsizetype(m_labels.size()));
+    m_decorations = QVector<QPixmap>(qsizetype(m_labels.size()));
+    endResetModel();
+}
+
 int SampleListModel::rowCount(const QModelIndex &parent) const
 {
     return parent.isValid() ? 0 : int(m_labels.size());
@@ -104,6 +116,9 @@ const QImage &SampleListModel::thumbnail(int row) const
     if (image.isNull()) {
         const QImage raw = sampleImage(m_features.data() + qint64(row) * m_sampleSize, m_shape);
         image = raw.scaled(raw.size() * m_scale, Qt::IgnoreAspectRatio, Qt::FastTransformation);
+        if (m_maxSide_px > 0 && (image.width() > m_maxSide_px || image.height() > m_maxSide_px))
+            image = image.scaled(m_maxSide_px, m_maxSide_px, Qt::KeepAspectRatio,
+                                 Qt::SmoothTransformation);
     }
     return image;
 }

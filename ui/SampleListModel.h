@@ -32,6 +32,9 @@ public:
     // The decoration is the thumbnail centred on a transparent strip this wide: an icon-mode
     // view wraps a label to the decoration's width, and 56 px cannot hold "Ankle boot".
     void setDecorationWidth(int width_px);
+    // Thumbnails larger than this on either side are shrunk (smoothly, keeping the aspect) to
+    // fit: a 224x224 image must not spill over its grid cell and the label under it. 0: no limit.
+    void setMaxSide(int side_px);
 
     int rowCount(const QModelIndex &parent = QModelIndex()) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
@@ -48,6 +51,7 @@ private:
     qint64 m_sampleSize = 0;
     int m_scale = 2;
     int m_decorationWidth_px = 0;
+    int m_maxSide_px = 0;
     const QImage &thumbnail(int row) const;
 
     mutable QVector<QImage> m_cache;   // drawn on first request: only visible rows cost

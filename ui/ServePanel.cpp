@@ -1,5 +1,6 @@
 #include "ServePanel.h"
 
+#include "ColumnFit.h"
 #include "Icons.h"
 #include "Widgets.h"
 
@@ -153,7 +154,12 @@ QWidget *ServePanel::buildSetupSide()
     m_modelsTable->setSelectionMode(QAbstractItemView::SingleSelection);
     m_modelsTable->verticalHeader()->setVisible(false);
     m_modelsTable->horizontalHeader()->setStretchLastSection(true);
-    m_modelsTable->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    // Columns fit their text; a long name, then its reference, give way (elided, whole in the
+    // tooltip) before the input shape is cut off.
+    m_modelsTable->setWordWrap(false);
+    auto *columns = new ColumnFitter(m_modelsTable);
+    columns->setElidable(0, Qt::ElideRight, 0);
+    columns->setElidable(1, Qt::ElideMiddle, 1);
     m_modelsTable->setMinimumHeight(110);
     connect(m_modelsTable, &QTableWidget::currentCellChanged, this,
             [this] { updateExample(); });
@@ -288,6 +294,7 @@ QWidget *ServePanel::buildMonitorSide()
     urlRow->addWidget(copyUrl);
 
     m_exampleTitle = new QLabel(endpoint);
+    m_exampleTitle->setWordWrap(true);   // a long model name must not widen the window
     auto *copyExample = new QPushButton(tr("Copy"), endpoint);
     copyExample->setToolTip(tr("Copy the curl command"));
     m_copyExample = copyExample;

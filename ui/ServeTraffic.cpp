@@ -1,5 +1,6 @@
 #include "ServeTraffic.h"
 
+#include "ColumnFit.h"
 #include "MetricPlot.h"
 #include "RequestLogModel.h"
 
@@ -7,6 +8,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QSplitter>
+#include <QStyle>
 #include <QTableView>
 #include <QTimer>
 #include <QVBoxLayout>
@@ -51,6 +53,7 @@ ServeTraffic::ServeTraffic(QWidget *parent)
     m_latencyPlot->addSeries(QStringLiteral("p50"), tr("p50"), {kBlue, false, true});
     m_latencyPlot->addSeries(QStringLiteral("p99"), tr("p99"), {kOrange, false, true});
     m_latencyPlot->setLegendVisible(true);
+    m_latencyPlot->setLegendAbove(true);   // p50 and p99 pass through every corner
     m_latencyPlot->setEmptyRanges(0.0, 60.0, 0.0, 10.0);
     m_latencyPlot->setPlaceholderText(tr("Latency p50 / p99 per second"));
     auto *plotsLayout = new QHBoxLayout(plots);
@@ -65,10 +68,32 @@ ServeTraffic::ServeTraffic(QWidget *parent)
     m_logView->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
     m_logView->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_logView->setAlternatingRowColors(true);
+    m_logView->setWordWrap(false);   // one line a request: a long path is elided, not broken
     m_logView->horizontalHeader()->setSectionResizeMode(RequestLogModel::Path,
                                                          QHeaderView::Stretch);
-    m_logView->setColumnWidth(RequestLogModel::Time, fontMetrics().horizontalAdvance(
-                                                         QStringLiteral("00:00:00.000000")));
+    // The other columns as wide as their header or their widest value, no wider: the path gets
+    // the rest and, when that is too little, is elided in the middle (its model name and verb
+    // both stay in view; the whole is in the tooltip).
+    auto *delegate = new ElidingDelegate(m_logView);
+    delegate->setElideMode(RequestLogModel::Path, Qt::ElideMiddle);
+    m_logView->setItemDelegate(delegate);
+    const struct
+    {
+        int column;
+        const char *widest;
+    } samples[] = {{RequestLogModel::Time, "00:00:00.000"},
+                   {RequestLogModel::Method, "DELETE"},
+                   {RequestLogModel::Status, "503"},
+                   {RequestLogModel::Latency, "10000.00"},
+                   {RequestLogModel::Batch, "256"}};
+    const int cellPadding_px = 2 * (style()->pixelMetric(QStyle::PM_FocusFrameHMargin) + 1) + 4;
+    for (const auto &sample : samples) {
+        m_logView->setColumnWidth(
+            sample.column,
+            std::max(m_logView->horizontalHeader()->sectionSizeHint(sample.column),
+                     fontMetrics().horizontalAdvance(QLatin1String(sample.widest))
+                         + cellPadding_px));
+    }
     auto *title = new QLabel(tr("Requests (latest %1)").arg(kLogCapacity), logSection);
     QFont bold = title->font();
     bold.setBold(true);

@@ -12,7 +12,6 @@ VariantCard::VariantCard(QWidget *parent)
 {
     setObjectName(QStringLiteral("variantCard"));
     setFrameShape(QFrame::StyledPanel);
-    setMinimumWidth(180);
     setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Maximum);
     m_title = new QLabel(this);
     QFont bold = m_title->font();
@@ -33,6 +32,11 @@ VariantCard::VariantCard(QWidget *parent)
     layout->addWidget(m_subtitle);
     layout->addSpacing(2);
     layout->addLayout(m_grid);
+}
+
+QSize VariantCard::minimumSizeHint() const
+{
+    return QFrame::minimumSizeHint().expandedTo(QSize(kMinimumWidth, 0));
 }
 
 void VariantCard::setContent(const QString &title, const QString &subtitle, const QColor &color,

@@ -33,6 +33,10 @@ public:
                     bool baseline, const QVector<Line> &lines);
 
     QString title() const { return m_titleText; }
+    // Its contents' minimum, and no narrower than kMinimumWidth: an explicit minimum width
+    // would win over the contents' (qSmartMinSize) and let a row of cards cut "330.7 KiB".
+    QSize minimumSizeHint() const override;
+    static constexpr int kMinimumWidth = 180;
     const QVector<Line> &lines() const { return m_lines; }
 
 private:

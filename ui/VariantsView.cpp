@@ -23,6 +23,7 @@
 #include <QSplitter>
 #include <QStyledItemDelegate>
 #include <QTableView>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -169,11 +170,18 @@ VariantsView::VariantsView(QWidget *parent)
             [this] { refreshHeatmaps(); });
 
     auto *middle = new QSplitter(Qt::Horizontal, this);
+    m_middle = middle;
     middle->setChildrenCollapsible(false);
+    // Up to three matrices side by side, each no narrower than its names need: a scroll bar
+    // when the window is too narrow for them, rather than a window wider than the screen.
+    m_heatmapScroll = new QScrollArea(this);
+    m_heatmapScroll->setWidget(heatmapHost);
+    m_heatmapScroll->setWidgetResizable(true);
+    m_heatmapScroll->setFrameShape(QFrame::NoFrame);
     middle->addWidget(m_scatter);
-    middle->addWidget(heatmapHost);
+    middle->addWidget(m_heatmapScroll);
     middle->setStretchFactor(0, 1);
-    middle->setStretchFactor(1, 1);
+    middle->setStretchFactor(1, 2);
 
     auto *vertical = new QSplitter(Qt::Vertical, this);
     vertical->setChildrenCollapsible(false);
@@ -469,6 +477,37 @@ void VariantsView::refreshHeatmaps()
         map->setMatrix(e.ref, classes, matrixOf(e.benchmark));
         m_heatmapRow->addWidget(map, 1);
         m_heatmaps << map;
+    }
+    // One matrix always whole; the others beside it when there is room, else scrolled to.
+    m_heatmapScroll->setMinimumWidth(
+        m_heatmaps.isEmpty() ? 0
+                             : m_heatmaps.first()->minimumSizeHint().width()
+                                   + m_heatmapScroll->verticalScrollBar()->sizeHint().width());
+    // Once the new matrices are laid out.
+    QTimer::singleShot(0, this, [this] { balanceMiddle(); });
+}
+
+void VariantsView::balanceMiddle()
+{
+    const int total = m_middle->width() - m_middle->handleWidth();
+    if (!isVisible() || total <= 0)
+        return;
+    const int wanted = m_heatmapScroll->widget()->minimumSizeHint().width()
+                       + m_heatmapScroll->verticalScrollBar()->sizeHint().width();
+    const int scatterMinimum = m_scatter->minimumSizeHint().width();
+    // Half at least when the matrices need less, all they need when the scatter can spare it.
+    const int heatmaps = std::max(m_heatmapScroll->minimumWidth(),
+                                  std::min(std::max(wanted, total / 2), total - scatterMinimum));
+    m_middle->setSizes({total - heatmaps, heatmaps});
+}
+
+void VariantsView::showEvent(QShowEvent *event)
+{
+    QWidget::showEvent(event);
+    if (!m_balanced) {
+        m_balanced = true;
+        // Once the layout has given the splitter its width.
+        QTimer::singleShot(0, this, [this] { balanceMiddle(); });
     }
 }
 

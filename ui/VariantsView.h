@@ -18,6 +18,7 @@ class QHBoxLayout;
 class QLabel;
 class QPushButton;
 class QScrollArea;
+class QSplitter;
 class QTableView;
 
 namespace ms::ui {
@@ -78,7 +79,13 @@ Q_SIGNALS:
     // A benchmark started here finished and stored its results: the owner reloads.
     void benchmarksStored();
 
+protected:
+    void showEvent(QShowEvent *event) override;
+
 private:
+    // Gives the matrices the width they need beside the scatter (the scatter the rest, down to
+    // its minimum); they scroll when that is not enough.
+    void balanceMiddle();
     void rebuildBatchChoices();
     void refreshScatterAndCards();
     void refreshHeatmaps();
@@ -107,6 +114,9 @@ private:
     QList<VariantCard *> m_cards;
     VariantScatter *m_scatter = nullptr;
     QHBoxLayout *m_heatmapRow = nullptr;
+    QScrollArea *m_heatmapScroll = nullptr;
+    QSplitter *m_middle = nullptr;
+    bool m_balanced = false;   // the first show has balanced the splitter
     QList<ConfusionHeatmap *> m_heatmaps;
     VariantTableModel *m_model = nullptr;
     QTableView *m_table = nullptr;

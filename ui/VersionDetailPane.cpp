@@ -16,7 +16,11 @@
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QTableWidget>
+#include <QTextBlock>
+#include <QTextCursor>
+#include <QTextEdit>
 #include <QVBoxLayout>
 
 #include <cmath>
@@ -113,15 +117,53 @@ QString recordText(const ms::VersionRecord &v)
     return text;
 }
 
+// Shows `text` wrapped to the view's width, each wrapped line of a record line hanging under
+// the start of its value ("Inputs:   input float32 [-1×3×224×224]" continues under "input"),
+// so a long shape or hash is never cut off at the pane's edge and the keys still read as a
+// column. An indented line (metrics, the recipe's JSON) hangs a little deeper than its own
+// indent instead: under a deep JSON key there would be no room left. The font is fixed-width,
+// so positions are character counts.
+void setRecordText(QTextEdit *view, const QString &text)
+{
+    static const QRegularExpression valueStart(QStringLiteral("^(\\S+:\\s+)"));
+    static const QRegularExpression leading(QStringLiteral("^(\\s+)"));
+    constexpr int kNestedHang = 4;
+    view->setPlainText(text);
+    const qreal charWidth = QFontMetricsF(view->document()->defaultFont())
+                                .horizontalAdvance(QLatin1Char('x'));
+    QTextCursor cursor(view->document());
+    cursor.beginEditBlock();
+    for (QTextBlock block = view->document()->begin(); block.isValid(); block = block.next()) {
+        int hang = 0;
+        if (const QRegularExpressionMatch key = valueStart.match(block.text()); key.hasMatch())
+            hang = int(key.capturedLength(1));
+        else if (const QRegularExpressionMatch lead = leading.match(block.text()); lead.hasMatch())
+            hang = int(lead.capturedLength(1)) + kNestedHang;
+        if (hang == 0)
+            continue;
+        QTextBlockFormat format = block.blockFormat();
+        const qreal indent = charWidth * qreal(hang);
+        format.setLeftMargin(indent);
+        format.setTextIndent(-indent);
+        cursor.setPosition(block.position());
+        cursor.setBlockFormat(format);
+    }
+    cursor.endEditBlock();
+}
+
 } // namespace
 
 VersionDetailPane::VersionDetailPane(QString workspace, QWidget *parent)
     : QTabWidget(parent)
     , m_workspace(std::move(workspace))
 {
-    m_record = new QPlainTextEdit(this);
+    // A QTextEdit, not a QPlainTextEdit: only its layout honours the hanging indents that keep
+    // wrapped values under their column (setRecordText).
+    m_record = new QTextEdit(this);
     m_record->setReadOnly(true);
-    m_record->setLineWrapMode(QPlainTextEdit::NoWrap);
+    m_record->setAcceptRichText(false);
+    m_record->setLineWrapMode(QTextEdit::WidgetWidth);
+    m_record->setWordWrapMode(QTextOption::WrapAtWordBoundaryOrAnywhere);
     m_record->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_record->setPlaceholderText(tr("Select a version to see its record."));
     addTab(m_record, tr("Record"));
@@ -216,7 +258,7 @@ void VersionDetailPane::showVersion(const ms::VersionRecord &version)
 {
     const bool sameVersion = version.id == m_version.id;
     m_version = version;
-    m_record->setPlainText(recordText(version));
+    setRecordText(m_record, recordText(version));
     // Keep what is being typed when the same version is shown again (after another edit).
     if (!sameVersion || m_notes->toPlainText() == version.notes || !m_saveNotes->isEnabled()) {
         m_notes->setPlainText(version.notes);

@@ -10,6 +10,7 @@ class QLabel;
 class QPlainTextEdit;
 class QPushButton;
 class QTableWidget;
+class QTextEdit;
 
 namespace ms::ui {
 
@@ -32,7 +33,7 @@ public:
     void clear();
     qint64 versionId() const { return m_version.id; }
 
-    QPlainTextEdit *recordView() const { return m_record; }
+    QTextEdit *recordView() const { return m_record; }
     MetricPlot *curvePlot() const { return m_plot; }
     QComboBox *curveKeyCombo() const { return m_curveKey; }
     QTableWidget *benchmarkTable() const { return m_benchmarks; }
@@ -57,7 +58,7 @@ private:
     ms::VersionRecord m_version;
     bool m_curveLoaded = false;
 
-    QPlainTextEdit *m_record = nullptr;
+    QTextEdit *m_record = nullptr;
     QComboBox *m_curveKey = nullptr;
     QLabel *m_curveNote = nullptr;
     MetricPlot *m_plot = nullptr;

@@ -118,8 +118,24 @@ QVariant VersionTableModel::data(const QModelIndex &index, int role) const
             return {};
         }
     }
-    if (role == Qt::ToolTipRole && index.column() == Model && !v.notes.isEmpty())
-        return v.notes;
+    if (role == Qt::ToolTipRole) {
+        // The whole text of the columns that may be elided when the table is narrow; the
+        // model's cell adds the version's notes.
+        switch (index.column()) {
+        case Model:
+            return v.notes.isEmpty() ? v.modelName
+                                     : QStringLiteral("%1\n\n%2").arg(v.modelName, v.notes);
+        case Version:
+            return v.ref();
+        case Aliases:
+        case Tags: {
+            const QString text = data(index, Qt::DisplayRole).toString();
+            return text.isEmpty() ? QVariant() : QVariant(text);
+        }
+        default:
+            return {};
+        }
+    }
     if (role != Qt::DisplayRole && role != SortRole)
         return {};
     const bool sort = role == SortRole;

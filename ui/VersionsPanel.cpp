@@ -1,5 +1,6 @@
 #include "VersionsPanel.h"
 
+#include "ColumnFit.h"
 #include "Icons.h"
 #include "LineageView.h"
 #include "VersionDetailPane.h"
@@ -62,6 +63,9 @@ VersionsPanel::VersionsPanel(QString workspace, QWidget *parent)
 
     m_models = new QListWidget(this);
     m_models->setMinimumWidth(90);
+    // A long name is elided in the middle (whole in its tooltip), not cut at the edge.
+    m_models->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_models->setTextElideMode(Qt::ElideMiddle);
     m_models->setToolTip(tr("Show one model's versions"));
     connect(m_models, &QListWidget::currentRowChanged, this, [this](int row) {
         if (m_reloading || row < 0)
@@ -100,16 +104,19 @@ VersionsPanel::VersionsPanel(QString workspace, QWidget *parent)
     m_splitter->setStretchFactor(0, 0);
     m_splitter->setStretchFactor(1, 1);
     m_splitter->setStretchFactor(2, 0);
-    m_splitter->setSizes({110, 740, 390});
+    m_splitter->setSizes({130, 720, 390});
 
     m_status = new QLabel(this);
     m_status->setWordWrap(true);
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
+    auto *statusRow = new QHBoxLayout;
+    statusRow->addWidget(m_status, 1);
+    statusRow->addWidget(m_count, 0, Qt::AlignTop);
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(8, 8, 8, 8);
     layout->addWidget(m_splitter, 1);
-    layout->addWidget(m_status);
+    layout->addLayout(statusRow);
 
     // Every edit, undo and redo changed the registry: show it.
     connect(m_undoStack, &QUndoStack::indexChanged, this, [this] { reload(); });
@@ -133,6 +140,9 @@ QWidget *VersionsPanel::buildTableSide()
     m_filter->setPlaceholderText(tr("Filter versions…"));
     m_filter->setToolTip(tr("Matches any column: model, version, kind, alias, tag…"));
     m_filter->setClearButtonEnabled(true);
+    // Room for a few words typed; the count of matches is on the status line, not beside it,
+    // so the panel and its details dock still fit a 1024-pixel screen.
+    m_filter->setMinimumWidth(m_filter->fontMetrics().averageCharWidth() * 14);
     connect(m_filter, &QLineEdit::textChanged, this, [this](const QString &text) {
         m_proxy->setText(text);
         updateCount();
@@ -151,14 +161,21 @@ QWidget *VersionsPanel::buildTableSide()
         return button;
     };
 
+    // Tool buttons, not push buttons: a push button is at least 80 px whatever its text, and
+    // four of them kept the panel with its details dock from fitting a 1024-pixel screen.
+    auto textButton = [this](QAction *action) {
+        auto *button = new QToolButton(this);
+        button->setDefaultAction(action);
+        button->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+        return button;
+    };
     auto *toolbar = new QHBoxLayout;
     toolbar->addWidget(m_filter, 1);
-    toolbar->addWidget(m_count);
     toolbar->addSpacing(8);
-    toolbar->addWidget(buttonFor(m_diffAction, this));
-    toolbar->addWidget(buttonFor(m_rerunAction, this));
-    toolbar->addWidget(buttonFor(m_compressAction, this));
-    toolbar->addWidget(buttonFor(m_serveAction, this));
+    toolbar->addWidget(textButton(m_diffAction));
+    toolbar->addWidget(textButton(m_rerunAction));
+    toolbar->addWidget(textButton(m_compressAction));
+    toolbar->addWidget(textButton(m_serveAction));
     toolbar->addWidget(editButton);
     QToolButton *exportButton = iconButton(m_exportAction);
     exportButton->setPopupMode(QToolButton::InstantPopup);   // the button offers the formats
@@ -179,9 +196,14 @@ QWidget *VersionsPanel::buildTableSide()
         m_table->fontMetrics().height() + 8);   // fixed: no per-row measuring
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->horizontalHeader()->setHighlightSections(false);
-    const int widths[] = {64, 62, 80, 70, 64, 74, 122, 76, 60};
-    for (int c = 0; c < VersionTableModel::ColumnCount; ++c)
-        m_table->setColumnWidth(c, widths[c]);
+    // Columns as wide as their text; names, aliases and tags give way when the table is narrow
+    // (elided, whole in the tooltip), a reference in the middle so its ":N" stays in view.
+    m_columns = new ColumnFitter(m_table);
+    // Tags and aliases give way first, then the name (the reference repeats it).
+    m_columns->setElidable(VersionTableModel::Tags, Qt::ElideRight, 0);
+    m_columns->setElidable(VersionTableModel::Aliases, Qt::ElideRight, 0);
+    m_columns->setElidable(VersionTableModel::Model, Qt::ElideRight, 1, 6);
+    m_columns->setElidable(VersionTableModel::Version, Qt::ElideMiddle, 2, 14);
     m_table->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(m_table, &QTableView::customContextMenuRequested, this,
             &VersionsPanel::showContextMenu);
@@ -216,7 +238,7 @@ QWidget *VersionsPanel::buildTableSide()
     return m_tableSplitter;
 }
 
-QPlainTextEdit *VersionsPanel::detailView() const
+QTextEdit *VersionsPanel::detailView() const
 {
     return m_detail->recordView();
 }
@@ -367,6 +389,7 @@ void VersionsPanel::reload()
         m_table->selectRow(0);
     onSelectionChanged();
     updateCount();
+    m_columns->fit();
 }
 
 void VersionsPanel::fillModelList()
@@ -380,6 +403,7 @@ void VersionsPanel::fillModelList()
     m_models->clear();
     auto *all = new QListWidgetItem(tr("All models (%1)").arg(m_model->rowCount()), m_models);
     all->setData(Qt::UserRole, QString());
+    all->setToolTip(all->text());
     int keepRow = 0;
     for (auto it = counts.cbegin(); it != counts.cend(); ++it) {
         auto *item = new QListWidgetItem(
@@ -405,9 +429,10 @@ void VersionsPanel::showModel(const QString &name)
 
 void VersionsPanel::updateCount()
 {
+    // The status line says how many there are; this says how many the filters leave.
     m_count->setText(m_proxy->rowCount() == m_model->rowCount()
-                         ? tr("%n version(s)", nullptr, m_model->rowCount())
-                         : tr("%1 of %2").arg(m_proxy->rowCount()).arg(m_model->rowCount()));
+                         ? QString()
+                         : tr("%1 of %2 shown").arg(m_proxy->rowCount()).arg(m_model->rowCount()));
 }
 
 bool VersionsPanel::selectRef(const QString &ref)
@@ -604,15 +629,28 @@ void VersionsPanel::saveState(QSettings &settings) const
 {
     settings.setValue(QStringLiteral("splitter"), m_splitter->saveState());
     settings.setValue(QStringLiteral("tableSplitter"), m_tableSplitter->saveState());
-    settings.setValue(QStringLiteral("header"), m_table->horizontalHeader()->saveState());
+    // Column widths only once the user sized them: otherwise they follow the contents. (The
+    // key is new: widths saved under "header" were fixed ones that clipped long names.)
+    if (m_columns->isUserSized())
+        settings.setValue(QStringLiteral("columns"), m_table->horizontalHeader()->saveState());
+    else
+        settings.remove(QStringLiteral("columns"));
+    settings.setValue(QStringLiteral("sortColumn"),
+                      m_table->horizontalHeader()->sortIndicatorSection());
+    settings.setValue(QStringLiteral("sortOrder"),
+                      int(m_table->horizontalHeader()->sortIndicatorOrder()));
 }
 
 void VersionsPanel::restoreState(QSettings &settings)
 {
     m_splitter->restoreState(settings.value(QStringLiteral("splitter")).toByteArray());
     m_tableSplitter->restoreState(settings.value(QStringLiteral("tableSplitter")).toByteArray());
-    m_table->horizontalHeader()->restoreState(
-        settings.value(QStringLiteral("header")).toByteArray());
+    const QByteArray columns = settings.value(QStringLiteral("columns")).toByteArray();
+    if (!columns.isEmpty() && m_table->horizontalHeader()->restoreState(columns))
+        m_columns->setUserSized(true);
+    if (settings.contains(QStringLiteral("sortColumn")))
+        m_table->sortByColumn(settings.value(QStringLiteral("sortColumn")).toInt(),
+                              Qt::SortOrder(settings.value(QStringLiteral("sortOrder")).toInt()));
 }
 
 QWidget *VersionsPanel::dockablePane() const

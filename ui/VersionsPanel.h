@@ -12,13 +12,14 @@ class QLabel;
 class QLineEdit;
 class QListWidget;
 class QMenu;
-class QPlainTextEdit;
+class QTextEdit;
 class QSplitter;
 class QTableView;
 class QUndoStack;
 
 namespace ms::ui {
 
+class ColumnFitter;
 class LineageView;
 class CompressDialog;
 class VersionDetailPane;
@@ -117,7 +118,7 @@ public:
     QWidget *dockablePane() const override;
     bool eventFilter(QObject *watched, QEvent *event) override;
     // The Record tab: signature, metrics, notes and recipe as text.
-    QPlainTextEdit *detailView() const;
+    QTextEdit *detailView() const;
     QUndoStack *undoStack() const { return m_undoStack; }
     QAction *undoAction() const { return m_undoAction; }
     QAction *redoAction() const { return m_redoAction; }
@@ -174,6 +175,7 @@ private:
     VersionFilterProxy *m_proxy = nullptr;
     QListWidget *m_models = nullptr;
     QTableView *m_table = nullptr;
+    ColumnFitter *m_columns = nullptr;
     QLineEdit *m_filter = nullptr;
     QLabel *m_count = nullptr;
     LineageView *m_lineage = nullptr;

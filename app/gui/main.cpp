@@ -7,10 +7,12 @@
 #include "StudioSettings.h"
 #include "TrainForm.h"
 #include "TrainPanel.h"
+#include "VersionsPanel.h"
 
 #include "common/Error.h"
 #include "common/StartupTuning.h"
 #include "common/Workspace.h"
+#include "data/DatasetRegistry.h"
 #include "jobs/JobRunner.h"
 #include "plugins/PluginManager.h"
 #include "train/TrainConfig.h"
@@ -19,8 +21,10 @@
 #include <QCommandLineParser>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QPixmap>
+#include <QRegularExpression>
 #include <QStatusBar>
 #include <QTimer>
 
@@ -88,6 +92,21 @@ struct Options
         QStringLiteral("Wait MS milliseconds before taking the --screenshot (default 300), "
                        "e.g. to let a server started with --serve answer some requests."),
         QStringLiteral("MS")};
+    QCommandLineOption dataset{
+        QStringLiteral("dataset"),
+        QStringLiteral("Open the Data panel reading SOURCE (a built-in name such as "
+                       "fashion-mnist, a dataset folder or file)."),
+        QStringLiteral("SOURCE")};
+    QCommandLineOption select{
+        QStringLiteral("select"),
+        QStringLiteral("Select version REF (NAME:N) in the Versions panel."),
+        QStringLiteral("REF")};
+    QCommandLineOption windowSize{
+        QStringLiteral("window-size"),
+        QStringLiteral("Open the window at WIDTHxHEIGHT pixels (e.g. 1024x640, no smaller than "
+                       "the window's minimum), to see the layout at that size; a --screenshot "
+                       "has that size."),
+        QStringLiteral("WxH")};
 };
 
 void setUpParser(QCommandLineParser &parser, const Options &options)
@@ -98,7 +117,8 @@ void setUpParser(QCommandLineParser &parser, const Options &options)
     parser.addVersionOption();
     parser.addOptions({options.workspace, options.screenshot, options.panel, options.compareTab,
                        options.config, options.start, options.serve, options.port,
-                       options.screenshotDelay});
+                       options.screenshotDelay, options.dataset, options.select,
+                       options.windowSize});
 }
 
 // --version and --help must work without a display, so they are answered before QApplication
@@ -127,6 +147,30 @@ ms::TrainConfig readConfig(const QString &path)
         throw ms::Error(QStringLiteral("%1 is not a JSON object (%2 at offset %3)")
                             .arg(path, error.errorString(), QString::number(error.offset)));
     return ms::TrainConfig::fromJson(doc.object());
+}
+
+// "1024x640" -> QSize(1024, 640); an invalid size for anything else or out of range.
+QSize parseWindowSize(const QString &text)
+{
+    static const QRegularExpression pattern(QStringLiteral("^(\\d{3,5})[xX](\\d{3,5})$"));
+    const QRegularExpressionMatch match = pattern.match(text.trimmed());
+    if (!match.hasMatch())
+        return {};
+    const QSize size(match.captured(1).toInt(), match.captured(2).toInt());
+    constexpr int kLargest_px = 16384;
+    if (size.width() < 320 || size.height() < 240 || size.width() > kLargest_px
+        || size.height() > kLargest_px)
+        return {};
+    return size;
+}
+
+bool isBuiltinDataset(const QString &name)
+{
+    for (const auto &builtin : ms::DatasetRegistry::instance().builtins().all()) {
+        if (builtin->name() == name)
+            return true;
+    }
+    return false;
 }
 
 bool saveScreenshot(QWidget &window, const QString &file)
@@ -240,6 +284,41 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (parser.isSet(options.windowSize)) {
+        const QSize size = parseWindowSize(parser.value(options.windowSize));
+        if (!size.isValid()) {
+            printError(QStringLiteral("--window-size wants WIDTHxHEIGHT in pixels, from 320x240 "
+                                      "up, such as 1024x640; not \"%1\"")
+                           .arg(parser.value(options.windowSize)));
+            return 2;
+        }
+        window.resize(size);
+    }
+    auto *dataPanel = window.panel<ms::ui::DataPanel>();
+    const QString datasetSource = parser.value(options.dataset).trimmed();
+    if (parser.isSet(options.dataset)) {
+        if (!isBuiltinDataset(datasetSource) && !QFileInfo::exists(datasetSource)) {
+            QStringList builtins;
+            for (const auto &builtin : ms::DatasetRegistry::instance().builtins().all())
+                builtins << builtin->name();
+            printError(QStringLiteral("--dataset: \"%1\" is neither a built-in dataset (%2) nor "
+                                      "an existing file or folder")
+                           .arg(datasetSource, builtins.join(QLatin1String(", "))));
+            return 2;
+        }
+        if (!parser.isSet(options.panel))
+            window.showPanel(dataPanel->id());
+    }
+    if (parser.isSet(options.select)) {
+        auto *versionsPanel = window.panel<ms::ui::VersionsPanel>();
+        const QString ref = parser.value(options.select).trimmed();
+        if (!versionsPanel->selectRef(ref)) {
+            printError(QStringLiteral("--select: no version \"%1\" in this workspace; give "
+                                      "NAME:N as the Versions panel lists it")
+                           .arg(ref));
+            return 2;
+        }
+    }
     const QStringList serveRefs = parser.values(options.serve);
     if (!serveRefs.isEmpty()) {
         // The models asked for, not the ones remembered from the last session.
@@ -259,6 +338,9 @@ int main(int argc, char **argv)
     // panel starts reading its dataset, whose job would end before the run and be taken for it).
     if (startRun)
         window.showPanel(trainPanel->id());
+    // Before show(): the Data panel's first show reads its current source otherwise.
+    if (parser.isSet(options.dataset))
+        dataPanel->load(datasetSource);
     window.show();
 
     if (startRun)
@@ -279,8 +361,10 @@ int main(int argc, char **argv)
         auto grabAndQuit = [&window, file] {
             QCoreApplication::exit(saveScreenshot(window, file) ? 0 : 1);
         };
-        const QString shownPanel = parser.value(options.panel);
-        auto *dataPanel = window.panel<ms::ui::DataPanel>();
+        const QString shownPanel = parser.isSet(options.panel)
+                                       ? parser.value(options.panel)
+                                       : (parser.isSet(options.dataset) ? dataPanel->id()
+                                                                        : QString());
         if (shownPanel == QLatin1String("compare") && variantsTab)
             window.panel<ms::ui::ComparePanel>()->selectBenchmarked(4);
         else if (shownPanel == QLatin1String("compare"))
@@ -292,11 +376,19 @@ int main(int argc, char **argv)
                                  QTimer::singleShot(screenshotDelay_ms, &window, grabAndQuit);
                              });
         } else if (shownPanel == QLatin1String("data")) {
-            // The samples and the histogram exist once the dataset is read (on a worker).
-            QObject::connect(dataPanel, &ms::ui::DataPanel::loaded, &window,
-                             [&window, grabAndQuit, screenshotDelay_ms] {
-                                 QTimer::singleShot(screenshotDelay_ms, &window, grabAndQuit);
-                             });
+            // The samples and the histogram exist once the dataset is read (on a worker). A
+            // dataset that cannot be read is pictured with its message, and said here too.
+            QObject::connect(
+                dataPanel, &ms::ui::DataPanel::loaded, &window,
+                [&window, dataPanel, file, screenshotDelay_ms](bool ok) {
+                    if (!ok)
+                        printError(dataPanel->statusText());
+                    QTimer::singleShot(screenshotDelay_ms, &window, [&window, file, ok] {
+                        const bool saved = saveScreenshot(window, file);
+                        QCoreApplication::exit(saved && ok ? 0 : 1);
+                    });
+                },
+                Qt::SingleShotConnection);
         } else {
             QTimer::singleShot(screenshotDelay_ms, &window, grabAndQuit);
         }

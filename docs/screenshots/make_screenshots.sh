@@ -31,7 +31,7 @@ run note cnn:3 "int8 of cnn:1, calibrated on 10 batches"
 run bench cnn:1 cnn:2 cnn:3 --batch-sizes 1,32 --threads 1
 fi
 
-"${gui[@]}" --panel data --screenshot "$out/data.png"
+"${gui[@]}" --panel data --dataset fashion-mnist --screenshot "$out/data.png"
 "${gui[@]}" --panel versions --screenshot "$out/versions.png"
 "${gui[@]}" --panel compare --screenshot "$out/compare.png"
 "${gui[@]}" --panel compare --compare-tab variants --screenshot "$out/compare-variants.png"

@@ -22,7 +22,9 @@
 #include "registry/Registry.h"
 
 #include <QComboBox>
+#include <QHBoxLayout>
 #include <QJsonArray>
+#include <QLabel>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -118,6 +120,9 @@ private Q_SLOTS:
     void frontDrawnIsTheNonDominatedPoints();
     void cardsShowDeltasAgainstTheBaseline();
     void heatmapsAreTheConfusionMatrices();
+    void heatmapNamesDoNotOverlap_data();
+    void heatmapNamesDoNotOverlap();
+    void cardsNeverCutTheirText();
     void benchmarkButtonRunsTheJob();
     void failedBenchmarkIsExplained();
 
@@ -362,18 +367,124 @@ void TestCompareVariants::heatmapsAreTheConfusionMatrices()
         const QJsonArray names = benchmarks[i].second.value(QStringLiteral("class_names"))
                                      .toArray();
         QCOMPARE(names[3].toString(), QStringLiteral("Dress"));
+        // (A class is left unnamed when its cells are too small for every name:
+        // heatmapNamesDoNotOverlap.)
         for (QCPAxis *axis : {map->customPlot()->xAxis, map->customPlot()->yAxis}) {
             auto ticker = axis->ticker().dynamicCast<QCPAxisTickerText>();
             QVERIFY(ticker);
             QCOMPARE(ticker->ticks().size(), 10);
-            for (int c = 0; c < 10; ++c)
-                QCOMPARE(ticker->ticks().value(c), names[c].toString());
+            QCOMPARE(ticker->ticks().value(0), names[0].toString());
+            for (int c = 0; c < 10; ++c) {
+                const QString label = ticker->ticks().value(c);
+                QVERIFY2(label.isEmpty() || label == names[c].toString(), qPrintable(label));
+            }
         }
     }
     // Selecting one row shows its matrix alone.
     view->showConfusion({QStringLiteral("net:2")});
     QCOMPARE(view->heatmaps().size(), 1);
     QCOMPARE(view->heatmaps()[0]->title(), QStringLiteral("net:2"));
+}
+
+void TestCompareVariants::heatmapNamesDoNotOverlap_data()
+{
+    QTest::addColumn<QSize>("size");
+    QTest::addColumn<bool>("everyName");
+    // As the Variants tab lays out three matrices beside the scatter, and one alone, large.
+    QTest::newRow("small") << QSize(230, 230) << false;
+    QTest::newRow("large") << QSize(720, 720) << true;
+}
+
+void TestCompareVariants::heatmapNamesDoNotOverlap()
+{
+    QFETCH(QSize, size);
+    QFETCH(bool, everyName);
+    const QStringList names{QStringLiteral("T-shirt/top"), QStringLiteral("Trouser"),
+                            QStringLiteral("Pullover"),    QStringLiteral("Dress"),
+                            QStringLiteral("Coat"),        QStringLiteral("Sandal"),
+                            QStringLiteral("Shirt"),       QStringLiteral("Sneaker"),
+                            QStringLiteral("Bag"),         QStringLiteral("Ankle boot")};
+    QVector<QVector<double>> matrix(10, QVector<double>(10, 1.0));
+    for (int c = 0; c < 10; ++c)
+        matrix[c][c] = 90.0;
+    ms::ui::ConfusionHeatmap map;
+    map.resize(size);
+    map.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&map));
+    map.setMatrix(QStringLiteral("cnn:1"), names, matrix);
+
+    QCustomPlot *plot = map.customPlot();
+    // Names drawn along each axis are a line's height apart at least: rotated on the x axis,
+    // upright on the y axis, a name takes that much of its axis.
+    auto spacingOk = [&](QCPAxis *axis, Qt::Orientation orientation, QString *why) {
+        const QStringList shown = map.shownTickLabels(orientation);
+        const double line_px = QFontMetricsF(axis->tickLabelFont()).height();
+        int previous = -1;
+        int count = 0;
+        for (int c = 0; c < shown.size(); ++c) {
+            if (shown[c].isEmpty())
+                continue;
+            ++count;
+            if (previous >= 0) {
+                const double gap_px = std::abs(axis->coordToPixel(c)
+                                               - axis->coordToPixel(previous));
+                if (gap_px < line_px) {
+                    *why = QStringLiteral("\"%1\" and \"%2\" are %3 px apart, a line is %4 px")
+                               .arg(shown[previous], shown[c]).arg(gap_px).arg(line_px);
+                    return false;
+                }
+            }
+            previous = c;
+        }
+        if (count < 2 || (everyName && count != 10)) {
+            *why = QStringLiteral("%1 names shown").arg(count);
+            return false;
+        }
+        return true;
+    };
+    QString why;
+    QTRY_VERIFY2(spacingOk(plot->xAxis, Qt::Horizontal, &why), qPrintable(why));
+    QTRY_VERIFY2(spacingOk(plot->yAxis, Qt::Vertical, &why), qPrintable(why));
+    if (!everyName) {
+        // The cells were too small for every name (else the case tests nothing).
+        QVERIFY(map.shownTickLabels(Qt::Horizontal).contains(QString()));
+    }
+}
+
+void TestCompareVariants::cardsNeverCutTheirText()
+{
+    // A row of cards squeezed as the Variants tab squeezes them in a narrow window: each card
+    // stays as wide as its text (a fixed minimum of 180 px won over it and cut "330.7 KiB").
+    QWidget row;
+    auto *layout = new QHBoxLayout(&row);
+    QList<ms::ui::VariantCard *> cards;
+    for (int i = 0; i < 4; ++i) {
+        auto *card = new ms::ui::VariantCard(&row);
+        card->setContent(QStringLiteral("resnet18-finetuned-cifar:%1").arg(i + 1),
+                         QStringLiteral("quantized · onednn"), Qt::red, i == 0,
+                         {{QStringLiteral("Accuracy"), QStringLiteral("66.63 %"),
+                           QStringLiteral("-0.60 pt"), -1},
+                          {QStringLiteral("Latency"), QStringLiteral("18.2 ms"),
+                           QStringLiteral("1.81× faster"), 1},
+                          {QStringLiteral("Size"), QStringLiteral("330.7 KiB"),
+                           QStringLiteral("0.27×"), 1},
+                          {QStringLiteral("Memory"), QStringLiteral("10.6 MiB"),
+                           QStringLiteral("0.64×"), 1}});
+        layout->addWidget(card);
+        cards << card;
+    }
+    row.resize(300, 200);   // far too narrow: the row takes its minimum
+    row.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&row));
+    for (ms::ui::VariantCard *card : std::as_const(cards)) {
+        QVERIFY(card->width() >= ms::ui::VariantCard::kMinimumWidth);
+        for (const QLabel *label : card->findChildren<QLabel *>()) {
+            QTRY_VERIFY2(label->width() >= label->sizeHint().width(),
+                         qPrintable(QStringLiteral("\"%1\" is %2 px, needs %3")
+                                        .arg(label->text()).arg(label->width())
+                                        .arg(label->sizeHint().width())));
+        }
+    }
 }
 
 void TestCompareVariants::benchmarkButtonRunsTheJob()

@@ -18,6 +18,7 @@
 #include <QAction>
 #include <QComboBox>
 #include <QDialogButtonBox>
+#include <QAbstractButton>
 #include <QDoubleSpinBox>
 #include <QLineEdit>
 #include <QPushButton>
@@ -227,8 +228,8 @@ private Q_SLOTS:
         QSignalSpy started(&runner, &ms::JobRunner::started);
         QSignalSpy done(&panel, &VersionsPanel::compressFinished);
         // The toolbar's button opens it (the context menu holds the same action).
-        QPushButton *button = nullptr;
-        for (QPushButton *b : panel.findChildren<QPushButton *>())
+        QAbstractButton *button = nullptr;
+        for (QAbstractButton *b : panel.findChildren<QAbstractButton *>())
             if (b->text() == panel.compressAction()->text())
                 button = b;
         QVERIFY(button);

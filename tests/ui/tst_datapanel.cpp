@@ -1,8 +1,13 @@
 // The Data panel on small fixtures written here: an IDX folder (train and test pairs) and a CSV
 // file. It reads them on the JobRunner, shows every split's histogram (summing to the split
 // sizes), thumbnails that pair each image with its own label, the CSV's first rows with its
-// header, and a clear error in the panel for an unreadable file. Offscreen, no real dataset.
+// header, and a clear error in the panel for an unreadable file. Its layout: 224x224 images
+// shrink into their grid cells, and long class names under the histogram are all readable
+// (none overlapping, the first not left out at the plot's edge). Offscreen, no real dataset.
 #include "ClassHistogram.h"
+
+#include <qcustomplot.h>
+
 #include "CsvRowsModel.h"
 #include "DataPanel.h"
 #include "SampleListModel.h"
@@ -22,6 +27,7 @@
 #include <QUrl>
 #include <QtTest>
 
+#include <cmath>
 #include <numeric>
 
 using ms::ui::DataPanel;
@@ -50,13 +56,14 @@ bool writeFile(const QString &path, const QByteArray &bytes)
 
 // Image i is filled with the grey level 10 * i and labelled i % 3, so a thumbnail's pixel tells
 // which image it is and therefore which label it must carry.
-bool writeIdxPair(const QString &dir, const QString &prefix, int count)
+bool writeIdxPair(const QString &dir, const QString &prefix, int count, int height = kHeight,
+                  int width = kWidth)
 {
-    QByteArray images = bigEndian(0x803) + bigEndian(quint32(count)) + bigEndian(kHeight)
-                        + bigEndian(kWidth);
+    QByteArray images = bigEndian(0x803) + bigEndian(quint32(count)) + bigEndian(height)
+                        + bigEndian(width);
     QByteArray labels = bigEndian(0x801) + bigEndian(quint32(count));
     for (int i = 0; i < count; ++i) {
-        images += QByteArray(kHeight * kWidth, char(10 * i));
+        images += QByteArray(height * width, char(10 * i));
         labels += char(i % kClasses);
     }
     return writeFile(QDir(dir).filePath(prefix + QStringLiteral("-images-idx3-ubyte")), images)
@@ -89,6 +96,8 @@ private Q_SLOTS:
     void csvShowsRowsAndHistogram();
     void unreadableFileSaysWhyInThePanel();
     void droppingAFileLoadsIt();
+    void largeImagesFitTheirCells();
+    void longClassNamesAreAllReadable();
 
 private:
     QTemporaryDir m_dir;
@@ -268,6 +277,95 @@ void TestDataPanel::droppingAFileLoadsIt()
                                Qt::NoModifier);
     QApplication::sendEvent(&panel, &modelEnter);
     QVERIFY(!modelEnter.isAccepted());
+}
+
+void TestDataPanel::largeImagesFitTheirCells()
+{
+    const QString dir = m_dir.filePath(QStringLiteral("large-idx"));
+    QVERIFY(QDir().mkpath(dir));
+    QVERIFY(writeIdxPair(dir, QStringLiteral("train"), 8, 224, 224));
+    ms::JobRunner runner;
+    DataPanel panel(&runner);
+    // Read before the first show, which would read the default dataset otherwise.
+    QVERIFY(loadAndWait(panel, dir));
+    QCOMPARE(panel.preview().sampleShape, (std::vector<qint64>{1, 224, 224}));
+    panel.resize(1000, 600);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    QListView *view = panel.sampleView();
+    const QSize grid = view->gridSize();
+    const QModelIndex first = panel.sampleModel()->index(0);
+    const QPixmap decoration = first.data(Qt::DecorationRole).value<QPixmap>();
+    // The picture leaves the cell room for its label under it (a 224 px picture covered it).
+    QVERIFY2(decoration.width() <= grid.width() && decoration.height()
+                 + view->fontMetrics().height() <= grid.height(),
+             qPrintable(QStringLiteral("%1x%2 in a %3x%4 cell").arg(decoration.width())
+                            .arg(decoration.height()).arg(grid.width()).arg(grid.height())));
+    QCOMPARE(first.data(ms::ui::SampleListModel::ImageRole).value<QImage>().width(),
+             first.data(ms::ui::SampleListModel::ImageRole).value<QImage>().height());
+}
+
+void TestDataPanel::longClassNamesAreAllReadable()
+{
+    const QStringList names{QStringLiteral("airplane-passenger-jet"),
+                            QStringLiteral("automobile-sedan"), QStringLiteral("bird-songbird"),
+                            QStringLiteral("cat-domestic"), QStringLiteral("deer-white-tailed"),
+                            QStringLiteral("dog-retriever"), QStringLiteral("frog-tree"),
+                            QStringLiteral("horse-thoroughbred"),
+                            QStringLiteral("ship-container"), QStringLiteral("truck-with-trailer")};
+    QByteArray csv("x,label\n");
+    for (int i = 0; i < 40; ++i)
+        csv += QByteArray::number(i) + ',' + names[i % 10].toUtf8() + '\n';
+    const QString path = m_dir.filePath(QStringLiteral("long-names.csv"));
+    QVERIFY(writeFile(path, csv));
+    ms::JobRunner runner;
+    DataPanel panel(&runner);
+    QVERIFY(loadAndWait(panel, path));
+    QCOMPARE(panel.preview().classNames, names);
+    panel.resize(900, 560);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+
+    ms::ui::ClassHistogram *histogram = panel.histogram();
+    QCPAxis *axis = histogram->customPlot()->xAxis;
+    const QFontMetricsF metrics(axis->tickLabelFont());
+    const double tilt = std::abs(axis->tickLabelRotation()) * M_PI / 180.0;
+    QVERIFY(tilt > 0.1);
+    // QCustomPlot draws a tilted name ending at its tick and leaves out one that would cross
+    // the plot's edge: the first must reach no further left than the plot; names shown are
+    // far enough apart, as parallel tilted lines, not to overlap.
+    auto readable = [&](QString *why) {
+        const QStringList shown = histogram->shownTickLabels();
+        if (shown.size() != names.size() || shown.first() != names.first()) {
+            *why = QStringLiteral("the first name is not shown");
+            return false;
+        }
+        const double reach_px = metrics.horizontalAdvance(shown.first()) * std::cos(tilt)
+                                + metrics.height() * std::sin(tilt);
+        if (axis->coordToPixel(0) - reach_px < 0) {
+            *why = QStringLiteral("\"%1\" reaches %2 px beyond the left edge")
+                       .arg(shown.first()).arg(reach_px - axis->coordToPixel(0));
+            return false;
+        }
+        int previous = -1;
+        for (int c = 0; c < shown.size(); ++c) {
+            if (shown[c].isEmpty())
+                continue;
+            if (previous >= 0) {
+                const double apart_px = (axis->coordToPixel(c) - axis->coordToPixel(previous))
+                                        * std::sin(tilt);
+                if (apart_px < metrics.height()) {
+                    *why = QStringLiteral("\"%1\" and \"%2\" overlap").arg(shown[previous],
+                                                                         shown[c]);
+                    return false;
+                }
+            }
+            previous = c;
+        }
+        return true;
+    };
+    QString why;
+    QTRY_VERIFY2(readable(&why), qPrintable(why));
 }
 
 QTEST_MAIN(TestDataPanel)

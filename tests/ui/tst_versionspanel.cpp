@@ -1,9 +1,13 @@
 // The Versions panel over a real registry (versions built, not trained): the table's rows and
 // accuracy text, filtering, numeric sorting, the detail pane, "Serve" starting the Serve panel
-// with a real HTTP check, Export, and a Delete refused because of an alias. Offscreen, isolated
-// workspace.
+// with a real HTTP check, Export, and a Delete refused because of an alias. Its layout with a
+// long model name and a 224x224 input: columns as wide as their text or elided with the whole in
+// the tooltip, the record wrapped inside the pane, lineage labels clear of each other and of the
+// boxes. Offscreen, isolated workspace.
 #include "TestSupport.h"
 #include "ui/TinyModel.h"
+#include "ColumnFit.h"
+#include "LineageView.h"
 #include "MainWindow.h"
 #include "ServePanel.h"
 #include "VersionFilterProxy.h"
@@ -18,6 +22,7 @@
 #include <QAction>
 #include <QCryptographicHash>
 #include <QFile>
+#include <QHeaderView>
 #include <QLineEdit>
 #include <QMenu>
 #include <QNetworkAccessManager>
@@ -29,8 +34,12 @@
 #include <QStandardPaths>
 #include <QTableView>
 #include <QTcpServer>
+#include <QScrollBar>
 #include <QTemporaryDir>
 #include <QUndoStack>
+#include <QTextBlock>
+#include <QTextEdit>
+#include <QTextLayout>
 #include <QtTest>
 
 using ms::ui::VersionsPanel;
@@ -71,8 +80,16 @@ private Q_SLOTS:
     void deleteOfAnAliasedVersionIsRefused();
     void deleteRemovesTheRow();
     void renamesAModel();
+    void columnsFitALongName();
+    void narrowTableElidesWithTheWholeInTheTooltip();
+    void recordWrapsInsideThePane();
+    void lineageLabelsAreClearOfEachOtherAndTheBoxes();
 
 private:
+    // A workspace of its own: resnet18-finetuned-cifar:1..3 at 1x3x224x224, 11,181,642
+    // parameters, tagged and aliased.
+    void makeLongNameWorkspace(const QString &path);
+
     QTemporaryDir m_workspace;
     QString m_sha256;   // of alpha:2
 };
@@ -328,6 +345,186 @@ db.commit()
     QVERIFY2(panel.renameModel(QStringLiteral("delta")), qPrintable(panel.statusText()));
     QVERIFY(!panel.undoStack()->canUndo());
     QCOMPARE(ms::Registry(dir.path()).resolve(QStringLiteral("delta:1")).id, deltaId);
+}
+
+const QString kLongName = QStringLiteral("resnet18-finetuned-cifar");
+
+void TestVersionsPanel::makeLongNameWorkspace(const QString &path)
+{
+    ms::Registry registry(path);
+    ms::NewVersion version = ms::test::tinyImageVersion(
+        kLongName, QDir(path).filePath(QStringLiteral("tiny.pt")));
+    version.inputs = {ms::TensorSignature{QStringLiteral("input"), QStringLiteral("float32"),
+                                          {-1, 3, 224, 224}}};
+    version.parameterCount = 11181642;
+    version.metrics = QJsonObject{{QStringLiteral("test_acc"), 0.9312}};
+    const ms::VersionRecord first = registry.addVersion(version);
+    version.kind = ms::VersionKind::Quantized;
+    version.parents = {{first.id, QStringLiteral("source")}};
+    registry.addVersion(version);
+    const ms::VersionRecord third = registry.addVersion(version);
+    registry.setTag(first.id, QStringLiteral("dataset"), QStringLiteral("cifar10-224-upscaled"));
+    registry.setAlias(kLongName, QStringLiteral("production"), third.id);
+}
+
+void TestVersionsPanel::columnsFitALongName()
+{
+    QTemporaryDir workspace;
+    makeLongNameWorkspace(workspace.path());
+    VersionsPanel panel(workspace.path());
+    panel.resize(1500, 700);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    QTableView *table = panel.tableView();
+    const QFontMetrics metrics = table->fontMetrics();
+    // Every cell's text fits its column: the name, the reference with its number, the
+    // parameter count, the date. (Tags and aliases give way first when the table is narrower.)
+    for (int column : {VersionTableModel::Model, VersionTableModel::Version,
+                       VersionTableModel::Params, VersionTableModel::Created}) {
+        for (int row = 0; row < table->model()->rowCount(); ++row) {
+            const QString text = table->model()->index(row, column).data().toString();
+            QTRY_VERIFY2(table->columnWidth(column) > metrics.horizontalAdvance(text),
+                         qPrintable(QStringLiteral("column %1 is %2 px for \"%3\" (%4 px)")
+                                        .arg(column)
+                                        .arg(table->columnWidth(column))
+                                        .arg(text)
+                                        .arg(metrics.horizontalAdvance(text))));
+        }
+    }
+    QVERIFY(panel.selectRef(kLongName + QStringLiteral(":3")));
+}
+
+void TestVersionsPanel::narrowTableElidesWithTheWholeInTheTooltip()
+{
+    QTemporaryDir workspace;
+    makeLongNameWorkspace(workspace.path());
+    VersionsPanel panel(workspace.path());
+    panel.resize(560, 500);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    QTableView *table = panel.tableView();
+    const QFontMetrics metrics = table->fontMetrics();
+    auto *delegate = qobject_cast<ms::ui::ElidingDelegate *>(table->itemDelegate());
+    QVERIFY(delegate);
+    // The free-text columns gave way; what they show is elided, the tooltip is whole, and a
+    // reference keeps its version number in view.
+    const QModelIndex name = table->model()->index(0, VersionTableModel::Model);
+    const QModelIndex ref = table->model()->index(0, VersionTableModel::Version);
+    QTRY_VERIFY(delegate->shownText(table, name) != name.data().toString());
+    QVERIFY(name.data(Qt::ToolTipRole).toString().startsWith(kLongName));
+    const QString shownRef = delegate->shownText(table, ref);
+    QVERIFY2(shownRef != ref.data().toString(), qPrintable(shownRef));
+    QCOMPARE(ref.data(Qt::ToolTipRole).toString(), ref.data().toString());
+    QVERIFY2(shownRef.endsWith(ref.data().toString().section(QLatin1Char(':'), -1)
+                                   .prepend(QLatin1Char(':'))),
+             qPrintable(shownRef));
+    // Numbers and dates never give way.
+    for (int column : {VersionTableModel::Accuracy, VersionTableModel::Params,
+                       VersionTableModel::Created}) {
+        const QString text = table->model()->index(0, column).data().toString();
+        QVERIFY2(table->columnWidth(column) > metrics.horizontalAdvance(text), qPrintable(text));
+    }
+    // A column the user drags keeps its width through a reload.
+    ms::ui::ColumnFitter *fitter = table->findChild<ms::ui::ColumnFitter *>();
+    QVERIFY(fitter);
+    QVERIFY(!fitter->isUserSized());
+    QHeaderView *header = table->horizontalHeader();
+    const int edge = header->sectionViewportPosition(VersionTableModel::Model)
+                     + header->sectionSize(VersionTableModel::Model) - 1;
+    const int y = header->height() / 2;
+    QTest::mousePress(header->viewport(), Qt::LeftButton, {}, QPoint(edge, y));
+    QTest::mouseMove(header->viewport(), QPoint(edge + 60, y));
+    QTest::mouseRelease(header->viewport(), Qt::LeftButton, {}, QPoint(edge + 60, y));
+    QVERIFY(fitter->isUserSized());
+    const int dragged = table->columnWidth(VersionTableModel::Model);
+    panel.reload();
+    QCoreApplication::processEvents();
+    QCOMPARE(table->columnWidth(VersionTableModel::Model), dragged);
+}
+
+void TestVersionsPanel::recordWrapsInsideThePane()
+{
+    QTemporaryDir workspace;
+    makeLongNameWorkspace(workspace.path());
+    VersionsPanel panel(workspace.path());
+    panel.resize(900, 600);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    QVERIFY(panel.selectRef(kLongName + QStringLiteral(":1")));
+    QTextEdit *record = panel.detailView();
+    record->resize(240, 400);   // a narrow dock
+    QVERIFY(record->toPlainText().contains(QStringLiteral("[-1×3×224×224]")));
+    QTRY_COMPARE(record->horizontalScrollBar()->maximum(), 0);
+    // Every line of every block ends inside the view; a wrapped value continues under the start
+    // of the value, not under its key.
+    const int width = record->viewport()->width();
+    bool wrappedSome = false;
+    for (QTextBlock block = record->document()->begin(); block.isValid(); block = block.next()) {
+        QTextLayout *layout = block.layout();
+        for (int i = 0; i < layout->lineCount(); ++i) {
+            const QTextLine line = layout->lineAt(i);
+            QVERIFY2(line.x() + line.naturalTextWidth() <= width,
+                     qPrintable(block.text()));
+            if (i > 0 && block.text().startsWith(QStringLiteral("Inputs:"))) {
+                wrappedSome = true;
+                QVERIFY(line.x() > layout->lineAt(0).x() - 1);
+                QVERIFY(line.x() >= QFontMetricsF(record->document()->defaultFont())
+                                            .horizontalAdvance(QStringLiteral("Inputs:  ")));
+            }
+        }
+    }
+    QVERIFY(wrappedSome);
+}
+
+void TestVersionsPanel::lineageLabelsAreClearOfEachOtherAndTheBoxes()
+{
+    // v1 -> v2 -> v3 and v1 -> v3 (a long edge across v2's column), and v1 -> v4..v8 with a
+    // long role: once drawn at the middle of their edges, the long edge's label sat on v2.
+    QVector<ms::VersionRecord> versions;
+    for (int n = 1; n <= 8; ++n) {
+        ms::VersionRecord v;
+        v.id = n;
+        v.number = n;
+        v.modelName = kLongName;
+        v.kind = n == 1 ? ms::VersionKind::Imported : ms::VersionKind::Quantized;
+        versions << v;
+    }
+    auto edge = [](qint64 parent, qint64 child, const QString &role) {
+        ms::LineageEdge e;
+        e.parentId = parent;
+        e.childId = child;
+        e.parentRef = kLongName + QStringLiteral(":%1").arg(parent);
+        e.childRef = kLongName + QStringLiteral(":%1").arg(child);
+        e.role = role;
+        return e;
+    };
+    QVector<ms::LineageEdge> edges{edge(1, 2, QStringLiteral("source")),
+                                   edge(2, 3, QStringLiteral("student")),
+                                   edge(1, 3, QStringLiteral("teacher"))};
+    for (int child = 4; child <= 8; ++child)
+        edges << edge(1, child, QStringLiteral("finetuned-from"));
+    // And an outside parent with a long reference.
+    ms::LineageEdge outside = edge(100, 3, QStringLiteral("teacher"));
+    outside.parentRef = QStringLiteral("efficientnet-b0-imagenet-distilled:12");
+    edges << outside;
+
+    ms::ui::LineageView view;
+    view.resize(700, 400);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    view.setLineage(versions, edges);
+    const QVector<QRectF> labels = view.edgeLabelRects();
+    QCOMPARE(labels.size(), edges.size());
+    for (int i = 0; i < labels.size(); ++i) {
+        for (int j = i + 1; j < labels.size(); ++j) {
+            QVERIFY2(!labels[i].intersects(labels[j]),
+                     qPrintable(QStringLiteral("labels %1 and %2 overlap").arg(i).arg(j)));
+        }
+        for (qint64 id : {1, 2, 3, 4, 5, 6, 7, 8, 100}) {
+            QVERIFY2(!labels[i].intersects(view.nodeRect(id)),
+                     qPrintable(QStringLiteral("label %1 covers node %2").arg(i).arg(id)));
+        }
+    }
 }
 
 QTEST_MAIN(TestVersionsPanel)
