@@ -119,5 +119,8 @@ mkdir "$tmp/tgz"
 tar -xzf "${tgzs[0]}" -C "$tmp/tgz"
 tcli="$(find "$tmp/tgz" -path '*/bin/modelstudio-cli' | head -n1)"
 [ -x "$tcli" ] || fail "no bin/modelstudio-cli in the .tar.gz"
-"$tcli" --version | grep -q "$(dpkg-deb -f "$deb" Version)" || fail "tgz --version"
+# Read whole, not piped into grep -q: --version prints several lines, and grep -q leaving
+# after the first would end the writer with SIGPIPE (a failure under pipefail).
+tversion="$("$tcli" --version)"
+grep -q "$(dpkg-deb -f "$deb" Version)" <<<"$tversion" || fail "tgz --version printed: $tversion"
 echo "package: all checks passed"
