@@ -15,9 +15,12 @@ share: the quiet 1-thread figure x cores / (hogs + 1), what one process would ge
 shared the cores evenly between it and the hogs. The studio's start event says which threads
 and wait policy it chose (the `runtime` object).
 
-Usage: bench/contention.py [--build build] [--hogs 2] [--rounds 1] [--archs mlp,cnn]
-                           [--mlp-limit 6000] [--cnn-limit 1500] [--serve-seconds 8]
-                           [--only quiet|hog] [--label TEXT]
+With --build A,B (two builds, e.g. before and after a change) every round measures both, in
+turns, so that the machine's drift hits them alike; the tables are printed per build.
+
+Usage: bench/contention.py [--build build[,build2]] [--label NAME[,NAME2]] [--hogs 2]
+                           [--rounds 1] [--archs mlp,cnn] [--mlp-limit 6000]
+                           [--cnn-limit 1500] [--serve-seconds 8]
 Figures are recorded in bench/README.md with the command that produced them."""
 import argparse, json, os, shutil, statistics, subprocess, sys, tempfile, time
 
@@ -119,85 +122,100 @@ def main():
     ap.add_argument("--cnn-limit", type=int, default=1500)
     ap.add_argument("--serve-seconds", type=int, default=8)
     ap.add_argument("--connections", type=int, default=2)
-    ap.add_argument("--label", default="", help="a name for this build in the output")
+    ap.add_argument("--label", default="", help="names for the builds in the output")
     args = ap.parse_args()
 
-    cli = os.path.abspath(os.path.join(args.build, "bin", "modelstudio-cli"))
+    builds = [os.path.abspath(b) for b in args.build.split(",")]
+    labels = args.label.split(",") if args.label else [os.path.basename(b) for b in builds]
+    clis = [os.path.join(b, "bin", "modelstudio-cli") for b in builds]
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: bash scripts/setup.sh")
     cores = os.cpu_count()
     env = dict(os.environ)
     work = tempfile.mkdtemp(prefix="contention-")
-    workspace = os.path.join(work, "ws")
     script = os.path.join(work, "infer.lua")
     serve_bench.write_wrk_script(script, serve_bench.sample_pixels())
-    ensure_serve_model(cli, workspace)
+    workspaces = [os.path.join(work, f"ws{i}") for i in range(len(clis))]
+    for cli, ws in zip(clis, workspaces):
+        ensure_serve_model(cli, ws)
     bound_s = 3600
 
-    configs = [("studio", 1), ("studio", 2), ("studio", None), ("python", 1), ("python", cores)]
-    results = {}   # (arch, who, threads, "quiet"|"hog") -> [samples/s]
+    studio_configs = [1, 2, None]
+    peer_configs = [1, cores]
+    results = {}   # key -> [values]; studio keys carry the build index
     notes = {}
+    add = lambda key, value: results.setdefault(key, []).append(value)  # noqa: E731
     for round_ in range(args.rounds):
         for arch in args.archs.split(","):
             limit = args.mlp_limit if arch == "mlp" else args.cnn_limit
             for phase in ("quiet", "hog"):
-                hog = Hog(args.hogs if phase == "hog" else 0, bound_s)
-                with hog:
-                    for who, threads in configs:
-                        if who == "studio":
-                            rate, runtime, contention = studio_train(cli, workspace, arch, limit,
+                with Hog(args.hogs if phase == "hog" else 0, bound_s):
+                    for threads in studio_configs:
+                        for i, (cli, ws) in enumerate(zip(clis, workspaces)):
+                            rate, runtime, contention = studio_train(cli, ws, arch, limit,
                                                                      threads, env)
-                            notes[(arch, who, threads, phase)] = (runtime, contention)
-                        else:
-                            rate = peer_train(arch, limit, threads)
-                        results.setdefault((arch, who, threads, phase), []).append(rate)
-                        print(f"  round {round_ + 1} {phase:5} {arch} {who} threads={threads}: "
+                            notes.setdefault((i, arch, threads, phase), []).append(
+                                (runtime, contention))
+                            add((i, arch, threads, phase), rate)
+                            print(f"  round {round_ + 1} {phase:5} {arch} {labels[i]} "
+                                  f"threads={threads}: {fmt_rate(rate)} samples/s "
+                                  f"(ran on {runtime.get('threads')})",
+                                  file=sys.stderr, flush=True)
+                    for threads in peer_configs:
+                        rate = peer_train(arch, limit, threads)
+                        add(("python", arch, threads, phase), rate)
+                        print(f"  round {round_ + 1} {phase:5} {arch} python threads={threads}: "
                               f"{fmt_rate(rate)} samples/s", file=sys.stderr, flush=True)
         for phase in ("quiet", "hog"):
             with Hog(args.hogs if phase == "hog" else 0, bound_s):
-                r = serve_once(cli, workspace, script, args.serve_seconds, args.connections)
-            results.setdefault(("serve", phase), []).append(r)
-            print(f"  round {round_ + 1} {phase:5} serve: {r['rps']:,.0f} req/s p50 "
-                  f"{r['p50_ms']:.2f} ms p99 {r['p99_ms']:.2f} ms", file=sys.stderr, flush=True)
+                for i, (cli, ws) in enumerate(zip(clis, workspaces)):
+                    r = serve_once(cli, ws, script, args.serve_seconds, args.connections)
+                    add((i, "serve", phase), r)
+                    print(f"  round {round_ + 1} {phase:5} serve {labels[i]}: {r['rps']:,.0f} "
+                          f"req/s p50 {r['p50_ms']:.2f} ms p99 {r['p99_ms']:.2f} ms",
+                          file=sys.stderr, flush=True)
 
-    med = lambda xs: statistics.median(xs)  # noqa: E731
-    print(f"\n{args.label} cores={cores} hogs={args.hogs} rounds={args.rounds} "
-          f"(fair share = quiet 1-thread x {cores} / {args.hogs + 1})")
-    print("| arch | who | threads | quiet samples/s | hog samples/s | hog/quiet | "
-          "hog/fair share | studio's choice under hog |")
-    print("|---|---|---|---|---|---|---|---|")
+    med = statistics.median
+    span = lambda xs: f"{min(xs):,.0f}-{max(xs):,.0f}"  # noqa: E731
+    print(f"\ncores={cores} hogs={args.hogs} rounds={args.rounds}, medians (range); fair share = "
+          f"quiet 1-thread x {cores} / {args.hogs + 1}; mlp --limit {args.mlp_limit}, cnn "
+          f"--limit {args.cnn_limit}, one epoch")
+    print("| arch | build | threads | quiet samples/s | hog samples/s | hog / fair share | "
+          "ran on (quiet; hog) |")
+    print("|---|---|---|---|---|---|---|")
     for arch in args.archs.split(","):
-        fair = {}
-        for who in ("studio", "python"):
-            q1 = med(results[(arch, who, 1, "quiet")])
-            fair[who] = q1 * cores / (args.hogs + 1)
-        for who, threads in configs:
-            q = med(results[(arch, who, threads, "quiet")])
-            h = med(results[(arch, who, threads, "hog")])
-            label = "default" if threads is None else str(threads)
-            if who == "python" and threads == cores:
-                label = f"{cores} (PyTorch default)"
-            choice = ""
-            if who == "studio":
-                runtime, contention = notes[(arch, who, threads, "hog")]
-                parts = [f"threads {runtime.get('threads')}"]
-                if runtime.get("omp_wait_policy"):
-                    parts.append(f"wait {runtime['omp_wait_policy']}")
-                if contention:
-                    parts.append(f"pressure {contention.get('cpu_pressure_pct')} %")
-                choice = ", ".join(parts)
-            print(f"| {arch} | {who} | {label} | {q:,.0f} | {h:,.0f} | {h / q:.2f} | "
-                  f"{h / fair[who]:.2f} | {choice} |")
+        for i in range(len(clis)):
+            fair = med(results[(i, arch, 1, "quiet")]) * cores / (args.hogs + 1)
+            for threads in studio_configs:
+                q = results[(i, arch, threads, "quiet")]
+                h = results[(i, arch, threads, "hog")]
+                ran = []
+                for phase in ("quiet", "hog"):
+                    used = sorted({str(n[0].get("threads")) for n in notes[(i, arch, threads,
+                                                                           phase)]})
+                    ran.append("/".join(used))
+                label = "default" if threads is None else str(threads)
+                print(f"| {arch} | {labels[i]} | {label} | {med(q):,.0f} ({span(q)}) | "
+                      f"{med(h):,.0f} ({span(h)}) | {med(h) / fair:.2f} | {'; '.join(ran)} |")
+        fair = med(results[("python", arch, 1, "quiet")]) * cores / (args.hogs + 1)
+        for threads in peer_configs:
+            q = results[("python", arch, threads, "quiet")]
+            h = results[("python", arch, threads, "hog")]
+            label = f"{threads} (PyTorch default)" if threads == cores else str(threads)
+            print(f"| {arch} | Python peer | {label} | {med(q):,.0f} ({span(q)}) | "
+                  f"{med(h):,.0f} ({span(h)}) | {med(h) / fair:.2f} | |")
     print()
-    print("| serving | req/s | p50 ms | p99 ms |")
-    print("|---|---|---|---|")
-    for phase in ("quiet", "hog"):
-        rs = results[("serve", phase)]
-        print(f"| {phase} | {med([r['rps'] for r in rs]):,.0f} | "
-              f"{med([r['p50_ms'] for r in rs]):.2f} | {med([r['p99_ms'] for r in rs]):.2f} |")
-    q99 = med([r["p99_ms"] for r in results[("serve", "quiet")]])
-    h99 = med([r["p99_ms"] for r in results[("serve", "hog")]])
-    print(f"\nserving p99 under the hog: {h99 / q99:.2f}x its quiet p99")
+    print("| serving (wrk, %d connections, batch-1) | build | req/s | p50 ms | p99 ms |"
+          % args.connections)
+    print("|---|---|---|---|---|")
+    for i in range(len(clis)):
+        for phase in ("quiet", "hog"):
+            rs = results[(i, "serve", phase)]
+            print(f"| {phase} | {labels[i]} | {med([r['rps'] for r in rs]):,.0f} | "
+                  f"{med([r['p50_ms'] for r in rs]):.2f} | {med([r['p99_ms'] for r in rs]):.2f} |")
+        q99 = med([r["p99_ms"] for r in results[(i, "serve", "quiet")]])
+        h99 = med([r["p99_ms"] for r in results[(i, "serve", "hog")]])
+        print(f"| p99 under the hog / quiet p99 | {labels[i]} | {h99 / q99:.2f}x | | |")
     shutil.rmtree(work, ignore_errors=True)
 
 

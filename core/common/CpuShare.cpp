@@ -98,7 +98,7 @@ int chooseThreads(int userThreads, const CpuLoad &load, int current)
 
 bool isContended(const CpuLoad &load)
 {
-    return load.othersRunnable >= 0.5 || load.pressure_pct >= 20.0;
+    return load.othersRunnable >= 0.75 || load.pressure_pct >= 20.0;
 }
 
 QJsonObject contentionJson(const CpuLoad &load, int threads)

@@ -81,6 +81,7 @@ private Q_SLOTS:
     {
         QVERIFY(!isContended(load(2, 0.0, 0.0)));
         QVERIFY(!isContended(load(2, 0.2, 5.0)));
+        QVERIFY(!isContended(load(2, 0.6, 10.0)));   // a passing process is not a hog
         QVERIFY(isContended(load(2, 2.0, -1.0)));   // no PSI on this kernel: the run queue
         QVERIFY(isContended(load(2, 0.1, 60.0)));
         const QJsonObject json = contentionJson(load(2, 1.996, 87.5), 1);
