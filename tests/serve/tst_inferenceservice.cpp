@@ -472,10 +472,13 @@ private Q_SLOTS:
         }
         for (const QString &ref : {QStringLiteral("mnist:1"), QStringLiteral("mnist:2"),
                                    QStringLiteral("mnist:1"), QStringLiteral("mnist")}) {
-            QTest::qWait(150);
+            // Swap only once the clients have had answers from the version being replaced.
+            const int answered = ok.load() + failed.load();
+            QTRY_VERIFY_WITH_TIMEOUT(ok.load() + failed.load() >= answered + 3, 30000);
             QCOMPARE(m_service->serve(ref).name, QStringLiteral("mnist"));
         }
-        QTest::qWait(150);
+        const int answered = ok.load() + failed.load();
+        QTRY_VERIFY_WITH_TIMEOUT(ok.load() + failed.load() >= answered + 3, 30000);
         stop = true;
         for (auto &thread : threads)
             QTRY_VERIFY_WITH_TIMEOUT(thread->isFinished(), 60000);
