@@ -20,8 +20,8 @@ PACKAGES=(
   zlib1g-dev
   # zip archives: TorchServe's .mar export
   libzip-dev
-  # the built-in dataset
-  dataset-fashion-mnist
+  # the built-in datasets: images, and text for language models (fortune cookies)
+  dataset-fashion-mnist fortunes
   # interop checks and the Python peer for benchmarks
   python3-torch
   # a 224x224 model (resnet18) for the window's layout check (docs/screenshots)

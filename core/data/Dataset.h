@@ -87,6 +87,9 @@ qint64 checkFeatureBytes(const DatasetOptions &options, quint64 values, const QS
 void checkDataFitsModel(const std::vector<qint64> &modelShape, int modelClasses,
                         const QString &model, const std::vector<qint64> &dataShape,
                         int dataClasses, const QString &dataset);
+// `keep` of the indices 0..count-1, ascending, chosen at random by `seed` the same way on every
+// platform (the sample limit's choice); all of them when keep >= count.
+std::vector<qint64> seededSubset(qint64 count, qint64 keep, quint64 seed);
 // "1x28x28"
 QString sampleShapeText(const std::vector<qint64> &shape);
 

@@ -3,6 +3,7 @@
 #include "common/Error.h"
 #include "data/CsvReader.h"
 #include "data/IdxReader.h"
+#include "data/TextDataset.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -217,7 +218,26 @@ void computeStatistics(Dataset &dataset)
     }
 }
 
+// A text dataset given where tensors are expected: say what it is and what takes it.
+void refuseText(const QString &source)
+{
+    if (TextDatasetRegistry::instance().accepts(source))
+        throw Error(QStringLiteral("\"%1\" is a text dataset: train a language model on it "
+                                   "(modelstudio-cli train --dataset %1 --task lm --arch gpt). "
+                                   "Text classification is not available yet.")
+                        .arg(source));
+}
+
 } // namespace
+
+std::vector<qint64> seededSubset(qint64 count, qint64 keep, quint64 seed)
+{
+    std::mt19937_64 rng(seed);
+    std::vector<qint64> chosen = permutation(count, rng);
+    chosen.resize(size_t(std::clamp<qint64>(keep, 0, count)));
+    std::sort(chosen.begin(), chosen.end());
+    return chosen;
+}
 
 DatasetRegistry::DatasetRegistry()
 {
@@ -282,6 +302,8 @@ Dataset DatasetRegistry::load(const DatasetOptions &options) const
         for (const auto &candidate : m_readers.all())
             accepted.append(candidate->name() + QStringLiteral(": ") + candidate->description());
         if (path.isEmpty() || !QFileInfo::exists(path))
+            refuseText(source);
+        if (path.isEmpty() || !QFileInfo::exists(path))
             throw Error(QStringLiteral("No dataset \"%1\": it is neither a built-in dataset nor "
                                        "an existing file or folder. --dataset takes a built-in "
                                        "name (%2) or a path to an IDX folder or a CSV file "
@@ -294,6 +316,8 @@ Dataset DatasetRegistry::load(const DatasetOptions &options) const
                 break;
             }
         }
+        if (!reader)
+            refuseText(path);
         if (!reader)
             throw Error(QStringLiteral("No dataset reader accepts %1. Accepted: %2.")
                             .arg(QDir::toNativeSeparators(path),

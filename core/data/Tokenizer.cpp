@@ -1,0 +1,59 @@
+#include "data/Tokenizer.h"
+
+#include "common/Error.h"
+
+#include <QStringList>
+
+namespace ms {
+
+QStringList Tokenizer::kinds()
+{
+    return {QStringLiteral("byte")};
+}
+
+std::unique_ptr<Tokenizer> Tokenizer::named(const QString &kind)
+{
+    if (kind == QLatin1String("byte"))
+        return std::make_unique<ByteTokenizer>();
+    throw Error(QStringLiteral("Unknown tokenizer \"%1\"; known: %2.")
+                    .arg(kind, kinds().join(QStringLiteral(", "))));
+}
+
+std::unique_ptr<Tokenizer> Tokenizer::fromJson(const QJsonObject &json)
+{
+    const QString kind = json.value(QStringLiteral("kind")).toString();
+    std::unique_ptr<Tokenizer> tokenizer = named(kind);
+    const int vocab = json.value(QStringLiteral("vocab_size")).toInt(tokenizer->vocabSize());
+    if (vocab != tokenizer->vocabSize())
+        throw Error(QStringLiteral("The %1 tokenizer has %2 symbols, not %3.")
+                        .arg(kind, QString::number(tokenizer->vocabSize()),
+                             QString::number(vocab)));
+    return tokenizer;
+}
+
+std::vector<qint64> ByteTokenizer::encode(const QByteArray &utf8) const
+{
+    std::vector<qint64> ids(size_t(utf8.size()));
+    for (qsizetype i = 0; i < utf8.size(); ++i)
+        ids[size_t(i)] = qint64(static_cast<unsigned char>(utf8[i]));
+    return ids;
+}
+
+QByteArray ByteTokenizer::decode(const std::vector<qint64> &ids) const
+{
+    QByteArray bytes(qsizetype(ids.size()), Qt::Uninitialized);
+    for (size_t i = 0; i < ids.size(); ++i) {
+        if (ids[i] < 0 || ids[i] > 255)
+            throw Error(QStringLiteral("Token id %1 is outside the byte tokenizer's vocabulary "
+                                       "of 256 (ids 0-255).").arg(ids[i]));
+        bytes[qsizetype(i)] = char(ids[i]);
+    }
+    return bytes;
+}
+
+QJsonObject ByteTokenizer::toJson() const
+{
+    return QJsonObject{{QStringLiteral("kind"), kind()}, {QStringLiteral("vocab_size"), 256}};
+}
+
+} // namespace ms

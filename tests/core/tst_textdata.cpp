@@ -1,0 +1,248 @@
+// Text datasets and tokenizers: the fortunes reader (records, classes, the fixed split) on a
+// folder made here and on Debian's fortunes against the Python peer's own reading, and the byte
+// tokenizer's round trip.
+
+#include "TestSupport.h"
+
+#include "data/DatasetRegistry.h"
+#include "data/TextDataset.h"
+#include "data/Tokenizer.h"
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace ms;
+using ms::test::errorOf;
+using ms::test::writeFile;
+
+namespace {
+
+// A category file and the strfile index beside it that marks the folder as fortune data.
+bool writeCategory(const QDir &dir, const QString &name, const QByteArray &text)
+{
+    return writeFile(dir.filePath(name), text)
+           && writeFile(dir.filePath(name + QStringLiteral(".dat")), QByteArray(24, '\0'));
+}
+
+QString hex(const QByteArray &bytes)
+{
+    return QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex());
+}
+
+} // namespace
+
+class TestTextData : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+
+    // 23 records over three categories: "Zed" sorts before "alpha" in byte order.
+    QString makeFolder(const QString &name)
+    {
+        QDir dir(m_dir.filePath(name));
+        dir.mkpath(QStringLiteral("."));
+        QByteArray alpha;
+        for (int i = 0; i < 10; ++i)
+            alpha += QStringLiteral("alpha %1\nsecond line\n%\n").arg(i).toUtf8();
+        alpha += "   \n%\n";             // blank: dropped
+        alpha += "last, unclosed";       // closed by the end of the file
+        QByteArray beta;
+        for (int i = 0; i < 8; ++i)
+            beta += QStringLiteral("beta %1 caf\u00e9\n%\n").arg(i).toUtf8();
+        QByteArray zed = "zed 0\n%\nzed 1\n%\nzed 2\n%\nzed 3\n";
+        writeCategory(dir, QStringLiteral("alpha"), alpha);
+        writeCategory(dir, QStringLiteral("beta"), beta);
+        writeCategory(dir, QStringLiteral("Zed"), zed);
+        QFile::link(dir.filePath(QStringLiteral("alpha")),
+                    dir.filePath(QStringLiteral("alpha.u8")));
+        QFile::link(dir.filePath(QStringLiteral("beta")), dir.filePath(QStringLiteral("gamma")));
+        return dir.path();
+    }
+
+    TextDataset load(const QString &source, qint64 limit = 0)
+    {
+        DatasetOptions options;
+        options.source = source;
+        options.limit = limit;
+        return TextDatasetRegistry::instance().load(options);
+    }
+
+private Q_SLOTS:
+    void initTestCase() { QVERIFY(m_dir.isValid()); }
+
+    void readsRecordsClassesAndSplit()
+    {
+        const QString path = makeFolder(QStringLiteral("small"));
+        QVERIFY(TextDatasetRegistry::instance().accepts(path));
+        const TextDataset data = load(path);
+        // Byte order of the names; the .u8 link and the other link are not categories.
+        QCOMPARE(data.classNames,
+                 QStringList({QStringLiteral("Zed"), QStringLiteral("alpha"),
+                              QStringLiteral("beta")}));
+        // Corpus order: Zed 0-3 (records 0-3), alpha 0-9 and "last" (4-14), beta 0-7 (15-22).
+        QCOMPARE(data.train.count() + data.validation.count(), qint64(23));
+        QCOMPARE(data.validation.count(), qint64(2));   // records 9 and 19
+        QCOMPARE(data.validation.records[0], QByteArray("alpha 5\nsecond line"));
+        QCOMPARE(data.validation.labels[0], qint64(1));
+        QCOMPARE(data.validation.records[1], QByteArray("beta 4 caf\xc3\xa9"));
+        QCOMPARE(data.validation.labels[1], qint64(2));
+        QCOMPARE(data.train.records[0], QByteArray("zed 0"));
+        QCOMPARE(data.train.records[3], QByteArray("zed 3"));
+        QCOMPARE(data.train.labels[3], qint64(0));
+        QCOMPARE(data.train.records[13], QByteArray("last, unclosed"));
+        QCOMPARE(data.train.labels[13], qint64(1));
+        QCOMPARE(data.train.corpus().left(16), QByteArray("zed 0\n%\nzed 1\n%\n"));
+        QCOMPARE(data.validation.corpus(),
+                 QByteArray("alpha 5\nsecond line\n%\nbeta 4 caf\xc3\xa9"));
+
+        const QJsonObject described = data.describe();
+        QCOMPARE(described.value(QStringLiteral("kind")).toString(), QStringLiteral("text"));
+        QCOMPARE(described.value(QStringLiteral("train")).toInt(), 21);
+        QVERIFY(described.value(QStringLiteral("split_rule")).toString().contains(
+            QStringLiteral("% 10 == 9")));
+        const QJsonArray trainCounts = described.value(QStringLiteral("class_counts"))
+                                           .toObject().value(QStringLiteral("train")).toArray();
+        QCOMPARE(trainCounts, QJsonArray({4, 10, 7}));
+    }
+
+    void limitKeepsASeededSubsetInOrder()
+    {
+        const QString path = makeFolder(QStringLiteral("limited"));
+        const TextDataset a = load(path, 5);
+        const TextDataset b = load(path, 5);
+        QCOMPARE(a.train.count(), qint64(5));
+        QCOMPARE(a.validation.count(), qint64(1));
+        QCOMPARE(a.train.records, b.train.records);
+        const TextDataset all = load(path);
+        // Corpus order kept: each kept record appears in the full split after the previous one.
+        qsizetype from = 0;
+        for (const QByteArray &r : a.train.records) {
+            const auto it = std::find(all.train.records.begin() + from, all.train.records.end(), r);
+            QVERIFY(it != all.train.records.end());
+            from = qsizetype(it - all.train.records.begin()) + 1;
+        }
+    }
+
+    void refusesBadFolders()
+    {
+        QDir empty(m_dir.filePath(QStringLiteral("emptyclass")));
+        empty.mkpath(QStringLiteral("."));
+        QVERIFY(writeCategory(empty, QStringLiteral("good"), "one\n%\ntwo\n"));
+        QVERIFY(writeCategory(empty, QStringLiteral("hollow"), "\n%\n  \n%\n"));
+        QString message = errorOf([&] { load(empty.path()); });
+        QVERIFY2(message.contains(QStringLiteral("\"hollow\"")) &&
+                     message.contains(QStringLiteral("no records")), qPrintable(message));
+
+        QDir latin(m_dir.filePath(QStringLiteral("latin1")));
+        latin.mkpath(QStringLiteral("."));
+        QVERIFY(writeCategory(latin, QStringLiteral("old"), "fine\n%\ncaf\xe9\n%\n"));
+        message = errorOf([&] { load(latin.path()); });
+        QVERIFY2(message.contains(QStringLiteral("not UTF-8")) &&
+                     message.contains(QStringLiteral("line 3")), qPrintable(message));
+
+        message = errorOf([&] { load(m_dir.filePath(QStringLiteral("nowhere"))); });
+        QVERIFY2(message.contains(QStringLiteral("fortunes")), qPrintable(message));
+
+        DatasetOptions options;
+        options.source = makeFolder(QStringLiteral("fraction"));
+        options.validationFraction = 0.2;
+        message = errorOf([&] { TextDatasetRegistry::instance().load(options); });
+        QVERIFY2(message.contains(QStringLiteral("fixed split")), qPrintable(message));
+    }
+
+    // A text dataset where tensors are expected: one message saying what takes it.
+    void tensorRegistrySaysItIsText()
+    {
+        DatasetOptions options;
+        options.source = QStringLiteral("fortunes");
+        const QString message = errorOf([&] { DatasetRegistry::instance().load(options); });
+        QVERIFY2(message.contains(QStringLiteral("text dataset"))
+                     && message.contains(QStringLiteral("--task lm")),
+                 qPrintable(message));
+    }
+
+    // Debian's fortunes read here give the very corpus the Python peer reads: same records,
+    // same split, same bytes (shared/peers/lm_peer.py's records(), run by Python).
+    void fortunesEqualsThePeersCorpus()
+    {
+        const TextDataset data = load(QStringLiteral("fortunes"));
+        QVERIFY(data.numClasses() > 20);
+        QVERIFY(data.train.count() > 10000);
+        QByteArray out;
+        QVERIFY(ms::test::runPython(m_dir.path(), QStringLiteral(R"(
+import hashlib, json, os
+D = "/usr/share/games/fortunes/"
+recs = []
+for name in sorted(os.listdir(D)):
+    if name.endswith((".dat", ".u8")) or os.path.islink(D + name) or not os.path.isfile(D + name):
+        continue
+    with open(D + name, encoding="utf-8") as f:
+        lines, cur = f.read().split("\n"), []
+    if lines[-1] == "":
+        lines.pop()
+    for line in lines + ["%"]:
+        if line == "%":
+            if "\n".join(cur).strip():
+                recs.append("\n".join(cur))
+            cur = []
+        else:
+            cur.append(line)
+train = "\n%\n".join(r for i, r in enumerate(recs) if i % 10 != 9).encode()
+val = "\n%\n".join(r for i, r in enumerate(recs) if i % 10 == 9).encode()
+print(json.dumps({"records": len(recs), "train": hashlib.sha256(train).hexdigest(),
+                  "val": hashlib.sha256(val).hexdigest(), "train_bytes": len(train)}))
+)"), {}, &out));
+        const QJsonObject peer = QJsonDocument::fromJson(out).object();
+        QCOMPARE(data.train.count() + data.validation.count(),
+                 qint64(peer.value(QStringLiteral("records")).toInteger()));
+        const QByteArray train = data.train.corpus();
+        QCOMPARE(qint64(train.size()),
+                 qint64(peer.value(QStringLiteral("train_bytes")).toInteger()));
+        QCOMPARE(hex(train), peer.value(QStringLiteral("train")).toString());
+        QCOMPARE(hex(data.validation.corpus()), peer.value(QStringLiteral("val")).toString());
+    }
+
+    void byteTokenizerRoundTrips()
+    {
+        const std::unique_ptr<Tokenizer> tokenizer =
+            Tokenizer::fromJson(QJsonObject{{QStringLiteral("kind"), QStringLiteral("byte")}});
+        QCOMPARE(tokenizer->vocabSize(), 256);
+        QByteArray every;
+        for (int b = 0; b < 256; ++b)
+            every.append(char(b));
+        const std::vector<qint64> ids = tokenizer->encode(every);
+        QCOMPARE(qsizetype(ids.size()), qsizetype(256));
+        QCOMPARE(ids[0xe9], qint64(0xe9));
+        QCOMPARE(tokenizer->decode(ids), every);
+
+        const QByteArray text = QStringLiteral("Q: caf\u00e9 \u2014 \U0001F600?\n%\n").toUtf8();
+        const std::vector<qint64> textIds = tokenizer->encode(text);
+        QCOMPARE(qsizetype(textIds.size()), text.size());   // one token per byte
+        QCOMPARE(tokenizer->decode(textIds), text);
+        QCOMPARE(Tokenizer::fromJson(tokenizer->toJson())->kind(), QStringLiteral("byte"));
+
+        QString message = errorOf([&] { tokenizer->decode({65, 256}); });
+        QVERIFY2(message.contains(QStringLiteral("256")), qPrintable(message));
+        message = errorOf([&] { tokenizer->decode({-1}); });
+        QVERIFY2(message.contains(QStringLiteral("outside")), qPrintable(message));
+        message = errorOf([] {
+            Tokenizer::fromJson(QJsonObject{{QStringLiteral("kind"), QStringLiteral("bpe9")}});
+        });
+        QVERIFY2(message.contains(QStringLiteral("byte")), qPrintable(message));
+        message = errorOf([] {
+            Tokenizer::fromJson(QJsonObject{{QStringLiteral("kind"), QStringLiteral("byte")},
+                                            {QStringLiteral("vocab_size"), 512}});
+        });
+        QVERIFY2(message.contains(QStringLiteral("512")), qPrintable(message));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestTextData)
+#include "tst_textdata.moc"
