@@ -8,6 +8,7 @@
 #include "data/DatasetRegistry.h"
 #include "models/ArchSpec.h"
 #include "models/ArchitectureRegistry.h"
+#include "models/GptSpec.h"
 
 #include <QFileInfo>
 #include <QJsonArray>
@@ -159,9 +160,26 @@ int runArchs(const QStringList &arguments)
     const bool json = parser.isSet(QStringLiteral("json"));
     ms::ArchitectureRegistry &registry = ms::ArchitectureRegistry::instance();
 
+    // A language model reads tokens, not samples: without --input-shape it is shown bound to
+    // the byte tokenizer's 256 symbols.
+    const auto resolve = [&](const QString &name) {
+        try {
+            return registry.resolve(name, shape, classes);
+        } catch (const ms::Error &) {
+            if (parser.isSet(QStringLiteral("input-shape")))
+                throw;
+            QJsonObject tokens;
+            try {
+                tokens = registry.resolve(name, {}, 256);
+            } catch (const ms::Error &) {
+            }
+            if (!ms::GptSpec::isGpt(tokens))
+                throw;
+            return tokens;
+        }
+    };
     if (!parser.positionalArguments().isEmpty()) {
-        const QJsonObject spec =
-            registry.resolve(parser.positionalArguments().first(), shape, classes);
+        const QJsonObject spec = resolve(parser.positionalArguments().first());
         const ms::ModelSummary summary = ms::ArchSpec::fromJson(spec).summary();
         if (json)
             printJsonLine(QJsonObject{{QStringLiteral("spec"), spec},
@@ -180,7 +198,7 @@ int runArchs(const QStringList &arguments)
         QString params = QStringLiteral("-");
         try {
             const ms::ModelSummary summary =
-                ms::ArchSpec::fromJson(provider->makeSpec(shape, classes)).summary();
+                ms::ArchSpec::fromJson(resolve(provider->name())).summary();
             entry.insert(QStringLiteral("params"), summary.totalParams);
             entry.insert(QStringLiteral("macs"), summary.totalMacs);
             params = locale.toString(summary.totalParams);

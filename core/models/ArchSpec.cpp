@@ -1,6 +1,7 @@
 #include "models/ArchSpec.h"
 
 #include "common/Error.h"
+#include "models/GptSpec.h"
 
 #include <QJsonArray>
 #include <QLocale>
@@ -429,6 +430,11 @@ QStringList ArchSpec::layerTypes()
 
 ArchSpec ArchSpec::fromJson(const QJsonObject &json)
 {
+    if (GptSpec::isGpt(json)) {
+        ArchSpec spec;
+        spec.m_json = GptSpec::fromJson(json).toJson();
+        return spec;
+    }
     const QJsonValue layers = json.value(QLatin1String("layers"));
     if (!layers.isArray() || layers.toArray().isEmpty())
         throw Error(QStringLiteral("the spec needs a non-empty \"layers\" list, such as "
@@ -453,6 +459,8 @@ ArchSpec ArchSpec::fromJson(const QJsonObject &json)
 
 ArchSpec ArchSpec::boundTo(const std::vector<qint64> &inputShape, int numClasses) const
 {
+    if (isGpt())
+        return boundGpt(inputShape, numClasses);
     QJsonObject json = m_json;
     const std::vector<qint64> fixedShape = this->inputShape();
     if (!inputShape.empty()) {
@@ -481,16 +489,71 @@ QString ArchSpec::name() const
 
 std::vector<qint64> ArchSpec::inputShape() const
 {
+    if (isGpt())
+        return {GptSpec::fromJson(m_json).blockSize};
     return readShape(m_json);
 }
 
 int ArchSpec::numClasses() const
 {
+    if (isGpt())
+        return GptSpec::fromJson(m_json).vocabSize;
     return readNumClasses(m_json);
+}
+
+ArchSpec ArchSpec::withSettings(const QJsonObject &settings) const
+{
+    if (settings.isEmpty())
+        return *this;
+    if (!isGpt())
+        throw Error(QStringLiteral("the architecture \"%1\" takes no settings (%2 given); "
+                                   "change its layers in a spec file instead")
+                        .arg(name(), settings.keys().join(QStringLiteral(", "))));
+    QStringList settable = GptSpec::settingKeys();
+    settable.removeAll(QStringLiteral("vocab_size"));   // the tokenizer's, not a choice
+    QJsonObject json = m_json;
+    for (auto it = settings.begin(); it != settings.end(); ++it) {
+        if (!settable.contains(it.key()))
+            throw Error(QStringLiteral("the gpt architecture has no setting \"%1\"; its "
+                                       "settings: %2")
+                            .arg(it.key(), settable.join(QStringLiteral(", "))));
+        json.insert(it.key(), it.value());
+    }
+    return fromJson(json);
+}
+
+bool ArchSpec::isGpt() const
+{
+    return GptSpec::isGpt(m_json);
+}
+
+ArchSpec ArchSpec::boundGpt(const std::vector<qint64> &inputShape, int vocabSize) const
+{
+    GptSpec gpt = GptSpec::fromJson(m_json);
+    if (!inputShape.empty())
+        throw Error(QStringLiteral("\"%1\" is a language model (a gpt spec): it reads token "
+                                   "sequences, not samples of shape %2; train it on a text "
+                                   "dataset with --task lm")
+                        .arg(gpt.name, shapeText(inputShape)));
+    if (vocabSize > 0) {
+        if (gpt.vocabSize > 0 && gpt.vocabSize != vocabSize)
+            throw Error(QStringLiteral("the spec fixes vocab_size %1 but the tokenizer has %2 "
+                                       "symbols; remove \"vocab_size\" from the spec to fit "
+                                       "any tokenizer")
+                            .arg(gpt.vocabSize).arg(vocabSize));
+        gpt.vocabSize = vocabSize;
+    }
+    ArchSpec spec;
+    spec.m_json = gpt.toJson();
+    return spec;
 }
 
 std::vector<LayerPlan> ArchSpec::plan() const
 {
+    if (isGpt())
+        throw Error(QStringLiteral("\"%1\" is a gpt spec, which has no layer list: this step "
+                                   "works on layer-list specs (mlp, cnn and the like) only")
+                        .arg(name()));
     std::vector<qint64> shape = inputShape();
     const int classes = numClasses();
     if (shape.empty() || classes <= 0)
@@ -544,6 +607,8 @@ void appendRows(const LayerPlan &p, const QString &prefix, ModelSummary &s)
 
 ModelSummary ArchSpec::summary() const
 {
+    if (isGpt())
+        return GptSpec::fromJson(m_json).summary();
     ModelSummary s;
     s.inputShape = inputShape();
     for (const LayerPlan &p : plan())
@@ -556,7 +621,7 @@ QString ModelSummary::table() const
     QVector<QStringList> rows;
     rows << QStringList{QStringLiteral("Layer"), QStringLiteral("Type"),
                         QStringLiteral("Output"), QStringLiteral("Params"),
-                        QStringLiteral("MACs")};
+                        macsPerToken ? QStringLiteral("MACs/token") : QStringLiteral("MACs")};
     rows << QStringList{QStringLiteral("input"), QString(), shapeText(inputShape), QString(),
                         QString()};
     for (const LayerSummary &l : layers)
@@ -604,7 +669,9 @@ QJsonObject ModelSummary::toJson() const
     return QJsonObject{{QStringLiteral("input_shape"), shapeJson(inputShape)},
                        {QStringLiteral("layers"), rows},
                        {QStringLiteral("total_params"), totalParams},
-                       {QStringLiteral("total_macs"), totalMacs}};
+                       {QStringLiteral("total_macs"), totalMacs},
+                       {QStringLiteral("macs_per"), macsPerToken ? QStringLiteral("token")
+                                                                 : QStringLiteral("sample")}};
 }
 
 } // namespace ms

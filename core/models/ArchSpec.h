@@ -54,6 +54,7 @@ struct ModelSummary
     QVector<LayerSummary> layers;
     qint64 totalParams = 0;
     qint64 totalMacs = 0;
+    bool macsPerToken = false;         // a language model's MACs count per token, not sample
 
     QString table() const;             // aligned text table for the CLI
     QJsonObject toJson() const;
@@ -72,6 +73,8 @@ struct ModelSummary
 // features. "activation" is relu (default), gelu or none. Summary rows name the inner layers
 // "residual3.conv2d0", the projection "residual3.shortcut", and the sum "residual3".
 // Validation and shape inference need no torch: the window shows summaries without it.
+// A spec with "family": "gpt" is a language model instead (models/GptSpec.h): its inputShape()
+// is {block_size}, its numClasses() the vocabulary, and it has no plan().
 class ArchSpec
 {
 public:
@@ -84,10 +87,16 @@ public:
     // spec fixes different ones. An empty shape or numClasses <= 0 leaves that part as it is.
     ArchSpec boundTo(const std::vector<qint64> &inputShape, int numClasses) const;
 
+    // The spec with its settings replaced (a gpt's block_size, n_layer, n_head, n_embd,
+    // dropout, bias: `train --n-layer 2`); empty settings return it as it is. Throws ms::Error
+    // naming a key the spec cannot set; layer-list specs have no settings.
+    ArchSpec withSettings(const QJsonObject &settings) const;
+
     QString name() const;                     // "" when the spec has none
     std::vector<qint64> inputShape() const;   // empty while open
     int numClasses() const;                   // 0 while open
     bool isBound() const { return !inputShape().empty() && numClasses() > 0; }
+    bool isGpt() const;
     QJsonObject toJson() const { return m_json; }
 
     // Shape inference, parameters and MACs per layer. Throws ms::Error on a shape mismatch,
@@ -101,6 +110,8 @@ public:
     static QStringList layerTypes();
 
 private:
+    ArchSpec boundGpt(const std::vector<qint64> &inputShape, int vocabSize) const;
+
     QJsonObject m_json;
 };
 

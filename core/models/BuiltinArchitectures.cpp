@@ -3,6 +3,7 @@
 #include "common/Error.h"
 #include "models/ArchSpec.h"
 #include "models/ArchitectureRegistry.h"
+#include "models/GptSpec.h"
 
 #include <QJsonArray>
 #include <QLocale>
@@ -102,12 +103,39 @@ public:
     }
 };
 
+// nanoGPT's shape at shared/peers/lm_peer.py's size: a language model over a tokenizer's
+// vocabulary, bound by ArchSpec::boundTo({}, vocab). Its settings (block_size, n_layer, ...)
+// come from `train --arch-param` or a spec file.
+class GptArchitecture final : public ArchitectureProvider
+{
+public:
+    QString name() const override { return QStringLiteral("gpt"); }
+    QString description() const override
+    {
+        GptSpec spec;
+        spec.vocabSize = 256;
+        QLocale locale = QLocale::c();
+        locale.setNumberOptions(QLocale::DefaultNumberOptions);
+        return QStringLiteral("GPT language model (nanoGPT's shape): %1 pre-LayerNorm blocks of "
+                              "%2-head causal self-attention and a 4x GELU MLP, n_embd %3, "
+                              "context %4 tokens (%5 params with the 256-symbol byte "
+                              "tokenizer); train with --task lm on a text dataset.")
+            .arg(spec.nLayer).arg(spec.nHead).arg(spec.nEmbd).arg(spec.blockSize)
+            .arg(locale.toString(spec.summary().totalParams));
+    }
+    QJsonObject makeSpec(const std::vector<qint64> &inputShape, int numClasses) const override
+    {
+        return ArchSpec::fromJson(GptSpec().toJson()).boundTo(inputShape, numClasses).toJson();
+    }
+};
+
 } // namespace
 
 void registerBuiltinArchitectures(ArchitectureRegistry &registry)
 {
     registry.providers().add(std::make_shared<MlpArchitecture>());
     registry.providers().add(std::make_shared<CnnArchitecture>());
+    registry.providers().add(std::make_shared<GptArchitecture>());
 }
 
 } // namespace ms

@@ -2,6 +2,7 @@
 
 #include "common/Error.h"
 #include "models/ArchSpec.h"
+#include "models/GptSpec.h"
 #include "models/ModelBuilder_p.h"
 #include "models/ModelImpl_p.h"
 
@@ -87,6 +88,14 @@ void readAttributes(Model::Impl &impl)
         if (v.isString())
             impl.quantizedEngine = QString::fromStdString(v.toStringRef());
     }
+    if (m.hasattr("task") && m.attr("task").isString())
+        impl.task = QString::fromStdString(m.attr("task").toStringRef());
+    if (m.hasattr("tokenizer_json") && m.attr("tokenizer_json").isString())
+        impl.tokenizer = QJsonDocument::fromJson(
+                             QByteArray::fromStdString(m.attr("tokenizer_json").toStringRef()))
+                             .object();
+    if (m.hasattr("block_size") && m.attr("block_size").isInt())
+        impl.blockSize = int(m.attr("block_size").toInt());
     if (m.hasattr("spec_json")) {
         const c10::IValue v = m.attr("spec_json");
         if (v.isString())
@@ -154,6 +163,32 @@ void collectWeights(const torch::jit::Module &module, std::vector<at::Tensor> &o
         collectWeights(child, out);
 }
 
+// A gpt spec bound to the tokenizer's vocabulary, built and tried on a short batch of tokens.
+std::shared_ptr<Model::Impl> buildGpt(const QJsonObject &specJson, const QJsonObject &tokenizer,
+                                      quint64 seed)
+{
+    const int vocab = tokenizer.value(QStringLiteral("vocab_size")).toInt();
+    if (vocab <= 0)
+        throw Error(QStringLiteral("a gpt spec needs a tokenizer (its vocabulary size)"));
+    const ArchSpec spec = ArchSpec::fromJson(specJson).boundTo({}, vocab);
+    if (!spec.isGpt())
+        throw Error(QStringLiteral("it is not a gpt spec (\"family\": \"gpt\")"));
+    const GptSpec gpt = GptSpec::fromJson(spec.toJson());
+    auto impl = std::make_shared<Model::Impl>();
+    impl->module = buildGptModule(gpt, tokenizer, seed);
+    readAttributes(*impl);
+    const int64_t T = std::min(gpt.blockSize, 8);
+    EvalScope eval(impl->module);
+    at::NoGradGuard noGrad;
+    const at::Tensor out =
+        impl->module.forward({at::zeros({2, T}, at::kLong)}).toTensor();
+    if (out.dim() != 3 || out.size(0) != 2 || out.size(1) != T || out.size(2) != vocab)
+        throw Error(QStringLiteral("the forward pass returns shape %1 instead of 2x%2x%3")
+                        .arg(QString::fromStdString(c10::str(out.sizes())))
+                        .arg(T).arg(vocab));
+    return impl;
+}
+
 } // namespace
 
 std::vector<at::Tensor> weightTensors(const torch::jit::Module &module)
@@ -175,6 +210,9 @@ Model Model::build(const QJsonObject &specJson, const ModelDataInfo &data, quint
         specName = QStringLiteral("custom");
     Model model;
     try {
+        if (GptSpec::isGpt(specJson))
+            throw Error(QStringLiteral("a gpt spec makes a language model, which needs a "
+                                       "tokenizer: train it with --task lm"));
         ArchSpec spec = ArchSpec::fromJson(specJson);
         if (!data.inputShape.empty() || !data.classNames.isEmpty())
             spec = spec.boundTo(data.inputShape, int(data.classNames.size()));
@@ -215,6 +253,25 @@ Model Model::build(const QJsonObject &specJson, const ModelDataInfo &data, quint
         // torch::jit::ErrorReport (a compile error in generated source) is no c10::Error.
         throw Error(QStringLiteral("Cannot build the model \"%1\": TorchScript refused it: %2")
                         .arg(specName, QString::fromLocal8Bit(e.what()).trimmed()));
+    }
+    return model;
+}
+
+Model Model::buildLanguageModel(const QJsonObject &specJson, const QJsonObject &tokenizer,
+                               quint64 seed)
+{
+    const QString specName = specJson.value(QLatin1String("name")).toString(
+        QStringLiteral("custom"));
+    Model model;
+    try {
+        model.d = buildGpt(specJson, tokenizer, seed);
+    } catch (const Error &e) {
+        throw Error(QStringLiteral("Cannot build the model \"%1\": %2").arg(specName, e.message()));
+    } catch (const std::exception &e) {
+        const c10::Error *torchError = dynamic_cast<const c10::Error *>(&e);
+        throw Error(QStringLiteral("Cannot build the model \"%1\": TorchScript refused it: %2")
+                        .arg(specName, torchError ? torchMessage(*torchError)
+                                                  : QString::fromLocal8Bit(e.what()).trimmed()));
     }
     return model;
 }
@@ -388,6 +445,21 @@ qint64 Model::nonzeroParameterCount() const
     for (const at::Tensor &w : weightTensors(d->module))
         count += (w.is_quantized() ? w.dequantize() : w).count_nonzero().item<int64_t>();
     return count;
+}
+
+QString Model::task() const
+{
+    return d ? d->task : QString();
+}
+
+QJsonObject Model::tokenizer() const
+{
+    return d ? d->tokenizer : QJsonObject();
+}
+
+int Model::blockSize() const
+{
+    return d ? d->blockSize : 0;
 }
 
 QString Model::quantizedEngine() const

@@ -31,7 +31,7 @@ public:
     Model(const Model &);
     Model &operator=(const Model &);
 
-    // Compiles a spec (ArchSpec JSON; bound here to data.inputShape and the class count when
+    // Compiles a spec (ArchSpec JSON, not a gpt spec: see buildLanguageModel; bound here to data.inputShape and the class count when
     // it leaves them open) into a trainable TorchScript module "ModelStudioNet" in training
     // mode. Weights: PyTorch's default init drawn from a private generator seeded with `seed`,
     // equal to Python's `torch.manual_seed(seed)` + the same nn layers; the global torch RNG is
@@ -39,6 +39,12 @@ public:
     // (no normalisation) or one value for all channels. Throws ms::Error naming the spec and
     // the layer on a bad spec.
     static Model build(const QJsonObject &spec, const ModelDataInfo &data, quint64 seed);
+    // Compiles a gpt spec (models/GptSpec.h) into a language model bound to the vocabulary of
+    // `tokenizer` (Tokenizer::toJson(), recorded in the module): forward(idx) -> logits per
+    // position, step(idx, cache) for generation (ModelBuilder_p.h's buildGptModule). Weights:
+    // nanoGPT's init from a private generator seeded with `seed`. Throws ms::Error as build().
+    static Model buildLanguageModel(const QJsonObject &spec, const QJsonObject &tokenizer,
+                                    quint64 seed);
     // Throws ms::Error naming the file when it is missing or not a TorchScript module.
     // A quantized artifact (one with a `quantized_engine` attribute) is loaded with that engine
     // in effect, since loading packs its weights for the engine in effect; throws ms::Error when
@@ -72,6 +78,13 @@ public:
     // tensor constants of a frozen forward (half-precision variants keep their weights there).
     qint64 parameterCount() const;
     qint64 nonzeroParameterCount() const;
+    // "lm" for a language model (a gpt built here: forward(idx) -> logits per position and a
+    // step(idx, cache) method), empty for a classifier or an unknown import.
+    QString task() const;
+    // A language model's tokenizer JSON (`tokenizer_json` attribute), empty otherwise.
+    QJsonObject tokenizer() const;
+    // A language model's longest context in tokens (`block_size`), 0 otherwise.
+    int blockSize() const;
     // "onednn" or "qnnpack" for an int8 variant (set as the process's quantized engine before
     // each predict()), empty otherwise.
     QString quantizedEngine() const;

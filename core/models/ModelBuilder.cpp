@@ -34,15 +34,6 @@ std::vector<int64_t> dims(const std::vector<qint64> &shape)
     return std::vector<int64_t>(shape.begin(), shape.end());
 }
 
-// Modules built in C++ get no `training` attribute of their own, and `self.training` in
-// dropout/batchnorm source would not compile without it; train()/eval() flip it later.
-torch::jit::Module newModule(const std::string &className)
-{
-    torch::jit::Module m(className);
-    m.register_attribute("training", c10::BoolType::get(), true);
-    return m;
-}
-
 // PyTorch's reset_parameters() for Linear and Conv2d: kaiming_uniform_(a=sqrt(5)) on the
 // weight, uniform(+-1/sqrt(fan_in)) on the bias, computed with the same double arithmetic as
 // torch.nn.init so the drawn values match Python bit for bit.
@@ -227,6 +218,15 @@ std::pair<at::Tensor, at::Tensor> normalisation(const ModelDataInfo &data,
 }
 
 } // namespace
+
+// Modules built in C++ get no `training` attribute of their own, and `self.training` in
+// dropout/batchnorm source would not compile without it; train()/eval() flip it later.
+torch::jit::Module newModule(const std::string &className)
+{
+    torch::jit::Module m(className);
+    m.register_attribute("training", c10::BoolType::get(), true);
+    return m;
+}
 
 torch::jit::Module buildModule(const ArchSpec &spec, const ModelDataInfo &data,
                                const QStringList &classNames, quint64 seed)

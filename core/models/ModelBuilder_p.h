@@ -9,6 +9,12 @@
 
 namespace ms {
 
+struct GptSpec;
+
+// An empty module of class `className` with the `training` attribute that train()/eval() flip
+// and dropout/batchnorm source reads.
+torch::jit::Module newModule(const std::string &className);
+
 // Builds the "ModelStudioNet" module for a bound spec: one submodule per layer with weights,
 // TorchScript forward source, input normalisation buffers and the class_names / input_shape /
 // spec_json attributes. Weights follow PyTorch's default init drawn from a private generator
@@ -18,5 +24,15 @@ namespace ms {
 // Throws ms::Error (spec or data mismatch) or c10::Error (TorchScript compilation).
 torch::jit::Module buildModule(const ArchSpec &spec, const ModelDataInfo &data,
                                const QStringList &classNames, quint64 seed);
+
+// Builds the "ModelStudioGPT" language model of a bound gpt spec (GptBuilder.cpp): forward(idx)
+// -> logits for every position, and step(idx, cache) -> (logits of the last position, new
+// key/value cache), the method generation calls token by token. Attributes: task "lm",
+// tokenizer_json (the tokenizer's JSON), spec_json, block_size, vocab_size, class_names (empty)
+// and input_shape [-1] (any length up to block_size). Weights: nanoGPT's init (normal 0.02,
+// the residual projections 0.02/sqrt(2 n_layer), zero biases) from a generator seeded with
+// `seed`. The module is in training mode.
+torch::jit::Module buildGptModule(const GptSpec &spec, const QJsonObject &tokenizer,
+                                  quint64 seed);
 
 } // namespace ms

@@ -26,6 +26,10 @@ struct ms::Model::Impl
     QJsonObject spec;
     // The `quantized_engine` attribute of an int8 variant, empty otherwise.
     QString quantizedEngine;
+    // A language model's `task` ("lm"), `tokenizer_json` and `block_size` attributes.
+    QString task;
+    QJsonObject tokenizer;
+    int blockSize = 0;
 
     // predict() switches a training module to eval for one call and back; two predictions on
     // the same module must not interleave that switch. Training while predicting from another

@@ -331,7 +331,7 @@ void tst_ArchSpec::registryRefusals()
     QVERIFY2(message.contains("cnn") && message.contains("20") && message.contains("mlp"),
              qPrintable(message));
     message = errorOf([] { ArchitectureRegistry::instance().resolve("resnet", {20}, 3); });
-    QVERIFY2(message.contains("\"resnet\"") && message.contains("cnn, mlp"),
+    QVERIFY2(message.contains("\"resnet\"") && message.contains("cnn, gpt, mlp"),
              qPrintable(message));
 }
 
