@@ -50,6 +50,27 @@ const Flag kTrainFlags[] = {
     {"validation-fraction", "Share of training samples held out for validation (default 0.1).",
      "F"},
     {"threads", "Threads (default: all cores).", "N"},
+    {"task", "classify (default) or lm: a language model on a text dataset (fortunes).",
+     "TASK"},
+    {"tokenizer", "Language models: the tokenizer, byte (default: UTF-8 bytes, 256 symbols).",
+     "NAME"},
+    {"steps-per-epoch", "Language models: optimizer steps per epoch (default: one pass over "
+     "the training tokens).", "N"},
+    {"warmup-steps", "Linear learning-rate warm-up over the first N steps (default 0).", "N"},
+    {"min-lr", "Cosine schedule: the learning rate it ends at (default 0).", "RATE"},
+    {"clip-grad-norm", "Clip the gradients' total norm to this before each step (default 0: "
+     "off).", "NORM"},
+    {"beta1", "Adam/AdamW beta1 (default 0.9).", "B"},
+    {"beta2", "Adam/AdamW beta2 (default 0.999).", "B"},
+};
+
+// Flag -> a key of the architecture's settings (TrainConfig::archParams), for gpt.
+const Flag kArchFlags[] = {
+    {"block-size", "gpt: the context in tokens (default 128).", "N"},
+    {"n-layer", "gpt: transformer blocks (default 4).", "N"},
+    {"n-head", "gpt: attention heads; n-embd must divide by it (default 4).", "N"},
+    {"n-embd", "gpt: embedding width (default 128).", "N"},
+    {"dropout", "gpt: dropout probability while training (default 0).", "P"},
 };
 
 QJsonValue flagValue(const QString &key, const QString &text)
@@ -57,7 +78,8 @@ QJsonValue flagValue(const QString &key, const QString &text)
     static const QStringList textKeys = {QStringLiteral("dataset"), QStringLiteral("arch"),
                                          QStringLiteral("optimizer"), QStringLiteral("schedule"),
                                          QStringLiteral("label_column"), QStringLiteral("seed"),
-                                         QStringLiteral("limit")};
+                                         QStringLiteral("limit"), QStringLiteral("task"),
+                                         QStringLiteral("tokenizer")};
     if (textKeys.contains(key))
         return text;
     bool ok = false;
@@ -77,6 +99,15 @@ QString percent(const QJsonObject &o, const char *key)
 
 QString epochLine(const QJsonObject &e)
 {
+    if (e.contains(QStringLiteral("val_ppl")))   // a language model
+        return QStringLiteral("epoch %1/%2  train_loss %3  val_loss %4  val_ppl %5  "
+                              "%6 tokens/s")
+            .arg(e.value(QStringLiteral("epoch")).toInt())
+            .arg(e.value(QStringLiteral("epochs")).toInt())
+            .arg(e.value(QStringLiteral("train_loss")).toDouble(), 0, 'f', 4)
+            .arg(e.value(QStringLiteral("val_loss")).toDouble(), 0, 'f', 4)
+            .arg(e.value(QStringLiteral("val_ppl")).toDouble(), 0, 'f', 2)
+            .arg(qRound(e.value(QStringLiteral("tokens_per_s")).toDouble()));
     return QStringLiteral("epoch %1/%2  train_loss %3  val_loss %4  val_acc %5  test_acc %6  "
                           "%7 samples/s")
         .arg(e.value(QStringLiteral("epoch")).toInt())
@@ -91,6 +122,9 @@ int runTrain(const QStringList &arguments)
 {
     QCommandLineParser parser;
     for (const Flag &flag : kTrainFlags)
+        parser.addOption({QString::fromLatin1(flag.name), QString::fromLatin1(flag.help),
+                          QString::fromLatin1(flag.value)});
+    for (const Flag &flag : kArchFlags)
         parser.addOption({QString::fromLatin1(flag.name), QString::fromLatin1(flag.help),
                           QString::fromLatin1(flag.value)});
     parser.addOption({QStringLiteral("config"),
@@ -140,6 +174,16 @@ int runTrain(const QStringList &arguments)
                 spec.insert(key, flagValue(key, parser.value(name)));
             }
         }
+        QJsonObject archParams = spec.value(QStringLiteral("arch_params")).toObject();
+        for (const Flag &flag : kArchFlags) {
+            const QString name = QString::fromLatin1(flag.name);
+            if (parser.isSet(name)) {
+                const QString key = QString(name).replace(QLatin1Char('-'), QLatin1Char('_'));
+                archParams.insert(key, flagValue(key, parser.value(name)));
+            }
+        }
+        if (!archParams.isEmpty())
+            spec.insert(QStringLiteral("arch_params"), archParams);
         const ms::TrainConfig config = ms::TrainConfig::fromJson(spec);
         if (parser.isSet(QStringLiteral("name"))) {
             try {   // before the run folder exists: a bad name costs nothing

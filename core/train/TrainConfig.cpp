@@ -2,6 +2,7 @@
 
 #include "common/Error.h"
 #include "common/Runtime.h"
+#include "data/Tokenizer.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -17,6 +18,7 @@ const QStringList kOptimizers = {QStringLiteral("sgd"), QStringLiteral("adam"),
                                  QStringLiteral("adamw")};
 const QStringList kSchedules = {QStringLiteral("constant"), QStringLiteral("step"),
                                 QStringLiteral("cosine")};
+const QStringList kTasks = {QStringLiteral("classify"), QStringLiteral("lm")};
 
 } // namespace
 
@@ -44,6 +46,26 @@ QJsonObject TrainConfig::toJson() const
         json.insert(QStringLiteral("label_column"), labelColumn);
     if (!archSpec.isEmpty())
         json.insert(QStringLiteral("arch_spec"), archSpec);
+    // Keys added later: only when set, so an earlier recipe and its replay read the same.
+    const TrainConfig defaults;
+    if (task != defaults.task) {
+        json.insert(QStringLiteral("task"), task);
+        json.insert(QStringLiteral("tokenizer"), tokenizer);
+    }
+    if (!archParams.isEmpty())
+        json.insert(QStringLiteral("arch_params"), archParams);
+    if (stepsPerEpoch != defaults.stepsPerEpoch)
+        json.insert(QStringLiteral("steps_per_epoch"), stepsPerEpoch);
+    if (warmupSteps != defaults.warmupSteps)
+        json.insert(QStringLiteral("warmup_steps"), warmupSteps);
+    if (minLr != defaults.minLr)
+        json.insert(QStringLiteral("min_lr"), minLr);
+    if (clipGradNorm != defaults.clipGradNorm)
+        json.insert(QStringLiteral("clip_grad_norm"), clipGradNorm);
+    if (beta1 != defaults.beta1 || beta2 != defaults.beta2) {
+        json.insert(QStringLiteral("beta1"), beta1);
+        json.insert(QStringLiteral("beta2"), beta2);
+    }
     return json;
 }
 
@@ -56,7 +78,10 @@ TrainConfig TrainConfig::fromJson(const QJsonObject &json)
         QStringLiteral("weight_decay"), QStringLiteral("schedule"),
         QStringLiteral("step_epochs"), QStringLiteral("gamma"), QStringLiteral("seed"),
         QStringLiteral("limit"), QStringLiteral("validation_fraction"),
-        QStringLiteral("threads")};
+        QStringLiteral("threads"), QStringLiteral("task"), QStringLiteral("tokenizer"),
+        QStringLiteral("arch_params"), QStringLiteral("steps_per_epoch"),
+        QStringLiteral("warmup_steps"), QStringLiteral("min_lr"),
+        QStringLiteral("clip_grad_norm"), QStringLiteral("beta1"), QStringLiteral("beta2")};
     for (auto it = json.begin(); it != json.end(); ++it) {
         if (!known.contains(it.key()))
             throw Error(QStringLiteral("Unknown training setting \"%1\"; known settings: %2.")
@@ -119,6 +144,19 @@ TrainConfig TrainConfig::fromJson(const QJsonObject &json)
     c.limit = integer(QStringLiteral("limit"), c.limit);
     c.validationFraction = real(QStringLiteral("validation_fraction"), c.validationFraction);
     c.threads = int(integer(QStringLiteral("threads"), c.threads));
+    c.task = json.value(QStringLiteral("task")).toString(c.task).toLower();
+    c.tokenizer = json.value(QStringLiteral("tokenizer")).toString(c.tokenizer).toLower();
+    const QJsonValue params = json.value(QStringLiteral("arch_params"));
+    if (!params.isUndefined() && !params.isObject())
+        throw Error(QStringLiteral("Setting \"arch_params\" must be an object such as "
+                                   "{\"n_layer\": 2}."));
+    c.archParams = params.toObject();
+    c.stepsPerEpoch = int(integer(QStringLiteral("steps_per_epoch"), c.stepsPerEpoch));
+    c.warmupSteps = int(integer(QStringLiteral("warmup_steps"), c.warmupSteps));
+    c.minLr = real(QStringLiteral("min_lr"), c.minLr);
+    c.clipGradNorm = real(QStringLiteral("clip_grad_norm"), c.clipGradNorm);
+    c.beta1 = real(QStringLiteral("beta1"), c.beta1);
+    c.beta2 = real(QStringLiteral("beta2"), c.beta2);
     c.validate();
     return c;
 }
@@ -154,6 +192,28 @@ void TrainConfig::validate() const
         fail(QStringLiteral("The validation fraction must be in [0, 1) (got %1).")
                  .arg(validationFraction));
     Runtime::checkThreads(threads, QStringLiteral("Threads (--threads)"));
+    if (!kTasks.contains(task))
+        fail(QStringLiteral("Unknown task \"%1\"; choose one of %2.")
+                 .arg(task, kTasks.join(QStringLiteral(", "))));
+    if (!Tokenizer::kinds().contains(tokenizer))
+        fail(QStringLiteral("Unknown tokenizer \"%1\"; choose one of %2.")
+                 .arg(tokenizer, Tokenizer::kinds().join(QStringLiteral(", "))));
+    if (stepsPerEpoch < 0)
+        fail(QStringLiteral("Steps per epoch must be 0 (one pass over the data) or more (got "
+                            "%1).").arg(stepsPerEpoch));
+    if (stepsPerEpoch > 0 && task != QLatin1String("lm"))
+        fail(QStringLiteral("Steps per epoch (--steps-per-epoch) apply to language models "
+                            "(--task lm); a classifier's epoch is one pass over its samples."));
+    if (warmupSteps < 0)
+        fail(QStringLiteral("Warm-up steps must not be negative (got %1).").arg(warmupSteps));
+    if (minLr < 0.0 || minLr > lr)
+        fail(QStringLiteral("The minimum learning rate must be from 0 to the learning rate %1 "
+                            "(got %2).").arg(lr).arg(minLr));
+    if (clipGradNorm < 0.0)
+        fail(QStringLiteral("The gradient clipping norm must be 0 (off) or more (got %1).")
+                 .arg(clipGradNorm));
+    if (beta1 < 0.0 || beta1 >= 1.0 || beta2 < 0.0 || beta2 >= 1.0)
+        fail(QStringLiteral("Adam's betas must be in [0, 1) (got %1, %2).").arg(beta1).arg(beta2));
 }
 
 QJsonObject TrainConfig::readSpecFile(const QString &path)

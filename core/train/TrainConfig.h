@@ -16,16 +16,29 @@ struct TrainConfig
     int epochs = 3;
     int batchSize = 128;
     double lr = 1e-3;
-    QString optimizer = QStringLiteral("adam");         // sgd | adam | adamw
+    QString optimizer = QStringLiteral("adam");         // sgd | adam | adamw (decoupled
+                                                        // decay of matrices only)
     double momentum = 0.9;                              // sgd
     double weightDecay = 0.0;
-    QString schedule = QStringLiteral("constant");      // constant | step | cosine
+    QString schedule = QStringLiteral("constant");      // constant | step | cosine (to minLr)
     int stepEpochs = 1;                                 // step: decay every N epochs
     double gamma = 0.1;                                 // step: decay factor
     quint64 seed = 0;
     qint64 limit = 0;                                   // 0 = all samples
     double validationFraction = 0.1;
     int threads = 0;                                    // 0 = the cores left free
+    // Added with language models; written to the recipe only when they differ from these
+    // defaults, so recipes of earlier runs read (and replay) as they did.
+    QString task = QStringLiteral("classify");          // classify | lm
+    QString tokenizer = QStringLiteral("byte");         // lm: Tokenizer::named()
+    QJsonObject archParams;                             // the spec's settings (ArchSpec::
+                                                        // withSettings): {"n_layer": 2, ...}
+    int stepsPerEpoch = 0;                              // lm: 0 = one pass over the tokens
+    int warmupSteps = 0;                                // linear warm-up, any schedule
+    double minLr = 0.0;                                 // cosine: the rate it ends at
+    double clipGradNorm = 0.0;                          // gradients' total norm cap; 0 = off
+    double beta1 = 0.9;                                 // adam, adamw
+    double beta2 = 0.999;
 
     QJsonObject toJson() const;
     // Unknown keys and out-of-range values raise ms::Error naming the key.

@@ -13,6 +13,7 @@
 #include "models/Model.h"
 #include "models/ModelImpl_p.h"
 #include "train/Checkpoint_p.h"
+#include "train/LmTraining_p.h"
 #include "train/RunRecorder.h"
 #include "train/TrainLoop_p.h"
 
@@ -37,18 +38,6 @@ using trainloop::splitFeatures;
 using trainloop::splitLabels;
 
 namespace {
-
-const double kPi = 3.14159265358979323846;
-
-// Learning rate at optimizer step `step` (0-based) of epoch `epoch` (0-based).
-double learningRate(const TrainConfig &c, int epoch, qint64 step, qint64 totalSteps)
-{
-    if (c.schedule == QLatin1String("step"))
-        return c.lr * std::pow(c.gamma, epoch / c.stepEpochs);
-    if (c.schedule == QLatin1String("cosine"))
-        return c.lr * 0.5 * (1.0 + std::cos(kPi * double(step) / double(totalSteps)));
-    return c.lr;
-}
 
 // Fails before any training when the output file could never be written, rather than after it.
 void checkWritable(const QString &path)
@@ -190,6 +179,7 @@ private:
     // Observers (plots, CLI) and the registry see the same points.
     void metric(const QString &key, qint64 atStep, int epoch, double value);
     void followLoad(bool now);
+    void scoreEpoch(int epoch, const trainloop::EpochOutcome &outcome);
     void reportEpoch(int epoch, const trainloop::EpochOutcome &outcome);
 
     const TrainConfig &m_config;
@@ -202,6 +192,7 @@ private:
     bool m_wasContended = false;
 
     Dataset m_data;
+    std::unique_ptr<LmTraining> m_lm;   // a language model's run (--task lm), else null
     Model m_model;
     QJsonObject m_spec;
     ModelSummary m_summary;
@@ -244,6 +235,12 @@ void TrainSession::loadData()
     if (!m_workspace.isEmpty())
         options.maxFeatureBytes = Limits::maxDatasetBytes(m_workspace);
     try {
+        if (m_config.task == QLatin1String("lm")) {
+            m_lm = std::make_unique<LmTraining>(m_config);
+            m_lm->load(options);
+            m_context.log(m_lm->logLine());
+            return;
+        }
         m_data = DatasetRegistry::instance().load(options);
     } catch (const Cancelled &e) {
         throw Cancelled(QStringLiteral("%1 %2").arg(e.message(), keptNote()));
@@ -267,23 +264,33 @@ void TrainSession::prepareModel()
         m_model = Model::load(m_state.modelPath);
         m_spec = m_model.spec();
         // The data may have changed since (or be read differently): refused before a step.
-        checkDataFitsModel(m_model.inputShape(), int(m_model.classNames().size()),
-                           QStringLiteral("The checkpoint of %1").arg(m_runDir),
-                           m_data.sampleShape, m_data.numClasses(),
-                           QStringLiteral("the dataset %1").arg(m_config.dataset));
+        if (m_lm)
+            m_lm->checkModel(m_model, QStringLiteral("The checkpoint of %1").arg(m_runDir));
+        else
+            checkDataFitsModel(m_model.inputShape(), int(m_model.classNames().size()),
+                               QStringLiteral("The checkpoint of %1").arg(m_runDir),
+                               m_data.sampleShape, m_data.numClasses(),
+                               QStringLiteral("the dataset %1").arg(m_config.dataset));
         m_epochsDone = m_state.epochsDone;
         m_step = m_state.step;
         m_last = m_state.metrics;
         m_context.log(QStringLiteral("Resuming after epoch %1 of %2 from %3")
                           .arg(QString::number(m_state.epochsDone), QString::number(m_config.epochs),
                                m_runDir));
+    } else if (m_lm) {
+        m_spec = m_lm->resolveSpec();
+        m_model = m_lm->build(m_spec, m_config.seed);
+        Checkpoint::writeConfig(m_runDir, m_config);
     } else {
-        m_spec = m_config.archSpec.isEmpty()
-                     ? ArchitectureRegistry::instance().resolve(m_config.arch, m_data.sampleShape,
-                                                                m_data.numClasses())
-                     : ArchSpec::fromJson(m_config.archSpec)
-                           .boundTo(m_data.sampleShape, m_data.numClasses())
-                           .toJson();
+        m_spec = ArchSpec::fromJson(
+                     m_config.archSpec.isEmpty()
+                         ? ArchitectureRegistry::instance().resolve(
+                               m_config.arch, m_data.sampleShape, m_data.numClasses())
+                         : ArchSpec::fromJson(m_config.archSpec)
+                               .boundTo(m_data.sampleShape, m_data.numClasses())
+                               .toJson())
+                     .withSettings(m_config.archParams)
+                     .toJson();
         m_model = Model::build(m_spec,
                                ModelDataInfo{m_data.sampleShape, m_data.mean, m_data.stdev,
                                              m_data.classNames},
@@ -303,11 +310,13 @@ void TrainSession::begin()
         {QStringLiteral("arch"), ArchSpec::fromJson(m_spec).name()},
         {QStringLiteral("params"), m_summary.totalParams},
         {QStringLiteral("macs"), m_summary.totalMacs},
-        {QStringLiteral("dataset"), m_data.describe()},
+        {QStringLiteral("dataset"), m_lm ? m_lm->describeData() : m_data.describe()},
+        {QStringLiteral("task"), m_config.task},
         {QStringLiteral("threads"), m_governor.threads()},
         // Lets a plot put per-step points on an epoch axis.
         {QStringLiteral("steps_per_epoch"),
-         (m_data.train.count() + m_config.batchSize - 1) / m_config.batchSize},
+         m_lm ? qint64(m_lm->stepsPerEpoch())
+              : (m_data.train.count() + m_config.batchSize - 1) / m_config.batchSize},
         {QStringLiteral("runtime"), Runtime::describe()},
         {QStringLiteral("resumed_after_epoch"), m_epochsDone}});
 }
@@ -324,20 +333,26 @@ void TrainSession::prepareSteps()
     m_optimizer = makeOptimizer(m_config, params);
     if (m_haveCheckpoint)
         Checkpoint::loadOptimizer(m_state.optimizerPath, *m_optimizer);
-    m_xVal = splitFeatures(m_data.validation, m_data.sampleShape);
-    m_yVal = splitLabels(m_data.validation);
-    m_xTest = splitFeatures(m_data.test, m_data.sampleShape);
-    m_yTest = splitLabels(m_data.test);
-
-    m_loop = std::make_unique<trainloop::EpochLoop>(
-        module, *m_optimizer, splitFeatures(m_data.train, m_data.sampleShape),
-        splitLabels(m_data.train));
+    if (m_lm) {
+        m_loop = std::make_unique<trainloop::EpochLoop>(module, *m_optimizer, at::Tensor(),
+                                                        at::Tensor());
+        m_lm->setUp(*m_loop);
+    } else {
+        m_xVal = splitFeatures(m_data.validation, m_data.sampleShape);
+        m_yVal = splitLabels(m_data.validation);
+        m_xTest = splitFeatures(m_data.test, m_data.sampleShape);
+        m_yTest = splitLabels(m_data.test);
+        m_loop = std::make_unique<trainloop::EpochLoop>(
+            module, *m_optimizer, splitFeatures(m_data.train, m_data.sampleShape),
+            splitLabels(m_data.train));
+    }
     m_loop->batchSize = m_config.batchSize;
     m_loop->seed = m_config.seed;
     m_loop->epochs = m_config.epochs;
+    m_loop->clipGradNorm = m_config.clipGradNorm;
     const qint64 totalSteps = m_loop->totalSteps();
     m_loop->lrAt = [this, totalSteps](int epoch, qint64 step) {
-        return learningRate(m_config, epoch, step, totalSteps);
+        return trainloop::learningRate(m_config, epoch, step, totalSteps);
     };
     const int64_t stepsPerEpoch = m_loop->stepsPerEpoch();
     m_loop->onStep = [this, totalSteps, stepsPerEpoch](int epoch, qint64 step, int64_t batch,
@@ -396,10 +411,15 @@ std::optional<JobResult> TrainSession::runEpoch(int epoch)
     return std::nullopt;
 }
 
-void TrainSession::reportEpoch(int epoch, const trainloop::EpochOutcome &outcome)
+void TrainSession::scoreEpoch(int epoch, const trainloop::EpochOutcome &outcome)
 {
-    const double n = double(outcome.samples);
     torch::jit::Module &module = m_model.impl()->module;
+    if (m_lm) {
+        m_last = m_lm->epochMetrics(module, outcome);
+        m_last.insert(QStringLiteral("epoch"), epoch + 1);
+        return;
+    }
+    const double n = double(outcome.samples);
     const Score val = evaluate(module, m_xVal, m_yVal);
     const Score test = evaluate(module, m_xTest, m_yTest);
     m_last = QJsonObject{{QStringLiteral("epoch"), epoch + 1},
@@ -413,6 +433,12 @@ void TrainSession::reportEpoch(int epoch, const trainloop::EpochOutcome &outcome
     }
     if (m_xTest.size(0) > 0)
         m_last.insert(QStringLiteral("test_acc"), test.accuracy);
+}
+
+void TrainSession::reportEpoch(int epoch, const trainloop::EpochOutcome &outcome)
+{
+    const double n = double(outcome.samples);
+    scoreEpoch(epoch, outcome);
     for (auto it = m_last.begin(); it != m_last.end(); ++it) {
         if (it.key() != QLatin1String("epoch"))
             metric(it.key(), m_step, epoch + 1, it.value().toDouble());
@@ -431,16 +457,18 @@ void TrainSession::reportEpoch(int epoch, const trainloop::EpochOutcome &outcome
                      contentionJson(m_governor.load(), m_governor.threads()));
     m_context.report(event);
     QStringList parts;
-    for (const char *key : {"train_loss", "train_acc", "val_loss", "val_acc", "test_acc"}) {
+    for (const char *key : {"train_loss", "train_acc", "val_loss", "val_acc", "val_ppl",
+                            "test_acc"}) {
         if (m_last.contains(QLatin1String(key)))
             parts << QStringLiteral("%1 %2").arg(
                 QLatin1String(key),
                 QString::number(m_last.value(QLatin1String(key)).toDouble(), 'f', 4));
     }
-    m_context.log(QStringLiteral("Epoch %1/%2: %3, %4 samples/s")
+    m_context.log(QStringLiteral("Epoch %1/%2: %3, %4 %5/s")
                       .arg(QString::number(m_epochsDone), QString::number(m_config.epochs),
                            parts.join(QStringLiteral(", ")),
-                           QString::number(qRound(n / outcome.seconds))));
+                           QString::number(qRound(n / outcome.seconds)),
+                           m_lm ? QStringLiteral("tokens") : QStringLiteral("samples")));
 }
 
 QJsonObject TrainSession::output() const
@@ -449,7 +477,8 @@ QJsonObject TrainSession::output() const
                        {QStringLiteral("epochs_done"), m_epochsDone},
                        {QStringLiteral("final"), m_last},
                        {QStringLiteral("summary"), m_summary.toJson()},
-                       {QStringLiteral("dataset"), m_data.describe()},
+                       {QStringLiteral("dataset"),
+                        m_lm ? m_lm->describeData() : m_data.describe()},
                        {QStringLiteral("config"), m_config.toJson()},
                        {QStringLiteral("threads"), m_governor.threads()}};
 }
@@ -487,6 +516,8 @@ JobResult TrainSession::finish(const QString &outPath)
         version.outputs = {TensorSignature{QStringLiteral("output"), QStringLiteral("float32"),
                                            {-1, qint64(m_data.numClasses())}}};
         version.classNames = m_data.classNames;
+        if (m_lm)
+            m_lm->describeVersion(version, m_spec);
         version.parameterCount = m_summary.totalParams;
         version.metrics = m_last;
         const VersionRecord record = m_recorder->finish(version);

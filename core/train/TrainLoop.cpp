@@ -3,6 +3,7 @@
 #include "jobs/JobContext.h"
 
 #include <torch/nn/functional/loss.h>
+#include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adam.h>
 #include <torch/optim/adamw.h>
 #include <torch/optim/sgd.h>
@@ -21,17 +22,22 @@ quint64 epochSeed(quint64 seed, int epoch)
 
 int64_t EpochLoop::stepsPerEpoch() const
 {
-    return (x.size(0) + batchSize - 1) / batchSize;
+    return drawBatch ? batches : (x.size(0) + batchSize - 1) / batchSize;
 }
 
 EpochOutcome EpochLoop::run(int epoch, qint64 &step, JobContext &context)
 {
     EpochOutcome out;
-    const int64_t n = x.size(0);
+    const int64_t n = drawBatch ? 0 : x.size(0);
     const int64_t steps = stepsPerEpoch();
     const qint64 total = totalSteps();
     torch::manual_seed(epochSeed(seed, epoch));
-    const at::Tensor order = torch::randperm(n, torch::kInt64);
+    const at::Tensor order = drawBatch ? at::Tensor() : torch::randperm(n, torch::kInt64);
+    std::vector<at::Tensor> clipped;
+    if (clipGradNorm > 0.0) {
+        for (const auto &group : optimizer.param_groups())
+            clipped.insert(clipped.end(), group.params().begin(), group.params().end());
+    }
     QElapsedTimer clock;
     clock.start();
     double paused_s = 0.0;
@@ -57,9 +63,15 @@ EpochOutcome EpochLoop::run(int epoch, qint64 &step, JobContext &context)
         if (hooks.beforeStep)
             hooks.beforeStep(step, total);
 
-        const at::Tensor idx = order.slice(0, b * batchSize, std::min(n, (b + 1) * batchSize));
-        const at::Tensor xb = x.index_select(0, idx);
-        const at::Tensor yb = y.index_select(0, idx);
+        at::Tensor xb, yb;
+        if (drawBatch) {
+            std::tie(xb, yb) = drawBatch();
+        } else {
+            const at::Tensor idx =
+                order.slice(0, b * batchSize, std::min(n, (b + 1) * batchSize));
+            xb = x.index_select(0, idx);
+            yb = y.index_select(0, idx);
+        }
         const at::Tensor logits = module.forward({xb}).toTensor();
         const at::Tensor loss = hooks.loss ? hooks.loss(xb, logits, yb)
                                            : torch::nn::functional::cross_entropy(logits, yb);
@@ -78,13 +90,15 @@ EpochOutcome EpochLoop::run(int epoch, qint64 &step, JobContext &context)
                                    QString::number(lr));
             break;
         }
+        if (!clipped.empty())
+            torch::nn::utils::clip_grad_norm_(clipped, clipGradNorm);
         optimizer.step();
         if (hooks.afterStep)
             hooks.afterStep();
         ++step;
-        out.lossSum += lossValue * double(idx.size(0));
-        out.correct += logits.argmax(1).eq(yb).sum().item<int64_t>();
-        out.samples += idx.size(0);
+        out.lossSum += lossValue * double(yb.numel());
+        out.correct += logits.argmax(-1).eq(yb).sum().item<int64_t>();
+        out.samples += yb.numel();
         if (onStep)
             onStep(epoch, step, b, lossValue, lr);
     }
@@ -99,11 +113,48 @@ std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const TrainConfig &c,
         return std::make_unique<torch::optim::SGD>(
             params, torch::optim::SGDOptions(c.lr).momentum(c.momentum)
                         .weight_decay(c.weightDecay));
-    if (c.optimizer == QLatin1String("adamw"))
+    const std::tuple<double, double> betas{c.beta1, c.beta2};
+    if (c.optimizer == QLatin1String("adamw")) {
+        std::vector<at::Tensor> matrices, others;
+        for (const at::Tensor &p : params)
+            (p.dim() >= 2 ? matrices : others).push_back(p);
+        std::vector<torch::optim::OptimizerParamGroup> groups;
+        for (auto *group : {&matrices, &others}) {
+            if (group->empty())
+                continue;
+            const double decay = group == &matrices ? c.weightDecay : 0.0;
+            groups.emplace_back(*group, std::make_unique<torch::optim::AdamWOptions>(
+                                            torch::optim::AdamWOptions(c.lr).betas(betas)
+                                                .weight_decay(decay)));
+        }
         return std::make_unique<torch::optim::AdamW>(
-            params, torch::optim::AdamWOptions(c.lr).weight_decay(c.weightDecay));
+            std::move(groups), torch::optim::AdamWOptions(c.lr).betas(betas)
+                                   .weight_decay(c.weightDecay));
+    }
     return std::make_unique<torch::optim::Adam>(
-        params, torch::optim::AdamOptions(c.lr).weight_decay(c.weightDecay));
+        params, torch::optim::AdamOptions(c.lr).betas(betas).weight_decay(c.weightDecay));
+}
+
+double learningRate(const TrainConfig &c, int epoch, qint64 step, qint64 totalSteps)
+{
+    const double kPi = 3.14159265358979323846;
+    const qint64 warmup = c.warmupSteps;
+    if (step < warmup && c.schedule != QLatin1String("cosine")) {
+        const double scheduled = c.schedule == QLatin1String("step")
+                                     ? c.lr * std::pow(c.gamma, epoch / c.stepEpochs)
+                                     : c.lr;
+        return scheduled * double(step + 1) / double(warmup);
+    }
+    if (c.schedule == QLatin1String("step"))
+        return c.lr * std::pow(c.gamma, epoch / c.stepEpochs);
+    if (c.schedule == QLatin1String("cosine")) {
+        if (step < warmup)
+            return c.lr * double(step + 1) / double(warmup);
+        const double span = double(std::max<qint64>(1, totalSteps - warmup));
+        return c.minLr
+               + (c.lr - c.minLr) * 0.5 * (1.0 + std::cos(kPi * double(step - warmup) / span));
+    }
+    return c.lr;
 }
 
 at::Tensor splitFeatures(DatasetSplit &split, const std::vector<qint64> &sampleShape)

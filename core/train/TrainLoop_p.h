@@ -38,14 +38,15 @@ struct StepHooks
     std::function<void()> afterStep;
 };
 
-// What one epoch of steps did.
+// What one epoch of steps did. A sample is a label: one per row for a classifier, one per
+// target token for a language model.
 struct EpochOutcome
 {
     enum class End { Done, Cancelled, Diverged };
     End end = End::Done;
     QString message;          // Diverged: what happened and what to do
     double lossSum = 0.0;     // the batch losses weighted by their sizes
-    int64_t correct = 0;      // training samples the model got right while training on them
+    int64_t correct = 0;      // samples the model got right while training on them
     int64_t samples = 0;
     double seconds = 0.0;     // wall time, pauses excluded
 };
@@ -70,6 +71,13 @@ struct EpochLoop
     int64_t batchSize = 128;
     quint64 seed = 0;
     int epochs = 1;             // of the whole run: step and lr schedules span them
+    // Where batches come from when set (a language model's random windows of a token stream):
+    // `batches` calls per epoch, drawn with the global generator the epoch seeded, so a resumed
+    // run draws what the uninterrupted one did. Empty: rows of x and y in a random order.
+    std::function<std::pair<at::Tensor, at::Tensor>()> drawBatch;
+    int64_t batches = 0;
+    // The gradients' total norm is clipped to this before each step; 0 = off.
+    double clipGradNorm = 0.0;
     StepHooks hooks;
     // The learning rate of a step (0-based epoch and step); empty: the optimizer's own.
     std::function<double(int epoch, qint64 step)> lrAt;
@@ -91,7 +99,9 @@ public:
     using Error::Error;
 };
 
-// The optimizer a config names (sgd, adam, adamw) over `params`, at the config's lr.
+// The optimizer a config names (sgd, adam, adamw) over `params`, at the config's lr. AdamW's
+// decoupled weight decay applies to matrices (parameters of 2+ dimensions, embeddings
+// included) only, as nanoGPT and lm_peer.py do: biases and LayerNorm gains are not decayed.
 std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const TrainConfig &c,
                                                        std::vector<at::Tensor> params);
 
@@ -105,6 +115,11 @@ struct Score
     double loss = 0.0;
     double accuracy = 0.0;
 };
+
+// The learning rate of optimizer step `step` (0-based) of epoch `epoch` (0-based) out of
+// `totalSteps`: the schedule (constant, step, cosine from lr to minLr), with a linear warm-up
+// over the first warmupSteps steps (cosine then spans the steps after the warm-up).
+double learningRate(const TrainConfig &c, int epoch, qint64 step, qint64 totalSteps);
 
 // Mean cross-entropy and accuracy in eval mode, in chunks of 1000; leaves the module in
 // training mode. An empty split scores {0, 0}.
