@@ -41,6 +41,9 @@ QList<Command> serveCommands();
 // plugins: list, enable and disable plugins.
 QList<Command> pluginCommands();
 
+// generate: a language model continuing a prompt.
+QList<Command> generateCommands();
+
 // bench, compare: measuring versions and putting their benchmarks side by side.
 QList<Command> benchCommands();
 

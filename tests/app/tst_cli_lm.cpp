@@ -1,0 +1,156 @@
+// Language models from the shell: `train --task lm` on fortunes with JSON events, `generate`
+// (streamed text, --json, greedy with and without the cache), and the refusals: an unknown
+// version, a classifier, a prompt longer than the context.
+
+#include "CliRun.h"
+
+#include <QJsonArray>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+using ms::test::CliRun;
+using ms::test::runCli;
+
+class TestCliLm : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    QString ws() const { return m_dir.filePath(QStringLiteral("ws")); }
+
+    CliRun generate(const QStringList &args)
+    {
+        return runCli(QStringList{QStringLiteral("generate"), QStringLiteral("--workspace"), ws()}
+                      + args);
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QVERIFY(m_dir.isValid());
+        const CliRun train = runCli(
+            {QStringLiteral("train"), QStringLiteral("--workspace"), ws(), QStringLiteral("--json"),
+             QStringLiteral("--dataset"), QStringLiteral("fortunes"), QStringLiteral("--task"),
+             QStringLiteral("lm"), QStringLiteral("--arch"), QStringLiteral("gpt"),
+             QStringLiteral("--n-layer"), QStringLiteral("1"), QStringLiteral("--n-head"),
+             QStringLiteral("2"), QStringLiteral("--n-embd"), QStringLiteral("32"),
+             QStringLiteral("--block-size"), QStringLiteral("32"), QStringLiteral("--epochs"),
+             QStringLiteral("2"), QStringLiteral("--steps-per-epoch"), QStringLiteral("20"),
+             QStringLiteral("--batch-size"), QStringLiteral("8"), QStringLiteral("--optimizer"),
+             QStringLiteral("adamw"), QStringLiteral("--lr"), QStringLiteral("0.003"),
+             QStringLiteral("--warmup-steps"), QStringLiteral("5"), QStringLiteral("--schedule"),
+             QStringLiteral("cosine"), QStringLiteral("--clip-grad-norm"), QStringLiteral("1"),
+             QStringLiteral("--threads"), QStringLiteral("1"), QStringLiteral("--name"),
+             QStringLiteral("tiny-lm")});
+        QVERIFY2(train.exitCode == 0, qPrintable(train.err));
+        const QList<QJsonObject> events = train.jsonLines();
+        QJsonObject start, lastEpoch, finished;
+        for (const QJsonObject &e : events) {
+            const QString kind = e.value(QStringLiteral("event")).toString();
+            if (kind == QLatin1String("start"))
+                start = e;
+            else if (kind == QLatin1String("epoch"))
+                lastEpoch = e;
+            else if (kind == QLatin1String("finished"))
+                finished = e;
+        }
+        QCOMPARE(start.value(QStringLiteral("task")).toString(), QStringLiteral("lm"));
+        QCOMPARE(start.value(QStringLiteral("steps_per_epoch")).toInt(), 20);
+        QCOMPARE(start.value(QStringLiteral("dataset")).toObject()
+                     .value(QStringLiteral("tokenizer")).toObject()
+                     .value(QStringLiteral("kind")).toString(),
+                 QStringLiteral("byte"));
+        QVERIFY(lastEpoch.value(QStringLiteral("tokens_per_s")).toDouble() > 0);
+        QVERIFY(lastEpoch.contains(QStringLiteral("val_ppl")));
+        QCOMPARE(finished.value(QStringLiteral("version")).toString(), QStringLiteral("tiny-lm:1"));
+    }
+
+    void generatesStreamedAndJson()
+    {
+        const QStringList greedy{QStringLiteral("tiny-lm"), QStringLiteral("--prompt"),
+                                 QStringLiteral("Q: "), QStringLiteral("--temperature"),
+                                 QStringLiteral("0"), QStringLiteral("--max-tokens"),
+                                 QStringLiteral("20")};
+        const CliRun json = generate(greedy + QStringList{QStringLiteral("--json")});
+        QVERIFY2(json.exitCode == 0, qPrintable(json.err));
+        const QList<QJsonObject> lines = json.jsonLines();
+        QVERIFY(lines.size() >= 2);
+        const QJsonObject end = lines.last();
+        QCOMPARE(end.value(QStringLiteral("event")).toString(), QStringLiteral("finished"));
+        QCOMPARE(end.value(QStringLiteral("completion_tokens")).toInt(), 20);
+        QCOMPARE(end.value(QStringLiteral("prompt_tokens")).toInt(), 3);
+        QCOMPARE(end.value(QStringLiteral("finish_reason")).toString(), QStringLiteral("length"));
+        QVERIFY(end.value(QStringLiteral("tokens_per_s")).toDouble() > 0);
+        QString chunks;
+        for (const QJsonObject &line : lines.mid(0, lines.size() - 1))
+            chunks += line.value(QStringLiteral("text")).toString();
+        QCOMPARE(chunks, end.value(QStringLiteral("text")).toString());
+
+        // Without the cache: the same greedy text.
+        const CliRun full = generate(greedy + QStringList{QStringLiteral("--json"),
+                                                          QStringLiteral("--no-cache")});
+        QCOMPARE(full.jsonLines().last().value(QStringLiteral("text")),
+                 end.value(QStringLiteral("text")));
+
+        // Plain: the prompt and its continuation on stdout, the figures on stderr.
+        const CliRun plain = generate(greedy);
+        QCOMPARE(plain.exitCode, 0);
+        QVERIFY(plain.out.startsWith(QStringLiteral("Q: ")));
+        QVERIFY2(plain.err.contains(QStringLiteral("tokens/s")), qPrintable(plain.err));
+    }
+
+    void refusals()
+    {
+        CliRun r = generate({QStringLiteral("nosuch"), QStringLiteral("--prompt"),
+                             QStringLiteral("x")});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.errorLine().contains(QStringLiteral("nosuch")), qPrintable(r.err));
+
+        r = generate({QStringLiteral("tiny-lm"), QStringLiteral("--prompt"),
+                      QString(40, QLatin1Char('x'))});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.errorLine().contains(QStringLiteral("more than the context")),
+                 qPrintable(r.err));
+        QVERIFY(r.out.isEmpty());   // refused before any text
+        r = generate({QStringLiteral("tiny-lm"), QStringLiteral("--prompt"),
+                      QString(40, QLatin1Char('x')), QStringLiteral("--crop-prompt"),
+                      QStringLiteral("--max-tokens"), QStringLiteral("3"), QStringLiteral("--json")});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY(r.jsonLines().last().value(QStringLiteral("prompt_cropped")).toBool());
+
+        r = generate({QStringLiteral("tiny-lm"), QStringLiteral("--prompt"), QStringLiteral("x"),
+                      QStringLiteral("--top-p"), QStringLiteral("1.5")});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.errorLine().contains(QStringLiteral("top-p")), qPrintable(r.err));
+
+        r = generate({QStringLiteral("tiny-lm")});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.errorLine().contains(QStringLiteral("--prompt")), qPrintable(r.err));
+
+        // A classifier of the same workspace: one sentence saying what it is.
+        const CliRun mlp = runCli(
+            {QStringLiteral("train"), QStringLiteral("--workspace"), ws(),
+             QStringLiteral("--dataset"), QStringLiteral("fashion-mnist"), QStringLiteral("--arch"),
+             QStringLiteral("mlp"), QStringLiteral("--limit"), QStringLiteral("200"),
+             QStringLiteral("--epochs"), QStringLiteral("1"), QStringLiteral("--threads"),
+             QStringLiteral("1"), QStringLiteral("--name"), QStringLiteral("clf")});
+        QVERIFY2(mlp.exitCode == 0, qPrintable(mlp.err));
+        r = generate({QStringLiteral("clf"), QStringLiteral("--prompt"), QStringLiteral("x")});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.errorLine().contains(QStringLiteral("clf:1 is not a language model")),
+                 qPrintable(r.err));
+
+        // A text dataset trained as a classifier: said at once.
+        r = runCli({QStringLiteral("train"), QStringLiteral("--workspace"), ws(),
+                    QStringLiteral("--dataset"), QStringLiteral("fortunes"),
+                    QStringLiteral("--arch"), QStringLiteral("mlp")});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.errorLine().contains(QStringLiteral("--task lm")), qPrintable(r.err));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCliLm)
+#include "tst_cli_lm.moc"
