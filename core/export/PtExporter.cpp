@@ -28,6 +28,36 @@ QString PtExporter::description() const
                           "or a folder");
 }
 
+namespace {
+
+// A language model (train --task lm): token ids in, logits per position out.
+bool isLanguageModel(const VersionRecord &v)
+{
+    return v.recipe.value(QStringLiteral("task")).toString() == QLatin1String("lm")
+           || (!v.inputs.isEmpty() && v.inputs.first().dtype == QLatin1String("int64")
+               && !v.outputs.isEmpty() && v.outputs.first().shape.size() == 3);
+}
+
+QString languageModelSnippet(const QString &fileName)
+{
+    return QStringLiteral(
+               "\nA language model: it takes token ids (int64, shape (N, T), T up to "
+               "`model.block_size`) of the tokenizer named in `model.tokenizer_json` (\"byte\": "
+               "the UTF-8 bytes) and returns logits for every position; `model.step(idx, cache)` "
+               "returns the last position's logits and a key/value cache for the next call "
+               "(ModelStudio's docs/language-models.md).\n\n```python\nimport torch\n\n"
+               "model = torch.jit.load(%1)\nmodel.eval()\n"
+               "idx = torch.tensor([list(\"Q: \".encode())])  # byte tokens, (1, T)\n"
+               "cache = []\nwith torch.no_grad():  # greedy, with the cache, within the context\n"
+               "    for i in range(min(40, model.block_size - idx.size(1))):\n"
+               "        logits, cache = model.step(idx if i == 0 else idx[:, -1:], cache)\n"
+               "        idx = torch.cat([idx, logits.argmax(-1, keepdim=True)], 1)\n"
+               "print(bytes(idx[0].tolist()).decode(\"utf-8\", errors=\"replace\"))\n```\n")
+        .arg(QString::fromUtf8(exportsupport::pythonString(fileName)));
+}
+
+} // namespace
+
 QByteArray PtExporter::readmeText(const VersionRecord &v, const QString &fileName)
 {
     QString text;
@@ -53,6 +83,10 @@ QByteArray PtExporter::readmeText(const VersionRecord &v, const QString &fileNam
         text += QStringLiteral("- output %1: %2 of shape (%3)\n")
                     .arg(exportsupport::markdownCode(t.name), exportsupport::markdownCode(t.dtype),
                          shapeText(t.shape, QStringLiteral("N")));
+    if (isLanguageModel(v)) {
+        text += languageModelSnippet(fileName);
+        return text.toUtf8();
+    }
     text += QStringLiteral("\nThe model takes raw features (images as floats in [0, 1]) and "
                            "normalises them itself: give it no other preprocessing.");
     if (!v.classNames.isEmpty())
