@@ -6,6 +6,7 @@
 
 #include "common/Error.h"
 #include "data/DatasetRegistry.h"
+#include "data/TextDataset.h"
 #include "models/ArchSpec.h"
 #include "models/ArchitectureRegistry.h"
 #include "models/GptSpec.h"
@@ -17,6 +18,38 @@
 namespace cli {
 
 namespace {
+
+// `datasets SOURCE` for a text dataset: records per class and split, bytes, the split rule.
+int describeTextDataset(const QCommandLineParser &parser)
+{
+    ms::DatasetOptions options;
+    options.source = parser.positionalArguments().first();
+    const ms::TextDataset dataset = ms::TextDatasetRegistry::instance().load(options);
+    const QJsonObject json = dataset.describe();
+    if (parser.isSet(QStringLiteral("json"))) {
+        printJsonLine(json);
+        return Ok;
+    }
+    const QJsonObject counts = json.value(QStringLiteral("class_counts")).toObject();
+    const QLocale locale = QLocale::c();
+    QList<QStringList> rows;
+    for (int c = 0; c < dataset.numClasses(); ++c)
+        rows << QStringList{dataset.classNames.at(c),
+                            locale.toString(counts.value(QStringLiteral("train")).toArray()
+                                                .at(c).toInteger()),
+                            locale.toString(counts.value(QStringLiteral("validation"))
+                                                .toArray().at(c).toInteger())};
+    rows << QStringList{QStringLiteral("total"), locale.toString(dataset.train.count()),
+                        locale.toString(dataset.validation.count())};
+    printLine(QStringLiteral("%1 (%2): text, %3 classes, %4 + %5 bytes; %6")
+                  .arg(dataset.name, dataset.readerName, QString::number(dataset.numClasses()),
+                       locale.toString(dataset.train.bytes()),
+                       locale.toString(dataset.validation.bytes()), ms::TextDataset::splitRule()));
+    printLine(table({QStringLiteral("CLASS"), QStringLiteral("TRAIN"),
+                     QStringLiteral("VALIDATION")},
+                    rows));
+    return Ok;
+}
 
 // `datasets SOURCE`: what the Data panel shows, as text: sizes, shape and the samples per
 // class of every split, split as a training run with the same options would split it.
@@ -92,14 +125,22 @@ int runDatasets(const QStringList &arguments)
                             1, &code))
         return code;
     if (!parser.positionalArguments().isEmpty())
-        return describeDataset(parser);
+        return ms::TextDatasetRegistry::instance().accepts(parser.positionalArguments().first())
+                   ? describeTextDataset(parser)
+                   : describeDataset(parser);
     ms::DatasetRegistry &registry = ms::DatasetRegistry::instance();
     QJsonArray builtins;
     QList<QStringList> rows;
-    for (const auto &provider : registry.builtins().all()) {
+    QList<std::pair<std::shared_ptr<ms::BuiltinDatasetProvider>, QString>> all;
+    for (const auto &provider : registry.builtins().all())
+        all.append({provider, QStringLiteral("tensors")});
+    for (const auto &provider : ms::TextDatasetRegistry::instance().builtins().all())
+        all.append({provider, QStringLiteral("text")});
+    for (const auto &[provider, kind] : all) {
         const ms::BuiltinDataset &d = provider->info();
         const bool installed = QFileInfo::exists(d.path);
         builtins.append(QJsonObject{{QStringLiteral("name"), d.name},
+                                    {QStringLiteral("kind"), kind},
                                     {QStringLiteral("description"), d.description},
                                     {QStringLiteral("path"), d.path},
                                     {QStringLiteral("reader"), d.reader},
@@ -117,6 +158,13 @@ int runDatasets(const QStringList &arguments)
         readers.append(QJsonObject{{QStringLiteral("name"), reader->name()},
                                    {QStringLiteral("description"), reader->description()}});
         readerRows << QStringList{reader->name(), reader->description()};
+    }
+    for (const auto &reader : ms::TextDatasetRegistry::instance().readers().all()) {
+        readers.append(QJsonObject{{QStringLiteral("name"), reader->name()},
+                                   {QStringLiteral("kind"), QStringLiteral("text")},
+                                   {QStringLiteral("description"), reader->description()}});
+        readerRows << QStringList{reader->name(),
+                                  QStringLiteral("text (--task lm): ") + reader->description()};
     }
     if (parser.isSet(QStringLiteral("json"))) {
         printJsonLine(QJsonObject{{QStringLiteral("builtin"), builtins},

@@ -106,6 +106,34 @@ private Q_SLOTS:
         QVERIFY2(plain.err.contains(QStringLiteral("tokens/s")), qPrintable(plain.err));
     }
 
+    void datasetsListsAndDescribesFortunes()
+    {
+        const CliRun list = runCli({QStringLiteral("datasets"), QStringLiteral("--json")});
+        QCOMPARE(list.exitCode, 0);
+        bool found = false;
+        for (const QJsonValue &v : list.json().value(QStringLiteral("builtin")).toArray()) {
+            const QJsonObject d = v.toObject();
+            if (d.value(QStringLiteral("name")).toString() == QLatin1String("fortunes"))
+                found = d.value(QStringLiteral("kind")).toString() == QLatin1String("text")
+                        && d.value(QStringLiteral("installed")).toBool();
+        }
+        QVERIFY(found);
+        const CliRun one = runCli({QStringLiteral("datasets"), QStringLiteral("fortunes"),
+                                   QStringLiteral("--json")});
+        QCOMPARE(one.exitCode, 0);
+        const QJsonObject d = one.json();
+        QCOMPARE(d.value(QStringLiteral("kind")).toString(), QStringLiteral("text"));
+        qint64 perClass = 0;
+        for (const QJsonValue &n : d.value(QStringLiteral("class_counts")).toObject()
+                                       .value(QStringLiteral("validation")).toArray())
+            perClass += n.toInteger();
+        QCOMPARE(perClass, d.value(QStringLiteral("validation")).toInteger());
+        const CliRun table = runCli({QStringLiteral("datasets"), QStringLiteral("fortunes")});
+        QVERIFY2(table.out.contains(QStringLiteral("literature"))
+                     && table.out.contains(QStringLiteral("% 10 == 9")),
+                 qPrintable(table.out));
+    }
+
     // The exported file's README shows a language model's use, and its snippet runs.
     void exportReadmeRuns()
     {
