@@ -423,17 +423,36 @@ void Connection::abort(const QByteArray &reason)
     gone();
 }
 
+void Connection::setOnClosed(quint64 seq, std::function<void()> onClosed)
+{
+    if (Slot *s = slot(seq))
+        s->onClosed = std::move(onClosed);
+}
+
+void Connection::dropOnClosed()
+{
+    for (Slot &s : m_slots)
+        s.onClosed = nullptr;
+}
+
 void Connection::gone()
 {
     if (m_gone)
         return;
     m_gone = true;
     releaseBody();
+    std::vector<std::function<void()>> owed;
+    for (Slot &s : m_slots) {
+        if (!s.done && s.onClosed)
+            owed.push_back(std::move(s.onClosed));
+    }
     m_slots.clear();
     m_queuedBytes = 0;
     m_in.clear();
     m_server->remove(this);
     deleteLater();
+    for (const auto &closed : owed)
+        closed();
 }
 
 

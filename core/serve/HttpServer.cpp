@@ -91,6 +91,15 @@ void Responder::endStream()
         c->endStream(m_seq);
 }
 
+void Responder::onClosed(std::function<void()> callback)
+{
+    auto *c = static_cast<Connection *>(m_connection.data());
+    if (c && c->slotOpen(m_seq))
+        c->setOnClosed(m_seq, std::move(callback));
+    else if (callback)
+        callback();
+}
+
 // --- HttpServer ---
 
 void HttpServer::Private::acceptAll()
@@ -245,6 +254,8 @@ void HttpServer::detach()
     d->detached = true;
     d->onHead = nullptr;
     d->onRefusal = nullptr;
+    for (Connection *c : d->connections)
+        c->dropOnClosed();
 }
 
 void HttpServer::shutdown()

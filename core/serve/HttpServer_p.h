@@ -81,6 +81,9 @@ public:
                      const HeaderList &headers);
     bool writeChunk(quint64 seq, const QByteArray &data);
     void endStream(quint64 seq);
+    void setOnClosed(quint64 seq, std::function<void()> onClosed);
+    // The application is going (HttpServer::detach): its callbacks must not run any more.
+    void dropOnClosed();
 
     // The server's periodic check of this connection's deadlines.
     void sweep(Clock::time_point now);
@@ -116,6 +119,7 @@ private:
         bool headOnly = false;    // a HEAD request: no body bytes
         bool wantsContinue = false;
         int minorVersion = 1;
+        std::function<void()> onClosed;   // the client went away before the reply was done
     };
 
     void onReadable();
