@@ -145,6 +145,7 @@ Registry::Registry(const QString &root)
         registry::migrate(db, kSchemaVersion);
         m_statements->insertMetric = QSqlQuery(db);
         markInterruptedRuns();
+        markInterruptedSweeps();
     } catch (...) {
         m_statements.reset();
         connection(m_connection).close();
