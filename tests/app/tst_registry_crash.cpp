@@ -5,6 +5,7 @@
 #include "registry/Registry.h"
 
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -108,6 +109,43 @@ private Q_SLOTS:
         QCOMPARE(steps.size(), 339);
         QCOMPARE(registry.metrics(killedRun, QStringLiteral("val_acc")).size(), 3);
         QCOMPARE(registry.integrityCheck(), QStringLiteral("ok"));
+    }
+
+    // Two registries open in one process (the window's and a job's, a compression's and its
+    // recorder's): opening the second must not drop the first one's file locks. Otherwise
+    // another process closing the registry finds it unused, checkpoints and deletes the WAL
+    // under our connections, and what they commit next vanishes (sqlite.org/howtocorrupt.html,
+    // 2.2: any close() of the file releases the process's POSIX locks on it).
+    void aSecondRegistryInOneProcessKeepsTheFirstOnesLocks()
+    {
+        QTemporaryDir dir;
+        const QString ws = dir.path();
+        const QString artifact = dir.filePath(QStringLiteral("model.pt"));
+        {
+            QFile file(artifact);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write("not a real model: the registry only stores and hashes it");
+        }
+        ms::Registry first(ws);
+        first.startRun(QStringLiteral("train"), {}, QString());   // the WAL holds a commit
+        ms::Registry second(ws);
+        QString err;
+        // Another process opens the registry and closes it again.
+        QCOMPARE(cli({QStringLiteral("models"), QStringLiteral("--workspace"), ws}, &err), 0);
+        QVERIFY(QFileInfo::exists(ws + QStringLiteral("/registry.db-wal")));
+
+        ms::NewVersion version;
+        version.modelName = QStringLiteral("kept");
+        version.artifactPath = artifact;
+        first.addVersion(version);
+        version.modelName = QStringLiteral("kept-too");
+        second.addVersion(version);
+        // Another process sees both commits.
+        const ms::test::CliRun models = ms::test::runCli(
+            {QStringLiteral("models"), QStringLiteral("--json"), QStringLiteral("--workspace"), ws});
+        QCOMPARE(models.exitCode, 0);
+        QVERIFY2(models.out.contains(QLatin1String("\"kept\"")), qPrintable(models.out));
+        QVERIFY2(models.out.contains(QLatin1String("\"kept-too\"")), qPrintable(models.out));
     }
 
     void trainingAndTaggingShareAWorkspace()
