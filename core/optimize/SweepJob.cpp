@@ -7,7 +7,7 @@
 #include "optimize/EarlyStop.h"
 #include "optimize/Sampler.h"
 #include "registry/Registry.h"
-#include "train/RunRecorder.h"
+#include "registry/RunRecorder.h"
 
 #include <QCoreApplication>
 #include <QDir>
