@@ -506,7 +506,7 @@ ArchSpec ArchSpec::withSettings(const QJsonObject &settings) const
     if (settings.isEmpty())
         return *this;
     if (!isGpt())
-        throw Error(QStringLiteral("the architecture \"%1\" takes no settings (%2 given); "
+        throw Error(QStringLiteral("the architecture \"%1\" takes no parameters (%2 given); "
                                    "change its layers in a spec file instead")
                         .arg(name(), settings.keys().join(QStringLiteral(", "))));
     QStringList settable = GptSpec::settingKeys();
@@ -514,8 +514,8 @@ ArchSpec ArchSpec::withSettings(const QJsonObject &settings) const
     QJsonObject json = m_json;
     for (auto it = settings.begin(); it != settings.end(); ++it) {
         if (!settable.contains(it.key()))
-            throw Error(QStringLiteral("the gpt architecture has no setting \"%1\"; its "
-                                       "settings: %2")
+            throw Error(QStringLiteral("the gpt architecture has no parameter \"%1\"; it "
+                                       "takes %2")
                             .arg(it.key(), settable.join(QStringLiteral(", "))));
         json.insert(it.key(), it.value());
     }

@@ -87,9 +87,10 @@ public:
     // spec fixes different ones. An empty shape or numClasses <= 0 leaves that part as it is.
     ArchSpec boundTo(const std::vector<qint64> &inputShape, int numClasses) const;
 
-    // The spec with its settings replaced (a gpt's block_size, n_layer, n_head, n_embd,
+    // The spec with its parameters replaced (a gpt's block_size, n_layer, n_head, n_embd,
     // dropout, bias: `train --n-layer 2`); empty settings return it as it is. Throws ms::Error
-    // naming a key the spec cannot set; layer-list specs have no settings.
+    // naming a key the spec cannot set; layer-list specs have none (their providers make
+    // parameters into layers: ArchitectureProvider::makeSpec).
     ArchSpec withSettings(const QJsonObject &settings) const;
 
     QString name() const;                     // "" when the spec has none

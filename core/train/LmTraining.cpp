@@ -83,15 +83,15 @@ QJsonObject LmTraining::resolveSpec() const
     const int vocab = m_tokenizer->vocabSize();
     const ArchSpec spec =
         m_config.archSpec.isEmpty()
-            ? ArchSpec::fromJson(ArchitectureRegistry::instance().resolve(m_config.arch, {}, vocab))
+            ? ArchSpec::fromJson(ArchitectureRegistry::instance().resolve(
+                  m_config.arch, {}, vocab, m_config.archParams))
             : ArchSpec::fromJson(m_config.archSpec).boundTo({}, vocab);
-    const ArchSpec withSettings = spec.withSettings(m_config.archParams);
-    if (!withSettings.isGpt())
+    if (!spec.isGpt())
         throw Error(QStringLiteral("The architecture \"%1\" is not a language model: --task lm "
                                    "trains a gpt (--arch gpt).")
-                        .arg(withSettings.name()));
-    checkContext(withSettings.inputShape().front());   // before the model is built
-    return withSettings.toJson();
+                        .arg(spec.name()));
+    checkContext(spec.inputShape().front());   // before the model is built
+    return spec.toJson();
 }
 
 void LmTraining::checkContext(qint64 blockSize) const

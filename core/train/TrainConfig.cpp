@@ -73,14 +73,13 @@ TrainConfig TrainConfig::fromJson(const QJsonObject &json)
 {
     static const QSet<QString> known = {
         QStringLiteral("dataset"), QStringLiteral("label_column"), QStringLiteral("arch"),
-        QStringLiteral("arch_spec"), QStringLiteral("epochs"), QStringLiteral("batch_size"),
+        QStringLiteral("arch_spec"), QStringLiteral("arch_params"), QStringLiteral("epochs"), QStringLiteral("batch_size"),
         QStringLiteral("lr"), QStringLiteral("optimizer"), QStringLiteral("momentum"),
         QStringLiteral("weight_decay"), QStringLiteral("schedule"),
         QStringLiteral("step_epochs"), QStringLiteral("gamma"), QStringLiteral("seed"),
         QStringLiteral("limit"), QStringLiteral("validation_fraction"),
         QStringLiteral("threads"), QStringLiteral("task"), QStringLiteral("tokenizer"),
-        QStringLiteral("arch_params"), QStringLiteral("steps_per_epoch"),
-        QStringLiteral("warmup_steps"), QStringLiteral("min_lr"),
+        QStringLiteral("steps_per_epoch"), QStringLiteral("warmup_steps"), QStringLiteral("min_lr"),
         QStringLiteral("clip_grad_norm"), QStringLiteral("beta1"), QStringLiteral("beta2")};
     for (auto it = json.begin(); it != json.end(); ++it) {
         if (!known.contains(it.key()))
@@ -118,6 +117,11 @@ TrainConfig TrainConfig::fromJson(const QJsonObject &json)
     c.labelColumn = json.value(QStringLiteral("label_column")).toString();
     c.arch = json.value(QStringLiteral("arch")).toString(c.arch);
     c.archSpec = json.value(QStringLiteral("arch_spec")).toObject();
+    const QJsonValue archParams = json.value(QStringLiteral("arch_params"));
+    if (!archParams.isUndefined() && !archParams.isObject())
+        throw Error(QStringLiteral("Setting \"arch_params\" must be an object such as "
+                                   "{\"width\": 128}."));
+    c.archParams = archParams.toObject();
     c.epochs = int(integer(QStringLiteral("epochs"), c.epochs));
     c.batchSize = int(integer(QStringLiteral("batch_size"), c.batchSize));
     c.lr = real(QStringLiteral("lr"), c.lr);
@@ -146,11 +150,6 @@ TrainConfig TrainConfig::fromJson(const QJsonObject &json)
     c.threads = int(integer(QStringLiteral("threads"), c.threads));
     c.task = json.value(QStringLiteral("task")).toString(c.task).toLower();
     c.tokenizer = json.value(QStringLiteral("tokenizer")).toString(c.tokenizer).toLower();
-    const QJsonValue params = json.value(QStringLiteral("arch_params"));
-    if (!params.isUndefined() && !params.isObject())
-        throw Error(QStringLiteral("Setting \"arch_params\" must be an object such as "
-                                   "{\"n_layer\": 2}."));
-    c.archParams = params.toObject();
     c.stepsPerEpoch = int(integer(QStringLiteral("steps_per_epoch"), c.stepsPerEpoch));
     c.warmupSteps = int(integer(QStringLiteral("warmup_steps"), c.warmupSteps));
     c.minLr = real(QStringLiteral("min_lr"), c.minLr);
@@ -164,6 +163,9 @@ TrainConfig TrainConfig::fromJson(const QJsonObject &json)
 void TrainConfig::validate() const
 {
     auto fail = [](const QString &what) { throw Error(what); };
+    if (!archSpec.isEmpty() && !archParams.isEmpty())
+        fail(QStringLiteral("\"arch_params\" applies to a named architecture, not to an inline "
+                            "\"arch_spec\": write the values into the spec instead."));
     if (epochs < 1)
         fail(QStringLiteral("Epochs must be at least 1 (got %1).").arg(epochs));
     if (batchSize < 1)

@@ -13,6 +13,8 @@ struct TrainConfig
     QString labelColumn;                                // CSV only
     QString arch = QStringLiteral("cnn");               // provider name or spec file path
     QJsonObject archSpec;                               // inline spec; wins over `arch`
+    QJsonObject archParams;                             // {"width": 128, "dropout": 0.2},
+                                                        // gpt: {"n_layer": 2, ...}
     int epochs = 3;
     int batchSize = 128;
     double lr = 1e-3;
@@ -31,8 +33,6 @@ struct TrainConfig
     // defaults, so recipes of earlier runs read (and replay) as they did.
     QString task = QStringLiteral("classify");          // classify | lm
     QString tokenizer = QStringLiteral("byte");         // lm: Tokenizer::named()
-    QJsonObject archParams;                             // the spec's settings (ArchSpec::
-                                                        // withSettings): {"n_layer": 2, ...}
     int stepsPerEpoch = 0;                              // lm: 0 = one pass over the tokens
     int warmupSteps = 0;                                // linear warm-up, any schedule
     double minLr = 0.0;                                 // cosine: the rate it ends at

@@ -102,8 +102,8 @@ private Q_SLOTS:
         QTest::newRow("unknown key") << "key" << "no setting \"n_layers\"";
         QTest::newRow("image data") << "images" << "--task lm";
         QTest::newRow("other vocabulary") << "vocab" << "vocab_size 100";
-        QTest::newRow("vocab as a setting") << "setvocab" << "no setting \"vocab_size\"";
-        QTest::newRow("settings of an mlp") << "mlp" << "takes no settings";
+        QTest::newRow("vocab as a setting") << "setvocab" << "no parameter \"vocab_size\"";
+        QTest::newRow("settings of an mlp") << "mlp" << "takes no parameters";
         QTest::newRow("no layer plan") << "plan" << "no layer list";
     }
 

@@ -193,7 +193,7 @@ private Q_SLOTS:
         QTest::newRow("image dataset") << "images" << "fashion-mnist";
         QTest::newRow("text as tensors") << "classify" << "--task lm";
         QTest::newRow("context too long") << "block" << "too short";
-        QTest::newRow("unknown gpt setting") << "setting" << "no setting \"n_layers\"";
+        QTest::newRow("unknown gpt setting") << "setting" << "no parameter \"n_layers\"";
         QTest::newRow("validation fraction") << "fraction" << "fixed split";
     }
 
