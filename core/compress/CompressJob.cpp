@@ -317,7 +317,9 @@ JobResult CompressJob::run(JobContext &context)
             };
             options.maxFeatureBytes = Limits::maxDatasetBytes(m_workspace);
             dataset = DatasetRegistry::instance().load(options);
-            checkDataFitsModel(sampleShapeOf(source, model), classCountOf(source), source.ref(),
+            // A method that reads no labels (calibration) takes data of any classes.
+            checkDataFitsModel(sampleShapeOf(source, model),
+                               method->needsLabels() ? classCountOf(source) : 0, source.ref(),
                                dataset->sampleShape, dataset->numClasses(),
                                QStringLiteral("the dataset %1").arg(data.options.source));
         }
@@ -334,14 +336,18 @@ JobResult CompressJob::run(JobContext &context)
     // Every method that uses data, and the score of the variant, read it: read and matched to
     // the source now, so a dataset of another shape is refused before any work. A stop while
     // it loads leaves nothing behind, as a refusal does.
-    if (data.known) {
-        try {
+    try {
+        if (data.known)
             loadData();
-        } catch (const Cancelled &e) {
-            return JobResult{JobStatus::Cancelled,
-                             QStringLiteral("%1 Nothing was registered.").arg(e.message()), {}};
-        }
+        method->checkData(input, context);   // the checks that need the data or a trial run
+    } catch (const Cancelled &e) {
+        return JobResult{JobStatus::Cancelled,
+                         QStringLiteral("%1 Nothing was registered.").arg(e.message()), {}};
     }
+    // Scores mean something only on data labelled with the model's classes.
+    auto scorable = [&] {
+        return classCountOf(source) <= 0 || dataset->numClasses() == classCountOf(source);
+    };
     const QString runDir = Workspace(m_workspace).newRunDir(QStringLiteral("compress-") + methodName);
     input.workDir = runDir;
 
@@ -370,7 +376,7 @@ JobResult CompressJob::run(JobContext &context)
                                    {QStringLiteral("parameters"), model.parameterCount()}});
         // The method may change the loaded source in place: score the source first.
         double sourceAcc = source.metrics.value(QStringLiteral("test_acc")).toDouble(NAN);
-        const bool sourceMeasured = std::isnan(sourceAcc) && data.known;
+        const bool sourceMeasured = std::isnan(sourceAcc) && data.known && scorable();
         if (sourceMeasured) {
             context.setProgress(0.0, QStringLiteral("Measuring %1").arg(source.ref()));
             loadData();
@@ -390,7 +396,7 @@ JobResult CompressJob::run(JobContext &context)
                             {QStringLiteral("nonzero_parameters"), output.model.nonzeroParameterCount()},
                             {QStringLiteral("source_parameters"), sourceParams},
                             {QStringLiteral("source_nonzero_parameters"), sourceNonzero}};
-        if (data.known) {
+        if (data.known && scorable()) {
             context.setProgress(0.99, QStringLiteral("Measuring the variant"));
             loadData();
             const double acc = testAccuracy(variant, *dataset);
