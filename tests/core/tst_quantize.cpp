@@ -58,6 +58,7 @@ private Q_SLOTS:
     void pythonRunsTheVariant_data();
     void pythonRunsTheVariant();
     void importedModuleDynamic();
+    void graphPathOnStudioModels();
     void refusals();
     void loadRefusesAMissingEngine();
 
@@ -351,12 +352,60 @@ torch.jit.script(conv).save(sys.argv[2])
     const QString message = errorOf([&] { compress(QStringLiteral("quantize-dynamic"), conv); });
     QVERIFY2(message.contains("aten::conv2d") && message.contains("no Linear"),
              qPrintable(message));
-    // Static int8 needs a spec.
-    const QString staticMessage =
-        errorOf([&] { compress(QStringLiteral("quantize-static"), imported); });
-    QVERIFY2(staticMessage.contains("not built from a studio spec")
-                 && staticMessage.contains("quantize-dynamic"),
-             qPrintable(staticMessage));
+    // Static int8 of the same modules goes through LibTorch's graph-mode passes (no spec).
+    const CompressOutput graphInt8 = compress(QStringLiteral("quantize-static"), imported,
+                                              {{"engine", "onednn"}});
+    QCOMPARE(graphInt8.details.value("path").toString(), QStringLiteral("graph"));
+    QVERIFY2(graphInt8.details.value("ops").toString().contains("quantized::linear"),
+             qPrintable(graphInt8.details.value("ops").toString()));
+    const std::vector<float> staticGot = graphInt8.model.predict(x, {n, 1, 28, 28});
+    int staticAgree = 0;
+    for (qint64 i = 0; i < n; ++i)
+        staticAgree += argmax(&ref[size_t(i * 10)], 10) == argmax(&staticGot[size_t(i * 10)], 10);
+    QVERIFY2(staticAgree >= 0.95 * n, qPrintable(QString::number(staticAgree)));
+    const CompressOutput convInt8 = compress(QStringLiteral("quantize-static"), conv,
+                                             {{"engine", "onednn"}, {"observer", "minmax"}});
+    QVERIFY2(convInt8.details.value("ops").toString().contains("quantized::conv2d_relu"),
+             qPrintable(convInt8.details.value("ops").toString()));
+    // --path spec needs a spec.
+    const QString specMessage = errorOf([&] {
+        compress(QStringLiteral("quantize-static"), imported, {{"path", "spec"}});
+    });
+    QVERIFY2(specMessage.contains("not built from a studio spec")
+                 && specMessage.contains("--path graph"),
+             qPrintable(specMessage));
+}
+
+void tst_Quantize::graphPathOnStudioModels()
+{
+    // A studio model takes either path; auto keeps the spec path (bench/README.md: it measured
+    // better on the studio's own models), --path graph runs the passes on the same module.
+    const Model source = trained(QStringLiteral("cnn"));
+    const CompressOutput spec = compress(QStringLiteral("quantize-static"), source,
+                                         {{"engine", "onednn"}});
+    QCOMPARE(spec.details.value("path").toString(), QStringLiteral("spec"));
+    const CompressOutput graph = compress(QStringLiteral("quantize-static"), source,
+                                          {{"engine", "onednn"}, {"path", "graph"}});
+    QCOMPARE(graph.details.value("path").toString(), QStringLiteral("graph"));
+    QVERIFY2(graph.details.value("ops").toString().contains("quantized::conv2d"),
+             qPrintable(graph.details.value("ops").toString()));
+    // The studio's attributes survive Finalize's freezing.
+    QCOMPARE(graph.model.classNames(), source.classNames());
+    QCOMPARE(graph.model.inputShape(), source.inputShape());
+    QCOMPARE(graph.model.quantizedEngine(), QStringLiteral("onednn"));
+    const qint64 n = m_data->test.count();
+    const std::vector<float> x = testImages(n);
+    const std::vector<float> ref = source.predict(x, {n, 1, 28, 28});
+    const std::vector<float> got = graph.model.predict(x, {n, 1, 28, 28});
+    int agree = 0;
+    for (qint64 i = 0; i < n; ++i)
+        agree += argmax(&ref[size_t(i * 10)], 10) == argmax(&got[size_t(i * 10)], 10);
+    qInfo("graph path on the studio cnn: top-1 agreement %.4f", double(agree) / double(n));
+    QVERIFY2(agree >= 0.95 * n, qPrintable(QString::number(agree)));
+    // Reloaded, it gives the same outputs (the engine recorded and set on load).
+    const QString path = m_dir.filePath("cnn-graph.pt");
+    graph.model.save(path);
+    QCOMPARE(Model::load(path).predict(x, {n, 1, 28, 28}), got);
 }
 
 void tst_Quantize::refusals()
