@@ -461,8 +461,14 @@ CompressOutput apply(CompressInput &input, JobContext &context)
     details.insert(QStringLiteral("conversion_s"), prepared->trial_s + timer.elapsed() / 1000.0);
     details.insert(QStringLiteral("ops"), quant::opsSummary(graph));
     details.insert(QStringLiteral("clipped_activations"), prepared->clipped);
-    if (agreement)
-        details.insert(QStringLiteral("calibration_agreement"), agreement(variant));
+    if (agreement) {
+        const double agree = agreement(variant);
+        details.insert(QStringLiteral("calibration_agreement"), agree);
+        if (agree < 0.9)
+            context.log(QStringLiteral("warning: the int8 model's top class agrees with fp32 on "
+                                       "only %1 % of the calibration samples (engine %2)")
+                            .arg(100.0 * agree, 0, 'f', 1).arg(engine));
+    }
     context.setProgress(1.0, QStringLiteral("Quantized for %1").arg(engine));
     return quant::quantizedOutput(variant, details, engine);
 }

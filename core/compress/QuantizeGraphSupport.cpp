@@ -339,6 +339,10 @@ QString observedValueOf(const NodeSite &site, std::string *observerName)
         return QString();
     *observerName = joined(site.path, name);
     torch::jit::Node *producer = node->input(1)->node();
+    if (producer->kind() == c10::prim::GetAttr)   // a weight
+        return QStringLiteral("the `%1` of `%2` (%3)")
+            .arg(QString::fromStdString(producer->s(c10::attr::name)),
+                 excerpt(QString::fromStdString(site.path)), typeName(site.owner));
     if (producer->kind() == c10::prim::Param)
         return site.path.empty() ? QStringLiteral("the model's input")
                                  : QStringLiteral("the input of `%1`")

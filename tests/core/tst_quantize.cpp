@@ -59,6 +59,7 @@ private Q_SLOTS:
     void pythonRunsTheVariant();
     void importedModuleDynamic();
     void graphPathOnStudioModels();
+    void graphPathChecksAndRefinements();
     void refusals();
     void loadRefusesAMissingEngine();
 
@@ -406,6 +407,63 @@ void tst_Quantize::graphPathOnStudioModels()
     const QString path = m_dir.filePath("cnn-graph.pt");
     graph.model.save(path);
     QCOMPARE(Model::load(path).predict(x, {n, 1, 28, 28}), got);
+}
+
+void tst_Quantize::graphPathChecksAndRefinements()
+{
+    QByteArray out;
+    const QString dir = m_dir.path();
+    QVERIFY(runPython(dir, QStringLiteral(R"(
+import sys, torch, torch.nn as nn, torch.nn.functional as F
+torch.manual_seed(5)
+class Bounded(nn.Module):
+    # conv+BatchNorm+ReLU6 as a submodule, conv+hardtanh as a function: both bounded.
+    def __init__(self):
+        super().__init__()
+        self.block = nn.Sequential(nn.Conv2d(1, 8, 3), nn.BatchNorm2d(8), nn.ReLU6())
+        self.conv = nn.Conv2d(8, 8, 3)
+        self.fc = nn.Linear(8, 10)
+    def forward(self, x):
+        x = F.hardtanh(self.conv(self.block(x)), -1.0, 1.0)
+        return self.fc(x.mean((2, 3)))
+class TwoInputs(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(784, 10)
+    def forward(self, x, y):
+        return self.fc(x.flatten(1) + y.flatten(1))
+class NanWeight(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU())
+        self.fc = nn.Linear(4, 10)
+        with torch.no_grad():
+            self.features[0].weight[1, 0, 0, 0] = float('nan')
+    def forward(self, x):
+        return self.fc(self.features(x).mean((2, 3)))
+for cls, path in [(Bounded, sys.argv[1]), (TwoInputs, sys.argv[2]), (NanWeight, sys.argv[3])]:
+    torch.jit.script(cls().eval()).save(path)
+)"), {dir + "/bounded.pt", dir + "/two-inputs.pt", dir + "/nan-weight.pt"}, &out));
+
+    const Model bounded = Model::load(dir + "/bounded.pt");
+    const CompressOutput int8 = compress(QStringLiteral("quantize-static"), bounded,
+                                         {{"engine", "onednn"}, {"calibration-batches", 2}});
+    // The ReLU6 submodule and the hardtanh function each narrow their conv's observer.
+    QCOMPARE(int8.details.value("clipped_activations").toInt(), 2);
+    const QString ops = int8.details.value("ops").toString();
+    QVERIFY2(!ops.contains("batch_norm") && ops.contains("quantized::conv2d x2"), qPrintable(ops));
+
+    const QString twoInputs = errorOf([&] {
+        compress(QStringLiteral("quantize-static"), Model::load(dir + "/two-inputs.pt"));
+    });
+    QVERIFY2(twoInputs.contains("forward takes") && twoInputs.contains("one tensor"),
+             qPrintable(twoInputs));
+    // A NaN weight is found by its observer during the checks, and the conv named.
+    const QString nan = errorOf([&] {
+        compress(QStringLiteral("quantize-static"), Model::load(dir + "/nan-weight.pt"),
+                 {{"calibration-batches", 1}});
+    });
+    QVERIFY2(nan.contains("NaN or infinite") && nan.contains("`features.0`"), qPrintable(nan));
 }
 
 void tst_Quantize::refusals()
