@@ -40,13 +40,6 @@ const char *const kPreferredMetrics[] = {"val_acc", "test_acc", "train_acc", "va
                                          "loss"};
 constexpr int kMarkerLimit = 60;   // a dot per point while a series has this few
 
-QString errorText(const std::exception &e)
-{
-    if (const auto *error = dynamic_cast<const ms::Error *>(&e))
-        return error->message();
-    return QString::fromUtf8(e.what());
-}
-
 void styleTable(QTableView *view)
 {
     view->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -210,9 +203,7 @@ ComparePanel::ComparePanel(QString workspace, ms::JobRunner *runner, QWidget *pa
     m_splitter->setStretchFactor(1, 1);
     m_splitter->setSizes({320, 880});
 
-    m_status = new QLabel(this);
-    m_status->setWordWrap(true);
-    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_status = new StatusLine(this);
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(8, 8, 8, 8);
@@ -254,7 +245,8 @@ void ComparePanel::reload()
         const ms::Registry registry(m_workspace);
         m_selection->reload(registry);
     } catch (const std::exception &e) {
-        setStatus(tr("Cannot read the registry: %1").arg(errorText(e)), true);
+        m_status->setStatus(tr("Cannot read the registry: %1").arg(errorMessage(e)),
+                            Tone::Error);
         return;
     }
     m_tree->expandAll();
@@ -279,7 +271,8 @@ int ComparePanel::selectBenchmarked(int count)
             }
         }
     } catch (const std::exception &e) {
-        setStatus(tr("Cannot read the registry: %1").arg(errorText(e)), true);
+        m_status->setStatus(tr("Cannot read the registry: %1").arg(errorMessage(e)),
+                            Tone::Error);
         return 0;
     }
     std::sort(ids.begin(), ids.end());   // ids grow with time: the oldest first
@@ -352,18 +345,21 @@ void ComparePanel::refresh()
         refreshCurves(registry);
         refreshBenchmarks(registry);
     } catch (const std::exception &e) {
-        setStatus(tr("Cannot read the registry: %1").arg(errorText(e)), true);
+        m_status->setStatus(tr("Cannot read the registry: %1").arg(errorMessage(e)),
+                            Tone::Error);
         return;
     }
     int withRuns = 0;
     for (const CompareItem &item : items)
         withRuns += item.runId != 0 ? 1 : 0;
     if (items.isEmpty())
-        setStatus(tr("Check runs or versions to compare. Versions without a run (imports) "
-                     "bring their final metrics only."), false);
+        m_status->setStatus(tr("Check runs or versions to compare. Versions without a run "
+                               "(imports) bring their final metrics only."));
     else
-        setStatus(tr("%1 checked, %2 with curves. Drag to pan, wheel to zoom, double-click "
-                     "the plot to fit.").arg(items.size()).arg(withRuns), false);
+        m_status->setStatus(tr("%1 checked, %2 with curves. Drag to pan, wheel to zoom, "
+                               "double-click the plot to fit.")
+                                .arg(items.size())
+                                .arg(withRuns));
 }
 
 void ComparePanel::refreshCurves(const ms::Registry &registry)
@@ -466,15 +462,6 @@ void ComparePanel::refreshBenchmarks(const ms::Registry &registry)
     const int benchmarked = m_variants->benchmarkedCount();
     m_tabs->setTabText(VariantsTab, benchmarked == 0 ? tr("Variants")
                                                      : tr("Variants (%1)").arg(benchmarked));
-}
-
-void ComparePanel::setStatus(const QString &text, bool error)
-{
-    m_status->setStyleSheet(error ? QStringLiteral("color: #c62828;")
-                                  : QStringLiteral("color: #444444;"));
-    m_status->setText(text);
-    m_statusPlain = text;
-    m_statusError = error;
 }
 
 void ComparePanel::showEvent(QShowEvent *event)

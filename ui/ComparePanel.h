@@ -1,6 +1,7 @@
 #pragma once
 
 #include "Panel.h"
+#include "StatusLine.h"
 
 #include "jobs/JobRunner.h"
 
@@ -8,7 +9,6 @@
 #include <QString>
 
 class QComboBox;
-class QLabel;
 class QLineEdit;
 class QSortFilterProxyModel;
 class QSplitter;
@@ -69,8 +69,8 @@ public:
     QString metric() const;
     void setXAxis(XAxis axis);
 
-    QString statusText() const { return m_statusPlain; }
-    bool statusIsError() const { return m_statusError; }
+    QString statusText() const { return m_status->statusText(); }
+    bool statusIsError() const { return m_status->isError(); }
 
     // The colour of the i-th checked item: distinct for the first ten, then repeating.
     static QColor colorFor(int index);
@@ -91,7 +91,6 @@ private:
     void refresh();          // the metric list, then the curves and tables
     void refreshCurves(const ms::Registry &registry);
     void refreshBenchmarks(const ms::Registry &registry);
-    void setStatus(const QString &text, bool error);
 
     QString m_workspace;
     bool m_loaded = false;
@@ -111,9 +110,7 @@ private:
     QTabWidget *m_tabs = nullptr;
     QSplitter *m_splitter = nullptr;
     QSplitter *m_rightSplitter = nullptr;
-    QLabel *m_status = nullptr;
-    QString m_statusPlain;
-    bool m_statusError = false;
+    StatusLine *m_status = nullptr;
 };
 
 } // namespace ms::ui

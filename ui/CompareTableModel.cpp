@@ -1,7 +1,6 @@
 #include "CompareTableModel.h"
 
 #include "Format.h"
-#include "VersionTableModel.h"
 
 #include <cmath>
 
@@ -91,7 +90,7 @@ QVariant CompareTableModel::data(const QModelIndex &index, int role) const
                    : QStringLiteral("—");
     case Params: return row.parameterCount > 0 ? formatCount(row.parameterCount)
                                                : QStringLiteral("—");
-    case Size: return row.sizeBytes > 0 ? VersionTableModel::sizeText(row.sizeBytes)
+    case Size: return row.sizeBytes > 0 ? formatSize(row.sizeBytes)
                                         : QStringLiteral("—");
     default: return {};
     }

@@ -1,6 +1,7 @@
 #include "CompressDialog.h"
 
 #include "ScientificSpinBox.h"
+#include "StatusLine.h"
 
 #include "common/Error.h"
 #include "compress/CompressJob.h"
@@ -25,13 +26,6 @@
 namespace ms::ui {
 
 namespace {
-
-QString messageOf(const std::exception &e)
-{
-    if (const auto *error = dynamic_cast<const ms::Error *>(&e))
-        return error->message();
-    return QString::fromUtf8(e.what());
-}
 
 QWidget *makeField(const ms::CompressParameter &p, const QStringList &versionRefs,
                    QWidget *parent)
@@ -155,7 +149,7 @@ CompressDialog::CompressDialog(QString workspace, QString sourceRef, const QStri
     m_error = new QLabel(this);
     m_error->setWordWrap(true);
     m_error->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_error->setStyleSheet(QStringLiteral("color: #c62828;"));
+    setTone(m_error, Tone::Error);
     m_error->hide();
 
     m_buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
@@ -256,7 +250,7 @@ void CompressDialog::accept()
         // second, and the work itself runs as a job.
         ms::CompressJob::preflight(m_workspace, spec);
     } catch (const std::exception &e) {
-        showError(messageOf(e));
+        showError(errorMessage(e));
         return;
     }
     showError(QString());

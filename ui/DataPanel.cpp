@@ -8,6 +8,7 @@
 #include "SampleListModel.h"
 #include "Widgets.h"
 
+#include "common/ShapeText.h"
 #include "data/DatasetRegistry.h"
 
 #include <QAction>
@@ -171,9 +172,7 @@ DataPanel::DataPanel(ms::JobRunner *runner, QWidget *parent)
     m_splitter->setStretchFactor(1, 1);
     m_splitter->setSizes({600, 560});
 
-    m_status = new QLabel(this);
-    m_status->setWordWrap(true);
-    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_status = new StatusLine(this);
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(8, 8, 8, 8);
@@ -198,8 +197,8 @@ DataPanel::DataPanel(ms::JobRunner *runner, QWidget *parent)
     addActions({reloadAction, focusAction});
 
     connect(m_runner, &ms::JobRunner::finished, this, &DataPanel::onJobFinished);
-    setStatus(tr("Choose a dataset to look at its samples and classes, or drop a file here."),
-              false);
+    m_status->setStatus(
+        tr("Choose a dataset to look at its samples and classes, or drop a file here."));
 }
 
 QIcon DataPanel::icon() const
@@ -219,7 +218,8 @@ void DataPanel::load(const QString &source)
         m_source->setCurrentText(trimmed);
     m_loadedOnce = true;
     if (trimmed.isEmpty()) {
-        setStatus(tr("Choose a dataset: a built-in name, an IDX folder or a CSV file."), true);
+        m_status->setStatus(tr("Choose a dataset: a built-in name, an IDX folder or a CSV file."),
+                            Tone::Error);
         Q_EMIT loaded(false);
         return;
     }
@@ -234,7 +234,7 @@ void DataPanel::load(const QString &source)
     m_loading = trimmed;
     m_jobId = m_runner->start(std::make_unique<DatasetPreviewJob>(
         options, kSamplesPerSplit, kCsvRows, m_slot));
-    setStatus(tr("Reading %1…").arg(QDir::toNativeSeparators(trimmed)), false);
+    m_status->setStatus(tr("Reading %1…").arg(QDir::toNativeSeparators(trimmed)), Tone::Busy);
 }
 
 void DataPanel::onJobFinished(ms::JobId id, const ms::JobResult &result)
@@ -248,11 +248,11 @@ void DataPanel::onJobFinished(ms::JobId id, const ms::JobResult &result)
         applyPreview();
     } else {
         // The last good preview stays visible under the error, so a typo loses nothing.
-        setStatus(result.message.isEmpty()
-                      ? tr("Reading %1 stopped.").arg(m_loading)
-                      : tr("Cannot read %1: %2").arg(QDir::toNativeSeparators(m_loading),
-                                                     result.message),
-                  true);
+        m_status->setStatus(result.message.isEmpty()
+                                ? tr("Reading %1 stopped.").arg(m_loading)
+                                : tr("Cannot read %1: %2").arg(
+                                      QDir::toNativeSeparators(m_loading), result.message),
+                            Tone::Error);
     }
     m_slot.reset();
     if (!m_pending.isEmpty()) {
@@ -273,7 +273,8 @@ void DataPanel::applyPreview()
         sizes << tr("%1 %2").arg(split.name, formatCount(split.count));
     m_summary->setText(tr("<b>%1</b> · %2 · samples of %3 · %4 classes · %5")
                            .arg(p.name.toHtmlEscaped(), p.readerName.toHtmlEscaped(),
-                                formatShape(p.sampleShape), QString::number(p.classNames.size()),
+                                shapeText(p.sampleShape, ShapeStyle::Window),
+                                QString::number(p.classNames.size()),
                                 sizes.join(QStringLiteral(" · ")).toHtmlEscaped()));
     m_summary->setToolTip(QDir::toNativeSeparators(p.source));
 
@@ -313,13 +314,13 @@ void DataPanel::applyPreview()
         m_csvView->resizeColumnsToContents();
     }
     updateSamples();
-    setStatus(p.isImage()
-                  ? tr("Split as a training run with seed 0 and a 10 % validation share "
-                       "splits it. Hover a sample for its label index.")
-                  : tr("The first %1 rows of the file; the label column is bold. Split as a "
-                       "training run with seed 0 and a 10 % validation share splits it.")
-                        .arg(m_csv->rowCount()),
-              false);
+    m_status->setStatus(p.isImage()
+                            ? tr("Split as a training run with seed 0 and a 10 % validation "
+                                 "share splits it. Hover a sample for its label index.")
+                            : tr("The first %1 rows of the file; the label column is bold. "
+                                 "Split as a training run with seed 0 and a 10 % validation "
+                                 "share splits it.")
+                                  .arg(m_csv->rowCount()));
 }
 
 void DataPanel::updateSamples()
@@ -365,15 +366,6 @@ void DataPanel::browseFile()
         tr("Datasets (*.csv *.tsv *.txt *-ubyte *-ubyte.gz);;All files (*)"));
     if (!path.isEmpty())
         load(path);
-}
-
-void DataPanel::setStatus(const QString &text, bool error)
-{
-    m_status->setStyleSheet(error ? QStringLiteral("color: #c62828;")
-                                  : QStringLiteral("color: #444444;"));
-    m_status->setText(text);
-    m_statusPlain = text;
-    m_statusError = error;
 }
 
 void DataPanel::showEvent(QShowEvent *event)

@@ -2,6 +2,7 @@
 
 #include "DatasetPreview.h"
 #include "Panel.h"
+#include "StatusLine.h"
 
 #include "jobs/JobRunner.h"
 
@@ -53,8 +54,8 @@ public:
     // The split whose samples show ("train", "validation", "test").
     void showSplit(const QString &split);
 
-    QString statusText() const { return m_statusPlain; }
-    bool statusIsError() const { return m_statusError; }
+    QString statusText() const { return m_status->statusText(); }
+    bool statusIsError() const { return m_status->isError(); }
 
     SampleListModel *sampleModel() const { return m_samples; }
     CsvRowsModel *csvModel() const { return m_csv; }
@@ -78,7 +79,6 @@ private:
     void updateSamples();
     void browseFolder();
     void browseFile();
-    void setStatus(const QString &text, bool error);
 
     ms::JobRunner *m_runner = nullptr;
     ms::JobId m_jobId = 0;
@@ -102,9 +102,7 @@ private:
     QTableView *m_csvView = nullptr;
     ClassHistogram *m_histogram = nullptr;
     QSplitter *m_splitter = nullptr;
-    QLabel *m_status = nullptr;
-    QString m_statusPlain;
-    bool m_statusError = false;
+    StatusLine *m_status = nullptr;
 };
 
 } // namespace ms::ui

@@ -9,16 +9,6 @@ bool DatasetPreview::isImage() const
     return sampleShape.size() == 3 && (sampleShape[0] == 1 || sampleShape[0] == 3);
 }
 
-qint64 DatasetPreview::sampleSize() const
-{
-    if (sampleShape.empty())
-        return 0;
-    qint64 size = 1;
-    for (const qint64 dim : sampleShape)
-        size *= dim;
-    return size;
-}
-
 DatasetPreview previewOf(const ms::Dataset &dataset, int samplesPerSplit)
 {
     DatasetPreview preview;

@@ -36,7 +36,6 @@ struct DatasetPreview
 
     // Images are C x H x W with one or three channels; anything else shows as a table.
     bool isImage() const;
-    qint64 sampleSize() const;
 };
 
 // Condenses a loaded dataset: every split's histogram, the first `samplesPerSplit` samples.

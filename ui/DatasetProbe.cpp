@@ -1,5 +1,6 @@
 #include "DatasetProbe.h"
 
+#include "common/Error.h"
 #include "data/DatasetRegistry.h"
 
 #include <QFileInfo>
@@ -31,13 +32,14 @@ void DatasetProbe::probe(const QString &source)
         Q_EMIT ready(source, info);
         return;
     }
-    if (const auto builtin = ms::DatasetRegistry::instance().builtins().find(trimmed)) {
-        // Built-ins are the MNIST family: 28x28 grey images, 10 classes.
-        Info info;
-        info.sampleShape = {1, 28, 28};
-        info.numClasses = 10;
-        info.assumed = true;
+    const auto builtin = ms::DatasetRegistry::instance().builtins().find(trimmed);
+    if (builtin && builtin->info().describesSamples()) {
+        // The registry says what its samples are: no need to read them.
         const ms::BuiltinDataset &dataset = builtin->info();
+        Info info;
+        info.sampleShape = dataset.sampleShape;
+        info.numClasses = dataset.numClasses;
+        info.assumed = true;
         if (!dataset.path.isEmpty() && !QFileInfo::exists(dataset.path)) {
             info.error = tr("%1 is not installed (expected at %2). Install the Debian package "
                             "%3.").arg(dataset.name, dataset.path, dataset.debianPackage);
@@ -49,7 +51,9 @@ void DatasetProbe::probe(const QString &source)
         Q_EMIT ready(source, *it);
         return;
     }
-    if (!QFileInfo::exists(trimmed)) {
+    // A built-in that does not describe its samples is read like a path (the registry resolves
+    // its name), and says itself when it is not installed.
+    if (!builtin && !QFileInfo::exists(trimmed)) {
         Info info;
         info.error = tr("No dataset named \"%1\" is built in, and no such file or folder "
                         "exists.").arg(trimmed);
@@ -73,10 +77,8 @@ void DatasetProbe::startRead(const QString &source)
             const ms::Dataset dataset = ms::DatasetRegistry::instance().load(options);
             result->sampleShape = dataset.sampleShape;
             result->numClasses = dataset.numClasses();
-        } catch (const ms::Error &e) {
-            result->error = e.message();
         } catch (const std::exception &e) {
-            result->error = QString::fromUtf8(e.what());
+            result->error = errorMessage(e);
         }
     });
     m_thread->setObjectName(QStringLiteral("dataset-probe"));

@@ -11,9 +11,9 @@ class QThread;
 namespace ms::ui {
 
 // Finds a dataset's sample shape and class count for the model summary, without blocking the
-// window. Built-in names are answered at once with the shape their family has (reading 60,000
-// images to learn "1x28x28, 10 classes" would cost seconds); paths are read once on a worker
-// thread and cached. The core has no cheaper "describe" call yet.
+// window. A built-in that describes its samples (ms::BuiltinDataset::sampleShape, numClasses)
+// is answered at once (reading 60,000 images to learn "1x28x28, 10 classes" would cost
+// seconds); paths, and built-ins that do not say, are read once on a worker thread and cached.
 class DatasetProbe final : public QObject
 {
     Q_OBJECT
@@ -23,7 +23,7 @@ public:
     {
         std::vector<qint64> sampleShape;
         int numClasses = 0;
-        bool assumed = false;   // a built-in's known shape, not read from the files
+        bool assumed = false;   // as the built-in describes itself, not read from the files
         QString error;          // why the dataset cannot be read; empty when fine
     };
 

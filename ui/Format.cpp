@@ -1,5 +1,8 @@
 #include "Format.h"
 
+#include "common/ShapeText.h"
+#include "registry/Registry.h"
+
 #include <QLocale>
 #include <QStringList>
 
@@ -39,12 +42,20 @@ QString formatCompact(double value)
     return groupingLocale().toString(scaled, 'f', decimals) + QLatin1String(suffixes[index]);
 }
 
-QString formatShape(const std::vector<qint64> &shape)
+QString formatSize(qint64 bytes)
+{
+    if (bytes < 1024 * 1024)
+        return QStringLiteral("%1 KiB").arg(double(bytes) / 1024.0, 0, 'f', 1);
+    return QStringLiteral("%1 MiB").arg(double(bytes) / (1024.0 * 1024.0), 0, 'f', 2);
+}
+
+QString formatSignature(const QVector<ms::TensorSignature> &signature)
 {
     QStringList parts;
-    for (qint64 dim : shape)
-        parts << QString::number(dim);
-    return parts.join(QChar(0x00D7));
+    for (const ms::TensorSignature &t : signature)
+        parts << QStringLiteral("%1 %2 [%3]").arg(t.name, t.dtype,
+                                                  shapeText(t.shape, ShapeStyle::Window));
+    return parts.join(QStringLiteral("; "));
 }
 
 QString formatDuration(double seconds)

@@ -1,5 +1,7 @@
 #include "ImportDialog.h"
 
+#include "StatusLine.h"
+
 #include "common/Error.h"
 
 #include <QDialogButtonBox>
@@ -39,7 +41,7 @@ ImportDialog::ImportDialog(QWidget *parent)
     m_shape->setToolTip(tr("An example input, batch first: the model is run once on zeros "
                            "of this shape before it is registered"));
     m_error->setWordWrap(true);
-    m_error->setStyleSheet(QStringLiteral("color: #c62828;"));
+    setTone(m_error, Tone::Error);
     m_error->setVisible(false);
 
     auto *form = new QFormLayout;

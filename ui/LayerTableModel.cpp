@@ -2,6 +2,8 @@
 
 #include "Format.h"
 
+#include "common/ShapeText.h"
+
 #include <QBrush>
 #include <QColor>
 
@@ -44,7 +46,7 @@ QVariant LayerTableModel::data(const QModelIndex &index, int role) const
         switch (column) {
         case NameColumn: return layer.name;
         case TypeColumn: return layer.type;
-        case OutputColumn: return formatShape(layer.outputShape);
+        case OutputColumn: return shapeText(layer.outputShape, ShapeStyle::Window);
         case ParamsColumn: return layer.params > 0 ? formatCount(layer.params) : QString();
         case MacsColumn: return layer.macs > 0 ? formatCompact(double(layer.macs)) : QString();
         }
@@ -66,7 +68,7 @@ QVariant LayerTableModel::data(const QModelIndex &index, int role) const
         break;
     case Qt::ToolTipRole:
         return tr("%1 (%2): output %3, %4 parameters, %5 multiply-accumulates per sample")
-            .arg(layer.name, layer.type, formatShape(layer.outputShape),
+            .arg(layer.name, layer.type, shapeText(layer.outputShape, ShapeStyle::Window),
                  formatCount(layer.params), formatCount(layer.macs));
     default:
         break;

@@ -1,6 +1,5 @@
 #include "LineageView.h"
 
-#include "VersionTableModel.h"
 
 #include <QFontMetricsF>
 #include <QGraphicsPathItem>
@@ -35,7 +34,7 @@ const QColor kEdgeColor(0x7a, 0x84, 0x92);
 QString kindLabel(const ms::VersionRecord &v)
 {
     QString text = ms::versionKindName(v.kind);
-    const double acc = VersionTableModel::accuracyOf(v);
+    const double acc = v.accuracy();
     if (acc >= 0)
         text += QStringLiteral(" · %1 %").arg(acc * 100.0, 0, 'f', 1);
     return text;

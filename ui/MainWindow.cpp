@@ -78,13 +78,6 @@ QStringList droppedModels(const QMimeData *mime)
     return paths;
 }
 
-QString errorText(const std::exception &e)
-{
-    if (const auto *error = dynamic_cast<const ms::Error *>(&e))
-        return error->message();
-    return QString::fromUtf8(e.what());
-}
-
 // A stack whose size hints are the current panel's, not the largest of all panels' (what
 // QStackedWidget's layout reports): the Train panel's side-by-side plots must not keep the
 // Versions panel and its dock from fitting a 1024-pixel-wide screen. The window re-asks when
@@ -262,7 +255,7 @@ QStringList MainWindow::addPluginPanels()
             } catch (const std::exception &e) {
                 // Plugin code: what it throws must not take the window down with it.
                 problems << tr("the plugin failed to make panel \"%1\": %2")
-                                .arg(description.id, QString::fromLocal8Bit(e.what()));
+                                .arg(description.id, errorMessage(e));
                 continue;
             }
             if (!content) {
@@ -411,7 +404,7 @@ bool MainWindow::setWorkspace(const QString &path, QString *error)
         ms::Workspace(root).ensure();
         const ms::Registry check(root);   // a registry.db that is not ours is refused here
     } catch (const std::exception &e) {
-        return refuse(errorText(e));
+        return refuse(errorMessage(e));
     }
 
     // Each panel's layout and choices survive the switch (they live in QSettings).

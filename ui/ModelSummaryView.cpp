@@ -2,6 +2,7 @@
 
 #include "Format.h"
 #include "LayerTableModel.h"
+#include "StatusLine.h"
 
 #include <QHeaderView>
 #include <QLabel>
@@ -84,7 +85,7 @@ void ModelSummaryView::showError(const QString &text)
 {
     m_hasError = true;
     m_model->clear();
-    m_message->setStyleSheet(QStringLiteral("color: #c62828;"));
+    setTone(m_message, Tone::Error);
     m_message->setText(text);
     m_stack->setCurrentWidget(m_message);
     m_totals->clear();

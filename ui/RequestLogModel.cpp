@@ -1,5 +1,7 @@
 #include "RequestLogModel.h"
 
+#include "StatusLine.h"
+
 #include <QBrush>
 #include <QColor>
 
@@ -70,9 +72,9 @@ QVariant RequestLogModel::data(const QModelIndex &index, int role) const
     }
     if (role == Qt::ForegroundRole && index.column() == Status) {
         if (record.status >= 500)
-            return QBrush(QColor(0xc6, 0x28, 0x28));
+            return QBrush(toneColor(Tone::Error));
         if (record.status >= 400)
-            return QBrush(QColor(0xa1, 0x5c, 0x00));
+            return QBrush(toneColor(Tone::Warning));
     }
     if (role == Qt::ToolTipRole && index.column() == Latency && record.queue_us > 0.0)
         return tr("%1 ms waiting for its batch").arg(record.queue_us / 1000.0, 0, 'f', 2);

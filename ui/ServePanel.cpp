@@ -10,6 +10,7 @@
 #include "ServeTraffic.h"
 
 #include "common/Error.h"
+#include "common/ShapeText.h"
 #include "registry/Registry.h"
 #include "ServeToken.h"
 
@@ -85,7 +86,7 @@ ServePanel::ServePanel(QString workspace, QWidget *parent)
     layout->setContentsMargins(8, 8, 8, 8);
     layout->addWidget(m_splitter);
 
-    setStatus(tr("Not serving. Add models, then Start (Ctrl+Return)."), Tone::Neutral);
+    setStatus(tr("Not serving. Add models, then Start (Ctrl+Return)."), Tone::Info);
     refreshModels();
     updateModelsTable();
     updateExample();
@@ -244,12 +245,7 @@ QWidget *ServePanel::buildSetupSide()
     buttons->addWidget(m_startButton);
     buttons->addWidget(m_stopButton);
     buttons->addStretch(1);
-    m_status = new QLabel(side);
-    m_status->setWordWrap(true);
-    m_status->setTextFormat(Qt::RichText);
-    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::LinksAccessibleByMouse);
-    m_status->setMinimumHeight(fontMetrics().height() * 3);
-    m_status->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+    m_status = new StatusLine(side, 3);
     connect(m_status, &QLabel::linkActivated, this, [this](const QString &link) {
         if (link == kUsePortLink && m_suggestedPort != 0) {
             m_port->setValue(m_suggestedPort);
@@ -354,7 +350,7 @@ void ServePanel::refreshModels()
             }
         }
     } catch (const std::exception &e) {
-        setStatus(tr("Cannot read the registry: %1").arg(QString::fromUtf8(e.what())),
+        setStatus(tr("Cannot read the registry: %1").arg(errorMessage(e)),
                   Tone::Error);
     }
     if (m_modelCombo->count() == 0) {
@@ -376,14 +372,10 @@ bool ServePanel::addModel(const QString &ref)
         ms::Registry(m_workspace).resolve(ref);
         if (m_service) {
             m_service->serveAsync(ref);
-            setStatus(tr("Loading %1…").arg(ref), Tone::Neutral);
+            setStatus(tr("Loading %1…").arg(ref), Tone::Busy);
         }
-    } catch (const ms::Error &e) {
-        setStatus(tr("Cannot serve %1: %2").arg(ref, e.message()), Tone::Error);
-        return false;
     } catch (const std::exception &e) {
-        setStatus(tr("Cannot serve %1: %2").arg(ref, QString::fromUtf8(e.what())),
-                  Tone::Error);
+        setStatus(tr("Cannot serve %1: %2").arg(ref, errorMessage(e)), Tone::Error);
         return false;
     }
     // One version per name: a newer choice replaces the older one, as the server swaps it.
@@ -417,7 +409,7 @@ void ServePanel::removeSelectedModel()
         if (m_service)
             m_service->unserve(name);
     } catch (const std::exception &e) {
-        setStatus(tr("Cannot stop serving %1: %2").arg(name, QString::fromUtf8(e.what())),
+        setStatus(tr("Cannot stop serving %1: %2").arg(name, errorMessage(e)),
                   Tone::Error);
         return;
     }
@@ -463,7 +455,7 @@ bool ServePanel::loadTokenFile(const QString &path)
         setStatus(tr("Cannot use the token file: %1").arg(e.message()), Tone::Error);
         return false;
     }
-    setStatus(tr("Token read from %1.").arg(QDir::toNativeSeparators(path)), Tone::Neutral);
+    setStatus(tr("Token read from %1.").arg(QDir::toNativeSeparators(path)), Tone::Info);
     return true;
 }
 
@@ -494,12 +486,12 @@ void ServePanel::showServingStatus()
         setStatus(tr("Listening on %1 · loading %n model(s)…", nullptr,
                      m_service->loadsInProgress())
                       .arg(m_service->url()),
-                  Tone::Neutral);
+                  Tone::Busy);
     } else {
         setStatus(tr("Listening on %1 · serving %2")
                       .arg(m_service->url(), m_refs.isEmpty() ? tr("no model yet")
                                                               : m_refs.join(QStringLiteral(", "))),
-                  Tone::Success);
+                  Tone::Ok);
     }
 }
 
@@ -524,8 +516,7 @@ void ServePanel::start()
         service->listen();
     } catch (const std::exception &e) {
         delete service;
-        const auto *error = dynamic_cast<const ms::Error *>(&e);
-        const QString message = error ? error->message() : QString::fromUtf8(e.what());
+        const QString message = errorMessage(e);
         quint16 freePort = 0;
         try {
             freePort = ms::InferenceService::nextFreePort(serveOptions.host, serveOptions.port);
@@ -569,7 +560,7 @@ void ServePanel::stop()
     delete service;
     m_traffic->stop();
     setStatus(tr("Stopped. Requests logged: %1.").arg(m_traffic->requestLog()->rowCount()),
-              Tone::Neutral);
+              Tone::Info);
     updateModelsTable();
     updateControls();
 }
@@ -617,9 +608,11 @@ void ServePanel::updateModelsTable()
             m_modelsTable->insertRow(row);
             m_modelsTable->setItem(row, 0, readOnlyItem(model.name));
             m_modelsTable->setItem(row, 1, readOnlyItem(model.versionRef));
-            m_modelsTable->setItem(row, 2, readOnlyItem(model.inputShape.empty()
-                                                            ? tr("unknown")
-                                                            : formatShape(model.inputShape)));
+            m_modelsTable->setItem(
+                row, 2,
+                readOnlyItem(model.inputShape.empty()
+                                 ? tr("unknown")
+                                 : shapeText(model.inputShape, ShapeStyle::Window)));
             m_modelsTable->setItem(row, 3, readOnlyItem(
                 model.loaded.toLocalTime().toString(QStringLiteral("HH:mm:ss"))));
         }
@@ -723,22 +716,10 @@ void ServePanel::updateControls()
 void ServePanel::setStatus(const QString &text, Tone tone, quint16 usePort)
 {
     m_suggestedPort = usePort;
-    static const char *const colors[] = {"#444444", "#2e7d32", "#a15c00", "#c62828"};
-    m_status->setStyleSheet(QStringLiteral("color: %1;").arg(
-        QLatin1String(colors[int(tone)])));
-    QString html = text.toHtmlEscaped();
-    if (m_suggestedPort != 0)
-        html += QStringLiteral(" <a href=\"%1\">Use port %2 and start</a>")
-                    .arg(kUsePortLink)
-                    .arg(m_suggestedPort);
-    m_status->setText(html);
-    m_statusPlain = text;
-    m_statusTone = tone;
-}
-
-QString ServePanel::statusText() const
-{
-    return m_statusPlain;
+    if (usePort == 0)
+        m_status->setStatus(text, tone);
+    else
+        m_status->setStatus(text, tone, kUsePortLink, tr("Use port %1 and start").arg(usePort));
 }
 
 QString ServePanel::curlText() const

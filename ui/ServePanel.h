@@ -1,6 +1,7 @@
 #pragma once
 
 #include "Panel.h"
+#include "StatusLine.h"
 
 #include "InferenceService.h"
 
@@ -38,8 +39,6 @@ class ServePanel final : public Panel
 {
     Q_OBJECT
 
-    enum class Tone { Neutral, Success, Warning, Error };
-
 public:
     // `workspace` holds the registry the models are served from.
     explicit ServePanel(QString workspace, QWidget *parent = nullptr);
@@ -72,8 +71,8 @@ public:
     ms::InferenceService *service() const { return m_service; }
     QString url() const;
     QStringList modelRefs() const { return m_refs; }
-    QString statusText() const;
-    bool statusIsError() const { return m_statusTone == Tone::Error; }
+    QString statusText() const { return m_status->statusText(); }
+    bool statusIsError() const { return m_status->isError(); }
     QString curlText() const;
 
     QComboBox *modelCombo() const { return m_modelCombo; }
@@ -136,9 +135,7 @@ private:
     QAction *m_stopAction = nullptr;
     QAbstractButton *m_startButton = nullptr;
     QAbstractButton *m_stopButton = nullptr;
-    QLabel *m_status = nullptr;
-    Tone m_statusTone = Tone::Neutral;
-    QString m_statusPlain;      // the status without its link markup
+    StatusLine *m_status = nullptr;
     quint16 m_suggestedPort = 0;
 
     QLabel *m_urlLabel = nullptr;

@@ -9,6 +9,7 @@
 #include "TrainForm.h"
 
 #include "common/Error.h"
+#include "common/ShapeText.h"
 #include "common/Workspace.h"
 #include "models/ArchSpec.h"
 #include "models/ArchitectureRegistry.h"
@@ -84,8 +85,8 @@ TrainPanel::TrainPanel(ms::JobRunner *runner, QString workspace, QWidget *parent
     connect(m_form, &TrainForm::datasetChanged, this, [this] { refreshSummary(); });
     connect(m_form, &TrainForm::architectureChanged, this, [this] { refreshSummary(); });
 
-    setStatus(tr("Ready. Choose a dataset and an architecture, then Start (Ctrl+Return)."),
-              Tone::Neutral);
+    m_status->setStatus(
+        tr("Ready. Choose a dataset and an architecture, then Start (Ctrl+Return)."), Tone::Info);
     updateControls();
     refreshSummary();
 }
@@ -163,11 +164,7 @@ QWidget *TrainPanel::buildSetupSide()
     m_progress->setFormat(QStringLiteral("%p%"));
     m_progressText = new QLabel(side);
     m_progressText->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_status = new QLabel(side);
-    m_status->setWordWrap(true);
-    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_status->setMinimumHeight(fontMetrics().height() * 2);
-    m_status->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+    m_status = new StatusLine(side, 2);
 
     auto *runBox = new QGroupBox(tr("Run"), side);
     auto *runLayout = new QVBoxLayout(runBox);
@@ -221,10 +218,10 @@ void TrainPanel::start()
         config.validate();
         runDir = ms::Workspace(m_workspace).newRunDir(config.label());
     } catch (const ms::Error &e) {
-        setStatus(e.message(), Tone::Error);
+        m_status->setStatus(e.message(), Tone::Error);
         return;
     } catch (const std::exception &e) {
-        setStatus(tr("Cannot start: %1").arg(QString::fromUtf8(e.what())), Tone::Error);
+        m_status->setStatus(tr("Cannot start: %1").arg(errorMessage(e)), Tone::Error);
         return;
     }
 
@@ -244,35 +241,32 @@ void TrainPanel::start()
     m_charts->beginRun(title);
     m_jobId = m_runner->start(std::move(job));
     appendLog(tr("%1 → %2").arg(title, runDir));
-    setStatus(tr("Running: %1").arg(title), Tone::Neutral);
+    m_status->setStatus(tr("Running: %1").arg(title), Tone::Busy);
     updateControls();
 }
 
 bool TrainPanel::loadRecipe(const QJsonObject &recipe, const QString &fromRef)
 {
     if (isRunning()) {
-        setStatus(tr("A run is in progress: stop it before re-running %1.").arg(fromRef),
-                  Tone::Warning);
+        m_status->setStatus(tr("A run is in progress: stop it before re-running %1.").arg(fromRef),
+                            Tone::Warning);
         return false;
     }
     if (recipe.isEmpty()) {
-        setStatus(tr("%1 has no recipe (it was imported, not trained here): nothing to re-run.")
-                      .arg(fromRef),
-                  Tone::Error);
+        m_status->setStatus(
+            tr("%1 has no recipe (it was imported, not trained here): nothing to re-run.")
+                .arg(fromRef),
+            Tone::Error);
         return false;
     }
     try {
         m_form->setConfig(ms::TrainConfig::fromJson(recipe));
-    } catch (const ms::Error &e) {
-        setStatus(tr("Cannot re-run %1: %2").arg(fromRef, e.message()), Tone::Error);
-        return false;
     } catch (const std::exception &e) {
-        setStatus(tr("Cannot re-run %1: %2").arg(fromRef, QString::fromUtf8(e.what())),
-                  Tone::Error);
+        m_status->setStatus(tr("Cannot re-run %1: %2").arg(fromRef, errorMessage(e)), Tone::Error);
         return false;
     }
-    setStatus(tr("Recipe of %1 loaded. Start (Ctrl+Return) to train it again.").arg(fromRef),
-              Tone::Neutral);
+    m_status->setStatus(
+        tr("Recipe of %1 loaded. Start (Ctrl+Return) to train it again.").arg(fromRef), Tone::Info);
     return true;
 }
 
@@ -282,7 +276,7 @@ void TrainPanel::stop()
         return;
     m_stopping = true;
     m_runner->cancel(m_jobId);
-    setStatus(tr("Stopping after the current step…"), Tone::Warning);
+    m_status->setStatus(tr("Stopping after the current step…"), Tone::Warning);
     updateControls();
 }
 
@@ -336,12 +330,13 @@ void TrainPanel::onJobEvent(ms::JobId id, const QJsonObject &event)
                               : tr("%1 cores busy elsewhere")
                                     .arg(event.value(QStringLiteral("others_runnable"))
                                              .toDouble(), 0, 'f', 1);
-            setStatus(tr("Running, slowed by other programs (%1): training on %n thread(s).",
-                         nullptr, threads)
-                          .arg(load),
-                      Tone::Warning);
+            m_status->setStatus(
+                tr("Running, slowed by other programs (%1): training on %n thread(s).", nullptr,
+                   threads)
+                    .arg(load),
+                Tone::Warning);
         } else {
-            setStatus(tr("Running on %n thread(s).", nullptr, threads), Tone::Neutral);
+            m_status->setStatus(tr("Running on %n thread(s).", nullptr, threads), Tone::Busy);
         }
     }
 }
@@ -359,10 +354,10 @@ void TrainPanel::onJobPaused(ms::JobId id, bool paused)
     m_paused = paused;
     if (paused) {
         m_pauseClock.start();
-        setStatus(tr("Paused. Resume with Ctrl+P."), Tone::Warning);
+        m_status->setStatus(tr("Paused. Resume with Ctrl+P."), Tone::Warning);
     } else {
         m_pausedTotal_ms += m_pauseClock.elapsed();
-        setStatus(tr("Running"), Tone::Neutral);
+        m_status->setStatus(tr("Running"), Tone::Busy);
     }
     updateControls();
 }
@@ -384,20 +379,21 @@ void TrainPanel::onJobFinished(ms::JobId id, const ms::JobResult &result)
     switch (result.status) {
     case ms::JobStatus::Finished:
         m_progress->setValue(m_progress->maximum());
-        setStatus(metrics.isEmpty() ? tr("Finished in %1.").arg(duration)
-                                    : tr("Finished in %1 · %2").arg(duration, metrics),
-                  Tone::Success);
+        m_status->setStatus(metrics.isEmpty() ? tr("Finished in %1.").arg(duration)
+                                              : tr("Finished in %1 · %2").arg(duration, metrics),
+                            Tone::Ok);
         break;
     case ms::JobStatus::Cancelled:
-        setStatus(tr("Stopped after %1.").arg(duration)
-                      + (result.message.isEmpty() ? QString() : QLatin1Char(' ') + result.message),
-                  Tone::Warning);
+        m_status->setStatus(
+            tr("Stopped after %1.").arg(duration)
+                + (result.message.isEmpty() ? QString() : QLatin1Char(' ') + result.message),
+            Tone::Warning);
         break;
     case ms::JobStatus::Diverged:
-        setStatus(tr("Diverged: %1").arg(result.message), Tone::Error);
+        m_status->setStatus(tr("Diverged: %1").arg(result.message), Tone::Error);
         break;
     case ms::JobStatus::Failed:
-        setStatus(tr("Failed: %1").arg(result.message), Tone::Error);
+        m_status->setStatus(tr("Failed: %1").arg(result.message), Tone::Error);
         break;
     }
     const QString modelPath = result.output.value(QStringLiteral("model_path")).toString();
@@ -430,7 +426,7 @@ void TrainPanel::refreshSummary()
             m_form->architecture(), info.sampleShape, info.numClasses);
         const ms::ModelSummary summary = ms::ArchSpec::fromJson(spec).summary();
         QString note = tr("Input %1, %2 classes%3")
-                           .arg(formatShape(info.sampleShape))
+                           .arg(shapeText(info.sampleShape, ShapeStyle::Window))
                            .arg(info.numClasses)
                            .arg(info.assumed ? tr(" (the built-in dataset's shape)") : QString());
         if (!info.error.isEmpty())
@@ -439,8 +435,7 @@ void TrainPanel::refreshSummary()
     } catch (const ms::Error &e) {
         m_summary->showError(e.message());
     } catch (const std::exception &e) {
-        m_summary->showError(tr("Cannot summarise this architecture: %1")
-                                 .arg(QString::fromUtf8(e.what())));
+        m_summary->showError(tr("Cannot summarise this architecture: %1").arg(errorMessage(e)));
     }
     Q_EMIT summaryUpdated();
 }
@@ -463,20 +458,6 @@ void TrainPanel::updateControls()
     m_pauseAction->setIcon(style()->standardIcon(m_paused ? QStyle::SP_MediaPlay
                                                           : QStyle::SP_MediaPause));
     m_form->setEnabled(!running);
-}
-
-void TrainPanel::setStatus(const QString &text, Tone tone)
-{
-    static const char *const colors[] = {"#444444", "#2e7d32", "#a15c00", "#c62828"};
-    m_status->setStyleSheet(QStringLiteral("color: %1;").arg(
-        QLatin1String(colors[int(tone)])));
-    m_status->setText(text);
-    m_statusTone = tone;
-}
-
-QString TrainPanel::statusText() const
-{
-    return m_status->text();
 }
 
 void TrainPanel::appendLog(const QString &line)

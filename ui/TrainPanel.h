@@ -2,6 +2,7 @@
 
 #include "DatasetProbe.h"
 #include "Panel.h"
+#include "StatusLine.h"
 
 #include "jobs/JobRunner.h"
 
@@ -31,8 +32,6 @@ class TrainPanel final : public Panel
 {
     Q_OBJECT
 
-    enum class Tone { Neutral, Success, Warning, Error };
-
 public:
     // `workspace` is the folder runs are written under (ms::Workspace).
     TrainPanel(ms::JobRunner *runner, QString workspace, QWidget *parent = nullptr);
@@ -54,9 +53,9 @@ public:
     // The result of the last run that ended, if any.
     std::optional<ms::JobResult> lastResult() const { return m_lastResult; }
     // The status line under the run controls ("Finished in 00:12 …", or the error in red).
-    QString statusText() const;
+    QString statusText() const { return m_status->statusText(); }
     // True while the status line shows an error (in red).
-    bool statusIsError() const { return m_statusTone == Tone::Error; }
+    bool statusIsError() const { return m_status->isError(); }
 
     TrainForm *form() const { return m_form; }
     ModelSummaryView *summaryView() const { return m_summary; }
@@ -96,7 +95,6 @@ private:
     void refreshSummary();
     void onDatasetProbed(const QString &source, const DatasetProbe::Info &info);
     void updateControls();
-    void setStatus(const QString &text, Tone tone);
     void appendLog(const QString &line);
     double activeSeconds() const;   // run time minus paused time
 
@@ -121,7 +119,7 @@ private:
     QAbstractButton *m_stopButton = nullptr;
     QProgressBar *m_progress = nullptr;
     QLabel *m_progressText = nullptr;
-    QLabel *m_status = nullptr;
+    StatusLine *m_status = nullptr;
 
     ms::JobId m_jobId = 0;
     bool m_paused = false;
@@ -130,7 +128,6 @@ private:
     QElapsedTimer m_pauseClock;
     qint64 m_pausedTotal_ms = 0;
     std::optional<ms::JobResult> m_lastResult;
-    Tone m_statusTone = Tone::Neutral;
 };
 
 } // namespace ms::ui

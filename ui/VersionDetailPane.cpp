@@ -2,7 +2,6 @@
 
 #include "Format.h"
 #include "MetricPlot.h"
-#include "VersionTableModel.h"
 
 #include "common/Error.h"
 
@@ -34,19 +33,9 @@ const QString kCurve = QStringLiteral("curve");
 // Per-epoch series have a few points: dots make each one visible.
 constexpr int kMarkerPointLimit = 60;
 
-QString errorText(const std::exception &e)
-{
-    if (const auto *error = dynamic_cast<const ms::Error *>(&e))
-        return error->message();
-    return QString::fromUtf8(e.what());
-}
-
 QString signatureText(const ms::Signature &signature)
 {
-    QStringList parts;
-    for (const ms::TensorSignature &t : signature)
-        parts << QStringLiteral("%1 %2 [%3]").arg(t.name, t.dtype, formatShape(t.shape));
-    return parts.isEmpty() ? QStringLiteral("—") : parts.join(QStringLiteral("; "));
+    return signature.isEmpty() ? QStringLiteral("—") : formatSignature(signature);
 }
 
 QString jsonText(const QJsonValue &value)
@@ -80,7 +69,7 @@ QString recordText(const ms::VersionRecord &v)
     line(QStringLiteral("Kind"), ms::versionKindName(v.kind));
     line(QStringLiteral("Created"), v.created.toLocalTime().toString(Qt::ISODate));
     line(QStringLiteral("Params"), formatCount(v.parameterCount));
-    line(QStringLiteral("Size"), VersionTableModel::sizeText(v.sizeBytes));
+    line(QStringLiteral("Size"), formatSize(v.sizeBytes));
     line(QStringLiteral("SHA-256"), v.sha256);
     line(QStringLiteral("Inputs"), signatureText(v.inputs));
     line(QStringLiteral("Outputs"), signatureText(v.outputs));
@@ -281,7 +270,7 @@ void VersionDetailPane::fillCurveKeys()
         try {
             keys = ms::Registry(m_workspace).metricKeys(m_version.runId);
         } catch (const std::exception &e) {
-            Q_EMIT errorOccurred(tr("Cannot read the run's metrics: %1").arg(errorText(e)));
+            Q_EMIT errorOccurred(tr("Cannot read the run's metrics: %1").arg(errorMessage(e)));
         }
     }
     m_curveKey->blockSignals(true);
@@ -314,7 +303,7 @@ void VersionDetailPane::loadCurve()
     try {
         samples = ms::Registry(m_workspace).metrics(m_version.runId, key);
     } catch (const std::exception &e) {
-        Q_EMIT errorOccurred(tr("Cannot read the curve %1: %2").arg(key, errorText(e)));
+        Q_EMIT errorOccurred(tr("Cannot read the curve %1: %2").arg(key, errorMessage(e)));
         return;
     }
     const bool perStep = key == QLatin1String("loss") || key == QLatin1String("lr");
@@ -338,7 +327,7 @@ void VersionDetailPane::fillBenchmarks()
     try {
         results = ms::Registry(m_workspace).benchmarks(m_version.id);
     } catch (const std::exception &e) {
-        Q_EMIT errorOccurred(tr("Cannot read the benchmarks: %1").arg(errorText(e)));
+        Q_EMIT errorOccurred(tr("Cannot read the benchmarks: %1").arg(errorMessage(e)));
     }
     QStringList columns;
     for (const QJsonObject &result : std::as_const(results)) {

@@ -1,7 +1,6 @@
 #include "VersionDiffDialog.h"
 
 #include "Format.h"
-#include "VersionTableModel.h"
 
 #include "registry/VersionDiff.h"
 
@@ -28,10 +27,7 @@ bool isAccuracy(const QString &field)
 
 QString signatureText(const QJsonValue &json)
 {
-    QStringList parts;
-    for (const ms::TensorSignature &t : ms::signatureFromJson(json.toArray()))
-        parts << QStringLiteral("%1 %2 [%3]").arg(t.name, t.dtype, formatShape(t.shape));
-    return parts.join(QStringLiteral("; "));
+    return formatSignature(ms::signatureFromJson(json.toArray()));
 }
 
 // One side's value in words, the way the rest of the window writes it.
@@ -42,7 +38,7 @@ QString cellText(const ms::VersionDiffField &f, const QJsonValue &value)
     if (f.field == QLatin1String("params"))
         return formatCount(value.toInteger());
     if (f.field == QLatin1String("size"))
-        return VersionTableModel::sizeText(value.toInteger());
+        return formatSize(value.toInteger());
     if (f.field == QLatin1String("sha256"))
         return value.toString().left(12);
     if (f.field == QLatin1String("inputs") || f.field == QLatin1String("outputs"))
@@ -73,7 +69,7 @@ QString deltaText(const ms::VersionDiffField &f)
             return sign + QStringLiteral("%1 pp").arg(d * 100.0, 0, 'f', 2);
         if (f.field == QLatin1String("size"))
             return sign + (d < 0 ? QStringLiteral("−") : QString())
-                   + VersionTableModel::sizeText(qint64(std::abs(d)));
+                   + formatSize(qint64(std::abs(d)));
         if (f.field == QLatin1String("params"))
             return sign + formatCount(qint64(d));
         return sign + formatValue(d);

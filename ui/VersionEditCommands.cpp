@@ -34,10 +34,8 @@ bool VersionEditCommand::attempt(F &&edit)
         edit(registry);
         m_error.clear();
         return true;
-    } catch (const ms::Error &e) {
-        m_error = e.message();
     } catch (const std::exception &e) {
-        m_error = QString::fromUtf8(e.what());
+        m_error = errorMessage(e);
     }
     if (m_errorSink)
         m_errorSink(m_error);

@@ -2,6 +2,8 @@
 
 #include "Format.h"
 
+#include "common/Error.h"
+
 #include <QLocale>
 
 #include <exception>
@@ -35,7 +37,7 @@ QString VersionTableModel::reload()
         for (const ms::ModelRecord &model : registry.models())
             versions += registry.versions(model.name, ms::Registry::Detail::Listing);
     } catch (const std::exception &e) {
-        error = QString::fromUtf8(e.what());
+        error = errorMessage(e);
         versions.clear();
     }
     beginResetModel();
@@ -53,23 +55,6 @@ int VersionTableModel::rowCount(const QModelIndex &parent) const
 int VersionTableModel::columnCount(const QModelIndex &parent) const
 {
     return parent.isValid() ? 0 : ColumnCount;
-}
-
-double VersionTableModel::accuracyOf(const ms::VersionRecord &version)
-{
-    for (const char *key : {"test_acc", "val_acc"}) {
-        const QJsonValue value = version.metrics.value(QLatin1String(key));
-        if (value.isDouble())
-            return value.toDouble();
-    }
-    return -1.0;
-}
-
-QString VersionTableModel::sizeText(qint64 bytes)
-{
-    if (bytes < 1024 * 1024)
-        return QStringLiteral("%1 KiB").arg(double(bytes) / 1024.0, 0, 'f', 1);
-    return QStringLiteral("%1 MiB").arg(double(bytes) / (1024.0 * 1024.0), 0, 'f', 2);
 }
 
 const QString &VersionTableModel::searchText(int row) const
@@ -147,7 +132,7 @@ QVariant VersionTableModel::data(const QModelIndex &index, int role) const
     case Kind:
         return ms::versionKindName(v.kind);
     case Accuracy: {
-        const double acc = accuracyOf(v);
+        const double acc = v.accuracy();
         if (sort)
             return acc;
         return acc < 0 ? QString() : QStringLiteral("%1 %").arg(acc * 100.0, 0, 'f', 2);
@@ -155,7 +140,7 @@ QVariant VersionTableModel::data(const QModelIndex &index, int role) const
     case Params:
         return sort ? QVariant(v.parameterCount) : QVariant(formatCount(v.parameterCount));
     case Size:
-        return sort ? QVariant(v.sizeBytes) : QVariant(sizeText(v.sizeBytes));
+        return sort ? QVariant(v.sizeBytes) : QVariant(formatSize(v.sizeBytes));
     case Created:
         return sort ? QVariant(v.created.toMSecsSinceEpoch())
                     : QVariant(QLocale().toString(v.created.toLocalTime(),

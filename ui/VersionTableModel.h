@@ -41,10 +41,6 @@ public:
     const QString &searchText(int row) const;
     int rowOf(qint64 versionId) const;   // -1 when absent
 
-    // test_acc, else val_acc; negative when the version has neither.
-    static double accuracyOf(const ms::VersionRecord &version);
-    static QString sizeText(qint64 bytes);
-
 private:
     QString m_workspace;
     QVector<ms::VersionRecord> m_versions;

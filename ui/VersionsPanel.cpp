@@ -41,13 +41,6 @@ namespace {
 // descendants instead of the whole model: a picture of 10,000 boxes helps nobody.
 constexpr int kMaxLineageNodes = 200;
 
-QString errorText(const std::exception &e)
-{
-    if (const auto *error = dynamic_cast<const ms::Error *>(&e))
-        return error->message();
-    return QString::fromUtf8(e.what());
-}
-
 } // namespace
 
 VersionsPanel::VersionsPanel(QString workspace, QWidget *parent)
@@ -86,7 +79,7 @@ VersionsPanel::VersionsPanel(QString workspace, QWidget *parent)
     connect(m_detail, &VersionDetailPane::notesSaveRequested, this,
             [this](const QString &notes) { setNotes(notes); });
     connect(m_detail, &VersionDetailPane::errorOccurred, this,
-            [this](const QString &text) { setStatus(text, Tone::Error); });
+            [this](const QString &text) { m_status->setStatus(text, Tone::Error); });
     auto *detailSide = new QWidget(this);
     m_detailSide = detailSide;
     auto *detailLayout = new QVBoxLayout(detailSide);
@@ -106,9 +99,7 @@ VersionsPanel::VersionsPanel(QString workspace, QWidget *parent)
     m_splitter->setStretchFactor(2, 0);
     m_splitter->setSizes({130, 720, 390});
 
-    m_status = new QLabel(this);
-    m_status->setWordWrap(true);
-    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_status = new StatusLine(this);
 
     auto *statusRow = new QHBoxLayout;
     statusRow->addWidget(m_status, 1);
@@ -257,7 +248,7 @@ void VersionsPanel::createActions()
         const QString ref = selectedRef();
         if (ref.isEmpty())
             return;
-        setStatus(tr("Serving %1 on the Serve panel.").arg(ref), Tone::Neutral);
+        m_status->setStatus(tr("Serving %1 on the Serve panel.").arg(ref), Tone::Info);
         Q_EMIT serveRequested(ref);
     });
 
@@ -374,14 +365,16 @@ void VersionsPanel::reload()
     fillModelList();
     m_reloading = false;
     if (!error.isEmpty())
-        setStatus(tr("Cannot read the registry: %1").arg(error), Tone::Error);
-    else if (m_statusTone == Tone::Neutral || m_statusPlain.startsWith(tr("Cannot read")))
-        setStatus(m_model->rowCount() == 0
-                      ? tr("No versions yet: train or import a model.")
-                      : tr("%n version(s). Right-click a version to serve, edit, export or "
-                           "delete it; select two to diff them.",
-                           nullptr, m_model->rowCount()),
-                  Tone::Neutral);
+        m_status->setStatus(tr("Cannot read the registry: %1").arg(error), Tone::Error);
+    else if (m_status->tone() == Tone::Info || m_status->tone() == Tone::Busy
+             || m_status->statusText().startsWith(tr("Cannot read")))
+        m_status->setStatus(
+            m_model->rowCount() == 0
+                ? tr("No versions yet: train or import a model.")
+                : tr("%n version(s). Right-click a version to serve, edit, export or "
+                     "delete it; select two to diff them.",
+                     nullptr, m_model->rowCount()),
+            Tone::Info);
     // The registry may have changed under the lineage view.
     m_lineageModel.clear();
     const bool kept = !keep.isEmpty() && selectRefs(keep);
@@ -523,7 +516,7 @@ void VersionsPanel::updateDetail()
         m_detail->showVersion(ms::Registry(m_workspace).version(id));
     } catch (const std::exception &e) {
         m_detail->clear();
-        setStatus(tr("Cannot read the version: %1").arg(errorText(e)), Tone::Error);
+        m_status->setStatus(tr("Cannot read the version: %1").arg(errorMessage(e)), Tone::Error);
     }
 }
 
@@ -564,7 +557,7 @@ void VersionsPanel::updateLineage()
             m_lineage->setLineage(shown, edges);
         }
     } catch (const std::exception &e) {
-        m_lineage->setMessage(tr("Cannot read the lineage: %1").arg(errorText(e)));
+        m_lineage->setMessage(tr("Cannot read the lineage: %1").arg(errorMessage(e)));
         return;
     }
     m_lineageModel = model;
@@ -614,15 +607,6 @@ void VersionsPanel::showContextMenu(const QPoint &pos)
     menu.addAction(m_exportAction);
     menu.addAction(m_deleteAction);
     menu.exec(m_table->viewport()->mapToGlobal(pos));
-}
-
-void VersionsPanel::setStatus(const QString &text, Tone tone)
-{
-    static const char *const colors[] = {"#444444", "#2e7d32", "#a15c00", "#c62828"};
-    m_status->setStyleSheet(QStringLiteral("color: %1;").arg(QLatin1String(colors[int(tone)])));
-    m_status->setText(text);
-    m_statusPlain = text;
-    m_statusTone = tone;
 }
 
 void VersionsPanel::saveState(QSettings &settings) const

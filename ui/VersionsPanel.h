@@ -1,6 +1,7 @@
 #pragma once
 
 #include "Panel.h"
+#include "StatusLine.h"
 
 #include "jobs/JobRunner.h"
 
@@ -40,8 +41,6 @@ class VersionTableModel;
 class VersionsPanel final : public Panel
 {
     Q_OBJECT
-
-    enum class Tone { Neutral, Success, Warning, Error };
 
 public:
     explicit VersionsPanel(QString workspace, QWidget *parent = nullptr);
@@ -105,8 +104,8 @@ public:
     bool startCompress(const QJsonObject &spec);
     bool isCompressing() const { return m_compressJob != 0; }
 
-    QString statusText() const { return m_statusPlain; }
-    bool statusIsError() const { return m_statusTone == Tone::Error; }
+    QString statusText() const { return m_status->statusText(); }
+    bool statusIsError() const { return m_status->isError(); }
 
     VersionTableModel *tableModel() const { return m_model; }
     VersionFilterProxy *proxyModel() const { return m_proxy; }
@@ -161,7 +160,6 @@ private:
     qint64 selectedId() const;
     // Pushes an edit command; false (status set) when it failed.
     bool pushEdit(VersionEditCommand *command);
-    void setStatus(const QString &text, Tone tone);
     void onCompressFinished(ms::JobId id, const ms::JobResult &result);
 
     QString m_workspace;
@@ -183,9 +181,7 @@ private:
     QSplitter *m_splitter = nullptr;
     QWidget *m_detailSide = nullptr;   // "Details" and the pane, while the window has not docked it
     QSplitter *m_tableSplitter = nullptr;
-    QLabel *m_status = nullptr;
-    QString m_statusPlain;
-    Tone m_statusTone = Tone::Neutral;
+    StatusLine *m_status = nullptr;
 
     QUndoStack *m_undoStack = nullptr;
     QAction *m_undoAction = nullptr;

@@ -30,13 +30,6 @@ namespace ms::ui {
 
 namespace {
 
-QString errorText(const std::exception &e)
-{
-    if (const auto *error = dynamic_cast<const ms::Error *>(&e))
-        return error->message();
-    return QString::fromUtf8(e.what());
-}
-
 // A file name in the home folder for a save dialog, made from a model name: only through
 // ms::pathInside (a name an older studio accepted may hold "../").
 QString suggestedPath(const QString &fileName)
@@ -57,13 +50,13 @@ bool VersionsPanel::pushEdit(VersionEditCommand *command)
     m_editError.clear();
     command->setErrorSink([this](const QString &error) {
         m_editError = error;
-        setStatus(error, Tone::Error);
+        m_status->setStatus(error, Tone::Error);
     });
     const QString text = command->text();
     m_undoStack->push(command);   // runs redo(); a failed command is dropped, not kept
     if (!m_editError.isEmpty())
         return false;
-    setStatus(tr("%1. Undo with Ctrl+Z.").arg(text), Tone::Success);
+    m_status->setStatus(tr("%1. Undo with Ctrl+Z.").arg(text), Tone::Ok);
     return true;
 }
 
@@ -71,8 +64,9 @@ bool VersionsPanel::setTag(const QString &key, const QString &value)
 {
     const qint64 id = selectedId();
     if (id == 0 || key.trimmed().isEmpty()) {
-        setStatus(id == 0 ? tr("Select a version to tag.") : tr("A tag needs a key: key=value."),
-                  Tone::Error);
+        m_status->setStatus(id == 0 ? tr("Select a version to tag.")
+                                    : tr("A tag needs a key: key=value."),
+                            Tone::Error);
         return false;
     }
     const ms::VersionRecord &v = m_model->record(m_model->rowOf(id));
@@ -88,9 +82,10 @@ bool VersionsPanel::removeTag(const QString &key)
     const qint64 id = selectedId();
     const int row = id == 0 ? -1 : m_model->rowOf(id);
     if (row < 0 || !m_model->record(row).tags.contains(key)) {
-        setStatus(row < 0 ? tr("Select a version first.")
-                          : tr("%1 has no tag \"%2\".").arg(m_model->record(row).ref(), key),
-                  Tone::Error);
+        m_status->setStatus(row < 0
+                                ? tr("Select a version first.")
+                                : tr("%1 has no tag \"%2\".").arg(m_model->record(row).ref(), key),
+                            Tone::Error);
         return false;
     }
     const ms::VersionRecord &v = m_model->record(row);
@@ -101,8 +96,8 @@ bool VersionsPanel::setAlias(const QString &alias)
 {
     const qint64 id = selectedId();
     if (id == 0 || alias.trimmed().isEmpty()) {
-        setStatus(id == 0 ? tr("Select a version first.") : tr("An alias needs a name."),
-                  Tone::Error);
+        m_status->setStatus(id == 0 ? tr("Select a version first.") : tr("An alias needs a name."),
+                            Tone::Error);
         return false;
     }
     const ms::VersionRecord &v = m_model->record(m_model->rowOf(id));
@@ -124,9 +119,10 @@ bool VersionsPanel::removeAlias(const QString &alias)
     const qint64 id = selectedId();
     const int row = id == 0 ? -1 : m_model->rowOf(id);
     if (row < 0 || !m_model->record(row).aliases.contains(alias)) {
-        setStatus(row < 0 ? tr("Select a version first.")
-                          : tr("%1 has no alias \"%2\".").arg(m_model->record(row).ref(), alias),
-                  Tone::Error);
+        m_status->setStatus(
+            row < 0 ? tr("Select a version first.")
+                    : tr("%1 has no alias \"%2\".").arg(m_model->record(row).ref(), alias),
+            Tone::Error);
         return false;
     }
     const ms::VersionRecord &v = m_model->record(row);
@@ -137,7 +133,7 @@ bool VersionsPanel::setNotes(const QString &notes)
 {
     const qint64 id = selectedId();
     if (id == 0) {
-        setStatus(tr("Select a version first."), Tone::Error);
+        m_status->setStatus(tr("Select a version first."), Tone::Error);
         return false;
     }
     const ms::VersionRecord &v = m_model->record(m_model->rowOf(id));
@@ -150,7 +146,7 @@ bool VersionsPanel::renameModel(const QString &newName)
 {
     const qint64 id = selectedId();
     if (id == 0) {
-        setStatus(tr("Select a version of the model to rename."), Tone::Error);
+        m_status->setStatus(tr("Select a version of the model to rename."), Tone::Error);
         return false;
     }
     const QString oldName = m_model->record(m_model->rowOf(id)).modelName;
@@ -159,7 +155,7 @@ bool VersionsPanel::renameModel(const QString &newName)
     try {
         ms::checkModelName(newName);   // said at once, in the rule's own words
     } catch (const ms::Error &e) {
-        setStatus(e.message(), Tone::Error);
+        m_status->setStatus(e.message(), Tone::Error);
         return false;
     }
     const bool showingModel = m_proxy->modelName() == oldName;
@@ -250,7 +246,7 @@ VersionDiffDialog *VersionsPanel::diffSelected()
 {
     const QStringList refs = selectedRefs();
     if (refs.size() != 2) {
-        setStatus(tr("Select exactly two versions to diff (Ctrl+click)."), Tone::Warning);
+        m_status->setStatus(tr("Select exactly two versions to diff (Ctrl+click)."), Tone::Warning);
         return nullptr;
     }
     try {
@@ -265,7 +261,7 @@ VersionDiffDialog *VersionsPanel::diffSelected()
         dialog->show();
         return dialog;
     } catch (const std::exception &e) {
-        setStatus(tr("Cannot diff: %1").arg(errorText(e)), Tone::Error);
+        m_status->setStatus(tr("Cannot diff: %1").arg(errorMessage(e)), Tone::Error);
         return nullptr;
     }
 }
@@ -278,16 +274,17 @@ bool VersionsPanel::rerunSelected()
     try {
         const ms::VersionRecord v = ms::Registry(m_workspace).version(id);
         if (v.recipe.isEmpty()) {
-            setStatus(tr("%1 has no recipe (imported): there is nothing to re-run.")
-                          .arg(v.ref()),
-                      Tone::Error);
+            m_status->setStatus(
+                tr("%1 has no recipe (imported): there is nothing to re-run.").arg(v.ref()),
+                Tone::Error);
             return false;
         }
-        setStatus(tr("Re-running %1's recipe on the Train panel.").arg(v.ref()), Tone::Neutral);
+        m_status->setStatus(tr("Re-running %1's recipe on the Train panel.").arg(v.ref()),
+                            Tone::Info);
         Q_EMIT rerunRequested(v.recipe, v.ref());
         return true;
     } catch (const std::exception &e) {
-        setStatus(tr("Cannot read the version: %1").arg(errorText(e)), Tone::Error);
+        m_status->setStatus(tr("Cannot read the version: %1").arg(errorMessage(e)), Tone::Error);
         return false;
     }
 }
@@ -366,13 +363,13 @@ bool VersionsPanel::exportSelected(const QString &path, const QString &format, b
             input.options.insert(QStringLiteral("force"), true);
         written = exporter->write(input, path);
     } catch (const std::exception &e) {
-        setStatus(tr("Cannot export %1: %2").arg(ref.isEmpty() ? selectedRef() : ref,
-                                                 errorText(e)),
-                  Tone::Error);
+        m_status->setStatus(
+            tr("Cannot export %1: %2").arg(ref.isEmpty() ? selectedRef() : ref, errorMessage(e)),
+            Tone::Error);
         return false;
     }
-    setStatus(tr("Exported %1 to %2.").arg(ref, QDir::toNativeSeparators(written.value(0))),
-              Tone::Success);
+    m_status->setStatus(
+        tr("Exported %1 to %2.").arg(ref, QDir::toNativeSeparators(written.value(0))), Tone::Ok);
     return true;
 }
 
@@ -394,11 +391,11 @@ bool VersionsPanel::deleteSelected()
         ms::Registry(m_workspace).removeVersion(id, false);
     } catch (const std::exception &e) {
         reload();
-        setStatus(tr("Cannot delete %1: %2").arg(ref, errorText(e)), Tone::Error);
+        m_status->setStatus(tr("Cannot delete %1: %2").arg(ref, errorMessage(e)), Tone::Error);
         return false;
     }
     reload();
-    setStatus(tr("Deleted %1.").arg(ref), Tone::Success);
+    m_status->setStatus(tr("Deleted %1.").arg(ref), Tone::Ok);
     return true;
 }
 

@@ -26,8 +26,9 @@ void VersionsPanel::setJobRunner(ms::JobRunner *runner)
                 [this](ms::JobId id, double fraction, const QString &text) {
                     if (id != m_compressJob)
                         return;
-                    setStatus(tr("Compressing: %1% %2").arg(qRound(fraction * 100.0)).arg(text),
-                              Tone::Neutral);
+                    m_status->setStatus(
+                        tr("Compressing: %1% %2").arg(qRound(fraction * 100.0)).arg(text),
+                        Tone::Busy);
                 });
         connect(m_runner, &ms::JobRunner::finished, this, &VersionsPanel::onCompressFinished);
     }
@@ -39,9 +40,9 @@ CompressDialog *VersionsPanel::compressSelected()
     const qint64 id = selectedId();
     const int row = id == 0 ? -1 : m_model->rowOf(id);
     if (row < 0 || !m_runner) {
-        setStatus(row < 0 ? tr("Select a version to compress.")
-                          : tr("Compression needs the window's job runner."),
-                  Tone::Error);
+        m_status->setStatus(row < 0 ? tr("Select a version to compress.")
+                                    : tr("Compression needs the window's job runner."),
+                            Tone::Error);
         return nullptr;
     }
     QStringList refs;
@@ -59,18 +60,18 @@ CompressDialog *VersionsPanel::compressSelected()
 bool VersionsPanel::startCompress(const QJsonObject &spec)
 {
     if (!m_runner || m_compressJob != 0) {
-        setStatus(m_runner ? tr("A compression is already running; wait for it to end.")
-                           : tr("Compression needs the window's job runner."),
-                  Tone::Error);
+        m_status->setStatus(m_runner ? tr("A compression is already running; wait for it to end.")
+                                     : tr("Compression needs the window's job runner."),
+                            Tone::Error);
         return false;
     }
     try {
         auto job = std::make_unique<ms::CompressJob>(m_workspace, spec);
         const QString title = job->title();
         m_compressJob = m_runner->start(std::move(job));
-        setStatus(tr("%1…").arg(title), Tone::Neutral);
+        m_status->setStatus(tr("%1…").arg(title), Tone::Busy);
     } catch (const ms::Error &e) {
-        setStatus(tr("Cannot compress: %1").arg(e.message()), Tone::Error);
+        m_status->setStatus(tr("Cannot compress: %1").arg(e.message()), Tone::Error);
         return false;
     }
     updateActions();
@@ -86,12 +87,12 @@ void VersionsPanel::onCompressFinished(ms::JobId id, const ms::JobResult &result
     if (result.status == ms::JobStatus::Finished) {
         const QString ref = result.output.value(QStringLiteral("version")).toString();
         selectId(result.output.value(QStringLiteral("version_id")).toInteger());
-        setStatus(tr("Registered %1.").arg(ref), Tone::Success);
+        m_status->setStatus(tr("Registered %1.").arg(ref), Tone::Ok);
         Q_EMIT compressFinished(true, ref);
     } else {
         const QString message = result.message.isEmpty() ? ms::jobStatusName(result.status)
                                                          : result.message;
-        setStatus(tr("Compression failed: %1").arg(message), Tone::Error);
+        m_status->setStatus(tr("Compression failed: %1").arg(message), Tone::Error);
         Q_EMIT compressFinished(false, message);
     }
     updateActions();
