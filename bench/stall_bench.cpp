@@ -168,7 +168,7 @@ int main(int argc, char **argv)
     form->epochsSpin()->setValue(epochs);
     form->limitSpin()->setValue(limit);
     if (threads > 0)
-        form->threadsSpin()->setValue(threads);
+        form->setThreads(threads);
     // Let the window settle (first paint, dataset probe) before measuring.
     QEventLoop settle;
     QTimer::singleShot(1500, &settle, &QEventLoop::quit);

@@ -8,11 +8,10 @@
 #include "PluginPanel.h"
 #include "PluginsDialog.h"
 
-#include "plugins/PluginManager.h"
-
-#include "ServePanel.h"
 #include "SettingsDialog.h"
 #include "StudioSettings.h"
+
+#include "plugins/PluginManager.h"
 
 #include "common/Error.h"
 #include "common/Runtime.h"
@@ -329,10 +328,9 @@ void MainWindow::createMenus()
     m_importAction->setStatusTip(tr("Register a TorchScript .pt file as a new version (or drop "
                                     "it onto the window)"));
     fileMenu->addSeparator();
-    m_settingsAction = fileMenu->addAction(tr("&Settings…"), this, [this] { editSettings(); });
-    m_settingsAction->setShortcuts({QKeySequence::Preferences,
-                                    QKeySequence(Qt::CTRL | Qt::Key_Comma)});
-    m_settingsAction->setMenuRole(QAction::PreferencesRole);
+    QAction *settings = fileMenu->addAction(tr("&Settings…"), this, [this] { editSettings(); });
+    settings->setShortcuts({QKeySequence::Preferences, QKeySequence(Qt::CTRL | Qt::Key_Comma)});
+    settings->setMenuRole(QAction::PreferencesRole);
     fileMenu->addSeparator();
     QAction *quit = fileMenu->addAction(tr("&Quit"), this, [this] { close(); });
     quit->setShortcut(QKeySequence::Quit);
@@ -345,12 +343,21 @@ void MainWindow::createMenus()
     m_runMenu = menuBar()->addMenu(tr("&Run"));
 
     QMenu *helpMenu = menuBar()->addMenu(tr("&Help"));
-    QAction *plugins = helpMenu->addAction(tr("&Plugins..."), this, [this] { showPlugins(); });
-    plugins->setObjectName(QStringLiteral("pluginsAction"));
+    m_pluginsAction = helpMenu->addAction(tr("&Plugins..."), this, [this] { showPlugins(); });
     QAction *about = helpMenu->addAction(tr("&About ModelStudio"), this,
                                          [this] { showAbout(); });
     about->setMenuRole(QAction::AboutRole);
     helpMenu->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
+}
+
+QMenu *MainWindow::editMenu()
+{
+    if (!m_editMenu) {
+        m_editMenu = new QMenu(tr("&Edit"), this);
+        // Before View: the File, Edit, View order every desktop application keeps.
+        menuBar()->insertMenu(m_viewMenu->menuAction(), m_editMenu);
+    }
+    return m_editMenu;
 }
 
 void MainWindow::createStatusBar()
@@ -432,13 +439,17 @@ bool MainWindow::setWorkspace(const QString &path, QString *error)
 
 bool MainWindow::confirmSwitch()
 {
-    // Rebuilding the panels stops a running server: say so rather than let it vanish.
-    const ServePanel *serve = panel<ServePanel>();
-    if (!serve || !serve->isListening())
+    // A switch rebuilds every panel: what that would stop is said before, not discovered after.
+    QStringList warnings;
+    for (const Panel *page : panels()) {
+        const QString warning = page->switchWarning();
+        if (!warning.isEmpty())
+            warnings << warning;
+    }
+    if (warnings.isEmpty())
         return true;
     return QMessageBox::question(this, tr("Open Workspace"),
-                                 tr("The Serve panel is serving models from this workspace. "
-                                    "Switching stops the server. Switch anyway?"),
+                                 tr("%1 Switch anyway?").arg(warnings.join(QLatin1Char(' '))),
                                  QMessageBox::Yes | QMessageBox::No, QMessageBox::No)
            == QMessageBox::Yes;
 }

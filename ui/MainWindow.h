@@ -86,7 +86,10 @@ public:
 
     QAction *openWorkspaceAction() const { return m_openWorkspaceAction; }
     QAction *importAction() const { return m_importAction; }
-    QAction *settingsAction() const { return m_settingsAction; }
+    QAction *pluginsAction() const { return m_pluginsAction; }
+    // The Edit menu, after File; made on first use, so a window whose panels edit nothing has
+    // none. It outlives a workspace switch: the panel factory fills it again.
+    QMenu *editMenu();
 
 Q_SIGNALS:
     // A version was added outside the panels (an import): listings should reload.
@@ -120,11 +123,12 @@ private:
     PanelFactory m_factory;
     QListWidget *m_navigation = nullptr;
     QStackedWidget *m_stack = nullptr;
+    QMenu *m_editMenu = nullptr;
     QMenu *m_runMenu = nullptr;
     QMenu *m_viewMenu = nullptr;
     QAction *m_openWorkspaceAction = nullptr;
     QAction *m_importAction = nullptr;
-    QAction *m_settingsAction = nullptr;
+    QAction *m_pluginsAction = nullptr;
     QLabel *m_workspaceLabel = nullptr;
     JobStatusWidget *m_jobStatus = nullptr;
     QSet<ms::JobId> m_imports;

@@ -33,6 +33,11 @@ public:
     // keeps owning what the pane shows; the window only reparents it into the dock.
     virtual QWidget *dockablePane() const { return nullptr; }
 
+    // What destroying the panel now would stop, in a sentence the window shows before a
+    // workspace switch rebuilds every panel ("The Serve panel is serving models from this
+    // workspace. Switching stops the server."); empty when nothing would be lost.
+    virtual QString switchWarning() const { return {}; }
+
     // Splitter positions, view options, last inputs. The settings are already in the panel's
     // own group.
     virtual void saveState(QSettings &settings) const { Q_UNUSED(settings) }

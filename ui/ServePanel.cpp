@@ -425,6 +425,11 @@ void ServePanel::setPort(quint16 port)
     m_port->setValue(port);
 }
 
+quint16 ServePanel::port() const
+{
+    return quint16(m_port->value());
+}
+
 bool ServePanel::serveNow(const QString &ref)
 {
     if (!addModel(ref))
@@ -568,6 +573,14 @@ void ServePanel::stop()
 bool ServePanel::isListening() const
 {
     return m_service && m_service->isListening();
+}
+
+QString ServePanel::switchWarning() const
+{
+    // Rebuilding the panels stops a running server: say so rather than let it vanish.
+    return isListening() ? tr("The Serve panel is serving models from this workspace. "
+                              "Switching stops the server.")
+                         : QString();
 }
 
 QTableView *ServePanel::requestLogView() const

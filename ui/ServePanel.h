@@ -77,7 +77,6 @@ public:
 
     QComboBox *modelCombo() const { return m_modelCombo; }
     QAbstractButton *addButton() const { return m_addButton; }
-    QSpinBox *portSpin() const { return m_port; }
     QLineEdit *tokenEdit() const { return m_token; }
     // Reads the token from a file (as --token-file does); false, with the error shown, when
     // the file holds no usable token.

@@ -12,8 +12,6 @@
 #include <QDebug>
 #include <QJsonObject>
 #include <QMenu>
-#include <QMenuBar>
-#include <QSpinBox>
 
 namespace ms::ui {
 
@@ -23,7 +21,7 @@ void addStudioPanels(MainWindow &window)
     auto *dataPanel = new DataPanel(window.jobRunner());
     window.addPanel(dataPanel);
     auto *trainPanel = new TrainPanel(window.jobRunner(), workspace);
-    trainPanel->form()->threadsSpin()->setValue(StudioSettings::computeThreads());
+    trainPanel->form()->setThreads(StudioSettings::computeThreads());
     window.addPanel(trainPanel);
     auto *versionsPanel = new VersionsPanel(workspace);
     versionsPanel->setJobRunner(window.jobRunner());
@@ -58,18 +56,13 @@ void addStudioPanels(MainWindow &window)
                      });
     // The Versions panel's undo stack (tags, aliases, notes) in an Edit menu beside File. The
     // menu outlives a workspace switch; the old panel's actions leave it with the panel.
-    auto *editMenu = window.findChild<QMenu *>(QStringLiteral("editMenu"));
-    if (!editMenu) {
-        editMenu = new QMenu(QObject::tr("&Edit"), &window);
-        editMenu->setObjectName(QStringLiteral("editMenu"));
-        window.menuBar()->insertMenu(window.menuBar()->actions().value(1), editMenu);
-    }
+    QMenu *editMenu = window.editMenu();
     editMenu->clear();
     editMenu->addAction(versionsPanel->undoAction());
     editMenu->addAction(versionsPanel->redoAction());
     QObject::connect(&window, &MainWindow::computeThreadsChanged, trainPanel,
                      [trainPanel](int threads) {
-                         trainPanel->form()->threadsSpin()->setValue(threads);
+                         trainPanel->form()->setThreads(threads);
                      });
 
     // Plugin panels last, and again after a switch, so they see the current workspace. A broken

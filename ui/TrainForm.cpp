@@ -220,6 +220,11 @@ QString TrainForm::architecture() const
     return data.isValid() ? data.toString() : m_arch->currentText();
 }
 
+void TrainForm::setThreads(int threads)
+{
+    m_threads->setValue(threads);
+}
+
 void TrainForm::browseFolder()
 {
     const QString path = QFileDialog::getExistingDirectory(this, tr("Dataset folder"),

@@ -28,6 +28,8 @@ public:
 
     QString dataset() const;
     QString architecture() const;
+    // The compute threads of new runs (0: all cores), as Settings… chooses them.
+    void setThreads(int threads);
 
     // The widgets, for tests and for panels that want to focus one.
     QComboBox *datasetCombo() const { return m_dataset; }
