@@ -30,7 +30,6 @@ public:
     CompressDialog(QString workspace, QString sourceRef, const QString &sourceModel,
                    QStringList versionRefs, QWidget *parent = nullptr);
 
-    QComboBox *methodCombo() const { return m_method; }
     // Selects a method by name; false when no such method is registered.
     bool setMethod(const QString &name);
     QString methodName() const;

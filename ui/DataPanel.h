@@ -48,7 +48,6 @@ public:
     // loaded() when done. A request while a read runs is read next (only the latest one).
     void load(const QString &source);
     QString source() const;
-    bool isLoading() const { return m_jobId != 0; }
     // The preview shown, empty before the first successful read.
     const DatasetPreview &preview() const { return m_preview; }
     // The split whose samples show ("train", "validation", "test").
@@ -62,7 +61,6 @@ public:
     ClassHistogram *histogram() const { return m_histogram; }
     QListView *sampleView() const { return m_sampleView; }
     QTableView *csvView() const { return m_csvView; }
-    QComboBox *sourceCombo() const { return m_source; }
 
 Q_SIGNALS:
     // A read ended; `ok` false when it failed (statusText() says why).

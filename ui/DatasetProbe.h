@@ -34,7 +34,6 @@ public:
     // Emits ready(source, info), synchronously when the answer is known, else later. Only the
     // latest request of a burst is read.
     void probe(const QString &source);
-    bool isBusy() const { return m_thread != nullptr; }
 
 Q_SIGNALS:
     void ready(const QString &source, const ms::ui::DatasetProbe::Info &info);

@@ -45,7 +45,6 @@ public:
     void setAxisLabels(const QString &xLabel, const QString &yLabel);
     // Re-lays every point-fed series on the new x axis (O(points), on user request only).
     void setXSource(XSource source);
-    XSource xSource() const { return m_xSource; }
     // With Epoch as x, a per-step point lands at step / stepsPerEpoch (0.5 = half-way through
     // epoch 1) and a per-epoch point at its epoch; without it (0), every point at its epoch.
     // Each series keeps the value in force when it received its first point.
@@ -88,7 +87,6 @@ public:
     void setSmoothing(double factor);
     double smoothing() const { return m_smoothing; }
     void setLogScale(bool logarithmic);
-    bool isLogScale() const { return m_logScale; }
 
     // Raw points held by a series (0 for an unknown id).
     int pointCount(const QString &id) const;

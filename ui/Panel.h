@@ -10,9 +10,10 @@ class QSettings;
 
 namespace ms::ui {
 
-// One page of the main window (Train now; Data, Versions, Compare and Serve later). The window
-// only assembles panels: it lists them in the navigation, routes its Run menu to the visible
-// one and hands each a QSettings group to remember its layout in.
+// One page of the main window: the studio's Data, Train, Versions, Compare and Serve panels
+// (made by addStudioPanels) and any plugin's (PanelPlugin). The window only assembles panels:
+// it lists them in the navigation, routes its Run menu to the visible one and hands each a
+// QSettings group to remember its layout in.
 class Panel : public QWidget
 {
     Q_OBJECT

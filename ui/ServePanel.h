@@ -50,6 +50,7 @@ public:
     QList<QAction *> jobActions() const override;
     void saveState(QSettings &settings) const override;
     void restoreState(QSettings &settings) override;
+    QString switchWarning() const override;
 
     // Re-reads the registry's models and versions into the picker.
     void refreshModels();
@@ -61,6 +62,7 @@ public:
     void clearModels();
     void removeSelectedModel();
     void setPort(quint16 port);
+    quint16 port() const;
     // One click from the Versions panel: serves `ref` at once, starting the server when it is
     // not listening. False, with the error in the status line, when that fails.
     bool serveNow(const QString &ref);

@@ -48,7 +48,6 @@ public:
     MetricPlot *lossPlot() const { return m_lossPlot; }
     MetricPlot *accuracyPlot() const { return m_accuracyPlot; }
     QSlider *smoothingSlider() const { return m_smoothing; }
-    QCheckBox *logScaleCheck() const { return m_logScale; }
     QComboBox *xAxisCombo() const { return m_xAxis; }
     QTableWidget *runTable() const { return m_runTable; }
 

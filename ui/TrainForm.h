@@ -37,9 +37,6 @@ public:
     QSpinBox *epochsSpin() const { return m_epochs; }
     QSpinBox *batchSizeSpin() const { return m_batchSize; }
     ScientificSpinBox *learningRateSpin() const { return m_lr; }
-    QComboBox *optimizerCombo() const { return m_optimizer; }
-    QComboBox *scheduleCombo() const { return m_schedule; }
-    QSpinBox *seedSpin() const { return m_seed; }
     QSpinBox *limitSpin() const { return m_limit; }
     QSpinBox *threadsSpin() const { return m_threads; }
 

@@ -49,7 +49,6 @@ public:
     void togglePause();
 
     bool isRunning() const { return m_jobId != 0; }
-    ms::JobId jobId() const { return m_jobId; }
     // The result of the last run that ended, if any.
     std::optional<ms::JobResult> lastResult() const { return m_lastResult; }
     // The status line under the run controls ("Finished in 00:12 …", or the error in red).
@@ -66,7 +65,6 @@ public:
     QAbstractButton *pauseButton() const { return m_pauseButton; }
     QAbstractButton *stopButton() const { return m_stopButton; }
     QProgressBar *progressBar() const { return m_progress; }
-    QPlainTextEdit *logView() const { return m_log; }
 
     // Fills the form from a version's recipe (the job spec it was trained with) and shows the
     // run is ready to start; the caller shows the panel. False, with the reason in the status

@@ -34,7 +34,6 @@ public:
     // `batch`: the batch size the latencies were measured at, for the axis label.
     void setPoints(const QVector<Point> &points, int batch);
     void setLogLatency(bool log);
-    bool logLatency() const { return m_log; }
     void setPlaceholderText(const QString &text);
 
     const QVector<Point> &points() const { return m_points; }

@@ -35,7 +35,6 @@ public:
 
     QTextEdit *recordView() const { return m_record; }
     MetricPlot *curvePlot() const { return m_plot; }
-    QComboBox *curveKeyCombo() const { return m_curveKey; }
     QTableWidget *benchmarkTable() const { return m_benchmarks; }
     QPlainTextEdit *notesEdit() const { return m_notes; }
     QPushButton *saveNotesButton() const { return m_saveNotes; }

@@ -110,7 +110,6 @@ public:
     VersionTableModel *tableModel() const { return m_model; }
     VersionFilterProxy *proxyModel() const { return m_proxy; }
     QTableView *tableView() const { return m_table; }
-    QListWidget *modelList() const { return m_models; }
     QLineEdit *filterEdit() const { return m_filter; }
     LineageView *lineageView() const { return m_lineage; }
     VersionDetailPane *detailPane() const { return m_detail; }
@@ -124,9 +123,7 @@ public:
     QAction *serveAction() const { return m_serveAction; }
     QAction *rerunAction() const { return m_rerunAction; }
     QAction *diffAction() const { return m_diffAction; }
-    QAction *exportAction() const { return m_exportAction; }
     QMenu *exportMenu() const { return m_exportMenu; }
-    QAction *deleteAction() const { return m_deleteAction; }
     QAction *compressAction() const { return m_compressAction; }
     QAction *reloadAction() const { return m_reloadAction; }
 

@@ -1,6 +1,6 @@
 #pragma once
 
-// The contract between the studio and a plugin (DESIGN.md §1.7, docs/plugins.md).
+// The contract between the studio and a plugin (docs/architecture.md "Plugins", docs/plugins.md).
 //
 // A plugin is a Qt plugin (a MODULE library) whose one QObject implements any of the
 // interfaces below; one object may provide several kinds at once. It carries
