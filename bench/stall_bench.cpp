@@ -7,11 +7,11 @@
 //
 // Usage: stall_bench [--arch cnn] [--limit 12000] [--epochs 1] [--threads 0]
 
-#include "MainWindow.h"
-#include "MetricPlot.h"
-#include "TrainForm.h"
-#include "TrainPanel.h"
-#include "VersionsPanel.h"
+#include "panels/train/TrainForm.h"
+#include "panels/train/TrainPanel.h"
+#include "panels/versions/VersionsPanel.h"
+#include "plots/MetricPlot.h"
+#include "shell/MainWindow.h"
 
 #include "jobs/JobRunner.h"
 

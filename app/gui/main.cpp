@@ -1,7 +1,7 @@
 // The studio window: a QApplication around ms::ui::Studio, which reads the options, makes the
-// window and applies them (ui/Studio.h); the tests drive the same object.
-#include "StartupOptions.h"
-#include "Studio.h"
+// window and applies them (ui/shell/Studio.h); the tests drive the same object.
+#include "shell/StartupOptions.h"
+#include "shell/Studio.h"
 
 #include "common/StartupTuning.h"
 

@@ -1,9 +1,9 @@
 // The window's side of plugins: Help > Plugins lists what PluginManager found and its check
 // boxes enable and disable plugins; a plugin's panel joins the navigation.
 
-#include "MainWindow.h"
-#include "PluginTableModel.h"
-#include "PluginsDialog.h"
+#include "shell/MainWindow.h"
+#include "shell/PluginTableModel.h"
+#include "shell/PluginsDialog.h"
 
 #include "models/ArchitectureRegistry.h"
 #include "plugins/PluginManager.h"

@@ -2,13 +2,13 @@
 // that cannot work is refused with one message naming it, before a window is shown; the ones
 // that can are applied to the real window (panel, tab, config, port, size, selection).
 // Offscreen, isolated workspace; no training.
-#include "ComparePanel.h"
-#include "MainWindow.h"
-#include "ServePanel.h"
-#include "StartupOptions.h"
-#include "Studio.h"
-#include "TrainForm.h"
-#include "TrainPanel.h"
+#include "panels/compare/ComparePanel.h"
+#include "panels/serve/ServePanel.h"
+#include "panels/train/TrainForm.h"
+#include "panels/train/TrainPanel.h"
+#include "shell/MainWindow.h"
+#include "shell/StartupOptions.h"
+#include "shell/Studio.h"
 
 #include <QComboBox>
 #include <QSignalSpy>

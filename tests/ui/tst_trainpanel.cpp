@@ -1,14 +1,14 @@
 // The Train panel end to end: form -> TrainJob on a JobRunner -> plots and status, plus the
 // layer table, the error path and MetricPlot's big-series path. Offscreen, isolated workspace.
-#include "Format.h"
-#include "LayerTableModel.h"
-#include "MainWindow.h"
-#include "MetricPlot.h"
-#include "ModelSummaryView.h"
-#include "ScientificSpinBox.h"
-#include "TrainCharts.h"
-#include "TrainForm.h"
-#include "TrainPanel.h"
+#include "common/Format.h"
+#include "common/ScientificSpinBox.h"
+#include "panels/train/LayerTableModel.h"
+#include "panels/train/ModelSummaryView.h"
+#include "panels/train/TrainCharts.h"
+#include "panels/train/TrainForm.h"
+#include "panels/train/TrainPanel.h"
+#include "plots/MetricPlot.h"
+#include "shell/MainWindow.h"
 
 #include "data/DatasetRegistry.h"
 #include "jobs/JobRunner.h"

@@ -5,14 +5,14 @@
 // the tooltip, the record wrapped inside the pane, lineage labels clear of each other and of the
 // boxes. Offscreen, isolated workspace.
 #include "TestSupport.h"
+#include "common/ColumnFit.h"
+#include "panels/serve/ServePanel.h"
+#include "panels/versions/LineageView.h"
+#include "panels/versions/VersionFilterProxy.h"
+#include "panels/versions/VersionTableModel.h"
+#include "panels/versions/VersionsPanel.h"
+#include "shell/MainWindow.h"
 #include "ui/TinyModel.h"
-#include "ColumnFit.h"
-#include "LineageView.h"
-#include "MainWindow.h"
-#include "ServePanel.h"
-#include "VersionFilterProxy.h"
-#include "VersionTableModel.h"
-#include "VersionsPanel.h"
 
 #include "export/Exporter.h"
 #include "models/ArchitectureRegistry.h"
