@@ -1,7 +1,8 @@
-// Does training block the window? The real studio window (Train and Versions panels, wired as
-// app/gui/main.cpp wires them) trains a cnn with live plots on the offscreen platform while a
-// probe timer asks to fire every 5 ms; every late firing is a stall of the event loop. The peer
-// is the same probe in the same window with nothing running, for as long as the training took.
+// Does training block the window? The real studio window (Train and Versions panels, the run's
+// end reloading the versions as ui/shell/StudioPanels.cpp connects them) trains a cnn with live
+// plots on the offscreen platform while a probe timer asks to fire every 5 ms; every late
+// firing is a stall of the event loop. The peer is the same probe in the same window with
+// nothing running, for as long as the training took.
 // Also times every event the application delivers, to name the slowest receivers when a stall
 // shows up (the "which slot is slow" question).
 //

@@ -140,9 +140,9 @@ struct NewVersion
     QVector<QPair<qint64, QString>> parents;   // (version id, role)
 };
 
-// The studio's memory (docs/architecture.md, "Decisions"): models, versions, lineage, runs, metric series,
-// benchmarks, tags and aliases in SQLite (<workspace>/registry.db: WAL, foreign keys, a busy
-// timeout, schema version with forward migrations), artifacts in a content-addressed store
+// The studio's memory (docs/architecture.md, "Decisions"): models, versions, lineage, runs, metric
+// series, benchmarks, tags and aliases in SQLite (<workspace>/registry.db: WAL, foreign keys, a
+// busy timeout, schema version with forward migrations), artifacts in a content-addressed store
 // beside it (<workspace>/artifacts/sha256/ab/<hash>.pt, written to a temporary file, fsynced,
 // renamed). Several processes may share one workspace.
 //
