@@ -140,86 +140,20 @@ bool Connection::parseHeaderLine(const QByteArray &line)
 
 void Connection::headComplete()
 {
-    const ServeOptions &o = m_server->options;
     Request &r = m_request;
     r.received = Clock::now();
     const QByteArray connection = r.header("connection");
     m_closeAfterRequest = r.minorVersion == 0 ? !listContains(connection, "keep-alive")
                                               : listContains(connection, "close");
-
-    // Framing (RFC 9112 6): a request with both Content-Length and Transfer-Encoding is how
-    // request smuggling starts; refuse it, and any Content-Length that is not one number.
-    bool chunked = false;
-    qint64 length = 0;
-    bool hasLength = false;
-    bool lengthTooLarge = false;
-    for (const auto &field : r.headers) {
-        if (field.first == "transfer-encoding") {
-            const QList<QByteArray> codings = field.second.toLower().split(',');
-            if (r.minorVersion == 0 || codings.size() != 1
-                || codings.first().trimmed() != "chunked") {
-                m_closeAfterRequest = true;
-                refuse(501, "malformed",
-                       QStringLiteral("only the chunked transfer coding is supported"));
-                return;
-            }
-            chunked = true;
-        } else if (field.first == "content-length") {
-            const QByteArray text = field.second;
-            const bool digits = !text.isEmpty()
-                                && std::all_of(text.begin(), text.end(),
-                                               [](char c) { return c >= '0' && c <= '9'; });
-            qint64 value = 0;
-            if (digits && text.size() > 15) {
-                lengthTooLarge = true;
-                value = std::numeric_limits<qint64>::max();
-            } else {
-                value = text.toLongLong();
-            }
-            if (!digits || (hasLength && value != length)) {
-                m_closeAfterRequest = true;
-                refuse(400, "malformed", QStringLiteral("invalid Content-Length"));
-                return;
-            }
-            hasLength = true;
-            length = value;
-        }
-    }
-    if (chunked && hasLength) {
-        m_closeAfterRequest = true;
-        refuse(400, "malformed",
-               QStringLiteral("a request cannot have both Content-Length and "
-                              "Transfer-Encoding"));
+    Framing framing;
+    if (!readFraming(framing))
         return;
-    }
-    const bool hasBody = chunked || length > 0;
-    bool wantsContinue = false;
-    const QByteArray expect = r.header("expect");
-    if (!expect.isEmpty()) {
-        if (expect.toLower() != "100-continue") {
-            m_closeAfterRequest = m_closeAfterRequest || hasBody;
-            refuse(417, "malformed",
-                   QStringLiteral("unsupported expectation \"%1\"; only 100-continue is")
-                       .arg(QString::fromLatin1(expect.left(64))));
-            return;
-        }
-        wantsContinue = r.minorVersion >= 1 && hasBody;
-    }
 
     // The application's checks first (token, route), while the body is still unread: a
     // refusal there closes the connection after the reply when a body would follow.
     const bool keepAlive = !m_closeAfterRequest;
-    m_closeAfterRequest = m_closeAfterRequest || hasBody;
-    m_requestSeq = openSlot();
-    Responder responder(this, m_requestSeq);
-    HttpServer::BodyHandler handler;
-    if (m_server->detached || !m_server->onHead) {
-        responder.write(503, errorBody(QStringLiteral("the server has stopped")));
-    } else {
-        handler = m_server->onHead(r, responder);
-        if (!handler && slotOpen(m_requestSeq))
-            responder.write(500, errorBody(QStringLiteral("the request was not answered")));
-    }
+    m_closeAfterRequest = m_closeAfterRequest || framing.hasBody();
+    HttpServer::BodyHandler handler = askApplication();
     if (m_gone)
         return;
     if (!handler) {
@@ -234,46 +168,132 @@ void Connection::headComplete()
     if (Slot *s = slot(m_requestSeq))
         s->closeAfter = !keepAlive;
     m_closeAfterRequest = !keepAlive;
+    if (admitBody(framing))
+        startBody(std::move(handler), framing);
+}
 
-    if (lengthTooLarge || length > o.maxBodyBytes) {
-        if (Slot *s = slot(m_requestSeq))
-            s->closeAfter = true;
-        m_phase = Phase::Draining;
-        m_headStarted = false;
-        Responder(this, m_requestSeq)
-            .write(413, errorBody(QStringLiteral("the body has %1 bytes, over the limit of %2 "
-                                                 "bytes")
-                                      .arg(lengthTooLarge ? QStringLiteral("too many")
-                                                          : QString::number(length))
-                                      .arg(o.maxBodyBytes)));
-        report(413, "body_too_large");
-        return;
+bool Connection::readFraming(Framing &f)
+{
+    // Framing (RFC 9112 6): a request with both Content-Length and Transfer-Encoding is how
+    // request smuggling starts; refuse it, and any Content-Length that is not one number.
+    const Request &r = m_request;
+    bool hasLength = false;
+    for (const auto &field : r.headers) {
+        if (field.first == "transfer-encoding") {
+            const QList<QByteArray> codings = field.second.toLower().split(',');
+            if (r.minorVersion == 0 || codings.size() != 1
+                || codings.first().trimmed() != "chunked") {
+                m_closeAfterRequest = true;
+                refuse(501, "malformed",
+                       QStringLiteral("only the chunked transfer coding is supported"));
+                return false;
+            }
+            f.chunked = true;
+        } else if (field.first == "content-length") {
+            const QByteArray text = field.second;
+            const bool digits = !text.isEmpty()
+                                && std::all_of(text.begin(), text.end(),
+                                               [](char c) { return c >= '0' && c <= '9'; });
+            qint64 value = 0;
+            if (digits && text.size() > 15) {
+                f.lengthTooLarge = true;
+                value = std::numeric_limits<qint64>::max();
+            } else {
+                value = text.toLongLong();
+            }
+            if (!digits || (hasLength && value != f.length)) {
+                m_closeAfterRequest = true;
+                refuse(400, "malformed", QStringLiteral("invalid Content-Length"));
+                return false;
+            }
+            hasLength = true;
+            f.length = value;
+        }
     }
-    if (length > 0 && !reserveBody(length)) {
-        if (Slot *s = slot(m_requestSeq))
-            s->closeAfter = true;
-        m_phase = Phase::Draining;
-        m_headStarted = false;
-        Responder(this, m_requestSeq)
-            .write(503, errorBody(QStringLiteral("the server is receiving too many request "
-                                                 "bodies at once; retry shortly")),
-                   QByteArrayLiteral("application/json"), {{"Retry-After", "1"}});
-        report(503, "body_budget");
-        return;
+    if (f.chunked && hasLength) {
+        m_closeAfterRequest = true;
+        refuse(400, "malformed",
+               QStringLiteral("a request cannot have both Content-Length and "
+                              "Transfer-Encoding"));
+        return false;
     }
+    const QByteArray expect = r.header("expect");
+    if (!expect.isEmpty()) {
+        if (expect.toLower() != "100-continue") {
+            m_closeAfterRequest = m_closeAfterRequest || f.hasBody();
+            refuse(417, "malformed",
+                   QStringLiteral("unsupported expectation \"%1\"; only 100-continue is")
+                       .arg(QString::fromLatin1(expect.left(64))));
+            return false;
+        }
+        f.wantsContinue = r.minorVersion >= 1 && f.hasBody();
+    }
+    return true;
+}
+
+HttpServer::BodyHandler Connection::askApplication()
+{
+    m_requestSeq = openSlot();
+    Responder responder(this, m_requestSeq);
+    HttpServer::BodyHandler handler;
+    if (m_server->detached || !m_server->onHead) {
+        responder.write(503, errorBody(QStringLiteral("the server has stopped")));
+    } else {
+        handler = m_server->onHead(m_request, responder);
+        if (!handler && slotOpen(m_requestSeq))
+            responder.write(500, errorBody(QStringLiteral("the request was not answered")));
+    }
+    return handler;
+}
+
+bool Connection::admitBody(const Framing &f)
+{
+    const ServeOptions &o = m_server->options;
+    if (f.lengthTooLarge || f.length > o.maxBodyBytes) {
+        refuseBody(413, "body_too_large",
+                   errorBody(QStringLiteral("the body has %1 bytes, over the limit of %2 bytes")
+                                 .arg(f.lengthTooLarge ? QStringLiteral("too many")
+                                                       : QString::number(f.length))
+                                 .arg(o.maxBodyBytes)));
+        return false;
+    }
+    if (f.length > 0 && !reserveBody(f.length)) {
+        refuseBody(503, "body_budget",
+                   errorBody(QStringLiteral("the server is receiving too many request bodies "
+                                            "at once; retry shortly")),
+                   {{"Retry-After", "1"}});
+        return false;
+    }
+    return true;
+}
+
+void Connection::refuseBody(int status, const QByteArray &reason, const QByteArray &body,
+                            const HeaderList &headers)
+{
+    if (Slot *s = slot(m_requestSeq))
+        s->closeAfter = true;
+    m_phase = Phase::Draining;
+    m_headStarted = false;
+    Responder(this, m_requestSeq)
+        .write(status, body, QByteArrayLiteral("application/json"), headers);
+    report(status, reason);
+}
+
+void Connection::startBody(HttpServer::BodyHandler handler, const Framing &f)
+{
     m_handler = std::move(handler);
     m_request.body.clear();
     m_headStarted = false;
-    if (!hasBody) {
+    if (!f.hasBody()) {
         dispatch();
         return;
     }
-    if (!chunked)
-        m_request.body.reserve(length);
-    m_bodyRemaining = length;
+    if (!f.chunked)
+        m_request.body.reserve(f.length);
+    m_bodyRemaining = f.length;
     m_bodyStartedAt = Clock::now();
-    m_phase = chunked ? Phase::ChunkSize : Phase::Body;
-    if (wantsContinue && m_pos >= m_in.size() && m_socket->bytesAvailable() == 0) {
+    m_phase = f.chunked ? Phase::ChunkSize : Phase::Body;
+    if (f.wantsContinue && m_pos >= m_in.size() && m_socket->bytesAvailable() == 0) {
         if (Slot *s = slot(m_requestSeq))
             s->wantsContinue = true;
         flush();

@@ -127,7 +127,25 @@ private:
     bool parseHead();
     bool parseRequestLine(const QByteArray &line);
     bool parseHeaderLine(const QByteArray &line);
+    // A request's head is read: its framing checked, the application asked, its body admitted.
     void headComplete();
+    struct Framing
+    {
+        bool chunked = false;
+        qint64 length = 0;
+        bool lengthTooLarge = false;   // a Content-Length of more digits than any limit
+        bool wantsContinue = false;
+        bool hasBody() const { return chunked || length > 0; }
+    };
+    // False when the head's framing was refused.
+    bool readFraming(Framing &framing);
+    // The application's handler for the body, or none when it answered from the head.
+    HttpServer::BodyHandler askApplication();
+    // False when the body was refused: over the limit, or over the server's body budget.
+    bool admitBody(const Framing &framing);
+    void refuseBody(int status, const QByteArray &reason, const QByteArray &body,
+                    const HeaderList &headers = {});
+    void startBody(HttpServer::BodyHandler handler, const Framing &framing);
     bool readBody();
     bool readChunked();
     void dispatch();
