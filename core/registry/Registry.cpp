@@ -209,6 +209,7 @@ Registry::Registry(const QString &root)
         registry::migrate(db, kSchemaVersion);
         m_statements->insertMetric = QSqlQuery(db);
         markInterruptedRuns();
+        markInterruptedSweeps();
     } catch (...) {
         const QString openFile = m_statements->openFile;
         m_statements.reset();

@@ -156,7 +156,7 @@ public:
     // Runs epoch `epoch` with its evaluation, checkpoint and events; a result when the run
     // ends there (cancelled, diverged).
     std::optional<JobResult> runEpoch(int epoch);
-    JobResult finish(const QString &outPath);
+    JobResult finish(const QString &outPath, bool registerVersion);
 
     int epochsDone() const { return m_epochsDone; }
 
@@ -256,7 +256,8 @@ void TrainSession::prepareModel()
     } else {
         m_spec = m_config.archSpec.isEmpty()
                      ? ArchitectureRegistry::instance().resolve(m_config.arch, m_data.sampleShape,
-                                                                m_data.numClasses())
+                                                                m_data.numClasses(),
+                                                                m_config.archParams)
                      : ArchSpec::fromJson(m_config.archSpec)
                            .boundTo(m_data.sampleShape, m_data.numClasses())
                            .toJson();
@@ -430,7 +431,7 @@ JobResult TrainSession::stopped(JobStatus status, const QString &message)
     return JobResult{status, message, output()};
 }
 
-JobResult TrainSession::finish(const QString &outPath)
+JobResult TrainSession::finish(const QString &outPath, bool registerVersion)
 {
     m_model.impl()->module.eval();
     const QString modelPath = m_runDir + QStringLiteral("/model.pt");
@@ -441,7 +442,9 @@ JobResult TrainSession::finish(const QString &outPath)
         m_model.save(outPath);
         out.insert(QStringLiteral("out_path"), QFileInfo(outPath).absoluteFilePath());
     }
-    if (m_recorder) {
+    if (m_recorder && !registerVersion) {
+        m_recorder->end(JobStatus::Finished, QString());
+    } else if (m_recorder) {
         NewVersion version;
         version.modelDescription = QStringLiteral("Trained from the %1 architecture")
                                        .arg(ArchSpec::fromJson(m_spec).name());
@@ -480,7 +483,7 @@ JobResult TrainJob::train(JobContext &context, RunRecorder *recorder)
         if (std::optional<JobResult> ended = session.runEpoch(epoch))
             return *ended;
     }
-    return session.finish(m_outPath);
+    return session.finish(m_outPath, m_registerVersion);
 }
 
 } // namespace ms
