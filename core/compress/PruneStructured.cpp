@@ -166,6 +166,10 @@ public:
         if (!(sparsity > 0.0 && sparsity < 1.0))
             throw Error(QStringLiteral("--sparsity must be strictly between 0 and 1, not %1: 0 "
                                        "removes nothing and 1 every channel.").arg(sparsity));
+        if (!source.quantizedEngine().isEmpty())
+            throw Error(QStringLiteral("%1 is an int8 variant: prune-structured works on float "
+                                       "weights. Prune its source, then quantize the pruned "
+                                       "version.").arg(record.ref()));
         const std::vector<int64_t> shape = exampleShape(source, record);
         if (shape.empty())
             throw Error(QStringLiteral("%1 records no input shape, which structured pruning "

@@ -83,6 +83,31 @@ class Roll(nn.Module):
         x = torch.roll(self.conv(x), 1, 1)
         return self.fc(self.mix(x).mean([2, 3]))
 
+# Branches concatenated, a squeeze-and-excitation product, a per-channel scale parameter and a
+# flatten of C x 4 x 4 into the classifier (input 3x8x8).
+class Mixed(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 8, 3, padding=1)
+        self.bn_a = nn.BatchNorm2d(8)
+        self.se1 = nn.Conv2d(8, 4, 1)
+        self.se2 = nn.Conv2d(4, 8, 1)
+        self.scale = nn.Parameter(torch.rand(1, 8, 1, 1) + 0.5)
+        self.b = nn.Conv2d(3, 6, 3, padding=1)
+        self.c = nn.Conv2d(14, 10, 3, stride=2, padding=1)
+        self.fc = nn.Linear(10 * 4 * 4, 4)
+    def forward(self, x):
+        a = torch.relu(self.bn_a(self.a(x)))
+        s = torch.sigmoid(self.se2(torch.relu(self.se1(a.mean([2, 3], keepdim=True)))))
+        y = torch.cat([a * s * self.scale, torch.relu(self.b(x))], 1)
+        y = torch.relu(self.c(y))
+        return self.fc(y.view(y.size(0), -1))
+
+mixed = kill_even_channels(Mixed()).eval()
+with torch.no_grad():
+    mixed.fc.weight.view(4, 10, 16)[:, 0::2] = 0   # channel c is the 16 features from 16*c
+torch.jit.script(mixed).save(out + '/mixed.pt')
+
 torch.jit.script(Shuffle()).save(out + '/shuffle.pt')
 torch.jit.script(Roll()).save(out + '/roll.pt')
 )";
@@ -92,7 +117,8 @@ const char *const kInspect = R"(
 import sys, json, torch
 source = torch.jit.load(sys.argv[1]).eval()
 pruned = torch.jit.load(sys.argv[2]).eval()
-x = torch.rand(3, 3, 32, 32, generator=torch.Generator().manual_seed(5))
+side = int(sys.argv[3])
+x = torch.rand(3, 3, side, side, generator=torch.Generator().manual_seed(5))
 with torch.no_grad():
     a, b = source(x), pruned(x)
 shapes, consistent = {}, True
@@ -132,6 +158,8 @@ private:
         return ms::test::runCli(args);
     }
 
+    static int sideOf(const QString &name) { return name == QLatin1String("mixed") ? 8 : 32; }
+
     QString file(const QString &name) const { return m_dir.filePath(name + ".pt"); }
 
     int versionCount(const QString &model)
@@ -165,9 +193,9 @@ private Q_SLOTS:
         QByteArray out;
         QVERIFY(ms::test::runPython(m_dir.path(), QString::fromUtf8(kMakeModels),
                                     {m_dir.path()}, &out));
-        for (const char *name : {"resnet18", "mobilenet_v2", "shuffle", "roll"}) {
+        for (const char *name : {"resnet18", "mobilenet_v2", "mixed", "shuffle", "roll"}) {
             const Run r = cli({"import", file(name), "--name", name, "--input-shape",
-                               "1,3,32,32"});
+                               sideOf(name) == 8 ? "1,3,8,8" : "1,3,32,32"});
             QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         }
     }
@@ -197,6 +225,12 @@ private Q_SLOTS:
                            {"features.18.0", QJsonArray{640, 160, 1, 1}},
                            {"classifier.1", QJsonArray{4, 640}}}
             << QStringList{"features.2.conv.2", "features.3.conv.2"};
+        QTest::newRow("concatenation, excitation, flatten")
+            << "mixed"
+            << QJsonObject{{"a", QJsonArray{4, 3, 3, 3}},   {"se1", QJsonArray{2, 4, 1, 1}},
+                           {"se2", QJsonArray{4, 2, 1, 1}}, {"b", QJsonArray{3, 3, 3, 3}},
+                           {"c", QJsonArray{5, 7, 3, 3}},   {"fc", QJsonArray{4, 80}}}
+            << QStringList{"a", "se2"};
     }
 
     void prunesImportedTorchvisionModels()
@@ -214,7 +248,9 @@ private Q_SLOTS:
 
         QByteArray out;
         QVERIFY(ms::test::runPython(m_dir.path(), QString::fromUtf8(kInspect),
-                                    {file(name), end.value("model_path").toString()}, &out));
+                                    {file(name), end.value("model_path").toString(),
+                                     QString::number(sideOf(name))},
+                                    &out));
         const QJsonObject python = QJsonDocument::fromJson(out).object();
         // Reloaded, consistent (every class constant fits its weight), outputs as before.
         QVERIFY2(python.value("consistent").toBool(), out.constData());
@@ -230,7 +266,7 @@ private Q_SLOTS:
         // The studio's record of every changed layer is what Python finds in the file.
         const QJsonObject shapes = python.value("shapes").toObject();
         const QJsonArray layers = details.value("layers").toArray();
-        QVERIFY(layers.size() > 10);
+        QVERIFY(layers.size() >= expected.size());
         for (const QJsonValue &v : layers) {
             const QJsonObject layer = v.toObject();
             QCOMPARE(shapes.value(layer.value("layer").toString()).toArray(),
