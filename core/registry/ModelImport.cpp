@@ -2,6 +2,7 @@
 
 #include "common/Error.h"
 #include "common/Limits.h"
+#include "common/ShapeText.h"
 #include "models/Model.h"
 #include "models/ModelArchive.h"
 
@@ -13,14 +14,6 @@
 namespace ms {
 
 namespace {
-
-QString shapeText(const std::vector<qint64> &shape)
-{
-    QStringList dims;
-    for (const qint64 dim : shape)
-        dims << QString::number(dim);
-    return QLatin1Char('[') + dims.join(QLatin1String(", ")) + QLatin1Char(']');
-}
 
 // TorchScript's interpreter errors carry both tracebacks over twenty lines; the line a person
 // can act on is the exception's own ("RuntimeError: mat1 and mat2 shapes cannot be ..."),
@@ -53,7 +46,7 @@ NewVersion prepareImport(const ImportOptions &options, QStringList *warnings)
     if (!options.exampleShape.empty() && options.exampleShape.size() < 2)
         throw Error(QStringLiteral("The example input shape needs the batch dimension and at "
                                    "least one more, such as 1,4 or 1,1,28,28; %1 has %2.")
-                        .arg(shapeText(options.exampleShape))
+                        .arg(shapeText(options.exampleShape, ShapeStyle::List))
                         .arg(options.exampleShape.size()));
 
     // Before torch::jit::load: the loader inflates whatever the archive declares.
@@ -75,13 +68,10 @@ NewVersion prepareImport(const ImportOptions &options, QStringList *warnings)
     std::vector<float> output;
     try {
         output = model.predict(std::vector<float>(size_t(count), 0.0f), shape);
-    } catch (const Error &e) {
-        throw Error(QStringLiteral("%1 loads but does not run on an input of shape %2: %3")
-                        .arg(path, shapeText(shape), oneLine(e.message())));
     } catch (const std::exception &e) {
         // Model::predict lets torch::jit::JITException (a std::runtime_error) through.
         throw Error(QStringLiteral("%1 loads but does not run on an input of shape %2: %3")
-                        .arg(path, shapeText(shape), oneLine(QString::fromLocal8Bit(e.what()))));
+                        .arg(path, shapeText(shape, ShapeStyle::List), oneLine(errorMessage(e))));
     }
     const qint64 batch = shape.front();
     if (output.empty() || qint64(output.size()) % batch != 0)

@@ -13,6 +13,7 @@ struct TrainConfig
     QString labelColumn;                                // CSV only
     QString arch = QStringLiteral("cnn");               // provider name or spec file path
     QJsonObject archSpec;                               // inline spec; wins over `arch`
+    QJsonObject archParams;                             // {"width": 128, "dropout": 0.2}
     int epochs = 3;
     int batchSize = 128;
     double lr = 1e-3;
