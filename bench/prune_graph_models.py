@@ -71,6 +71,8 @@ def train(args):
                 loss = torch.nn.functional.cross_entropy(model(x[batch]), y[batch])
                 loss.backward()
                 optimizer.step()
+            print('%s: epoch %d/%d, last loss %.4f' % (name, epoch + 1, args.epochs, loss.item()),
+                  file=sys.stderr, flush=True)
         model.eval()
         with torch.no_grad():
             correct = sum((model(xt[i:i + 256]).argmax(1) == yt[i:i + 256]).sum().item()
