@@ -65,9 +65,12 @@ QVariant LayerTableModel::data(const QModelIndex &index, int role) const
             return QBrush(QColor(110, 110, 110));
         break;
     case Qt::ToolTipRole:
-        return tr("%1 (%2): output %3, %4 parameters, %5 multiply-accumulates per sample")
+        return tr("%1 (%2): output %3, %4 parameters, %5")
             .arg(layer.name, layer.type, formatShape(layer.outputShape),
-                 formatCount(layer.params), formatCount(layer.macs));
+                 formatCount(layer.params),
+                 layer.macs >= 0 ? tr("%1 multiply-accumulates per sample")
+                                       .arg(formatCount(layer.macs))
+                                 : tr("multiply-accumulates not countable (control flow)"));
     default:
         break;
     }
