@@ -38,5 +38,10 @@ find_package(ZLIB REQUIRED)
 # libzip-dev: TorchServe .mar archives (core/export). Through pkg-config: Debian 12's
 # libzip-config.cmake also declares the zipcmp/zipmerge tools of libzip-tools and fails
 # without them.
+# libdlib-dev: the sweep's model-based sampler (dlib::global_function_search, core/optimize).
+# The library alone: its CMake target also links PNG, JPEG, BLAS, LAPACK and SQLite into
+# whatever uses it, none of which the sampler calls.
+find_library(MS_DLIB_LIBRARY NAMES dlib REQUIRED)
+find_path(MS_DLIB_INCLUDE_DIR dlib/global_optimization.h REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)

@@ -20,6 +20,8 @@ PACKAGES=(
   zlib1g-dev
   # zip archives: TorchServe's .mar export
   libzip-dev
+  # the sweep's model-based sampler (dlib's global_function_search)
+  libdlib-dev
   # the built-in dataset
   dataset-fashion-mnist
   # interop checks and the Python peer for benchmarks

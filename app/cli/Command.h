@@ -41,6 +41,9 @@ QList<Command> serveCommands();
 // plugins: list, enable and disable plugins.
 QList<Command> pluginCommands();
 
+// sweep, sweeps: hyperparameter search (core/optimize).
+QList<Command> sweepCommands();
+
 // bench, compare: measuring versions and putting their benchmarks side by side.
 QList<Command> benchCommands();
 

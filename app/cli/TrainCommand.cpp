@@ -52,7 +52,8 @@ const Flag kTrainFlags[] = {
     {"limit", "Use at most N training samples, for quick runs (default all).", "N"},
     {"validation-fraction", "Share of training samples held out for validation (default 0.1).",
      "F"},
-    {"threads", "Threads (default: all cores).", "N"},
+    {"threads", "Threads (default: the cores other programs leave free, followed as they "
+     "change).", "N"},
 };
 
 QJsonValue flagValue(const QString &key, const QString &text)
@@ -112,6 +113,13 @@ int runTrain(const QStringList &arguments)
                       QStringLiteral("Register the trained model as a new version of NAME "
                                      "(default: the architecture's name)."),
                       QStringLiteral("NAME")});
+    parser.addOption({QStringLiteral("arch-param"),
+                      QStringLiteral("An architecture parameter, e.g. width=128 or dropout=0.2 "
+                                     "(see: modelstudio-cli archs); repeatable."),
+                      QStringLiteral("KEY=VALUE")});
+    parser.addOption({QStringLiteral("no-register"),
+                      QStringLiteral("Record the run and its curves but register no version "
+                                     "(what a sweep's trials do).")});
     parser.addOption({QStringLiteral("resume"),
                       QStringLiteral("Continue the run in this folder from its last checkpoint."),
                       QStringLiteral("RUN_DIR")});
@@ -155,6 +163,20 @@ int runTrain(const QStringList &arguments)
                 spec.insert(QString::fromLatin1(name).replace(QLatin1Char('-'), QLatin1Char('_')),
                             true);
         }
+        if (parser.isSet(QStringLiteral("arch-param"))) {
+            QJsonObject params = spec.value(QStringLiteral("arch_params")).toObject();
+            for (const QString &pair : parser.values(QStringLiteral("arch-param"))) {
+                const qsizetype eq = pair.indexOf(QLatin1Char('='));
+                bool ok = false;
+                const double value = eq > 0 ? pair.mid(eq + 1).toDouble(&ok) : 0.0;
+                if (!ok)
+                    return fail(QStringLiteral("--arch-param takes KEY=NUMBER (e.g. width=128), "
+                                               "not \"%1\".").arg(pair),
+                                Usage);
+                params.insert(pair.left(eq), value);
+            }
+            spec.insert(QStringLiteral("arch_params"), params);
+        }
         const ms::TrainConfig config = ms::TrainConfig::fromJson(spec);
         if (parser.isSet(QStringLiteral("name"))) {
             try {   // before the run folder exists: a bad name costs nothing
@@ -170,6 +192,7 @@ int runTrain(const QStringList &arguments)
                                              outPath);
         job->recordIn(workspace.root(), parser.value(QStringLiteral("name")));
     }
+    job->setRegisterVersion(!parser.isSet(QStringLiteral("no-register")));
 
     if (const QString warning = ms::Runtime::blasWarning(); !warning.isEmpty())
         std::fputs(QStringLiteral("warning: %1\n").arg(warning).toLocal8Bit().constData(), stderr);
@@ -217,6 +240,10 @@ int runTrain(const QStringList &arguments)
         if (!result.message.isEmpty())
             end.insert(QStringLiteral("error"), result.message);
         printJsonLine(end);
+    } else if (result.status == ms::JobStatus::Finished
+               && parser.isSet(QStringLiteral("no-register"))) {
+        printLine(QStringLiteral("model file %1 (not registered)")
+                      .arg(result.output.value(QStringLiteral("model_path")).toString()));
     } else if (result.status == ms::JobStatus::Finished) {
         printLine(QStringLiteral("registered %1 (model file %2)")
                       .arg(result.output.value(QStringLiteral("version")).toString(),

@@ -68,7 +68,8 @@ QList<Command> allCommands()
 {
     return cli::trainCommands() + cli::compressCommands() + cli::importCommands()
            + cli::registryCommands() + cli::versionCommands() + cli::serveCommands()
-           + cli::benchCommands() + cli::listCommands() + cli::pluginCommands();
+           + cli::benchCommands() + cli::sweepCommands() + cli::listCommands()
+           + cli::pluginCommands();
 }
 
 int usage(FILE *out)

@@ -266,6 +266,236 @@ QString BenchmarkJob::title() const
     return QStringLiteral("Benchmark %1").arg(m_config.versions.join(QStringLiteral(", ")));
 }
 
+namespace {
+
+// The latency figures of one batch size from its measured times (ms, in any order).
+QJsonObject latencyOf(std::vector<double> times, int batch)
+{
+    double total_ms = 0.0;
+    for (double t : times)
+        total_ms += t;
+    std::sort(times.begin(), times.end());
+    return QJsonObject{{QStringLiteral("batch_size"), batch},
+                       {QStringLiteral("p50_ms"), percentile(times, 50)},
+                       {QStringLiteral("p95_ms"), percentile(times, 95)},
+                       {QStringLiteral("p99_ms"), percentile(times, 99)},
+                       {QStringLiteral("min_ms"), times.front()},
+                       {QStringLiteral("mean_ms"), total_ms / double(times.size())},
+                       {QStringLiteral("throughput_per_s"),
+                        double(batch) * double(times.size()) / (total_ms / 1000.0)}};
+}
+
+// Size on disk, raw and zlib-compressed (qCompress is zlib behind a 4-byte length); parameters
+// and MACs from the spec when there is one (an int8 or half variant keeps its source's spec),
+// counted from the tensors and one forward pass otherwise (an import: models/ModelLayers.h).
+void addSizeAndCounts(QJsonObject &result, const QString &artifact, const Model &model,
+                      const std::vector<qint64> &sampleShape)
+{
+    QFile file(artifact);
+    if (!file.open(QIODevice::ReadOnly))
+        throw Error(QStringLiteral("Cannot read %1: %2").arg(artifact, file.errorString()));
+    const QByteArray bytes = file.readAll();
+    result.insert(QStringLiteral("size_bytes"), qint64(bytes.size()));
+    result.insert(QStringLiteral("compressed_size_bytes"), qint64(qCompress(bytes, 9).size() - 4));
+    result.insert(QStringLiteral("nonzero_parameters"), model.nonzeroParameterCount());
+    if (!model.spec().isEmpty()) {
+        const ModelSummary summary = ArchSpec::fromJson(model.spec()).summary();
+        result.insert(QStringLiteral("parameters"), summary.totalParams);
+        result.insert(QStringLiteral("macs"), summary.totalMacs);
+    } else {
+        result.insert(QStringLiteral("parameters"), model.parameterCount());
+        QJsonValue macs;
+        try {
+            const ModelSummary summary = describeLayers(model, sampleShape, 1);
+            if (summary.totalMacs >= 0)
+                macs = summary.totalMacs;
+        } catch (const Error &) {
+            // Not countable: left null.
+        }
+        result.insert(QStringLiteral("macs"), macs);
+    }
+}
+
+// One benchmark between its named steps: BenchmarkJob::run reads as their sequence. Holds what
+// the versions share: the datasets, the progress, whether the runtime is primed.
+class BenchmarkSession
+{
+public:
+    BenchmarkSession(const QString &workspace, const BenchmarkConfig &config, Registry &registry,
+                     JobContext &context, int versionCount)
+        : m_workspace(workspace), m_config(config), m_registry(registry), m_context(context),
+          m_steps(versionCount * int(config.batchSizes.size()))
+    {}
+
+    // Every version's data, read and matched to the version before any timing.
+    void loadData(const QVector<VersionRecord> &versions);
+    // The version's benchmark result; none when cancelled.
+    std::optional<QJsonObject> measure(const VersionRecord &v);
+
+private:
+    // The version's data, shared by every version trained on it; null when unknown.
+    const Dataset *dataOf(const VersionRecord &v, double progress);
+    // Latency per batch size; none when cancelled.
+    std::optional<QJsonArray> timeBatches(const VersionRecord &v, torch::jit::Module &module,
+                                   const Dataset *data, const std::vector<qint64> &sampleShape);
+    // Test accuracy and the confusion matrix, or why there are none; false when cancelled.
+    bool addAccuracy(QJsonObject &result, const VersionRecord &v, torch::jit::Module &module,
+                     const Dataset *data);
+
+    const QString &m_workspace;
+    const BenchmarkConfig &m_config;
+    Registry &m_registry;
+    JobContext &m_context;
+    const int m_steps;
+    int m_done = 0;
+    bool m_primed = false;
+    QMap<QString, Dataset> m_datasets;
+    const QJsonObject m_cpu = Runtime::describe();
+};
+
+const Dataset *BenchmarkSession::dataOf(const VersionRecord &v, double progress)
+{
+    DatasetOptions options = dataOptionsOf(v, m_config.dataset);
+    if (options.source.isEmpty())
+        return nullptr;
+    const QString key = optionsKey(options);
+    if (!m_datasets.contains(key)) {
+        m_context.setProgress(progress, QStringLiteral("Loading dataset %1").arg(options.source));
+        options.isCancelled = [this] { return m_context.isCancelled(); };
+        options.maxFeatureBytes = Limits::maxDatasetBytes(m_workspace);
+        m_datasets.insert(key, DatasetRegistry::instance().load(options));
+    }
+    return &m_datasets[key];
+}
+
+void BenchmarkSession::loadData(const QVector<VersionRecord> &versions)
+{
+    for (const VersionRecord &v : versions) {
+        const QString source = dataOptionsOf(v, m_config.dataset).source;
+        const Dataset *data = dataOf(v, 0.0);
+        if (!data)
+            continue;
+        std::vector<qint64> shape;
+        if (!v.inputs.isEmpty() && v.inputs.first().shape.size() > 1)
+            shape.assign(v.inputs.first().shape.begin() + 1, v.inputs.first().shape.end());
+        const int classes = !v.outputs.isEmpty() && v.outputs.first().shape.size() == 2
+                                ? int(v.outputs.first().shape.back())
+                                : 0;
+        checkDataFitsModel(shape, classes, v.ref(), data->sampleShape, data->numClasses(),
+                           QStringLiteral("the dataset %1").arg(source));
+    }
+}
+
+std::optional<QJsonArray> BenchmarkSession::timeBatches(const VersionRecord &v,
+                                                        torch::jit::Module &module,
+                                                        const Dataset *data,
+                                                        const std::vector<qint64> &sampleShape)
+{
+    QJsonArray latency;
+    c10::InferenceMode inference;
+    for (int batch : m_config.batchSizes) {
+        if (!m_context.checkPoint())
+            return std::nullopt;
+        m_context.setProgress(double(m_done) / m_steps, QStringLiteral("%1 at batch %2")
+                                                            .arg(v.ref(), QString::number(batch)));
+        const at::Tensor x = timingBatch(data, sampleShape, batch);
+        for (int i = 0; i < m_config.warmup; ++i)
+            module.forward({x});
+        std::vector<double> times;
+        times.reserve(size_t(m_config.repetitions));
+        for (int i = 0; i < m_config.repetitions; ++i) {
+            const auto start = std::chrono::steady_clock::now();
+            module.forward({x});
+            times.push_back(std::chrono::duration<double, std::milli>(
+                                std::chrono::steady_clock::now() - start).count());
+        }
+        latency.append(latencyOf(std::move(times), batch));
+        ++m_done;
+    }
+    return latency;
+}
+
+bool BenchmarkSession::addAccuracy(QJsonObject &result, const VersionRecord &v,
+                                   torch::jit::Module &module, const Dataset *data)
+{
+    if (!m_config.accuracy || !data || data->test.count() == 0) {
+        result.insert(QStringLiteral("test_acc"), QJsonValue());
+        result.insert(QStringLiteral("accuracy_note"),
+                      m_config.accuracy ? QStringLiteral("no test split known for this version; "
+                                                         "give --dataset")
+                                        : QStringLiteral("not measured (accuracy off)"));
+        return true;
+    }
+    m_context.setProgress(double(m_done) / m_steps,
+                          QStringLiteral("%1: test accuracy").arg(v.ref()));
+    c10::InferenceMode inference;
+    const Accuracy a = testAccuracy(module, *data, m_context);
+    if (m_context.isCancelled())
+        return false;
+    result.insert(QStringLiteral("dataset"), data->name);
+    result.insert(QStringLiteral("test_acc"), a.acc);
+    result.insert(QStringLiteral("test_count"), a.count);
+    result.insert(QStringLiteral("class_names"), QJsonArray::fromStringList(data->classNames));
+    result.insert(QStringLiteral("confusion_matrix"), a.confusion);
+    return true;
+}
+
+std::optional<QJsonObject> BenchmarkSession::measure(const VersionRecord &v)
+{
+    // The data is not counted in the memory peak: it is shared by every version.
+    const Dataset *data = dataOf(v, double(m_done) / m_steps);
+    const QString artifact = m_registry.verifiedArtifactPath(v);
+    if (!m_primed) {
+        // LibTorch's one-time start-up (oneDNN's kernels and primitive caches, the thread
+        // pool, the allocator's first arenas) would otherwise be billed to whichever version
+        // is measured first, in time and in memory growth. One unmeasured pass of the first
+        // version at every batch size pays it up front.
+        primeRuntime(artifact, v, data, m_config.batchSizes);
+        m_primed = true;
+    }
+    // Load and time, with the resident peak reset just before.
+    ProcessMemory::releaseFreedMemory();
+    const bool peakReset = ProcessMemory::resetPeak();
+    const qint64 baseline = ProcessMemory::currentResident_bytes();
+    const Model model = Model::load(artifact);
+    torch::jit::Module &module = model.impl()->module;
+    module.eval();
+    const std::vector<qint64> sampleShape = sampleShapeOf(model, v, data);
+    if (sampleShape.empty())
+        throw Error(QStringLiteral("Cannot benchmark %1: neither it nor its record knows its "
+                                   "input shape, and it records no dataset; give one with "
+                                   "--dataset.").arg(v.ref()));
+    const std::optional<QJsonArray> latency = timeBatches(v, module, data, sampleShape);
+    if (!latency)
+        return std::nullopt;
+    const qint64 peak = ProcessMemory::peakResident_bytes();
+    QJsonObject result{
+        {QStringLiteral("version"), v.ref()},
+        {QStringLiteral("version_id"), QString::number(v.id)},
+        {QStringLiteral("kind"), versionKindName(v.kind)},
+        {QStringLiteral("created"), QDateTime::currentDateTimeUtc().toString(Qt::ISODate)},
+        {QStringLiteral("threads"), m_config.threads},
+        {QStringLiteral("warmup"), m_config.warmup},
+        {QStringLiteral("repetitions"), m_config.repetitions},
+        {QStringLiteral("quantized_engine"), model.quantizedEngine().isEmpty()
+                                                 ? QJsonValue()
+                                                 : QJsonValue(model.quantizedEngine())},
+        {QStringLiteral("latency"), *latency},
+        {QStringLiteral("peak_rss_bytes"), peak},
+        {QStringLiteral("baseline_rss_bytes"), baseline},
+        {QStringLiteral("peak_rss_delta_bytes"), peak >= 0 && baseline >= 0
+                                                     ? QJsonValue(peak - baseline)
+                                                     : QJsonValue()},
+        {QStringLiteral("peak_rss_reset"), peakReset},
+        {QStringLiteral("cpu"), m_cpu}};
+    addSizeAndCounts(result, artifact, model, sampleShape);
+    if (!addAccuracy(result, v, module, data))
+        return std::nullopt;
+    return result;
+}
+
+} // namespace
+
 JobResult BenchmarkJob::run(JobContext &context)
 {
     Registry registry(m_workspace);
@@ -282,185 +512,17 @@ JobResult BenchmarkJob::run(JobContext &context)
         ~RestoreThreads() { at::set_num_threads(n); }
     } restore{previousThreads};
 
-    // --- every version's data, read and matched to the version before any timing ---
-    QMap<QString, Dataset> datasets;
-    for (const VersionRecord &v : versions) {
-        DatasetOptions options = dataOptionsOf(v, m_config.dataset);
-        if (options.source.isEmpty())
-            continue;
-        const QString key = optionsKey(options);
-        if (!datasets.contains(key)) {
-            context.setProgress(0.0, QStringLiteral("Loading dataset %1").arg(options.source));
-            options.isCancelled = [&context] { return context.isCancelled(); };
-            options.maxFeatureBytes = Limits::maxDatasetBytes(m_workspace);
-            datasets.insert(key, DatasetRegistry::instance().load(options));
-        }
-        const Dataset &data = datasets[key];
-        std::vector<qint64> shape;
-        if (!v.inputs.isEmpty() && v.inputs.first().shape.size() > 1)
-            shape.assign(v.inputs.first().shape.begin() + 1, v.inputs.first().shape.end());
-        const int classes = !v.outputs.isEmpty() && v.outputs.first().shape.size() == 2
-                                ? int(v.outputs.first().shape.back())
-                                : 0;
-        checkDataFitsModel(shape, classes, v.ref(), data.sampleShape, data.numClasses(),
-                           QStringLiteral("the dataset %1").arg(options.source));
-    }
-
+    BenchmarkSession session(m_workspace, m_config, registry, context, int(versions.size()));
+    session.loadData(versions);
     QJsonArray results;
-    const QJsonObject cpu = Runtime::describe();
-    const int steps = int(versions.size() * m_config.batchSizes.size());
-    int done = 0;
-    bool primed = false;
     for (const VersionRecord &v : versions) {
-        // --- data (not counted in the memory peak: it is shared by every version) ---
-        const Dataset *data = nullptr;
-        const DatasetOptions options = dataOptionsOf(v, m_config.dataset);
-        if (!options.source.isEmpty()) {
-            const QString key = optionsKey(options);
-            if (!datasets.contains(key)) {
-                context.setProgress(double(done) / steps,
-                                    QStringLiteral("Loading dataset %1").arg(options.source));
-                datasets.insert(key, DatasetRegistry::instance().load(options));
-            }
-            data = &datasets[key];
-        }
-
-        // --- load and time, with the resident peak reset just before ---
-        const QString artifact = registry.verifiedArtifactPath(v);
-        if (!primed) {
-            // LibTorch's one-time start-up (oneDNN's kernels and primitive caches, the thread
-            // pool, the allocator's first arenas) would otherwise be billed to whichever
-            // version is measured first, in time and in memory growth. One unmeasured pass of
-            // the first version at every batch size pays it up front.
-            primeRuntime(artifact, v, data, m_config.batchSizes);
-            primed = true;
-        }
-        ProcessMemory::releaseFreedMemory();
-        const bool peakReset = ProcessMemory::resetPeak();
-        const qint64 baseline = ProcessMemory::currentResident_bytes();
-        const Model model = Model::load(artifact);
-        torch::jit::Module &module = model.impl()->module;
-        module.eval();
-        const std::vector<qint64> sampleShape = sampleShapeOf(model, v, data);
-        if (sampleShape.empty())
-            throw Error(QStringLiteral("Cannot benchmark %1: neither it nor its record knows its "
-                                       "input shape, and it records no dataset; give one with "
-                                       "--dataset.").arg(v.ref()));
-        QJsonArray latency;
-        {
-            c10::InferenceMode inference;
-            for (int batch : m_config.batchSizes) {
-                if (!context.checkPoint())
-                    return JobResult{JobStatus::Cancelled, QStringLiteral("Cancelled."), {}};
-                context.setProgress(double(done) / steps,
-                                    QStringLiteral("%1 at batch %2")
-                                        .arg(v.ref(), QString::number(batch)));
-                const at::Tensor x = timingBatch(data, sampleShape, batch);
-                for (int i = 0; i < m_config.warmup; ++i)
-                    module.forward({x});
-                std::vector<double> times;
-                times.reserve(size_t(m_config.repetitions));
-                for (int i = 0; i < m_config.repetitions; ++i) {
-                    const auto start = std::chrono::steady_clock::now();
-                    module.forward({x});
-                    times.push_back(std::chrono::duration<double, std::milli>(
-                                        std::chrono::steady_clock::now() - start).count());
-                }
-                double total_ms = 0.0;
-                for (double t : times)
-                    total_ms += t;
-                std::sort(times.begin(), times.end());
-                latency.append(QJsonObject{
-                    {QStringLiteral("batch_size"), batch},
-                    {QStringLiteral("p50_ms"), percentile(times, 50)},
-                    {QStringLiteral("p95_ms"), percentile(times, 95)},
-                    {QStringLiteral("p99_ms"), percentile(times, 99)},
-                    {QStringLiteral("min_ms"), times.front()},
-                    {QStringLiteral("mean_ms"), total_ms / double(times.size())},
-                    {QStringLiteral("throughput_per_s"),
-                     double(batch) * double(times.size()) / (total_ms / 1000.0)}});
-                ++done;
-            }
-        }
-        const qint64 peak = ProcessMemory::peakResident_bytes();
-
-        QJsonObject result{
-            {QStringLiteral("version"), v.ref()},
-            {QStringLiteral("version_id"), QString::number(v.id)},
-            {QStringLiteral("kind"), versionKindName(v.kind)},
-            {QStringLiteral("created"), QDateTime::currentDateTimeUtc().toString(Qt::ISODate)},
-            {QStringLiteral("threads"), m_config.threads},
-            {QStringLiteral("warmup"), m_config.warmup},
-            {QStringLiteral("repetitions"), m_config.repetitions},
-            {QStringLiteral("quantized_engine"), model.quantizedEngine().isEmpty()
-                                                     ? QJsonValue()
-                                                     : QJsonValue(model.quantizedEngine())},
-            {QStringLiteral("latency"), latency},
-            {QStringLiteral("peak_rss_bytes"), peak},
-            {QStringLiteral("baseline_rss_bytes"), baseline},
-            {QStringLiteral("peak_rss_delta_bytes"), peak >= 0 && baseline >= 0
-                                                         ? QJsonValue(peak - baseline)
-                                                         : QJsonValue()},
-            {QStringLiteral("peak_rss_reset"), peakReset},
-            {QStringLiteral("cpu"), cpu}};
-
-        // --- size on disk, raw and zlib-compressed (qCompress is zlib behind a 4-byte length) ---
-        QFile file(artifact);
-        if (!file.open(QIODevice::ReadOnly))
-            throw Error(QStringLiteral("Cannot read %1: %2").arg(artifact, file.errorString()));
-        const QByteArray bytes = file.readAll();
-        result.insert(QStringLiteral("size_bytes"), qint64(bytes.size()));
-        result.insert(QStringLiteral("compressed_size_bytes"),
-                      qint64(qCompress(bytes, 9).size() - 4));
-
-        // --- parameters and MACs: from the spec when there is one (an int8 or half variant
-        // keeps its source's spec), counted from the tensors otherwise ---
-        const qint64 nonzero = model.nonzeroParameterCount();
-        result.insert(QStringLiteral("nonzero_parameters"), nonzero);
-        if (!model.spec().isEmpty()) {
-            const ModelSummary summary = ArchSpec::fromJson(model.spec()).summary();
-            result.insert(QStringLiteral("parameters"), summary.totalParams);
-            result.insert(QStringLiteral("macs"), summary.totalMacs);
-        } else {
-            // An import: counted from one forward pass (models/ModelLayers.h), where it can be.
-            result.insert(QStringLiteral("parameters"), model.parameterCount());
-            QJsonValue macs;
-            try {
-                const ModelSummary summary = describeLayers(model, sampleShape, 1);
-                if (summary.totalMacs >= 0)
-                    macs = summary.totalMacs;
-            } catch (const Error &) {
-                // Not countable: left null, as before.
-            }
-            result.insert(QStringLiteral("macs"), macs);
-        }
-
-        // --- accuracy on the test split ---
-        if (m_config.accuracy && data && data->test.count() > 0) {
-            context.setProgress(double(done) / steps,
-                                QStringLiteral("%1: test accuracy").arg(v.ref()));
-            c10::InferenceMode inference;
-            const Accuracy a = testAccuracy(module, *data, context);
-            if (context.isCancelled())
-                return JobResult{JobStatus::Cancelled, QStringLiteral("Cancelled."), {}};
-            result.insert(QStringLiteral("dataset"), data->name);
-            result.insert(QStringLiteral("test_acc"), a.acc);
-            result.insert(QStringLiteral("test_count"), a.count);
-            result.insert(QStringLiteral("class_names"),
-                          QJsonArray::fromStringList(data->classNames));
-            result.insert(QStringLiteral("confusion_matrix"), a.confusion);
-        } else {
-            result.insert(QStringLiteral("test_acc"), QJsonValue());
-            result.insert(QStringLiteral("accuracy_note"),
-                          m_config.accuracy ? QStringLiteral("no test split known for this "
-                                                             "version; give --dataset")
-                                            : QStringLiteral("not measured (accuracy off)"));
-        }
-
-        registry.addBenchmark(v.id, result);
-        results.append(result);
+        const std::optional<QJsonObject> result = session.measure(v);
+        if (!result)
+            return JobResult{JobStatus::Cancelled, QStringLiteral("Cancelled."), {}};
+        registry.addBenchmark(v.id, *result);
+        results.append(*result);
         context.report(QJsonObject{{QStringLiteral("event"), QStringLiteral("benchmark")},
-                                   {QStringLiteral("result"), result}});
+                                   {QStringLiteral("result"), *result}});
     }
     context.setProgress(1.0, QStringLiteral("Finished"));
     return JobResult{JobStatus::Finished, QString(),

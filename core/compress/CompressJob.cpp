@@ -13,6 +13,7 @@
 #include "jobs/JobContext.h"
 #include "models/ModelImpl_p.h"
 #include "registry/Registry.h"
+#include "registry/RunRecorder.h"
 #include "train/TrainLoop_p.h"
 
 #include <ATen/Parallel.h>
@@ -21,6 +22,7 @@
 #include <QSet>
 
 #include <cmath>
+#include <memory>
 #include <optional>
 
 namespace ms {
@@ -296,188 +298,246 @@ QJsonObject CompressJob::checkedParams(const QString &method,
     return out;
 }
 
-JobResult CompressJob::run(JobContext &context)
+namespace {
+
+const QString kNothingRegistered = QStringLiteral("Cancelled; nothing was registered.");
+
+// One compression between its named steps: CompressJob::run reads as their sequence. Holds
+// what the steps share: the checked source and method, the data (read once, on demand), the
+// run and its recorder.
+class CompressSession
 {
-    // Without --threads, the cores other programs leave free (common/CpuShare.h), chosen once:
-    // fine-tuning and distillation are short next to a training run.
-    at::set_num_threads(ThreadGovernor(m_spec.value(QStringLiteral("threads")).toInt(0)).threads());
+public:
+    CompressSession(const QString &workspace, const QJsonObject &spec, JobContext &context)
+        : m_workspace(workspace), m_spec(spec), m_context(context), m_registry(workspace)
+    {}
 
-    // --- everything checked before any work ---
-    Registry registry(m_workspace);
-    context.setProgress(0.0, QStringLiteral("Loading %1")
-                                 .arg(m_spec.value(QStringLiteral("source")).toString()));
-    Prepared prepared = prepare(registry, m_spec);
-    const VersionRecord &source = prepared.source;
-    const QString &methodName = prepared.methodName;
-    const std::shared_ptr<CompressionMethod> &method = prepared.method;
-    const QJsonObject &params = prepared.params;
-    const QString &newName = prepared.newName;
-    Model &model = prepared.model;
+    // Every check before any work (CompressJob.h lists them); a result when a stop came while
+    // the data loaded, which leaves nothing behind, as a refusal does.
+    std::optional<JobResult> check();
+    // The method's work, recorded as a run: the variant scored, saved and registered.
+    JobResult run();
 
-    const DataSource data = dataSourceOf(source, m_spec.value(QStringLiteral("dataset")).toString());
-    std::optional<Dataset> dataset;
-    auto loadData = [&]() -> const Dataset & {
-        if (!dataset) {
-            if (!data.known)
-                throw Error(QStringLiteral("%1 records no training data (it was imported); give "
-                                           "the data to use with --dataset.").arg(source.ref()));
-            context.setProgress(0.0, QStringLiteral("Loading dataset %1").arg(data.options.source));
-            DatasetOptions options = data.options;
-            options.isCancelled = [&context] { return context.isCancelled(); };
-            options.warn = [&context](const QString &message) {
-                context.log(QStringLiteral("warning: ") + message);
-            };
-            options.maxFeatureBytes = Limits::maxDatasetBytes(m_workspace);
-            dataset = DatasetRegistry::instance().load(options);
-            checkDataFitsModel(sampleShapeOf(source, model), classCountOf(source), source.ref(),
-                               dataset->sampleShape, dataset->numClasses(),
-                               QStringLiteral("the dataset %1").arg(data.options.source));
-        }
-        return *dataset;
+private:
+    // The source's data, read and matched to the source on first use.
+    Dataset &data();
+    void begin();
+    // The method may change the loaded source in place: scored before it runs.
+    void scoreSource();
+    QJsonObject measure(CompressOutput &output);
+    NewVersion versionOf(const CompressOutput &output, const QJsonObject &metrics,
+                         const QString &modelPath) const;
+    JobResult registered(const CompressOutput &output, const QJsonObject &metrics,
+                         const QString &modelPath);
+    JobResult ended(JobStatus status, const QString &message);
+
+    const QString &m_workspace;
+    const QJsonObject &m_spec;
+    JobContext &m_context;
+    Registry m_registry;
+    Prepared m_prepared;
+    DataSource m_data;
+    std::optional<Dataset> m_dataset;
+    CompressInput m_input;
+    QString m_runDir;
+    std::unique_ptr<RunRecorder> m_recorder;
+    double m_sourceAcc = NAN;
+    qint64 m_sourceParams = 0;
+    qint64 m_sourceNonzero = 0;
+};
+
+Dataset &CompressSession::data()
+{
+    if (m_dataset)
+        return *m_dataset;
+    const VersionRecord &source = m_prepared.source;
+    if (!m_data.known)
+        throw Error(QStringLiteral("%1 records no training data (it was imported); give the data "
+                                   "to use with --dataset.").arg(source.ref()));
+    m_context.setProgress(0.0, QStringLiteral("Loading dataset %1").arg(m_data.options.source));
+    DatasetOptions options = m_data.options;
+    options.isCancelled = [this] { return m_context.isCancelled(); };
+    options.warn = [this](const QString &message) {
+        m_context.log(QStringLiteral("warning: ") + message);
     };
+    options.maxFeatureBytes = Limits::maxDatasetBytes(m_workspace);
+    m_dataset = DatasetRegistry::instance().load(options);
+    checkDataFitsModel(sampleShapeOf(source, m_prepared.model), classCountOf(source),
+                       source.ref(), m_dataset->sampleShape, m_dataset->numClasses(),
+                       QStringLiteral("the dataset %1").arg(m_data.options.source));
+    return *m_dataset;
+}
 
-    CompressInput input;
-    input.model = model;
-    input.source = source;
-    input.params = params;
-    input.workspace = m_workspace;
-    input.dataset = loadData;
-    method->checkInput(input);
+std::optional<JobResult> CompressSession::check()
+{
+    m_context.setProgress(0.0, QStringLiteral("Loading %1")
+                                   .arg(m_spec.value(QStringLiteral("source")).toString()));
+    m_prepared = prepare(m_registry, m_spec);
+    m_data = dataSourceOf(m_prepared.source, m_spec.value(QStringLiteral("dataset")).toString());
+    m_input.model = m_prepared.model;
+    m_input.source = m_prepared.source;
+    m_input.params = m_prepared.params;
+    m_input.workspace = m_workspace;
+    m_input.dataset = [this]() -> const Dataset & { return data(); };
+    m_prepared.method->checkInput(m_input);
     // Every method that uses data, and the score of the variant, read it: read and matched to
-    // the source now, so a dataset of another shape is refused before any work. A stop while
-    // it loads leaves nothing behind, as a refusal does.
-    if (data.known) {
+    // the source now, so a dataset of another shape is refused before any work.
+    if (m_data.known) {
         try {
-            loadData();
+            data();
         } catch (const Cancelled &e) {
             return JobResult{JobStatus::Cancelled,
                              QStringLiteral("%1 Nothing was registered.").arg(e.message()), {}};
         }
     }
-    const QString runDir = Workspace(m_workspace).newRunDir(QStringLiteral("compress-") + methodName);
-    input.workDir = runDir;
+    return std::nullopt;
+}
 
-    // --- the work, recorded as a run ---
-    const qint64 runId = registry.startRun(kind(), m_spec, runDir);
-    MetricBatch points;
-    const QMetaObject::Connection collect = QObject::connect(
-        &context, &JobContext::metricsReady, &context,
-        [&points](const MetricBatch &batch) { points += batch; }, Qt::DirectConnection);
-    auto endRun = [&](RunStatus status, const QString &message) {
-        QObject::disconnect(collect);
-        try {
-            if (!points.isEmpty())
-                registry.appendMetrics(runId, points);
-            registry.finishRun(runId, status, message);
-        } catch (const std::exception &) {
-            // The registry itself failed; the original outcome is the one to show.
+void CompressSession::begin()
+{
+    m_recorder->begin(m_runDir, m_spec);
+    m_context.report(QJsonObject{{QStringLiteral("event"), QStringLiteral("start")},
+                                 {QStringLiteral("source"), m_prepared.source.ref()},
+                                 {QStringLiteral("method"), m_prepared.methodName},
+                                 {QStringLiteral("params"), m_prepared.params},
+                                 {QStringLiteral("run_dir"), m_runDir},
+                                 {QStringLiteral("parameters"),
+                                  m_prepared.model.parameterCount()}});
+}
+
+void CompressSession::scoreSource()
+{
+    const VersionRecord &source = m_prepared.source;
+    m_sourceAcc = source.metrics.value(QStringLiteral("test_acc")).toDouble(NAN);
+    if (std::isnan(m_sourceAcc) && m_data.known) {
+        m_context.setProgress(0.0, QStringLiteral("Measuring %1").arg(source.ref()));
+        m_sourceAcc = testAccuracy(m_prepared.model.impl()->module, data());
+    }
+    m_sourceParams = m_prepared.model.parameterCount();
+    m_sourceNonzero = m_prepared.model.nonzeroParameterCount();
+}
+
+QJsonObject CompressSession::measure(CompressOutput &output)
+{
+    QJsonObject metrics{{QStringLiteral("parameters"), output.model.parameterCount()},
+                        {QStringLiteral("nonzero_parameters"),
+                         output.model.nonzeroParameterCount()},
+                        {QStringLiteral("source_parameters"), m_sourceParams},
+                        {QStringLiteral("source_nonzero_parameters"), m_sourceNonzero}};
+    if (!m_data.known)
+        return metrics;
+    m_context.setProgress(0.99, QStringLiteral("Measuring the variant"));
+    const double acc = testAccuracy(output.model.impl()->module, data());
+    if (!std::isnan(acc)) {
+        metrics.insert(QStringLiteral("test_acc"), acc);
+        if (!std::isnan(m_sourceAcc)) {
+            metrics.insert(QStringLiteral("source_test_acc"), m_sourceAcc);
+            metrics.insert(QStringLiteral("test_acc_delta"), acc - m_sourceAcc);
         }
-    };
+    }
+    return metrics;
+}
+
+NewVersion CompressSession::versionOf(const CompressOutput &output, const QJsonObject &metrics,
+                                      const QString &modelPath) const
+{
+    const VersionRecord &source = m_prepared.source;
+    QJsonObject recipe{{QStringLiteral("kind"), QStringLiteral("compress")},
+                       {QStringLiteral("source"), source.ref()},
+                       {QStringLiteral("source_id"), QString::number(source.id)},
+                       {QStringLiteral("method"), m_prepared.methodName},
+                       {QStringLiteral("params"), m_prepared.params},
+                       {QStringLiteral("details"), output.details}};
+    if (m_data.known)
+        recipe.insert(QStringLiteral("data"), describeData(m_data.options));
+    if (!output.quantizedEngine.isEmpty())
+        recipe.insert(QStringLiteral("quantized_engine"), output.quantizedEngine);
+    NewVersion version;   // of the recorder's model (the new name), made by its run
+    version.modelDescription = QStringLiteral("Made from %1 with %2")
+                                   .arg(source.ref(), m_prepared.methodName);
+    version.kind = output.kind;
+    version.artifactPath = modelPath;
+    version.recipe = recipe;
+    version.inputs = source.inputs;
+    version.outputs = source.outputs;
+    version.classNames = source.classNames;
+    version.parameterCount = output.model.parameterCount();
+    version.metrics = metrics;
+    version.parents = {{source.id, output.sourceRole}};
+    version.parents += output.extraParents;
+    return version;
+}
+
+JobResult CompressSession::registered(const CompressOutput &output, const QJsonObject &metrics,
+                                      const QString &modelPath)
+{
+    const VersionRecord record = m_recorder->finish(versionOf(output, metrics, modelPath));
+    m_context.log(QStringLiteral("Registered as %1").arg(record.ref()));
+    m_context.setProgress(1.0, QStringLiteral("Finished"));
+    return JobResult{JobStatus::Finished, QString(),
+                     QJsonObject{{QStringLiteral("version"), record.ref()},
+                                 {QStringLiteral("version_id"), record.id},
+                                 {QStringLiteral("kind"), versionKindName(output.kind)},
+                                 {QStringLiteral("run_dir"), m_runDir},
+                                 {QStringLiteral("model_path"), modelPath},
+                                 {QStringLiteral("metrics"), metrics},
+                                 {QStringLiteral("details"), output.details}}};
+}
+
+JobResult CompressSession::ended(JobStatus status, const QString &message)
+{
+    m_recorder->end(status, message);
+    return JobResult{status, message, {}};
+}
+
+JobResult CompressSession::run()
+{
+    m_runDir = Workspace(m_workspace).newRunDir(QStringLiteral("compress-")
+                                                + m_prepared.methodName);
+    m_input.workDir = m_runDir;
+    // Its points reach the registry as they come: a killed job keeps them up to the last
+    // second.
+    m_recorder = std::make_unique<RunRecorder>(m_workspace, QStringLiteral("compress"),
+                                               m_prepared.newName, m_context);
     try {
-        context.report(QJsonObject{{QStringLiteral("event"), QStringLiteral("start")},
-                                   {QStringLiteral("source"), source.ref()},
-                                   {QStringLiteral("method"), methodName},
-                                   {QStringLiteral("params"), params},
-                                   {QStringLiteral("run_dir"), runDir},
-                                   {QStringLiteral("parameters"), model.parameterCount()}});
-        // The method may change the loaded source in place: score the source first.
-        double sourceAcc = source.metrics.value(QStringLiteral("test_acc")).toDouble(NAN);
-        const bool sourceMeasured = std::isnan(sourceAcc) && data.known;
-        if (sourceMeasured) {
-            context.setProgress(0.0, QStringLiteral("Measuring %1").arg(source.ref()));
-            loadData();
-            sourceAcc = testAccuracy(model.impl()->module, *dataset);
-        }
-        const qint64 sourceParams = model.parameterCount();
-        const qint64 sourceNonzero = model.nonzeroParameterCount();
-
-        CompressOutput output = method->apply(input, context);
-        if (output.model.isNull() || context.isCancelled()) {
-            endRun(RunStatus::Cancelled, QStringLiteral("Cancelled; nothing was registered."));
-            return JobResult{JobStatus::Cancelled,
-                             QStringLiteral("Cancelled; nothing was registered."), {}};
-        }
-        torch::jit::Module &variant = output.model.impl()->module;
-        QJsonObject metrics{{QStringLiteral("parameters"), output.model.parameterCount()},
-                            {QStringLiteral("nonzero_parameters"), output.model.nonzeroParameterCount()},
-                            {QStringLiteral("source_parameters"), sourceParams},
-                            {QStringLiteral("source_nonzero_parameters"), sourceNonzero}};
-        if (data.known) {
-            context.setProgress(0.99, QStringLiteral("Measuring the variant"));
-            loadData();
-            const double acc = testAccuracy(variant, *dataset);
-            if (!std::isnan(acc)) {
-                metrics.insert(QStringLiteral("test_acc"), acc);
-                if (!std::isnan(sourceAcc)) {
-                    metrics.insert(QStringLiteral("source_test_acc"), sourceAcc);
-                    metrics.insert(QStringLiteral("test_acc_delta"), acc - sourceAcc);
-                }
-            }
-        }
-        variant.eval();
-        const QString modelPath = runDir + QStringLiteral("/model.pt");
+        begin();
+        scoreSource();
+        CompressOutput output = m_prepared.method->apply(m_input, m_context);
+        if (output.model.isNull() || m_context.isCancelled())
+            return ended(JobStatus::Cancelled, kNothingRegistered);
+        const QJsonObject metrics = measure(output);
+        output.model.impl()->module.eval();
+        const QString modelPath = m_runDir + QStringLiteral("/model.pt");
         output.model.save(modelPath);
-
-        QJsonObject recipe{{QStringLiteral("kind"), QStringLiteral("compress")},
-                           {QStringLiteral("source"), source.ref()},
-                           {QStringLiteral("source_id"), QString::number(source.id)},
-                           {QStringLiteral("method"), methodName},
-                           {QStringLiteral("params"), params},
-                           {QStringLiteral("details"), output.details}};
-        if (data.known)
-            recipe.insert(QStringLiteral("data"), describeData(data.options));
-        if (!output.quantizedEngine.isEmpty())
-            recipe.insert(QStringLiteral("quantized_engine"), output.quantizedEngine);
-        NewVersion version;
-        version.modelName = newName;
-        version.modelDescription = QStringLiteral("Made from %1 with %2")
-                                       .arg(source.ref(), methodName);
-        version.kind = output.kind;
-        version.artifactPath = modelPath;
-        version.recipe = recipe;
-        version.inputs = source.inputs;
-        version.outputs = source.outputs;
-        version.classNames = source.classNames;
-        version.parameterCount = output.model.parameterCount();
-        version.metrics = metrics;
-        version.runId = runId;
-        version.parents = {{source.id, output.sourceRole}};
-        version.parents += output.extraParents;
-        if (context.isCancelled()) {
-            endRun(RunStatus::Cancelled, QStringLiteral("Cancelled; nothing was registered."));
-            return JobResult{JobStatus::Cancelled,
-                             QStringLiteral("Cancelled; nothing was registered."), {}};
-        }
-        const VersionRecord record = registry.addVersion(version);
-        context.flush();
-        QObject::disconnect(collect);
-        if (!points.isEmpty())
-            registry.appendMetrics(runId, points);
-        registry.finishRun(runId, RunStatus::Finished, QString(), record.id);
-        context.log(QStringLiteral("Registered as %1").arg(record.ref()));
-        context.setProgress(1.0, QStringLiteral("Finished"));
-        return JobResult{JobStatus::Finished, QString(),
-                         QJsonObject{{QStringLiteral("version"), record.ref()},
-                                     {QStringLiteral("version_id"), record.id},
-                                     {QStringLiteral("kind"), versionKindName(output.kind)},
-                                     {QStringLiteral("run_dir"), runDir},
-                                     {QStringLiteral("model_path"), modelPath},
-                                     {QStringLiteral("metrics"), metrics},
-                                     {QStringLiteral("details"), output.details}}};
+        if (m_context.isCancelled())
+            return ended(JobStatus::Cancelled, kNothingRegistered);
+        return registered(output, metrics, modelPath);
     } catch (const trainloop::DivergedError &e) {
         // The same policy as a training run: a NaN loss ends the job as diverged.
-        endRun(RunStatus::Diverged, e.message());
-        return JobResult{JobStatus::Diverged, e.message(), {}};
+        return ended(JobStatus::Diverged, e.message());
     } catch (const Cancelled &e) {
-        endRun(RunStatus::Cancelled, e.message());
+        m_recorder->end(JobStatus::Cancelled, e.message());
         throw;
     } catch (const Error &e) {
-        endRun(RunStatus::Failed, e.message());
+        m_recorder->end(JobStatus::Failed, e.message());
         throw;
     } catch (const std::exception &e) {
-        endRun(RunStatus::Failed, QString::fromLocal8Bit(e.what()));
+        m_recorder->end(JobStatus::Failed, QString::fromLocal8Bit(e.what()));
         throw;
     }
+}
+
+} // namespace
+
+JobResult CompressJob::run(JobContext &context)
+{
+    // Without --threads, the cores other programs leave free (common/CpuShare.h), chosen once:
+    // fine-tuning and distillation are short next to a training run.
+    at::set_num_threads(ThreadGovernor(m_spec.value(QStringLiteral("threads")).toInt(0)).threads());
+    CompressSession session(m_workspace, m_spec, context);
+    if (std::optional<JobResult> stopped = session.check())
+        return *stopped;
+    return session.run();
 }
 
 } // namespace ms

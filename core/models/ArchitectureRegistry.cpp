@@ -23,14 +23,28 @@ ArchitectureRegistry &ArchitectureRegistry::instance()
     return registry;
 }
 
+QJsonObject ArchitectureProvider::makeSpec(const std::vector<qint64> &inputShape, int numClasses,
+                                           const QJsonObject &params) const
+{
+    if (!params.isEmpty())
+        throw Error(QStringLiteral("The \"%1\" architecture takes no parameters (got \"%2\").")
+                        .arg(name(), params.keys().join(QStringLiteral("\", \""))));
+    return makeSpec(inputShape, numClasses);
+}
+
 QJsonObject ArchitectureRegistry::resolve(const QString &nameOrPath,
                                           const std::vector<qint64> &inputShape,
-                                          int numClasses) const
+                                          int numClasses, const QJsonObject &params) const
 {
     if (const auto provider = m_providers.find(nameOrPath)) {
-        const QJsonObject spec = provider->makeSpec(inputShape, numClasses);
+        const QJsonObject spec = provider->makeSpec(inputShape, numClasses, params);
         return ArchSpec::fromJson(spec).boundTo(inputShape, numClasses).toJson();
     }
+    if (!params.isEmpty())
+        throw Error(QStringLiteral("Architecture parameters (%1) need a registered architecture "
+                                   "that takes them, not the spec file %2: edit the file "
+                                   "instead.")
+                        .arg(params.keys().join(QStringLiteral(", ")), nameOrPath));
 
     const QFileInfo info(nameOrPath);
     if (!info.isFile()) {
@@ -59,6 +73,12 @@ QJsonObject ArchitectureRegistry::resolve(const QString &nameOrPath,
     } catch (const Error &e) {
         throw Error(QStringLiteral("In the spec file %1: %2").arg(info.filePath(), e.message()));
     }
+}
+
+QStringList ArchitectureRegistry::parametersOf(const QString &name) const
+{
+    const auto provider = m_providers.find(name);
+    return provider ? provider->parameters() : QStringList();
 }
 
 } // namespace ms

@@ -7,6 +7,8 @@
 #include <QJsonArray>
 #include <QLocale>
 
+#include <algorithm>
+
 namespace ms {
 
 namespace {
@@ -25,6 +27,42 @@ QJsonObject makeSpecJson(const QString &name, const QJsonArray &layers,
     QJsonObject spec{{QStringLiteral("name"), name}, {QStringLiteral("layers"), layers}};
     // Bound here when the caller knows the data; otherwise left open for boundTo().
     return ArchSpec::fromJson(spec).boundTo(inputShape, numClasses).toJson();
+}
+
+// The parameters of the built-ins: "width" (an integer, at least 1) and "dropout" (a
+// probability in [0, 1); 0 leaves the dropout layer out, so the defaults are the original nets).
+struct WidthDropout
+{
+    qint64 width;
+    double dropout = 0.0;
+};
+
+WidthDropout widthDropout(const QString &arch, const QJsonObject &params, qint64 defaultWidth)
+{
+    WidthDropout out{defaultWidth};
+    for (auto it = params.begin(); it != params.end(); ++it) {
+        const QJsonValue v = it.value();
+        if (it.key() == QLatin1String("width")) {
+            const double w = v.toDouble(-1.0);
+            if (!v.isDouble() || w < 1.0 || w != double(qint64(w)) || w > 65536.0)
+                throw Error(QStringLiteral("The \"%1\" architecture's \"width\" must be a whole "
+                                           "number from 1 to 65536 (got %2).")
+                                .arg(arch, v.isDouble() ? QString::number(w)
+                                                        : v.toVariant().toString()));
+            out.width = qint64(w);
+        } else if (it.key() == QLatin1String("dropout")) {
+            const double p = v.toDouble(-1.0);
+            if (!v.isDouble() || p < 0.0 || p >= 1.0)
+                throw Error(QStringLiteral("The \"%1\" architecture's \"dropout\" must be a "
+                                           "probability from 0 up to (not including) 1 (got %2).")
+                                .arg(arch, v.toVariant().toString()));
+            out.dropout = p;
+        } else {
+            throw Error(QStringLiteral("The \"%1\" architecture has no parameter \"%2\"; it takes "
+                                       "\"width\" and \"dropout\".").arg(arch, it.key()));
+        }
+    }
+    return out;
 }
 
 // Parameter count on Fashion-MNIST (1x28x28, 10 classes), counted from the spec itself so the
@@ -49,17 +87,30 @@ public:
                               "ReLU, linear to the classes (%1 params on 1x28x28 with 10 "
                               "classes); takes any input shape.").arg(fashionMnistParams(*this));
     }
+    QStringList parameters() const override
+    {
+        return {QStringLiteral("width"), QStringLiteral("dropout")};
+    }
     QJsonObject makeSpec(const std::vector<qint64> &inputShape, int numClasses) const override
     {
-        const QJsonValue classes = QStringLiteral("num_classes");
-        const QJsonArray layers{
+        return makeSpec(inputShape, numClasses, {});
+    }
+    // "width": the first hidden layer (the second is width / 2); "dropout" before the last
+    // linear layer.
+    QJsonObject makeSpec(const std::vector<qint64> &inputShape, int numClasses,
+                         const QJsonObject &params) const override
+    {
+        const WidthDropout p = widthDropout(name(), params, 256);
+        QJsonArray layers{
             layer("flatten"),
-            layer("linear", {{QStringLiteral("out"), 256}}),
+            layer("linear", {{QStringLiteral("out"), p.width}}),
             layer("relu"),
-            layer("linear", {{QStringLiteral("out"), 128}}),
+            layer("linear", {{QStringLiteral("out"), std::max<qint64>(1, p.width / 2)}}),
             layer("relu"),
-            layer("linear", {{QStringLiteral("out"), classes}}),
         };
+        if (p.dropout > 0.0)
+            layers.append(layer("dropout", {{QStringLiteral("p"), p.dropout}}));
+        layers.append(layer("linear", {{QStringLiteral("out"), QStringLiteral("num_classes")}}));
         return makeSpecJson(name(), layers, inputShape, numClasses);
     }
 };
@@ -77,7 +128,18 @@ public:
                               "with 10 classes); needs image input (CxHxW).")
             .arg(fashionMnistParams(*this));
     }
+    QStringList parameters() const override
+    {
+        return {QStringLiteral("width"), QStringLiteral("dropout")};
+    }
     QJsonObject makeSpec(const std::vector<qint64> &inputShape, int numClasses) const override
+    {
+        return makeSpec(inputShape, numClasses, {});
+    }
+    // "width": the first conv's channels (the second has 2 x width); "dropout" before the
+    // linear classifier.
+    QJsonObject makeSpec(const std::vector<qint64> &inputShape, int numClasses,
+                         const QJsonObject &params) const override
     {
         if (!inputShape.empty() && inputShape.size() != 3) {
             QStringList dims;
@@ -88,16 +150,19 @@ public:
                                        "%1; use \"mlp\" for tabular data.")
                             .arg(dims.join(QLatin1Char('x'))));
         }
-        const auto conv = [](int out) {
+        const WidthDropout p = widthDropout(name(), params, 32);
+        const auto conv = [](qint64 out) {
             return layer("conv2d", {{QStringLiteral("out"), out}, {QStringLiteral("kernel"), 5},
                                     {QStringLiteral("padding"), 2}});
         };
-        const QJsonArray layers{
-            conv(32), layer("relu"), layer("maxpool2d", {{QStringLiteral("kernel"), 2}}),
-            conv(64), layer("relu"), layer("maxpool2d", {{QStringLiteral("kernel"), 2}}),
+        QJsonArray layers{
+            conv(p.width), layer("relu"), layer("maxpool2d", {{QStringLiteral("kernel"), 2}}),
+            conv(2 * p.width), layer("relu"), layer("maxpool2d", {{QStringLiteral("kernel"), 2}}),
             layer("flatten"),
-            layer("linear", {{QStringLiteral("out"), QStringLiteral("num_classes")}}),
         };
+        if (p.dropout > 0.0)
+            layers.append(layer("dropout", {{QStringLiteral("p"), p.dropout}}));
+        layers.append(layer("linear", {{QStringLiteral("out"), QStringLiteral("num_classes")}}));
         return makeSpecJson(name(), layers, inputShape, numClasses);
     }
 };

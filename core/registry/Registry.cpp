@@ -10,6 +10,8 @@
 #include <QDirIterator>
 #include <QFileInfo>
 #include <QHash>
+#include <QMutex>
+#include <QMutexLocker>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -109,10 +111,80 @@ QString problemText(const ArtifactStore::Check &check, qint64 sizeBytes)
 
 // --- opening ---
 
+namespace {
+
+// The registry files this process has SQLite connections open on, and how many. Opening such a
+// file with QFile and closing it again releases every POSIX lock the process holds on it, those
+// of its SQLite connections included: the locks belong to the process, not to a descriptor
+// (sqlite.org/howtocorrupt.html, 2.2). Another process closing the registry then finds it
+// unused, checkpoints it and deletes the WAL under our connections, and what they commit
+// afterwards is lost to everyone else. So the header checks, which read the file with QFile,
+// run only while this process has no connection open on it (the file is known to be ours
+// then), and the mutex keeps another thread from opening one while they read.
+struct OpenFiles
+{
+    QMutex mutex;
+    QHash<QString, int> count;   // by canonical path
+
+    static OpenFiles &instance()
+    {
+        static OpenFiles files;
+        return files;
+    }
+};
+
+// Opens the connection `name` on the registry of `root` (after the checks of the file when
+// this process has none open on it yet); returns its OpenFiles entry.
+QString openConnection(const QString &root, const QString &path, const QString &name,
+                       int schemaVersion)
+{
+    OpenFiles &files = OpenFiles::instance();
+    const QString key = QFileInfo(root).canonicalFilePath() + QStringLiteral("/registry.db");
+    QMutexLocker lock(&files.mutex);
+    if (files.count.value(key) == 0) {
+        // Both checks read without writing, so a file we refuse is left exactly as it was.
+        registry::checkSqliteHeader(path);
+        registry::probeSchemaVersion(path, name + QStringLiteral("-probe"), schemaVersion);
+    }
+    QString failure;
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+        db.setDatabaseName(path);
+        db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=10000"));
+        if (!db.open())
+            failure = db.lastError().text();
+    }
+    if (!failure.isEmpty()) {
+        QSqlDatabase::removeDatabase(name);
+        throw Error(QStringLiteral("Cannot open the registry %1: %2. Check that the workspace "
+                                   "is writable or choose another --workspace.")
+                        .arg(path, failure));
+    }
+    files.count[key] += 1;
+    return key;
+}
+
+// Every query and handle must be gone before.
+void closeConnection(const QString &name, const QString &key)
+{
+    {
+        QSqlDatabase db = connection(name);
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(name);
+    OpenFiles &files = OpenFiles::instance();
+    QMutexLocker lock(&files.mutex);
+    if (--files.count[key] <= 0)
+        files.count.remove(key);
+}
+
+}   // namespace
+
 struct Registry::Statements
 {
     QSqlQuery insertMetric;   // prepared on first use, reused by every appendMetrics()
     bool insertMetricPrepared = false;
+    QString openFile;   // this connection's entry in OpenFiles
 };
 
 Registry::Registry(const QString &root)
@@ -129,39 +201,28 @@ Registry::Registry(const QString &root)
         throw Error(QStringLiteral("Cannot create the workspace folder %1: check that its "
                                    "parent exists and is writable, or pass --workspace DIR.")
                         .arg(m_root));
-    const QString path = databasePath();
-    // Both checks read without writing, so a file we refuse is left exactly as it was.
-    registry::checkSqliteHeader(path);
-    registry::probeSchemaVersion(path, m_connection + QStringLiteral("-probe"), kSchemaVersion);
+    m_statements->openFile = openConnection(m_root, databasePath(), m_connection,
+                                            kSchemaVersion);
     try {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_connection);
-        db.setDatabaseName(path);
-        db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=10000"));
-        if (!db.open())
-            throw Error(QStringLiteral("Cannot open the registry %1: %2. Check that the "
-                                       "workspace is writable or choose another --workspace.")
-                            .arg(path, db.lastError().text()));
+        QSqlDatabase db = connection(m_connection);
         registry::configureConnection(db);
         registry::migrate(db, kSchemaVersion);
         m_statements->insertMetric = QSqlQuery(db);
         markInterruptedRuns();
+        markInterruptedSweeps();
     } catch (...) {
+        const QString openFile = m_statements->openFile;
         m_statements.reset();
-        connection(m_connection).close();
-        QSqlDatabase::removeDatabase(m_connection);
+        closeConnection(m_connection, openFile);
         throw;
     }
 }
 
 Registry::~Registry()
 {
-    // Every query and handle must be gone before the connection is removed.
+    const QString openFile = m_statements->openFile;
     m_statements.reset();
-    {
-        QSqlDatabase db = connection(m_connection);
-        db.close();
-    }
-    QSqlDatabase::removeDatabase(m_connection);
+    closeConnection(m_connection, openFile);
 }
 
 QString Registry::databasePath() const

@@ -11,6 +11,7 @@
 #include <QStringList>
 #include <QVector>
 
+#include <limits>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -145,6 +146,38 @@ struct RunRecord
     QJsonObject toJson() const;
 };
 
+// A sweep (core/optimize/SweepJob) and its trials. Statuses: a sweep is "running",
+// "finished", "cancelled" or "failed" (a "running" sweep whose process is gone can be resumed);
+// a trial is "running", "finished", "pruned" (stopped early), "failed" or "diverged".
+struct TrialRecord
+{
+    int number = 0;
+    QJsonObject params;
+    QString status = QStringLiteral("running");
+    double value = std::numeric_limits<double>::quiet_NaN();   // the objective; NaN when none
+    int epochs = 0;
+    QJsonArray curve;          // the objective after each epoch
+    qint64 runId = 0;
+    QString message;
+
+    QJsonObject toJson() const;
+};
+
+struct SweepRecord
+{
+    qint64 id = 0;
+    QString name;
+    QJsonObject spec;          // the checked sweep file (SweepSpec::toJson)
+    QString status;
+    QDateTime started;
+    QDateTime ended;
+    qint64 pid = 0;
+    qint64 versionId = 0;      // the trial registered as a version, 0 when none
+    QVector<TrialRecord> trials;   // by number (filled by sweep(), not by sweeps())
+
+    QJsonObject toJson() const;
+};
+
 struct MetricSample
 {
     qint64 step = 0;
@@ -182,7 +215,7 @@ struct NewVersion
 class Registry
 {
 public:
-    static constexpr int kSchemaVersion = 1;
+    static constexpr int kSchemaVersion = 2;
 
     // Opens, creating when absent, the registry of the workspace `root`. Runs still marked
     // running whose process is gone become Interrupted. Throws ms::Error with a clear message,
@@ -259,6 +292,16 @@ public:
     QStringList metricKeys(qint64 runId) const;             // sorted
     QVector<MetricSample> metrics(qint64 runId, const QString &key) const;   // by step
 
+    // --- sweeps (written by the sweep job) ---
+    qint64 startSweep(const QString &name, const QJsonObject &spec);
+    // The sweep is this process's again (resume): status running, pid ours.
+    void reopenSweep(qint64 sweepId);
+    void finishSweep(qint64 sweepId, const QString &status, qint64 versionId = 0);
+    // Inserts or replaces trial `trial.number` of the sweep.
+    void saveTrial(qint64 sweepId, const TrialRecord &trial);
+    SweepRecord sweep(qint64 sweepId) const;       // with its trials; throws when unknown
+    QVector<SweepRecord> sweeps() const;           // newest first, without trials
+
     // --- benchmarks (written by the benchmark job) ---
     void addBenchmark(qint64 versionId, const QJsonObject &result);
     QVector<QJsonObject> benchmarks(qint64 versionId) const;
@@ -298,6 +341,7 @@ private:
     struct Statements;   // prepared statements kept across calls (Registry.cpp)
 
     void markInterruptedRuns();
+    void markInterruptedSweeps();   // RegistrySweeps.cpp
 
     QString m_root;
     QString m_connection;

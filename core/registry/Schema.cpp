@@ -117,6 +117,32 @@ const std::vector<Migration> &migrations()
              "CREATE INDEX benchmarks_version ON benchmarks(version_id)",
              "CREATE INDEX aliases_version ON aliases(version_id)",
          }},
+        // Sweeps (core/optimize): a search and its trials. A trial's run is an ordinary run;
+        // `curve` holds the objective after each epoch (JSON array) so that early stopping and
+        // the sampler can resume from it.
+        {2,
+         {
+             "CREATE TABLE sweeps ("
+             " id INTEGER PRIMARY KEY,"
+             " name TEXT NOT NULL,"
+             " spec TEXT NOT NULL,"
+             " status TEXT NOT NULL,"
+             " started TEXT NOT NULL,"
+             " ended TEXT,"
+             " pid INTEGER NOT NULL DEFAULT 0,"
+             " version_id INTEGER REFERENCES versions(id) ON DELETE SET NULL)",
+             "CREATE TABLE sweep_trials ("
+             " sweep_id INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,"
+             " number INTEGER NOT NULL,"
+             " params TEXT NOT NULL,"
+             " status TEXT NOT NULL,"
+             " value REAL,"
+             " epochs INTEGER NOT NULL DEFAULT 0,"
+             " curve TEXT NOT NULL DEFAULT '[]',"
+             " run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,"
+             " message TEXT,"
+             " PRIMARY KEY (sweep_id, number)) WITHOUT ROWID",
+         }},
     };
     return steps;
 }

@@ -57,6 +57,10 @@ public:
     bool beginStream(int status, const QByteArray &contentType, const HeaderList &headers = {});
     bool writeChunk(const QByteArray &data);
     void endStream();
+    // Called once, on the server's thread, if the connection closes before this reply is
+    // finished (the client disconnected, or the server aborted it): the application stops the
+    // work it was doing for the reply. Called at once when the slot is already gone.
+    void onClosed(std::function<void()> callback);
 
 private:
     friend class Connection;

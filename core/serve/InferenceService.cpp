@@ -486,11 +486,25 @@ void InferenceService::Private::infer(Exchange &ex, bool torchServe)
             Qt::QueuedConnection);
     };
     switch (version->batcher->submit(std::move(job))) {
-    case ModelBatcher::Submitted::Queued:
+    case ModelBatcher::Submitted::Queued: {
+        // A client that leaves while its request waits frees its place: the batcher drops a
+        // cancelled request instead of computing it (one already in a batch finishes).
+        const std::shared_ptr<std::atomic<bool>> cancelled = flight.cancelled;
+        flight.responder.onClosed([this, id, cancelled] {
+            cancelled->store(true);
+            const auto it = inflight.find(id);
+            if (it == inflight.end())
+                return;
+            counters.observeRejection("client_gone");
+            finish(it->second.method, it->second.path, it->second.model, it->second.start, 499);
+            inflight.erase(it);
+            armDeadline();
+        });
         inflight.emplace(id, std::move(flight));
         if (options.requestTimeout_ms > 0 && !deadlineTimer.isActive())
             armDeadline();
         return;
+    }
     case ModelBatcher::Submitted::Full:
         counters.observeRejection("queue_full");
         respondError(ex, 503,

@@ -51,6 +51,8 @@ QJsonObject TrainConfig::toJson() const
         json.insert(QStringLiteral("freeze_backbone"), true);
     if (replaceHead)
         json.insert(QStringLiteral("replace_head"), true);
+    if (!archParams.isEmpty())
+        json.insert(QStringLiteral("arch_params"), archParams);
     return json;
 }
 
@@ -58,7 +60,7 @@ TrainConfig TrainConfig::fromJson(const QJsonObject &json)
 {
     static const QSet<QString> known = {
         QStringLiteral("dataset"), QStringLiteral("label_column"), QStringLiteral("arch"),
-        QStringLiteral("arch_spec"), QStringLiteral("epochs"), QStringLiteral("batch_size"),
+        QStringLiteral("arch_spec"), QStringLiteral("arch_params"), QStringLiteral("epochs"), QStringLiteral("batch_size"),
         QStringLiteral("lr"), QStringLiteral("optimizer"), QStringLiteral("momentum"),
         QStringLiteral("weight_decay"), QStringLiteral("schedule"),
         QStringLiteral("step_epochs"), QStringLiteral("gamma"), QStringLiteral("seed"),
@@ -101,6 +103,11 @@ TrainConfig TrainConfig::fromJson(const QJsonObject &json)
     c.labelColumn = json.value(QStringLiteral("label_column")).toString();
     c.arch = json.value(QStringLiteral("arch")).toString(c.arch);
     c.archSpec = json.value(QStringLiteral("arch_spec")).toObject();
+    const QJsonValue archParams = json.value(QStringLiteral("arch_params"));
+    if (!archParams.isUndefined() && !archParams.isObject())
+        throw Error(QStringLiteral("Setting \"arch_params\" must be an object such as "
+                                   "{\"width\": 128}."));
+    c.archParams = archParams.toObject();
     c.epochs = int(integer(QStringLiteral("epochs"), c.epochs));
     c.batchSize = int(integer(QStringLiteral("batch_size"), c.batchSize));
     c.lr = real(QStringLiteral("lr"), c.lr);
@@ -149,6 +156,9 @@ TrainConfig TrainConfig::fromJson(const QJsonObject &json)
 void TrainConfig::validate() const
 {
     auto fail = [](const QString &what) { throw Error(what); };
+    if (!archSpec.isEmpty() && !archParams.isEmpty())
+        fail(QStringLiteral("\"arch_params\" applies to a named architecture, not to an inline "
+                            "\"arch_spec\": write the values into the spec instead."));
     if (epochs < 1)
         fail(QStringLiteral("Epochs must be at least 1 (got %1).").arg(epochs));
     if (batchSize < 1)

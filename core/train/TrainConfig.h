@@ -18,6 +18,7 @@ struct TrainConfig
     QString from;
     bool freezeBackbone = false;   // from: train only the classifier (its last Linear/1x1 conv)
     bool replaceHead = false;      // from: re-initialise the classifier for the data's classes
+    QJsonObject archParams;                             // {"width": 128, "dropout": 0.2}
     int epochs = 3;
     int batchSize = 128;
     double lr = 1e-3;

@@ -13,9 +13,9 @@
 #include "models/Model.h"
 #include "models/ModelImpl_p.h"
 #include "registry/Registry.h"
+#include "registry/RunRecorder.h"
 #include "train/Checkpoint_p.h"
 #include "train/FromVersion_p.h"
-#include "train/RunRecorder.h"
 #include "train/TrainLoop_p.h"
 
 #include <torch/optim/optimizer.h>
@@ -107,47 +107,25 @@ JobResult TrainJob::run(JobContext &context)
         // The default name is the run's label, which may be any file or spec name: made into a
         // valid model name rather than refused after the training.
         recorder = std::make_unique<RunRecorder>(
-            m_workspace, m_modelName.isEmpty() ? modelNameFrom(m_config.label()) : m_modelName);
-        // A busy registry is shown, not fatal: a log line, an event the CLI prints, and a note
-        // the window's job status shows until the registry is free again.
-        recorder->setWaitHandler([&context](bool waiting, const QString &message) {
-            context.log(message);
-            context.report(QJsonObject{
-                {QStringLiteral("event"), QStringLiteral("registry")},
-                {QStringLiteral("state"),
-                 waiting ? QStringLiteral("waiting") : QStringLiteral("recorded")},
-                {QStringLiteral("message"), message},
-                {QStringLiteral("status_note"),
-                 waiting ? QStringLiteral("waiting for the registry") : QString()}});
-        });
+            m_workspace, kind(),
+            m_modelName.isEmpty() ? modelNameFrom(m_config.label()) : m_modelName, context);
     }
     // The run row must not stay "running" when training throws: record why, then rethrow.
-    auto recordFailure = [&recorder](const QString &message) {
-        if (!recorder)
-            return;
-        try {
-            recorder->end(JobStatus::Failed, message);
-        } catch (const std::exception &) {
-            // The registry itself failed; the original error is the one to show.
-        }
-    };
     try {
         return train(context, recorder.get());
     } catch (const Cancelled &e) {
         // Stopped where the loop does not look (a dataset being read): as the loop's own stop.
-        if (recorder) {
-            try {
-                recorder->end(JobStatus::Cancelled, e.message());
-            } catch (const std::exception &) {
-            }
-        }
+        if (recorder)
+            recorder->end(JobStatus::Cancelled, e.message());
         return JobResult{JobStatus::Cancelled, e.message(),
                          QJsonObject{{QStringLiteral("run_dir"), m_runDir}}};
     } catch (const Error &e) {
-        recordFailure(e.message());
+        if (recorder)
+            recorder->end(JobStatus::Failed, e.message());
         throw;
     } catch (const std::exception &e) {
-        recordFailure(QString::fromUtf8(e.what()));
+        if (recorder)
+            recorder->end(JobStatus::Failed, QString::fromUtf8(e.what()));
         throw;
     }
 }
@@ -180,7 +158,7 @@ public:
     // Runs epoch `epoch` with its evaluation, checkpoint and events; a result when the run
     // ends there (cancelled, diverged).
     std::optional<JobResult> runEpoch(int epoch);
-    JobResult finish(const QString &outPath);
+    JobResult finish(const QString &outPath, bool registerVersion);
 
     int epochsDone() const { return m_epochsDone; }
 
@@ -189,8 +167,6 @@ private:
     // What a stop keeps, for every way of stopping.
     QString keptNote() const;
     JobResult stopped(JobStatus status, const QString &message);
-    // Observers (plots, CLI) and the registry see the same points.
-    void metric(const QString &key, qint64 atStep, int epoch, double value);
     void followLoad(bool now);
     void reportEpoch(int epoch, const trainloop::EpochOutcome &outcome);
 
@@ -298,7 +274,8 @@ void TrainSession::prepareModel()
     } else {
         m_spec = m_config.archSpec.isEmpty()
                      ? ArchitectureRegistry::instance().resolve(m_config.arch, m_data.sampleShape,
-                                                                m_data.numClasses())
+                                                                m_data.numClasses(),
+                                                                m_config.archParams)
                      : ArchSpec::fromJson(m_config.archSpec)
                            .boundTo(m_data.sampleShape, m_data.numClasses())
                            .toJson();
@@ -358,8 +335,8 @@ void TrainSession::prepareSteps()
     const int64_t stepsPerEpoch = m_loop->stepsPerEpoch();
     m_loop->onStep = [this, totalSteps, stepsPerEpoch](int epoch, qint64 step, int64_t batch,
                                                       double loss, double lr) {
-        metric(QStringLiteral("loss"), step, epoch + 1, loss);
-        metric(QStringLiteral("lr"), step, epoch + 1, lr);
+        m_context.addMetric(QStringLiteral("loss"), step, epoch + 1, loss);
+        m_context.addMetric(QStringLiteral("lr"), step, epoch + 1, lr);
         m_context.setProgress(double(step) / double(totalSteps),
                               QStringLiteral("Epoch %1/%2, step %3/%4")
                                   .arg(QString::number(epoch + 1), QString::number(m_config.epochs),
@@ -367,13 +344,6 @@ void TrainSession::prepareSteps()
                                        QString::number(stepsPerEpoch)));
         followLoad(false);
     };
-}
-
-void TrainSession::metric(const QString &key, qint64 atStep, int epoch, double value)
-{
-    m_context.addMetric(key, atStep, epoch, value);
-    if (m_recorder)
-        m_recorder->add(MetricPoint{key, atStep, epoch, value, m_context.elapsed_s()});
 }
 
 // Follows the machine's load (no-op with --threads): fewer threads when other programs hold
@@ -431,7 +401,7 @@ void TrainSession::reportEpoch(int epoch, const trainloop::EpochOutcome &outcome
         m_last.insert(QStringLiteral("test_acc"), test.accuracy);
     for (auto it = m_last.begin(); it != m_last.end(); ++it) {
         if (it.key() != QLatin1String("epoch"))
-            metric(it.key(), m_step, epoch + 1, it.value().toDouble());
+            m_context.addMetric(it.key(), m_step, epoch + 1, it.value().toDouble());
     }
     m_epochsDone = epoch + 1;
     Checkpoint::write(m_runDir, m_epochsDone, m_step, m_last, m_model, *m_optimizer);
@@ -477,7 +447,7 @@ JobResult TrainSession::stopped(JobStatus status, const QString &message)
     return JobResult{status, message, output()};
 }
 
-JobResult TrainSession::finish(const QString &outPath)
+JobResult TrainSession::finish(const QString &outPath, bool registerVersion)
 {
     m_model.impl()->module.eval();
     const QString modelPath = m_runDir + QStringLiteral("/model.pt");
@@ -488,7 +458,9 @@ JobResult TrainSession::finish(const QString &outPath)
         m_model.save(outPath);
         out.insert(QStringLiteral("out_path"), QFileInfo(outPath).absoluteFilePath());
     }
-    if (m_recorder) {
+    if (m_recorder && !registerVersion) {
+        m_recorder->end(JobStatus::Finished, QString());
+    } else if (m_recorder) {
         NewVersion version;
         if (!m_spec.isEmpty())
             version.modelDescription = QStringLiteral("Trained from the %1 architecture")
@@ -533,7 +505,7 @@ JobResult TrainJob::train(JobContext &context, RunRecorder *recorder)
         if (std::optional<JobResult> ended = session.runEpoch(epoch))
             return *ended;
     }
-    return session.finish(m_outPath);
+    return session.finish(m_outPath, m_registerVersion);
 }
 
 } // namespace ms

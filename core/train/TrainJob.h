@@ -31,6 +31,9 @@ public:
     // valid by ms::modelNameFrom; on resume, the name the run was started with). Throws
     // ms::Error when `modelName` breaks the naming rule (common/Names.h).
     void recordIn(const QString &workspaceRoot, const QString &modelName = QString());
+    // Records the run and its curves but registers no version (a sweep's trials: the best one
+    // is registered from its run folder afterwards, see SweepJob).
+    void setRegisterVersion(bool registerVersion) { m_registerVersion = registerVersion; }
 
     QString kind() const override { return QStringLiteral("train"); }
     QString title() const override;
@@ -49,6 +52,7 @@ private:
     bool m_resume = false;
     QString m_workspace;
     QString m_modelName;
+    bool m_registerVersion = true;
 };
 
 } // namespace ms

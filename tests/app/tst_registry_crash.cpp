@@ -1,16 +1,18 @@
-// The registry under the two hard cases of issue 3: a training process killed with SIGKILL,
-// and two processes writing to one workspace at once. Driven through the real CLI.
+// The registry under the hard cases of issue 3: a training or a compression process killed with
+// SIGKILL, and two processes writing to one workspace at once. Driven through the real CLI.
 
 #include "app/CliRun.h"
 #include "registry/Registry.h"
 
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
 #include <QSet>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QVector>
 
 #include <csignal>
 
@@ -108,6 +110,94 @@ private Q_SLOTS:
         QCOMPARE(steps.size(), 339);
         QCOMPARE(registry.metrics(killedRun, QStringLiteral("val_acc")).size(), 3);
         QCOMPARE(registry.integrityCheck(), QStringLiteral("ok"));
+    }
+
+    // A compression's points reach the registry as the job goes (issue 17): killed once the
+    // first of them are there, the run keeps every point recorded before the kill.
+    void aKilledCompressionKeepsItsRecordedPoints()
+    {
+        QTemporaryDir dir;
+        const QString ws = dir.path();
+        QString err;
+        QCOMPARE(cli(trainArgs(ws, 1, 2000), &err), 0);   // fm:1, the source
+
+        ms::Registry watcher(ws);
+        QProcess p;
+        // Long enough (1000 epochs of fine-tuning) to be killed mid-way, never to finish.
+        p.start(cliPath(), {QStringLiteral("compress"), QStringLiteral("fm:1"),
+                            QStringLiteral("--method"), QStringLiteral("prune-unstructured"),
+                            QStringLiteral("--sparsity"), QStringLiteral("0.5"),
+                            QStringLiteral("--finetune-epochs"), QStringLiteral("1000"),
+                            QStringLiteral("--threads"), QStringLiteral("1"),
+                            QStringLiteral("--json"), QStringLiteral("--workspace"), ws});
+        QVERIFY(p.waitForStarted());
+        qint64 runId = 0;
+        QVector<ms::MetricSample> seen;
+        // Waits until a flush of the running job is visible to another connection.
+        auto recorded = [&] {
+            for (const ms::RunRecord &run : watcher.runs()) {
+                if (run.kind == QLatin1String("compress"))
+                    runId = run.id;
+            }
+            if (runId != 0)
+                seen = watcher.metrics(runId, QStringLiteral("loss"));
+            return !seen.isEmpty();
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(recorded() || p.state() != QProcess::Running, 120000);
+        QVERIFY2(p.state() == QProcess::Running, qPrintable(p.readAllStandardError()));
+        QVERIFY(!seen.isEmpty());
+        ::kill(pid_t(p.processId()), SIGKILL);
+        QVERIFY(p.waitForFinished());
+
+        ms::Registry registry(ws);   // opening marks the dead process's run
+        QCOMPARE(registry.integrityCheck(), QStringLiteral("ok"));
+        QCOMPARE(ms::runStatusName(registry.run(runId).status), QStringLiteral("interrupted"));
+        QCOMPARE(registry.run(runId).kind, QStringLiteral("compress"));
+        const QVector<ms::MetricSample> kept = registry.metrics(runId, QStringLiteral("loss"));
+        QVERIFY2(kept.size() >= seen.size(),
+                 qPrintable(QStringLiteral("%1 < %2").arg(kept.size()).arg(seen.size())));
+        for (int i = 0; i < seen.size(); ++i) {
+            QCOMPARE(kept[i].step, seen[i].step);
+            QCOMPARE(kept[i].value, seen[i].value);
+        }
+        QCOMPARE(registry.versions(QStringLiteral("fm")).size(), 1);   // nothing registered
+    }
+
+    // Two registries open in one process (the window's and a job's, a compression's and its
+    // recorder's): opening the second must not drop the first one's file locks. Otherwise
+    // another process closing the registry finds it unused, checkpoints and deletes the WAL
+    // under our connections, and what they commit next vanishes (sqlite.org/howtocorrupt.html,
+    // 2.2: any close() of the file releases the process's POSIX locks on it).
+    void aSecondRegistryInOneProcessKeepsTheFirstOnesLocks()
+    {
+        QTemporaryDir dir;
+        const QString ws = dir.path();
+        const QString artifact = dir.filePath(QStringLiteral("model.pt"));
+        {
+            QFile file(artifact);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write("not a real model: the registry only stores and hashes it");
+        }
+        ms::Registry first(ws);
+        first.startRun(QStringLiteral("train"), {}, QString());   // the WAL holds a commit
+        ms::Registry second(ws);
+        QString err;
+        // Another process opens the registry and closes it again.
+        QCOMPARE(cli({QStringLiteral("models"), QStringLiteral("--workspace"), ws}, &err), 0);
+        QVERIFY(QFileInfo::exists(ws + QStringLiteral("/registry.db-wal")));
+
+        ms::NewVersion version;
+        version.modelName = QStringLiteral("kept");
+        version.artifactPath = artifact;
+        first.addVersion(version);
+        version.modelName = QStringLiteral("kept-too");
+        second.addVersion(version);
+        // Another process sees both commits.
+        const ms::test::CliRun models = ms::test::runCli(
+            {QStringLiteral("models"), QStringLiteral("--json"), QStringLiteral("--workspace"), ws});
+        QCOMPARE(models.exitCode, 0);
+        QVERIFY2(models.out.contains(QLatin1String("\"kept\"")), qPrintable(models.out));
+        QVERIFY2(models.out.contains(QLatin1String("\"kept-too\"")), qPrintable(models.out));
     }
 
     void trainingAndTaggingShareAWorkspace()

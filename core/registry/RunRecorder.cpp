@@ -1,6 +1,7 @@
-#include "train/RunRecorder.h"
+#include "registry/RunRecorder.h"
 
 #include "common/Error.h"
+#include "jobs/JobContext.h"
 
 #include <QFile>
 #include <QJsonDocument>
@@ -22,6 +23,8 @@ const qint64 kFirstRetry_ms = 1000;
 const qint64 kMaxRetry_ms = 8000;
 // end() after a stop: the user is waiting for the process to exit.
 const qint64 kEndPatience_ms = 5000;
+// finish(): the job's result is at stake.
+const qint64 kFinishPatience_ms = 10 * 60 * 1000;
 
 QString runFile(const QString &runDir)
 {
@@ -39,10 +42,23 @@ RunStatus runStatusOf(JobStatus status)
     return RunStatus::Failed;
 }
 
+// What goes on while the registry is busy, in the waiting message.
+QString workOf(const QString &kind)
+{
+    if (kind == QLatin1String("train"))
+        return QStringLiteral("Training");
+    if (kind == QLatin1String("compress"))
+        return QStringLiteral("The compression");
+    return QStringLiteral("The job");
+}
+
 } // namespace
 
-RunRecorder::RunRecorder(const QString &workspaceRoot, QString modelName)
+RunRecorder::RunRecorder(const QString &workspaceRoot, QString kind, QString modelName,
+                         JobContext &context)
     : m_root(workspaceRoot)
+    , m_kind(std::move(kind))
+    , m_context(context)
     , m_modelName(std::move(modelName))
 {
     m_sinceFlush.start();
@@ -52,15 +68,43 @@ RunRecorder::RunRecorder(const QString &workspaceRoot, QString modelName)
         // Opening wrote (interrupted runs of other processes) and met the lock: later.
         m_registry.reset();
     }
+    // Direct: the context emits on the worker thread, where this recorder lives.
+    m_feed = QObject::connect(
+        &context, &JobContext::metricsReady, &context,
+        [this](const MetricBatch &points) { add(points); }, Qt::DirectConnection);
 }
 
-RunRecorder::~RunRecorder() = default;
+RunRecorder::~RunRecorder()
+{
+    QObject::disconnect(m_feed);
+}
 
 void RunRecorder::openRegistry()
 {
     auto registry = std::make_unique<Registry>(m_root);
     registry->setBusyTimeout(kBusyTimeout_ms);
     m_registry = std::move(registry);
+}
+
+void RunRecorder::reportWaiting(bool waiting)
+{
+    const QString message =
+        waiting ? QStringLiteral("Waiting for the registry: another process holds its write "
+                                 "lock. %1 goes on; the run's points are kept and recorded when "
+                                 "the registry is free.")
+                      .arg(workOf(m_kind))
+                : QStringLiteral("The registry is free again after %1 s; the points kept "
+                                 "meanwhile are recorded.")
+                      .arg(QString::number(m_waitingFor.elapsed() / 1000));
+    // Shown, not fatal: a log line, an event the CLI prints, and a note the window's job
+    // status shows until the registry is free again.
+    m_context.log(message);
+    m_context.report(QJsonObject{
+        {QStringLiteral("event"), QStringLiteral("registry")},
+        {QStringLiteral("state"), waiting ? QStringLiteral("waiting") : QStringLiteral("recorded")},
+        {QStringLiteral("message"), message},
+        {QStringLiteral("status_note"),
+         waiting ? QStringLiteral("waiting for the registry") : QString()}});
 }
 
 bool RunRecorder::tryWrite(const std::function<void(Registry &)> &write)
@@ -72,7 +116,7 @@ bool RunRecorder::tryWrite(const std::function<void(Registry &)> &write)
             openRegistry();
         write(*m_registry);
     } catch (const RegistryBusy &) {
-        m_sinceBusy.restart();
+            m_sinceBusy.restart();
         if (m_waiting) {
             m_retryDelay_ms = std::min(m_retryDelay_ms * 2, kMaxRetry_ms);
             return false;
@@ -80,18 +124,12 @@ bool RunRecorder::tryWrite(const std::function<void(Registry &)> &write)
         m_waiting = true;
         m_waitingFor.start();
         m_retryDelay_ms = kFirstRetry_ms;
-        if (m_onWait)
-            m_onWait(true, QStringLiteral("Waiting for the registry: another process holds its "
-                                          "write lock. Training goes on; the run's points are "
-                                          "kept and recorded when the registry is free."));
+        reportWaiting(true);
         return false;
     }
     if (m_waiting) {
         m_waiting = false;
-        if (m_onWait)
-            m_onWait(false, QStringLiteral("The registry is free again after %1 s; the points "
-                                           "kept meanwhile are recorded.")
-                                .arg(QString::number(m_waitingFor.elapsed() / 1000)));
+        reportWaiting(false);
     }
     return true;
 }
@@ -108,7 +146,7 @@ bool RunRecorder::tryStart()
             m_runId = m_resumeRunId;
             return;
         }
-        const qint64 runId = registry.startRun(QStringLiteral("train"), m_recipe, m_runDir);
+        const qint64 runId = registry.startRun(m_kind, m_recipe, m_runDir);
         m_runId = runId;
         QSaveFile file(runFile(m_runDir));
         const QJsonObject json{{QStringLiteral("run_id"), QString::number(runId)},
@@ -163,20 +201,38 @@ void RunRecorder::begin(const QString &runDir, const QJsonObject &recipe, bool r
     tryStart();
 }
 
-void RunRecorder::add(const MetricPoint &point)
+void RunRecorder::add(const MetricBatch &points)
 {
-    m_pending.append(point);
-    if (m_sinceFlush.elapsed() >= kFlushInterval_ms)
+    m_pending += points;
+    if (!m_failure.isEmpty() || m_sinceFlush.elapsed() < kFlushInterval_ms)
+        return;
+    // Called by the context's signal, which an exception must not cross (Qt does not promise
+    // to survive it): a failing registry is kept for the job's next flush() or finish().
+    try {
         tryFlush();
+    } catch (const Error &e) {
+        m_failure = e.message();
+    } catch (const std::exception &e) {
+        m_failure = QString::fromUtf8(e.what());
+    }
+}
+
+void RunRecorder::takeObserved()
+{
+    m_context.flush();   // the context's pending points pass through add()
+    if (!m_failure.isEmpty())
+        throw Error(m_failure);
 }
 
 void RunRecorder::flush()
 {
+    takeObserved();
     tryFlush();
 }
 
 VersionRecord RunRecorder::finish(const NewVersion &version)
 {
+    takeObserved();
     std::optional<VersionRecord> record;
     bool closed = false;
     const bool recorded = insist(
@@ -196,32 +252,45 @@ VersionRecord RunRecorder::finish(const NewVersion &version)
                 });
             return closed;
         },
-        m_finishPatience_ms);
+        kFinishPatience_ms);
     if (recorded)
         return *record;
     const QString what = record ? QStringLiteral("It was registered as %1, but the run is not "
                                                  "closed.")
                                       .arg(record->ref())
                                 : QStringLiteral("It is not registered.");
+    // A training run can be recorded from its checkpoint; other runs are made again.
+    const QString later =
+        m_kind == QLatin1String("train")
+            ? QStringLiteral("Its model is %1 and its checkpoint is in %2; record it later with: "
+                             "modelstudio-cli train --resume %2")
+                  .arg(version.artifactPath, m_runDir)
+            : QStringLiteral("Its model is %1; run the job again to register it.")
+                  .arg(version.artifactPath);
     throw Error(QStringLiteral("The run finished, but another process kept the registry locked "
-                               "for %1 s. %2 Its model is %3 and its checkpoint is in %4; record "
-                               "it later with: modelstudio-cli train --resume %4")
-                    .arg(QString::number(m_waitingFor.elapsed() / 1000), what,
-                         version.artifactPath, m_runDir));
+                               "for %1 s. %2 %3")
+                    .arg(QString::number(m_waitingFor.elapsed() / 1000), what, later));
 }
 
 void RunRecorder::end(JobStatus status, const QString &message)
 {
     if (!m_begun)
         return;
-    insist(
-        [&] {
-            return tryFlush()
-                   && tryWrite([&](Registry &registry) {
-                          registry.finishRun(m_runId, runStatusOf(status), message);
-                      });
-        },
-        kEndPatience_ms);
+    try {
+        m_context.flush();   // a registry that failed before may take the end
+        insist(
+            [&] {
+                return tryFlush()
+                       && tryWrite([&](Registry &registry) {
+                              registry.finishRun(m_runId, runStatusOf(status), message);
+                          });
+            },
+            kEndPatience_ms);
+    } catch (const std::exception &e) {
+        // The registry itself failed; the job's own outcome is the one to show.
+        m_context.log(QStringLiteral("The run could not be closed in the registry: %1")
+                          .arg(QString::fromUtf8(e.what())));
+    }
 }
 
 bool RunRecorder::readRunFile(const QString &runDir, QString *modelName, qint64 *runId)

@@ -1,0 +1,59 @@
+#pragma once
+
+#include "jobs/Job.h"
+#include "optimize/SweepSpec.h"
+
+#include <QString>
+
+namespace ms {
+
+struct VersionRecord;
+
+// A hyperparameter search: trials proposed by a sampler (optimize/Sampler.h), each a training
+// run in a child process of `modelstudio-cli train --no-register --json`, `parallel` at a
+// time, stopped early by a rule (optimize/EarlyStop.h) reading the objective after every
+// epoch. A child process per trial: a crashed or diverged trial cannot take the sweep down,
+// and each trial has its own thread count.
+//
+// The sweep and its trials are in the registry as they go (sweeps, sweep_trials; every trial
+// is also an ordinary run with its curves). A sweep whose process was killed resumes
+// (SweepJob::resume) without repeating a finished trial: trials still running then are run
+// again. At the end the best finished trial is registered as a version of a model named after
+// the sweep (tag "sweep" = "ID/trial N"), unless registerBest is off.
+//
+// Events (JobContext::report): {"event": "trial", "trial", "status", "value", "epochs",
+// "params", "run"} as each trial ends; {"event": "trial_epoch", "trial", "epoch", "value"}.
+// Result output: {"sweep", "best": {"trial", "value", "params", "version"}, "trial_epochs",
+// "trials", "wall_s"}.
+class SweepJob final : public Job
+{
+public:
+    // `cli`: the modelstudio-cli executable the trials run.
+    SweepJob(QString workspace, SweepSpec spec, QString cli);
+    // Continues sweep `sweepId` of the workspace. Throws ms::Error when there is none, or when
+    // its process is still running it.
+    static SweepJob *resume(const QString &workspace, qint64 sweepId, const QString &cli);
+
+    void setRegisterBest(bool registerBest) { m_registerBest = registerBest; }
+
+    QString kind() const override { return QStringLiteral("sweep"); }
+    QString title() const override;
+    QJsonObject spec() const override { return m_spec.toJson(); }
+    JobResult run(JobContext &context) override;
+
+    const SweepSpec &sweepSpec() const { return m_spec; }
+
+private:
+    QString m_workspace;
+    SweepSpec m_spec;
+    QString m_cli;
+    qint64 m_sweepId = 0;      // set when resuming
+    bool m_registerBest = true;
+};
+
+// Registers trial `trial` of a sweep (-1: the best finished one) as a new version of a model
+// named after the sweep, from the trial's run folder. Throws ms::Error when the trial did not
+// finish or its model file is gone.
+VersionRecord registerSweepTrial(const QString &workspace, qint64 sweepId, int trial = -1);
+
+} // namespace ms

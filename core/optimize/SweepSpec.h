@@ -1,0 +1,90 @@
+#pragma once
+
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QString>
+#include <QStringList>
+
+#include <vector>
+
+namespace ms {
+
+// One searched parameter: a path into the train spec ("lr", "batch_size") or an architecture
+// parameter ("arch.width"), and the distribution its values come from.
+struct ParamDomain
+{
+    enum class Kind { Uniform, LogUniform, IntUniform, IntLogUniform, Choice };
+
+    QString path;
+    Kind kind = Kind::Uniform;
+    double low = 0.0;          // numeric kinds: the closed range [low, high]
+    double high = 0.0;
+    QJsonArray choices;        // Choice
+
+    bool isInteger() const { return kind == Kind::IntUniform || kind == Kind::IntLogUniform; }
+    bool isLog() const { return kind == Kind::LogUniform || kind == Kind::IntLogUniform; }
+    // The value at `unit` in [0, 1] along the domain (log-spaced for log kinds, rounded for
+    // integer kinds; for Choice the index floor(unit * count)). Used by every sampler, so a
+    // value is always inside the domain and of the right JSON type.
+    QJsonValue at(double unit) const;
+    // Where `value` sits along the domain, in [0, 1] (the inverse of at()).
+    double unitOf(const QJsonValue &value) const;
+    QJsonObject toJson() const;   // {"log_uniform": [1e-4, 1e-2]}
+};
+
+// What a sweep optimises: a metric every trial records, and its direction.
+struct SweepObjective
+{
+    QString metric = QStringLiteral("val_acc");
+    bool maximize = true;
+};
+
+// When to stop a trial early: "asha" (asynchronous successive halving), "median" or "none".
+struct EarlyStopSpec
+{
+    QString rule = QStringLiteral("none");
+    int minEpochs = 1;
+    int reduction = 3;
+};
+
+// A sweep file, checked. The JSON format is the contract of `modelstudio-cli sweep --config`:
+//   {"name": "mlp-search",
+//    "train": {"dataset": "fashion-mnist", "arch": "mlp", "epochs": 4, "limit": 12000},
+//    "space": {"lr": {"log_uniform": [1e-4, 1e-2]}, "batch_size": {"choice": [32, 64, 128]},
+//              "arch.width": {"int_log_uniform": [32, 512]}, ...},
+//    "objective": {"metric": "val_acc", "goal": "max"},
+//    "trials": 16, "parallel": 2, "seed": 0, "sampler": "model",
+//    "early_stop": {"rule": "asha", "min_epochs": 1, "reduction": 3}}
+// Optional: "threads" (per trial; default: the cores divided among the parallel trials),
+// "grid_points" (numeric axes of the grid sampler; default 3).
+struct SweepSpec
+{
+    QString name;
+    QJsonObject train;                  // the base train spec (TrainConfig JSON)
+    std::vector<ParamDomain> space;     // in the file's key order, sorted by path
+    SweepObjective objective;
+    int trials = 16;
+    int parallel = 1;
+    quint64 seed = 0;
+    QString sampler = QStringLiteral("model");   // grid | random | model
+    EarlyStopSpec earlyStop;
+    int threads = 0;                    // per trial; 0 = the cores / parallel
+    int gridPoints = 3;
+
+    // Throws ms::Error naming the field that is wrong (an unknown parameter path, a
+    // distribution with low >= high or a log range reaching 0, an empty choice, an objective
+    // no trial records, parallel < 1, ...) before anything runs. Every parameter path is
+    // checked by building the train spec of a trial from the domain's ends.
+    static SweepSpec fromJson(const QJsonObject &json);
+    QJsonObject toJson() const;
+
+    // The train spec of one trial: the base spec with `params` applied ("arch.width" goes to
+    // "arch_params": {"width": ...}).
+    QJsonObject trialSpec(const QJsonObject &params) const;
+    // The metrics a training trial reports after every epoch (what `objective` may name).
+    static QStringList epochMetrics();
+    // The number of trials the grid sampler has (the product of its axes' sizes).
+    qint64 gridSize() const;
+};
+
+} // namespace ms
