@@ -66,8 +66,9 @@ struct CompressOutput
     QString sourceRole = QStringLiteral("source");
 };
 
-// A way to make a smaller or faster variant of a model (DESIGN.md §1.7): pruning, quantization,
-// distillation. Built-ins and plugins register the same way, in CompressionRegistry.
+// A way to make a smaller or faster variant of a model (docs/architecture.md, "Decisions"):
+// pruning, quantization, distillation. Built-ins and plugins register the same way, in
+// CompressionRegistry.
 class CompressionMethod
 {
 public:

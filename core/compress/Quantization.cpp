@@ -243,7 +243,8 @@ torch::jit::Module buildForEngine(const QString &engineParam,
     const QStringList engines = supportedEngineNames();
     if (engines.size() == 1 || !batch.defined()) {
         // Nothing to measure with (an imported module of unknown input shape and no data) or
-        // nothing to choose from: oneDNN, which DESIGN.md §4 measured the faster here.
+        // nothing to choose from: oneDNN, measured the faster here
+        // (docs/architecture.md, "Measured here").
         const QString pick = engines.contains(QStringLiteral("onednn")) ? QStringLiteral("onednn")
                                                                          : engines.first();
         at::globalContext().setQEngine(engineFromName(pick));

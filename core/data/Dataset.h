@@ -87,7 +87,7 @@ qint64 checkFeatureBytes(const DatasetOptions &options, quint64 values, const QS
 void checkDataFitsModel(const std::vector<qint64> &modelShape, int modelClasses,
                         const QString &model, const std::vector<qint64> &dataShape,
                         int dataClasses, const QString &dataset);
-// "1x28x28"
+// "1x28x28": a sample's shape as dataset messages write it (ShapeStyle::Compact).
 QString sampleShapeText(const std::vector<qint64> &shape);
 
 } // namespace ms

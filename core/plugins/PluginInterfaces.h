@@ -1,6 +1,6 @@
 #pragma once
 
-// The contract between the studio and a plugin (DESIGN.md §1.7, docs/plugins.md).
+// The contract between the studio and a plugin (docs/architecture.md "Plugins", docs/plugins.md).
 //
 // A plugin is a Qt plugin (a MODULE library) whose one QObject implements any of the
 // interfaces below; one object may provide several kinds at once. It carries
@@ -71,7 +71,7 @@ public:
 #define MODELSTUDIO_DATASETREADER_PLUGIN_IID "org.modelstudio.DatasetReaderPlugin/1"
 #define MODELSTUDIO_COMPRESSION_PLUGIN_IID "org.modelstudio.CompressionPlugin/1"
 #define MODELSTUDIO_EXPORTER_PLUGIN_IID "org.modelstudio.ExporterPlugin/1"
-// Declared with Q_DECLARE_INTERFACE in ui/PanelPlugin.h (panels are widgets; the core has
+// Declared with Q_DECLARE_INTERFACE in ui/shell/PanelPlugin.h (panels are widgets; the core has
 // none). Named here so that the core can tell that a plugin offers panels.
 #define MODELSTUDIO_PANEL_PLUGIN_IID "org.modelstudio.PanelPlugin/1"
 

@@ -4,6 +4,7 @@
 #include "common/Limits.h"
 #include "common/Excerpt.h"
 #include "models/ImportedModel.h"
+#include "common/ShapeText.h"
 #include "models/Model.h"
 #include "models/ModelArchive.h"
 #include "models/ModelImpl_p.h"
@@ -20,14 +21,6 @@
 namespace ms {
 
 namespace {
-
-QString shapeText(const std::vector<qint64> &shape)
-{
-    QStringList dims;
-    for (const qint64 dim : shape)
-        dims << QString::number(dim);
-    return QLatin1Char('[') + dims.join(QLatin1String(", ")) + QLatin1Char(']');
-}
 
 // TorchScript's interpreter errors carry both tracebacks over twenty lines; the line a person
 // can act on is the exception's own ("RuntimeError: mat1 and mat2 shapes cannot be ..."),
@@ -151,15 +144,15 @@ std::vector<qint64> runOnce(const Model &model, const std::vector<qint64> &shape
             dims << QString::number(d);
         throw Error(QStringLiteral("The input shape %1 has no batch dimension: %2 runs on %3. "
                                    "Give %4 batch first, such as %5.")
-                        .arg(shapeText(shape), options.path, shapeText(batched),
+                        .arg(shapeText(shape, ShapeStyle::List), options.path, shapeText(batched, ShapeStyle::List),
                              options.shapeHint, dims.join(QLatin1Char(','))));
     }
     if (!outcome.error.isEmpty())
         throw Error(QStringLiteral("%1 loads but does not run on an input of shape %2: %3")
-                        .arg(options.path, shapeText(shape), outcome.error));
+                        .arg(options.path, shapeText(shape, ShapeStyle::List), outcome.error));
     throw Error(QStringLiteral("%1 returns shape %2 for a batch of %3: expected the batch "
                                "first, one output per sample.")
-                    .arg(options.path, shapeText(outcome.outputShape),
+                    .arg(options.path, shapeText(outcome.outputShape, ShapeStyle::List),
                          QString::number(shape.front())));
 }
 
@@ -190,7 +183,7 @@ void checkOptions(const ImportOptions &options)
     if (!options.exampleShape.empty() && options.exampleShape.size() < 2)
         throw Error(QStringLiteral("The example input shape needs the batch dimension and at "
                                    "least one more, such as 1,4 or 1,1,28,28; %1 has %2.")
-                        .arg(shapeText(options.exampleShape))
+                        .arg(shapeText(options.exampleShape, ShapeStyle::List))
                         .arg(options.exampleShape.size()));
     if (options.mean.empty() != options.stdev.empty())
         throw Error(QStringLiteral("Give the normalisation whole: --mean and --std together "
@@ -209,7 +202,7 @@ QStringList classNamesFor(const ImportOptions &options, const Model &model,
                                        "not one score per class (%4): give as many names as "
                                        "the model has scores, or none.")
                             .arg(QString::number(options.classNames.size()), options.path,
-                                 shapeText(output),
+                                 shapeText(output, ShapeStyle::List),
                                  scores ? QStringLiteral("%1 scores").arg(output[1])
                                         : QStringLiteral("it is no classifier")));
         return options.classNames;
@@ -218,7 +211,7 @@ QStringList classNamesFor(const ImportOptions &options, const Model &model,
     if (warnings && !names.isEmpty() && (!scores || names.size() != output[1]))
         warnings->append(QStringLiteral("%1 names %2 classes but returns %3 per batch.")
                              .arg(options.path, QString::number(names.size()),
-                                  shapeText(output)));
+                                  shapeText(output, ShapeStyle::List)));
     return names;
 }
 

@@ -130,6 +130,16 @@ Signature signatureFromJson(const QJsonArray &json)
     return signature;
 }
 
+double VersionRecord::accuracy() const
+{
+    for (const char *key : {"test_acc", "val_acc"}) {
+        const QJsonValue value = metrics.value(QLatin1String(key));
+        if (value.isDouble())
+            return value.toDouble();
+    }
+    return -1.0;
+}
+
 QJsonObject VersionRecord::toJson() const
 {
     QJsonObject tagObject;

@@ -118,6 +118,8 @@ struct VersionRecord
     QStringList aliases;            // aliases of its model pointing at it
 
     QString ref() const { return modelName + QLatin1Char(':') + QString::number(number); }
+    // The accuracy a listing shows: test_acc, else val_acc; negative when it has neither.
+    double accuracy() const;
     QJsonObject toJson() const;
 };
 
@@ -204,9 +206,9 @@ struct NewVersion
     QVector<QPair<qint64, QString>> parents;   // (version id, role)
 };
 
-// The studio's memory (DESIGN.md §1.5): models, versions, lineage, runs, metric series,
-// benchmarks, tags and aliases in SQLite (<workspace>/registry.db: WAL, foreign keys, a busy
-// timeout, schema version with forward migrations), artifacts in a content-addressed store
+// The studio's memory (docs/architecture.md, "Decisions"): models, versions, lineage, runs, metric
+// series, benchmarks, tags and aliases in SQLite (<workspace>/registry.db: WAL, foreign keys, a
+// busy timeout, schema version with forward migrations), artifacts in a content-addressed store
 // beside it (<workspace>/artifacts/sha256/ab/<hash>.pt, written to a temporary file, fsynced,
 // renamed). Several processes may share one workspace.
 //

@@ -2,10 +2,10 @@
 // parameters, the spec the fields produce, a real compression of a tiny trained version driven
 // through the dialog (new pruned version, lineage edge, selected), and refusals shown in the
 // dialog or the panel with nothing registered. Offscreen, isolated workspace.
+#include "panels/versions/CompressDialog.h"
+#include "panels/versions/VersionTableModel.h"
+#include "panels/versions/VersionsPanel.h"
 #include "ui/TinyModel.h"
-#include "CompressDialog.h"
-#include "VersionTableModel.h"
-#include "VersionsPanel.h"
 
 #include "common/Error.h"
 #include "compress/CompressionMethod.h"

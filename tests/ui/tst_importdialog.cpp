@@ -1,7 +1,7 @@
 // File › Import Model…: the dialog names the model after the file until the user types a name,
 // refuses what it can check cheaply (no file, a name with ':' or '@', a shape that is not
 // positive integers) with a line in the dialog, and hands the ImportJob the options it shows.
-#include "ImportDialog.h"
+#include "shell/ImportDialog.h"
 
 #include "common/Error.h"
 

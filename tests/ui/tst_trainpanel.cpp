@@ -1,15 +1,16 @@
 // The Train panel end to end: form -> TrainJob on a JobRunner -> plots and status, plus the
 // layer table, the error path and MetricPlot's big-series path. Offscreen, isolated workspace.
-#include "Format.h"
-#include "LayerTableModel.h"
-#include "MainWindow.h"
-#include "MetricPlot.h"
-#include "ModelSummaryView.h"
-#include "ScientificSpinBox.h"
-#include "TrainCharts.h"
-#include "TrainForm.h"
-#include "TrainPanel.h"
+#include "common/Format.h"
+#include "common/ScientificSpinBox.h"
+#include "common/LayerTableModel.h"
+#include "common/ModelSummaryView.h"
+#include "panels/train/TrainCharts.h"
+#include "panels/train/TrainForm.h"
+#include "panels/train/TrainPanel.h"
+#include "plots/MetricPlot.h"
+#include "shell/MainWindow.h"
 
+#include "data/DatasetRegistry.h"
 #include "jobs/JobRunner.h"
 #include "registry/Registry.h"
 
@@ -44,6 +45,7 @@ private Q_SLOTS:
     void invalidDatasetShowsError();
     void csvDatasetSummary_data();
     void csvDatasetSummary();
+    void builtinDatasetsDescribeThemselves();
     void trainsAndPlots();
     void fineTunesAVersionAndReruns();
     void shortcutsPauseResumeAndStop();
@@ -162,6 +164,51 @@ void TestTrainPanel::csvDatasetSummary()
     QCOMPARE(view->hasError(), expectError);
     const QString shown = expectError ? view->messageText() : view->totalsText();
     QVERIFY2(shown.contains(expectedText), qPrintable(shown));
+}
+
+void TestTrainPanel::builtinDatasetsDescribeThemselves()
+{
+    // A plugin's built-in that says what its samples are is summarised with that, at once and
+    // without reading (no file of it need exist beyond its folder); one that does not say is
+    // read like a path. Neither is taken for Fashion-MNIST's 1x28x28 in 10 classes.
+    ms::DatasetRegistry &registry = ms::DatasetRegistry::instance();
+    ms::BuiltinDataset described;
+    described.name = QStringLiteral("tiles-described");
+    described.path = m_workspace.path();
+    described.reader = QStringLiteral("idx");
+    described.sampleShape = {3, 8, 8};
+    described.numClasses = 4;
+    registry.builtins().add(std::make_shared<ms::BuiltinDatasetProvider>(described));
+
+    const QString csv = m_workspace.filePath(QStringLiteral("builtin-table.csv"));
+    QFile file(csv);
+    QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    file.write("a,b,label\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n");
+    file.close();
+    ms::BuiltinDataset silent;
+    silent.name = QStringLiteral("table-silent");
+    silent.path = csv;
+    silent.reader = QStringLiteral("csv");
+    registry.builtins().add(std::make_shared<ms::BuiltinDatasetProvider>(silent));
+
+    {
+        ms::JobRunner runner;
+        TrainPanel panel(&runner, m_workspace.path());
+        chooseArchitecture(panel, QStringLiteral("mlp"));
+        ms::ui::ModelSummaryView *view = panel.summaryView();
+        panel.form()->datasetCombo()->setCurrentText(described.name);
+        const QString shape = QStringLiteral("Input 3\u00D78\u00D78, 4 classes");
+        QTRY_VERIFY2(view->totalsText().contains(shape),
+                     qPrintable(view->totalsText() + view->messageText()));
+        QVERIFY(view->totalsText().contains(QStringLiteral("built-in")));
+
+        panel.form()->datasetCombo()->setCurrentText(silent.name);
+        QTRY_VERIFY2(view->totalsText().contains(QStringLiteral("Input 2, 2 classes")),
+                     qPrintable(view->totalsText() + view->messageText()));
+        QVERIFY(!view->totalsText().contains(QStringLiteral("built-in")));
+    }
+    registry.builtins().remove(described.name);
+    registry.builtins().remove(silent.name);
 }
 
 void TestTrainPanel::trainsAndPlots()

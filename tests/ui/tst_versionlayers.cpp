@@ -3,11 +3,11 @@
 // thread when the tab shows; a studio model's spec layers. Offscreen, isolated workspace.
 #include "TestSupport.h"
 #include "ui/TinyModel.h"
-#include "LayerTableModel.h"
-#include "ModelSummaryView.h"
-#include "VersionDetailPane.h"
-#include "VersionLayersView.h"
-#include "VersionsPanel.h"
+#include "common/LayerTableModel.h"
+#include "common/ModelSummaryView.h"
+#include "panels/versions/VersionDetailPane.h"
+#include "panels/versions/VersionLayersView.h"
+#include "panels/versions/VersionsPanel.h"
 
 #include "registry/ModelImport.h"
 #include "registry/Registry.h"
