@@ -47,6 +47,13 @@ QString typeName(const CompressParameter &p)
     return QString();
 }
 
+// CompressionMethod.h: a Text or Version parameter whose default is the empty string.
+bool isOptionalText(const CompressParameter &p)
+{
+    return (p.type == CompressParameter::Type::Text || p.type == CompressParameter::Type::Version)
+           && p.defaultValue.isString() && p.defaultValue.toString().isEmpty();
+}
+
 QString given(const QJsonValue &v)
 {
     if (v.isString())
@@ -244,6 +251,11 @@ QJsonObject CompressJob::checkedParams(const QString &method,
     QJsonObject out;
     for (const CompressParameter &p : parameters) {
         QJsonValue v = givenParams.value(p.name);
+        // An optional text left empty (distill's --student or --student-arch, a dialog's blank
+        // field) is no value: left out, so checking the result again accepts it.
+        if (isOptionalText(p) && (v.isUndefined() || v.isNull()
+                                  || (v.isString() && v.toString().trimmed().isEmpty())))
+            continue;
         if (v.isUndefined() || v.isNull()) {
             if (p.defaultValue.isNull() || p.defaultValue.isUndefined())
                 throw Error(QStringLiteral("%1 needs --%2: %3").arg(method, p.name, p.help));

@@ -27,7 +27,10 @@ struct CompressParameter
 
     QString name;             // "sparsity" -> --sparsity
     Type type = Type::Double;
-    QJsonValue defaultValue;  // Null when the parameter is required
+    // Null when the parameter is required. An empty string (Text, Version) makes it optional
+    // with no value: left out of the checked parameters when not given or given empty, so a
+    // method reads "" for it and a spec never carries "" for the job to refuse.
+    QJsonValue defaultValue;
     double minimum = 0.0;     // Double/Int: the accepted range, inclusive unless noted in help
     double maximum = 0.0;
     QStringList choices;      // Choice

@@ -42,8 +42,7 @@ QByteArray PtExporter::readmeText(const VersionRecord &v, const QString &fileNam
         text += QStringLiteral("- output %1: %2 of shape (%3)\n")
                     .arg(exportsupport::markdownCode(t.name), exportsupport::markdownCode(t.dtype),
                          shapeText(t.shape, ShapeStyle::Arguments));
-    text += QStringLiteral("\nThe model takes raw features (images as floats in [0, 1]) and "
-                           "normalises them itself: give it no other preprocessing.");
+    text += QLatin1Char('\n') + exportsupport::inputContract(v).sentence;
     if (!v.classNames.isEmpty())
         text += QStringLiteral(" It returns one score per class, in the order of "
                                "`class_names` below.");

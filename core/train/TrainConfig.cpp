@@ -7,6 +7,7 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QRegularExpression>
 #include <QSet>
 
 namespace ms {
@@ -44,6 +45,12 @@ QJsonObject TrainConfig::toJson() const
         json.insert(QStringLiteral("label_column"), labelColumn);
     if (!archSpec.isEmpty())
         json.insert(QStringLiteral("arch_spec"), archSpec);
+    if (!from.isEmpty())
+        json.insert(QStringLiteral("from"), from);
+    if (freezeBackbone)
+        json.insert(QStringLiteral("freeze_backbone"), true);
+    if (replaceHead)
+        json.insert(QStringLiteral("replace_head"), true);
     if (!archParams.isEmpty())
         json.insert(QStringLiteral("arch_params"), archParams);
     return json;
@@ -58,7 +65,8 @@ TrainConfig TrainConfig::fromJson(const QJsonObject &json)
         QStringLiteral("weight_decay"), QStringLiteral("schedule"),
         QStringLiteral("step_epochs"), QStringLiteral("gamma"), QStringLiteral("seed"),
         QStringLiteral("limit"), QStringLiteral("validation_fraction"),
-        QStringLiteral("threads")};
+        QStringLiteral("threads"), QStringLiteral("from"), QStringLiteral("freeze_backbone"),
+        QStringLiteral("replace_head")};
     for (auto it = json.begin(); it != json.end(); ++it) {
         if (!known.contains(it.key()))
             throw Error(QStringLiteral("Unknown training setting \"%1\"; known settings: %2.")
@@ -126,6 +134,21 @@ TrainConfig TrainConfig::fromJson(const QJsonObject &json)
     c.limit = integer(QStringLiteral("limit"), c.limit);
     c.validationFraction = real(QStringLiteral("validation_fraction"), c.validationFraction);
     c.threads = int(integer(QStringLiteral("threads"), c.threads));
+    auto flag = [&json](const QString &key) {
+        const QJsonValue v = json.value(key);
+        if (v.isUndefined())
+            return false;
+        if (!v.isBool())
+            throw Error(QStringLiteral("Setting \"%1\" must be true or false.").arg(key));
+        return v.toBool();
+    };
+    const QJsonValue from = json.value(QStringLiteral("from"));
+    if (!from.isUndefined() && !from.isString())
+        throw Error(QStringLiteral("Setting \"from\" must be a version reference such as "
+                                   "resnet18:1."));
+    c.from = from.toString().trimmed();
+    c.freezeBackbone = flag(QStringLiteral("freeze_backbone"));
+    c.replaceHead = flag(QStringLiteral("replace_head"));
     c.validate();
     return c;
 }
@@ -164,6 +187,11 @@ void TrainConfig::validate() const
         fail(QStringLiteral("The validation fraction must be in [0, 1) (got %1).")
                  .arg(validationFraction));
     Runtime::checkThreads(threads, QStringLiteral("Threads (--threads)"));
+    if (from.isEmpty() && (freezeBackbone || replaceHead))
+        fail(QStringLiteral("%1 fine-tunes a registered version: give the version to start from "
+                            "with --from NAME:N.")
+                 .arg(replaceHead ? QStringLiteral("--replace-head")
+                                  : QStringLiteral("--freeze-backbone")));
 }
 
 QJsonObject TrainConfig::readSpecFile(const QString &path)
@@ -181,6 +209,11 @@ QJsonObject TrainConfig::readSpecFile(const QString &path)
 
 QString TrainConfig::label() const
 {
+    if (!from.isEmpty()) {
+        // "resnet18:1" or "resnet18@production": the model's name.
+        const qsizetype cut = from.indexOf(QRegularExpression(QStringLiteral("[:@]")));
+        return cut > 0 ? from.left(cut) : from;
+    }
     if (!archSpec.isEmpty()) {
         const QString name = archSpec.value(QStringLiteral("name")).toString();
         return name.isEmpty() ? QStringLiteral("custom") : name;

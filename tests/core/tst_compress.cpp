@@ -583,6 +583,69 @@ torch.jit.script(AlwaysNan()).save(sys.argv[1])
         QCOMPARE(sameRecord.metrics["test_acc"].toDouble(), alone.metrics["test_acc"].toDouble());
     }
 
+    // The path the CLI and the Compress dialog take: makeSpec checks and fills the parameters,
+    // then the job checks them again. An unset student field must not come back as "" for the
+    // job to refuse (issue 11: distill failed from the CLI in every form).
+    void distillThroughMakeSpec()
+    {
+        const QString specPath = m_dir.filePath(QStringLiteral("spec-student.json"));
+        QVERIFY(writeFile(specPath, R"({"name": "spec-student", "layers": [
+            {"type": "flatten"}, {"type": "linear", "out": "num_classes"}]})"));
+        // As the CLI passes flags: every value a string.
+        const QJsonObject byArch = CompressJob::makeSpec(
+            QStringLiteral("cnn:1"), QStringLiteral("distill"),
+            {{"student-arch", specPath}, {"epochs", "1"}, {"alpha", "0.5"}},
+            QStringLiteral("by-arch"), QString(), 1);
+        const QJsonObject params = byArch.value(QStringLiteral("params")).toObject();
+        QVERIFY(!params.contains(QStringLiteral("student")));
+        QCOMPARE(params.value(QStringLiteral("student-arch")).toString(), specPath);
+        // Checked twice (makeSpec, then the job) gives the same parameters.
+        QCOMPARE(CompressJob::checkedParams(
+                     "distill", CompressionRegistry::instance().method("distill")->parameters(),
+                     params),
+                 params);
+        CompressJob::preflight(m_ws, byArch);
+        JobContext context;
+        const JobResult r = CompressJob(m_ws, byArch).run(context);
+        QVERIFY2(r.status == JobStatus::Finished, qPrintable(r.message));
+        QCOMPARE(r.output.value(QStringLiteral("version")).toString(), QStringLiteral("by-arch:1"));
+
+        // A student version instead; an empty student-arch (a blank field) is no value.
+        const QJsonObject byVersion = CompressJob::makeSpec(
+            QStringLiteral("cnn:1"), QStringLiteral("distill"),
+            {{"student", "by-arch:1"}, {"student-arch", ""}, {"epochs", "1"}},
+            QStringLiteral("by-version"), QString(), 1);
+        QVERIFY(!byVersion.value(QStringLiteral("params")).toObject().contains(
+            QStringLiteral("student-arch")));
+        JobContext context2;
+        const JobResult r2 = CompressJob(m_ws, byVersion).run(context2);
+        QVERIFY2(r2.status == JobStatus::Finished, qPrintable(r2.message));
+        bool studentEdge = false;
+        Registry registry(m_ws);
+        const VersionRecord v = registry.resolve(r2.output.value("version").toString());
+        for (const LineageEdge &e : registry.lineage(v.id))
+            studentEdge = studentEdge
+                          || (e.parentRef == QLatin1String("by-arch:1")
+                              && e.role == QLatin1String("student"));
+        QVERIFY(studentEdge);
+
+        // Neither, or both: the method's own message, before any work.
+        const int versions = versionCount();
+        const QJsonObject neither = CompressJob::makeSpec(QStringLiteral("cnn:1"),
+                                                          QStringLiteral("distill"), {});
+        QString message = errorOf([&] { CompressJob::preflight(m_ws, neither); });
+        QVERIFY2(message.contains(QStringLiteral("not neither")), qPrintable(message));
+        const QJsonObject both = CompressJob::makeSpec(
+            QStringLiteral("cnn:1"), QStringLiteral("distill"),
+            {{"student", "by-arch:1"}, {"student-arch", specPath}});
+        message = errorOf([&] {
+            JobContext c;
+            CompressJob(m_ws, both).run(c);
+        });
+        QVERIFY2(message.contains(QStringLiteral("not both")), qPrintable(message));
+        QCOMPARE(versionCount(), versions);
+    }
+
     void pythonLoadsThePrunedVariant()
     {
         const JobResult r = compress("cnn:1", "prune-structured",

@@ -2,8 +2,8 @@
 // layer table, the error path and MetricPlot's big-series path. Offscreen, isolated workspace.
 #include "common/Format.h"
 #include "common/ScientificSpinBox.h"
-#include "panels/train/LayerTableModel.h"
-#include "panels/train/ModelSummaryView.h"
+#include "common/LayerTableModel.h"
+#include "common/ModelSummaryView.h"
 #include "panels/train/TrainCharts.h"
 #include "panels/train/TrainForm.h"
 #include "panels/train/TrainPanel.h"
@@ -12,10 +12,12 @@
 
 #include "data/DatasetRegistry.h"
 #include "jobs/JobRunner.h"
+#include "registry/Registry.h"
 
 #include <qcustomplot.h>
 
 #include <QAbstractButton>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
 #include <QElapsedTimer>
@@ -45,6 +47,7 @@ private Q_SLOTS:
     void csvDatasetSummary();
     void builtinDatasetsDescribeThemselves();
     void trainsAndPlots();
+    void fineTunesAVersionAndReruns();
     void shortcutsPauseResumeAndStop();
     void windowRemembersItsState();
     void metricPlotHoldsAMillionPoints();
@@ -262,6 +265,50 @@ void TestTrainPanel::trainsAndPlots()
                        int(lossPlot->yAxis->coordToPixel(last.y())));
     QTest::mouseMove(lossPlot, pixel);
     QTRY_VERIFY(QToolTip::text().contains(QStringLiteral("step 8")));
+}
+
+// The architecture picker offers the workspace's versions: a run started from one fine-tunes
+// it (lineage finetuned-from), and Re-run of the new version starts from the same version.
+void TestTrainPanel::fineTunesAVersionAndReruns()
+{
+    ms::JobRunner runner;
+    TrainPanel panel(&runner, m_workspace.path());
+    ms::ui::TrainForm *form = panel.form();
+    QVERIFY(!form->replaceHeadCheck()->isEnabled());   // only with a version to start from
+    QComboBox *combo = form->architectureCombo();
+    const int index = combo->findText(QStringLiteral("start from mlp:1"));
+    QVERIFY2(index >= 0, "the version trainsAndPlots registered is offered");
+    combo->setCurrentIndex(index);
+    QCOMPARE(form->startFrom(), QStringLiteral("mlp:1"));
+    QVERIFY(form->replaceHeadCheck()->isEnabled());
+    form->datasetCombo()->setCurrentText(QStringLiteral("fashion-mnist"));
+    QTRY_VERIFY2(panel.summaryView()->messageText().contains(QStringLiteral("Fine-tunes mlp:1")),
+                 qPrintable(panel.summaryView()->messageText()));
+    form->epochsSpin()->setValue(1);
+    form->limitSpin()->setValue(512);
+    QCOMPARE(form->config().from, QStringLiteral("mlp:1"));
+
+    QSignalSpy finished(&runner, &ms::JobRunner::finished);
+    panel.start();
+    QVERIFY2(panel.isRunning(), qPrintable(panel.statusText()));
+    QVERIFY(finished.wait(120000));
+    QVERIFY2(panel.lastResult()->status == ms::JobStatus::Finished,
+             qPrintable(panel.lastResult()->message));
+    const QString ref = panel.lastResult()->output.value(QStringLiteral("version")).toString();
+    QCOMPARE(ref, QStringLiteral("mlp:2"));
+    const ms::Registry registry(m_workspace.path());
+    const ms::VersionRecord tuned = registry.resolve(ref);
+    QCOMPARE(tuned.kind, ms::VersionKind::Finetuned);
+    QCOMPARE(registry.lineage(tuned.id).first().role, QStringLiteral("finetuned-from"));
+    // The picker lists the new version too.
+    QVERIFY(combo->findText(QStringLiteral("start from mlp:2")) >= 0);
+
+    // Re-run: the recipe starts from mlp:1 again.
+    chooseArchitecture(panel, QStringLiteral("cnn"));
+    QVERIFY(panel.loadRecipe(tuned.recipe, ref));
+    QCOMPARE(form->startFrom(), QStringLiteral("mlp:1"));
+    QCOMPARE(form->config().from, QStringLiteral("mlp:1"));
+    QCOMPARE(form->config().epochs, 1);
 }
 
 void TestTrainPanel::shortcutsPauseResumeAndStop()

@@ -21,6 +21,9 @@ ImportDialog::ImportDialog(QWidget *parent)
     , m_path(new QLineEdit(this))
     , m_name(new QLineEdit(this))
     , m_shape(new QLineEdit(this))
+    , m_mean(new QLineEdit(this))
+    , m_std(new QLineEdit(this))
+    , m_classes(new QLineEdit(this))
     , m_notes(new QLineEdit(this))
     , m_error(new QLabel(this))
 {
@@ -40,6 +43,15 @@ ImportDialog::ImportDialog(QWidget *parent)
     m_shape->setPlaceholderText(tr("recorded in the file, else e.g. 1,1,28,28"));
     m_shape->setToolTip(tr("An example input, batch first: the model is run once on zeros "
                            "of this shape before it is registered"));
+    m_mean->setPlaceholderText(tr("none, or one per channel, e.g. 0.485,0.456,0.406"));
+    m_mean->setToolTip(tr("The mean the network expects its input normalised with, per channel "
+                          "(with Std). Folded into the registered model, which then takes "
+                          "floats in [0, 1] like every studio model"));
+    m_std->setPlaceholderText(tr("e.g. 0.229,0.224,0.225"));
+    m_std->setToolTip(tr("The standard deviation per channel (with Mean)"));
+    m_classes->setPlaceholderText(tr("recorded in the file, else e.g. cat,dog or a .txt file"));
+    m_classes->setToolTip(tr("Class names, one per output score: separated by commas, or the "
+                             "path of a text file with one name per line"));
     m_error->setWordWrap(true);
     setTone(m_error, Tone::Error);
     m_error->setVisible(false);
@@ -51,6 +63,9 @@ ImportDialog::ImportDialog(QWidget *parent)
     form->addRow(pathLabel, pathRow);
     form->addRow(tr("&Model name"), m_name);
     form->addRow(tr("&Input shape"), m_shape);
+    form->addRow(tr("M&ean"), m_mean);
+    form->addRow(tr("S&td"), m_std);
+    form->addRow(tr("&Classes"), m_classes);
     form->addRow(tr("&Notes"), m_notes);
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     buttons->button(QDialogButtonBox::Ok)->setText(tr("Import"));
@@ -95,7 +110,36 @@ ms::ImportOptions ImportDialog::options() const
     } catch (const ms::Error &) {
         // accept() refuses such a shape; options() of an unchecked dialog just leaves it out.
     }
+    try {
+        readPreprocessing(options);
+    } catch (const ms::Error &) {
+        // As the shape: refused by accept(), left out here.
+    }
     return options;
+}
+
+void ImportDialog::readPreprocessing(ms::ImportOptions &options) const
+{
+    if (!m_mean->text().trimmed().isEmpty())
+        options.mean = ms::parseValueList(m_mean->text(), tr("The Mean field"));
+    if (!m_std->text().trimmed().isEmpty())
+        options.stdev = ms::parseValueList(m_std->text(), tr("The Std field"));
+    if (options.mean.empty() != options.stdev.empty())
+        throw ms::Error(tr("Give the normalisation whole: Mean and Std together (one value per "
+                           "channel each), or neither."));
+    if (!options.mean.empty() && options.mean.size() != options.stdev.size())
+        throw ms::Error(tr("Mean has %1 values and Std %2: give one of each per channel.")
+                            .arg(options.mean.size())
+                            .arg(options.stdev.size()));
+    if (!options.mean.empty() && !options.exampleShape.empty()
+        && options.exampleShape.size() >= 2
+        && qint64(options.mean.size()) != options.exampleShape[1])
+        throw ms::Error(tr("Mean and Std have %1 values but the input shape has %2 channels "
+                           "(its dimension after the batch): give one value per channel.")
+                            .arg(options.mean.size())
+                            .arg(options.exampleShape[1]));
+    if (!m_classes->text().trimmed().isEmpty())
+        options.classNames = ms::parseClassNames(m_classes->text(), tr("The Classes field"));
 }
 
 QString ImportDialog::errorText() const
@@ -113,7 +157,9 @@ void ImportDialog::accept()
     }
     try {
         ms::checkModelName(m_name->text().trimmed());   // as prepareImport reads it
-        parseShape(m_shape->text());
+        ms::ImportOptions options;
+        options.exampleShape = parseShape(m_shape->text());
+        readPreprocessing(options);
     } catch (const ms::Error &e) {
         showError(e.message());
         return;

@@ -10,7 +10,8 @@ class QLineEdit;
 namespace ms::ui {
 
 // File › Import model…: the file, the model it joins, an example input shape (Python exports
-// record none) and notes. Checks what it can cheaply before closing (the file exists, the name
+// record none), the normalisation the network expects (mean and std per channel, folded into
+// the registered model), its class names and notes. Checks what it can cheaply before closing (the file exists, the name
 // is valid, the shape parses); loading and test-running the model happens in an ImportJob.
 class ImportDialog final : public QDialog
 {
@@ -21,6 +22,9 @@ public:
 
     void setPath(const QString &path);
     ms::ImportOptions options() const;
+    QLineEdit *meanEdit() const { return m_mean; }
+    QLineEdit *stdEdit() const { return m_std; }
+    QLineEdit *classesEdit() const { return m_classes; }
     QString errorText() const;
 
     // "1,1,28,28" -> {1, 1, 28, 28}; empty text -> empty shape. Throws ms::Error on anything
@@ -32,11 +36,16 @@ public:
 
 private:
     void browse();
+    // The Mean, Std and Classes fields into `options`; throws ms::Error naming the field.
+    void readPreprocessing(ms::ImportOptions &options) const;
     void showError(const QString &text);
 
     QLineEdit *m_path = nullptr;
     QLineEdit *m_name = nullptr;
     QLineEdit *m_shape = nullptr;
+    QLineEdit *m_mean = nullptr;
+    QLineEdit *m_std = nullptr;
+    QLineEdit *m_classes = nullptr;
     QLineEdit *m_notes = nullptr;
     QLabel *m_error = nullptr;
     bool m_nameEdited = false;

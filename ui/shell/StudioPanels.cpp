@@ -42,6 +42,11 @@ void addStudioPanels(MainWindow &window)
                      &ComparePanel::reload);
     QObject::connect(versionsPanel, &VersionsPanel::compressFinished, comparePanel,
                      &ComparePanel::reload);
+    // The Train panel's picker offers every version to start from.
+    QObject::connect(&window, &MainWindow::versionsChanged, trainPanel,
+                     &TrainPanel::reloadVersions);
+    QObject::connect(versionsPanel, &VersionsPanel::compressFinished, trainPanel,
+                     &TrainPanel::reloadVersions);
     // "Serve" on a version: the Serve panel serves it, starting the server if needed.
     QObject::connect(versionsPanel, &VersionsPanel::serveRequested, servePanel,
                      [&window, servePanel](const QString &ref) {

@@ -120,8 +120,10 @@ QString curlCommand(const CurlRequest &request, const ServeSample &sample,
         lines << QStringLiteral("  -d %1").arg(shellQuoted(body));
     else
         lines << QStringLiteral("  -d @%1").arg(shellQuoted(bodyFile));
-    return QStringLiteral("# %1, %2\n").arg(request.modelName, sample.description)
-           + lines.join(QStringLiteral(" \\\n"));
+    QString header = QStringLiteral("# %1, %2\n").arg(request.modelName, sample.description);
+    if (!request.inputNote.isEmpty())
+        header += QStringLiteral("# %1\n").arg(request.inputNote);
+    return header + lines.join(QStringLiteral(" \\\n"));
 }
 
 } // namespace ms::ui

@@ -25,6 +25,9 @@ struct CurlRequest
     QString modelName;
     QString inputName = QStringLiteral("input");
     QString token;        // empty: no Authorization header
+    // What the model does to the input itself (the recorded preprocessing), one comment line
+    // under the title; empty: none.
+    QString inputNote;
 };
 
 // Past this many values a request body goes to a file (curl -d @FILE): spelled out on the

@@ -9,6 +9,7 @@
 #include "panels/serve/ServeExample.h"
 #include "panels/serve/ServeTraffic.h"
 
+#include "export/ExportSupport.h"
 #include "ServeToken.h"
 #include "common/Error.h"
 #include "common/ShapeText.h"
@@ -51,6 +52,25 @@ namespace ms::ui {
 namespace {
 
 const QString kUsePortLink = QStringLiteral("use-port");
+
+// The example's comment on what the model does to its input (the preprocessing it records).
+QString inputNote(const ms::VersionRecord &version)
+{
+    const ms::exportsupport::InputContract contract = ms::exportsupport::inputContract(version);
+    if (!contract.normalisesItself)
+        return QStringLiteral("it takes the tensor as it is (imported without --mean/--std): "
+                              "send what it was written for");
+    if (contract.mean.empty() || contract.mean.size() > 8)
+        return QStringLiteral("it normalises its input itself: send floats in [0, 1]");
+    QStringList mean, stdev;
+    for (double m : contract.mean)
+        mean << QString::number(m, 'g', 4);
+    for (double s : contract.stdev)
+        stdev << QString::number(s, 'g', 4);
+    return QStringLiteral("it normalises its input itself (mean %1, std %2): send floats in "
+                          "[0, 1]")
+        .arg(mean.join(QLatin1Char(',')), stdev.join(QLatin1Char(',')));
+}
 
 // The model name of a registry reference: names never hold ':' or '@'.
 QString modelNameOf(const QString &ref)
@@ -686,6 +706,7 @@ void ServePanel::updateExample()
         const ms::VersionRecord version = ms::Registry(m_workspace).resolve(model->versionRef);
         if (!version.inputs.isEmpty() && !version.inputs.first().name.isEmpty())
             request.inputName = version.inputs.first().name;
+        request.inputNote = inputNote(version);
     } catch (const std::exception &) {
         // The default input name; the metadata route tells a client the real one.
     }

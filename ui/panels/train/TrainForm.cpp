@@ -6,6 +6,7 @@
 #include "data/DatasetRegistry.h"
 #include "models/ArchitectureRegistry.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -27,6 +28,10 @@ namespace {
 // Long enough to let someone finish typing a path, short enough to feel immediate.
 constexpr int kDatasetDebounce_ms = 350;
 
+// The architecture picker's items that start from a registered version hold its ref here
+// (their Qt::UserRole data, the architecture, stays empty).
+constexpr int kFromRole = Qt::UserRole + 1;
+
 QLabel *buddyLabel(const QString &text, QWidget *buddy)
 {
     auto *label = new QLabel(text, buddy->parentWidget());
@@ -42,6 +47,8 @@ TrainForm::TrainForm(QWidget *parent)
     , m_datasetBrowse(new QToolButton(this))
     , m_arch(new QComboBox(this))
     , m_archBrowse(new QToolButton(this))
+    , m_replaceHead(new QCheckBox(tr("Replace head"), this))
+    , m_freezeBackbone(new QCheckBox(tr("Freeze backbone"), this))
     , m_epochs(new QSpinBox(this))
     , m_batchSize(new QSpinBox(this))
     , m_lr(new ScientificSpinBox(this))
@@ -79,6 +86,10 @@ TrainForm::TrainForm(QWidget *parent)
         m_arch->addItem(provider->name(), provider->name());
         m_arch->setItemData(m_arch->count() - 1, provider->description(), Qt::ToolTipRole);
     }
+    m_replaceHead->setToolTip(tr("Starting from a version: re-initialise its classifier for "
+                                 "the dataset's classes when their count differs from its "
+                                 "outputs"));
+    m_freezeBackbone->setToolTip(tr("Starting from a version: train only its classifier"));
     m_archBrowse->setText(tr("Spec…"));
     m_archBrowse->setToolTip(tr("Use an architecture spec JSON file"));
     connect(m_archBrowse, &QToolButton::clicked, this, [this] { browseSpec(); });
@@ -133,22 +144,28 @@ TrainForm::TrainForm(QWidget *parent)
     grid->addLayout(datasetRow, 0, 1, 1, 3);
     grid->addWidget(buddyLabel(tr("&Architecture"), m_arch), 1, 0);
     grid->addLayout(archRow, 1, 1, 1, 3);
-    grid->addWidget(buddyLabel(tr("&Epochs"), m_epochs), 2, 0);
-    grid->addWidget(m_epochs, 2, 1);
-    grid->addWidget(buddyLabel(tr("&Batch size"), m_batchSize), 2, 2);
-    grid->addWidget(m_batchSize, 2, 3);
-    grid->addWidget(buddyLabel(tr("&Learning rate"), m_lr), 3, 0);
-    grid->addWidget(m_lr, 3, 1);
-    grid->addWidget(buddyLabel(tr("&Optimizer"), m_optimizer), 3, 2);
-    grid->addWidget(m_optimizer, 3, 3);
-    grid->addWidget(buddyLabel(tr("LR sc&hedule"), m_schedule), 4, 0);
-    grid->addWidget(m_schedule, 4, 1);
-    grid->addWidget(buddyLabel(tr("&Seed"), m_seed), 4, 2);
-    grid->addWidget(m_seed, 4, 3);
-    grid->addWidget(buddyLabel(tr("Li&mit"), m_limit), 5, 0);
-    grid->addWidget(m_limit, 5, 1);
-    grid->addWidget(buddyLabel(tr("&Threads"), m_threads), 5, 2);
-    grid->addWidget(m_threads, 5, 3);
+    auto *fineTuneRow = new QHBoxLayout;
+    fineTuneRow->setSpacing(12);
+    fineTuneRow->addWidget(m_replaceHead);
+    fineTuneRow->addWidget(m_freezeBackbone);
+    fineTuneRow->addStretch(1);
+    grid->addLayout(fineTuneRow, 2, 1, 1, 3);
+    grid->addWidget(buddyLabel(tr("&Epochs"), m_epochs), 3, 0);
+    grid->addWidget(m_epochs, 3, 1);
+    grid->addWidget(buddyLabel(tr("&Batch size"), m_batchSize), 3, 2);
+    grid->addWidget(m_batchSize, 3, 3);
+    grid->addWidget(buddyLabel(tr("&Learning rate"), m_lr), 4, 0);
+    grid->addWidget(m_lr, 4, 1);
+    grid->addWidget(buddyLabel(tr("&Optimizer"), m_optimizer), 4, 2);
+    grid->addWidget(m_optimizer, 4, 3);
+    grid->addWidget(buddyLabel(tr("LR sc&hedule"), m_schedule), 5, 0);
+    grid->addWidget(m_schedule, 5, 1);
+    grid->addWidget(buddyLabel(tr("&Seed"), m_seed), 5, 2);
+    grid->addWidget(m_seed, 5, 3);
+    grid->addWidget(buddyLabel(tr("Li&mit"), m_limit), 6, 0);
+    grid->addWidget(m_limit, 6, 1);
+    grid->addWidget(buddyLabel(tr("&Threads"), m_threads), 6, 2);
+    grid->addWidget(m_threads, 6, 3);
 
     setConfig(ms::TrainConfig{});
 
@@ -162,8 +179,52 @@ TrainForm::TrainForm(QWidget *parent)
         m_datasetDebounce->stop();
         Q_EMIT datasetChanged(dataset());
     });
-    connect(m_arch, &QComboBox::currentIndexChanged, this,
-            [this] { Q_EMIT architectureChanged(architecture()); });
+    connect(m_arch, &QComboBox::currentIndexChanged, this, [this] {
+        updateFineTuneChecks();
+        Q_EMIT architectureChanged(architecture());
+    });
+    updateFineTuneChecks();
+}
+
+QString TrainForm::startFrom() const
+{
+    return m_arch->currentData(kFromRole).toString();
+}
+
+int TrainForm::addVersionItem(const QString &ref)
+{
+    m_arch->addItem(tr("start from %1").arg(ref));
+    const int index = m_arch->count() - 1;
+    m_arch->setItemData(index, ref, kFromRole);
+    m_arch->setItemData(index, tr("Fine-tune the registered version %1").arg(ref),
+                        Qt::ToolTipRole);
+    return index;
+}
+
+void TrainForm::setVersions(const QStringList &refs)
+{
+    const QString current = startFrom();
+    const QSignalBlocker block(m_arch);
+    for (int i = m_arch->count() - 1; i >= 0; --i) {
+        if (!m_arch->itemData(i, kFromRole).toString().isEmpty())
+            m_arch->removeItem(i);
+    }
+    int keep = -1;
+    for (const QString &ref : refs) {
+        const int index = addVersionItem(ref);
+        if (ref == current)
+            keep = index;
+    }
+    if (!current.isEmpty())
+        m_arch->setCurrentIndex(keep >= 0 ? keep : addVersionItem(current));
+    updateFineTuneChecks();
+}
+
+void TrainForm::updateFineTuneChecks()
+{
+    const bool fromVersion = !startFrom().isEmpty();
+    m_replaceHead->setEnabled(fromVersion);
+    m_freezeBackbone->setEnabled(fromVersion);
 }
 
 ms::TrainConfig TrainForm::config() const
@@ -179,6 +240,9 @@ ms::TrainConfig TrainForm::config() const
     config.seed = quint64(m_seed->value());
     config.limit = m_limit->value();
     config.threads = m_threads->value();
+    config.from = startFrom();
+    config.replaceHead = !config.from.isEmpty() && m_replaceHead->isChecked();
+    config.freezeBackbone = !config.from.isEmpty() && m_freezeBackbone->isChecked();
     return config;
 }
 
@@ -196,8 +260,17 @@ void TrainForm::setConfig(const ms::TrainConfig &config)
         archIndex = m_arch->count() - 1;
         m_arch->setItemData(archIndex, config.arch, Qt::ToolTipRole);
     }
+    if (!config.from.isEmpty()) {
+        // A recipe that fine-tuned a version (Re-run): start from it again.
+        archIndex = m_arch->findData(config.from, kFromRole);
+        if (archIndex < 0)
+            archIndex = addVersionItem(config.from);
+    }
     if (archIndex >= 0)
         m_arch->setCurrentIndex(archIndex);
+    m_replaceHead->setChecked(config.replaceHead);
+    m_freezeBackbone->setChecked(config.freezeBackbone);
+    updateFineTuneChecks();
 
     m_epochs->setValue(config.epochs);
     m_batchSize->setValue(config.batchSize);
@@ -216,6 +289,8 @@ QString TrainForm::dataset() const
 
 QString TrainForm::architecture() const
 {
+    if (!startFrom().isEmpty())
+        return m_base.arch;   // a version is the start; the recipe's arch stays as it was
     const QVariant data = m_arch->currentData();
     return data.isValid() ? data.toString() : m_arch->currentText();
 }

@@ -4,6 +4,7 @@
 
 #include <QWidget>
 
+class QCheckBox;
 class QComboBox;
 class QSpinBox;
 class QTimer;
@@ -28,6 +29,14 @@ public:
 
     QString dataset() const;
     QString architecture() const;
+    // The registered version the architecture picker starts from ("resnet18:1"), empty when
+    // it shows an architecture.
+    QString startFrom() const;
+    // The versions the picker offers as "start from REF" after the architectures (the Train
+    // panel lists the workspace's); the current choice is kept when still offered.
+    void setVersions(const QStringList &refs);
+    QCheckBox *replaceHeadCheck() const { return m_replaceHead; }
+    QCheckBox *freezeBackboneCheck() const { return m_freezeBackbone; }
     // The compute threads of new runs (0: all cores), as Settings… chooses them.
     void setThreads(int threads);
 
@@ -50,11 +59,15 @@ private:
     void browseCsv();
     void browseSpec();
     void setDatasetPath(const QString &path);
+    int addVersionItem(const QString &ref);
+    void updateFineTuneChecks();
 
     QComboBox *m_dataset = nullptr;
     QToolButton *m_datasetBrowse = nullptr;
     QComboBox *m_arch = nullptr;
     QToolButton *m_archBrowse = nullptr;
+    QCheckBox *m_replaceHead = nullptr;
+    QCheckBox *m_freezeBackbone = nullptr;
     QSpinBox *m_epochs = nullptr;
     QSpinBox *m_batchSize = nullptr;
     ScientificSpinBox *m_lr = nullptr;

@@ -4,7 +4,7 @@
 
 #include "common/Format.h"
 #include "common/Icons.h"
-#include "panels/train/ModelSummaryView.h"
+#include "common/ModelSummaryView.h"
 #include "panels/train/TrainCharts.h"
 #include "panels/train/TrainForm.h"
 
@@ -13,9 +13,11 @@
 #include "common/Workspace.h"
 #include "models/ArchSpec.h"
 #include "models/ArchitectureRegistry.h"
+#include "registry/Registry.h"
 #include "train/TrainJob.h"
 
 #include <QAction>
+#include <QCheckBox>
 #include <QFileInfo>
 #include <QFontDatabase>
 #include <QGroupBox>
@@ -84,11 +86,65 @@ TrainPanel::TrainPanel(ms::JobRunner *runner, QString workspace, QWidget *parent
     connect(m_probe, &DatasetProbe::ready, this, &TrainPanel::onDatasetProbed);
     connect(m_form, &TrainForm::datasetChanged, this, [this] { refreshSummary(); });
     connect(m_form, &TrainForm::architectureChanged, this, [this] { refreshSummary(); });
+    connect(m_form->replaceHeadCheck(), &QCheckBox::toggled, this, [this] { refreshSummary(); });
 
     m_status->setStatus(
         tr("Ready. Choose a dataset and an architecture, then Start (Ctrl+Return)."), Tone::Info);
     updateControls();
+    reloadVersions();
     refreshSummary();
+}
+
+void TrainPanel::reloadVersions()
+{
+    QStringList refs;
+    try {
+        const ms::Registry registry(m_workspace);
+        for (const ms::ModelRecord &model : registry.models()) {
+            for (const ms::VersionRecord &v :
+                 registry.versions(model.name, ms::Registry::Detail::Listing))
+                refs << v.ref();
+        }
+    } catch (const std::exception &) {
+        // A registry that cannot be read offers no versions; the Versions panel says why.
+    }
+    m_form->setVersions(refs);
+}
+
+QString TrainPanel::versionSummary(const QString &ref, bool *fits) const
+{
+    *fits = true;
+    const ms::VersionRecord v = ms::Registry(m_workspace).resolve(ref);
+    QString text = tr("Fine-tunes %1 (%2, %3 parameters)")
+                       .arg(v.ref(), ms::versionKindName(v.kind), formatCount(v.parameterCount));
+    if (!v.inputs.isEmpty())
+        text += tr("\nInput %1").arg(shapeText(v.inputs.first().shape, ShapeStyle::Window));
+    if (!v.outputs.isEmpty())
+        text += tr(", output %1").arg(shapeText(v.outputs.first().shape, ShapeStyle::Window));
+    if (m_datasetInfo && !m_datasetInfo->sampleShape.empty() && !v.inputs.isEmpty()) {
+        const std::vector<qint64> &signature = v.inputs.first().shape;
+        const std::vector<qint64> sample(signature.begin() + 1, signature.end());
+        if (sample != m_datasetInfo->sampleShape) {
+            *fits = false;
+            text += tr("\nThe dataset's samples are %1, the model takes %2: choose data of its "
+                       "shape (an image folder's imagefolder.json sets the size and colour).")
+                        .arg(shapeText(m_datasetInfo->sampleShape, ShapeStyle::Window), shapeText(sample, ShapeStyle::Window));
+        }
+    }
+    if (m_datasetInfo && m_datasetInfo->numClasses > 0 && !v.outputs.isEmpty()
+        && v.outputs.first().shape.size() == 2
+        && v.outputs.first().shape.back() != m_datasetInfo->numClasses) {
+        const bool replace = m_form->replaceHeadCheck()->isChecked();
+        *fits = *fits && replace;
+        text += (replace ? tr("\nThe dataset has %1 classes and the model %2 outputs: its "
+                              "classifier is re-initialised for %1 classes.")
+                         : tr("\nThe dataset has %1 classes and the model %2 outputs: tick "
+                              "Replace head to re-initialise its classifier."))
+                    .arg(m_datasetInfo->numClasses)
+                    .arg(v.outputs.first().shape.back());
+    }
+    text += tr("\nIts layers are in the Versions panel's Layers tab.");
+    return text;
 }
 
 TrainPanel::~TrainPanel() = default;
@@ -401,6 +457,7 @@ void TrainPanel::onJobFinished(ms::JobId id, const ms::JobResult &result)
     if (!modelPath.isEmpty())
         appendLog(tr("model: %1").arg(modelPath));
     updateControls();
+    reloadVersions();
     Q_EMIT runFinished();
 }
 
@@ -416,6 +473,21 @@ void TrainPanel::refreshSummary()
         return;
     }
     const DatasetProbe::Info &info = *m_datasetInfo;
+    if (!m_form->startFrom().isEmpty()) {
+        try {
+            bool fits = true;
+            const QString text = versionSummary(m_form->startFrom(), &fits);
+            if (fits)
+                m_summary->showMessage(text);
+            else
+                m_summary->showError(text);   // the run would be refused: say so now
+        } catch (const std::exception &e) {
+            const auto *error = dynamic_cast<const ms::Error *>(&e);
+            m_summary->showError(error ? error->message() : QString::fromUtf8(e.what()));
+        }
+        Q_EMIT summaryUpdated();
+        return;
+    }
     if (info.sampleShape.empty()) {
         m_summary->showError(info.error);
         Q_EMIT summaryUpdated();

@@ -70,6 +70,9 @@ public:
     // run is ready to start; the caller shows the panel. False, with the reason in the status
     // line, when the recipe is not a training spec this studio can read.
     bool loadRecipe(const QJsonObject &recipe, const QString &fromRef);
+    // Lists the registry's versions in the architecture picker ("start from cnn:3"); the
+    // window calls it when versions come or go.
+    void reloadVersions();
 
 Q_SIGNALS:
     // The model summary (or its error) now matches the form's dataset and architecture.
@@ -91,6 +94,9 @@ private:
     void onJobFinished(ms::JobId id, const ms::JobResult &result);
 
     void refreshSummary();
+    // What starting from `ref` means for the form's dataset; *fits false when the run would be
+    // refused (shape, or classes without Replace head).
+    QString versionSummary(const QString &ref, bool *fits) const;
     void onDatasetProbed(const QString &source, const DatasetProbe::Info &info);
     void updateControls();
     void appendLog(const QString &line);

@@ -2,6 +2,8 @@
 
 #include "common/Format.h"
 #include "plots/MetricPlot.h"
+#include "panels/versions/VersionLayersView.h"
+#include "panels/versions/VersionTableModel.h"
 
 #include "common/Error.h"
 
@@ -156,6 +158,8 @@ VersionDetailPane::VersionDetailPane(QString workspace, QWidget *parent)
     m_record->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_record->setPlaceholderText(tr("Select a version to see its record."));
     addTab(m_record, tr("Record"));
+    m_layers = new VersionLayersView(m_workspace, this);
+    m_layersTab = addTab(m_layers, tr("Layers"));
     m_curvesTab = addTab(buildCurvesTab(), tr("Curves"));
     m_benchmarksTab = addTab(buildBenchmarksTab(), tr("Benchmarks"));
     addTab(buildNotesTab(), tr("Notes"));
@@ -164,6 +168,8 @@ VersionDetailPane::VersionDetailPane(QString workspace, QWidget *parent)
     connect(this, &QTabWidget::currentChanged, this, [this](int index) {
         if (index == m_curvesTab && !m_curveLoaded)
             loadCurve();
+        if (index == m_layersTab)
+            m_layers->load();   // once per version, on a worker thread
     });
 }
 
@@ -241,6 +247,7 @@ void VersionDetailPane::clear()
     m_benchmarks->setColumnCount(0);
     m_benchmarkNote->setVisible(true);
     setTabText(m_benchmarksTab, tr("Benchmarks"));
+    m_layers->clear();
 }
 
 void VersionDetailPane::showVersion(const ms::VersionRecord &version)
@@ -260,6 +267,9 @@ void VersionDetailPane::showVersion(const ms::VersionRecord &version)
         if (currentIndex() == m_curvesTab)
             loadCurve();
     }
+    m_layers->setVersion(version);
+    if (currentIndex() == m_layersTab)
+        m_layers->load();
     fillBenchmarks();
 }
 

@@ -15,8 +15,10 @@ class QTextEdit;
 namespace ms::ui {
 
 class MetricPlot;
+class VersionLayersView;
 
-// The selected version in depth, one tab each: its record (signature, metrics, recipe), the
+// The selected version in depth, one tab each: its record (signature, metrics, recipe), its
+// layers, classes and preprocessing (VersionLayersView, read when the tab is shown), the
 // curves of the run that made it (Registry::metrics, read when the tab is shown), its benchmark
 // results (Registry::benchmarks, one row per result, one column per JSON key) and its notes,
 // editable. The pane never writes: saving notes asks the panel, which makes it an undoable
@@ -36,6 +38,8 @@ public:
     QTextEdit *recordView() const { return m_record; }
     MetricPlot *curvePlot() const { return m_plot; }
     QTableWidget *benchmarkTable() const { return m_benchmarks; }
+    VersionLayersView *layersView() const { return m_layers; }
+    int layersTab() const { return m_layersTab; }
     QPlainTextEdit *notesEdit() const { return m_notes; }
     QPushButton *saveNotesButton() const { return m_saveNotes; }
     // Loads the chosen curve now, whichever tab shows (tests, screenshots).
@@ -65,7 +69,9 @@ private:
     QLabel *m_benchmarkNote = nullptr;
     QPlainTextEdit *m_notes = nullptr;
     QPushButton *m_saveNotes = nullptr;
+    VersionLayersView *m_layers = nullptr;
     int m_curvesTab = -1;
+    int m_layersTab = -1;
     int m_benchmarksTab = -1;
 };
 

@@ -1,8 +1,8 @@
-#include "panels/train/ModelSummaryView.h"
+#include "common/ModelSummaryView.h"
 
 #include "common/Format.h"
 #include "common/StatusLine.h"
-#include "panels/train/LayerTableModel.h"
+#include "common/LayerTableModel.h"
 
 #include <QHeaderView>
 #include <QLabel>
@@ -62,10 +62,14 @@ void ModelSummaryView::showSummary(const ms::ModelSummary &summary, const QStrin
     m_model->setSummary(summary);
     m_stack->setCurrentWidget(m_table);
     const int layers = int(summary.layers.size());
+    // Negative MACs: a model whose computation the summary could not count (control flow).
     QString totals = (layers == 1 ? tr("1 layer") : tr("%1 layers").arg(layers))
-                     + tr(" · %1 parameters · %2 MACs per sample")
+                     + tr(" · %1 parameters · %2")
                            .arg(formatCount(summary.totalParams),
-                                formatCompact(double(summary.totalMacs)));
+                                summary.totalMacs >= 0
+                                    ? tr("%1 MACs per sample")
+                                          .arg(formatCompact(double(summary.totalMacs)))
+                                    : tr("MACs not countable"));
     if (!note.isEmpty())
         totals += QStringLiteral("\n") + note;
     m_totals->setText(totals);

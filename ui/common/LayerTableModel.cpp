@@ -1,4 +1,4 @@
-#include "panels/train/LayerTableModel.h"
+#include "common/LayerTableModel.h"
 
 #include "common/Format.h"
 
@@ -67,9 +67,12 @@ QVariant LayerTableModel::data(const QModelIndex &index, int role) const
             return QBrush(QColor(110, 110, 110));
         break;
     case Qt::ToolTipRole:
-        return tr("%1 (%2): output %3, %4 parameters, %5 multiply-accumulates per sample")
+        return tr("%1 (%2): output %3, %4 parameters, %5")
             .arg(layer.name, layer.type, shapeText(layer.outputShape, ShapeStyle::Window),
-                 formatCount(layer.params), formatCount(layer.macs));
+                 formatCount(layer.params),
+                 layer.macs >= 0 ? tr("%1 multiply-accumulates per sample")
+                                       .arg(formatCount(layer.macs))
+                                 : tr("multiply-accumulates not countable (control flow)"));
     default:
         break;
     }
