@@ -82,6 +82,11 @@ int main(int argc, char **argv)
         }
         ms::Model::setComputeThreads(threads);
         std::vector<qint64> sample = models.front().inputShape();
+        // An imported model carries no shape of its own: its recorded signature has it.
+        if (sample.empty() && !records.front().inputs.isEmpty()) {
+            const std::vector<qint64> &signature = records.front().inputs.first().shape;
+            sample.assign(signature.begin() + (signature.empty() ? 0 : 1), signature.end());
+        }
         std::vector<qint64> shape{batch};
         shape.insert(shape.end(), sample.begin(), sample.end());
         qint64 count = 1;

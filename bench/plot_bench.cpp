@@ -6,7 +6,7 @@
 //
 // Usage: plot_bench [POINTS]   (default 1000000). Runs on the offscreen platform.
 
-#include "MetricPlot.h"
+#include "plots/MetricPlot.h"
 
 #include <qcustomplot.h>
 

@@ -1,17 +1,18 @@
-// Does training block the window? The real studio window (Train and Versions panels, wired as
-// app/gui/main.cpp wires them) trains a cnn with live plots on the offscreen platform while a
-// probe timer asks to fire every 5 ms; every late firing is a stall of the event loop. The peer
-// is the same probe in the same window with nothing running, for as long as the training took.
+// Does training block the window? The real studio window (Train and Versions panels, the run's
+// end reloading the versions as ui/shell/StudioPanels.cpp connects them) trains a cnn with live
+// plots on the offscreen platform while a probe timer asks to fire every 5 ms; every late
+// firing is a stall of the event loop. The peer is the same probe in the same window with
+// nothing running, for as long as the training took.
 // Also times every event the application delivers, to name the slowest receivers when a stall
 // shows up (the "which slot is slow" question).
 //
 // Usage: stall_bench [--arch cnn] [--limit 12000] [--epochs 1] [--threads 0]
 
-#include "MainWindow.h"
-#include "MetricPlot.h"
-#include "TrainForm.h"
-#include "TrainPanel.h"
-#include "VersionsPanel.h"
+#include "panels/train/TrainForm.h"
+#include "panels/train/TrainPanel.h"
+#include "panels/versions/VersionsPanel.h"
+#include "plots/MetricPlot.h"
+#include "shell/MainWindow.h"
 
 #include "jobs/JobRunner.h"
 
@@ -168,7 +169,7 @@ int main(int argc, char **argv)
     form->epochsSpin()->setValue(epochs);
     form->limitSpin()->setValue(limit);
     if (threads > 0)
-        form->threadsSpin()->setValue(threads);
+        form->setThreads(threads);
     // Let the window settle (first paint, dataset probe) before measuring.
     QEventLoop settle;
     QTimer::singleShot(1500, &settle, &QEventLoop::quit);

@@ -5,9 +5,9 @@
 // Usage: versions_bench [WORKSPACE]   (default: a fresh temporary folder; a workspace filled
 //        by an earlier run is reused, which skips the fill). Runs on the offscreen platform.
 
-#include "VersionFilterProxy.h"
-#include "VersionTableModel.h"
-#include "VersionsPanel.h"
+#include "panels/versions/VersionFilterProxy.h"
+#include "panels/versions/VersionTableModel.h"
+#include "panels/versions/VersionsPanel.h"
 
 #include "registry/Registry.h"
 

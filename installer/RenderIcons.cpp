@@ -2,7 +2,7 @@
 // It renders ms::ui::appIcon(), the icon the window shows (the SVG through Qt's svg plugin,
 // or the same motif painted in code where the plugin is missing), so the launcher and the
 // window never disagree and no PNG has to be kept in the repository beside the SVG.
-#include "Icons.h"
+#include "common/Icons.h"
 
 #include <QDir>
 #include <QGuiApplication>

@@ -15,7 +15,7 @@ PACKAGES=(
   # plots, and their SVG export (QSvgGenerator)
   libqcustomplot-dev qt6-svg-dev
   # LibTorch (CPU) and the BLAS it must run on: without OpenBLAS it falls back to the
-  # reference BLAS, about 30x slower (DESIGN.md §4)
+  # reference BLAS, about 30x slower (docs/architecture.md, "Measured here")
   libtorch-dev libopenblas0-openmp
   zlib1g-dev
   # zip archives: TorchServe's .mar export

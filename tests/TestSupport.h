@@ -72,7 +72,8 @@ inline bool writeFile(const QString &path, const QByteArray &bytes)
 // script's stdout in `out` when it exits 0; otherwise false with its stderr in a warning, so
 // the caller's QVERIFY fails (not skips) when Python cannot do it.
 inline bool runPython(const QString &dir, const QString &script, const QStringList &args,
-                      QByteArray *out, const QString &workingDir = QString())
+                      QByteArray *out, const QString &workingDir = QString(),
+                      int timeout_ms = 180000)
 {
     static int counter = 0;
     const QString file = QDir(dir).filePath(QStringLiteral("script%1.py").arg(++counter));
@@ -82,7 +83,7 @@ inline bool runPython(const QString &dir, const QString &script, const QStringLi
     if (!workingDir.isEmpty())
         p.setWorkingDirectory(workingDir);
     p.start(QStringLiteral("/usr/bin/python3"), QStringList{file} + args);
-    if (!p.waitForFinished(180000) || p.exitStatus() != QProcess::NormalExit
+    if (!p.waitForFinished(timeout_ms) || p.exitStatus() != QProcess::NormalExit
         || p.exitCode() != 0) {
         qWarning().noquote() << "python failed:" << p.errorString() << "\n"
                              << p.readAllStandardError();

@@ -41,6 +41,20 @@ int runImport(const QStringList &arguments)
                       QStringLiteral("Example input shape, batch first (default: the shape the "
                                      "file records, which Python exports usually lack)."),
                       QStringLiteral("1,C,H,W|1,F")});
+    parser.addOption({QStringLiteral("mean"),
+                      QStringLiteral("The per-channel mean the network expects its input "
+                                     "normalised with (with --std): folded into the registered "
+                                     "model, which then takes floats in [0, 1] like every "
+                                     "studio model."),
+                      QStringLiteral("M1,M2,..")});
+    parser.addOption({QStringLiteral("std"),
+                      QStringLiteral("The per-channel standard deviation (with --mean)."),
+                      QStringLiteral("S1,S2,..")});
+    parser.addOption({QStringLiteral("classes"),
+                      QStringLiteral("The class names, one per output score: a,b,c or a text "
+                                     "file with one name per line (default: the names the file "
+                                     "records)."),
+                      QStringLiteral("a,b,c|FILE.txt")});
     parser.addOption({QStringLiteral("description"),
                       QStringLiteral("The model's description, when the import creates it."),
                       QStringLiteral("TEXT")});
@@ -66,7 +80,8 @@ int runImport(const QStringList &arguments)
                                      "2G)."),
                       QStringLiteral("SIZE")});
     int code = Ok;
-    const QString usage = QStringLiteral("FILE.pt --name NAME [--input-shape 1,1,28,28]");
+    const QString usage = QStringLiteral("FILE.pt --name NAME [--input-shape 1,3,224,224] "
+                                         "[--mean M,.. --std S,..] [--classes a,b,c|FILE]");
     if (!parse(parser, QStringLiteral("import"),
                QStringLiteral("Register a TorchScript file as a new version (kind imported "
                               "unless --kind), "
@@ -122,10 +137,20 @@ int runImport(const QStringList &arguments)
     }
     if (parser.isSet(QStringLiteral("input-shape")))
         options.exampleShape = parseFullShape(parser.value(QStringLiteral("input-shape")));
+    if (parser.isSet(QStringLiteral("mean")))
+        options.mean = ms::parseValueList(parser.value(QStringLiteral("mean")),
+                                          QStringLiteral("--mean"));
+    if (parser.isSet(QStringLiteral("std")))
+        options.stdev = ms::parseValueList(parser.value(QStringLiteral("std")),
+                                           QStringLiteral("--std"));
+    if (parser.isSet(QStringLiteral("classes")))
+        options.classNames = ms::parseClassNames(parser.value(QStringLiteral("classes")),
+                                                 QStringLiteral("--classes"));
 
     // The same checks File › Import model… and a dropped .pt go through (core ModelImport).
     QStringList warnings;
-    ms::NewVersion version = ms::prepareImport(options, &warnings);
+    ms::PreparedImport prepared = ms::prepareImport(options, &warnings);
+    ms::NewVersion &version = prepared.version;
     version.kind = kind;
     version.parents = parents;
     for (const QString &warning : std::as_const(warnings))

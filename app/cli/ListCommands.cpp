@@ -5,6 +5,7 @@
 #include "RegistryOutput.h"
 
 #include "common/Error.h"
+#include "common/ShapeText.h"
 #include "data/DatasetRegistry.h"
 #include "data/TextDataset.h"
 #include "models/ArchSpec.h"
@@ -93,11 +94,9 @@ int describeDataset(const QCommandLineParser &parser)
         printJsonLine(json);
         return Ok;
     }
-    QStringList shape;
-    for (const qint64 dim : dataset.sampleShape)
-        shape << QString::number(dim);
     printLine(QStringLiteral("%1 (%2): samples of %3, %4 classes")
-                  .arg(dataset.name, dataset.readerName, shape.join(QLatin1Char('x')),
+                  .arg(dataset.name, dataset.readerName,
+                       ms::shapeText(dataset.sampleShape, ms::ShapeStyle::Compact),
                        QString::number(dataset.numClasses())));
     rows << totals;
     printLine(table(header, rows));

@@ -3,6 +3,7 @@
 #include "Command.h"
 
 #include "common/Printable.h"
+#include "common/ShapeText.h"
 #include "common/Workspace.h"
 
 #include <QJsonArray>
@@ -58,17 +59,10 @@ QString countText(qint64 count)
     return QLocale(QLocale::English).toString(count);
 }
 
-QString shapeText(const std::vector<qint64> &shape)
-{
-    QStringList dims;
-    for (qint64 d : shape)
-        dims << (d < 0 ? QStringLiteral("N") : QString::number(d));
-    return QLatin1Char('[') + dims.join(QStringLiteral(", ")) + QLatin1Char(']');
-}
-
 QString signatureText(const ms::TensorSignature &tensor)
 {
-    return QStringLiteral("%1 %2 %3").arg(tensor.name, tensor.dtype, shapeText(tensor.shape));
+    return QStringLiteral("%1 %2 %3")
+        .arg(tensor.name, tensor.dtype, ms::shapeText(tensor.shape, ms::ShapeStyle::Batch));
 }
 
 QString signatureText(const ms::Signature &signature)

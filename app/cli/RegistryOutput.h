@@ -33,7 +33,6 @@ bool expectArguments(const QCommandLineParser &parser, const QString &verb, cons
 
 QString dateText(const QDateTime &time);          // "2024-05-01 10:22", local time
 QString countText(qint64 count);                  // "235,146"
-QString shapeText(const std::vector<qint64> &shape);    // "[N, 1, 28, 28]": -1 is N
 QString signatureText(const ms::TensorSignature &tensor); // "input float32 [N, 4]"
 QString signatureText(const ms::Signature &signature);    // several joined by "; "
 bool isAccuracyKey(const QString &key);

@@ -6,6 +6,7 @@
 #include "RegistryOutput.h"
 
 #include "common/Error.h"
+#include "common/ShapeText.h"
 #include "common/Workspace.h"
 #include "InferenceService.h"
 #include "ServeToken.h"
@@ -339,7 +340,8 @@ int runServe(const QStringList &arguments)
         for (const ms::ServedModel &m : served) {
             std::vector<qint64> shape{-1};
             shape.insert(shape.end(), m.inputShape.begin(), m.inputShape.end());
-            rows << QStringList{escapeControls(m.name), m.versionRef, shapeText(shape),
+            rows << QStringList{escapeControls(m.name), m.versionRef,
+                                ms::shapeText(shape, ms::ShapeStyle::Batch),
                                 QString::number(m.numOutputs),
                                 QStringLiteral("%1/v2/models/%2/versions/%3/infer")
                                     .arg(url,

@@ -10,6 +10,7 @@
 #include "common/Runtime.h"
 #include "common/Workspace.h"
 #include "jobs/JobRunner.h"
+#include "registry/Registry.h"
 #include "train/TrainJob.h"
 
 #include <QDir>
@@ -36,6 +37,8 @@ const Flag kTrainFlags[] = {
      "named label, target or class, else the last).", "COLUMN"},
     {"arch", "Architecture name (see: modelstudio-cli archs) or spec JSON file. Default cnn.",
      "NAME|FILE"},
+    {"from", "Fine-tune this registered version (trained here or imported) instead of a new "
+     "model of --arch; the new version's lineage edge is finetuned-from.", "NAME:N"},
     {"epochs", "Epochs (default 3).", "N"},
     {"batch-size", "Batch size (default 128).", "N"},
     {"lr", "Learning rate (default 0.001).", "RATE"},
@@ -80,7 +83,8 @@ QJsonValue flagValue(const QString &key, const QString &text)
                                          QStringLiteral("optimizer"), QStringLiteral("schedule"),
                                          QStringLiteral("label_column"), QStringLiteral("seed"),
                                          QStringLiteral("limit"), QStringLiteral("task"),
-                                         QStringLiteral("tokenizer")};
+                                         QStringLiteral("tokenizer"),
+                                         QStringLiteral("from")};
     if (textKeys.contains(key))
         return text;
     bool ok = false;
@@ -128,6 +132,13 @@ int runTrain(const QStringList &arguments)
     for (const Flag &flag : kArchFlags)
         parser.addOption({QString::fromLatin1(flag.name), QString::fromLatin1(flag.help),
                           QString::fromLatin1(flag.value)});
+    parser.addOption({QStringLiteral("freeze-backbone"),
+                      QStringLiteral("With --from: train only the classifier (the last Linear or "
+                                     "1x1 convolution).")});
+    parser.addOption({QStringLiteral("replace-head"),
+                      QStringLiteral("With --from: re-initialise the classifier for the "
+                                     "dataset's classes when their count differs from the "
+                                     "model's outputs (refused otherwise).")});
     parser.addOption({QStringLiteral("config"),
                       QStringLiteral("Job spec JSON (the recipe); flags given as well win."),
                       QStringLiteral("FILE")});
@@ -182,6 +193,11 @@ int runTrain(const QStringList &arguments)
                 spec.insert(key, flagValue(key, parser.value(name)));
             }
         }
+        for (const char *name : {"freeze-backbone", "replace-head"}) {
+            if (parser.isSet(QLatin1String(name)))
+                spec.insert(QString::fromLatin1(name).replace(QLatin1Char('-'), QLatin1Char('_')),
+                            true);
+        }
         if (parser.isSet(QStringLiteral("arch-param"))) {
             QJsonObject params = spec.value(QStringLiteral("arch_params")).toObject();
             for (const QString &pair : parser.values(QStringLiteral("arch-param"))) {
@@ -215,6 +231,8 @@ int runTrain(const QStringList &arguments)
             }
         }
         const ms::Workspace workspace(ms::Workspace::resolve(parser.value(QStringLiteral("workspace"))));
+        if (!config.from.isEmpty())
+            ms::Registry(workspace.root()).resolve(config.from);   // before the run folder
         job = std::make_unique<ms::TrainJob>(config, workspace.newRunDir(config.label()),
                                              outPath);
         job->recordIn(workspace.root(), parser.value(QStringLiteral("name")));

@@ -8,6 +8,7 @@
 #include "jobs/JobContext.h"
 #include "models/ArchSpec.h"
 #include "models/ModelImpl_p.h"
+#include "models/ModelLayers.h"
 #include "registry/Registry.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -90,22 +91,33 @@ at::Tensor timingBatch(const Dataset *data, const std::vector<qint64> &sampleSha
     return at::rand(shape, gen);
 }
 
-// The shape of one sample: what the model records, else its dataset's; empty when neither.
-std::vector<qint64> sampleShapeOf(const Model &model, const Dataset *data)
+// The shape of one sample: what the model records, else the version's input signature (an
+// import records its --input-shape there), else its dataset's; empty when none knows it.
+std::vector<qint64> sampleShapeOf(const Model &model, const VersionRecord &version,
+                                  const Dataset *data)
 {
     const std::vector<qint64> recorded = model.inputShape();
-    if (recorded.empty() && data)
+    if (!recorded.empty())
+        return recorded;
+    if (!version.inputs.isEmpty() && version.inputs.first().shape.size() > 1) {
+        const std::vector<qint64> &signature = version.inputs.first().shape;
+        std::vector<qint64> shape(signature.begin() + 1, signature.end());
+        if (std::all_of(shape.begin(), shape.end(), [](qint64 d) { return d > 0; }))
+            return shape;
+    }
+    if (data)
         return data->sampleShape;
-    return recorded;
+    return {};
 }
 
 // Loads the artifact and runs it once at each batch size, discarding everything.
-void primeRuntime(const QString &artifact, const Dataset *data, const QVector<int> &batchSizes)
+void primeRuntime(const QString &artifact, const VersionRecord &version, const Dataset *data,
+                  const QVector<int> &batchSizes)
 {
     const Model model = Model::load(artifact);
     torch::jit::Module &module = model.impl()->module;
     module.eval();
-    const std::vector<qint64> sampleShape = sampleShapeOf(model, data);
+    const std::vector<qint64> sampleShape = sampleShapeOf(model, version, data);
     if (sampleShape.empty())
         return;   // the measured pass says why it cannot run
     c10::InferenceMode inference;
@@ -275,8 +287,9 @@ QJsonObject latencyOf(std::vector<double> times, int batch)
 
 // Size on disk, raw and zlib-compressed (qCompress is zlib behind a 4-byte length); parameters
 // and MACs from the spec when there is one (an int8 or half variant keeps its source's spec),
-// counted from the tensors otherwise.
-void addSizeAndCounts(QJsonObject &result, const QString &artifact, const Model &model)
+// counted from the tensors and one forward pass otherwise (an import: models/ModelLayers.h).
+void addSizeAndCounts(QJsonObject &result, const QString &artifact, const Model &model,
+                      const std::vector<qint64> &sampleShape)
 {
     QFile file(artifact);
     if (!file.open(QIODevice::ReadOnly))
@@ -291,7 +304,15 @@ void addSizeAndCounts(QJsonObject &result, const QString &artifact, const Model 
         result.insert(QStringLiteral("macs"), summary.totalMacs);
     } else {
         result.insert(QStringLiteral("parameters"), model.parameterCount());
-        result.insert(QStringLiteral("macs"), QJsonValue());
+        QJsonValue macs;
+        try {
+            const ModelSummary summary = describeLayers(model, sampleShape, 1);
+            if (summary.totalMacs >= 0)
+                macs = summary.totalMacs;
+        } catch (const Error &) {
+            // Not countable: left null.
+        }
+        result.insert(QStringLiteral("macs"), macs);
     }
 }
 
@@ -429,7 +450,7 @@ std::optional<QJsonObject> BenchmarkSession::measure(const VersionRecord &v)
         // pool, the allocator's first arenas) would otherwise be billed to whichever version
         // is measured first, in time and in memory growth. One unmeasured pass of the first
         // version at every batch size pays it up front.
-        primeRuntime(artifact, data, m_config.batchSizes);
+        primeRuntime(artifact, v, data, m_config.batchSizes);
         m_primed = true;
     }
     // Load and time, with the resident peak reset just before.
@@ -439,11 +460,11 @@ std::optional<QJsonObject> BenchmarkSession::measure(const VersionRecord &v)
     const Model model = Model::load(artifact);
     torch::jit::Module &module = model.impl()->module;
     module.eval();
-    const std::vector<qint64> sampleShape = sampleShapeOf(model, data);
+    const std::vector<qint64> sampleShape = sampleShapeOf(model, v, data);
     if (sampleShape.empty())
-        throw Error(QStringLiteral("Cannot benchmark %1: its input shape is unknown (an import "
-                                   "without --input-shape) and it records no dataset; give one "
-                                   "with --dataset.").arg(v.ref()));
+        throw Error(QStringLiteral("Cannot benchmark %1: neither it nor its record knows its "
+                                   "input shape, and it records no dataset; give one with "
+                                   "--dataset.").arg(v.ref()));
     const std::optional<QJsonArray> latency = timeBatches(v, module, data, sampleShape);
     if (!latency)
         return std::nullopt;
@@ -467,7 +488,7 @@ std::optional<QJsonObject> BenchmarkSession::measure(const VersionRecord &v)
                                                      : QJsonValue()},
         {QStringLiteral("peak_rss_reset"), peakReset},
         {QStringLiteral("cpu"), m_cpu}};
-    addSizeAndCounts(result, artifact, model);
+    addSizeAndCounts(result, artifact, model, sampleShape);
     if (!addAccuracy(result, v, module, data))
         return std::nullopt;
     return result;

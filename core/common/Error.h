@@ -22,4 +22,13 @@ private:
     QString m_message;
 };
 
+// The one line to show for anything caught at a boundary: an ms::Error's own message, else
+// what the exception says (a std::bad_alloc, a torch error that slipped through).
+inline QString errorMessage(const std::exception &e)
+{
+    if (const auto *error = dynamic_cast<const Error *>(&e))
+        return error->message();
+    return QString::fromUtf8(e.what());
+}
+
 } // namespace ms

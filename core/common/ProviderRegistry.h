@@ -12,9 +12,9 @@
 
 namespace ms {
 
-// A typed registry of named providers (architectures, dataset readers, ...), DESIGN.md §1.7.
-// Built-in providers register through add() exactly as a plugin's do. Thread safe: jobs look
-// providers up from worker threads.
+// A typed registry of named providers (architectures, dataset readers, ...): docs/architecture.md,
+// "Decisions". Built-in providers register through add() exactly as a plugin's do. Thread
+// safe: jobs look providers up from worker threads.
 template <typename Provider>
 class ProviderRegistry
 {

@@ -47,6 +47,13 @@ QString typeName(const CompressParameter &p)
     return QString();
 }
 
+// CompressionMethod.h: a Text or Version parameter whose default is the empty string.
+bool isOptionalText(const CompressParameter &p)
+{
+    return (p.type == CompressParameter::Type::Text || p.type == CompressParameter::Type::Version)
+           && p.defaultValue.isString() && p.defaultValue.toString().isEmpty();
+}
+
 QString given(const QJsonValue &v)
 {
     if (v.isString())
@@ -244,6 +251,11 @@ QJsonObject CompressJob::checkedParams(const QString &method,
     QJsonObject out;
     for (const CompressParameter &p : parameters) {
         QJsonValue v = givenParams.value(p.name);
+        // An optional text left empty (distill's --student or --student-arch, a dialog's blank
+        // field) is no value: left out, so checking the result again accepts it.
+        if (isOptionalText(p) && (v.isUndefined() || v.isNull()
+                                  || (v.isString() && v.toString().trimmed().isEmpty())))
+            continue;
         if (v.isUndefined() || v.isNull()) {
             if (p.defaultValue.isNull() || p.defaultValue.isUndefined())
                 throw Error(QStringLiteral("%1 needs --%2: %3").arg(method, p.name, p.help));
@@ -309,6 +321,8 @@ public:
 private:
     // The source's data, read and matched to the source on first use.
     Dataset &data();
+    // True when there is data labelled with the model's classes to score with.
+    bool scorable();
     void begin();
     // The method may change the loaded source in place: scored before it runs.
     void scoreSource();
@@ -350,10 +364,19 @@ Dataset &CompressSession::data()
     };
     options.maxFeatureBytes = Limits::maxDatasetBytes(m_workspace);
     m_dataset = DatasetRegistry::instance().load(options);
-    checkDataFitsModel(sampleShapeOf(source, m_prepared.model), classCountOf(source),
+    // A method that reads no labels (calibration) takes data of any classes.
+    checkDataFitsModel(sampleShapeOf(source, m_prepared.model),
+                       m_prepared.method->needsLabels() ? classCountOf(source) : 0,
                        source.ref(), m_dataset->sampleShape, m_dataset->numClasses(),
                        QStringLiteral("the dataset %1").arg(m_data.options.source));
     return *m_dataset;
+}
+
+bool CompressSession::scorable()
+{
+    return m_data.known
+           && (classCountOf(m_prepared.source) <= 0
+               || data().numClasses() == classCountOf(m_prepared.source));
 }
 
 std::optional<JobResult> CompressSession::check()
@@ -369,14 +392,15 @@ std::optional<JobResult> CompressSession::check()
     m_input.dataset = [this]() -> const Dataset & { return data(); };
     m_prepared.method->checkInput(m_input);
     // Every method that uses data, and the score of the variant, read it: read and matched to
-    // the source now, so a dataset of another shape is refused before any work.
-    if (m_data.known) {
-        try {
+    // the source now, so a dataset of another shape is refused before any work. Then the
+    // method's checks that need the data or a trial run.
+    try {
+        if (m_data.known)
             data();
-        } catch (const Cancelled &e) {
-            return JobResult{JobStatus::Cancelled,
-                             QStringLiteral("%1 Nothing was registered.").arg(e.message()), {}};
-        }
+        m_prepared.method->checkData(m_input, m_context);
+    } catch (const Cancelled &e) {
+        return JobResult{JobStatus::Cancelled,
+                         QStringLiteral("%1 Nothing was registered.").arg(e.message()), {}};
     }
     return std::nullopt;
 }
@@ -397,7 +421,7 @@ void CompressSession::scoreSource()
 {
     const VersionRecord &source = m_prepared.source;
     m_sourceAcc = source.metrics.value(QStringLiteral("test_acc")).toDouble(NAN);
-    if (std::isnan(m_sourceAcc) && m_data.known) {
+    if (std::isnan(m_sourceAcc) && scorable()) {
         m_context.setProgress(0.0, QStringLiteral("Measuring %1").arg(source.ref()));
         m_sourceAcc = testAccuracy(m_prepared.model.impl()->module, data());
     }
@@ -412,7 +436,7 @@ QJsonObject CompressSession::measure(CompressOutput &output)
                          output.model.nonzeroParameterCount()},
                         {QStringLiteral("source_parameters"), m_sourceParams},
                         {QStringLiteral("source_nonzero_parameters"), m_sourceNonzero}};
-    if (!m_data.known)
+    if (!scorable())   // no data, or labelled with other classes than the model's
         return metrics;
     m_context.setProgress(0.99, QStringLiteral("Measuring the variant"));
     const double acc = testAccuracy(output.model.impl()->module, data());

@@ -10,7 +10,7 @@ namespace ms {
 struct CompressParameter;
 
 // Makes a smaller or faster variant of a registry version with one compression method and
-// registers it as a new version (DESIGN.md §1.7). Spec:
+// registers it as a new version (docs/architecture.md, "Decisions"). Spec:
 //   {"source": "NAME:N" | "NAME@ALIAS", "method": "prune-unstructured", "name": "new-model",
 //    "params": {"sparsity": 0.9, ...}, "dataset": "path (optional override)", "threads": 0}
 // Before any work: the source resolves and its artifact verifies, the method exists, every

@@ -11,6 +11,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <any>
 #include <functional>
 #include <memory>
 
@@ -26,7 +27,10 @@ struct CompressParameter
 
     QString name;             // "sparsity" -> --sparsity
     Type type = Type::Double;
-    QJsonValue defaultValue;  // Null when the parameter is required
+    // Null when the parameter is required. An empty string (Text, Version) makes it optional
+    // with no value: left out of the checked parameters when not given or given empty, so a
+    // method reads "" for it and a spec never carries "" for the job to refuse.
+    QJsonValue defaultValue;
     double minimum = 0.0;     // Double/Int: the accepted range, inclusive unless noted in help
     double maximum = 0.0;
     QStringList choices;      // Choice
@@ -43,6 +47,9 @@ struct CompressInput
     QString workDir;                      // scratch folder of this job (kept for the run)
     // The source's training data (its recipe's dataset, or --dataset), read on first call.
     std::function<const Dataset &()> dataset;
+    // What checkData() computed that apply() can use rather than compute again (a method's
+    // own type; empty when checkData() was not called).
+    std::any prepared;
 };
 
 struct CompressOutput
@@ -63,8 +70,9 @@ struct CompressOutput
     QString sourceRole = QStringLiteral("source");
 };
 
-// A way to make a smaller or faster variant of a model (DESIGN.md §1.7): pruning, quantization,
-// distillation. Built-ins and plugins register the same way, in CompressionRegistry.
+// A way to make a smaller or faster variant of a model (docs/architecture.md, "Decisions"):
+// pruning, quantization, distillation. Built-ins and plugins register the same way, in
+// CompressionRegistry.
 class CompressionMethod
 {
 public:
@@ -84,6 +92,22 @@ public:
     // Runs on the job's worker thread; reports progress and honours cancellation through
     // `context` (return a null model when cancelled). Throws ms::Error on failure.
     virtual CompressOutput apply(CompressInput &input, JobContext &context) const = 0;
+
+    // Added in plugin interface version 2.
+    // The checks that need the data or a trial run (calibration data that yields NaN, a graph a
+    // pass fails on): called by the job once the data is read and matched to the source, before
+    // the run starts; not by preflight, which runs on the GUI thread. May leave what it
+    // computed in input.prepared for apply(). Throws ms::Error (ms::Cancelled when stopped).
+    // Default: nothing more to check.
+    virtual void checkData(CompressInput &input, JobContext &context) const
+    {
+        Q_UNUSED(input);
+        Q_UNUSED(context);
+    }
+    // False for a method that reads only the data's samples, never its labels (calibration):
+    // then any dataset of the source's sample shape will do, whatever its classes, and the
+    // job scores the variant only when the classes match the model's outputs.
+    virtual bool needsLabels() const { return true; }
 };
 
 class CompressionRegistry

@@ -1,47 +1,133 @@
-// prune-structured: removes whole output channels (conv) and neurons (linear) of smallest L1 or
-// L2 norm, and the matching inputs of the layers that consume them, then rebuilds the model
-// from a smaller spec so that it really has fewer parameters and MACs.
+// prune-structured: removes whole channels of smallest norm, with every slice of every layer
+// that must go with them, and writes the smaller weights into the module, so the variant
+// really has fewer parameters and multiply-accumulates.
+//
+// One path for every model: the channel groups come from the module's TorchScript graph
+// (PruneGraph_p.h), so a torchvision resnet or mobilenet imported from Python and a net the
+// studio built from its spec are pruned the same way. A studio net keeps its spec current
+// (each layer's "out" rewritten) so that what reads the spec (summary, MACs, static int8)
+// sees the smaller net. The spec-only path this replaced could not follow residual blocks.
 
 #include "compress/BuiltinMethods_p.h"
 
 #include "common/Error.h"
 #include "compress/FineTune_p.h"
+#include "compress/PruneGraph_p.h"
 #include "jobs/JobContext.h"
 #include "models/ArchSpec.h"
 #include "models/ModelImpl_p.h"
 
 #include <QJsonArray>
-
-#include <cmath>
-#include <map>
+#include <QJsonDocument>
 
 namespace ms {
 
 namespace {
 
-bool isWeighted(const LayerPlan &l)
+const QString kSparsity = QStringLiteral("sparsity");
+
+// The example input's shape, batch included: the model's own or its recorded signature's.
+std::vector<int64_t> exampleShape(const Model &model, const VersionRecord &record)
 {
-    return l.type == QLatin1String("conv2d") || l.type == QLatin1String("linear");
+    std::vector<int64_t> shape{2};
+    const std::vector<qint64> own = model.inputShape();
+    if (!own.empty()) {
+        shape.insert(shape.end(), own.begin(), own.end());
+        return shape;
+    }
+    if (record.inputs.isEmpty() || record.inputs.first().shape.size() < 2)
+        return {};
+    for (size_t i = 1; i < record.inputs.first().shape.size(); ++i) {
+        if (record.inputs.first().shape[i] <= 0)
+            return {};
+        shape.push_back(record.inputs.first().shape[i]);
+    }
+    return shape;
 }
 
-torch::jit::Module layerModule(const torch::jit::Module &net, const LayerPlan &l)
+// The layers' "out" of a studio net's spec, as its pruned module now has them; a residual
+// block's shortcut is written out as it was planned (an "auto" could turn into a projection
+// once the widths change).
+void resizeSpecLayers(const torch::jit::Module &owner, const std::vector<LayerPlan> &plan,
+                      QJsonArray &layers)
 {
-    return net.attr(l.name.toStdString()).toModule();
+    for (const LayerPlan &l : plan) {
+        QJsonObject json = layers.at(l.index).toObject();
+        const std::string name = l.name.toStdString();
+        if (l.type == QLatin1String("residual")) {
+            const torch::jit::Module block = owner.attr(name).toModule();
+            QJsonArray body = json.value(QStringLiteral("layers")).toArray();
+            resizeSpecLayers(block, l.body, body);
+            json.insert(QStringLiteral("layers"), body);
+            json.insert(QStringLiteral("shortcut"), l.shortcut.empty()
+                                                        ? QStringLiteral("identity")
+                                                        : QStringLiteral("projection"));
+        } else if (l.type == QLatin1String("conv2d") || l.type == QLatin1String("linear")) {
+            const int64_t out =
+                owner.attr(name).toModule().attr("weight").toTensor().size(0);
+            if (out != l.out)
+                json.insert(QStringLiteral("out"), qint64(out));
+        }
+        layers.replace(l.index, json);
+    }
 }
 
-at::Tensor tensorOf(const torch::jit::Module &layer, const char *name)
+void updateSpec(torch::jit::Module &net)
 {
-    return layer.attr(name).toTensor().detach();
+    if (!net.hasattr("spec_json"))
+        return;
+    QJsonObject spec = QJsonDocument::fromJson(
+        QByteArray::fromStdString(net.attr("spec_json").toStringRef())).object();
+    if (spec.isEmpty())
+        return;
+    QJsonArray layers = spec.value(QStringLiteral("layers")).toArray();
+    resizeSpecLayers(net, ArchSpec::fromJson(spec).plan(), layers);
+    spec.insert(QStringLiteral("layers"), layers);
+    net.setattr("spec_json",
+                QJsonDocument(spec).toJson(QJsonDocument::Compact).toStdString());
 }
 
-// The output channels of `weight` to keep, in their original order: the `keep` of largest norm.
-at::Tensor keptChannels(const at::Tensor &weight, int64_t keep, bool l2)
+std::vector<float> exampleInput(const std::vector<int64_t> &shape)
 {
-    const at::Tensor rows = weight.flatten(1);
-    const at::Tensor norms = l2 ? rows.pow(2).sum(1).sqrt() : rows.abs().sum(1);
-    // Stable descending sort: equal norms keep the earlier channel, so the choice is repeatable.
-    const at::Tensor order = std::get<1>(norms.sort(/*stable=*/true, 0, /*descending=*/true));
-    return std::get<0>(order.slice(0, 0, keep).sort());
+    int64_t n = 1;
+    for (const int64_t d : shape)
+        n *= d;
+    std::vector<float> x(static_cast<size_t>(n));
+    for (size_t i = 0; i < x.size(); ++i)
+        x[i] = float((i * 37 + 11) % 256) / 255.0f;
+    return x;
+}
+
+// One forward of the example through both: the variant must give the source's output shape.
+void verify(const Model &source, const Model &pruned, const std::vector<int64_t> &shape)
+{
+    const std::vector<qint64> dims(shape.begin(), shape.end());
+    const std::vector<float> x = exampleInput(shape);
+    std::vector<qint64> before, after;
+    source.predict(x, dims, &before);
+    try {
+        pruned.predict(x, dims, &after);
+    } catch (const Error &e) {
+        throw Error(QStringLiteral("The pruned model does not run: %1 This is a fault of "
+                                   "prune-structured; nothing was registered.").arg(e.message()));
+    }
+    if (before != after)
+        throw Error(QStringLiteral("The pruned model's output has another shape than the "
+                                   "source's; this is a fault of prune-structured and nothing "
+                                   "was registered."));
+}
+
+QJsonObject groupReport(const prune::Group &group, qint64 after)
+{
+    QStringList names = group.producers;
+    if (names.size() > 8)
+        names = names.mid(0, 7) << QStringLiteral("%1 more").arg(names.size() - 7);
+    QJsonObject row{{QStringLiteral("layers"), names.join(QStringLiteral(", "))},
+                    {QStringLiteral("before"), qint64(group.channels)},
+                    {QStringLiteral("after"), after}};
+    if (!group.pinned.isEmpty())
+        row.insert(QStringLiteral("kept_whole"), group.pinned);
+    return row;
 }
 
 class PruneStructured final : public CompressionMethod
@@ -50,18 +136,22 @@ public:
     QString name() const override { return QStringLiteral("prune-structured"); }
     QString description() const override
     {
-        return QStringLiteral("Remove whole channels and neurons of smallest norm and rebuild a "
-                              "smaller model; optional fine-tuning.");
+        return QStringLiteral("Remove whole channels of smallest norm, with everything tied to "
+                              "them in the model's graph (batchnorms, the next layers' inputs, "
+                              "residual additions, depthwise convolutions), and rebuild "
+                              "smaller weights; any TorchScript CNN; optional fine-tuning.");
     }
     QList<CompressParameter> parameters() const override
     {
         QList<CompressParameter> list{
-            {QStringLiteral("sparsity"), CompressParameter::Type::Double, 0.5, 0.0, 1.0, {},
-             QStringLiteral("Fraction of the channels (neurons) removed from every layer but "
-                            "the classifier, strictly between 0 and 1 (default 0.5).")},
+            {kSparsity, CompressParameter::Type::Double, 0.5, 0.0, 1.0, {},
+             QStringLiteral("Fraction of the channels removed from every group of channels "
+                            "that go together, strictly between 0 and 1 (default 0.5); the "
+                            "model's input and output channels stay.")},
             {QStringLiteral("criterion"), CompressParameter::Type::Choice, QStringLiteral("l1"),
              0, 0, {QStringLiteral("l1"), QStringLiteral("l2")},
-             QStringLiteral("Norm of a channel's weights that ranks it: l1 or l2 (default l1).")},
+             QStringLiteral("Norm of a channel's weights across its group that ranks it: l1 "
+                            "or l2 (default l1).")},
         };
         list += fineTuneParameters(QStringLiteral("finetune-epochs"), 0,
                                    QStringLiteral("Fine-tuning epochs after pruning "
@@ -72,114 +162,72 @@ public:
     void check(const Model &source, const VersionRecord &record,
                const QJsonObject &params) const override
     {
-        const double sparsity = params.value(QStringLiteral("sparsity")).toDouble();
+        const double sparsity = params.value(kSparsity).toDouble();
         if (!(sparsity > 0.0 && sparsity < 1.0))
             throw Error(QStringLiteral("--sparsity must be strictly between 0 and 1, not %1: 0 "
                                        "removes nothing and 1 every channel.").arg(sparsity));
-        if (source.spec().isEmpty())
-            throw Error(QStringLiteral("%1 cannot be pruned structurally: it is TorchScript "
-                                       "without a ModelStudio architecture spec (imported), so "
-                                       "its layers and the ops that consume them cannot be "
-                                       "rebuilt smaller. Use prune-unstructured or "
-                                       "quantize-dynamic for it.").arg(record.ref()));
-        int prunable = 0;
-        for (const LayerPlan &l : ArchSpec::fromJson(source.spec()).plan())
-            prunable += isWeighted(l) ? 1 : 0;
-        if (prunable < 2)
-            throw Error(QStringLiteral("%1 has a single linear or convolution layer, its "
-                                       "classifier, which keeps all its outputs: there is "
-                                       "nothing to prune structurally. Use prune-unstructured.")
+        if (!source.quantizedEngine().isEmpty())
+            throw Error(QStringLiteral("%1 is an int8 variant: prune-structured works on float "
+                                       "weights. Prune its source, then quantize the pruned "
+                                       "version.").arg(record.ref()));
+        const std::vector<int64_t> shape = exampleShape(source, record);
+        if (shape.empty())
+            throw Error(QStringLiteral("%1 records no input shape, which structured pruning "
+                                       "needs to check the smaller model: import it again "
+                                       "with --input-shape (e.g. 1,3,224,224).")
                             .arg(record.ref()));
+        const prune::ChannelGraph graph =
+            prune::analyseChannels(source.impl()->module, shape, record.ref());
+        const prune::PrunePlan plan = prune::makePrunePlan(graph, sparsity, false);
+        bool any = false;
+        QStringList kept;
+        for (size_t g = 0; g < graph.groups.size(); ++g) {
+            any = any || !plan.removed[g].empty();
+            if (!graph.groups[g].pinned.isEmpty() && kept.size() < 3)
+                kept << graph.groups[g].pinned;
+        }
+        if (!any)
+            throw Error(QStringLiteral("%1 has no channels structured pruning could remove at "
+                                       "--sparsity %2: every group of channels is tied to %3, "
+                                       "or too small. Use prune-unstructured.")
+                            .arg(record.ref()).arg(sparsity)
+                            .arg(kept.isEmpty() ? QStringLiteral("nothing prunable")
+                                                : kept.join(QStringLiteral(" or "))));
+        prune::checkPrunePlan(graph, plan, record.ref());
     }
 
     CompressOutput apply(CompressInput &input, JobContext &context) const override
     {
-        context.setProgress(0.0, QStringLiteral("Pruning channels"));
-        const double sparsity = input.params.value(QStringLiteral("sparsity")).toDouble();
+        context.setProgress(0.0, QStringLiteral("Finding the channel groups"));
+        const double sparsity = input.params.value(kSparsity).toDouble();
         const bool l2 = input.params.value(QStringLiteral("criterion")).toString()
                         == QLatin1String("l2");
-        const torch::jit::Module &old = input.model.impl()->module;
-        QJsonObject spec = input.model.spec();
-        const std::vector<LayerPlan> plan = ArchSpec::fromJson(spec).plan();
-        int last = -1;
-        for (const LayerPlan &l : plan)
-            last = isWeighted(l) ? l.index : last;
+        const std::vector<int64_t> shape = exampleShape(input.model, input.source);
+        // A copy no forward has run on: its classes' code can still change (PruneGraph_p.h).
+        torch::jit::Module work = prune::cloneFresh(input.model.impl()->module);
+        prune::ChannelGraph graph = prune::analyseChannels(work, shape, input.source.ref());
+        const prune::PrunePlan plan = prune::makePrunePlan(graph, sparsity, l2);
+        prune::checkPrunePlan(graph, plan, input.source.ref());
+        context.setProgress(0.02, QStringLiteral("Removing channels"));
+        const QJsonArray layers = prune::applyPrunePlan(graph, plan);
+        updateSpec(work);
 
-        // Which outputs every prunable layer keeps, and the smaller spec.
-        std::map<int, at::Tensor> kept;
-        QJsonArray layers = spec.value(QStringLiteral("layers")).toArray();
-        QJsonArray report;
-        for (const LayerPlan &l : plan) {
-            if (!isWeighted(l) || l.index == last)
-                continue;
-            const int64_t removed = std::min<int64_t>(
-                l.out - 1, int64_t(std::llround(sparsity * double(l.out))));
-            kept[l.index] = keptChannels(tensorOf(layerModule(old, l), "weight"),
-                                         l.out - removed, l2);
-            QJsonObject layer = layers.at(l.index).toObject();
-            layer.insert(QStringLiteral("out"), qint64(l.out - removed));
-            layers.replace(l.index, layer);
-            report.append(QJsonObject{{QStringLiteral("layer"), l.name},
-                                      {QStringLiteral("before"), l.out},
-                                      {QStringLiteral("after"), qint64(l.out - removed)}});
+        auto impl = std::make_shared<Model::Impl>();
+        impl->module = prune::cloneFresh(work);   // compiled afresh with the new constants
+        Model smaller = Model::fromImpl(impl);
+        verify(input.model, smaller, shape);
+
+        QJsonArray groups;
+        for (size_t g = 0; g < graph.groups.size(); ++g) {
+            const prune::Group &group = graph.groups[g];
+            if (group.producers.isEmpty())
+                continue;   // the model's input channels: no layer makes them
+            groups.append(groupReport(group, group.channels - qint64(plan.removed[g].size())));
         }
-        spec.insert(QStringLiteral("layers"), layers);
-
-        const ModelDataInfo info{input.model.inputShape(), {}, {}, input.model.classNames()};
-        Model smaller = Model::build(spec, info, 0);
-        torch::jit::Module &net = smaller.impl()->module;
-        at::NoGradGuard noGrad;
-        // The input normalisation travels as it is (built above with none).
-        net.setattr("input_mean", tensorOf(old, "input_mean").clone());
-        net.setattr("input_std", tensorOf(old, "input_std").clone());
-
-        // Walk the layers with the channels that reach each one: a consumer keeps the input
-        // channels (conv), features (linear) or statistics (batchnorm) of the kept outputs;
-        // after a flatten of C x H x W, channel c is the H*W features from c*H*W.
-        at::Tensor incoming;   // undefined: every channel reaches this layer
-        for (const LayerPlan &l : ArchSpec::fromJson(input.model.spec()).plan()) {
-            if (l.type == QLatin1String("flatten") && incoming.defined()
-                && l.inputShape.size() == 3) {
-                const int64_t area = l.inputShape[1] * l.inputShape[2];
-                incoming = (incoming.unsqueeze(1) * area
-                            + at::arange(area, incoming.options()).unsqueeze(0)).flatten();
-                continue;
-            }
-            if (l.type == QLatin1String("batchnorm")) {
-                const torch::jit::Module from = layerModule(old, l);
-                torch::jit::Module to = layerModule(net, l);
-                for (const char *t : {"weight", "bias", "running_mean", "running_var"}) {
-                    const at::Tensor v = tensorOf(from, t);
-                    to.attr(t).toTensor().copy_(incoming.defined() ? v.index_select(0, incoming)
-                                                                   : v);
-                }
-                to.attr("num_batches_tracked").toTensor().copy_(
-                    tensorOf(from, "num_batches_tracked"));
-                continue;
-            }
-            if (!isWeighted(l))
-                continue;
-            const torch::jit::Module from = layerModule(old, l);
-            torch::jit::Module to = layerModule(net, l);
-            at::Tensor w = tensorOf(from, "weight");
-            if (incoming.defined())
-                w = w.index_select(1, incoming);
-            const auto out = kept.find(l.index);
-            if (out != kept.end())
-                w = w.index_select(0, out->second);
-            to.attr("weight").toTensor().copy_(w);
-            if (l.bias) {
-                const at::Tensor b = tensorOf(from, "bias");
-                to.attr("bias").toTensor().copy_(out != kept.end() ? b.index_select(0, out->second)
-                                                                   : b);
-            }
-            incoming = out != kept.end() ? out->second : at::Tensor();
-        }
-
         const TrainConfig config = fineTuneConfig(input.params, QStringLiteral("finetune-epochs"));
         if (config.epochs > 0) {
             at::AutoGradMode enableGrad(true);
-            if (!fineTune(net, mutableData(input.dataset()), config, {}, context,
+            if (!fineTune(impl->module, mutableData(input.dataset()), config, {}, context,
                           QStringLiteral("fine-tuning"), 0.05, 0.95))
                 return {};
         }
@@ -189,7 +237,8 @@ public:
         result.details = QJsonObject{{QStringLiteral("criterion"),
                                       l2 ? QStringLiteral("l2") : QStringLiteral("l1")},
                                      {QStringLiteral("channel_sparsity"), sparsity},
-                                     {QStringLiteral("layers"), report},
+                                     {QStringLiteral("groups"), groups},
+                                     {QStringLiteral("layers"), layers},
                                      {QStringLiteral("parameters_before"),
                                       input.model.parameterCount()},
                                      {QStringLiteral("parameters_after"),

@@ -1,6 +1,7 @@
 #include "compress/Quantization_p.h"
 
 #include "common/Error.h"
+#include "common/Runtime.h"
 #include "models/ModelImpl_p.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -111,6 +112,13 @@ EngineScope::EngineScope(at::QEngine engine)
 EngineScope::~EngineScope()
 {
     at::globalContext().setQEngine(m_previous);
+}
+
+bool cpuHasVnni()
+{
+    const QJsonArray features = Runtime::describe().value(QStringLiteral("features")).toArray();
+    return features.contains(QStringLiteral("avx512_vnni"))
+           || features.contains(QStringLiteral("avx_vnni"));
 }
 
 at::Tensor quantizeWeightPerChannel(const at::Tensor &weight)
@@ -229,7 +237,8 @@ double medianForward_ms(torch::jit::Module &module, const at::Tensor &batch, int
 torch::jit::Module buildForEngine(const QString &engineParam,
                                   const std::function<torch::jit::Module()> &build,
                                   const at::Tensor &batch, QJsonObject &details,
-                                  QString *chosen)
+                                  QString *chosen,
+                                  const std::function<double(torch::jit::Module &)> &agreement)
 {
     checkEngine(engineParam);
     if (engineParam != QLatin1String("auto")) {
@@ -243,7 +252,8 @@ torch::jit::Module buildForEngine(const QString &engineParam,
     const QStringList engines = supportedEngineNames();
     if (engines.size() == 1 || !batch.defined()) {
         // Nothing to measure with (an imported module of unknown input shape and no data) or
-        // nothing to choose from: oneDNN, which DESIGN.md §4 measured the faster here.
+        // nothing to choose from: oneDNN, measured the faster here
+        // (docs/architecture.md, "Measured here").
         const QString pick = engines.contains(QStringLiteral("onednn")) ? QStringLiteral("onednn")
                                                                          : engines.first();
         at::globalContext().setQEngine(engineFromName(pick));
@@ -268,6 +278,18 @@ torch::jit::Module buildForEngine(const QString &engineParam,
             times[e].push_back(medianForward_ms(built[e], batch, 3));
         }
     }
+    QMap<QString, double> scores;
+    double bestScore = 0.0;
+    if (agreement) {
+        QJsonObject scored;
+        for (const QString &e : engines) {
+            EngineScope scope(engineFromName(e));
+            scores.insert(e, agreement(built[e]));
+            scored.insert(e, scores.value(e));
+            bestScore = std::max(bestScore, scores.value(e));
+        }
+        details.insert(QStringLiteral("engine_agreement"), scored);
+    }
     QString best;
     double bestMs = 0.0;
     QJsonObject measured;
@@ -276,6 +298,8 @@ torch::jit::Module buildForEngine(const QString &engineParam,
         std::sort(t.begin(), t.end());
         const double ms = t[t.size() / 2];
         measured.insert(e, ms);
+        if (agreement && scores.value(e) < bestScore - 0.02)
+            continue;   // fast but wrong
         if (best.isEmpty() || ms < bestMs) {
             best = e;
             bestMs = ms;
@@ -285,7 +309,10 @@ torch::jit::Module buildForEngine(const QString &engineParam,
     *chosen = best;
     details.insert(QStringLiteral("quantized_engine"), best);
     details.insert(QStringLiteral("engine_choice"),
-                   QStringLiteral("auto: measured the faster at batch %1").arg(batch.size(0)));
+                   agreement ? QStringLiteral("auto: the faster at batch %1 of those that agree "
+                                              "with fp32 within 2 points").arg(batch.size(0))
+                             : QStringLiteral("auto: measured the faster at batch %1")
+                                   .arg(batch.size(0)));
     details.insert(QStringLiteral("engine_forward_ms"), measured);
     return built[best];
 }

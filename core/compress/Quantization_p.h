@@ -44,6 +44,10 @@ private:
     at::QEngine m_previous;
 };
 
+// True when the CPU has VNNI (AVX512-VNNI or AVX-VNNI), oneDNN's fast int8 dot products; without
+// it oneDNN accumulates u8*s8 pairs in int16, which 8-bit activations can saturate.
+bool cpuHasVnni();
+
 // Per-output-channel symmetric int8 (zero point 0, scale max|w| / 127.5 per row), the weight
 // scheme of PyTorch's per-channel weight observers.
 at::Tensor quantizeWeightPerChannel(const at::Tensor &weight);
@@ -78,10 +82,16 @@ double medianForward_ms(torch::jit::Module &module, const at::Tensor &batch, int
 // faster. Otherwise builds for the named engine. Records the choice and the timings in
 // `details` ("quantized_engine", "engine_choice"). The returned module's weights are packed for
 // `*chosen`, which is also left as the process's engine.
+// `agreement`, when given, scores a built variant (top-1 agreement with the fp32 model, 0..1):
+// "auto" then keeps the fastest of the engines that agree within 2 points of the best (QNNPACK
+// turned MobileNetV2 into noise here, 27 % agreement, while being fast), and records each
+// engine's score ("engine_agreement").
 torch::jit::Module buildForEngine(const QString &engineParam,
                                   const std::function<torch::jit::Module()> &build,
                                   const at::Tensor &batch, QJsonObject &details,
-                                  QString *chosen);
+                                  QString *chosen,
+                                  const std::function<double(torch::jit::Module &)> &agreement =
+                                      {});
 
 // The float batch (raw features, as the model takes them) for timing and calibration: the first
 // `count` training samples of the input's dataset when it has one, else random values in [0, 1]

@@ -79,7 +79,7 @@ public:
             throw Error(QStringLiteral("%1 has no Linear layer with constant weights to quantize "
                                        "dynamically (its forward runs: %2). Dynamic int8 "
                                        "covers aten::linear only; for convolutions use "
-                                       "quantize-static on a model built from a studio spec.")
+                                       "quantize-static.")
                             .arg(record.ref().isEmpty() ? QStringLiteral("The model")
                                                         : record.ref(),
                                  quant::opsSummary(graph)));

@@ -11,7 +11,7 @@
 #include "compress/QuantizeMethods_p.h"
 
 #include "common/Error.h"
-#include "common/Runtime.h"
+#include "compress/QuantizeGraph_p.h"
 #include "compress/Quantization_p.h"
 #include "jobs/JobContext.h"
 #include "models/ArchSpec.h"
@@ -250,13 +250,6 @@ StaticPlan planStages(const ArchSpec &spec, const torch::jit::Module &net)
     return out;
 }
 
-bool cpuHasVnni()
-{
-    const QJsonArray features = Runtime::describe().value(QStringLiteral("features")).toArray();
-    return features.contains(QStringLiteral("avx512_vnni"))
-           || features.contains(QStringLiteral("avx_vnni"));
-}
-
 // The quantized module for the engine in effect (weights are packed for it).
 torch::jit::Module buildQuantized(const torch::jit::Module &source, const StaticPlan &plan,
                                   const std::vector<QParams> &q)
@@ -319,14 +312,24 @@ torch::jit::Module buildQuantized(const torch::jit::Module &source, const Static
     return m;
 }
 
+// The spec path for --path spec, and for auto when the model was built from a studio spec
+// (bench/README.md compares the two paths on the studio's models); the graph path otherwise.
+bool usesSpec(const Model &model, const QJsonObject &params)
+{
+    const QString path = params.value(QStringLiteral("path")).toString(QStringLiteral("auto"));
+    return path == QLatin1String("spec")
+           || (path == QLatin1String("auto") && !model.spec().isEmpty());
+}
+
 class QuantizeStatic final : public CompressionMethod
 {
 public:
     QString name() const override { return QStringLiteral("quantize-static"); }
     QString description() const override
     {
-        return QStringLiteral("Int8 Conv2d and Linear with calibrated activations (per-channel "
-                              "weights, Conv+ReLU fused, BatchNorm folded); specs only");
+        return QStringLiteral("Int8 convolutions and linears with calibrated activations "
+                              "(per-channel weights, Conv+ReLU fused, BatchNorm folded); any "
+                              "TorchScript CNN through LibTorch's graph-mode passes");
     }
     QList<CompressParameter> parameters() const override
     {
@@ -359,7 +362,15 @@ public:
         percentile.maximum = 100.0;
         percentile.help = QStringLiteral("Histogram observer: the percentile each tail is "
                                          "clipped at");
-        return {batches, batchSize, observer, percentile, quant::engineParameter()};
+        CompressParameter path;
+        path.name = QStringLiteral("path");
+        path.type = CompressParameter::Type::Choice;
+        path.defaultValue = QStringLiteral("auto");
+        path.choices = {QStringLiteral("auto"), QStringLiteral("spec"), QStringLiteral("graph")};
+        path.help = QStringLiteral("spec: the studio's layer plan (studio-built models); graph: "
+                                   "LibTorch's graph-mode passes (any TorchScript CNN); auto: "
+                                   "spec where the model has one");
+        return {batches, batchSize, observer, percentile, quant::engineParameter(), path};
     }
 
     void check(const Model &source, const VersionRecord &record,
@@ -381,11 +392,14 @@ public:
         if (!source.quantizedEngine().isEmpty())
             throw Error(QStringLiteral("%1 is already int8 (quantized for %2); quantize its "
                                        "fp32 source instead.").arg(ref, source.quantizedEngine()));
+        if (!usesSpec(source, params)) {
+            quantgraph::checkGraph(source, ref);
+            return;
+        }
         if (source.spec().isEmpty())
             throw Error(QStringLiteral("%1 was not built from a studio spec (an imported "
-                                       "TorchScript module): static int8 needs the layer plan to "
-                                       "fuse, fold and calibrate layer by layer. Use "
-                                       "quantize-dynamic for its linear layers instead.").arg(ref));
+                                       "TorchScript module), so --path spec has no layer plan to "
+                                       "work from; use --path graph or auto.").arg(ref));
         try {
             planStages(ArchSpec::fromJson(source.spec()), source.impl()->module);
         } catch (const Error &e) {
@@ -394,8 +408,19 @@ public:
         }
     }
 
+    bool needsLabels() const override { return false; }
+
+    void checkData(CompressInput &input, JobContext &context) const override
+    {
+        if (!usesSpec(input.model, input.params))
+            quantgraph::checkData(input, context);
+    }
+
     CompressOutput apply(CompressInput &input, JobContext &context) const override
     {
+        if (!usesSpec(input.model, input.params))
+            return quantgraph::apply(input, context);
+        context.log(QStringLiteral("static int8 through the studio's layer plan (spec path)"));
         const int batches = input.params.value(QStringLiteral("calibration-batches")).toInt(10);
         const int batchSize =
             input.params.value(QStringLiteral("calibration-batch-size")).toInt(32);
@@ -461,7 +486,7 @@ public:
         auto build = [&]() {
             // 7-bit activations on oneDNN without VNNI (see qparamsFor).
             const bool reduce = at::globalContext().qEngine() == at::QEngine::ONEDNN
-                                && !cpuHasVnni();
+                                && !quant::cpuHasVnni();
             std::vector<QParams> q;
             for (const Observer &o : observers) {
                 const auto [lo, hi] = o.range(percentile, percent);
@@ -478,7 +503,7 @@ public:
             return CompressOutput();
         variant.register_attribute("quantized_engine", c10::StringType::get(),
                                    engine.toStdString());
-        const bool reduce = engine == QLatin1String("onednn") && !cpuHasVnni();
+        const bool reduce = engine == QLatin1String("onednn") && !quant::cpuHasVnni();
         QJsonArray points;
         for (const Observer &o : observers) {
             const auto [lo, hi] = o.range(percentile, percent);
@@ -488,6 +513,7 @@ public:
                                       {QStringLiteral("scale"), qp.scale},
                                       {QStringLiteral("zero_point"), qint64(qp.zeroPoint)}});
         }
+        details.insert(QStringLiteral("path"), QStringLiteral("spec"));
         details.insert(QStringLiteral("scheme"),
                        QStringLiteral("static int8: per-channel symmetric qint8 weights, quint8 "
                                       "activations calibrated per layer"));

@@ -3,6 +3,7 @@
 #include "common/Cancelled.h"
 #include "common/Error.h"
 #include "common/Limits.h"
+#include "common/ShapeText.h"
 
 #include <QJsonArray>
 
@@ -86,10 +87,7 @@ qint64 checkFeatureBytes(const DatasetOptions &options, quint64 values, const QS
 
 QString sampleShapeText(const std::vector<qint64> &shape)
 {
-    QStringList parts;
-    for (const qint64 dim : shape)
-        parts << QString::number(dim);
-    return parts.join(QLatin1Char('x'));
+    return shapeText(shape, ShapeStyle::Compact);
 }
 
 void checkDataFitsModel(const std::vector<qint64> &modelShape, int modelClasses,

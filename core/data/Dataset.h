@@ -90,7 +90,7 @@ void checkDataFitsModel(const std::vector<qint64> &modelShape, int modelClasses,
 // `keep` of the indices 0..count-1, ascending, chosen at random by `seed` the same way on every
 // platform (the sample limit's choice); all of them when keep >= count.
 std::vector<qint64> seededSubset(qint64 count, qint64 keep, quint64 seed);
-// "1x28x28"
+// "1x28x28": a sample's shape as dataset messages write it (ShapeStyle::Compact).
 QString sampleShapeText(const std::vector<qint64> &shape);
 
 } // namespace ms

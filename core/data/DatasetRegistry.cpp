@@ -252,6 +252,8 @@ DatasetRegistry::DatasetRegistry()
     fashion.path = QStringLiteral("/usr/share/datasets/fashion-mnist");
     fashion.reader = QStringLiteral("idx");
     fashion.debianPackage = QStringLiteral("dataset-fashion-mnist");
+    fashion.sampleShape = {1, 28, 28};
+    fashion.numClasses = 10;
     m_builtins.add(std::make_shared<BuiltinDatasetProvider>(fashion));
     // Debian 12 packages no plain MNIST; a "mnist" entry would only ever say "not installed".
 }

@@ -128,6 +128,53 @@ QString markdownCode(const QString &text)
                : fence + shown + fence;
 }
 
+namespace {
+
+QString numbers(const std::vector<double> &values)
+{
+    QStringList parts;
+    for (double v : values)
+        parts << QString::number(v, 'g', 6);
+    return QLatin1Char('[') + parts.join(QStringLiteral(", ")) + QLatin1Char(']');
+}
+
+} // namespace
+
+InputContract inputContract(const VersionRecord &version)
+{
+    InputContract contract;
+    const InputPreprocessing p = version.inputs.isEmpty() ? InputPreprocessing()
+                                                          : version.inputs.first().preprocessing;
+    using Kind = InputPreprocessing::Kind;
+    const Kind kind = p.kind != Kind::Unrecorded ? p.kind
+                      : version.kind == VersionKind::Imported ? Kind::None
+                                                               : Kind::Normalize;
+    contract.normalisesItself = kind == Kind::Normalize;
+    contract.mean = p.mean;
+    contract.stdev = p.stdev;
+    if (p.kind == Kind::Unrecorded && version.kind == VersionKind::Imported) {
+        contract.sentence = QStringLiteral(
+            "The model was imported before the studio recorded preprocessing: it normalises "
+            "its input only if it was built to (a ModelStudio model does, a torchvision model "
+            "does not), so give it what it was written for.");
+    } else if (!contract.normalisesItself) {
+        contract.sentence = QStringLiteral(
+            "The model takes its input tensor as it is: it was imported without a "
+            "normalisation (--mean/--std), so give it exactly what it was written for (images "
+            "resized, scaled and normalised as in its training).");
+    } else if (!p.mean.empty() && p.mean.size() <= 16) {
+        contract.sentence = QStringLiteral(
+            "The model takes raw features (images as floats in [0, 1]) and normalises them "
+            "itself, (x - mean) / std with mean %1 and std %2 per channel: give it no other "
+            "preprocessing.").arg(numbers(p.mean), numbers(p.stdev));
+    } else {
+        contract.sentence = QStringLiteral(
+            "The model takes raw features (images as floats in [0, 1]) and normalises them "
+            "itself: give it no other preprocessing.");
+    }
+    return contract;
+}
+
 std::vector<qint64> sampleShape(const VersionRecord &version)
 {
     if (version.inputs.isEmpty() || version.inputs.first().shape.empty())

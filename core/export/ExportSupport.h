@@ -46,6 +46,19 @@ QByteArray pythonString(const QString &text);
 // break cannot end the paragraph), delimited by more backticks than any run inside it.
 QString markdownCode(const QString &text);
 
+// What a client must do to the version's input, from the preprocessing its signature records
+// (InputPreprocessing): for a version that records none, an import takes its tensor as it
+// comes and anything else is a studio model, which normalises its input itself.
+struct InputContract
+{
+    bool normalisesItself = false;   // true: send raw features (images as floats in [0, 1])
+    std::vector<double> mean;        // when known: what it subtracts and divides by
+    std::vector<double> stdev;
+    // One sentence for a README or a comment: what to send and what the model does with it.
+    QString sentence;
+};
+InputContract inputContract(const VersionRecord &version);
+
 // The version's first input shape without the batch dimension ({1, 28, 28}), or an ms::Error
 // saying the version has no input signature and how to give it one.
 std::vector<qint64> sampleShape(const VersionRecord &version);

@@ -22,9 +22,10 @@ struct ExportInput
     QJsonObject options;
 };
 
-// A door out of the studio (DESIGN.md §1.7): a Triton model repository, a TorchServe archive,
-// a plain .pt with a Python snippet. `modelstudio-cli export REF --format NAME --to PATH` and
-// the window's Export action both go through ExporterRegistry; plugins register the same way.
+// A door out of the studio (docs/architecture.md, "Exports"): a Triton model repository, a
+// TorchServe archive, a plain .pt with a Python snippet. `modelstudio-cli export REF --format NAME
+// --to PATH` and the window's Export action both go through ExporterRegistry; plugins register the
+// same way.
 class Exporter
 {
 public:

@@ -15,7 +15,8 @@ ExporterRegistry &ExporterRegistry::instance()
 
 ExporterRegistry::ExporterRegistry()
 {
-    // The built-ins register exactly as a plugin's exporter does (DESIGN.md §1.7).
+    // The built-ins register exactly as a plugin's exporter does (docs/architecture.md,
+    // "Decisions").
     m_exporters.add(std::make_shared<PtExporter>());
     m_exporters.add(std::make_shared<TorchServeExporter>());
     m_exporters.add(std::make_shared<TritonExporter>());

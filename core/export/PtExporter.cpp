@@ -2,6 +2,7 @@
 
 #include "common/Error.h"
 #include "common/Names.h"
+#include "common/ShapeText.h"
 #include "export/ExportSupport.h"
 
 #include <QDateTime>
@@ -9,18 +10,6 @@
 #include <QFileInfo>
 
 namespace ms {
-
-namespace {
-
-QString shapeText(const std::vector<qint64> &shape, const QString &batch)
-{
-    QStringList parts;
-    for (size_t i = 0; i < shape.size(); ++i)
-        parts << (i == 0 && shape[i] == -1 ? batch : QString::number(shape[i]));
-    return parts.join(QStringLiteral(", "));
-}
-
-} // namespace
 
 QString PtExporter::description() const
 {
@@ -78,17 +67,16 @@ QByteArray PtExporter::readmeText(const VersionRecord &v, const QString &fileNam
     for (const TensorSignature &t : v.inputs)
         text += QStringLiteral("- input %1: %2 of shape (%3)\n")
                     .arg(exportsupport::markdownCode(t.name), exportsupport::markdownCode(t.dtype),
-                         shapeText(t.shape, QStringLiteral("N")));
+                         shapeText(t.shape, ShapeStyle::Arguments));
     for (const TensorSignature &t : v.outputs)
         text += QStringLiteral("- output %1: %2 of shape (%3)\n")
                     .arg(exportsupport::markdownCode(t.name), exportsupport::markdownCode(t.dtype),
-                         shapeText(t.shape, QStringLiteral("N")));
+                         shapeText(t.shape, ShapeStyle::Arguments));
     if (isLanguageModel(v)) {
         text += languageModelSnippet(fileName);
         return text.toUtf8();
     }
-    text += QStringLiteral("\nThe model takes raw features (images as floats in [0, 1]) and "
-                           "normalises them itself: give it no other preprocessing.");
+    text += QLatin1Char('\n') + exportsupport::inputContract(v).sentence;
     if (!v.classNames.isEmpty())
         text += QStringLiteral(" It returns one score per class, in the order of "
                                "`class_names` below.");
@@ -99,11 +87,11 @@ QByteArray PtExporter::readmeText(const VersionRecord &v, const QString &fileNam
         text += QStringLiteral("class_names = %1\n")
                     .arg(QString::fromUtf8(exportsupport::pythonStringList(v.classNames)));
     if (!v.inputs.isEmpty() && !v.inputs.first().shape.empty()) {
-        const std::vector<qint64> &shape = v.inputs.first().shape;
-        const QString batch = shape.front() == -1 ? QStringLiteral("8")
-                                                  : QString::number(shape.front());
+        std::vector<qint64> shape = v.inputs.first().shape;
+        if (shape.front() == -1)
+            shape.front() = 8;   // any batch size: an example one
         text += QStringLiteral("x = torch.rand(%1)  # a batch of %2\n")
-                    .arg(shapeText(shape, batch), batch);
+                    .arg(shapeText(shape, ShapeStyle::Arguments), QString::number(shape.front()));
         text += QStringLiteral("with torch.no_grad():\n    scores = model(x)\n");
         if (!v.classNames.isEmpty())
             text += QStringLiteral("print([class_names[i] for i in "

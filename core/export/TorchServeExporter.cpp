@@ -43,8 +43,11 @@ index_to_name.json beside the model when TorchServe loads it.
 
 Each request body is an image (PNG, JPEG: decoded with Pillow, converted to the model's
 channels, resized to its input size, scaled to [0, 1]) or a JSON array of floats of the input
-shape (also {"data": [...]}). The model normalises its own input. The answer per request: the
-top-5 class names with their probabilities, best first.
+shape (also {"data": [...]}). What the model does to that input itself is in modelstudio.json's
+"preprocessing": "normalize" (it computes (x - mean) / std per channel, so images in [0, 1] are
+what it takes) or "none" (it takes the tensor as it comes: send what it was written for; an
+image is still only scaled to [0, 1]). The answer per request: the top-5 class names with their
+probabilities, best first.
 """
 import io
 import json
@@ -199,8 +202,23 @@ QByteArray TorchServeExporter::configJson(const VersionRecord &v)
                             .arg(v.ref()));
         dims.append(d);
     }
+    const exportsupport::InputContract contract = exportsupport::inputContract(v);
+    QJsonObject preprocessing{{QStringLiteral("kind"), contract.normalisesItself
+                                                           ? QStringLiteral("normalize")
+                                                           : QStringLiteral("none")},
+                              {QStringLiteral("note"), contract.sentence}};
+    if (!contract.mean.empty()) {
+        QJsonArray mean, stdev;
+        for (double m : contract.mean)
+            mean.append(m);
+        for (double s : contract.stdev)
+            stdev.append(s);
+        preprocessing.insert(QStringLiteral("mean"), mean);
+        preprocessing.insert(QStringLiteral("std"), stdev);
+    }
     return QJsonDocument(QJsonObject{{QStringLiteral("ref"), v.ref()},
-                                     {QStringLiteral("input_shape"), dims}})
+                                     {QStringLiteral("input_shape"), dims},
+                                     {QStringLiteral("preprocessing"), preprocessing}})
         .toJson(QJsonDocument::Indented);
 }
 

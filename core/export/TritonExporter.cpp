@@ -139,7 +139,18 @@ QByteArray TritonExporter::configText(const VersionRecord &version, int max_batc
     // A comment ends at the line's end: the reference is escaped so it cannot start a line.
     text += QStringLiteral("# Triton model configuration for %1, written by ModelStudio %2.\n")
                 .arg(printable(version.ref()), QStringLiteral(MODELSTUDIO_VERSION)).toUtf8();
-    text += "# The model takes raw features (images in [0, 1]) and normalises them itself.\n";
+    // Wrapped at the comment width; the sentence holds no line break of its own.
+    const QStringList words = exportsupport::inputContract(version).sentence.split(
+        QLatin1Char(' '));
+    QString line = QStringLiteral("#");
+    for (const QString &word : words) {
+        if (line.size() + 1 + word.size() > 96) {
+            text += line.toUtf8() + '\n';
+            line = QStringLiteral("#");
+        }
+        line += QLatin1Char(' ') + word;
+    }
+    text += line.toUtf8() + '\n';
     if (max_batch_size > 0 && !batched)
         text += "# Not batched: a tensor of its signature has a fixed first dimension.\n";
     text += "name: " + pbtxtString(version.modelName) + '\n';

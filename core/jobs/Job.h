@@ -20,9 +20,10 @@ struct JobResult
     QJsonObject output;
 };
 
-// Long work (train, compress, benchmark, ...), DESIGN.md §1.4. A plain object: run() executes on
-// a worker thread and talks to the world only through the JobContext. The same JSON spec is the
-// CLI's input, the registry's recipe and what "re-run" replays.
+// Long work (train, compress, benchmark, ...): docs/architecture.md, "Decisions". A plain
+// object: run() executes on a worker thread and talks to the world only through the
+// JobContext. The same JSON spec is the CLI's input, the registry's recipe and what "re-run"
+// replays.
 class Job
 {
 public:

@@ -44,8 +44,6 @@ public:
     void resume();
     bool isPaused() const { return m_paused.load(); }
 
-    void setFlushInterval_ms(int interval_ms) { m_flushInterval_ms = interval_ms; }
-
 Q_SIGNALS:
     void progressChanged(double fraction, const QString &text);
     void metricsReady(const ms::MetricBatch &points);
@@ -63,7 +61,7 @@ private:
     MetricBatch m_pending;
     QElapsedTimer m_clock;
     qint64 m_lastFlush_ms = 0;
-    int m_flushInterval_ms = 50;
+    const int m_flushInterval_ms = 50;
 
     double m_lastProgress = -1.0;
     qint64 m_lastProgressEmit_ms = 0;

@@ -2,6 +2,7 @@
 
 #include "common/Error.h"
 #include "models/GptSpec.h"
+#include "common/ShapeText.h"
 
 #include <QJsonArray>
 #include <QLocale>
@@ -14,6 +15,8 @@ namespace {
 
 // "out": "num_classes" stays symbolic until the spec is bound, so one spec fits any dataset.
 constexpr qint64 kOutNumClasses = -1;
+// Shapes in a spec's messages and summary table read "1x28x28".
+constexpr ShapeStyle kShape = ShapeStyle::Compact;
 
 struct LayerKeys
 {
@@ -41,14 +44,6 @@ const QVector<LayerKeys> &layerKeys()
          {QStringLiteral("shortcut"), QStringLiteral("activation")}},
     };
     return keys;
-}
-
-QString shapeText(const std::vector<qint64> &shape)
-{
-    QStringList parts;
-    for (qint64 d : shape)
-        parts << QString::number(d);
-    return parts.join(QLatin1Char('x'));
 }
 
 QString grouped(qint64 value)
@@ -254,7 +249,7 @@ void inferSliding(LayerPlan &layer, const std::vector<qint64> &in, qint64 channe
                     + QStringLiteral(": output would be %1x%2 (input %3, kernel %4x%5, "
                                      "stride %6x%7, padding %8x%9); use a smaller kernel, "
                                      "more padding or a larger input")
-                          .arg(h).arg(w).arg(shapeText(in))
+                          .arg(h).arg(w).arg(shapeText(in, kShape))
                           .arg(layer.kernel[0]).arg(layer.kernel[1])
                           .arg(layer.stride[0]).arg(layer.stride[1])
                           .arg(layer.padding[0]).arg(layer.padding[1]));
@@ -266,7 +261,7 @@ void requireImage(const LayerPlan &layer, const std::vector<qint64> &in)
     if (in.size() != 3)
         throw Error(QStringLiteral("%1: expects a CxHxW image but gets %2; %1 needs "
                                    "an input_shape of [channels, height, width]")
-                        .arg(where(layer), shapeText(in)));
+                        .arg(where(layer), shapeText(in, kShape)));
 }
 
 void inferLayer(LayerPlan &layer, const std::vector<qint64> &in, int numClasses);
@@ -303,7 +298,7 @@ void inferResidual(LayerPlan &layer, const std::vector<qint64> &in, int numClass
     if (layer.shortcutMode == QLatin1String("identity") && !same)
         throw Error(QStringLiteral("%1: the body turns %2 into %3, so the shortcut cannot be "
                                    "the identity; use \"shortcut\": \"auto\" to project it")
-                        .arg(where(layer), shapeText(in), shapeText(shape)));
+                        .arg(where(layer), shapeText(in, kShape), shapeText(shape, kShape)));
     if (same && layer.shortcutMode != QLatin1String("projection"))
         return;
     LayerPlan projection;
@@ -319,14 +314,14 @@ void inferResidual(LayerPlan &layer, const std::vector<qint64> &in, int numClass
         if (projection.stride[0] == 0 || projection.stride[1] == 0)
             throw Error(QStringLiteral("%1: no strided 1x1 projection maps %2 to %3; make the "
                                        "body grow the image no larger than its input")
-                            .arg(where(layer), shapeText(in), shapeText(shape)));
+                            .arg(where(layer), shapeText(in, kShape), shapeText(shape, kShape)));
     } else if (in.size() == 1 && shape.size() == 1) {
         projection.type = QStringLiteral("linear");
     } else {
         throw Error(QStringLiteral("%1: the body turns %2 into %3; a shortcut projects images "
                                    "to images or features to features only, so keep flatten "
                                    "outside the block")
-                        .arg(where(layer), shapeText(in), shapeText(shape)));
+                        .arg(where(layer), shapeText(in, kShape), shapeText(shape, kShape)));
     }
     inferLayer(projection, in, numClasses);
     layer.params += projection.params;
@@ -344,7 +339,7 @@ void inferLayer(LayerPlan &layer, const std::vector<qint64> &in, int numClasses)
         if (in.size() != 1)
             throw Error(QStringLiteral("%1: expects flat features but gets %2; add a "
                                        "{\"type\": \"flatten\"} before it")
-                            .arg(where(layer), shapeText(in)));
+                            .arg(where(layer), shapeText(in, kShape)));
         layer.outputShape = {layer.out};
         layer.params = in[0] * layer.out + (layer.bias ? layer.out : 0);
         layer.macs = in[0] * layer.out;
@@ -368,7 +363,7 @@ void inferLayer(LayerPlan &layer, const std::vector<qint64> &in, int numClasses)
         if (in.size() != 1 && in.size() != 3)
             throw Error(QStringLiteral("%1: expects flat features (BatchNorm1d) or a CxHxW "
                                        "image (BatchNorm2d) but gets %2")
-                            .arg(where(layer), shapeText(in)));
+                            .arg(where(layer), shapeText(in, kShape)));
         layer.outputShape = in;
         layer.params = 2 * in[0];
         layer.macs = product(in);
@@ -467,7 +462,7 @@ ArchSpec ArchSpec::boundTo(const std::vector<qint64> &inputShape, int numClasses
         if (!fixedShape.empty() && fixedShape != inputShape)
             throw Error(QStringLiteral("the spec fixes input_shape %1 but the data has %2; "
                                        "remove \"input_shape\" from the spec to fit any data")
-                            .arg(shapeText(fixedShape), shapeText(inputShape)));
+                            .arg(shapeText(fixedShape, kShape), shapeText(inputShape, kShape)));
         json.insert(QStringLiteral("input_shape"), shapeJson(inputShape));
     }
     if (numClasses > 0) {
@@ -577,7 +572,8 @@ std::vector<LayerPlan> ArchSpec::plan() const
                              "\"out\": \"num_classes\"");
         throw Error(QStringLiteral("%1: the last layer outputs %2 but the model must output "
                                    "num_classes = %3 scores; %4")
-                        .arg(where(last), shapeText(shape), QString::number(classes), hint));
+                        .arg(where(last), shapeText(shape, kShape), QString::number(classes),
+                             hint));
     }
     return plans;
 }
@@ -622,10 +618,10 @@ QString ModelSummary::table() const
     rows << QStringList{QStringLiteral("Layer"), QStringLiteral("Type"),
                         QStringLiteral("Output"), QStringLiteral("Params"),
                         macsPerToken ? QStringLiteral("MACs/token") : QStringLiteral("MACs")};
-    rows << QStringList{QStringLiteral("input"), QString(), shapeText(inputShape), QString(),
-                        QString()};
+    rows << QStringList{QStringLiteral("input"), QString(), shapeText(inputShape, kShape),
+                        QString(), QString()};
     for (const LayerSummary &l : layers)
-        rows << QStringList{l.name, l.type, shapeText(l.outputShape), grouped(l.params),
+        rows << QStringList{l.name, l.type, shapeText(l.outputShape, kShape), grouped(l.params),
                             grouped(l.macs)};
     rows << QStringList{QStringLiteral("Total"), QString(), QString(), grouped(totalParams),
                         grouped(totalMacs)};

@@ -1,6 +1,7 @@
 #include "models/BuiltinArchitectures.h"
 
 #include "common/Error.h"
+#include "common/ShapeText.h"
 #include "models/ArchSpec.h"
 #include "models/ArchitectureRegistry.h"
 #include "models/GptSpec.h"
@@ -143,13 +144,10 @@ public:
                          const QJsonObject &params) const override
     {
         if (!inputShape.empty() && inputShape.size() != 3) {
-            QStringList dims;
-            for (qint64 d : inputShape)
-                dims << QString::number(d);
             throw Error(QStringLiteral("The \"cnn\" architecture needs images (channels x "
                                        "height x width) but this data has samples of shape "
                                        "%1; use \"mlp\" for tabular data.")
-                            .arg(dims.join(QLatin1Char('x'))));
+                            .arg(shapeText(inputShape, ShapeStyle::Compact)));
         }
         const WidthDropout p = widthDropout(name(), params, 32);
         const auto conv = [](qint64 out) {

@@ -1,6 +1,7 @@
 #include "models/Model.h"
 
 #include "common/Error.h"
+#include "common/ShapeText.h"
 #include "models/ArchSpec.h"
 #include "models/GptSpec.h"
 #include "models/ModelBuilder_p.h"
@@ -24,18 +25,13 @@ namespace ms {
 
 namespace {
 
+// Shapes in messages read "1x28x28".
+constexpr ShapeStyle kShape = ShapeStyle::Compact;
+
 // c10::Error::what() carries a C++ backtrace; a person needs the first lines only.
 QString torchMessage(const c10::Error &e)
 {
     return QString::fromStdString(e.what_without_backtrace()).trimmed();
-}
-
-QString shapeText(const std::vector<qint64> &shape)
-{
-    QStringList parts;
-    for (qint64 d : shape)
-        parts << QString::number(d);
-    return parts.join(QLatin1Char('x'));
 }
 
 // Restores the training flag however predict() leaves, so a trainer's module stays in the
@@ -363,12 +359,12 @@ std::vector<float> Model::predict(const std::vector<float> &input,
         count *= dim;
     if (shape.empty() || count != qint64(input.size()))
         throw Error(QStringLiteral("The input has %1 values but its shape %2 needs %3.")
-                        .arg(input.size()).arg(shapeText(shape)).arg(count));
+                        .arg(input.size()).arg(shapeText(shape, kShape)).arg(count));
     if (!d->inputShape.empty()
         && std::vector<qint64>(shape.begin() + 1, shape.end()) != d->inputShape)
         throw Error(QStringLiteral("The model takes samples of shape %1 but the input has "
                                    "shape %2 (batch first).")
-                        .arg(shapeText(d->inputShape), shapeText(shape)));
+                        .arg(shapeText(d->inputShape, kShape), shapeText(shape, kShape)));
 
     std::lock_guard<std::mutex> lock(d->predictMutex);
     try {
@@ -396,13 +392,15 @@ std::vector<float> Model::predict(const std::vector<float> &input,
         throw;
     } catch (const c10::Error &e) {
         throw Error(QStringLiteral("The model failed on an input of shape %1: %2")
-                        .arg(shapeText(shape), torchMessage(e).section(QLatin1Char('\n'), 0, 2)));
+                        .arg(shapeText(shape, kShape),
+                             torchMessage(e).section(QLatin1Char('\n'), 0, 2)));
     } catch (const std::exception &e) {
         // A scripted forward that raises (a Python module fed the wrong shape) throws
         // torch::jit::JITException, whose text is a traceback ending in the error line.
         const QStringList lines = QString::fromUtf8(e.what()).trimmed().split(QLatin1Char('\n'));
         throw Error(QStringLiteral("The model failed on an input of shape %1: %2")
-                        .arg(shapeText(shape), lines.isEmpty() ? QString() : lines.last().trimmed()));
+                        .arg(shapeText(shape, kShape),
+                             lines.isEmpty() ? QString() : lines.last().trimmed()));
     }
 }
 

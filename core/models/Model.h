@@ -10,7 +10,8 @@
 namespace ms {
 
 // What a model must know about its data to stand on its own: it normalises its raw input and
-// carries its class names (DESIGN.md: serving, Python and any client need no side knowledge).
+// carries its class names, so serving, Python and any client need no side knowledge
+// (docs/architecture.md, "Decisions").
 struct ModelDataInfo
 {
     std::vector<qint64> inputShape;  // per sample, e.g. {1, 28, 28}

@@ -1,7 +1,7 @@
 #pragma once
 
 // Private: the torch side of ms::Model. Only core .cpp files include this header, so torch
-// headers never reach ui/ or app/ (DESIGN.md §1.3).
+// headers never reach ui/ or app/ (docs/architecture.md, "Decisions").
 
 #include "models/Model.h"
 

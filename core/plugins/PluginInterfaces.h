@@ -1,6 +1,6 @@
 #pragma once
 
-// The contract between the studio and a plugin (DESIGN.md §1.7, docs/plugins.md).
+// The contract between the studio and a plugin (docs/architecture.md "Plugins", docs/plugins.md).
 //
 // A plugin is a Qt plugin (a MODULE library) whose one QObject implements any of the
 // interfaces below; one object may provide several kinds at once. It carries
@@ -27,7 +27,7 @@ class Exporter;
 // Bumped whenever an interface below or a provider class it hands out changes incompatibly;
 // the IIDs of Q_DECLARE_INTERFACE carry the same number so that even a plugin with a wrong
 // "interface_version" in its JSON cannot be cast to the new interface.
-constexpr int kPluginInterfaceVersion = 1;
+constexpr int kPluginInterfaceVersion = 2;
 
 // Architecture families (resolved by name in ArchitectureRegistry).
 class ArchitecturePlugin
@@ -67,13 +67,13 @@ public:
 // ours"; the version a plugin needs is its JSON's "interface_version".
 #define MODELSTUDIO_PLUGIN_IID "org.modelstudio.Plugin"
 
-#define MODELSTUDIO_ARCHITECTURE_PLUGIN_IID "org.modelstudio.ArchitecturePlugin/1"
-#define MODELSTUDIO_DATASETREADER_PLUGIN_IID "org.modelstudio.DatasetReaderPlugin/1"
-#define MODELSTUDIO_COMPRESSION_PLUGIN_IID "org.modelstudio.CompressionPlugin/1"
-#define MODELSTUDIO_EXPORTER_PLUGIN_IID "org.modelstudio.ExporterPlugin/1"
-// Declared with Q_DECLARE_INTERFACE in ui/PanelPlugin.h (panels are widgets; the core has
+#define MODELSTUDIO_ARCHITECTURE_PLUGIN_IID "org.modelstudio.ArchitecturePlugin/2"
+#define MODELSTUDIO_DATASETREADER_PLUGIN_IID "org.modelstudio.DatasetReaderPlugin/2"
+#define MODELSTUDIO_COMPRESSION_PLUGIN_IID "org.modelstudio.CompressionPlugin/2"
+#define MODELSTUDIO_EXPORTER_PLUGIN_IID "org.modelstudio.ExporterPlugin/2"
+// Declared with Q_DECLARE_INTERFACE in ui/shell/PanelPlugin.h (panels are widgets; the core has
 // none). Named here so that the core can tell that a plugin offers panels.
-#define MODELSTUDIO_PANEL_PLUGIN_IID "org.modelstudio.PanelPlugin/1"
+#define MODELSTUDIO_PANEL_PLUGIN_IID "org.modelstudio.PanelPlugin/2"
 
 Q_DECLARE_INTERFACE(ms::ArchitecturePlugin, MODELSTUDIO_ARCHITECTURE_PLUGIN_IID)
 Q_DECLARE_INTERFACE(ms::DatasetReaderPlugin, MODELSTUDIO_DATASETREADER_PLUGIN_IID)

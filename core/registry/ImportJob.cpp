@@ -23,10 +23,22 @@ QJsonObject ImportJob::spec() const
     QJsonArray shape;
     for (const qint64 dim : m_options.exampleShape)
         shape.append(dim);
-    return {{QStringLiteral("path"), m_options.path},
-            {QStringLiteral("name"), m_options.modelName},
-            {QStringLiteral("input_shape"), shape},
-            {QStringLiteral("workspace"), m_workspace}};
+    QJsonObject spec{{QStringLiteral("path"), m_options.path},
+                     {QStringLiteral("name"), m_options.modelName},
+                     {QStringLiteral("input_shape"), shape},
+                     {QStringLiteral("workspace"), m_workspace}};
+    if (!m_options.mean.empty()) {
+        QJsonArray mean, stdev;
+        for (const float v : m_options.mean)
+            mean.append(double(v));
+        for (const float v : m_options.stdev)
+            stdev.append(double(v));
+        spec.insert(QStringLiteral("mean"), mean);
+        spec.insert(QStringLiteral("std"), stdev);
+    }
+    if (!m_options.classNames.isEmpty())
+        spec.insert(QStringLiteral("classes"), QJsonArray::fromStringList(m_options.classNames));
+    return spec;
 }
 
 JobResult ImportJob::run(JobContext &context)
@@ -36,7 +48,9 @@ JobResult ImportJob::run(JobContext &context)
     ImportOptions options = m_options;
     if (options.maxModelBytes <= 0)
         options.maxModelBytes = Limits::maxModelBytes(m_workspace);
-    const NewVersion version = prepareImport(options, &warnings);
+    // Holds the wrapped artifact (when a normalisation is folded in) until it is stored.
+    const PreparedImport prepared = prepareImport(options, &warnings);
+    const NewVersion &version = prepared.version;
     for (const QString &warning : std::as_const(warnings))
         context.log(QStringLiteral("warning: ") + warning);
     if (!context.checkPoint())

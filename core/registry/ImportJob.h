@@ -5,10 +5,10 @@
 
 namespace ms {
 
-// Importing a .pt as a Job (DESIGN.md §1.4): loading and test-running a large TorchScript file
-// takes seconds, so the window runs it on a worker like any other long work. The worker opens
-// its own Registry of `workspaceRoot` (Qt SQL connections are per thread). The result's output
-// holds {"ref": "name:N", "version_id": id, "warnings": [...]}.
+// Importing a .pt as a Job (docs/architecture.md, "Decisions"): loading and test-running a large
+// TorchScript file takes seconds, so the window runs it on a worker like any other long work. The
+// worker opens its own Registry of `workspaceRoot` (Qt SQL connections are per thread). The
+// result's output holds {"ref": "name:N", "version_id": id, "warnings": [...]}.
 class ImportJob final : public Job
 {
 public:

@@ -52,14 +52,54 @@ RunStatus runStatusFromName(const QString &name)
     return RunStatus(indexOfName(kStatusNames, name, "run status"));
 }
 
+QJsonObject InputPreprocessing::toJson() const
+{
+    switch (kind) {
+    case Kind::Unrecorded:
+        return {};
+    case Kind::None:
+        return {{QStringLiteral("kind"), QStringLiteral("none")}};
+    case Kind::Normalize: {
+        QJsonArray m, s;
+        for (double v : mean)
+            m.append(v);
+        for (double v : stdev)
+            s.append(v);
+        return {{QStringLiteral("kind"), QStringLiteral("normalize")},
+                {QStringLiteral("mean"), m},
+                {QStringLiteral("std"), s}};
+    }
+    }
+    return {};
+}
+
+InputPreprocessing InputPreprocessing::fromJson(const QJsonObject &json)
+{
+    InputPreprocessing p;
+    const QString kind = json.value(QStringLiteral("kind")).toString();
+    if (kind == QLatin1String("none")) {
+        p.kind = Kind::None;
+    } else if (kind == QLatin1String("normalize")) {
+        p.kind = Kind::Normalize;
+        for (const QJsonValue &v : json.value(QStringLiteral("mean")).toArray())
+            p.mean.push_back(v.toDouble());
+        for (const QJsonValue &v : json.value(QStringLiteral("std")).toArray())
+            p.stdev.push_back(v.toDouble());
+    }
+    return p;
+}
+
 QJsonObject TensorSignature::toJson() const
 {
     QJsonArray dims;
     for (qint64 dim : shape)
         dims.append(dim);
-    return {{QStringLiteral("name"), name},
-            {QStringLiteral("dtype"), dtype},
-            {QStringLiteral("shape"), dims}};
+    QJsonObject json{{QStringLiteral("name"), name},
+                     {QStringLiteral("dtype"), dtype},
+                     {QStringLiteral("shape"), dims}};
+    if (preprocessing.kind != InputPreprocessing::Kind::Unrecorded)
+        json.insert(QStringLiteral("preprocessing"), preprocessing.toJson());
+    return json;
 }
 
 TensorSignature TensorSignature::fromJson(const QJsonObject &json)
@@ -69,6 +109,8 @@ TensorSignature TensorSignature::fromJson(const QJsonObject &json)
     signature.dtype = json.value(QStringLiteral("dtype")).toString(QStringLiteral("float32"));
     for (const QJsonValue &dim : json.value(QStringLiteral("shape")).toArray())
         signature.shape.push_back(dim.toInteger());
+    signature.preprocessing =
+        InputPreprocessing::fromJson(json.value(QStringLiteral("preprocessing")).toObject());
     return signature;
 }
 
@@ -86,6 +128,16 @@ Signature signatureFromJson(const QJsonArray &json)
     for (const QJsonValue &tensor : json)
         signature << TensorSignature::fromJson(tensor.toObject());
     return signature;
+}
+
+double VersionRecord::accuracy() const
+{
+    for (const char *key : {"test_acc", "val_acc"}) {
+        const QJsonValue value = metrics.value(QLatin1String(key));
+        if (value.isDouble())
+            return value.toDouble();
+    }
+    return -1.0;
 }
 
 QJsonObject VersionRecord::toJson() const

@@ -38,13 +38,46 @@ enum class RunStatus { Running, Finished, Failed, Cancelled, Diverged, Interrupt
 QString runStatusName(RunStatus status);               // "running", ...
 RunStatus runStatusFromName(const QString &name);
 
+// What an artifact does to an input before its network sees it: the exports, the TorchServe
+// handler and the Serve panel's example say what to send from it. Recorded at import (and
+// carried on to every version made from the import); a version of the studio's own records
+// none, and normalises with its training split's statistics (ModelBuilder).
+struct InputPreprocessing
+{
+    enum class Kind {
+        Unrecorded,   // a version that records nothing (trained here, or imported before 0.2)
+        None,         // imported without --mean/--std: the network gets the tensor as it comes
+        Normalize,    // the artifact computes (x - mean) / std per channel itself (an import's
+                      // wrapper, models/ImportedModel.h): clients send floats in [0, 1]
+    };
+    Kind kind = Kind::Unrecorded;
+    std::vector<double> mean;    // Normalize: one per channel (dimension 1 of the input)
+    std::vector<double> stdev;
+
+    // {} when unrecorded, {"kind": "none"}, {"kind": "normalize", "mean": [...], "std": [...]}
+    QJsonObject toJson() const;
+    static InputPreprocessing fromJson(const QJsonObject &json);
+    bool operator==(const InputPreprocessing &other) const
+    {
+        return kind == other.kind && mean == other.mean && stdev == other.stdev;
+    }
+};
+
 // One input or output of a model: name, dtype ("float32", "int64", ...) and shape with -1 for
 // a variable dimension (the batch dimension at least).
 struct TensorSignature
 {
+    TensorSignature() = default;
+    TensorSignature(QString name_, QString dtype_, std::vector<qint64> shape_,
+                    InputPreprocessing preprocessing_ = {})
+        : name(std::move(name_)), dtype(std::move(dtype_)), shape(std::move(shape_)),
+          preprocessing(std::move(preprocessing_))
+    {}
+
     QString name;
     QString dtype = QStringLiteral("float32");
     std::vector<qint64> shape;
+    InputPreprocessing preprocessing;   // inputs only; JSON key "preprocessing" when recorded
 
     QJsonObject toJson() const;
     static TensorSignature fromJson(const QJsonObject &json);
@@ -85,6 +118,8 @@ struct VersionRecord
     QStringList aliases;            // aliases of its model pointing at it
 
     QString ref() const { return modelName + QLatin1Char(':') + QString::number(number); }
+    // The accuracy a listing shows: test_acc, else val_acc; negative when it has neither.
+    double accuracy() const;
     QJsonObject toJson() const;
 };
 
@@ -171,9 +206,9 @@ struct NewVersion
     QVector<QPair<qint64, QString>> parents;   // (version id, role)
 };
 
-// The studio's memory (DESIGN.md §1.5): models, versions, lineage, runs, metric series,
-// benchmarks, tags and aliases in SQLite (<workspace>/registry.db: WAL, foreign keys, a busy
-// timeout, schema version with forward migrations), artifacts in a content-addressed store
+// The studio's memory (docs/architecture.md, "Decisions"): models, versions, lineage, runs, metric
+// series, benchmarks, tags and aliases in SQLite (<workspace>/registry.db: WAL, foreign keys, a
+// busy timeout, schema version with forward migrations), artifacts in a content-addressed store
 // beside it (<workspace>/artifacts/sha256/ab/<hash>.pt, written to a temporary file, fsynced,
 // renamed). Several processes may share one workspace.
 //

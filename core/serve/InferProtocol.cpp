@@ -1,5 +1,7 @@
 #include "InferProtocol.h"
 
+#include "common/ShapeText.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonParseError>
@@ -13,6 +15,9 @@
 namespace ms::protocol {
 
 namespace {
+
+// Shapes in messages to clients read as the request writes them: "[-1, 1, 28, 28]".
+constexpr ShapeStyle kShape = ShapeStyle::List;
 
 enum class DataType { FP32, FP64, INT64, INT32, UINT8 };
 
@@ -320,18 +325,6 @@ QJsonDocument parseBody(const QByteArray &body, const QString &expected)
     return doc;
 }
 
-} // namespace
-
-QString shapeText(const std::vector<qint64> &shape)
-{
-    QStringList parts;
-    for (qint64 d : shape)
-        parts << QString::number(d);
-    return QLatin1Char('[') + parts.join(QStringLiteral(", ")) + QLatin1Char(']');
-}
-
-namespace {
-
 // The fast path met something it does not read: the QJsonDocument way decides.
 struct FastPathUnusable
 {
@@ -398,7 +391,7 @@ InferInput parseV2(const QByteArray &body, const std::vector<qint64> &sampleShap
             std::vector<qint64> expected{-1};
             expected.insert(expected.end(), sampleShape.begin(), sampleShape.end());
             fail(QStringLiteral("%1: wrong shape: the model expects %2 (batch first), got %3")
-                     .arg(what, shapeText(expected), shapeText(input.shape)));
+                     .arg(what, shapeText(expected, kShape), shapeText(input.shape, kShape)));
         }
     }
     if (input.batch() == 0)
@@ -417,8 +410,8 @@ InferInput parseV2(const QByteArray &body, const std::vector<qint64> &sampleShap
     }
     if (qint64(input.data.size()) != needed) {
         fail(QStringLiteral("%1: data has %2 values but shape %3 needs %4")
-                 .arg(what, QString::number(input.data.size()), shapeText(input.shape),
-                      QString::number(needed)));
+                 .arg(what, QString::number(input.data.size()),
+                      shapeText(input.shape, kShape), QString::number(needed)));
     }
 
     const QJsonValue outputs = root.value(QStringLiteral("outputs"));
@@ -474,7 +467,7 @@ InferInput parseTorchServe(const QByteArray &body, const std::vector<qint64> &sa
             fail(QStringLiteral("the body holds %1 values, not a whole number of samples of "
                                 "shape %2 (%3 values each)")
                      .arg(count)
-                     .arg(shapeText(sampleShape))
+                     .arg(shapeText(sampleShape, kShape))
                      .arg(perSample));
         }
         input.shape = {count / perSample};
@@ -492,7 +485,7 @@ InferInput parseTorchServe(const QByteArray &body, const std::vector<qint64> &sa
         if (count == 0 || product(input.shape) != count) {
             fail(QStringLiteral("the body is not a rectangular array of numbers (shape %1, "
                                 "%2 values)")
-                     .arg(shapeText(nested))
+                     .arg(shapeText(nested, kShape))
                      .arg(count));
         }
     }

@@ -57,7 +57,6 @@ QJsonObject serverMetadata(const QString &version);
 QJsonObject modelMetadata(const ServedModel &model, const QList<int> &versions = {});
 QJsonObject errorJson(const QString &message);
 
-QString shapeText(const std::vector<qint64> &shape);   // "[-1, 1, 28, 28]"
 std::vector<float> softmax(const float *logits, int count);
 
 } // namespace ms::protocol

@@ -8,6 +8,7 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QRegularExpression>
 #include <QSet>
 
 namespace ms {
@@ -52,6 +53,12 @@ QJsonObject TrainConfig::toJson() const
         json.insert(QStringLiteral("task"), task);
         json.insert(QStringLiteral("tokenizer"), tokenizer);
     }
+    if (!from.isEmpty())
+        json.insert(QStringLiteral("from"), from);
+    if (freezeBackbone)
+        json.insert(QStringLiteral("freeze_backbone"), true);
+    if (replaceHead)
+        json.insert(QStringLiteral("replace_head"), true);
     if (!archParams.isEmpty())
         json.insert(QStringLiteral("arch_params"), archParams);
     if (stepsPerEpoch != defaults.stepsPerEpoch)
@@ -80,7 +87,9 @@ TrainConfig TrainConfig::fromJson(const QJsonObject &json)
         QStringLiteral("limit"), QStringLiteral("validation_fraction"),
         QStringLiteral("threads"), QStringLiteral("task"), QStringLiteral("tokenizer"),
         QStringLiteral("steps_per_epoch"), QStringLiteral("warmup_steps"), QStringLiteral("min_lr"),
-        QStringLiteral("clip_grad_norm"), QStringLiteral("beta1"), QStringLiteral("beta2")};
+        QStringLiteral("clip_grad_norm"), QStringLiteral("beta1"), QStringLiteral("beta2"),
+        QStringLiteral("from"), QStringLiteral("freeze_backbone"),
+        QStringLiteral("replace_head")};
     for (auto it = json.begin(); it != json.end(); ++it) {
         if (!known.contains(it.key()))
             throw Error(QStringLiteral("Unknown training setting \"%1\"; known settings: %2.")
@@ -156,6 +165,21 @@ TrainConfig TrainConfig::fromJson(const QJsonObject &json)
     c.clipGradNorm = real(QStringLiteral("clip_grad_norm"), c.clipGradNorm);
     c.beta1 = real(QStringLiteral("beta1"), c.beta1);
     c.beta2 = real(QStringLiteral("beta2"), c.beta2);
+    auto flag = [&json](const QString &key) {
+        const QJsonValue v = json.value(key);
+        if (v.isUndefined())
+            return false;
+        if (!v.isBool())
+            throw Error(QStringLiteral("Setting \"%1\" must be true or false.").arg(key));
+        return v.toBool();
+    };
+    const QJsonValue from = json.value(QStringLiteral("from"));
+    if (!from.isUndefined() && !from.isString())
+        throw Error(QStringLiteral("Setting \"from\" must be a version reference such as "
+                                   "resnet18:1."));
+    c.from = from.toString().trimmed();
+    c.freezeBackbone = flag(QStringLiteral("freeze_backbone"));
+    c.replaceHead = flag(QStringLiteral("replace_head"));
     c.validate();
     return c;
 }
@@ -216,6 +240,14 @@ void TrainConfig::validate() const
                  .arg(clipGradNorm));
     if (beta1 < 0.0 || beta1 >= 1.0 || beta2 < 0.0 || beta2 >= 1.0)
         fail(QStringLiteral("Adam's betas must be in [0, 1) (got %1, %2).").arg(beta1).arg(beta2));
+    if (!from.isEmpty() && task == QLatin1String("lm"))
+        fail(QStringLiteral("--from fine-tunes a classifier; a language model (--task lm) starts "
+                            "from its architecture (--arch gpt)."));
+    if (from.isEmpty() && (freezeBackbone || replaceHead))
+        fail(QStringLiteral("%1 fine-tunes a registered version: give the version to start from "
+                            "with --from NAME:N.")
+                 .arg(replaceHead ? QStringLiteral("--replace-head")
+                                  : QStringLiteral("--freeze-backbone")));
 }
 
 QJsonObject TrainConfig::readSpecFile(const QString &path)
@@ -233,6 +265,11 @@ QJsonObject TrainConfig::readSpecFile(const QString &path)
 
 QString TrainConfig::label() const
 {
+    if (!from.isEmpty()) {
+        // "resnet18:1" or "resnet18@production": the model's name.
+        const qsizetype cut = from.indexOf(QRegularExpression(QStringLiteral("[:@]")));
+        return cut > 0 ? from.left(cut) : from;
+    }
     if (!archSpec.isEmpty()) {
         const QString name = archSpec.value(QStringLiteral("name")).toString();
         return name.isEmpty() ? QStringLiteral("custom") : name;

@@ -13,6 +13,11 @@ struct TrainConfig
     QString labelColumn;                                // CSV only
     QString arch = QStringLiteral("cnn");               // provider name or spec file path
     QJsonObject archSpec;                               // inline spec; wins over `arch`
+    // Fine-tuning: start from this registry version ("resnet18:1"; wins over arch and
+    // archSpec; a run records the NAME:N it resolved to). Needs a registry (TrainJob::recordIn).
+    QString from;
+    bool freezeBackbone = false;   // from: train only the classifier (its last Linear/1x1 conv)
+    bool replaceHead = false;      // from: re-initialise the classifier for the data's classes
     QJsonObject archParams;                             // {"width": 128, "dropout": 0.2},
                                                         // gpt: {"n_layer": 2, ...}
     int epochs = 3;
@@ -48,8 +53,8 @@ struct TrainConfig
     static QJsonObject readSpecFile(const QString &path);
     static TrainConfig fromFile(const QString &path) { return fromJson(readSpecFile(path)); }
     // What a run of this recipe is called (its run folder, its job title, the model it
-    // registers by default): an inline spec's name, a spec file's base name, or the
-    // architecture's name.
+    // registers by default): the model of `from`, an inline spec's name, a spec file's base
+    // name, or the architecture's name.
     QString label() const;
     // Throws ms::Error naming the first value that cannot work (epochs < 1, lr <= 0, ...).
     void validate() const;

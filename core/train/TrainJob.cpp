@@ -12,9 +12,11 @@
 #include "models/ArchitectureRegistry.h"
 #include "models/Model.h"
 #include "models/ModelImpl_p.h"
+#include "registry/Registry.h"
 #include "registry/RunRecorder.h"
 #include "train/Checkpoint_p.h"
 #include "train/LmTraining_p.h"
+#include "train/FromVersion_p.h"
 #include "train/TrainLoop_p.h"
 
 #include <torch/optim/optimizer.h>
@@ -171,6 +173,7 @@ private:
     std::unique_ptr<LmTraining> m_lm;   // a language model's run (--task lm), else null
     Model m_model;
     QJsonObject m_spec;
+    std::optional<VersionRecord> m_source;   // the version fine-tuned (config.from)
     ModelSummary m_summary;
     Checkpoint::State m_state;
     bool m_haveCheckpoint = false;
@@ -247,6 +250,8 @@ void TrainSession::prepareModel()
                                QStringLiteral("The checkpoint of %1").arg(m_runDir),
                                m_data.sampleShape, m_data.numClasses(),
                                QStringLiteral("the dataset %1").arg(m_config.dataset));
+        if (!m_config.from.isEmpty())
+            m_source = Registry(m_workspace).resolve(m_config.from);
         m_epochsDone = m_state.epochsDone;
         m_step = m_state.step;
         m_last = m_state.metrics;
@@ -256,6 +261,19 @@ void TrainSession::prepareModel()
     } else if (m_lm) {
         m_spec = m_lm->resolveSpec();
         m_model = m_lm->build(m_spec, m_config.seed);
+        Checkpoint::writeConfig(m_runDir, m_config);
+    } else if (!m_config.from.isEmpty()) {
+        // Any registered version, imports included: fitted to the data and checked before
+        // the run is recorded (train/FromVersion_p.h).
+        fromversion::Start start = fromversion::prepare(m_config, m_workspace, m_data);
+        if (!start.replacedHead.isEmpty())
+            m_context.log(QStringLiteral("Replaced the classifier %1 of %2: %3 -> %4 classes")
+                              .arg(start.replacedHead, start.source.ref(),
+                                   QString::number(start.sourceClasses),
+                                   QString::number(m_data.numClasses())));
+        m_model = start.model;
+        m_spec = m_model.spec();
+        m_source = start.source;
         Checkpoint::writeConfig(m_runDir, m_config);
     } else {
         m_spec = m_config.archSpec.isEmpty()
@@ -271,7 +289,8 @@ void TrainSession::prepareModel()
                                m_config.seed);
         Checkpoint::writeConfig(m_runDir, m_config);
     }
-    m_summary = ArchSpec::fromJson(m_spec).summary();
+    m_summary = m_spec.isEmpty() ? fromversion::summaryOf(m_model, m_data.sampleShape)
+                                 : ArchSpec::fromJson(m_spec).summary();
 }
 
 void TrainSession::begin()
@@ -281,7 +300,7 @@ void TrainSession::begin()
     m_context.report(QJsonObject{
         {QStringLiteral("event"), QStringLiteral("start")},
         {QStringLiteral("run_dir"), m_runDir},
-        {QStringLiteral("arch"), ArchSpec::fromJson(m_spec).name()},
+        {QStringLiteral("arch"), m_source ? m_source->ref() : ArchSpec::fromJson(m_spec).name()},
         {QStringLiteral("params"), m_summary.totalParams},
         {QStringLiteral("macs"), m_summary.totalMacs},
         {QStringLiteral("dataset"), m_lm ? m_lm->describeData() : m_data.describe()},
@@ -290,7 +309,7 @@ void TrainSession::begin()
         // Lets a plot put per-step points on an epoch axis.
         {QStringLiteral("steps_per_epoch"),
          m_lm ? qint64(m_lm->stepsPerEpoch())
-              : (m_data.train.count() + m_config.batchSize - 1) / m_config.batchSize},
+              : qint64(trainloop::stepsPerEpoch(m_data.train.count(), m_config.batchSize))},
         {QStringLiteral("runtime"), Runtime::describe()},
         {QStringLiteral("resumed_after_epoch"), m_epochsDone}});
 }
@@ -299,11 +318,8 @@ void TrainSession::prepareSteps()
 {
     torch::jit::Module &module = m_model.impl()->module;
     module.train();
-    std::vector<at::Tensor> params;
-    for (const at::Tensor &p : module.parameters()) {
-        p.requires_grad_(true);
-        params.push_back(p);
-    }
+    const std::vector<at::Tensor> params = fromversion::trainableParameters(
+        module, m_config.freezeBackbone, m_data.numClasses(), m_config.from);
     m_optimizer = makeOptimizer(m_config, params);
     if (m_haveCheckpoint)
         Checkpoint::loadOptimizer(m_state.optimizerPath, *m_optimizer);
@@ -472,8 +488,9 @@ JobResult TrainSession::finish(const QString &outPath, bool registerVersion)
         m_recorder->end(JobStatus::Finished, QString());
     } else if (m_recorder) {
         NewVersion version;
-        version.modelDescription = QStringLiteral("Trained from the %1 architecture")
-                                       .arg(ArchSpec::fromJson(m_spec).name());
+        if (!m_spec.isEmpty())
+            version.modelDescription = QStringLiteral("Trained from the %1 architecture")
+                                           .arg(ArchSpec::fromJson(m_spec).name());
         version.kind = VersionKind::Trained;
         version.artifactPath = modelPath;
         version.recipe = m_config.toJson();
@@ -489,6 +506,8 @@ JobResult TrainSession::finish(const QString &outPath, bool registerVersion)
             m_lm->describeVersion(version, m_spec);
         version.parameterCount = m_summary.totalParams;
         version.metrics = m_last;
+        if (m_source)
+            fromversion::describeVersion(version, *m_source, m_data);
         const VersionRecord record = m_recorder->finish(version);
         out.insert(QStringLiteral("version"), record.ref());
         out.insert(QStringLiteral("version_id"), record.id);
@@ -502,6 +521,9 @@ JobResult TrainSession::finish(const QString &outPath, bool registerVersion)
 
 JobResult TrainJob::train(JobContext &context, RunRecorder *recorder)
 {
+    // A run records the version it started from as NAME:N, whatever alias named it.
+    if (!m_config.from.isEmpty() && !m_workspace.isEmpty() && !m_resume)
+        m_config.from = Registry(m_workspace).resolve(m_config.from).ref();
     TrainSession session(m_config, m_runDir, m_workspace, m_resume, context, recorder);
     session.loadData();
     session.prepareModel();

@@ -1,5 +1,6 @@
 #include "train/TrainLoop_p.h"
 
+#include "common/Error.h"
 #include "jobs/JobContext.h"
 
 #include <torch/nn/functional/loss.h>
@@ -20,10 +21,35 @@ quint64 epochSeed(quint64 seed, int epoch)
     return seed * 1000003ULL + quint64(epoch) + 1;
 }
 
+int64_t stepsPerEpoch(int64_t n, int64_t batchSize)
+{
+    const int64_t steps = (n + batchSize - 1) / batchSize;
+    return steps > 1 && n % batchSize == 1 ? steps - 1 : steps;
+}
+
 int64_t EpochLoop::stepsPerEpoch() const
 {
-    return drawBatch ? batches : (x.size(0) + batchSize - 1) / batchSize;
+    return drawBatch ? batches : trainloop::stepsPerEpoch(x.size(0), batchSize);
 }
+
+namespace {
+
+// A failure inside the model's forward or backward (a TorchScript module that raises, an op's
+// own check) as one line a person can act on: the exception's own last line, not the two
+// tracebacks of the interpreter.
+[[noreturn]] void stepFailed(const QString &what, int epoch, qint64 step, const QString &text)
+{
+    const QStringList lines = text.trimmed().split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    QString reason = lines.isEmpty() ? text : lines.last().trimmed();
+    for (const QString &line : lines) {
+        if (line.contains(QLatin1String("Error: ")) || line.contains(QLatin1String("Exception: ")))
+            reason = line.trimmed();
+    }
+    throw Error(QStringLiteral("%1 failed at epoch %2, step %3: the model refused the batch: %4")
+                    .arg(what, QString::number(epoch + 1), QString::number(step + 1), reason));
+}
+
+} // namespace
 
 EpochOutcome EpochLoop::run(int epoch, qint64 &step, JobContext &context)
 {
@@ -67,16 +93,27 @@ EpochOutcome EpochLoop::run(int epoch, qint64 &step, JobContext &context)
         if (drawBatch) {
             std::tie(xb, yb) = drawBatch();
         } else {
-            const at::Tensor idx =
-                order.slice(0, b * batchSize, std::min(n, (b + 1) * batchSize));
+            // The last step takes what is left (a single leftover sample joins it).
+            const int64_t end = b + 1 == steps ? n : (b + 1) * batchSize;
+            const at::Tensor idx = order.slice(0, b * batchSize, end);
             xb = x.index_select(0, idx);
             yb = y.index_select(0, idx);
         }
-        const at::Tensor logits = module.forward({xb}).toTensor();
-        const at::Tensor loss = hooks.loss ? hooks.loss(xb, logits, yb)
-                                           : torch::nn::functional::cross_entropy(logits, yb);
-        optimizer.zero_grad();
-        loss.backward();
+        at::Tensor logits;
+        at::Tensor loss;
+        try {
+            logits = module.forward({xb}).toTensor();
+            loss = hooks.loss ? hooks.loss(xb, logits, yb)
+                              : torch::nn::functional::cross_entropy(logits, yb);
+            optimizer.zero_grad();
+            loss.backward();
+        } catch (const Error &) {
+            throw;
+        } catch (const c10::Error &e) {
+            stepFailed(what, epoch, step, QString::fromStdString(e.what_without_backtrace()));
+        } catch (const std::exception &e) {
+            stepFailed(what, epoch, step, QString::fromUtf8(e.what()));
+        }
         const double lossValue = loss.item<double>();
         if (!std::isfinite(lossValue)) {
             out.end = EpochOutcome::End::Diverged;

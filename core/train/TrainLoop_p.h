@@ -20,6 +20,12 @@ class JobContext;
 
 namespace ms::trainloop {
 
+// Optimizer steps of one epoch over n samples in batches of batchSize: ceil(n / batchSize),
+// except that a last batch of a single sample joins the one before it. One sample cannot
+// train a batch norm (its variance over the batch is undefined; PyTorch refuses it), and a
+// dataset of k * batchSize + 1 samples would otherwise fail on its last step.
+int64_t stepsPerEpoch(int64_t n, int64_t batchSize);
+
 // The seed of epoch `epoch`'s batch order (and dropout). Reseeding per epoch makes epoch k the
 // same whether or not the process restarted before it, which is what makes a resumed run equal
 // an uninterrupted one without saving generator state.

@@ -92,6 +92,25 @@ private Q_SLOTS:
         QVERIFY2(ok.out.contains("test_acc"), qPrintable(ok.out));
     }
 
+    // Both forms of the student, as a user types them (issue 11: each failed with the other
+    // flag's message).
+    void distillsWithEitherStudentFlag()
+    {
+        Run r = cli({"compress", "mlp:1", "--method", "distill", "--student-arch", "mlp",
+                     "--epochs", "1", "--name", "mlp-student", "--threads", "1"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains("registered mlp-student:1"), qPrintable(r.out));
+        r = cli({"compress", "mlp:1", "--method", "distill", "--student", "mlp-student:1",
+                 "--epochs", "1", "--name", "mlp-student", "--threads", "1"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains("registered mlp-student:2"), qPrintable(r.out));
+        r = cli({"compress", "mlp:1", "--method", "distill", "--epochs", "1"});
+        QVERIFY(r.exitCode != 0);
+        QVERIFY2(r.errorLine().contains("--student-arch") && r.errorLine().contains("neither"),
+                 qPrintable(r.err));
+        QCOMPARE(versionCount("mlp-student"), 2);
+    }
+
     void refusalsSayWhatIsWrongAndRegisterNothing_data()
     {
         QTest::addColumn<QStringList>("args");

@@ -3,6 +3,7 @@
 
 #include "TestSupport.h"
 #include "common/Error.h"
+#include "common/ShapeText.h"
 #include "models/ArchSpec.h"
 #include "models/ArchitectureRegistry.h"
 
@@ -26,12 +27,10 @@ QJsonObject parse(const QByteArray &json)
     return doc.object();
 }
 
+// Shapes as the spec's messages and summary write them.
 QString shapeText(const std::vector<qint64> &shape)
 {
-    QStringList parts;
-    for (qint64 d : shape)
-        parts << QString::number(d);
-    return parts.join(QLatin1Char('x'));
+    return ms::shapeText(shape, ms::ShapeStyle::Compact);
 }
 
 std::vector<qint64> shapeOf(const QString &text)

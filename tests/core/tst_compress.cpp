@@ -257,8 +257,10 @@ private Q_SLOTS:
             spec = ArchitectureRegistry::instance().resolve(arch, {1, 28, 28}, 10);
         }
         Model model = Model::build(spec, ModelDataInfo{{1, 28, 28}, {0.3f}, {0.35f}, names}, 9);
-        // Zero every other output channel of every layer but the classifier; a batchnorm that
-        // follows gets a zero shift, so those channels stay zero after it as well.
+        // Make every other channel of every layer but the classifier dead: its weights, the
+        // next layer's inputs from it (after a flatten: its H*W columns) and a following
+        // batchnorm's scale and shift zero. Its norm across the group is then 0, so pruning half
+        // removes exactly those channels, and they contributed nothing.
         const QString script = QStringLiteral(R"(
 import sys, torch
 m = torch.jit.load(sys.argv[1])
@@ -269,10 +271,12 @@ with torch.no_grad():
         mod = getattr(m, n)
         if n in weighted[:-1]:
             mod.weight[0::2].zero_(); mod.bias[0::2].zero_()
+        if n in weighted[1:]:
+            previous = getattr(m, weighted[weighted.index(n) - 1]).weight.shape[0]
+            mod.weight.view(mod.weight.shape[0], previous, -1)[:, 0::2].zero_()
         if n.startswith('batchnorm'):
-            mod.bias[0::2].zero_()
+            mod.weight[0::2].zero_(); mod.bias[0::2].zero_()
             mod.running_mean.uniform_(-0.1, 0.1); mod.running_var.uniform_(0.5, 2.0)
-            mod.running_mean[0::2].zero_()
 m.save(sys.argv[2])
 )");
         const QString raw = m_dir.filePath(arch + "-raw.pt");
@@ -293,6 +297,78 @@ m.save(sys.argv[2])
         QCOMPARE(after.size(), before.size());
         QVERIFY2(maxScaledDiff(before, after) < 1e-4,
                  qPrintable(QString::number(maxScaledDiff(before, after))));
+    }
+
+    // The studio's residual blocks through the same graph path as imports: the addition ties
+    // the block's input channels to its body's last conv (and a projection's outputs), and
+    // the spec written into the variant describes the smaller net. Dead channels (every
+    // other one, everywhere) are removed exactly, leaving the outputs as they were.
+    void structuredPruningFollowsResidualBlocks()
+    {
+        const QJsonObject spec = QJsonDocument::fromJson(R"({"name": "res", "layers": [
+            {"type": "conv2d", "out": 8, "kernel": 3, "padding": 1}, {"type": "batchnorm"},
+            {"type": "relu"},
+            {"type": "residual", "layers": [
+                {"type": "conv2d", "out": 8, "kernel": 3, "padding": 1}, {"type": "batchnorm"},
+                {"type": "relu"}, {"type": "conv2d", "out": 8, "kernel": 3, "padding": 1},
+                {"type": "batchnorm"}]},
+            {"type": "residual", "layers": [
+                {"type": "conv2d", "out": 16, "kernel": 3, "padding": 1, "stride": 2},
+                {"type": "batchnorm"}, {"type": "relu"},
+                {"type": "conv2d", "out": 16, "kernel": 3, "padding": 1}]},
+            {"type": "avgpool2d", "kernel": 14}, {"type": "flatten"},
+            {"type": "linear", "out": "num_classes"}]})").object();
+        QStringList names;
+        for (int i = 0; i < 10; ++i)
+            names << QString::number(i);
+        Model model = Model::build(spec, ModelDataInfo{{1, 28, 28}, {0.3f}, {0.35f}, names}, 4);
+        const QString raw = m_dir.filePath("res-raw.pt");
+        const QString dead = m_dir.filePath("res-dead.pt");
+        model.save(raw);
+        QByteArray out;
+        QVERIFY(runPython(m_dir.path(), QStringLiteral(R"(
+import sys, torch
+m = torch.jit.load(sys.argv[1])
+with torch.no_grad():
+    for name, mod in m.named_modules():
+        if not hasattr(mod, 'weight'):
+            continue
+        w = mod.weight
+        if hasattr(mod, 'running_mean'):
+            w[0::2].zero_(); mod.bias[0::2].zero_()
+            mod.running_mean.uniform_(-0.1, 0.1); mod.running_var.uniform_(0.5, 2.0)
+        elif w.dim() == 4:
+            w[0::2].zero_()
+            if hasattr(mod, 'bias'):
+                mod.bias[0::2].zero_()
+            if w.shape[1] > 1:
+                w[:, 0::2].zero_()
+        else:
+            w[:, 0::2].zero_()
+m.save(sys.argv[2])
+)"), {raw, dead}, &out));
+        model = Model::load(dead);
+        const VersionRecord source = registerModel(model, "res", VersionKind::Trained,
+                                                   trainRecipe(300));
+        const JobResult r = compress(source.ref(), "prune-structured", {{"sparsity", 0.5}});
+        QVERIFY2(r.status == JobStatus::Finished, qPrintable(r.message));
+        const Model pruned = loadVersion(r.output["version"].toString());
+        const std::vector<float> x = sampleInput(4 * 784);
+        const std::vector<float> before = model.predict(x, {4, 1, 28, 28});
+        const std::vector<float> after = pruned.predict(x, {4, 1, 28, 28});
+        QVERIFY2(maxScaledDiff(before, after) < 1e-4,
+                 qPrintable(QString::number(maxScaledDiff(before, after))));
+        // The spec is the smaller net's: rebuilt from it, it has the same parameters.
+        const QJsonArray layers = pruned.spec()["layers"].toArray();
+        QCOMPARE(layers[0].toObject()["out"].toInt(), 4);
+        const QJsonArray block = layers[3].toObject()["layers"].toArray();
+        QCOMPARE(block[3].toObject()["out"].toInt(), 4);
+        QCOMPARE(layers[3].toObject()["shortcut"].toString(), QStringLiteral("identity"));
+        QCOMPARE(layers[4].toObject()["shortcut"].toString(), QStringLiteral("projection"));
+        QCOMPARE(Model::build(pruned.spec(), ModelDataInfo{{1, 28, 28}, {}, {}, names}, 1)
+                     .parameterCount(),
+                 pruned.parameterCount());
+        QVERIFY(pruned.parameterCount() < model.parameterCount() / 3);
     }
 
     void badParametersAreRefusedAndNothingIsRegistered_data()
@@ -331,7 +407,7 @@ m.save(sys.argv[2])
         QCOMPARE(Registry(m_ws).runs().size(), runs);
     }
 
-    void importedModelIsRefusedStructuredButPrunedUnstructured()
+    void importedModelIsPrunedStructuredOnceItsShapeIsKnown()
     {
         QByteArray out;
         const QString path = m_dir.filePath("imported.pt");
@@ -350,12 +426,11 @@ torch.jit.script(Small()).save(sys.argv[1])
         const Model model = Model::load(path);
         const VersionRecord imported = registerModel(model, "imported", VersionKind::Imported, {});
         const int versions = versionCount();
+        // Structured pruning checks the smaller model with one forward: it needs the shape.
         const QString message = errorOf([&] {
             compress(imported.ref(), "prune-structured", {{"sparsity", 0.5}});
         });
-        QVERIFY2(message.contains("imported") && message.contains("spec")
-                     && message.contains("prune-unstructured")
-                     && message.contains("quantize-dynamic"),
+        QVERIFY2(message.contains("imported:1") && message.contains("--input-shape"),
                  qPrintable(message));
         QCOMPARE(versionCount(), versions);
 
@@ -372,6 +447,22 @@ torch.jit.script(Small()).save(sys.argv[1])
         });
         QVERIFY2(noData.contains("--dataset"), qPrintable(noData));
         QCOMPARE(versionCount(), versions + 1);
+
+        // Imported with its input shape, the same TorchScript prunes structurally from its
+        // graph: fc1 keeps 16 of its 32 outputs, fc2 the 16 inputs from them.
+        NewVersion shaped;
+        shaped.modelName = QStringLiteral("imported-shaped");
+        shaped.kind = VersionKind::Imported;
+        shaped.artifactPath = path;
+        shaped.inputs = {TensorSignature{QStringLiteral("input"), QStringLiteral("float32"),
+                                         {-1, 1, 28, 28}}};
+        shaped.parameterCount = model.parameterCount();
+        const VersionRecord source = Registry(m_ws).addVersion(shaped);
+        const JobResult pruned = compress(source.ref(), "prune-structured", {{"sparsity", 0.5}});
+        QVERIFY2(pruned.status == JobStatus::Finished, qPrintable(pruned.message));
+        const Model smaller = loadVersion(pruned.output["version"].toString());
+        QCOMPARE(smaller.parameterCount(), qint64(784 * 16 + 16 + 10 * 16 + 10));
+        QCOMPARE(smaller.predict(sampleInput(2 * 784), {2, 1, 28, 28}).size(), size_t(20));
     }
 
     // One NaN policy for every training: a fine-tuning whose loss becomes NaN ends the job as
@@ -490,6 +581,69 @@ torch.jit.script(AlwaysNan()).save(sys.argv[1])
         const VersionRecord sameRecord =
             Registry(m_ws).resolve(same.output["version"].toString());
         QCOMPARE(sameRecord.metrics["test_acc"].toDouble(), alone.metrics["test_acc"].toDouble());
+    }
+
+    // The path the CLI and the Compress dialog take: makeSpec checks and fills the parameters,
+    // then the job checks them again. An unset student field must not come back as "" for the
+    // job to refuse (issue 11: distill failed from the CLI in every form).
+    void distillThroughMakeSpec()
+    {
+        const QString specPath = m_dir.filePath(QStringLiteral("spec-student.json"));
+        QVERIFY(writeFile(specPath, R"({"name": "spec-student", "layers": [
+            {"type": "flatten"}, {"type": "linear", "out": "num_classes"}]})"));
+        // As the CLI passes flags: every value a string.
+        const QJsonObject byArch = CompressJob::makeSpec(
+            QStringLiteral("cnn:1"), QStringLiteral("distill"),
+            {{"student-arch", specPath}, {"epochs", "1"}, {"alpha", "0.5"}},
+            QStringLiteral("by-arch"), QString(), 1);
+        const QJsonObject params = byArch.value(QStringLiteral("params")).toObject();
+        QVERIFY(!params.contains(QStringLiteral("student")));
+        QCOMPARE(params.value(QStringLiteral("student-arch")).toString(), specPath);
+        // Checked twice (makeSpec, then the job) gives the same parameters.
+        QCOMPARE(CompressJob::checkedParams(
+                     "distill", CompressionRegistry::instance().method("distill")->parameters(),
+                     params),
+                 params);
+        CompressJob::preflight(m_ws, byArch);
+        JobContext context;
+        const JobResult r = CompressJob(m_ws, byArch).run(context);
+        QVERIFY2(r.status == JobStatus::Finished, qPrintable(r.message));
+        QCOMPARE(r.output.value(QStringLiteral("version")).toString(), QStringLiteral("by-arch:1"));
+
+        // A student version instead; an empty student-arch (a blank field) is no value.
+        const QJsonObject byVersion = CompressJob::makeSpec(
+            QStringLiteral("cnn:1"), QStringLiteral("distill"),
+            {{"student", "by-arch:1"}, {"student-arch", ""}, {"epochs", "1"}},
+            QStringLiteral("by-version"), QString(), 1);
+        QVERIFY(!byVersion.value(QStringLiteral("params")).toObject().contains(
+            QStringLiteral("student-arch")));
+        JobContext context2;
+        const JobResult r2 = CompressJob(m_ws, byVersion).run(context2);
+        QVERIFY2(r2.status == JobStatus::Finished, qPrintable(r2.message));
+        bool studentEdge = false;
+        Registry registry(m_ws);
+        const VersionRecord v = registry.resolve(r2.output.value("version").toString());
+        for (const LineageEdge &e : registry.lineage(v.id))
+            studentEdge = studentEdge
+                          || (e.parentRef == QLatin1String("by-arch:1")
+                              && e.role == QLatin1String("student"));
+        QVERIFY(studentEdge);
+
+        // Neither, or both: the method's own message, before any work.
+        const int versions = versionCount();
+        const QJsonObject neither = CompressJob::makeSpec(QStringLiteral("cnn:1"),
+                                                          QStringLiteral("distill"), {});
+        QString message = errorOf([&] { CompressJob::preflight(m_ws, neither); });
+        QVERIFY2(message.contains(QStringLiteral("not neither")), qPrintable(message));
+        const QJsonObject both = CompressJob::makeSpec(
+            QStringLiteral("cnn:1"), QStringLiteral("distill"),
+            {{"student", "by-arch:1"}, {"student-arch", specPath}});
+        message = errorOf([&] {
+            JobContext c;
+            CompressJob(m_ws, both).run(c);
+        });
+        QVERIFY2(message.contains(QStringLiteral("not both")), qPrintable(message));
+        QCOMPARE(versionCount(), versions);
     }
 
     void pythonLoadsThePrunedVariant()

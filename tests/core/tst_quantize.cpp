@@ -58,6 +58,8 @@ private Q_SLOTS:
     void pythonRunsTheVariant_data();
     void pythonRunsTheVariant();
     void importedModuleDynamic();
+    void graphPathOnStudioModels();
+    void graphPathChecksAndRefinements();
     void refusals();
     void loadRefusesAMissingEngine();
 
@@ -351,12 +353,117 @@ torch.jit.script(conv).save(sys.argv[2])
     const QString message = errorOf([&] { compress(QStringLiteral("quantize-dynamic"), conv); });
     QVERIFY2(message.contains("aten::conv2d") && message.contains("no Linear"),
              qPrintable(message));
-    // Static int8 needs a spec.
-    const QString staticMessage =
-        errorOf([&] { compress(QStringLiteral("quantize-static"), imported); });
-    QVERIFY2(staticMessage.contains("not built from a studio spec")
-                 && staticMessage.contains("quantize-dynamic"),
-             qPrintable(staticMessage));
+    // Static int8 of the same modules goes through LibTorch's graph-mode passes (no spec).
+    const CompressOutput graphInt8 = compress(QStringLiteral("quantize-static"), imported,
+                                              {{"engine", "onednn"}});
+    QCOMPARE(graphInt8.details.value("path").toString(), QStringLiteral("graph"));
+    QVERIFY2(graphInt8.details.value("ops").toString().contains("quantized::linear"),
+             qPrintable(graphInt8.details.value("ops").toString()));
+    const std::vector<float> staticGot = graphInt8.model.predict(x, {n, 1, 28, 28});
+    int staticAgree = 0;
+    for (qint64 i = 0; i < n; ++i)
+        staticAgree += argmax(&ref[size_t(i * 10)], 10) == argmax(&staticGot[size_t(i * 10)], 10);
+    QVERIFY2(staticAgree >= 0.95 * n, qPrintable(QString::number(staticAgree)));
+    const CompressOutput convInt8 = compress(QStringLiteral("quantize-static"), conv,
+                                             {{"engine", "onednn"}, {"observer", "minmax"}});
+    QVERIFY2(convInt8.details.value("ops").toString().contains("quantized::conv2d_relu"),
+             qPrintable(convInt8.details.value("ops").toString()));
+    // --path spec needs a spec.
+    const QString specMessage = errorOf([&] {
+        compress(QStringLiteral("quantize-static"), imported, {{"path", "spec"}});
+    });
+    QVERIFY2(specMessage.contains("not built from a studio spec")
+                 && specMessage.contains("--path graph"),
+             qPrintable(specMessage));
+}
+
+void tst_Quantize::graphPathOnStudioModels()
+{
+    // A studio model takes either path; auto keeps the spec path (bench/README.md: it measured
+    // better on the studio's own models), --path graph runs the passes on the same module.
+    const Model source = trained(QStringLiteral("cnn"));
+    const CompressOutput spec = compress(QStringLiteral("quantize-static"), source,
+                                         {{"engine", "onednn"}});
+    QCOMPARE(spec.details.value("path").toString(), QStringLiteral("spec"));
+    const CompressOutput graph = compress(QStringLiteral("quantize-static"), source,
+                                          {{"engine", "onednn"}, {"path", "graph"}});
+    QCOMPARE(graph.details.value("path").toString(), QStringLiteral("graph"));
+    QVERIFY2(graph.details.value("ops").toString().contains("quantized::conv2d"),
+             qPrintable(graph.details.value("ops").toString()));
+    // The studio's attributes survive Finalize's freezing.
+    QCOMPARE(graph.model.classNames(), source.classNames());
+    QCOMPARE(graph.model.inputShape(), source.inputShape());
+    QCOMPARE(graph.model.quantizedEngine(), QStringLiteral("onednn"));
+    const qint64 n = m_data->test.count();
+    const std::vector<float> x = testImages(n);
+    const std::vector<float> ref = source.predict(x, {n, 1, 28, 28});
+    const std::vector<float> got = graph.model.predict(x, {n, 1, 28, 28});
+    int agree = 0;
+    for (qint64 i = 0; i < n; ++i)
+        agree += argmax(&ref[size_t(i * 10)], 10) == argmax(&got[size_t(i * 10)], 10);
+    qInfo("graph path on the studio cnn: top-1 agreement %.4f", double(agree) / double(n));
+    QVERIFY2(agree >= 0.95 * n, qPrintable(QString::number(agree)));
+    // Reloaded, it gives the same outputs (the engine recorded and set on load).
+    const QString path = m_dir.filePath("cnn-graph.pt");
+    graph.model.save(path);
+    QCOMPARE(Model::load(path).predict(x, {n, 1, 28, 28}), got);
+}
+
+void tst_Quantize::graphPathChecksAndRefinements()
+{
+    QByteArray out;
+    const QString dir = m_dir.path();
+    QVERIFY(runPython(dir, QStringLiteral(R"(
+import sys, torch, torch.nn as nn, torch.nn.functional as F
+torch.manual_seed(5)
+class Bounded(nn.Module):
+    # conv+BatchNorm+ReLU6 as a submodule, conv+hardtanh as a function: both bounded.
+    def __init__(self):
+        super().__init__()
+        self.block = nn.Sequential(nn.Conv2d(1, 8, 3), nn.BatchNorm2d(8), nn.ReLU6())
+        self.conv = nn.Conv2d(8, 8, 3)
+        self.fc = nn.Linear(8, 10)
+    def forward(self, x):
+        x = F.hardtanh(self.conv(self.block(x)), -1.0, 1.0)
+        return self.fc(x.mean((2, 3)))
+class TwoInputs(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(784, 10)
+    def forward(self, x, y):
+        return self.fc(x.flatten(1) + y.flatten(1))
+class NanWeight(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU())
+        self.fc = nn.Linear(4, 10)
+        with torch.no_grad():
+            self.features[0].weight[1, 0, 0, 0] = float('nan')
+    def forward(self, x):
+        return self.fc(self.features(x).mean((2, 3)))
+for cls, path in [(Bounded, sys.argv[1]), (TwoInputs, sys.argv[2]), (NanWeight, sys.argv[3])]:
+    torch.jit.script(cls().eval()).save(path)
+)"), {dir + "/bounded.pt", dir + "/two-inputs.pt", dir + "/nan-weight.pt"}, &out));
+
+    const Model bounded = Model::load(dir + "/bounded.pt");
+    const CompressOutput int8 = compress(QStringLiteral("quantize-static"), bounded,
+                                         {{"engine", "onednn"}, {"calibration-batches", 2}});
+    // The ReLU6 submodule and the hardtanh function each narrow their conv's observer.
+    QCOMPARE(int8.details.value("clipped_activations").toInt(), 2);
+    const QString ops = int8.details.value("ops").toString();
+    QVERIFY2(!ops.contains("batch_norm") && ops.contains("quantized::conv2d x2"), qPrintable(ops));
+
+    const QString twoInputs = errorOf([&] {
+        compress(QStringLiteral("quantize-static"), Model::load(dir + "/two-inputs.pt"));
+    });
+    QVERIFY2(twoInputs.contains("forward takes") && twoInputs.contains("one tensor"),
+             qPrintable(twoInputs));
+    // A NaN weight is found by its observer during the checks, and the conv named.
+    const QString nan = errorOf([&] {
+        compress(QStringLiteral("quantize-static"), Model::load(dir + "/nan-weight.pt"),
+                 {{"calibration-batches", 1}});
+    });
+    QVERIFY2(nan.contains("NaN or infinite") && nan.contains("`features.0`"), qPrintable(nan));
 }
 
 void tst_Quantize::refusals()

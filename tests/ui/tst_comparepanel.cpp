@@ -2,14 +2,14 @@
 // Registry, not trained) and an import without a run: overlaying two runs draws two graphs with
 // the registry's point counts, the table's best values are the registry's best, the metric list
 // is the union of the runs' keys, and stored benchmarks show in the Variants tab.
+#include "panels/compare/ComparePanel.h"
+#include "panels/compare/CompareSelectionModel.h"
+#include "panels/compare/CompareTableModel.h"
+#include "panels/compare/VariantScatter.h"
+#include "panels/compare/VariantTableModel.h"
+#include "panels/compare/VariantsView.h"
+#include "plots/MetricPlot.h"
 #include "ui/TinyModel.h"
-#include "ComparePanel.h"
-#include "CompareSelectionModel.h"
-#include "CompareTableModel.h"
-#include "MetricPlot.h"
-#include "VariantScatter.h"
-#include "VariantTableModel.h"
-#include "VariantsView.h"
 
 #include <qcustomplot.h>
 

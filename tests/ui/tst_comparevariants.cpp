@@ -4,12 +4,12 @@
 // version at its benchmark's coordinates, the Pareto front exactly the non-dominated points, the
 // cards' deltas the comparison's, the heat maps the stored confusion matrices, and the Benchmark
 // button must run the job and show its result.
-#include "ComparePanel.h"
-#include "ConfusionHeatmap.h"
-#include "VariantCard.h"
-#include "VariantScatter.h"
-#include "VariantTableModel.h"
-#include "VariantsView.h"
+#include "panels/compare/ComparePanel.h"
+#include "panels/compare/ConfusionHeatmap.h"
+#include "panels/compare/VariantCard.h"
+#include "panels/compare/VariantScatter.h"
+#include "panels/compare/VariantTableModel.h"
+#include "panels/compare/VariantsView.h"
 
 #include <qcustomplot.h>
 

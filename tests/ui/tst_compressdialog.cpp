@@ -2,10 +2,10 @@
 // parameters, the spec the fields produce, a real compression of a tiny trained version driven
 // through the dialog (new pruned version, lineage edge, selected), and refusals shown in the
 // dialog or the panel with nothing registered. Offscreen, isolated workspace.
+#include "panels/versions/CompressDialog.h"
+#include "panels/versions/VersionTableModel.h"
+#include "panels/versions/VersionsPanel.h"
 #include "ui/TinyModel.h"
-#include "CompressDialog.h"
-#include "VersionTableModel.h"
-#include "VersionsPanel.h"
 
 #include "common/Error.h"
 #include "compress/CompressionMethod.h"
@@ -274,6 +274,40 @@ private Q_SLOTS:
         const QJsonObject recipe = ms::Registry(m_ws).version(variant.id).recipe;
         QCOMPARE(recipe.value(QStringLiteral("params")).toObject()
                      .value(QStringLiteral("sparsity")).toDouble(), 0.5);
+    }
+
+    // Distillation from the dialog: a student architecture typed in, the other student field
+    // left blank (issue 11: the blank field came back as "" and the job refused it).
+    void distillThroughPanel()
+    {
+        ms::JobRunner runner;
+        VersionsPanel panel(m_ws);
+        panel.setJobRunner(&runner);
+        QVERIFY(panel.selectRef(m_trained));
+        QSignalSpy done(&panel, &VersionsPanel::compressFinished);
+        CompressDialog *dialog = panel.compressSelected();
+        QVERIFY(dialog);
+        QVERIFY(dialog->setMethod(QStringLiteral("distill")));
+        auto *arch = qobject_cast<QLineEdit *>(dialog->field(QStringLiteral("student-arch")));
+        QVERIFY(arch);
+        arch->setText(QStringLiteral("mlp"));
+        qobject_cast<QSpinBox *>(dialog->field(QStringLiteral("epochs")))->setValue(1);
+        dialog->nameEdit()->setText(QStringLiteral("tiny-student"));
+        dialog->buttons()->button(QDialogButtonBox::Ok)->click();
+        QVERIFY2(dialog->errorText().isEmpty(), qPrintable(dialog->errorText()));
+        QVERIFY(done.wait(120000));
+        QVERIFY2(done.first().at(0).toBool(), qPrintable(done.first().at(1).toString()));
+        const QString ref = done.first().at(1).toString();
+        QCOMPARE(ref, QStringLiteral("tiny-student:1"));
+        ms::Registry registry(m_ws);
+        const ms::VersionRecord student = registry.resolve(ref);
+        QCOMPARE(student.kind, ms::VersionKind::Distilled);
+        bool teacher = false;
+        for (const ms::LineageEdge &e : registry.lineage(student.id))
+            teacher = teacher || (e.parentRef == m_trained && e.role == QLatin1String("teacher"));
+        QVERIFY(teacher);
+        QVERIFY(!student.recipe.value(QStringLiteral("params")).toObject().contains(
+            QStringLiteral("student")));
     }
 
     // Values the fields accept but the method's check() refuses: the dialog says why, stays

@@ -4,13 +4,13 @@
 // header, and a clear error in the panel for an unreadable file. Its layout: 224x224 images
 // shrink into their grid cells, and long class names under the histogram are all readable
 // (none overlapping, the first not left out at the plot's edge). Offscreen, no real dataset.
-#include "ClassHistogram.h"
+#include "panels/data/ClassHistogram.h"
 
 #include <qcustomplot.h>
 
-#include "CsvRowsModel.h"
-#include "DataPanel.h"
-#include "SampleListModel.h"
+#include "panels/data/CsvRowsModel.h"
+#include "panels/data/DataPanel.h"
+#include "panels/data/SampleListModel.h"
 
 #include "jobs/JobRunner.h"
 

@@ -1,7 +1,7 @@
 // File › Import Model…: the dialog names the model after the file until the user types a name,
 // refuses what it can check cheaply (no file, a name with ':' or '@', a shape that is not
 // positive integers) with a line in the dialog, and hands the ImportJob the options it shows.
-#include "ImportDialog.h"
+#include "shell/ImportDialog.h"
 
 #include "common/Error.h"
 
@@ -61,12 +61,56 @@ private Q_SLOTS:
         ImportDialog dialog;
         dialog.setPath(fileExists ? m_file : m_dir.filePath(QStringLiteral("missing.pt")));
         const QList<QLineEdit *> fields = dialog.findChildren<QLineEdit *>();
-        QCOMPARE(fields.size(), 4);   // file, name, shape, notes
+        QCOMPARE(fields.size(), 7);   // file, name, shape, mean, std, classes, notes
         fields[1]->setText(name);
         fields[2]->setText(shape);
         dialog.accept();
         QCOMPARE(dialog.result(), int(QDialog::Rejected));   // still open
         QVERIFY2(dialog.errorText().contains(expected), qPrintable(dialog.errorText()));
+    }
+
+    // The normalisation and the class names: checked as far as the dialog can (numbers, both
+    // or neither, one per channel of the shape), carried to the job as they were typed.
+    void refusesABadNormalisation_data()
+    {
+        QTest::addColumn<QString>("mean");
+        QTest::addColumn<QString>("stdev");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("mean without std") << "0.5,0.5,0.5" << "" << "Mean and Std together";
+        QTest::newRow("a word") << "0.5,grey,0.5" << "1,1,1" << "\"grey\" is not a number";
+        QTest::newRow("lengths differ") << "0.5,0.5,0.5" << "1,1" << "Mean has 3 values and Std 2";
+        QTest::newRow("not one per channel") << "0.5" << "0.2" << "has 3 channels";
+    }
+
+    void refusesABadNormalisation()
+    {
+        QFETCH(QString, mean);
+        QFETCH(QString, stdev);
+        QFETCH(QString, expected);
+        ImportDialog dialog;
+        dialog.setPath(m_file);
+        dialog.findChildren<QLineEdit *>()[2]->setText(QStringLiteral("1,3,32,32"));
+        dialog.meanEdit()->setText(mean);
+        dialog.stdEdit()->setText(stdev);
+        dialog.accept();
+        QCOMPARE(dialog.result(), int(QDialog::Rejected));
+        QVERIFY2(dialog.errorText().contains(expected), qPrintable(dialog.errorText()));
+    }
+
+    void carriesTheNormalisationAndClasses()
+    {
+        ImportDialog dialog;
+        dialog.setPath(m_file);
+        dialog.findChildren<QLineEdit *>()[2]->setText(QStringLiteral("1,3,32,32"));
+        dialog.meanEdit()->setText(QStringLiteral("0.485, 0.456, 0.406"));
+        dialog.stdEdit()->setText(QStringLiteral("0.229,0.224,0.225"));
+        dialog.classesEdit()->setText(QStringLiteral("cat, dog"));
+        dialog.accept();
+        QCOMPARE(dialog.result(), int(QDialog::Accepted));
+        const ms::ImportOptions options = dialog.options();
+        QCOMPARE(options.mean, (std::vector<float>{0.485f, 0.456f, 0.406f}));
+        QCOMPARE(options.stdev, (std::vector<float>{0.229f, 0.224f, 0.225f}));
+        QCOMPARE(options.classNames, (QStringList{"cat", "dog"}));
     }
 
     void acceptsAndCarriesTheShape()
@@ -76,7 +120,7 @@ private Q_SLOTS:
         const QList<QLineEdit *> fields = dialog.findChildren<QLineEdit *>();
         fields[1]->setText(QStringLiteral("resnet"));
         fields[2]->setText(QStringLiteral("1, 3, 32, 32"));
-        fields[3]->setText(QStringLiteral("from the lab"));
+        fields[6]->setText(QStringLiteral("from the lab"));
         dialog.accept();
         QCOMPARE(dialog.result(), int(QDialog::Accepted));
         const ms::ImportOptions options = dialog.options();

@@ -1,7 +1,7 @@
 // MetricPlot's layout on its own: the text shown in an empty plot is wrapped to the plot's
 // width, however narrow the plot (it ran past both edges of the Train panel's accuracy plot in
 // a 1024-pixel window). Offscreen.
-#include "MetricPlot.h"
+#include "plots/MetricPlot.h"
 
 #include <qcustomplot.h>
 

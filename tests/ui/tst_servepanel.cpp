@@ -1,11 +1,11 @@
 // The Serve panel end to end: a registry version (built, not trained) -> Start -> a real v2
 // infer request over HTTP -> request log and live plots -> Stop; plus a port already taken and
 // an unknown model. Offscreen, isolated workspace.
+#include "panels/serve/RequestLogModel.h"
+#include "panels/serve/ServeExample.h"
+#include "panels/serve/ServePanel.h"
+#include "plots/MetricPlot.h"
 #include "ui/TinyModel.h"
-#include "MetricPlot.h"
-#include "RequestLogModel.h"
-#include "ServeExample.h"
-#include "ServePanel.h"
 
 #include "models/ArchitectureRegistry.h"
 #include "models/Model.h"

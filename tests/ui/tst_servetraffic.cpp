@@ -1,8 +1,8 @@
 // The Serve panel's traffic view on its own: requests per second and latency p50/p99 from the
 // records it is fed, and a layout that keeps the latency legend off the curves (it sat in the
 // plot's lower right corner, over the newest points). Offscreen.
-#include "MetricPlot.h"
-#include "ServeTraffic.h"
+#include "panels/serve/ServeTraffic.h"
+#include "plots/MetricPlot.h"
 
 #include <qcustomplot.h>
 

@@ -1,17 +1,23 @@
-// The studio end to end, wired as app/gui/main.cpp wires it: a run started by clicking the
-// Train panel's Start, its curves on the plots (one loss point per logged step), the new version
-// in the Versions panel at once with its curve from the registry, Re-run filling the Train panel
-// from that version's recipe, a second run overlaid on the first, the x axis switched between
-// step, epoch and wall time, and a plot exported as PNG, SVG and PDF. Offscreen, isolated
-// workspace, a 600-image slice of Fashion-MNIST and one epoch.
-#include "MainWindow.h"
-#include "MetricPlot.h"
-#include "TrainCharts.h"
-#include "TrainForm.h"
-#include "TrainPanel.h"
-#include "VersionDetailPane.h"
-#include "VersionTableModel.h"
-#include "VersionsPanel.h"
+// The studio end to end, opened by ms::ui::Studio as app/gui/main.cpp opens it (the same
+// panels, the same wiring between them, the same start-up options): a run started by clicking
+// the Train panel's Start, its curves on the plots (one loss point per logged step), the new
+// version in the Versions and Compare panels at once with its curve from the registry, Re-run
+// filling the Train panel from that version's recipe, a second run overlaid on the first, the x
+// axis switched between step, epoch and wall time, a plot exported as PNG, SVG and PDF, and
+// the Edit menu holding the Versions panel's undo. Offscreen, isolated workspace, a 600-image
+// slice of Fashion-MNIST and one epoch.
+#include "panels/compare/ComparePanel.h"
+#include "panels/compare/CompareSelectionModel.h"
+#include "panels/train/TrainCharts.h"
+#include "panels/train/TrainForm.h"
+#include "panels/train/TrainPanel.h"
+#include "panels/versions/VersionDetailPane.h"
+#include "panels/versions/VersionTableModel.h"
+#include "panels/versions/VersionsPanel.h"
+#include "plots/MetricPlot.h"
+#include "shell/MainWindow.h"
+#include "shell/StartupOptions.h"
+#include "shell/Studio.h"
 
 #include "jobs/JobRunner.h"
 #include "registry/Registry.h"
@@ -20,6 +26,8 @@
 #include <QAction>
 #include <QComboBox>
 #include <QFile>
+#include <QMenu>
+#include <QMenuBar>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QStandardPaths>
@@ -50,11 +58,14 @@ private Q_SLOTS:
     void clickTrainSeeVersionRerunOverlay();
     void exportsPlots_data();
     void exportsPlots();
+    void editMenuHoldsTheVersionsUndo();
+    void cleanupTestCase();
 
 private:
     void fillForm(TrainPanel &panel);
 
     QTemporaryDir m_workspace;
+    ms::ui::Studio *m_studio = nullptr;
     ms::ui::MainWindow *m_window = nullptr;
     TrainPanel *m_train = nullptr;
     VersionsPanel *m_versions = nullptr;
@@ -64,21 +75,35 @@ void TestStudio::initTestCase()
 {
     QStandardPaths::setTestModeEnabled(true);
     QVERIFY(m_workspace.isValid());
-    m_window = new ms::ui::MainWindow(m_workspace.path());
-    m_train = new TrainPanel(m_window->jobRunner(), m_workspace.path());
-    m_window->addPanel(m_train);
-    m_versions = new VersionsPanel(m_workspace.path());
-    m_window->addPanel(m_versions);
-    // As app/gui/main.cpp connects them.
-    connect(m_train, &TrainPanel::runFinished, m_versions, &VersionsPanel::reload);
-    connect(m_versions, &VersionsPanel::rerunRequested, m_train,
-            [this](const QJsonObject &recipe, const QString &ref) {
-                m_window->showPanel(m_train->id());
-                m_train->loadRecipe(recipe, ref);
-            });
-    m_window->resize(1280, 800);
-    m_window->show();
+    // The command line a user would type: the Train panel first (the Data panel, never shown,
+    // reads nothing), at a size of its own.
+    QString error;
+    const std::optional<ms::ui::StartupOptions> options = ms::ui::StartupOptions::parse(
+        {QStringLiteral("modelstudio"), QStringLiteral("--workspace"), m_workspace.path(),
+         QStringLiteral("--panel"), QStringLiteral("train"), QStringLiteral("--window-size"),
+         QStringLiteral("1280x800")},
+        &error);
+    QVERIFY2(options, qPrintable(error));
+    m_studio = new ms::ui::Studio(*options);
+    QVERIFY2(m_studio->open(&error), qPrintable(error));
+    m_studio->show();
+    m_window = m_studio->window();
     QVERIFY(QTest::qWaitForWindowExposed(m_window));
+    QCOMPARE(m_window->workspace(), m_workspace.path());
+    QCOMPARE(m_window->size(), QSize(1280, 800));
+    QCOMPARE(m_window->panelIds().mid(0, 5),
+             QStringList({QStringLiteral("data"), QStringLiteral("train"),
+                          QStringLiteral("versions"), QStringLiteral("compare"),
+                          QStringLiteral("serve")}));
+    m_train = m_window->panel<TrainPanel>();
+    m_versions = m_window->panel<VersionsPanel>();
+    QVERIFY(m_train && m_versions);
+    QCOMPARE(m_window->currentPanel(), m_train);
+}
+
+void TestStudio::cleanupTestCase()
+{
+    delete m_studio;   // the window with it
 }
 
 void TestStudio::fillForm(TrainPanel &panel)
@@ -125,6 +150,8 @@ void TestStudio::clickTrainSeeVersionRerunOverlay()
     QCOMPARE(model->record(0).ref(), QStringLiteral("mlp:1"));
     QCOMPARE(model->record(0).kind, ms::VersionKind::Trained);
     QCOMPARE(model->record(0).runId, runs.first().id);
+    // And among the Compare panel's choices.
+    QVERIFY(m_window->panel<ms::ui::ComparePanel>()->selectionModel()->rowCount() > 0);
     m_window->showPanel(m_versions->id());
     QVERIFY(m_versions->selectRef(QStringLiteral("mlp:1")));
     m_versions->detailPane()->loadCurveNow();
@@ -213,6 +240,17 @@ void TestStudio::exportsPlots()
     QVERIFY(!loss->exportImage(bad, &error));
     QVERIFY2(error.contains(QStringLiteral(".png")), qPrintable(error));
     QVERIFY(!QFile::exists(bad));
+}
+
+void TestStudio::editMenuHoldsTheVersionsUndo()
+{
+    // Edit sits between File and View, and holds the Versions panel's undo and redo.
+    const QList<QAction *> menus = m_window->menuBar()->actions();
+    QVERIFY(menus.size() >= 3);
+    QCOMPARE(menus.at(1), m_window->editMenu()->menuAction());
+    const QList<QAction *> edits = m_window->editMenu()->actions();
+    QVERIFY(edits.contains(m_versions->undoAction()));
+    QVERIFY(edits.contains(m_versions->redoAction()));
 }
 
 QTEST_MAIN(TestStudio)

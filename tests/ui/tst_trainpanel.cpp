@@ -1,20 +1,23 @@
 // The Train panel end to end: form -> TrainJob on a JobRunner -> plots and status, plus the
 // layer table, the error path and MetricPlot's big-series path. Offscreen, isolated workspace.
-#include "Format.h"
-#include "LayerTableModel.h"
-#include "MainWindow.h"
-#include "MetricPlot.h"
-#include "ModelSummaryView.h"
-#include "ScientificSpinBox.h"
-#include "TrainCharts.h"
-#include "TrainForm.h"
-#include "TrainPanel.h"
+#include "common/Format.h"
+#include "common/ScientificSpinBox.h"
+#include "common/LayerTableModel.h"
+#include "common/ModelSummaryView.h"
+#include "panels/train/TrainCharts.h"
+#include "panels/train/TrainForm.h"
+#include "panels/train/TrainPanel.h"
+#include "plots/MetricPlot.h"
+#include "shell/MainWindow.h"
 
+#include "data/DatasetRegistry.h"
 #include "jobs/JobRunner.h"
+#include "registry/Registry.h"
 
 #include <qcustomplot.h>
 
 #include <QAbstractButton>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
 #include <QElapsedTimer>
@@ -42,7 +45,9 @@ private Q_SLOTS:
     void invalidDatasetShowsError();
     void csvDatasetSummary_data();
     void csvDatasetSummary();
+    void builtinDatasetsDescribeThemselves();
     void trainsAndPlots();
+    void fineTunesAVersionAndReruns();
     void shortcutsPauseResumeAndStop();
     void windowRemembersItsState();
     void metricPlotHoldsAMillionPoints();
@@ -161,6 +166,51 @@ void TestTrainPanel::csvDatasetSummary()
     QVERIFY2(shown.contains(expectedText), qPrintable(shown));
 }
 
+void TestTrainPanel::builtinDatasetsDescribeThemselves()
+{
+    // A plugin's built-in that says what its samples are is summarised with that, at once and
+    // without reading (no file of it need exist beyond its folder); one that does not say is
+    // read like a path. Neither is taken for Fashion-MNIST's 1x28x28 in 10 classes.
+    ms::DatasetRegistry &registry = ms::DatasetRegistry::instance();
+    ms::BuiltinDataset described;
+    described.name = QStringLiteral("tiles-described");
+    described.path = m_workspace.path();
+    described.reader = QStringLiteral("idx");
+    described.sampleShape = {3, 8, 8};
+    described.numClasses = 4;
+    registry.builtins().add(std::make_shared<ms::BuiltinDatasetProvider>(described));
+
+    const QString csv = m_workspace.filePath(QStringLiteral("builtin-table.csv"));
+    QFile file(csv);
+    QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    file.write("a,b,label\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n");
+    file.close();
+    ms::BuiltinDataset silent;
+    silent.name = QStringLiteral("table-silent");
+    silent.path = csv;
+    silent.reader = QStringLiteral("csv");
+    registry.builtins().add(std::make_shared<ms::BuiltinDatasetProvider>(silent));
+
+    {
+        ms::JobRunner runner;
+        TrainPanel panel(&runner, m_workspace.path());
+        chooseArchitecture(panel, QStringLiteral("mlp"));
+        ms::ui::ModelSummaryView *view = panel.summaryView();
+        panel.form()->datasetCombo()->setCurrentText(described.name);
+        const QString shape = QStringLiteral("Input 3\u00D78\u00D78, 4 classes");
+        QTRY_VERIFY2(view->totalsText().contains(shape),
+                     qPrintable(view->totalsText() + view->messageText()));
+        QVERIFY(view->totalsText().contains(QStringLiteral("built-in")));
+
+        panel.form()->datasetCombo()->setCurrentText(silent.name);
+        QTRY_VERIFY2(view->totalsText().contains(QStringLiteral("Input 2, 2 classes")),
+                     qPrintable(view->totalsText() + view->messageText()));
+        QVERIFY(!view->totalsText().contains(QStringLiteral("built-in")));
+    }
+    registry.builtins().remove(described.name);
+    registry.builtins().remove(silent.name);
+}
+
 void TestTrainPanel::trainsAndPlots()
 {
     ms::ui::MainWindow window(m_workspace.path());
@@ -215,6 +265,50 @@ void TestTrainPanel::trainsAndPlots()
                        int(lossPlot->yAxis->coordToPixel(last.y())));
     QTest::mouseMove(lossPlot, pixel);
     QTRY_VERIFY(QToolTip::text().contains(QStringLiteral("step 8")));
+}
+
+// The architecture picker offers the workspace's versions: a run started from one fine-tunes
+// it (lineage finetuned-from), and Re-run of the new version starts from the same version.
+void TestTrainPanel::fineTunesAVersionAndReruns()
+{
+    ms::JobRunner runner;
+    TrainPanel panel(&runner, m_workspace.path());
+    ms::ui::TrainForm *form = panel.form();
+    QVERIFY(!form->replaceHeadCheck()->isEnabled());   // only with a version to start from
+    QComboBox *combo = form->architectureCombo();
+    const int index = combo->findText(QStringLiteral("start from mlp:1"));
+    QVERIFY2(index >= 0, "the version trainsAndPlots registered is offered");
+    combo->setCurrentIndex(index);
+    QCOMPARE(form->startFrom(), QStringLiteral("mlp:1"));
+    QVERIFY(form->replaceHeadCheck()->isEnabled());
+    form->datasetCombo()->setCurrentText(QStringLiteral("fashion-mnist"));
+    QTRY_VERIFY2(panel.summaryView()->messageText().contains(QStringLiteral("Fine-tunes mlp:1")),
+                 qPrintable(panel.summaryView()->messageText()));
+    form->epochsSpin()->setValue(1);
+    form->limitSpin()->setValue(512);
+    QCOMPARE(form->config().from, QStringLiteral("mlp:1"));
+
+    QSignalSpy finished(&runner, &ms::JobRunner::finished);
+    panel.start();
+    QVERIFY2(panel.isRunning(), qPrintable(panel.statusText()));
+    QVERIFY(finished.wait(120000));
+    QVERIFY2(panel.lastResult()->status == ms::JobStatus::Finished,
+             qPrintable(panel.lastResult()->message));
+    const QString ref = panel.lastResult()->output.value(QStringLiteral("version")).toString();
+    QCOMPARE(ref, QStringLiteral("mlp:2"));
+    const ms::Registry registry(m_workspace.path());
+    const ms::VersionRecord tuned = registry.resolve(ref);
+    QCOMPARE(tuned.kind, ms::VersionKind::Finetuned);
+    QCOMPARE(registry.lineage(tuned.id).first().role, QStringLiteral("finetuned-from"));
+    // The picker lists the new version too.
+    QVERIFY(combo->findText(QStringLiteral("start from mlp:2")) >= 0);
+
+    // Re-run: the recipe starts from mlp:1 again.
+    chooseArchitecture(panel, QStringLiteral("cnn"));
+    QVERIFY(panel.loadRecipe(tuned.recipe, ref));
+    QCOMPARE(form->startFrom(), QStringLiteral("mlp:1"));
+    QCOMPARE(form->config().from, QStringLiteral("mlp:1"));
+    QCOMPARE(form->config().epochs, 1);
 }
 
 void TestTrainPanel::shortcutsPauseResumeAndStop()

@@ -3,11 +3,11 @@
 // stack (the registry checked after each edit, undo and redo), the lineage graph's nodes, edges,
 // generations and clicks, Diff of two versions, the benchmark table, Re-run's recipe.
 // Offscreen, isolated workspace.
+#include "panels/versions/LineageView.h"
+#include "panels/versions/VersionDetailPane.h"
+#include "panels/versions/VersionDiffDialog.h"
+#include "panels/versions/VersionsPanel.h"
 #include "ui/TinyModel.h"
-#include "LineageView.h"
-#include "VersionDetailPane.h"
-#include "VersionDiffDialog.h"
-#include "VersionsPanel.h"
 
 #include "registry/Registry.h"
 

@@ -5,14 +5,15 @@
 // the tooltip, the record wrapped inside the pane, lineage labels clear of each other and of the
 // boxes. Offscreen, isolated workspace.
 #include "TestSupport.h"
+#include "common/ColumnFit.h"
+#include "panels/serve/ServePanel.h"
+#include "panels/versions/LineageView.h"
+#include "panels/versions/VersionFilterProxy.h"
+#include "panels/versions/VersionTableModel.h"
+#include "panels/versions/VersionsPanel.h"
+#include "shell/MainWindow.h"
+#include "shell/StudioPanels.h"
 #include "ui/TinyModel.h"
-#include "ColumnFit.h"
-#include "LineageView.h"
-#include "MainWindow.h"
-#include "ServePanel.h"
-#include "VersionFilterProxy.h"
-#include "VersionTableModel.h"
-#include "VersionsPanel.h"
 
 #include "export/Exporter.h"
 #include "models/ArchitectureRegistry.h"
@@ -185,16 +186,12 @@ void TestVersionsPanel::selectionFillsTheDetailPane()
 
 void TestVersionsPanel::serveStartsTheServePanel()
 {
-    // Wired as app/gui/main.cpp wires it.
+    // The studio's own wiring (StudioPanels.cpp), as the executable makes it.
     ms::ui::MainWindow window(m_workspace.path());
-    auto *versions = new VersionsPanel(m_workspace.path());
-    window.addPanel(versions);
-    auto *serve = new ms::ui::ServePanel(m_workspace.path());
-    window.addPanel(serve);
-    connect(versions, &VersionsPanel::serveRequested, serve, [&window, serve](const QString &ref) {
-        window.showPanel(serve->id());
-        serve->serveNow(ref);
-    });
+    window.setPanelFactory(&ms::ui::addStudioPanels);
+    auto *versions = window.panel<VersionsPanel>();
+    auto *serve = window.panel<ms::ui::ServePanel>();
+    QVERIFY(versions && serve);
     const quint16 port = freePort();
     QVERIFY(port != 0);
     serve->setPort(port);

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <QString>
+
+#include <vector>
+
+namespace ms::ui {
+
+// The Serve panel's ready-made request: one real sample for a served model and the curl
+// command that sends it as an Open Inference Protocol v2 infer request.
+struct ServeSample
+{
+    std::vector<qint64> shape;    // per sample (no batch dimension)
+    std::vector<float> values;    // row-major, product(shape) values
+    QString description;          // "a Fashion-MNIST test image (Ankle boot)", or "zeros"
+};
+
+// A Fashion-MNIST test image (read once, then cached) when `shape` is 1x28x28 and the dataset
+// is installed; zeros of `shape` otherwise.
+ServeSample sampleFor(const std::vector<qint64> &shape);
+
+struct CurlRequest
+{
+    QString url;          // "http://127.0.0.1:8765"
+    QString modelName;
+    QString inputName = QStringLiteral("input");
+    QString token;        // empty: no Authorization header
+    // What the model does to the input itself (the recorded preprocessing), one comment line
+    // under the title; empty: none.
+    QString inputNote;
+};
+
+// Past this many values a request body goes to a file (curl -d @FILE): spelled out on the
+// command line a 3x224x224 sample (150,528 values) is over the kernel's limit for one
+// argument ("Argument list too long").
+constexpr qint64 kInlineSampleValues = 4096;
+
+// The v2 infer request body for one sample: {"inputs": [{"name", "shape", "datatype", "data"}]}.
+QByteArray requestBody(const QString &inputName, const ServeSample &sample);
+
+// A multi-line shell command (single-quoted JSON, so it pastes into sh, bash and zsh). With
+// `bodyFile` (a file holding requestBody()), the command sends it with -d @FILE instead.
+QString curlCommand(const CurlRequest &request, const ServeSample &sample,
+                    const QString &bodyFile = QString());
+
+} // namespace ms::ui
