@@ -76,7 +76,7 @@ int main(int argc, char **argv)
         count *= d;
     std::mt19937 gen(0);
     std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
-    std::vector<float> x(size_t(count));
+    std::vector<float> x(static_cast<size_t>(count));
     for (float &v : x)
         v = uniform(gen);
 

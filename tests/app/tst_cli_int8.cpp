@@ -340,8 +340,10 @@ private Q_SLOTS:
         const QString message = refusal({"compress", "overflow:1", "--method",
                                          "quantize-static", "--dataset", folder(),
                                          "--calibration-batches", "1"});
+        // The first observed tensor that is not finite is named: observers sit where int8
+        // would quantize (here the mean after the products), not after every op.
         QVERIFY2(message.contains("yields NaN or infinite values")
-                     && message.contains("aten::mul"),
+                     && message.contains("aten::") && message.contains("(Overflow)"),
                  qPrintable(message));
     }
 };
