@@ -529,7 +529,7 @@ ArchSpec ArchSpec::boundGpt(const std::vector<qint64> &inputShape, int vocabSize
         throw Error(QStringLiteral("\"%1\" is a language model (a gpt spec): it reads token "
                                    "sequences, not samples of shape %2; train it on a text "
                                    "dataset with --task lm")
-                        .arg(gpt.name, shapeText(inputShape)));
+                        .arg(gpt.name, shapeText(inputShape, kShape)));
     if (vocabSize > 0) {
         if (gpt.vocabSize > 0 && gpt.vocabSize != vocabSize)
             throw Error(QStringLiteral("the spec fixes vocab_size %1 but the tokenizer has %2 "

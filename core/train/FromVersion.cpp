@@ -1,6 +1,7 @@
 #include "train/FromVersion_p.h"
 
 #include "common/Error.h"
+#include "common/ShapeText.h"
 #include "models/ModelImpl_p.h"
 #include "models/ModelLayers.h"
 
@@ -14,14 +15,6 @@
 namespace ms::fromversion {
 
 namespace {
-
-QString shapeText(const std::vector<qint64> &shape)
-{
-    QStringList dims;
-    for (qint64 d : shape)
-        dims << (d < 0 ? QStringLiteral("N") : QString::number(d));
-    return QLatin1Char('[') + dims.join(QStringLiteral(", ")) + QLatin1Char(']');
-}
 
 // The shape of one sample as the version records it (its signature, else the model's own
 // attribute); empty when neither knows.
@@ -41,7 +34,7 @@ int scoresOf(const VersionRecord &v, const Model &model)
         if (shape.size() != 2)
             throw Error(QStringLiteral("%1 returns %2 per batch, not one score per class: "
                                        "train --from fine-tunes classifiers.")
-                            .arg(v.ref(), shapeText(shape)));
+                            .arg(v.ref(), shapeText(shape, ShapeStyle::Batch)));
         return int(shape[1]);
     }
     return int(model.classNames().size());
@@ -172,7 +165,7 @@ Start prepare(const TrainConfig &config, const QString &workspace, const Dataset
                                        "make its scores (with %4 outputs it returns %5).")
                             .arg(ref, QString::fromStdString(head->path),
                                  QString::number(start.sourceClasses), QString::number(classes),
-                                 shapeText(std::vector<qint64>(out.begin(), out.end()))));
+                                 shapeText(std::vector<qint64>(out.begin(), out.end()), ShapeStyle::Batch)));
         start.replacedHead = QString::fromStdString(head->path);
     }
     updateRecordedClasses(module, data.classNames);
