@@ -14,7 +14,7 @@ Needs the built CLI (--build) and python3-optuna (scripts/setup.sh).
 Usage: bench/sweep_bench.py [--build build] [--seeds 0,1,2] [--trials 16] [--epochs 4]
                             [--limit 12000] [--parallel 2]
 Figures are recorded in bench/README.md with the command that produced them."""
-import argparse, json, os, statistics, subprocess, sys, tempfile
+import argparse, json, os, sqlite3, statistics, subprocess, sys, tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PEER = os.path.join(HERE, "peers", "optuna_peer_sweep.py")
@@ -47,14 +47,15 @@ def studio(cli, ws, seed, args, early_stop):
     lines = [json.loads(l) for l in out.splitlines() if l.strip()]
     end = lines[-1]
     runs = [t["run"] for t in lines if t.get("event") == "trial" and "run" in t]
+    # The trials' own training time, from their runs' epoch_s series in the registry (the
+    # trials are not registered as versions, so `metrics REF` cannot name them).
     epoch_s = 0.0
-    for run in runs:
-        metrics = subprocess.run([cli, "metrics", str(run), "--key", "epoch_s", "--json",
-                                  "--workspace", ws], capture_output=True, text=True).stdout
-        try:
-            epoch_s += sum(p["value"] for p in json.loads(metrics)["points"])
-        except (ValueError, KeyError):
-            pass
+    if runs:
+        db = sqlite3.connect(f"file:{os.path.join(ws, 'registry.db')}?mode=ro", uri=True)
+        marks = ",".join("?" * len(runs))
+        epoch_s = db.execute(f"SELECT COALESCE(SUM(value), 0) FROM metrics WHERE key = 'epoch_s'"
+                             f" AND run_id IN ({marks})", [int(r) for r in runs]).fetchone()[0]
+        db.close()
     return {"best": end["best"]["value"], "trial_epochs": end["trial_epochs"],
             "wall_s": end["wall_s"], "trials": len(runs), "epoch_s": epoch_s}
 

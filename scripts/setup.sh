@@ -34,6 +34,8 @@ PACKAGES=(
   desktop-file-utils
   # serving benchmark: load generator and the Flask peer (bench/serve_bench.py)
   wrk python3-flask
+  # the sweep benchmark's peer (bench/peers/optuna_peer_sweep.py)
+  python3-optuna
 )
 
 missing=()
