@@ -157,11 +157,13 @@ void TestMainWindow::panelsInOrderWithShortcuts()
     QCOMPARE(window.panelIds(),
              (QStringList{QStringLiteral("data"), QStringLiteral("train"),
                           QStringLiteral("versions"), QStringLiteral("compare"),
-                          QStringLiteral("serve")}));
+                          QStringLiteral("serve"), QStringLiteral("optimize")}));
     window.show();
     QVERIFY(QTest::qWaitForWindowActive(&window));
     QTest::keyClick(&window, Qt::Key_4, Qt::ControlModifier);
     QCOMPARE(window.currentPanel()->id(), QStringLiteral("compare"));
+    QTest::keyClick(&window, Qt::Key_6, Qt::ControlModifier);
+    QCOMPARE(window.currentPanel()->id(), QStringLiteral("optimize"));
     QTest::keyClick(&window, Qt::Key_2, Qt::ControlModifier);
     QCOMPARE(window.currentPanel()->id(), QStringLiteral("train"));
     QCOMPARE(window.importAction()->shortcut(), QKeySequence(Qt::CTRL | Qt::Key_I));
@@ -320,7 +322,7 @@ void TestMainWindow::openWorkspaceRefusesAForeignRegistry()
     QVERIFY(!window.setWorkspace(foreign.path(), &error));
     QVERIFY2(error.contains(QStringLiteral("registry.db")), qPrintable(error));
     QCOMPARE(window.workspace(), good.path());
-    QCOMPARE(window.panelIds().size(), 5);
+    QCOMPARE(window.panelIds().size(), 6);
     // The foreign file is untouched.
     QVERIFY(db.open(QIODevice::ReadOnly));
     QVERIFY(db.readAll().startsWith("this is not SQLite"));
