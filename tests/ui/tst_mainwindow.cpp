@@ -1,4 +1,4 @@
-// The assembled studio window: the five panels in order with Ctrl+1..5, a .pt dropped onto the
+// The assembled studio window: the six panels in order with Ctrl+1..6, a .pt dropped onto the
 // window becoming a version (and a broken one refused with a message, nothing added), Open
 // workspace switching the registry every panel shows (and refusing a folder whose registry is
 // not one), the status bar following the running job, and every panel (the Versions panel with

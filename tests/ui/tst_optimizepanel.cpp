@@ -67,6 +67,7 @@ private Q_SLOTS:
     void initTestCase();
     void badSweepFilesStartNothing();
     void runsASweepLiveBrushesAndRegisters();
+    void pausesStopsAndResumes();
 
 private:
     QString write(const QString &name, const QByteArray &text) const;
@@ -247,6 +248,60 @@ void TestOptimizePanel::runsASweepLiveBrushesAndRegisters()
     QCOMPARE(later.shownSweep(), panel.shownSweep());
     QCOMPARE(later.trialModel()->rowCount(), 4);
     QCOMPARE(later.parallelPlot()->lineCount(), finished);
+}
+
+void TestOptimizePanel::pausesStopsAndResumes()
+{
+    const QString workspace = m_dir.filePath(QStringLiteral("ws-stop"));
+    QJsonObject file = sweepFile();
+    file.insert("name", "stopped");
+    file.insert("parallel", 1);
+    QJsonObject train = file.value("train").toObject();
+    train.insert("epochs", 2);
+    file.insert("train", train);
+    ms::JobRunner runner;
+    OptimizePanel panel(&runner, workspace);
+    QVERIFY(panel.openSweepFile(write("stop.json", QJsonDocument(file).toJson())));
+    QTest::mouseClick(panel.startButton(), Qt::LeftButton);
+    QVERIFY(panel.isRunning());
+
+    // Pause and resume: the button says which comes next.
+    QTest::mouseClick(panel.pauseButton(), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(panel.pauseButton()->text(), QStringLiteral("Resume"), 60000);
+    QTest::mouseClick(panel.pauseButton(), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(panel.pauseButton()->text(), QStringLiteral("Pause"), 60000);
+
+    // Stop once the first trial has finished: it stays; the running one is run again later.
+    const auto finishedTrials = [&panel] {
+        QMap<int, qint64> runs;
+        for (const ms::TrialRecord &t : panel.trialModel()->trials())
+            if (t.status == QLatin1String("finished"))
+                runs.insert(t.number, t.runId);
+        return runs;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(!finishedTrials().isEmpty() || !panel.isRunning(),
+                             kSweepTimeout_ms);
+    QVERIFY(panel.isRunning());
+    QTest::mouseClick(panel.stopButton(), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(!panel.isRunning(), kSweepTimeout_ms);
+    QCOMPARE(panel.lastResult()->status, ms::JobStatus::Cancelled);
+    QVERIFY(panel.sweepCombo()->currentText().contains(QStringLiteral("cancelled")));
+    const QMap<int, qint64> before = finishedTrials();
+    QVERIFY(!before.isEmpty());
+    QVERIFY(before.size() < 4);
+
+    QVERIFY(panel.resumeButton()->isEnabled());
+    QTest::mouseClick(panel.resumeButton(), Qt::LeftButton);
+    QVERIFY(panel.isRunning());
+    QTRY_VERIFY_WITH_TIMEOUT(!panel.isRunning(), kSweepTimeout_ms);
+    QVERIFY2(panel.lastResult()->status == ms::JobStatus::Finished,
+             qPrintable(panel.lastResult()->message));
+    const QMap<int, qint64> after = finishedTrials();
+    QCOMPARE(after.size(), 4);
+    for (auto it = before.cbegin(); it != before.cend(); ++it)
+        QCOMPARE(after.value(it.key()), it.value());   // not trained again
+    QCOMPARE(panel.parallelPlot()->lineCount(), 4);
+    QVERIFY(!panel.resumeButton()->isEnabled());
 }
 
 QTEST_MAIN(TestOptimizePanel)

@@ -108,7 +108,7 @@ OptimizePanel::OptimizePanel(ms::JobRunner *runner, QString workspace, QWidget *
 
     reloadSweeps();
     if (m_sweeps->count() > 0 && showSweep(m_sweeps->itemData(0).toLongLong()))
-        m_status->setStatus(tr("Showing sweep %1 (%2). Open a sweep file (Ctrl+O) to start "
+        m_status->setStatus(tr("Showing sweep %1 (%2). Open a sweep file to start "
                                "another, or pick a past sweep.")
                                 .arg(m_shownSweep)
                                 .arg(m_shownStatus),
@@ -136,7 +136,7 @@ void OptimizePanel::createActions()
 {
     m_openAction = new QAction(style()->standardIcon(QStyle::SP_DialogOpenButton),
                                tr("Open sweep file…"), this);
-    m_openAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_O));
+    // No shortcut: Ctrl+O is the window's Open Workspace.
     connect(m_openAction, &QAction::triggered, this, [this] {
         const QString path = QFileDialog::getOpenFileName(
             this, tr("Sweep file"), QFileInfo(m_filePath).absolutePath(),
@@ -295,7 +295,7 @@ void OptimizePanel::start()
     if (isRunning() || !m_runner)
         return;
     if (!m_fileSpec) {
-        m_status->setStatus(tr("Open a sweep file first (Ctrl+O)."), Tone::Warning);
+        m_status->setStatus(tr("Open a sweep file first."), Tone::Warning);
         return;
     }
     startJob(std::make_unique<ms::SweepJob>(m_workspace, *m_fileSpec, m_cli),
