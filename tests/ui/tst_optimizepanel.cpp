@@ -17,6 +17,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonDocument>
+#include <QProcess>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -68,6 +69,7 @@ private Q_SLOTS:
     void badSweepFilesStartNothing();
     void runsASweepLiveBrushesAndRegisters();
     void pausesStopsAndResumes();
+    void followsASweepOfTheCommandLine();
 
 private:
     QString write(const QString &name, const QByteArray &text) const;
@@ -234,6 +236,9 @@ void TestOptimizePanel::runsASweepLiveBrushesAndRegisters()
         if (index.data(Qt::UserRole).toInt() == other)
             view->selectRow(row);
     }
+    // The selected trial's line is drawn last, on top of the others.
+    QCOMPARE(parallel->highlightedTrial(), other);
+    QCOMPARE(plot->graph(plot->graphCount() - 1)->name(), QStringLiteral("trial %1").arg(other));
     QVERIFY(panel.registerButton()->isEnabled());
     QTest::mouseClick(panel.registerButton(), Qt::LeftButton);
     QVERIFY2(!panel.statusIsError(), qPrintable(panel.statusText()));
@@ -302,6 +307,42 @@ void TestOptimizePanel::pausesStopsAndResumes()
         QCOMPARE(after.value(it.key()), it.value());   // not trained again
     QCOMPARE(panel.parallelPlot()->lineCount(), 4);
     QVERIFY(!panel.resumeButton()->isEnabled());
+}
+
+void TestOptimizePanel::followsASweepOfTheCommandLine()
+{
+    const QString workspace = m_dir.filePath(QStringLiteral("ws-cli"));
+    QJsonObject file = sweepFile();
+    file.insert("name", "from-cli");
+    file.insert("parallel", 1);
+    QJsonObject train = file.value("train").toObject();
+    train.insert("epochs", 2);
+    file.insert("train", train);
+    ms::JobRunner runner;
+    OptimizePanel panel(&runner, workspace);
+    QCOMPARE(panel.sweepCombo()->count(), 0);
+
+    QProcess cli;
+    cli.start(panel.cliPath(), {QStringLiteral("sweep"), QStringLiteral("--config"),
+                                write("cli.json", QJsonDocument(file).toJson()),
+                                QStringLiteral("--workspace"), workspace});
+    QVERIFY(cli.waitForStarted());
+    // Shown again, the panel lists the sweep the other process started, and follows it.
+    QTRY_VERIFY_WITH_TIMEOUT((panel.hide(), panel.show(), panel.sweepCombo()->count() == 1),
+                             kSweepTimeout_ms);
+    QVERIFY(panel.shownSweep() > 0);
+    // Seen while it runs (four trials of two epochs, one at a time, take seconds)...
+    QVERIFY2(panel.sweepCombo()->currentText().contains(QStringLiteral("running")),
+             qPrintable(panel.sweepCombo()->currentText()));
+    QTRY_VERIFY_WITH_TIMEOUT(panel.trialModel()->rowCount() >= 1, kSweepTimeout_ms);
+    QVERIFY(cli.waitForFinished(kSweepTimeout_ms));
+    QCOMPARE(cli.exitCode(), 0);
+    // ...and to its end, by re-reading the registry.
+    QTRY_COMPARE_WITH_TIMEOUT(panel.parallelPlot()->lineCount(), 4, 60000);
+    QCOMPARE(panel.trialModel()->rowCount(), 4);
+    QTRY_VERIFY_WITH_TIMEOUT(panel.sweepCombo()->currentText().contains(QStringLiteral("finished")),
+                             60000);
+    QCOMPARE(runner.runningCount(), 0);   // followed, not run
 }
 
 QTEST_MAIN(TestOptimizePanel)

@@ -28,6 +28,7 @@
 #include <QSplitter>
 #include <QStyle>
 #include <QTableView>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -104,7 +105,20 @@ OptimizePanel::OptimizePanel(ms::JobRunner *runner, QString workspace, QWidget *
         showSweep(m_sweeps->itemData(index).toLongLong());
     });
     connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this,
-            [this] { updateControls(); });
+            [this] {
+                m_parallel->setHighlightedTrial(selectedTrial().value_or(-1));
+                updateControls();
+            });
+    // Polling, not a file watcher: the registry is SQLite in WAL mode, whose files change on
+    // every write of every process, and a sweep writes a few rows per trial epoch.
+    m_poll = new QTimer(this);
+    m_poll->setInterval(2000);
+    connect(m_poll, &QTimer::timeout, this, [this] {
+        const QString before = m_shownStatus;
+        refreshTrials();
+        if (m_shownStatus != before)
+            reloadSweeps();   // the combo says how it ended
+    });
 
     reloadSweeps();
     if (m_sweeps->count() > 0 && showSweep(m_sweeps->itemData(0).toLongLong()))
@@ -447,6 +461,11 @@ void OptimizePanel::updateControls()
                                    || m_shownStatus == QLatin1String("interrupted")));
     m_sweeps->setEnabled(!running);
     m_progress->setVisible(running);
+    const bool elsewhere = !running && m_shownStatus == QLatin1String("running");
+    if (elsewhere && !m_poll->isActive())
+        m_poll->start();
+    else if (!elsewhere)
+        m_poll->stop();
     bool canRegister = false;
     if (const std::optional<int> trial = selectedTrial()) {
         const ms::TrialRecord &t = m_model->trials().at(m_model->rowOf(*trial));
@@ -454,6 +473,17 @@ void OptimizePanel::updateControls()
                                        || t.status == QLatin1String("pruned"));
     }
     m_registerAction->setEnabled(canRegister);
+}
+
+void OptimizePanel::showEvent(QShowEvent *event)
+{
+    Panel::showEvent(event);
+    // Sweeps started from the command line since the panel was last looked at.
+    if (isRunning())
+        return;
+    reloadSweeps();
+    if (m_shownSweep == 0 && m_sweeps->count() > 0)
+        showSweep(m_sweeps->itemData(0).toLongLong());
 }
 
 void OptimizePanel::saveState(QSettings &settings) const

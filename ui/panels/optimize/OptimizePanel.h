@@ -16,6 +16,7 @@ class QLabel;
 class QProgressBar;
 class QSplitter;
 class QTableView;
+class QTimer;
 
 namespace ms::ui {
 
@@ -33,7 +34,9 @@ class TrialTableModel;
 // version with Register.
 //
 // The panel reads the registry for what it shows (sweeps, sweep_trials) and re-reads it on the
-// job's "sweep", "trial" and "trial_epoch" events, so a sweep looks the same live and later.
+// job's "sweep", "trial" and "trial_epoch" events, so a sweep looks the same live and later. A
+// sweep another process runs (`modelstudio-cli sweep`) is followed by re-reading it every two
+// seconds while it shows as running; the combo is re-read whenever the panel is shown.
 class OptimizePanel final : public Panel
 {
     Q_OBJECT
@@ -89,6 +92,9 @@ public:
     QAbstractButton *resumeButton() const { return m_resumeButton; }
     QAbstractButton *registerButton() const { return m_registerButton; }
 
+protected:
+    void showEvent(QShowEvent *event) override;
+
 Q_SIGNALS:
     // The registry may hold a new version (a sweep registered its best trial, or Register).
     void versionsChanged();
@@ -130,6 +136,7 @@ private:
     StatusLine *m_status = nullptr;
     QSplitter *m_splitter = nullptr;
     QSplitter *m_topSplitter = nullptr;
+    QTimer *m_poll = nullptr;   // follows a sweep run by another process
 
     QAction *m_openAction = nullptr;
     QAction *m_startAction = nullptr;

@@ -147,6 +147,14 @@ void ParallelCoordinates::setBrush(int axis, double low, double high)
     Q_EMIT filterChanged();
 }
 
+void ParallelCoordinates::setHighlightedTrial(int number)
+{
+    if (number == m_highlighted)
+        return;
+    m_highlighted = number;
+    rebuild();
+}
+
 void ParallelCoordinates::clearBrushes()
 {
     if (m_brushes.isEmpty())
@@ -223,18 +231,23 @@ void ParallelCoordinates::drawLines()
     QVector<double> xs(axisCount());
     for (int i = 0; i < axisCount(); ++i)
         xs[i] = i;
-    // Faded lines first, so the brushed ones are drawn over them.
-    for (const bool highlighted : {false, true}) {
+    // Faded lines first, so the brushed ones are drawn over them, and the selected one last.
+    const auto layer = [this](const ms::TrialRecord &t) {
+        return t.number == m_highlighted ? 2 : inside(t) ? 1 : 0;
+    };
+    for (const int level : {0, 1, 2}) {
         for (const ms::TrialRecord &t : m_trials) {
-            if (!hasValue(t) || inside(t) != highlighted)
+            if (!hasValue(t) || layer(t) != level)
                 continue;
+            const bool highlighted = level > 0;
             QVector<double> ys(axisCount());
             for (int i = 0; i < axisCount(); ++i)
                 ys[i] = position(t, i).value_or(qQNaN());
             QCPGraph *graph = m_plot->addGraph();
             graph->setData(xs, ys, true);
             graph->setName(QStringLiteral("trial %1").arg(t.number));
-            QPen pen(highlighted ? lineColor(t.value) : kFaded, highlighted ? 1.8 : 1.2);
+            QPen pen(highlighted ? lineColor(t.value) : kFaded,
+                     level == 2 ? 4.0 : highlighted ? 1.8 : 1.2);
             if (t.status != QLatin1String("finished"))
                 pen.setStyle(Qt::DashLine);   // pruned: stopped early
             graph->setPen(pen);

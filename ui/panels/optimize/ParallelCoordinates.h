@@ -23,6 +23,8 @@ namespace ms::ui {
 // categories (ParamDomain::unitOf: the sampler's own mapping), the objective spans the values
 // seen.
 //
+// The table's selected trial is drawn last and wider (setHighlightedTrial).
+//
 // Dragging along an axis brushes a range on it; trials outside every brush turn grey and
 // filterChanged() names the trials inside (visibleTrials). Clicking an axis clears its brush,
 // clicking empty space clears them all.
@@ -54,6 +56,10 @@ public:
     // The trials inside every brush; nullopt when nothing is brushed.
     std::optional<QSet<int>> visibleTrials() const;
 
+    // Draws trial `number`'s line on top, wider (the table's selection); -1: none.
+    void setHighlightedTrial(int number);
+    int highlightedTrial() const { return m_highlighted; }
+
     QCustomPlot *plot() const { return m_plot; }
 
 Q_SIGNALS:
@@ -81,6 +87,7 @@ private:
     double m_valueLow = 0.0;
     double m_valueHigh = 1.0;
     QMap<int, QPair<double, double>> m_brushes;
+    int m_highlighted = -1;
 
     int m_dragAxis = -1;          // the axis a drag started on; -1: none
     double m_dragFrom = 0.0;      // its start, as a position along the axis
