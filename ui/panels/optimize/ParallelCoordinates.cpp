@@ -81,6 +81,7 @@ void ParallelCoordinates::setSweep(const std::vector<ms::ParamDomain> &space,
     m_metric = metric;
     m_maximize = maximize;
     m_trials.clear();
+    m_highlighted = -1;   // a trial number of another sweep
     const bool hadBrush = !m_brushes.isEmpty();
     m_brushes.clear();
     rebuild();
