@@ -2,7 +2,8 @@
 # Renders every picture in docs/screenshots from one fresh workspace, made only with the
 # studio's own commands: two mlp runs and a cnn run, pruned and int8 variants of them made with
 # `compress`, a tag, an alias and a note, and benchmarks of the cnn family. Then each panel is
-# drawn on the offscreen platform; the Serve panel while a client sends it requests.
+# drawn on the offscreen platform; the Serve panel while a client sends it requests, the
+# Optimize panel after a small sweep (docs/screenshots/sweep.json).
 #
 # Usage: docs/screenshots/make_screenshots.sh [BUILD_DIR] [WORKSPACE]
 # (a WORKSPACE made by an earlier call is reused as it is, so only the pictures are redrawn)
@@ -57,6 +58,13 @@ PY
 client=$!
 wait "$window"
 wait "$client" || true
+# The Optimize panel on a finished sweep (12 trials, ASHA early stopping); --no-register keeps
+# the Train panel's picture free of its version.
+if [ -z "$("${cli[@]}" sweeps --workspace "$ws" 2>/dev/null | grep mlp-search || true)" ]; then
+  run sweep --config "$out/sweep.json" --no-register
+fi
+"${gui[@]}" --panel optimize --screenshot "$out/optimize.png"
+
 # Last, since the run it pictures adds a version to the workspace.
 "${gui[@]}" --config "$out/train.json" --start --screenshot "$out/train.png"
 echo "workspace: $ws"

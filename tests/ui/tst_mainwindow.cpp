@@ -1,4 +1,4 @@
-// The assembled studio window: the five panels in order with Ctrl+1..5, a .pt dropped onto the
+// The assembled studio window: the six panels in order with Ctrl+1..6, a .pt dropped onto the
 // window becoming a version (and a broken one refused with a message, nothing added), Open
 // workspace switching the registry every panel shows (and refusing a folder whose registry is
 // not one), the status bar following the running job, and every panel (the Versions panel with
@@ -157,11 +157,13 @@ void TestMainWindow::panelsInOrderWithShortcuts()
     QCOMPARE(window.panelIds(),
              (QStringList{QStringLiteral("data"), QStringLiteral("train"),
                           QStringLiteral("versions"), QStringLiteral("compare"),
-                          QStringLiteral("serve")}));
+                          QStringLiteral("serve"), QStringLiteral("optimize")}));
     window.show();
     QVERIFY(QTest::qWaitForWindowActive(&window));
     QTest::keyClick(&window, Qt::Key_4, Qt::ControlModifier);
     QCOMPARE(window.currentPanel()->id(), QStringLiteral("compare"));
+    QTest::keyClick(&window, Qt::Key_6, Qt::ControlModifier);
+    QCOMPARE(window.currentPanel()->id(), QStringLiteral("optimize"));
     QTest::keyClick(&window, Qt::Key_2, Qt::ControlModifier);
     QCOMPARE(window.currentPanel()->id(), QStringLiteral("train"));
     QCOMPARE(window.importAction()->shortcut(), QKeySequence(Qt::CTRL | Qt::Key_I));
@@ -320,7 +322,7 @@ void TestMainWindow::openWorkspaceRefusesAForeignRegistry()
     QVERIFY(!window.setWorkspace(foreign.path(), &error));
     QVERIFY2(error.contains(QStringLiteral("registry.db")), qPrintable(error));
     QCOMPARE(window.workspace(), good.path());
-    QCOMPARE(window.panelIds().size(), 5);
+    QCOMPARE(window.panelIds().size(), 6);
     // The foreign file is untouched.
     QVERIFY(db.open(QIODevice::ReadOnly));
     QVERIFY(db.readAll().startsWith("this is not SQLite"));

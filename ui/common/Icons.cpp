@@ -157,6 +157,25 @@ QPixmap paintCompareIcon(int size, const QColor &color)
     return pixmap;
 }
 
+// Three parallel axes crossed by two trials' polylines: the Optimize panel's chart.
+QPixmap paintOptimizeIcon(int size, const QColor &color)
+{
+    QPixmap pixmap(size, size);
+    pixmap.fill(Qt::transparent);
+    QPainter painter(&pixmap);
+    painter.setRenderHint(QPainter::Antialiasing);
+    painter.scale(size / 32.0, size / 32.0);
+    painter.setBrush(Qt::NoBrush);
+    painter.setPen(QPen(color, 2, Qt::SolidLine, Qt::RoundCap));
+    for (const double x : {5.0, 16.0, 27.0})
+        painter.drawLine(QPointF(x, 4), QPointF(x, 28));
+    painter.setPen(QPen(color, 2.5, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
+    painter.drawPolyline(QPolygonF({QPointF(5, 22), QPointF(16, 9), QPointF(27, 7)}));
+    painter.setPen(QPen(color, 1.8, Qt::DotLine, Qt::RoundCap, Qt::RoundJoin));
+    painter.drawPolyline(QPolygonF({QPointF(5, 10), QPointF(16, 20), QPointF(27, 24)}));
+    return pixmap;
+}
+
 // A navigation icon at the sizes the navigation list asks for, tinted with `color`.
 QIcon tintedIcon(QPixmap (*paint)(int, const QColor &), const QColor &color)
 {
@@ -205,6 +224,11 @@ QIcon dataIcon(const QColor &color)
 QIcon compareIcon(const QColor &color)
 {
     return tintedIcon(paintCompareIcon, color);
+}
+
+QIcon optimizeIcon(const QColor &color)
+{
+    return tintedIcon(paintOptimizeIcon, color);
 }
 
 } // namespace ms::ui

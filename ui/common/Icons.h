@@ -14,5 +14,6 @@ QIcon serveIcon(const QColor &color);
 QIcon versionsIcon(const QColor &color);
 QIcon dataIcon(const QColor &color);
 QIcon compareIcon(const QColor &color);
+QIcon optimizeIcon(const QColor &color);
 
 } // namespace ms::ui

@@ -36,7 +36,8 @@ QList<QCommandLineOption> studioOptions()
                QStringLiteral("Render the window to the PNG FILE once laid out, then exit."),
                "FILE"),
         valued("panel",
-               QStringLiteral("Open on panel NAME (data, train, versions, compare, serve). With "
+               QStringLiteral("Open on panel NAME (data, train, versions, compare, serve, "
+                              "optimize). With "
                               "--screenshot, data waits for its dataset and compare checks the "
                               "newest three versions."),
                "NAME"),

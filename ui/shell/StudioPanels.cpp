@@ -2,6 +2,7 @@
 
 #include "panels/compare/ComparePanel.h"
 #include "panels/data/DataPanel.h"
+#include "panels/optimize/OptimizePanel.h"
 #include "panels/serve/ServePanel.h"
 #include "panels/train/TrainForm.h"
 #include "panels/train/TrainPanel.h"
@@ -30,6 +31,8 @@ void addStudioPanels(MainWindow &window)
     window.addPanel(comparePanel);
     auto *servePanel = new ServePanel(workspace);
     window.addPanel(servePanel);
+    auto *optimizePanel = new OptimizePanel(window.jobRunner(), workspace);
+    window.addPanel(optimizePanel);
 
     // A finished run's version shows in the Versions and Compare panels at once; so does an
     // import. Receivers are the panels, so these connections end with them on a switch.
@@ -42,6 +45,13 @@ void addStudioPanels(MainWindow &window)
                      &ComparePanel::reload);
     QObject::connect(versionsPanel, &VersionsPanel::compressFinished, comparePanel,
                      &ComparePanel::reload);
+    // A sweep registers its best trial (and Register a chosen one): the listings follow.
+    QObject::connect(optimizePanel, &OptimizePanel::versionsChanged, versionsPanel,
+                     &VersionsPanel::reload);
+    QObject::connect(optimizePanel, &OptimizePanel::versionsChanged, comparePanel,
+                     &ComparePanel::reload);
+    QObject::connect(optimizePanel, &OptimizePanel::versionsChanged, trainPanel,
+                     &TrainPanel::reloadVersions);
     // The Train panel's picker offers every version to start from.
     QObject::connect(&window, &MainWindow::versionsChanged, trainPanel,
                      &TrainPanel::reloadVersions);
