@@ -64,15 +64,24 @@ QByteArray PtExporter::readmeText(const VersionRecord &v, const QString &fileNam
     if (!v.metrics.isEmpty() && v.metrics.contains(QStringLiteral("test_acc")))
         text += QStringLiteral("Test accuracy when it was recorded: %1.\n\n")
                     .arg(v.metrics.value(QStringLiteral("test_acc")).toDouble(), 0, 'f', 4);
+    // A language model's second dimension is the sequence length, written T as the snippet
+    // below writes it ("N, N" would read as two batch dimensions).
+    const bool lm = isLanguageModel(v);
+    auto shape = [lm](const std::vector<qint64> &dims) {
+        QString text = shapeText(dims, ShapeStyle::Arguments);
+        if (lm && dims.size() > 1 && dims[0] < 0 && dims[1] < 0)
+            text.replace(0, 4, QStringLiteral("N, T"));
+        return text;
+    };
     for (const TensorSignature &t : v.inputs)
         text += QStringLiteral("- input %1: %2 of shape (%3)\n")
                     .arg(exportsupport::markdownCode(t.name), exportsupport::markdownCode(t.dtype),
-                         shapeText(t.shape, ShapeStyle::Arguments));
+                         shape(t.shape));
     for (const TensorSignature &t : v.outputs)
         text += QStringLiteral("- output %1: %2 of shape (%3)\n")
                     .arg(exportsupport::markdownCode(t.name), exportsupport::markdownCode(t.dtype),
-                         shapeText(t.shape, ShapeStyle::Arguments));
-    if (isLanguageModel(v)) {
+                         shape(t.shape));
+    if (lm) {
         text += languageModelSnippet(fileName);
         return text.toUtf8();
     }

@@ -137,13 +137,15 @@ Start prepare(const TrainConfig &config, const QString &workspace, const Dataset
     torch::jit::Module &module = start.model.impl()->module;
     module.train();
 
+    // A source that is not a classifier (a language model, a segmenter) is refused for what it
+    // is before its input shape is compared with the data.
+    start.sourceClasses = scoresOf(start.source, start.model);
     const QString dataset = QStringLiteral("the dataset %1").arg(data.name);
     const std::vector<qint64> sample = recordedSampleShape(start.source, start.model);
     if (sample.empty())
         throw Error(QStringLiteral("%1 records no input shape: import it again with "
                                    "--input-shape.").arg(ref));
     checkDataFitsModel(sample, 0, ref, data.sampleShape, 0, dataset);
-    start.sourceClasses = scoresOf(start.source, start.model);
     const int classes = data.numClasses();
     if (start.sourceClasses > 0 && start.sourceClasses != classes) {
         if (!config.replaceHead)

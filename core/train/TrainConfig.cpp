@@ -243,6 +243,10 @@ void TrainConfig::validate() const
     if (!from.isEmpty() && task == QLatin1String("lm"))
         fail(QStringLiteral("--from fine-tunes a classifier; a language model (--task lm) starts "
                             "from its architecture (--arch gpt)."));
+    if (!from.isEmpty() && (!archParams.isEmpty() || !archSpec.isEmpty()))
+        fail(QStringLiteral("--from %1 fine-tunes that version as it is: architecture settings "
+                            "(--arch-param, --arch-spec, gpt's flags) do not apply to it.")
+                 .arg(from));
     if (from.isEmpty() && (freezeBackbone || replaceHead))
         fail(QStringLiteral("%1 fine-tunes a registered version: give the version to start from "
                             "with --from NAME:N.")

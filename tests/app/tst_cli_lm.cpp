@@ -148,6 +148,10 @@ private Q_SLOTS:
         const QString text = QString::fromUtf8(readme.readAll());
         QVERIFY(text.contains(QStringLiteral("model.step")));
         QVERIFY(!text.contains(QStringLiteral("torch.rand")));
+        // Tokens in and logits out, batch N by sequence T, as the snippet writes them.
+        QVERIFY2(text.contains(QStringLiteral("of shape (N, T)"))
+                     && text.contains(QStringLiteral("of shape (N, T, ")),
+                 qPrintable(text));
         const qsizetype from = text.indexOf(QStringLiteral("```python\n")) + 10;
         const QString snippet = text.mid(from, text.indexOf(QStringLiteral("```"), from) - from);
         QByteArray out;
@@ -158,6 +162,16 @@ private Q_SLOTS:
 
     void refusals()
     {
+        // A language model is not a classifier to fine-tune: said before any shape check.
+        const CliRun fine = runCli({QStringLiteral("train"), QStringLiteral("--from"),
+                                    QStringLiteral("tiny-lm:1"), QStringLiteral("--dataset"),
+                                    QStringLiteral("fashion-mnist"), QStringLiteral("--limit"),
+                                    QStringLiteral("100"), QStringLiteral("--epochs"),
+                                    QStringLiteral("1"), QStringLiteral("--workspace"), ws()});
+        QCOMPARE(fine.exitCode, 1);
+        QVERIFY2(fine.errorLine().contains(QStringLiteral("fine-tunes classifiers")),
+                 qPrintable(fine.err));
+
         CliRun r = generate({QStringLiteral("nosuch"), QStringLiteral("--prompt"),
                              QStringLiteral("x")});
         QCOMPARE(r.exitCode, 1);

@@ -239,6 +239,10 @@ private Q_SLOTS:
         QTest::newRow("--replace-head without --from")
             << QStringList{"--dataset", path("rgb"), "--replace-head"}
             << QStringList{"--replace-head fine-tunes a registered version", "--from"};
+        QTest::newRow("architecture settings with --from")
+            << QStringList{"--from", "r18:1", "--dataset", path("rgb"), "--arch-param",
+                           "width=64", "--replace-head"}
+            << QStringList{"fine-tunes that version as it is", "--arch-param"};
         QTest::newRow("no such version")
             << QStringList{"--from", "r18:9", "--dataset", path("rgb")}
             << QStringList{"has no version 9"};
