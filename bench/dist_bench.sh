@@ -23,11 +23,9 @@ run() {
     --limit "$limit" --batch-size 128 --seed 1 "$@" |
     /usr/bin/python3 -c '
 import json, sys
-for line in sys.stdin:
-    e = json.loads(line)
-    if e.get("event") == "epoch":
-        print(e["epoch_s"], e.get("allreduce_s", 0.0))
-        break'
+# Reads to the end: closing the pipe early would kill the writer with SIGPIPE.
+epochs = [e for e in map(json.loads, sys.stdin) if e.get("event") == "epoch"]
+print(epochs[0]["epoch_s"], epochs[0].get("allreduce_s", 0.0))'
 }
 
 median() { /usr/bin/python3 -c 'import statistics, sys; print(statistics.median(map(float, sys.argv[1:])))' "$@"; }

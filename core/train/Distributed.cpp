@@ -281,12 +281,20 @@ void Group::Impl::connectGroup()
                                                         options);
 }
 
-Group::Group(const DistributedSetup &setup, const QString &recipeHash)
+Group::Group(const DistributedSetup &setup, const QString &recipeHash,
+             const std::function<void(int port)> &listening)
     : d(std::make_unique<Impl>())
 {
-    setup.validate();
+    DistributedSetup checked = setup;
+    if (listening && setup.rank == 0 && setup.masterPort == 0)
+        checked.masterPort = 1;   // "any free port": the store binds one
+    checked.validate();
     d->setup = setup;
     d->openStore();
+    if (listening) {
+        d->setup.masterPort = d->store->getPort();
+        listening(d->setup.masterPort);
+    }
     d->checkIn(recipeHash);
     try {
         d->connectGroup();

@@ -9,6 +9,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -22,7 +23,11 @@ public:
     // Gloo group connects. Throws ms::Error, on every rank alike where it can, for a port in
     // use, an unreachable master, a rank started twice, ranks missing or ranks started with a
     // different recipe.
-    Group(const DistributedSetup &setup, const QString &recipeHash);
+    // `listening`, when set (rank 0 of a job that starts its own workers), is called once the
+    // store listens, with its port, before the ranks check in; a port of 0 then takes a free
+    // one (no race with another program between choosing and binding it).
+    Group(const DistributedSetup &setup, const QString &recipeHash,
+          const std::function<void(int port)> &listening = {});
     ~Group();
     Group(const Group &) = delete;
     Group &operator=(const Group &) = delete;

@@ -18,6 +18,7 @@
 #include "train/Distributed_p.h"
 #include "train/LmTraining_p.h"
 #include "train/FromVersion_p.h"
+#include "train/LocalWorkers_p.h"
 #include "train/TrainLoop_p.h"
 
 #include <torch/optim/optimizer.h>
@@ -86,7 +87,16 @@ QString TrainJob::title() const
              QFileInfo(m_config.dataset).fileName());
 }
 
-std::unique_ptr<dist::Group> TrainJob::rendezvous(JobContext &context)
+void TrainJob::runLocalWorkers(int processes, const QString &cli)
+{
+    m_dist = DistributedSetup();
+    m_dist.worldSize = std::max(1, processes);
+    m_dist.masterPort = 0;   // the store picks a free one
+    m_workerCli = processes > 1 ? cli : QString();
+}
+
+std::unique_ptr<dist::Group> TrainJob::rendezvous(JobContext &context,
+                                                  LocalWorkers &workers)
 {
     if (!m_dist.enabled())
         return nullptr;
@@ -101,7 +111,12 @@ std::unique_ptr<dist::Group> TrainJob::rendezvous(JobContext &context)
     context.log(QStringLiteral("Joining the job at %1:%2 as %3")
                     .arg(m_dist.masterAddr, QString::number(m_dist.masterPort),
                          m_dist.describe()));
-    return std::make_unique<dist::Group>(m_dist, agreement);
+    if (m_workerCli.isEmpty())
+        return std::make_unique<dist::Group>(m_dist, agreement);
+    return std::make_unique<dist::Group>(m_dist, agreement, [&](int port) {
+        workers.start(m_workerCli, m_dist.worldSize, port, m_dist.timeout_s, m_config.toJson(),
+                      m_workspace, m_runDir, m_resume);
+    });
 }
 
 JobResult TrainJob::run(JobContext &context)
@@ -114,7 +129,8 @@ JobResult TrainJob::run(JobContext &context)
         throw Error(QStringLiteral("Cannot create the run folder %1: check that the workspace "
                                    "is writable.").arg(m_runDir));
     // Before the run is recorded: a job that cannot start leaves no run row.
-    const std::unique_ptr<dist::Group> group = rendezvous(context);
+    LocalWorkers workers;   // declared first: killed after the group is gone
+    const std::unique_ptr<dist::Group> group = rendezvous(context, workers);
     std::unique_ptr<RunRecorder> recorder;
     if (!m_workspace.isEmpty() && writes) {
         // The default name is the run's label, which may be any file or spec name: made into a
@@ -125,7 +141,9 @@ JobResult TrainJob::run(JobContext &context)
     }
     // The run row must not stay "running" when training throws: record why, then rethrow.
     try {
-        return train(context, recorder.get(), group.get());
+        JobResult result = train(context, recorder.get(), group.get());
+        workers.finish(m_dist.timeout_s * 1000);
+        return result;
     } catch (const Cancelled &e) {
         // Stopped where the loop does not look (a dataset being read): as the loop's own stop.
         if (recorder)

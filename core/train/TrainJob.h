@@ -10,6 +10,7 @@
 
 namespace ms {
 
+class LocalWorkers;
 class RunRecorder;
 namespace dist {
 class Group;
@@ -47,6 +48,10 @@ public:
     // checkpoints, the model and the registry; the other ranks write nothing (their runDir
     // may be empty, or the run folder of a --resume, which they read).
     void setDistributed(const DistributedSetup &setup) { m_dist = setup; }
+    // Rank 0 of a job of `processes` on this host whose other ranks it starts itself: `cli`
+    // (modelstudio-cli) train workers, on a port the store picks. What the window's
+    // "Processes" field does; 1 is an ordinary run.
+    void runLocalWorkers(int processes, const QString &cli);
 
     QString kind() const override { return QStringLiteral("train"); }
     QString title() const override;
@@ -58,7 +63,7 @@ public:
 
 private:
     JobResult train(JobContext &context, RunRecorder *recorder, dist::Group *group);
-    std::unique_ptr<dist::Group> rendezvous(JobContext &context);
+    std::unique_ptr<dist::Group> rendezvous(JobContext &context, LocalWorkers &workers);
 
     TrainConfig m_config;
     QString m_runDir;
@@ -68,6 +73,7 @@ private:
     QString m_modelName;
     bool m_registerVersion = true;
     DistributedSetup m_dist;
+    QString m_workerCli;   // runLocalWorkers: the executable of ranks 1..
 };
 
 } // namespace ms

@@ -1,97 +1,28 @@
 // Data-parallel training through modelstudio-cli (issue 14): two local workers
-// (--nproc-per-node 2) and two "hosts" on 127.0.0.1 (--nnodes 2, two commands) train what one
-// process trains; a rank that dies stops the other with a message naming it; bad launch input
-// gets one message each. Lean: mlp without dropout, 2000 samples, 1 thread per rank.
+// (--nproc-per-node 2), two "hosts" on 127.0.0.1 (--nnodes 2, two commands) and the window's
+// job with a local worker train what one process trains; a stopped distributed run resumes
+// distributed. Lean: mlp without dropout, 2000 samples, 1 thread per rank. Failures and bad
+// input: tst_cli_dist_failures.
 
-#include "app/CliRun.h"
-#include "TestSupport.h"
+#include "app/DistSupport.h"
 
+#include "common/Workspace.h"
 #include "data/DatasetRegistry.h"
+#include "jobs/JobContext.h"
 #include "models/Model.h"
 #include "registry/Registry.h"
+#include "train/TrainJob.h"
 
 #include <QDir>
-#include <QHostAddress>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
-#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include <csignal>
 
 using namespace ms;
-
-namespace {
-
-using Run = ms::test::CliRun;
-using ms::test::cliPath;
-
-int freePort()
-{
-    QTcpServer probe;
-    if (!probe.listen(QHostAddress::LocalHost, 0))
-        return 0;
-    return probe.serverPort();
-}
-
-QStringList recipe(const QString &workspace, int epochs = 1)
-{
-    return {"train", "--workspace", workspace, "--dataset", "fashion-mnist", "--arch", "mlp",
-            "--limit", "2000", "--epochs", QString::number(epochs), "--threads", "1",
-            "--seed", "3",
-            // 1800 training rows in batches of 63: shards of 32 and 31, a last batch of 36.
-            "--batch-size", "63", "--lr", "0.002"};
-}
-
-QStringList host(int nodeRank, int port, const QStringList &more = {})
-{
-    return QStringList{"--nnodes", "2", "--node-rank", QString::number(nodeRank),
-                       "--master-addr", "127.0.0.1", "--master-port", QString::number(port)}
-           + more;
-}
-
-void start(QProcess &p, const QStringList &args)
-{
-    p.start(cliPath(), args);
-    QVERIFY2(p.waitForStarted(), qPrintable(p.errorString()));
-}
-
-Run finish(QProcess &p, int timeout_ms = 240000)
-{
-    if (!p.waitForFinished(timeout_ms)) {
-        p.kill();
-        p.waitForFinished();
-    }
-    return Run{p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-               QString::fromUtf8(p.readAllStandardOutput()),
-               QString::fromUtf8(p.readAllStandardError())};
-}
-
-// Waits until `p` has printed a line containing `text` on stdout (or ended); keeps what it read.
-bool waitForOutput(QProcess &p, const QString &text, QByteArray &seen, int timeout_ms = 120000)
-{
-    QElapsedTimer clock;
-    clock.start();
-    while (!seen.contains(text.toUtf8())) {
-        if (p.state() == QProcess::NotRunning || clock.elapsed() > timeout_ms)
-            return false;
-        p.waitForReadyRead(1000);
-        seen += p.readAllStandardOutput();
-    }
-    return true;
-}
-
-std::vector<float> testLogits(const QString &modelPath, const Dataset &data)
-{
-    const Model model = Model::load(modelPath);
-    std::vector<qint64> shape{data.test.count()};
-    shape.insert(shape.end(), data.sampleShape.begin(), data.sampleShape.end());
-    return model.predict(data.test.features, shape);
-}
-
-} // namespace
+using namespace ms::test::dist;
 
 class TestCliDist : public QObject
 {
@@ -160,44 +91,46 @@ private Q_SLOTS:
         QCOMPARE(registry.runs().size(), 3);
     }
 
-    // A rank killed mid-run makes the other stop within the timeout, naming it; the run is
-    // marked failed and nothing is registered. Both ways: the host of the store dies, or not.
-    void deadRankStopsTheOther_data()
+    // The window's path (Train panel, Processes 2): the job is rank 0 in this process and
+    // starts rank 1 as a modelstudio-cli worker; same model as one process, rank 0 records.
+    void windowJobWithLocalWorkers()
     {
-        QTest::addColumn<int>("killed");
-        QTest::newRow("rank 1 dies") << 1;
-        QTest::newRow("rank 0 dies") << 0;
-    }
-    void deadRankStopsTheOther()
-    {
-        QFETCH(int, killed);
-        const QString workspace = ws(killed == 0 ? "dead0" : "dead1");
-        const int port = freePort();
-        QProcess ranks[2];
-        for (int r = 0; r < 2; ++r)
-            start(ranks[r], recipe(workspace, 200) + host(r, port, {"--timeout-s", "4",
-                                                                    "--json"}));
-        QByteArray seen;
-        QVERIFY2(waitForOutput(ranks[1 - killed], "\"event\":\"epoch\"", seen),
-                 qPrintable(QString::fromUtf8(ranks[1 - killed].readAllStandardError())));
-        ::kill(pid_t(ranks[killed].processId()), SIGKILL);
-        finish(ranks[killed]);
-        // Gloo notices a closed peer within seconds; the timeout bounds a silent one.
-        const Run survivor = finish(ranks[1 - killed], 60000);
-        QVERIFY2(survivor.exitCode == 1, qPrintable(survivor.err));
-        QVERIFY2(survivor.err.contains(QStringLiteral("Rank %1 of 2 stopped answering")
-                                           .arg(killed)),
-                 qPrintable(survivor.err));
+        const QString workspace = ws("window");
+        TrainConfig config;
+        config.dataset = "fashion-mnist";
+        config.arch = "mlp";
+        config.limit = 2000;
+        config.epochs = 1;
+        config.threads = 1;
+        config.seed = 3;
+        config.batchSize = 63;
+        config.lr = 0.002;
+        const QString runDir = Workspace(workspace).newRunDir(config.label());
+        TrainJob job(config, runDir);
+        job.recordIn(workspace);
+        job.runLocalWorkers(2, cliPath());
+        JobContext context;
+        QList<QJsonObject> events;
+        QObject::connect(&context, &JobContext::reported, &context,
+                         [&](const QJsonObject &e) { events << e; }, Qt::DirectConnection);
+        const JobResult result = job.run(context);
+        QVERIFY2(result.status == JobStatus::Finished, qPrintable(result.message));
+        bool sawWorld = false;
+        for (const QJsonObject &e : events)
+            sawWorld = sawWorld || (e.value("event") == "start" && e.value("world_size") == 2);
+        QVERIFY(sawWorld);
+        QVERIFY(QFile::exists(runDir + "/workers/rank-1.log"));
+
+        DatasetOptions options;
+        options.limit = 2000;
+        options.seed = 3;
+        const Dataset data = DatasetRegistry::instance().load(options);
+        const double diff = ms::test::maxScaledDiff(
+            testLogits(m_dir.filePath("single.pt"), data), testLogits(runDir + "/model.pt", data));
+        QVERIFY2(diff < 1e-3, qPrintable(QStringLiteral("max scaled logit difference %1")
+                                             .arg(diff)));
         Registry registry(workspace);
-        QVERIFY(registry.models().isEmpty());   // nothing registered
-        const QVector<RunRecord> runs = registry.runs();
-        QCOMPARE(runs.size(), 1);
-        // Rank 0 marks it failed; killed, it is "running" until the registry is next opened
-        // by someone who sees its process gone (marked interrupted then).
-        if (killed == 1)
-            QCOMPARE(runs.first().status, RunStatus::Failed);
-        else
-            QVERIFY(runs.first().status != RunStatus::Finished);
+        QCOMPARE(registry.versions("mlp").size(), 1);
     }
 
     // A distributed run stopped mid-way resumes distributed (rank 0 wrote the checkpoint, both
@@ -252,54 +185,6 @@ private Q_SLOTS:
         QCOMPARE(Registry(workspace).versions("mlp").size(), 2);
     }
 
-    // Each bad launch gets one message before any training, and no run is recorded.
-    void badInput()
-    {
-        const QString workspace = ws("bad");
-        const int port = freePort();
-        auto refused = [&](const QStringList &extra, const QString &expected,
-                           const QProcessEnvironment &env = QProcessEnvironment()) {
-            QProcess p;
-            if (!env.isEmpty())
-                p.setProcessEnvironment(env);
-            p.start(cliPath(), recipe(workspace) + extra);
-            const Run r = finish(p, 60000);
-            QVERIFY2(r.exitCode != 0, qPrintable(r.out));
-            QVERIFY2(r.err.contains(expected), qPrintable(r.err));
-            QVERIFY2(!r.errorLine().isEmpty(), qPrintable(r.err));   // one error line
-        };
-        refused(host(2, port), "--node-rank 2 is out of range for --nnodes 2");
-        refused({"--nnodes", "0"}, "--nnodes 0 makes a world of no processes");
-        refused({"--nnodes", "2"}, "--nnodes 2 needs --master-port");
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert("WORLD_SIZE", "0");
-        refused({}, "world size is 0", env);
-        env.insert("WORLD_SIZE", "2");
-        env.insert("RANK", "2");
-        refused({}, "Rank 2 is out of range for a world of 2", env);
-
-        QTcpServer taken;
-        QVERIFY(taken.listen(QHostAddress::Any, 0));
-        const QString takenText = QStringLiteral("Port %1 is in use").arg(taken.serverPort());
-        refused(host(0, taken.serverPort()), takenText);
-        refused({"--nproc-per-node", "2", "--master-port", QString::number(taken.serverPort())},
-                takenText);
-        refused(host(1, port, {"--timeout-s", "2"}), "Cannot reach the master 127.0.0.1:");
-        refused(host(0, port, {"--timeout-s", "2"}), "Rank 1 of 2 did not arrive within 2 s");
-
-        // Ranks started with different recipes: both stop, with the same message.
-        QProcess rank0, rank1;
-        start(rank0, recipe(workspace) + host(0, port, {"--timeout-s", "20"}));
-        start(rank1, recipe(workspace) + host(1, port, {"--timeout-s", "20", "--lr", "0.1"}));
-        for (QProcess *p : {&rank0, &rank1}) {
-            const Run r = finish(*p, 60000);
-            QCOMPARE(r.exitCode, 1);
-            QVERIFY2(r.errorLine().contains("Rank 1 started with a different recipe than rank "
-                                            "0"),
-                     qPrintable(r.err));
-        }
-        QVERIFY(Registry(workspace).runs().isEmpty());
-    }
 };
 
 QTEST_GUILESS_MAIN(TestCliDist)
