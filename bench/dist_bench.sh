@@ -28,9 +28,13 @@ epochs = [e for e in map(json.loads, sys.stdin) if e.get("event") == "epoch"]
 print(epochs[0]["epoch_s"], epochs[0].get("allreduce_s", 0.0))'
 }
 
-median() { /usr/bin/python3 -c 'import statistics, sys; print(statistics.median(map(float, sys.argv[1:])))' "$@"; }
+median() {
+  /usr/bin/python3 -c 'import statistics, sys
+print(statistics.median(map(float, sys.argv[1:])))' "$@"
+}
 
-echo "dist_bench: $rounds rounds, --limit $limit (90 % trains), batch 128, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "dist_bench: $rounds rounds, --limit $limit (90 % trains), batch 128, $(nproc) cores," \
+  "load $(cut -d' ' -f1-3 /proc/loadavg)"
 for arch in mlp cnn; do
   a=(); b=(); c=(); share=()
   for ((r = 0; r < rounds; ++r)); do

@@ -87,38 +87,6 @@ QString TrainJob::title() const
              QFileInfo(m_config.dataset).fileName());
 }
 
-void TrainJob::runLocalWorkers(int processes, const QString &cli)
-{
-    m_dist = DistributedSetup();
-    m_dist.worldSize = std::max(1, processes);
-    m_dist.masterPort = 0;   // the store picks a free one
-    m_workerCli = processes > 1 ? cli : QString();
-}
-
-std::unique_ptr<dist::Group> TrainJob::rendezvous(JobContext &context,
-                                                  LocalWorkers &workers)
-{
-    if (!m_dist.enabled())
-        return nullptr;
-    checkDistributable(m_config);
-    // The ranks must agree on the recipe and, resuming, on the epoch they continue after.
-    QString agreement = recipeHash(m_config);
-    Checkpoint::State state;
-    if (m_resume && Checkpoint::readState(m_runDir, &state))
-        agreement += QStringLiteral("@%1").arg(state.epochsDone);
-    context.setProgress(0.0, QStringLiteral("Waiting for the other ranks (%1)")
-                                 .arg(m_dist.describe()));
-    context.log(QStringLiteral("Joining the job at %1:%2 as %3")
-                    .arg(m_dist.masterAddr, QString::number(m_dist.masterPort),
-                         m_dist.describe()));
-    if (m_workerCli.isEmpty())
-        return std::make_unique<dist::Group>(m_dist, agreement);
-    return std::make_unique<dist::Group>(m_dist, agreement, [&](int port) {
-        workers.start(m_workerCli, m_dist.worldSize, port, m_dist.timeout_s, m_config.toJson(),
-                      m_workspace, m_runDir, m_resume);
-    });
-}
-
 JobResult TrainJob::run(JobContext &context)
 {
     // Rank 0 alone writes (the run folder, checkpoints, the model, the registry).

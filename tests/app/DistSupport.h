@@ -64,7 +64,8 @@ inline Run finish(QProcess &p, int timeout_ms = 240000)
 }
 
 // Waits until `p` has printed a line containing `text` on stdout (or ended); keeps what it read.
-inline bool waitForOutput(QProcess &p, const QString &text, QByteArray &seen, int timeout_ms = 120000)
+inline bool waitForOutput(QProcess &p, const QString &text, QByteArray &seen,
+                          int timeout_ms = 120000)
 {
     QElapsedTimer clock;
     clock.start();

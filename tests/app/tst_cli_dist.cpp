@@ -146,7 +146,7 @@ private Q_SLOTS:
         const int port = freePort();
         QProcess ranks[2];
         for (int r = 0; r < 2; ++r)
-            start(ranks[r], recipe(workspace, 4) + host(r, port, {"--timeout-s", "3", "--json"}));
+            start(ranks[r], recipe(workspace, 4) + host(r, port, {"--timeout-s", "6", "--json"}));
         QByteArray seen;
         QVERIFY(waitForOutput(ranks[0], "\"event\":\"epoch\"", seen));
         // Rank 1 stops answering (SIGSTOP: a hung host): rank 0 gives up after the timeout.

@@ -45,7 +45,7 @@ private Q_SLOTS:
         const int port = freePort();
         QProcess ranks[2];
         for (int r = 0; r < 2; ++r)
-            start(ranks[r], recipe(workspace, 200) + host(r, port, {"--timeout-s", "4",
+            start(ranks[r], recipe(workspace, 200) + host(r, port, {"--timeout-s", "10",
                                                                     "--json"}));
         QByteArray seen;
         QVERIFY2(waitForOutput(ranks[1 - killed], "\"event\":\"epoch\"", seen),
