@@ -163,6 +163,7 @@ struct Group::Impl
     void openStore();
     void checkIn(const QString &recipeHash);
     QString verdict(const QString &recipeHash);
+    void waitForReaders();
     void connectGroup();
 };
 
@@ -214,6 +215,8 @@ void Group::Impl::checkIn(const QString &recipeHash)
     if (setup.rank == 0) {
         text = verdict(recipeHash).toStdString();
         store->set("ms/verdict", std::vector<uint8_t>(text.begin(), text.end()));
+        if (text != "ok")
+            waitForReaders();
     } else {
         try {
             store->wait({"ms/verdict"}, timeout());
@@ -224,9 +227,27 @@ void Group::Impl::checkIn(const QString &recipeHash)
         }
         const std::vector<uint8_t> v = store->get("ms/verdict");
         text.assign(v.begin(), v.end());
+        store->set(key("read", setup.rank), {1});
     }
     if (text != "ok")
         throw Error(QString::fromStdString(text));
+}
+
+// A refusal ends rank 0, and with it the store: it stays until every rank that arrived has
+// read the verdict (a few seconds at most), so that they stop with its message.
+void Group::Impl::waitForReaders()
+{
+    std::vector<std::string> readers;
+    for (int r = 1; r < setup.worldSize; ++r) {
+        if (store->check({key("recipe", r)}))
+            readers.push_back(key("read", r));
+    }
+    try {
+        if (!readers.empty())
+            store->wait(readers, std::chrono::seconds(std::min(setup.timeout_s, 5)));
+    } catch (const std::exception &) {
+        // A rank that does not read it in time stops on its own timeout.
+    }
 }
 
 QString Group::Impl::verdict(const QString &recipeHash)
