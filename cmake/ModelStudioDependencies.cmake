@@ -42,6 +42,11 @@ find_package(ZLIB REQUIRED)
 # The library alone: its CMake target also links PNG, JPEG, BLAS, LAPACK and SQLite into
 # whatever uses it, none of which the sampler calls.
 find_library(MS_DLIB_LIBRARY NAMES dlib REQUIRED)
+# glog (libgoogle-glog-dev, which libtorch-dev depends on): LibTorch's c10d logs through it, and
+# core/train/Distributed.cpp quiets it where the studio's own messages say what happened.
+find_library(MS_GLOG_LIBRARY NAMES glog REQUIRED)
+# c10d's ProcessGroupGloo.hpp includes Gloo's headers (libgloo-dev).
+find_path(MS_GLOO_INCLUDE_DIR gloo/config.h REQUIRED)
 find_path(MS_DLIB_INCLUDE_DIR dlib/global_optimization.h REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)

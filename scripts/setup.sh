@@ -17,6 +17,8 @@ PACKAGES=(
   # LibTorch (CPU) and the BLAS it must run on: without OpenBLAS it falls back to the
   # reference BLAS, about 30x slower (docs/architecture.md, "Measured here")
   libtorch-dev libopenblas0-openmp
+  # Gloo's headers, which LibTorch's c10d ProcessGroupGloo.hpp includes (data-parallel training)
+  libgloo-dev
   zlib1g-dev
   # zip archives: TorchServe's .mar export
   libzip-dev

@@ -2,6 +2,7 @@
 // JSON lines with --json.
 
 #include "Command.h"
+#include "DistLaunch.h"
 #include "JobRun.h"
 #include "Output.h"
 
@@ -158,6 +159,7 @@ int runTrain(const QStringList &arguments)
     parser.addOption({QStringLiteral("resume"),
                       QStringLiteral("Continue the run in this folder from its last checkpoint."),
                       QStringLiteral("RUN_DIR")});
+    addLaunchOptions(parser);
     int code = Ok;
     if (!parse(parser, QStringLiteral("train"),
                QStringLiteral("Train a model on a dataset. Writes a checkpoint every epoch into "
@@ -171,6 +173,17 @@ int runTrain(const QStringList &arguments)
 
     const bool json = parser.isSet(QStringLiteral("json"));
     const QString outPath = parser.value(QStringLiteral("out"));
+    // A data-parallel job (DistLaunch.h): bad launch values are refused before anything else.
+    LaunchPlan plan;
+    ms::DistributedSetup setup;
+    try {
+        plan = readLaunchPlan(parser);
+        setup = workerSetup(plan);
+    } catch (const ms::Error &e) {
+        return fail(e.message(), Usage);
+    }
+    // Rank 0 alone makes the run folder and records; a launcher only checks the recipe.
+    const bool records = setup.rank == 0 && !plan.spawns();
     std::unique_ptr<ms::TrainJob> job;
     if (parser.isSet(QStringLiteral("resume"))) {
         const QString runDir = QDir(parser.value(QStringLiteral("resume"))).absolutePath();
@@ -182,6 +195,10 @@ int runTrain(const QStringList &arguments)
                                       : ms::Workspace::resolve(
                                             parser.value(QStringLiteral("workspace")));
         job->recordIn(workspace);
+        if (setup.enabled())
+            ms::checkDistributable(job->config());
+        if (plan.spawns())
+            return launchWorkers(arguments, plan);
     } else {
         QJsonObject spec = parser.isSet(QStringLiteral("config"))
                                ? ms::TrainConfig::readSpecFile(parser.value(QStringLiteral("config")))
@@ -223,6 +240,8 @@ int runTrain(const QStringList &arguments)
         if (!archParams.isEmpty())
             spec.insert(QStringLiteral("arch_params"), archParams);
         const ms::TrainConfig config = ms::TrainConfig::fromJson(spec);
+        if (setup.enabled())
+            ms::checkDistributable(config);
         if (parser.isSet(QStringLiteral("name"))) {
             try {   // before the run folder exists: a bad name costs nothing
                 ms::checkModelName(parser.value(QStringLiteral("name")));
@@ -231,18 +250,22 @@ int runTrain(const QStringList &arguments)
             }
         }
         const ms::Workspace workspace(ms::Workspace::resolve(parser.value(QStringLiteral("workspace"))));
-        if (!config.from.isEmpty())
+        if (!config.from.isEmpty() && records)
             ms::Registry(workspace.root()).resolve(config.from);   // before the run folder
-        job = std::make_unique<ms::TrainJob>(config, workspace.newRunDir(config.label()),
-                                             outPath);
+        if (plan.spawns())
+            return launchWorkers(arguments, plan);
+        job = std::make_unique<ms::TrainJob>(
+            config, records ? workspace.newRunDir(config.label()) : QString(), outPath);
         job->recordIn(workspace.root(), parser.value(QStringLiteral("name")));
     }
     job->setRegisterVersion(!parser.isSet(QStringLiteral("no-register")));
+    job->setDistributed(setup);
 
     if (const QString warning = ms::Runtime::blasWarning(); !warning.isEmpty())
         std::fputs(QStringLiteral("warning: %1\n").arg(warning).toLocal8Bit().constData(), stderr);
 
-    const bool showBar = !json && isTerminal(stderr);
+    // One progress bar for a job: rank 0's.
+    const bool showBar = !json && isTerminal(stderr) && setup.rank == 0;
     // Ctrl-C cancels the job (its last checkpoint stays); a second Ctrl-C quits at once.
     const ms::JobResult result = runJob(
         std::move(job), showBar,
@@ -262,13 +285,16 @@ int runTrain(const QStringList &arguments)
                             + QLatin1Char('\n')).toLocal8Bit().constData(),
                            stderr);
             else if (kind == QLatin1String("start"))
-                printLine(QStringLiteral("run %1: %2, %3 parameters, %4 threads")
+                printLine(QStringLiteral("run %1: %2, %3 parameters, %4 threads%5")
                               .arg(event.value(QStringLiteral("run_dir")).toString(),
                                    event.value(QStringLiteral("arch")).toString(),
                                    QString::number(
                                        event.value(QStringLiteral("params")).toInteger()),
                                    QString::number(
-                                       event.value(QStringLiteral("threads")).toInt())));
+                                       event.value(QStringLiteral("threads")).toInt()),
+                                   setup.enabled()
+                                       ? QStringLiteral(", %1").arg(setup.describe())
+                                       : QString()));
         },
         true);
 
@@ -285,6 +311,8 @@ int runTrain(const QStringList &arguments)
         if (!result.message.isEmpty())
             end.insert(QStringLiteral("error"), result.message);
         printJsonLine(end);
+    } else if (result.status == ms::JobStatus::Finished && setup.rank != 0) {
+        printLine(QStringLiteral("%1 finished (rank 0 records the run)").arg(setup.describe()));
     } else if (result.status == ms::JobStatus::Finished
                && parser.isSet(QStringLiteral("no-register"))) {
         printLine(QStringLiteral("model file %1 (not registered)")

@@ -15,8 +15,10 @@
 #include "registry/Registry.h"
 #include "registry/RunRecorder.h"
 #include "train/Checkpoint_p.h"
+#include "train/Distributed_p.h"
 #include "train/LmTraining_p.h"
 #include "train/FromVersion_p.h"
+#include "train/LocalWorkers_p.h"
 #include "train/TrainLoop_p.h"
 
 #include <torch/optim/optimizer.h>
@@ -87,12 +89,18 @@ QString TrainJob::title() const
 
 JobResult TrainJob::run(JobContext &context)
 {
-    checkWritable(m_outPath);
-    if (!QDir().mkpath(m_runDir))
+    // Rank 0 alone writes (the run folder, checkpoints, the model, the registry).
+    const bool writes = m_dist.rank == 0;
+    if (writes)
+        checkWritable(m_outPath);
+    if (writes && !QDir().mkpath(m_runDir))
         throw Error(QStringLiteral("Cannot create the run folder %1: check that the workspace "
                                    "is writable.").arg(m_runDir));
+    // Before the run is recorded: a job that cannot start leaves no run row.
+    LocalWorkers workers;   // declared first: killed after the group is gone
+    const std::unique_ptr<dist::Group> group = rendezvous(context, workers);
     std::unique_ptr<RunRecorder> recorder;
-    if (!m_workspace.isEmpty()) {
+    if (!m_workspace.isEmpty() && writes) {
         // The default name is the run's label, which may be any file or spec name: made into a
         // valid model name rather than refused after the training.
         recorder = std::make_unique<RunRecorder>(
@@ -101,7 +109,9 @@ JobResult TrainJob::run(JobContext &context)
     }
     // The run row must not stay "running" when training throws: record why, then rethrow.
     try {
-        return train(context, recorder.get());
+        JobResult result = train(context, recorder.get(), group.get());
+        workers.finish(m_dist.timeout_s * 1000);
+        return result;
     } catch (const Cancelled &e) {
         // Stopped where the loop does not look (a dataset being read): as the loop's own stop.
         if (recorder)
@@ -127,9 +137,10 @@ class TrainSession
 {
 public:
     TrainSession(const TrainConfig &config, const QString &runDir, const QString &workspace,
-                 bool resume, JobContext &context, RunRecorder *recorder)
+                 bool resume, JobContext &context, RunRecorder *recorder, dist::Group *group)
         : m_config(config), m_runDir(runDir), m_workspace(workspace), m_resume(resume),
-          m_context(context), m_recorder(recorder), m_governor(config.threads)
+          m_context(context), m_recorder(recorder), m_group(group),
+          m_writes(!group || group->rank() == 0), m_governor(config.threads)
     {
         // Without --threads, the cores other programs leave free, re-chosen as the run goes
         // (common/CpuShare.h says why); with it, exactly that.
@@ -159,6 +170,7 @@ private:
     QString keptNote() const;
     JobResult stopped(JobStatus status, const QString &message);
     void followLoad(bool now);
+    void writeConfig();
     void scoreEpoch(int epoch, const trainloop::EpochOutcome &outcome);
     void reportEpoch(int epoch, const trainloop::EpochOutcome &outcome);
 
@@ -168,6 +180,8 @@ private:
     bool m_resume = false;
     JobContext &m_context;
     RunRecorder *m_recorder = nullptr;
+    dist::Group *m_group = nullptr;   // a data-parallel run's process group, else null
+    bool m_writes = true;             // false on ranks other than 0: they write nothing
     ThreadGovernor m_governor;
     bool m_wasContended = false;
 
@@ -283,7 +297,7 @@ void TrainSession::prepareModel()
     } else if (m_lm) {
         m_spec = m_lm->resolveSpec();
         m_model = m_lm->build(m_spec, m_config.seed);
-        Checkpoint::writeConfig(m_runDir, m_config);
+        writeConfig();
     } else if (!m_config.from.isEmpty()) {
         // Any registered version, imports included: fitted to the data and checked before
         // the run is recorded (train/FromVersion_p.h).
@@ -296,7 +310,7 @@ void TrainSession::prepareModel()
         m_model = start.model;
         m_spec = m_model.spec();
         m_source = start.source;
-        Checkpoint::writeConfig(m_runDir, m_config);
+        writeConfig();
     } else {
         m_spec = m_config.archSpec.isEmpty()
                      ? ArchitectureRegistry::instance().resolve(m_config.arch, m_data.sampleShape,
@@ -309,10 +323,16 @@ void TrainSession::prepareModel()
                                ModelDataInfo{m_data.sampleShape, m_data.mean, m_data.stdev,
                                              m_data.classNames},
                                m_config.seed);
-        Checkpoint::writeConfig(m_runDir, m_config);
+        writeConfig();
     }
     m_summary = m_spec.isEmpty() ? fromversion::summaryOf(m_model, m_data.sampleShape)
                                  : ArchSpec::fromJson(m_spec).summary();
+}
+
+void TrainSession::writeConfig()
+{
+    if (m_writes)
+        Checkpoint::writeConfig(m_runDir, m_config);
 }
 
 void TrainSession::begin()
@@ -328,6 +348,7 @@ void TrainSession::begin()
         {QStringLiteral("dataset"), m_lm ? m_lm->describeData() : m_data.describe()},
         {QStringLiteral("task"), m_config.task},
         {QStringLiteral("threads"), m_governor.threads()},
+        {QStringLiteral("world_size"), m_group ? m_group->size() : 1},
         // Lets a plot put per-step points on an epoch axis.
         {QStringLiteral("steps_per_epoch"),
          m_lm ? qint64(m_lm->stepsPerEpoch())
@@ -358,6 +379,8 @@ void TrainSession::prepareSteps()
             module, *m_optimizer, splitFeatures(m_data.train, m_data.sampleShape),
             splitLabels(m_data.train));
     }
+    if (m_group)
+        dist::joinLoop(*m_group, module, *m_loop, params);
     m_loop->batchSize = m_config.batchSize;
     m_loop->seed = m_config.seed;
     m_loop->epochs = m_config.epochs;
@@ -405,7 +428,8 @@ void TrainSession::followLoad(bool now)
 std::optional<JobResult> TrainSession::runEpoch(int epoch)
 {
     followLoad(true);
-    const trainloop::EpochOutcome outcome = m_loop->run(epoch, m_step, m_context);
+    const trainloop::EpochOutcome outcome =
+        dist::sumOutcome(m_group, m_loop->run(epoch, m_step, m_context));
     if (outcome.end == trainloop::EpochOutcome::End::Cancelled) {
         return stopped(JobStatus::Cancelled, QStringLiteral("Stopped during epoch %1. %2")
                                                  .arg(QString::number(epoch + 1), keptNote()));
@@ -425,8 +449,9 @@ void TrainSession::scoreEpoch(int epoch, const trainloop::EpochOutcome &outcome)
         return;
     }
     const double n = double(outcome.samples);
-    const Score val = evaluate(module, m_xVal, m_yVal);
-    const Score test = evaluate(module, m_xTest, m_yTest);
+    dist::shareBuffers(m_group, module);
+    const Score val = dist::score(m_group, module, m_xVal, m_yVal);
+    const Score test = dist::score(m_group, module, m_xTest, m_yTest);
     m_last = QJsonObject{{QStringLiteral("epoch"), epoch + 1},
                          {QStringLiteral("train_loss"), outcome.lossSum / n},
                          {QStringLiteral("train_acc"), double(outcome.correct) / n},
@@ -438,6 +463,8 @@ void TrainSession::scoreEpoch(int epoch, const trainloop::EpochOutcome &outcome)
     }
     if (m_xTest.size(0) > 0)
         m_last.insert(QStringLiteral("test_acc"), test.accuracy);
+    if (m_group)   // this rank's time in the gradients' all-reduce (bench/dist_bench.sh)
+        m_last.insert(QStringLiteral("allreduce_s"), m_group->takeGradientSeconds());
 }
 
 void TrainSession::reportEpoch(int epoch, const trainloop::EpochOutcome &outcome)
@@ -449,7 +476,8 @@ void TrainSession::reportEpoch(int epoch, const trainloop::EpochOutcome &outcome
             m_context.addMetric(it.key(), m_step, epoch + 1, it.value().toDouble());
     }
     m_epochsDone = epoch + 1;
-    Checkpoint::write(m_runDir, m_epochsDone, m_step, m_last, m_model, *m_optimizer);
+    if (m_writes)
+        Checkpoint::write(m_runDir, m_epochsDone, m_step, m_last, m_model, *m_optimizer);
     if (m_recorder)
         m_recorder->flush();   // the registry's curve reaches the checkpoint it matches
 
@@ -498,6 +526,10 @@ JobResult TrainSession::stopped(JobStatus status, const QString &message)
 JobResult TrainSession::finish(const QString &outPath, bool registerVersion)
 {
     m_model.impl()->module.eval();
+    if (!m_writes) {
+        m_context.setProgress(1.0, QStringLiteral("Finished"));
+        return JobResult{JobStatus::Finished, QString(), output()};
+    }
     const QString modelPath = m_runDir + QStringLiteral("/model.pt");
     m_model.save(modelPath);
     QJsonObject out = output();
@@ -546,12 +578,12 @@ JobResult TrainSession::finish(const QString &outPath, bool registerVersion)
 
 } // namespace
 
-JobResult TrainJob::train(JobContext &context, RunRecorder *recorder)
+JobResult TrainJob::train(JobContext &context, RunRecorder *recorder, dist::Group *group)
 {
     // A run records the version it started from as NAME:N, whatever alias named it.
     if (!m_config.from.isEmpty() && !m_workspace.isEmpty() && !m_resume)
         m_config.from = Registry(m_workspace).resolve(m_config.from).ref();
-    TrainSession session(m_config, m_runDir, m_workspace, m_resume, context, recorder);
+    TrainSession session(m_config, m_runDir, m_workspace, m_resume, context, recorder, group);
     session.loadData();
     session.prepareModel();
     session.begin();

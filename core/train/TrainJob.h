@@ -1,13 +1,20 @@
 #pragma once
 
 #include "jobs/Job.h"
+#include "train/Distributed.h"
 #include "train/TrainConfig.h"
 
 #include <QString>
 
+#include <memory>
+
 namespace ms {
 
+class LocalWorkers;
 class RunRecorder;
+namespace dist {
+class Group;
+}
 
 // Trains a model (built from a spec, or resumed from a checkpoint) on a dataset.
 // Metric points: per step "loss" and "lr"; per epoch "train_loss", "train_acc", "val_loss",
@@ -34,6 +41,17 @@ public:
     // Records the run and its curves but registers no version (a sweep's trials: the best one
     // is registered from its run folder afterwards, see SweepJob).
     void setRegisterVersion(bool registerVersion) { m_registerVersion = registerVersion; }
+    // One process of a data-parallel job (docs/architecture.md, "Data-parallel training"):
+    // the run starts with a rendezvous of all ranks (TCPStore + ProcessGroupGloo), each step
+    // trains this rank's contiguous shard of the global batch and sums the gradients across
+    // ranks, validation and test are sharded and summed. Rank 0 alone writes: the run folder,
+    // checkpoints, the model and the registry; the other ranks write nothing (their runDir
+    // may be empty, or the run folder of a --resume, which they read).
+    void setDistributed(const DistributedSetup &setup) { m_dist = setup; }
+    // Rank 0 of a job of `processes` on this host whose other ranks it starts itself: `cli`
+    // (modelstudio-cli) train workers, on a port the store picks. What the window's
+    // "Processes" field does; 1 is an ordinary run.
+    void runLocalWorkers(int processes, const QString &cli);
 
     QString kind() const override { return QStringLiteral("train"); }
     QString title() const override;
@@ -44,7 +62,8 @@ public:
     QString runDir() const { return m_runDir; }
 
 private:
-    JobResult train(JobContext &context, RunRecorder *recorder);
+    JobResult train(JobContext &context, RunRecorder *recorder, dist::Group *group);
+    std::unique_ptr<dist::Group> rendezvous(JobContext &context, LocalWorkers &workers);
 
     TrainConfig m_config;
     QString m_runDir;
@@ -53,6 +72,8 @@ private:
     QString m_workspace;
     QString m_modelName;
     bool m_registerVersion = true;
+    DistributedSetup m_dist;
+    QString m_workerCli;   // runLocalWorkers: the executable of ranks 1..
 };
 
 } // namespace ms

@@ -27,6 +27,13 @@ int64_t stepsPerEpoch(int64_t n, int64_t batchSize)
     return steps > 1 && n % batchSize == 1 ? steps - 1 : steps;
 }
 
+std::pair<int64_t, int64_t> shardRange(int64_t n, int part, int parts)
+{
+    const int64_t base = n / parts, extra = n % parts;
+    const int64_t first = part * base + std::min<int64_t>(part, extra);
+    return {first, first + base + (part < extra ? 1 : 0)};
+}
+
 int64_t EpochLoop::stepsPerEpoch() const
 {
     return drawBatch ? batches : trainloop::stepsPerEpoch(x.size(0), batchSize);
@@ -90,23 +97,32 @@ EpochOutcome EpochLoop::run(int epoch, qint64 &step, JobContext &context)
             hooks.beforeStep(step, total);
 
         at::Tensor xb, yb;
+        int64_t batchRows = 0;
         if (drawBatch) {
             std::tie(xb, yb) = drawBatch();
+            batchRows = yb.numel();
         } else {
             // The last step takes what is left (a single leftover sample joins it).
             const int64_t end = b + 1 == steps ? n : (b + 1) * batchSize;
-            const at::Tensor idx = order.slice(0, b * batchSize, end);
+            at::Tensor idx = order.slice(0, b * batchSize, end);
+            batchRows = idx.size(0);
+            const auto [first, last] = shardRange(batchRows, shardRank, shardCount);
+            idx = idx.slice(0, first, last);
             xb = x.index_select(0, idx);
             yb = y.index_select(0, idx);
         }
         at::Tensor logits;
         at::Tensor loss;
         try {
-            logits = module.forward({xb}).toTensor();
-            loss = hooks.loss ? hooks.loss(xb, logits, yb)
-                              : torch::nn::functional::cross_entropy(logits, yb);
             optimizer.zero_grad();
-            loss.backward();
+            // A rank whose share of a short last batch is empty adds nothing but takes part
+            // in the gradients' sum.
+            if (yb.numel() > 0) {
+                logits = module.forward({xb}).toTensor();
+                loss = hooks.loss ? hooks.loss(xb, logits, yb)
+                                  : torch::nn::functional::cross_entropy(logits, yb);
+                loss.backward();
+            }
         } catch (const Error &) {
             throw;
         } catch (const c10::Error &e) {
@@ -114,7 +130,10 @@ EpochOutcome EpochLoop::run(int epoch, qint64 &step, JobContext &context)
         } catch (const std::exception &e) {
             stepFailed(what, epoch, step, QString::fromUtf8(e.what()));
         }
-        const double lossValue = loss.item<double>();
+        const double localLoss = loss.defined() ? loss.item<double>() : 0.0;
+        const double lossValue = hooks.afterBackward
+                                     ? hooks.afterBackward(localLoss, yb.numel(), batchRows)
+                                     : localLoss;
         if (!std::isfinite(lossValue)) {
             out.end = EpochOutcome::End::Diverged;
             out.message = QStringLiteral("%1 diverged: the loss became %2 at epoch %3, step %4 "
@@ -133,8 +152,9 @@ EpochOutcome EpochLoop::run(int epoch, qint64 &step, JobContext &context)
         if (hooks.afterStep)
             hooks.afterStep();
         ++step;
-        out.lossSum += lossValue * double(yb.numel());
-        out.correct += logits.argmax(-1).eq(yb).sum().item<int64_t>();
+        out.lossSum += localLoss * double(yb.numel());
+        if (logits.defined())
+            out.correct += logits.argmax(-1).eq(yb).sum().item<int64_t>();
         out.samples += yb.numel();
         if (onStep)
             onStep(epoch, step, b, lossValue, lr);

@@ -26,6 +26,10 @@ namespace ms::trainloop {
 // dataset of k * batchSize + 1 samples would otherwise fail on its last step.
 int64_t stepsPerEpoch(int64_t n, int64_t batchSize);
 
+// Rows [first, second) of n that part `part` of `parts` takes: contiguous, sizes differing by
+// at most one, in rank order (the split torch.tensor_split makes).
+std::pair<int64_t, int64_t> shardRange(int64_t n, int part, int parts);
+
 // The seed of epoch `epoch`'s batch order (and dropout). Reseeding per epoch makes epoch k the
 // same whether or not the process restarted before it, which is what makes a resumed run equal
 // an uninterrupted one without saving generator state.
@@ -42,6 +46,11 @@ struct StepHooks
     std::function<void(qint64 step, qint64 totalSteps)> beforeStep;
     // After each optimizer step: pruning re-applies its masks so pruned weights stay zero.
     std::function<void()> afterStep;
+    // After backward, before the loss is checked and the optimizer steps: a data-parallel run
+    // sums the ranks' gradients here (train/Distributed_p.h). Takes this rank's mean loss and
+    // its rows of the global batch of `batchRows`; returns the global batch's mean loss, which
+    // every rank then checks and reports alike.
+    std::function<double(double loss, int64_t rows, int64_t batchRows)> afterBackward;
 };
 
 // What one epoch of steps did. A sample is a label: one per row for a classifier, one per
@@ -85,6 +94,10 @@ struct EpochLoop
     // The gradients' total norm is clipped to this before each step; 0 = off.
     double clipGradNorm = 0.0;
     StepHooks hooks;
+    // A data-parallel run: this rank takes part `shardRank` of `shardCount` contiguous parts of
+    // every global batch (shardRange), the rows a single process would train on together.
+    int shardRank = 0;
+    int shardCount = 1;
     // The learning rate of a step (0-based epoch and step); empty: the optimizer's own.
     std::function<double(int epoch, qint64 step)> lrAt;
     // After each step: `step` counts from 1 across epochs, `batch` from 0 within the epoch.

@@ -57,6 +57,7 @@ TrainForm::TrainForm(QWidget *parent)
     , m_seed(new QSpinBox(this))
     , m_limit(new QSpinBox(this))
     , m_threads(new QSpinBox(this))
+    , m_processes(new QSpinBox(this))
     , m_datasetDebounce(new QTimer(this))
 {
     m_dataset->setEditable(true);
@@ -114,7 +115,11 @@ TrainForm::TrainForm(QWidget *parent)
     m_threads->setSpecialValueText(tr("all cores"));
     m_threads->setToolTip(tr("CPU threads for training (0 = all cores)"));
 
-    for (QSpinBox *spin : {m_epochs, m_batchSize, m_seed, m_limit, m_threads})
+    m_processes->setRange(1, 64);
+    m_processes->setToolTip(tr("Worker processes on this computer, data-parallel: each trains "
+                               "a share of every batch (the batch size stays the whole batch) "
+                               "and rank 0's curves are shown"));
+    for (QSpinBox *spin : {m_epochs, m_batchSize, m_seed, m_limit, m_threads, m_processes})
         spin->setAlignment(Qt::AlignRight);
     m_lr->setAlignment(Qt::AlignRight);
 
@@ -166,6 +171,8 @@ TrainForm::TrainForm(QWidget *parent)
     grid->addWidget(m_limit, 6, 1);
     grid->addWidget(buddyLabel(tr("&Threads"), m_threads), 6, 2);
     grid->addWidget(m_threads, 6, 3);
+    grid->addWidget(buddyLabel(tr("P&rocesses"), m_processes), 7, 0);
+    grid->addWidget(m_processes, 7, 1);
 
     setConfig(ms::TrainConfig{});
 
@@ -293,6 +300,11 @@ QString TrainForm::architecture() const
         return m_base.arch;   // a version is the start; the recipe's arch stays as it was
     const QVariant data = m_arch->currentData();
     return data.isValid() ? data.toString() : m_arch->currentText();
+}
+
+int TrainForm::processes() const
+{
+    return m_processes->value();
 }
 
 void TrainForm::setThreads(int threads)

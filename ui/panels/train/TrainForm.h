@@ -48,6 +48,10 @@ public:
     ScientificSpinBox *learningRateSpin() const { return m_lr; }
     QSpinBox *limitSpin() const { return m_limit; }
     QSpinBox *threadsSpin() const { return m_threads; }
+    QSpinBox *processesSpin() const { return m_processes; }
+    // Local worker processes of a data-parallel run (1: an ordinary run); not part of the
+    // recipe: the same recipe trains the same model on any number of processes.
+    int processes() const;
 
 Q_SIGNALS:
     // Debounced: typing a path emits once the typing pauses.
@@ -76,6 +80,7 @@ private:
     QSpinBox *m_seed = nullptr;
     QSpinBox *m_limit = nullptr;
     QSpinBox *m_threads = nullptr;
+    QSpinBox *m_processes = nullptr;
     QTimer *m_datasetDebounce = nullptr;
     ms::TrainConfig m_base;   // carries the fields the form does not show
 };

@@ -18,6 +18,8 @@
 
 #include <QAction>
 #include <QCheckBox>
+#include <QCoreApplication>
+#include <QDir>
 #include <QFileInfo>
 #include <QFontDatabase>
 #include <QGroupBox>
@@ -292,6 +294,11 @@ void TrainPanel::start()
     auto job = std::make_unique<ms::TrainJob>(config, runDir);
     // The run and its curves go into the workspace's registry; the model becomes a version.
     job->recordIn(m_workspace);
+    // More processes: this job is rank 0 (its curves are the plots'), the others are
+    // modelstudio-cli workers it starts beside it.
+    m_processes = m_form->processes();
+    job->runLocalWorkers(m_processes, QDir(QCoreApplication::applicationDirPath())
+                                          .filePath(QStringLiteral("modelstudio-cli")));
     const QString title = job->title();
     // The previous run's curves stay on the plots, in their own colour, until cleared.
     m_charts->beginRun(title);
@@ -376,6 +383,12 @@ void TrainPanel::onJobEvent(ms::JobId id, const QJsonObject &event)
     const QString kind = event.value(QStringLiteral("event")).toString();
     if (kind == QLatin1String("start")) {
         m_charts->setStepsPerEpoch(event.value(QStringLiteral("steps_per_epoch")).toInteger());
+        const int world = event.value(QStringLiteral("world_size")).toInt(1);
+        if (world > 1)
+            m_status->setStatus(tr("Running on %1 processes × %n thread(s) each.", nullptr,
+                                   event.value(QStringLiteral("threads")).toInt())
+                                    .arg(world),
+                                Tone::Busy);
     } else if (kind == QLatin1String("contention") && !m_paused) {
         // Why a run is slower than the last one: other programs hold the cores.
         const int threads = event.value(QStringLiteral("threads")).toInt();
@@ -391,6 +404,10 @@ void TrainPanel::onJobEvent(ms::JobId id, const QJsonObject &event)
                    threads)
                     .arg(load),
                 Tone::Warning);
+        } else if (m_processes > 1) {
+            m_status->setStatus(tr("Running on %1 processes × %n thread(s) each.", nullptr,
+                                   threads).arg(m_processes),
+                                Tone::Busy);
         } else {
             m_status->setStatus(tr("Running on %n thread(s).", nullptr, threads), Tone::Busy);
         }
@@ -524,7 +541,8 @@ void TrainPanel::updateControls()
 {
     const bool running = isRunning();
     m_startAction->setEnabled(!running);
-    m_pauseAction->setEnabled(running && !m_stopping);
+    // The other processes would wait for a paused rank 0 and give up after the timeout.
+    m_pauseAction->setEnabled(running && !m_stopping && m_processes <= 1);
     m_stopAction->setEnabled(running && !m_stopping);
     m_pauseAction->setText(m_paused ? tr("Resume") : tr("Pause"));
     m_pauseAction->setIcon(style()->standardIcon(m_paused ? QStyle::SP_MediaPlay

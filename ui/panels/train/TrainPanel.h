@@ -127,6 +127,7 @@ private:
 
     ms::JobId m_jobId = 0;
     bool m_paused = false;
+    int m_processes = 1;   // of the running job: rank 0 here, the others modelstudio-cli
     bool m_stopping = false;
     QElapsedTimer m_clock;
     QElapsedTimer m_pauseClock;
