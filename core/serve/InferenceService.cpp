@@ -491,12 +491,17 @@ InferenceService::InferenceService(QString workspaceRoot, ServeOptions options, 
 InferenceService::~InferenceService()
 {
     stop();
+    // The generators' workers call back into the metrics: they stop before any member goes.
     for (Private::Served &served : d->models) {
         for (Private::Version &version : served.versions) {
             if (version.batcher)
                 version.batcher->stop();
+            if (version.generator)
+                version.generator->stop();
         }
     }
+    for (const auto &generator : d->retiredGenerators)
+        generator->stop();
     d->inflight.clear();
 }
 
