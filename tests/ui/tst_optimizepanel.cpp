@@ -4,6 +4,7 @@
 // sweep files refused before anything starts. Offscreen, isolated workspace.
 #include "panels/optimize/HistoryPlot.h"
 #include "panels/optimize/ImportancePlot.h"
+#include "panels/optimize/IntermediatePlot.h"
 #include "panels/optimize/OptimizePanel.h"
 #include "panels/optimize/ParallelCoordinates.h"
 #include "panels/optimize/TrialTableModel.h"
@@ -203,6 +204,7 @@ void TestOptimizePanel::runsASweepLiveBrushesAndRegisters()
     for (const ms::ParamImportance &p : shares)
         total += p.importance;
     QVERIFY(std::abs(total - 1.0) < 1e-9);
+    QCOMPARE(panel.intermediatePlot()->curveCount(), finished);   // one epoch each, at least
     QVERIFY(panel.statusText().contains(QStringLiteral("panel-sweep:1")));
 
     // Brush the lr axis from its low end to between the 2nd and 3rd trial: two trials stay.
@@ -246,6 +248,7 @@ void TestOptimizePanel::runsASweepLiveBrushesAndRegisters()
     }
     // The selected trial's line is drawn last, on top of the others.
     QCOMPARE(parallel->highlightedTrial(), other);
+    QCOMPARE(panel.intermediatePlot()->highlightedTrial(), other);
     QCOMPARE(plot->graph(plot->graphCount() - 1)->name(), QStringLiteral("trial %1").arg(other));
     QVERIFY(panel.registerButton()->isEnabled());
     QTest::mouseClick(panel.registerButton(), Qt::LeftButton);

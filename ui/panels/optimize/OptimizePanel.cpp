@@ -5,6 +5,7 @@
 #include "common/Widgets.h"
 #include "panels/optimize/HistoryPlot.h"
 #include "panels/optimize/ImportancePlot.h"
+#include "panels/optimize/IntermediatePlot.h"
 #include "panels/optimize/ParallelCoordinates.h"
 #include "panels/optimize/TrialTableModel.h"
 
@@ -74,6 +75,8 @@ OptimizePanel::OptimizePanel(ms::JobRunner *runner, QString workspace, QWidget *
     m_plots = new QTabWidget(this);
     m_plots->setDocumentMode(true);
     m_plots->addTab(m_history, tr("History"));
+    m_intermediate = new IntermediatePlot(this);
+    m_plots->addTab(m_intermediate, tr("Curves"));
     m_plots->addTab(m_importance, tr("Importance"));
 
     m_topSplitter = new QSplitter(Qt::Horizontal, this);
@@ -114,6 +117,7 @@ OptimizePanel::OptimizePanel(ms::JobRunner *runner, QString workspace, QWidget *
     connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this,
             [this] {
                 m_parallel->setHighlightedTrial(selectedTrial().value_or(-1));
+                m_intermediate->setHighlightedTrial(selectedTrial().value_or(-1));
                 updateControls();
             });
     // Polling, not a file watcher: the registry is SQLite in WAL mode, whose files change on

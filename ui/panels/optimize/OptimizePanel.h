@@ -23,6 +23,7 @@ namespace ms::ui {
 
 class HistoryPlot;
 class ImportancePlot;
+class IntermediatePlot;
 class ParallelCoordinates;
 class TrialFilterProxy;
 class TrialTableModel;
@@ -86,6 +87,7 @@ public:
     QTableView *trialView() const { return m_table; }
     HistoryPlot *historyPlot() const { return m_history; }
     ImportancePlot *importancePlot() const { return m_importance; }
+    IntermediatePlot *intermediatePlot() const { return m_intermediate; }
     ParallelCoordinates *parallelPlot() const { return m_parallel; }
     QComboBox *sweepCombo() const { return m_sweeps; }
     QAbstractButton *openButton() const { return m_openButton; }
@@ -132,7 +134,8 @@ private:
     QTableView *m_table = nullptr;
     HistoryPlot *m_history = nullptr;
     ImportancePlot *m_importance = nullptr;
-    QTabWidget *m_plots = nullptr;   // history | importance
+    IntermediatePlot *m_intermediate = nullptr;
+    QTabWidget *m_plots = nullptr;   // history | curves | importance
     ParallelCoordinates *m_parallel = nullptr;
     QComboBox *m_sweeps = nullptr;
     QLabel *m_fileLabel = nullptr;

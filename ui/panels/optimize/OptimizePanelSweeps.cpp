@@ -5,6 +5,7 @@
 
 #include "panels/optimize/HistoryPlot.h"
 #include "panels/optimize/ImportancePlot.h"
+#include "panels/optimize/IntermediatePlot.h"
 #include "panels/optimize/ParallelCoordinates.h"
 #include "panels/optimize/TrialTableModel.h"
 
@@ -50,6 +51,7 @@ void OptimizePanel::showSpec(const ms::SweepSpec &spec)
     m_model->setSweep(paths, spec.objective.metric);
     m_history->setObjective(spec.objective.metric, spec.objective.maximize);
     m_importance->setSweep(spec);
+    m_intermediate->setObjective(spec.objective.metric);
     m_parallel->setSweep(spec.space, spec.objective.metric, spec.objective.maximize);
 }
 
@@ -73,6 +75,7 @@ bool OptimizePanel::showSweep(qint64 sweepId)
     m_model->setTrials(record.trials);
     m_history->setTrials(m_model->trials());
     m_importance->setTrials(m_model->trials());
+    m_intermediate->setTrials(m_model->trials());
     m_parallel->setTrials(m_model->trials());
     const QSignalBlocker blocker(m_sweeps);
     m_sweeps->setCurrentIndex(m_sweeps->findData(sweepId));
@@ -94,6 +97,7 @@ void OptimizePanel::refreshTrials()
     }
     m_history->setTrials(m_model->trials());
     m_importance->setTrials(m_model->trials());
+    m_intermediate->setTrials(m_model->trials());
     m_parallel->setTrials(m_model->trials());
     updateControls();
 }
