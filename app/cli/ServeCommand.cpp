@@ -147,6 +147,27 @@ QString curlExample(const QString &url, const ms::ServedModel &model, const QStr
         .arg(path, auth, dims.join(QStringLiteral(", ")), data);
 }
 
+// A language model's example: a completion of a short prompt, the body built as JSON (the
+// model's name escaped) and single-quoted for the shell.
+QString curlCompletion(const QString &url, const ms::ServedModel &model, const QString &token)
+{
+    const auto shellQuoted = [](QString text) {
+        text.replace(QLatin1Char('\''), QLatin1String("'\\''"));
+        return QLatin1Char('\'') + text + QLatin1Char('\'');
+    };
+    const QString auth = token.isEmpty()
+                             ? QString()
+                             : QStringLiteral(" -H %1").arg(
+                                   shellQuoted(QStringLiteral("Authorization: Bearer ") + token));
+    const QJsonObject body{{QStringLiteral("model"), model.name},
+                           {QStringLiteral("prompt"), QStringLiteral("The")},
+                           {QStringLiteral("max_tokens"), 32}};
+    return QStringLiteral("curl -s %1/v1/completions%2 -H 'Content-Type: application/json' -d %3")
+        .arg(url, auth,
+             shellQuoted(QString::fromUtf8(
+                 QJsonDocument(body).toJson(QJsonDocument::Compact))));
+}
+
 QJsonArray shapeJson(const std::vector<qint64> &shape)
 {
     QJsonArray dims;
@@ -227,6 +248,19 @@ int runServe(const QStringList &arguments)
                         "Retry-After (default %1).")
              .arg(defaults.maxQueuedSamples),
          QStringLiteral("N")},
+        {QStringLiteral("max-tokens-cap"),
+         QStringLiteral("Language models: the largest max_tokens a /v1 request may ask for, "
+                        "and a chat answer's default (default %1).")
+             .arg(defaults.maxTokensCap),
+         QStringLiteral("N")},
+        {QStringLiteral("max-streams"),
+         QStringLiteral("Language models: generations in progress per model; past it "
+                        "requests get 503 with Retry-After (default %1).")
+             .arg(defaults.maxStreamsPerModel),
+         QStringLiteral("N")},
+        {QStringLiteral("no-batch-generations"),
+         QStringLiteral("Language models: run concurrent generations one at a time per decode "
+                        "step instead of batching their steps (for comparison).")},
         {QStringLiteral("request-timeout-ms"),
          QStringLiteral("Longest an inference request may take from arrival to reply before it "
                         "gets 504 (default %1; 0 = no limit).")
@@ -262,7 +296,9 @@ int runServe(const QStringList &arguments)
     if (!parse(parser, QStringLiteral("serve"),
                QStringLiteral("Serve registry versions on a local HTTP endpoint (Open Inference "
                               "Protocol v2, TorchServe-style /predictions, Prometheus /metrics) "
-                              "with dynamic batching. Ctrl-C stops it."),
+                              "with dynamic batching; language models also on the "
+                              "OpenAI-compatible /v1/completions and /v1/chat/completions, "
+                              "streamed with continuous batching. Ctrl-C stops it."),
                arguments, &code)
         || !expectArguments(parser, QStringLiteral("serve"), QStringLiteral("REF..."), 1, -1,
                             &code))
@@ -282,6 +318,13 @@ int runServe(const QStringList &arguments)
         options.threadsPerModel = int(intOption(parser, QStringLiteral("threads"), 1, 256));
     if (parser.isSet(QStringLiteral("max-queue")))
         options.maxQueuedSamples = int(intOption(parser, QStringLiteral("max-queue"), 1, 1 << 24));
+    if (parser.isSet(QStringLiteral("max-tokens-cap")))
+        options.maxTokensCap =
+            int(intOption(parser, QStringLiteral("max-tokens-cap"), 1, 1 << 20));
+    if (parser.isSet(QStringLiteral("max-streams")))
+        options.maxStreamsPerModel =
+            int(intOption(parser, QStringLiteral("max-streams"), 1, 1 << 16));
+    options.batchGenerations = !parser.isSet(QStringLiteral("no-batch-generations"));
     if (parser.isSet(QStringLiteral("request-timeout-ms")))
         options.requestTimeout_ms =
             int(intOption(parser, QStringLiteral("request-timeout-ms"), 0, 86400000));
@@ -343,17 +386,24 @@ int runServe(const QStringList &arguments)
             rows << QStringList{escapeControls(m.name), m.versionRef,
                                 ms::shapeText(shape, ms::ShapeStyle::Batch),
                                 QString::number(m.numOutputs),
-                                QStringLiteral("%1/v2/models/%2/versions/%3/infer")
-                                    .arg(url,
-                                         QString::fromLatin1(QUrl::toPercentEncoding(m.name)),
-                                         QString::number(m.version))};
+                                m.task == QLatin1String("lm")
+                                    ? QStringLiteral("%1/v1/completions (model \"%2\")")
+                                          .arg(url, escapeControls(m.versionRef))
+                                    : QStringLiteral("%1/v2/models/%2/versions/%3/infer")
+                                          .arg(url,
+                                               QString::fromLatin1(
+                                                   QUrl::toPercentEncoding(m.name)),
+                                               QString::number(m.version))};
         }
         printLine(table({QStringLiteral("MODEL"), QStringLiteral("VERSION"),
                          QStringLiteral("INPUT"), QStringLiteral("OUTPUTS"),
                          QStringLiteral("ENDPOINT")},
                         rows));
-        printLine(QStringLiteral("Try:\n  %1").arg(curlExample(url, served.first(),
-                                                                options.token)));
+        const ms::ServedModel &first = served.first();
+        printLine(QStringLiteral("Try:\n  %1")
+                      .arg(first.task == QLatin1String("lm")
+                               ? curlCompletion(url, first, options.token)
+                               : curlExample(url, first, options.token)));
         if (parser.isSet(QStringLiteral("token")))
             printLine(QStringLiteral("note: --token is visible to other users in the process "
                                      "list; --token-file or %1 keep it out of it.")

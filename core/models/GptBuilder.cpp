@@ -57,6 +57,7 @@ public:
     torch::jit::Module block(int i);
     std::string blockSource() const;
     std::string bodySource() const;
+    std::string stepRowsSource() const;
 
 private:
     std::string dropout(const std::string &value) const
@@ -171,6 +172,42 @@ std::string GptFactory::bodySource() const
            "\n"
            "def step(self, idx: Tensor, cache: List[Tensor]) -> Tuple[Tensor, List[Tensor]]:\n"
            "    x, new_cache = self.body(idx, cache)\n"
+           "    return torch.linear(x.select(1, -1), self.lm_head.weight), new_cache\n"
+           "\n"
+           + stepRowsSource();
+    return src;
+}
+
+// step_rows(): one decode step for B sequences at different positions, so that concurrent
+// generations share one call (continuous batching, GenerationScheduler). The rows' caches are
+// left-padded to one length: `pos` (B) is each row's position (the tokens already in its own
+// cache), `keep` (B x cache length + 1) is true where a row may attend (its own cache columns
+// and the new token), false on its padding. Masked scores are -inf, so a padded row's
+// attention is the unpadded one's: the step equals step() of each row alone, up to rounding.
+std::string GptFactory::stepRowsSource() const
+{
+    const std::string block = str(m_spec.blockSize);
+    std::string src =
+        "def step_rows(self, idx: Tensor, pos: Tensor, keep: Tensor, cache: List[Tensor]) -> "
+        "Tuple[Tensor, List[Tensor]]:\n"
+        "    assert idx.size(1) == 1, \"step_rows takes one new token per row (B x 1)\"\n"
+        "    assert len(cache) == 0 or len(cache) == 2 * " + str(m_spec.nLayer) + ", "
+        "\"the cache holds a key and a value per block (2 * n_layer tensors), or nothing\"\n"
+        "    assert bool((pos < " + block + ").all()), \"a position is past block_size (" + block
+        + " tokens): refill that row's cache\"\n"
+        "    x = " + dropout("torch.embedding(self.wte.weight, idx) + "
+                             "torch.embedding(self.wpe.weight, pos).unsqueeze(1)") + "\n"
+        "    mask = torch.logical_not(keep).view(idx.size(0), 1, 1, keep.size(1))\n"
+        "    new_cache: List[Tensor] = []\n";
+    for (int i = 0; i < m_spec.nLayer; ++i) {
+        const std::string h = "self.h" + std::to_string(i);
+        src += "    x, k, v = " + h + ".forward(x, mask, cache[" + str(2 * i) + ":"
+               + str(2 * i + 2) + "])\n"
+               "    new_cache.append(k)\n"
+               "    new_cache.append(v)\n";
+    }
+    src += "    x = torch.layer_norm(x, [" + str(m_spec.nEmbd) + "], self.ln_f.weight, "
+           + biasOf("self.ln_f") + ", 1e-05)\n"
            "    return torch.linear(x.select(1, -1), self.lm_head.weight), new_cache\n";
     return src;
 }

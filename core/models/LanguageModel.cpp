@@ -1,6 +1,7 @@
 #include "models/LanguageModel.h"
 
 #include "common/Error.h"
+#include "models/Generation_p.h"
 #include "models/ModelImpl_p.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -56,8 +57,10 @@ QString torchText(const std::exception &e)
     return lines.isEmpty() ? text : lines.last().trimmed();
 }
 
-// One token from the logits of the last position (vocab), as GenerateOptions describes.
-int64_t sample(const at::Tensor &lastLogits, const GenerateOptions &o, at::Generator &gen)
+} // namespace
+
+int64_t generation::sample(const at::Tensor &lastLogits, const GenerateOptions &o,
+                           at::Generator &gen)
 {
     if (o.temperature == 0.0)
         return lastLogits.argmax().item<int64_t>();
@@ -78,7 +81,6 @@ int64_t sample(const at::Tensor &lastLogits, const GenerateOptions &o, at::Gener
     return at::multinomial(probs, 1, /*replacement=*/false, gen).item<int64_t>();
 }
 
-} // namespace
 
 LanguageModel::LanguageModel(Model model, const QString &what)
     : m_model(std::move(model)), m_what(what)
@@ -202,7 +204,7 @@ GenerateResult LanguageModel::generate(const QByteArray &prompt, const GenerateO
     at::Generator gen = at::detail::createCPUGenerator(o.seed);
     const c10::List<at::Tensor> none;
     c10::List<at::Tensor> cache;
-    qsizetype emitted = 0;   // bytes of result.text handed to onText
+    generation::TextStream text(o.stop);
     result.finishReason = QStringLiteral("length");
     try {
         for (int i = 0; i < o.maxTokens; ++i) {
@@ -220,33 +222,20 @@ GenerateResult LanguageModel::generate(const QByteArray &prompt, const GenerateO
             const auto tuple = out.toTuple();
             if (o.useCache)
                 cache = tuple->elements()[1].toTensorList();
-            const int64_t next = sample(tuple->elements()[0].toTensor().select(0, 0), o, gen);
+            const int64_t next =
+                generation::sample(tuple->elements()[0].toTensor().select(0, 0), o, gen);
             if (i == 0)
                 result.firstToken_s = double(clock.nsecsElapsed()) / 1e9;
             ids.push_back(next);
             result.tokens.push_back(next);
-            const QByteArray bytes = m_tokenizer->decode({next});
-            result.text += bytes;
-            if (!o.stop.isEmpty()) {
-                const qsizetype from = std::max<qsizetype>(
-                    0, result.text.size() - bytes.size() - o.stop.size() + 1);
-                const qsizetype at = result.text.indexOf(o.stop, from);
-                if (at >= 0) {
-                    result.text.truncate(at);
-                    result.finishReason = QStringLiteral("stop");
-                    break;
-                }
+            if (text.add(m_tokenizer->decode({next}))) {
+                result.finishReason = QStringLiteral("stop");
+                break;
             }
-            // Hold back what could be the start of the stop text.
-            const qsizetype certain =
-                result.text.size() - std::max<qsizetype>(0, o.stop.size() - 1);
-            if (onText && certain > emitted) {
-                const bool more = onText(result.text.mid(emitted, certain - emitted));
-                emitted = certain;
-                if (!more) {
-                    result.finishReason = QStringLiteral("cancelled");
-                    break;
-                }
+            const QByteArray certain = onText ? text.takeCertain() : QByteArray();
+            if (!certain.isEmpty() && !onText(certain)) {
+                result.finishReason = QStringLiteral("cancelled");
+                break;
             }
         }
     } catch (const Error &) {
@@ -254,9 +243,12 @@ GenerateResult LanguageModel::generate(const QByteArray &prompt, const GenerateO
     } catch (const std::exception &e) {
         throw Error(QStringLiteral("%1 failed while generating: %2").arg(m_what, torchText(e)));
     }
-    if (onText && result.text.size() > emitted
-        && result.finishReason != QLatin1String("cancelled"))
-        onText(result.text.mid(emitted));
+    if (onText && result.finishReason != QLatin1String("cancelled")) {
+        const QByteArray rest = text.takeRest();
+        if (!rest.isEmpty())
+            onText(rest);
+    }
+    result.text = text.text();
     result.total_s = double(clock.nsecsElapsed()) / 1e9;
     return result;
 }

@@ -1,4 +1,4 @@
-#include "InferenceService.h"
+#include "InferenceService_p.h"
 
 #include "HttpServer.h"
 #include "InferProtocol.h"
@@ -9,6 +9,7 @@
 
 #include "common/Error.h"
 #include "common/Runtime.h"
+#include "models/LanguageModel.h"
 #include "models/Model.h"
 #include "registry/Registry.h"
 
@@ -34,34 +35,7 @@
 
 namespace ms {
 
-using Clock = http::Clock;
-using serve::Exchange;
-
 namespace {
-
-const QByteArray kJson("application/json");
-
-QByteArray jsonBytes(const QJsonObject &object)
-{
-    return QJsonDocument(object).toJson(QJsonDocument::Compact);
-}
-
-QByteArray jsonBytes(const QJsonValue &value)
-{
-    return value.isArray() ? QJsonDocument(value.toArray()).toJson(QJsonDocument::Compact)
-                           : QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact);
-}
-
-QByteArray errorBytes(const QString &message)
-{
-    return jsonBytes(protocol::errorJson(message));
-}
-
-double us_between(Clock::time_point from, Clock::time_point to)
-{
-    return double(std::chrono::duration_cast<std::chrono::nanoseconds>(to - from).count())
-           / 1000.0;
-}
 
 QHostAddress hostAddress(const QString &host)
 {
@@ -69,15 +43,6 @@ QHostAddress hostAddress(const QString &host)
         return QHostAddress(QHostAddress::LocalHost);
     return QHostAddress(host);
 }
-
-// A version loaded and warmed up, not installed yet (any thread).
-struct Loaded
-{
-    ServedModel info;
-    Model model;
-    bool production = false;
-    QString error;   // set instead of the rest when it cannot be served
-};
 
 Loaded loadVersion(const QString &workspaceRoot, const QString &ref)
 {
@@ -98,6 +63,23 @@ Loaded loadVersion(const QString &workspaceRoot, const QString &ref)
                 && std::all_of(sig.begin() + 1, sig.end(), [](qint64 x) { return x > 0; });
             if (known)
                 info.inputShape.assign(sig.begin() + 1, sig.end());
+        }
+        if (model.task() == QLatin1String("lm")) {
+            // A language model answers /v1/completions: its warm-up is one generated token
+            // (which also refuses a module without a usable step method or tokenizer).
+            const LanguageModel lm(model, version.ref());
+            GenerateOptions once;
+            once.maxTokens = 1;
+            once.temperature = 0.0;
+            lm.generate(QByteArrayLiteral("\n"), once);
+            info.task = model.task();
+            info.contextTokens = lm.blockSize();
+            info.numOutputs = lm.vocabSize();
+            info.loaded = QDateTime::currentDateTime();
+            out.info = info;
+            out.model = model;
+            out.production = version.aliases.contains(QStringLiteral("production"));
+            return out;
         }
         info.classNames = version.classNames.isEmpty() ? model.classNames() : version.classNames;
         if (!version.outputs.isEmpty() && version.outputs.first().shape.size() == 2
@@ -137,129 +119,6 @@ Loaded loadVersion(const QString &workspaceRoot, const QString &ref)
 
 } // namespace
 
-struct InferenceService::Private final : serve::RouteHandlers
-{
-    struct Version
-    {
-        ServedModel info;
-        Model model;
-        bool production = false;
-        std::shared_ptr<ModelBatcher> batcher;
-    };
-    // Every served version of one model name.
-    struct Served
-    {
-        QMap<int, Version> versions;
-        // What the bare name answers with: the production version when it is served, else
-        // the newest.
-        int defaultVersion() const
-        {
-            for (auto it = versions.cbegin(); it != versions.cend(); ++it) {
-                if (it->production)
-                    return it.key();
-            }
-            return versions.isEmpty() ? 0 : versions.lastKey();
-        }
-    };
-    // An inference request waiting for its batch. Ids grow with arrival, and so do deadlines:
-    // the map's first entry is always the next to time out.
-    struct InFlight
-    {
-        http::Responder responder;
-        QString method;
-        QString path;
-        QString model;
-        Clock::time_point start;
-        Clock::time_point deadline;
-        std::shared_ptr<std::atomic<bool>> cancelled;
-    };
-
-    InferenceService *q = nullptr;
-    QString workspaceRoot;
-    ServeOptions options;
-    QPointer<http::HttpServer> server;
-    bool accepting = false;
-    QHash<QString, Served> models;
-    std::vector<std::shared_ptr<ModelBatcher>> retired;   // draining after a swap or unserve
-    ServeMetrics counters;
-    std::map<quint64, InFlight> inflight;
-    quint64 nextId = 1;
-    QTimer deadlineTimer;
-    int loading = 0;
-
-    std::shared_ptr<ModelBatcher> makeBatcher(const Model &model) const
-    {
-        return std::make_shared<ModelBatcher>(model, options.maxBatchSize,
-                                              options.maxQueueDelay_us, options.threadsPerModel,
-                                              options.maxQueuedSamples);
-    }
-    void retire(std::shared_ptr<ModelBatcher> batcher)
-    {
-        if (!batcher)
-            return;
-        batcher->retire();
-        retired.push_back(std::move(batcher));
-        // Drop the ones whose workers are done (joining a finished thread does not block).
-        for (auto it = retired.begin(); it != retired.end();) {
-            if ((*it)->finished()) {
-                (*it)->stop();
-                it = retired.erase(it);
-            } else {
-                ++it;
-            }
-        }
-    }
-    ServedModel install(Loaded &&loaded, ServeMode mode);
-
-    void finish(const QString &method, const QString &path, const QString &model,
-                Clock::time_point start, int status, double queue_us = 0.0, int batchSize = 0)
-    {
-        const double latency_us = us_between(start, Clock::now());
-        counters.observeRequest(model, status, latency_us / 1e6);
-        if (batchSize > 0)
-            counters.observeInference(model, queue_us / 1e6, batchSize);
-        RequestRecord record;
-        record.time = QDateTime::currentDateTimeUtc();   // cheap: no time zone per request
-        record.method = method;
-        record.path = path;
-        record.model = model;
-        record.status = status;
-        record.latency_us = latency_us;
-        record.queue_us = queue_us;
-        record.batchSize = batchSize;
-        Q_EMIT q->requestFinished(record);
-    }
-    void respond(Exchange &ex, int status, const QByteArray &body, const QByteArray &mime = kJson,
-                 const http::HeaderList &headers = {})
-    {
-        ex.responder.write(status, body, mime, headers);
-        finish(ex.method, ex.path, ex.model, ex.start, status);
-    }
-    void respondError(Exchange &ex, int status, const QString &message,
-                      const http::HeaderList &headers = {})
-    {
-        respond(ex, status, errorBytes(message), kJson, headers);
-    }
-
-    http::HttpServer::BodyHandler onHead(const http::Request &head, http::Responder &responder);
-    void onRefusal(const http::Refusal &refusal);
-    // The version a model route names, or null after answering 404.
-    Version *findVersion(Exchange &ex);
-    void infer(Exchange &ex, bool torchServe);
-    void complete(quint64 id, int status, const QByteArray &body, double queue_us, int batchSize);
-    void expireDeadlines();
-    void armDeadline();
-
-    void serverMetadata(Exchange &ex) override;
-    void healthLive(Exchange &ex) override;
-    void healthReady(Exchange &ex) override;
-    void modelMetadata(Exchange &ex) override;
-    void modelReady(Exchange &ex) override;
-    void v2Infer(Exchange &ex) override { infer(ex, false); }
-    void ping(Exchange &ex) override;
-    void torchServePredict(Exchange &ex) override { infer(ex, true); }
-    void metrics(Exchange &ex) override;
-};
 
 http::HttpServer::BodyHandler InferenceService::Private::onHead(const http::Request &head,
                                                                 http::Responder &responder)
@@ -268,9 +127,17 @@ http::HttpServer::BodyHandler InferenceService::Private::onHead(const http::Requ
     // The request line is printable ASCII (the connection layer refuses anything else).
     const QString method = QString::fromLatin1(head.method);
     const QString path = QString::fromLatin1(head.path);
+    // The OpenAI routes answer in OpenAI's error shape, which its client libraries read.
+    const bool openAi = head.path.startsWith("/v1/");
     const auto refuse = [&](int status, const QString &message,
                             const http::HeaderList &headers = {}) {
-        responder.write(status, errorBytes(message), kJson, headers);
+        const QByteArray body =
+            openAi ? jsonBytes(openai::errorObject(openai::OpenAiError{
+                         status, message, QString(), QString(),
+                         status == 401 ? QStringLiteral("authentication_error")
+                                       : QStringLiteral("invalid_request_error")}))
+                   : errorBytes(message);
+        responder.write(status, body, kJson, headers);
         finish(method, path, QString(), head.received, status);
     };
     // The token before anything else, the body included: an unauthenticated client learns
@@ -293,7 +160,8 @@ http::HttpServer::BodyHandler InferenceService::Private::onHead(const http::Requ
     if (!match.route) {
         refuse(404, QStringLiteral("no route %1 %2; routes: /v2, /v2/health/{live,ready}, "
                                    "/v2/models/{name}[/versions/{v}][/ready|/infer], /ping, "
-                                   "/predictions/{model}[/{version}], /metrics")
+                                   "/predictions/{model}[/{version}], /metrics, /v1/models, "
+                                   "/v1/completions, /v1/chat/completions")
                         .arg(method, path));
         return {};
     }
@@ -417,6 +285,7 @@ void InferenceService::Private::metrics(Exchange &ex)
         text += "modelstudio_queued_samples{model=\"" + ServeMetrics::escapeLabel(it.key()).toUtf8()
                 + "\"} " + QByteArray::number(queued) + '\n';
     }
+    text += generationMetrics();
     respond(ex, 200, text, QByteArrayLiteral("text/plain; version=0.0.4; charset=utf-8"));
 }
 
@@ -425,6 +294,13 @@ void InferenceService::Private::infer(Exchange &ex, bool torchServe)
     Version *version = findVersion(ex);
     if (!version)
         return;
+    if (version->info.task == QLatin1String("lm")) {
+        respondError(ex, 400,
+                     QStringLiteral("model \"%1\" is a language model: send text to "
+                                    "/v1/completions or /v1/chat/completions")
+                         .arg(ex.model));
+        return;
+    }
     if (!accepting || !version->batcher) {
         respondError(ex, 503,
                      QStringLiteral("model \"%1\" is not ready: the server is stopping")
@@ -569,14 +445,16 @@ ServedModel InferenceService::Private::install(Loaded &&loaded, ServeMode mode)
     version.model = loaded.model;
     version.production = loaded.production;
     version.batcher = makeBatcher(loaded.model);
+    if (loaded.info.task == QLatin1String("lm"))
+        version.generator = makeGenerator(version);
     Served &served = models[loaded.info.name];
     if (mode == ServeMode::Replace) {
         // The swap: new requests go to the new batcher from now on; the old ones drain.
         for (Version &old : served.versions)
-            retire(std::move(old.batcher));
+            retire(old);
         served.versions.clear();
     } else if (served.versions.contains(loaded.info.version)) {
-        retire(std::move(served.versions[loaded.info.version].batcher));
+        retire(served.versions[loaded.info.version]);
     }
     served.versions.insert(loaded.info.version, std::move(version));
     counters.setModelsLoaded(int(models.size()));
@@ -613,12 +491,17 @@ InferenceService::InferenceService(QString workspaceRoot, ServeOptions options, 
 InferenceService::~InferenceService()
 {
     stop();
+    // The generators' workers call back into the metrics: they stop before any member goes.
     for (Private::Served &served : d->models) {
         for (Private::Version &version : served.versions) {
             if (version.batcher)
                 version.batcher->stop();
+            if (version.generator)
+                version.generator->stop();
         }
     }
+    for (const auto &generator : d->retiredGenerators)
+        generator->stop();
     d->inflight.clear();
 }
 
@@ -675,6 +558,8 @@ quint16 InferenceService::listen()
         for (Private::Version &version : served.versions) {
             if (!version.batcher || version.batcher->finished())
                 version.batcher = d->makeBatcher(version.model);
+            if (version.info.task == QLatin1String("lm") && !version.generator)
+                version.generator = d->makeGenerator(version);
         }
     }
     d->accepting = true;
@@ -698,6 +583,18 @@ void InferenceService::stop()
     for (const auto &batcher : d->retired)
         batcher->stop();
     d->retired.clear();
+    // Generations in progress are cancelled; their last events are posted to this thread and
+    // written below, before the connections go.
+    for (Private::Served &served : d->models) {
+        for (Private::Version &version : served.versions) {
+            if (version.generator)
+                version.generator->stop();
+            version.generator.reset();
+        }
+    }
+    for (const auto &generator : d->retiredGenerators)
+        generator->stop();
+    d->retiredGenerators.clear();
     QCoreApplication::sendPostedEvents(this, QEvent::MetaCall);
     // Requests that did not reach a batcher have no reply coming: nothing is left in flight.
     d->inflight.clear();
@@ -765,7 +662,7 @@ void InferenceService::unserve(const QString &name)
     if (it == d->models.end())
         return;
     for (Private::Version &version : it->versions)
-        d->retire(std::move(version.batcher));
+        d->retire(version);
     d->models.erase(it);
     d->counters.setModelsLoaded(int(d->models.size()));
     Q_EMIT modelsChanged();

@@ -40,6 +40,9 @@ const std::vector<Route> &routes()
         {"POST", QStringLiteral("/predictions/{model}"), &H::torchServePredict, false},
         {"POST", QStringLiteral("/predictions/{model}/{version}"), &H::torchServePredict, false},
         {"GET", QStringLiteral("/metrics"), &H::metrics, false},
+        {"GET", QStringLiteral("/v1/models"), &H::openAiModels, false},
+        {"POST", QStringLiteral("/v1/completions"), &H::openAiCompletions, false},
+        {"POST", QStringLiteral("/v1/chat/completions"), &H::openAiChat, false},
     };
     return table;
 }

@@ -38,6 +38,9 @@ public:
     virtual void ping(Exchange &exchange) = 0;
     virtual void torchServePredict(Exchange &exchange) = 0;
     virtual void metrics(Exchange &exchange) = 0;
+    virtual void openAiModels(Exchange &exchange) = 0;
+    virtual void openAiCompletions(Exchange &exchange) = 0;
+    virtual void openAiChat(Exchange &exchange) = 0;
 };
 
 struct Route
@@ -48,8 +51,8 @@ struct Route
     bool open = false;              // answered without the token (health checks)
 };
 
-// Open Inference Protocol v2 (KServe/Triton REST), TorchServe's inference API and
-// Prometheus, in one table.
+// Open Inference Protocol v2 (KServe/Triton REST), TorchServe's inference API, the
+// OpenAI-compatible completions API and Prometheus, in one table.
 const std::vector<Route> &routes();
 
 struct RouteMatch

@@ -44,6 +44,14 @@ struct ServeOptions
     qint64 maxBufferedBodyBytes = 256 * 1024 * 1024;
     int maxQueuedSamples = 1024;     // waiting per model: past it 503 with Retry-After
     int requestTimeout_ms = 30000;   // arrival to reply of an inference request: 504; 0 = none
+                                     // (not generations: max_tokens bounds those)
+    // Language models (/v1/completions): the largest max_tokens a request may ask for (and a
+    // chat answer's default), and the generations in progress per model (past it: 503).
+    int maxTokensCap = 1024;
+    int maxStreamsPerModel = 64;
+    // Concurrent generations share decode steps (continuous batching); false interleaves them
+    // one row at a time (for comparison: bench/openai_bench.py).
+    bool batchGenerations = true;
 };
 
 // One model version being served, for listings, /v2/models/{name} and the window.
@@ -57,6 +65,8 @@ struct ServedModel
     int numOutputs = 0;              // classes
     QStringList classNames;
     QDateTime loaded;
+    QString task;                    // "lm" for a language model (the /v1 routes), else empty
+    int contextTokens = 0;           // a language model's block_size
 };
 
 // One finished request, for the request log, live plots and --log.

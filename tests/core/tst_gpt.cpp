@@ -221,6 +221,44 @@ print(json.dumps({"shape": list(logits.shape), "logits": logits.flatten().tolist
         QVERIFY(LanguageModel(loaded, QStringLiteral("loaded")).logits(tokens, 2) == logits);
     }
 
+    // step_rows(), the batched decode step of continuous batching: two sequences of different
+    // lengths, the shorter one's cache left-padded, give the logits each gives alone with
+    // step(), in Python (where a user calls it as the docs show).
+    void stepRowsEqualsStepAlone()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("rows-gpt.pt"));
+        buildTiny(5).save(path);
+        QByteArray out;
+        QVERIFY(ms::test::runPython(m_dir.path(), QStringLiteral(R"(
+import json, sys, torch
+import torch.nn.functional as F
+m = torch.jit.load(sys.argv[1]).eval()
+a = torch.tensor([list(b"Hello, world")])
+b = torch.tensor([list(b"Hi")])
+with torch.no_grad():
+    la, ca = m.step(a, [])
+    lb, cb = m.step(b, [])
+    na, nb = la.argmax(-1, keepdim=True), lb.argmax(-1, keepdim=True)
+    alone_a, _ = m.step(na, ca)
+    alone_b, _ = m.step(nb, cb)
+    T = a.size(1)
+    cache = [torch.cat([x, F.pad(y, (0, 0, T - y.size(2), 0))], 0) for x, y in zip(ca, cb)]
+    pos = torch.tensor([a.size(1), b.size(1)])
+    keep = torch.arange(T + 1).unsqueeze(0) >= (T - pos).unsqueeze(1)
+    rows, new_cache = m.step_rows(torch.cat([na, nb]), pos, keep, cache)
+print(json.dumps({"diff": max((rows[0] - alone_a[0]).abs().max().item(),
+                              (rows[1] - alone_b[0]).abs().max().item()),
+                  "scale": alone_a.abs().max().item(),
+                  "cache_shape": list(new_cache[0].shape)}))
+)"),
+                                    {path}, &out));
+        const QJsonObject py = QJsonDocument::fromJson(out).object();
+        QVERIFY2(py.value(QStringLiteral("diff")).toDouble()
+                     < 1e-5 * std::max(1.0, py.value(QStringLiteral("scale")).toDouble()),
+                 out.constData());
+        QCOMPARE(py.value(QStringLiteral("cache_shape")).toArray(), QJsonArray({2, 2, 13, 16}));
+    }
+
     void seedsAndDropout()
     {
         const std::vector<qint64> tokens = tokensOf("abcdef");

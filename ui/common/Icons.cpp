@@ -176,6 +176,28 @@ QPixmap paintOptimizeIcon(int size, const QColor &color)
     return pixmap;
 }
 
+// A speech bubble with three lines of text: the Chat panel.
+QPixmap paintChatIcon(int size, const QColor &color)
+{
+    QPixmap pixmap(size, size);
+    pixmap.fill(Qt::transparent);
+    QPainter painter(&pixmap);
+    painter.setRenderHint(QPainter::Antialiasing);
+    painter.scale(size / 32.0, size / 32.0);
+    painter.setBrush(Qt::NoBrush);
+    painter.setPen(QPen(color, 2.2, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
+    QPainterPath bubble;
+    bubble.addRoundedRect(QRectF(3, 4, 26, 18), 5, 5);
+    bubble.moveTo(9, 22);
+    bubble.lineTo(7, 29);
+    bubble.lineTo(15, 22);
+    painter.drawPath(bubble);
+    painter.setPen(QPen(color, 2, Qt::SolidLine, Qt::RoundCap));
+    painter.drawLine(QPointF(8, 10), QPointF(24, 10));
+    painter.drawLine(QPointF(8, 16), QPointF(19, 16));
+    return pixmap;
+}
+
 // A navigation icon at the sizes the navigation list asks for, tinted with `color`.
 QIcon tintedIcon(QPixmap (*paint)(int, const QColor &), const QColor &color)
 {
@@ -229,6 +251,11 @@ QIcon compareIcon(const QColor &color)
 QIcon optimizeIcon(const QColor &color)
 {
     return tintedIcon(paintOptimizeIcon, color);
+}
+
+QIcon chatIcon(const QColor &color)
+{
+    return tintedIcon(paintChatIcon, color);
 }
 
 } // namespace ms::ui

@@ -37,7 +37,7 @@ QList<QCommandLineOption> studioOptions()
                "FILE"),
         valued("panel",
                QStringLiteral("Open on panel NAME (data, train, versions, compare, serve, "
-                              "optimize). With "
+                              "optimize, chat). With "
                               "--screenshot, data waits for its dataset and compare checks the "
                               "newest three versions."),
                "NAME"),

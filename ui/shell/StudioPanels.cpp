@@ -1,5 +1,6 @@
 #include "shell/StudioPanels.h"
 
+#include "panels/chat/ChatPanel.h"
 #include "panels/compare/ComparePanel.h"
 #include "panels/data/DataPanel.h"
 #include "panels/optimize/OptimizePanel.h"
@@ -33,6 +34,8 @@ void addStudioPanels(MainWindow &window)
     window.addPanel(servePanel);
     auto *optimizePanel = new OptimizePanel(window.jobRunner(), workspace);
     window.addPanel(optimizePanel);
+    auto *chatPanel = new ChatPanel(workspace);
+    window.addPanel(chatPanel);
 
     // A finished run's version shows in the Versions and Compare panels at once; so does an
     // import. Receivers are the panels, so these connections end with them on a switch.
@@ -52,6 +55,11 @@ void addStudioPanels(MainWindow &window)
                      &ComparePanel::reload);
     QObject::connect(optimizePanel, &OptimizePanel::versionsChanged, trainPanel,
                      &TrainPanel::reloadVersions);
+    // A language model trained, imported or registered is there to talk to.
+    QObject::connect(trainPanel, &TrainPanel::runFinished, chatPanel,
+                     &ChatPanel::reloadVersions);
+    QObject::connect(&window, &MainWindow::versionsChanged, chatPanel,
+                     &ChatPanel::reloadVersions);
     // The Train panel's picker offers every version to start from.
     QObject::connect(&window, &MainWindow::versionsChanged, trainPanel,
                      &TrainPanel::reloadVersions);
