@@ -40,6 +40,13 @@ const std::vector<Route> &routes()
         {"POST", QStringLiteral("/predictions/{model}"), &H::torchServePredict, false},
         {"POST", QStringLiteral("/predictions/{model}/{version}"), &H::torchServePredict, false},
         {"GET", QStringLiteral("/metrics"), &H::metrics, false},
+        // Attribution maps (core/explain): TorchServe's route, and v2's shape of it.
+        {"POST", QStringLiteral("/explanations/{model}"), &H::torchServeExplain, false},
+        {"POST", QStringLiteral("/explanations/{model}/{version}"), &H::torchServeExplain,
+         false},
+        {"POST", QStringLiteral("/v2/models/{model}/explain"), &H::v2Explain, false},
+        {"POST", QStringLiteral("/v2/models/{model}/versions/{version}/explain"),
+         &H::v2Explain, false},
     };
     return table;
 }

@@ -38,6 +38,8 @@ public:
     virtual void ping(Exchange &exchange) = 0;
     virtual void torchServePredict(Exchange &exchange) = 0;
     virtual void metrics(Exchange &exchange) = 0;
+    virtual void v2Explain(Exchange &exchange) = 0;
+    virtual void torchServeExplain(Exchange &exchange) = 0;
 };
 
 struct Route
@@ -48,8 +50,8 @@ struct Route
     bool open = false;              // answered without the token (health checks)
 };
 
-// Open Inference Protocol v2 (KServe/Triton REST), TorchServe's inference API and
-// Prometheus, in one table.
+// Open Inference Protocol v2 (KServe/Triton REST), TorchServe's inference and explanations
+// APIs and Prometheus, in one table.
 const std::vector<Route> &routes();
 
 struct RouteMatch

@@ -391,6 +391,77 @@ private Q_SLOTS:
         QVERIFY(r.out.isEmpty());
     }
 
+    // TorchServe's /explanations and v2's /explain answer with the CLI's attributions; a
+    // gradient method on int8 is a 400 that names occlusion.
+    void servesTheSameAttributionsAsTheCli()
+    {
+        const quint16 port = freePort();
+        QVERIFY(port != 0);
+        QProcess server;
+        QString out;
+        QObject::connect(&server, &QProcess::readyReadStandardOutput, &server,
+                         [&] { out += QString::fromUtf8(server.readAllStandardOutput()); });
+        server.start(ms::test::cliPath(),
+                     {"serve", "cnn:1", "cnn-int8:1", "--port", QString::number(port),
+                      "--workspace", m_dir.filePath(QStringLiteral("ws"))});
+        QTRY_VERIFY_WITH_TIMEOUT(out.contains(QStringLiteral("127.0.0.1:%1").arg(port))
+                                     || server.state() == QProcess::NotRunning,
+                                 60000);
+        QVERIFY2(server.state() == QProcess::Running, server.readAllStandardError().constData());
+        const QJsonArray x = m_reference.value("x").toArray();
+        const QString n = file("sample.png");
+
+        const Reply ts = post(port, QStringLiteral("/explanations/cnn"), x);
+        QCOMPARE(ts.status, 200);
+        const QJsonObject cli = explain({"cnn:1", "--input", n});
+        QCOMPARE(ts.json.toObject().value("target"), cli.value("target"));
+        const std::vector<double> a = numbers(ts.json.toObject().value("attributions").toArray());
+        const std::vector<double> b = numbers(cli.value("attributions").toArray());
+        QCOMPARE(a.size(), b.size());
+        for (size_t i = 0; i < a.size(); ++i)
+            QVERIFY(std::abs(a[i] - b[i]) <= 1e-4 * largest(b));
+
+        const QJsonObject v2body{{"inputs",
+                                  QJsonArray{QJsonObject{{"name", "input"},
+                                                         {"shape", QJsonArray{1, 1, 28, 28}},
+                                                         {"datatype", "FP32"},
+                                                         {"data", x}}}},
+                                 {"parameters", QJsonObject{{"method", "saliency"}}}};
+        const Reply v2 = post(port, QStringLiteral("/v2/models/cnn/explain"), v2body);
+        QCOMPARE(v2.status, 200);
+        const QJsonObject output = v2.json.toObject().value("outputs").toArray().first().toObject();
+        QCOMPARE(output.value("name").toString(), QStringLiteral("attributions"));
+        QCOMPARE(output.value("shape").toArray(), (QJsonArray{1, 1, 28, 28}));
+        const std::vector<double> s = numbers(output.value("data").toArray());
+        const std::vector<double> cs =
+            numbers(explain({"cnn:1", "--input", n, "--method", "saliency"})
+                        .value("attributions")
+                        .toArray());
+        QCOMPARE(s.size(), cs.size());
+        for (size_t i = 0; i < s.size(); ++i)
+            QVERIFY(std::abs(s[i] - cs[i]) <= 1e-4 * largest(cs));
+
+        const Reply refused =
+            post(port, QStringLiteral("/explanations/cnn-int8?method=saliency"), x);
+        QCOMPARE(refused.status, 400);
+        QVERIFY2(refused.json.toObject().value("error").toString().contains("occlusion"),
+                 qPrintable(refused.json.toObject().value("error").toString()));
+        const Reply occluded =
+            post(port, QStringLiteral("/explanations/cnn-int8?method=occlusion"), x);
+        QCOMPARE(occluded.status, 200);
+        const std::vector<double> o =
+            numbers(occluded.json.toObject().value("attributions").toArray());
+        const std::vector<double> co =
+            numbers(explain({"cnn-int8:1", "--input", n, "--method", "occlusion"})
+                        .value("attributions")
+                        .toArray());
+        QVERIFY2(correlation(o, co) >= 0.999, qPrintable(QString::number(correlation(o, co))));
+        const Reply badSteps = post(port, QStringLiteral("/explanations/cnn?steps=0"), x);
+        QCOMPARE(badSteps.status, 400);
+        server.kill();
+        server.waitForFinished(5000);
+    }
+
     void resizeScalesAnImageThatDoesNotFit()
     {
         const QJsonObject e =
