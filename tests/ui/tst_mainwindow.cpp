@@ -157,7 +157,8 @@ void TestMainWindow::panelsInOrderWithShortcuts()
     QCOMPARE(window.panelIds(),
              (QStringList{QStringLiteral("data"), QStringLiteral("train"),
                           QStringLiteral("versions"), QStringLiteral("compare"),
-                          QStringLiteral("serve"), QStringLiteral("optimize")}));
+                          QStringLiteral("serve"), QStringLiteral("optimize"),
+                          QStringLiteral("try")}));
     window.show();
     QVERIFY(QTest::qWaitForWindowActive(&window));
     QTest::keyClick(&window, Qt::Key_4, Qt::ControlModifier);
@@ -322,7 +323,7 @@ void TestMainWindow::openWorkspaceRefusesAForeignRegistry()
     QVERIFY(!window.setWorkspace(foreign.path(), &error));
     QVERIFY2(error.contains(QStringLiteral("registry.db")), qPrintable(error));
     QCOMPARE(window.workspace(), good.path());
-    QCOMPARE(window.panelIds().size(), 6);
+    QCOMPARE(window.panelIds().size(), 7);
     // The foreign file is untouched.
     QVERIFY(db.open(QIODevice::ReadOnly));
     QVERIFY(db.readAll().startsWith("this is not SQLite"));

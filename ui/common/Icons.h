@@ -15,5 +15,6 @@ QIcon versionsIcon(const QColor &color);
 QIcon dataIcon(const QColor &color);
 QIcon compareIcon(const QColor &color);
 QIcon optimizeIcon(const QColor &color);
+QIcon tryIcon(const QColor &color);
 
 } // namespace ms::ui
