@@ -16,9 +16,11 @@ namespace {
 
 constexpr qint64 kBatch = 256;
 
-std::vector<SamplePrediction> predictAll(const Model &model, const QString &ref,
-                                         const Dataset &data,
-                                         const std::function<bool()> &cancelled)
+} // namespace
+
+std::vector<SamplePrediction> predictTestSplit(const Model &model, const QString &ref,
+                                               const Dataset &data,
+                                               const std::function<bool()> &cancelled)
 {
     const qint64 n = data.test.count();
     const qint64 size = data.sampleSize();
@@ -49,6 +51,8 @@ std::vector<SamplePrediction> predictAll(const Model &model, const QString &ref,
     }
     return out;
 }
+
+namespace {
 
 QJsonObject predictionJson(const SamplePrediction &p)
 {
@@ -166,8 +170,8 @@ Disagreement findDisagreements(const Model &a, const QString &refA, const Model 
     d.classNames = data.classNames;
     d.count = data.test.count();
     d.labels = data.test.labels;
-    d.predictionsA = predictAll(a, refA, data, cancelled);
-    d.predictionsB = predictAll(b, refB, data, cancelled);
+    d.predictionsA = predictTestSplit(a, refA, data, cancelled);
+    d.predictionsB = predictTestSplit(b, refB, data, cancelled);
     for (qint64 i = 0; i < d.count; ++i) {
         if (d.predictionsA[size_t(i)].predicted != d.predictionsB[size_t(i)].predicted)
             d.indices.push_back(i);

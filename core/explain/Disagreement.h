@@ -53,6 +53,12 @@ struct Disagreement
     QJsonObject toJson() const;
 };
 
+// The model's top class and its probability for every test sample of `data`, in batches
+// (`cancelled` asked between them). Throws ms::Error as findDisagreements.
+std::vector<SamplePrediction> predictTestSplit(const Model &model, const QString &ref,
+                                               const Dataset &data,
+                                               const std::function<bool()> &cancelled = {});
+
 // Runs both models over the test split of `data` in batches (`cancelled` asked between them)
 // and compares their top classes. Throws ms::Error when the split is empty, or a model does
 // not take the data's samples or returns other than one score per class.

@@ -37,9 +37,8 @@ qint64 chooseSample(const ExplainRequest &r, const Dataset &data, const Model &f
     std::vector<SamplePrediction> predictions;
     if (r.misclassifiedOnly) {
         context.setProgress(0.1, QStringLiteral("Finding misclassified samples"));
-        predictions = findDisagreements(first, r.versions.first(), first, r.versions.first(), data,
-                                        [&context] { return context.isCancelled(); })
-                          .predictionsA;
+        predictions = predictTestSplit(first, r.versions.first(), data,
+                                       [&context] { return context.isCancelled(); });
     }
     qint64 rank = 0;
     for (qint64 i = 0; i < data.test.count(); ++i) {

@@ -275,8 +275,8 @@ private Q_SLOTS:
 
     void smoothGradIsSeededAndNonNegative()
     {
-        const QStringList args{"cnn:1", "--input", file("sample.png"), "--method", "smoothgrad",
-                               "--samples", "8", "--seed", "3"};
+        const QStringList args{"cnn:1",     "--input", file("sample.png"), "--method", "smoothgrad",
+                               "--samples", "8",       "--seed",           "3"};
         const std::vector<double> a = numbers(explain(args).value("attributions").toArray());
         const std::vector<double> b = numbers(explain(args).value("attributions").toArray());
         QCOMPARE(a.size(), size_t(784));
@@ -287,8 +287,8 @@ private Q_SLOTS:
 
     void occlusionExplainsTheInt8Variant()
     {
-        const QJsonObject e = explain({"cnn-int8:1", "--input", file("sample.png"),
-                                       "--method", "occlusion", "--window", "4", "--stride", "2"});
+        const QJsonObject e = explain({"cnn-int8:1", "--input", file("sample.png"), "--method",
+                                       "occlusion", "--window", "4", "--stride", "2"});
         QCOMPARE(e.value("target").toInt(), m_reference.value("int8_target").toInt());
         QCOMPARE(e.value("evaluations").toInt(), 13 * 13 + 1);
         const std::vector<double> ours = numbers(e.value("attributions").toArray());

@@ -7,13 +7,18 @@
 
 #include "panels/try/TryPanel.h"
 
+#include "data/DatasetRegistry.h"
+#include "explain/ExplainJob.h"
 #include "jobs/JobRunner.h"
+#include "models/Model.h"
 #include "registry/Registry.h"
 
 #include <QApplication>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QImage>
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QMimeData>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -76,6 +81,48 @@ private Q_SLOTS:
         }
         QVERIFY(panel.columnHeadline(2).isEmpty());
         QVERIFY(!panel.columnHasMap(2));
+    }
+
+    // The panel's "test sample of class K, misclassified only": the job finds the first test
+    // image of the class that the first version gets wrong, and explains it with every version.
+    void explainJobFindsAMisclassifiedSampleOfAClass()
+    {
+        ms::ExplainRequest request;
+        request.versions = {QStringLiteral("tiny:1"), QStringLiteral("tiny:2")};
+        request.options.method = ms::ExplainMethod::Saliency;
+        request.dataset = QStringLiteral("fashion-mnist");
+        request.sampleClass = 3;
+        request.sample = 0;
+        request.misclassifiedOnly = true;
+        ms::JobRunner runner;
+        QSignalSpy finished(&runner, &ms::JobRunner::finished);
+        runner.start(std::make_unique<ms::ExplainJob>(m_dir.path(), request));
+        QVERIFY(finished.wait(60000));
+        const auto result = finished.first().at(1).value<ms::JobResult>();
+        QVERIFY2(result.status == ms::JobStatus::Finished, qPrintable(result.message));
+        const QJsonObject out = result.output;
+        QCOMPARE(out.value("label").toInt(), 3);
+        const QJsonArray explanations = out.value("explanations").toArray();
+        QCOMPARE(explanations.size(), 2);
+        QVERIFY(explanations.at(0).toObject().value("predicted").toInt() != 3);
+        QCOMPARE(explanations.at(1).toObject().value("version").toString(),
+                 QStringLiteral("tiny:2"));
+        // It is the first such sample: the same model predicts every earlier one of class 3 right.
+        const ms::Model model = ms::Model::load(m_dir.filePath(QStringLiteral("a.pt")));
+        ms::DatasetOptions options;
+        options.source = QStringLiteral("fashion-mnist");
+        const ms::Dataset data = ms::DatasetRegistry::instance().load(options);
+        const qint64 index = out.value("sample").toInteger();
+        for (qint64 i = 0; i <= index; ++i) {
+            if (data.test.labels[size_t(i)] != 3)
+                continue;
+            const std::vector<float> x(data.test.features.begin() + i * 784,
+                                       data.test.features.begin() + (i + 1) * 784);
+            const std::vector<float> logits = model.predict(x, {1, 1, 28, 28});
+            const int predicted =
+                int(std::max_element(logits.begin(), logits.end()) - logits.begin());
+            QCOMPARE(predicted == 3, i < index);
+        }
     }
 
     void refusesAFileThatIsNoImage()

@@ -366,7 +366,7 @@ void TryPanel::showColumn(Column &column, const QJsonObject &e, const QStringLis
     }
     const QString ref = e.value(QStringLiteral("version")).toString();
     if (e.contains(QStringLiteral("error"))) {
-        column.headline->setText(e.value(QStringLiteral("error")).toString());   // names ref
+        column.headline->setText(e.value(QStringLiteral("error")).toString()); // names ref
         setTone(column.headline, Tone::Error);
         column.bars->replot();
         return;
