@@ -221,7 +221,8 @@ int runExplain(const QStringList &arguments)
     std::vector<qint64> shape;
     QString what;
     if (bySample) {
-        explainer.check(explainer.sampleShape(), options); // refused before the data is read
+        if (!explainer.sampleShape().empty())
+            explainer.check(explainer.sampleShape(), options); // refused before reading data
         const ms::Dataset data = loadTestData(
             parser, version, ms::Workspace::resolve(parser.value(QStringLiteral("workspace"))), 0);
         ms::checkDataFitsModel(explainer.sampleShape(), explainer.classCount(), version.ref(),

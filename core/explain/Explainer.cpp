@@ -246,6 +246,13 @@ bool Explainer::hasGradients() const
     return m_model.quantizedEngine().isEmpty();
 }
 
+std::vector<qint64> Explainer::sampleOf(const std::vector<qint64> &inputShape) const
+{
+    // With the model's sample shape unknown, a leading 1 could be a channel as well as a batch:
+    // the input is taken as one sample as it is.
+    return m_sampleShape.empty() ? inputShape : withoutBatch(inputShape, m_sampleShape.size());
+}
+
 void Explainer::check(const std::vector<qint64> &inputShape, const ExplainOptions &options) const
 {
     if (m_model.task() == QLatin1String("lm"))
@@ -260,8 +267,7 @@ void Explainer::check(const std::vector<qint64> &inputShape, const ExplainOption
             QStringLiteral("The target class %1 is out of range: %2 has classes 0 to "
                            "%3.")
                 .arg(QString::number(options.target), m_ref, QString::number(m_classes - 1)));
-    const std::vector<qint64> sample = withoutBatch(
-        inputShape, m_sampleShape.empty() ? inputShape.size() - 1 : m_sampleShape.size());
+    const std::vector<qint64> sample = sampleOf(inputShape);
     if (sample.empty()
         || std::any_of(sample.begin(), sample.end(), [](qint64 d) { return d <= 0; }))
         throw Error(QStringLiteral("The input has no values (shape %1).")
@@ -274,8 +280,7 @@ Explanation Explainer::explain(const std::vector<float> &input,
                                const std::function<bool()> &cancelled) const
 {
     check(inputShape, options);
-    const std::vector<qint64> sample = withoutBatch(
-        inputShape, m_sampleShape.empty() ? inputShape.size() - 1 : m_sampleShape.size());
+    const std::vector<qint64> sample = sampleOf(inputShape);
     qint64 size = 1;
     for (qint64 d : sample)
         size *= d;

@@ -116,6 +116,8 @@ public:
                               const std::vector<qint64> &shape) const;
 
 private:
+    std::vector<qint64> sampleOf(const std::vector<qint64> &inputShape) const;
+
     Model m_model;
     QString m_ref;
     std::vector<qint64> m_sampleShape;
