@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <vector>
 
 namespace {
@@ -117,12 +118,29 @@ int main(int argc, char **argv)
         out << "| version | kind | method | params | params vs base | non-zero | test acc | "
                "acc delta (pt) | latency ms (median) | speed-up (median, range) |\n"
                "|---|---|---|---|---|---|---|---|---|---|\n";
-        const double baseAcc = records[0].metrics.value(QStringLiteral("test_acc")).toDouble();
+        // An imported base was never evaluated by the studio; a compression job measured it on
+        // the same test split and recorded it in its variant's metrics as source_test_acc.
+        auto testAcc = [&](size_t m) -> std::optional<double> {
+            const QJsonValue own = records[int(m)].metrics.value(QStringLiteral("test_acc"));
+            if (!own.isUndefined())
+                return own.toDouble();
+            for (size_t k = 1; m == 0 && k < n; ++k) {
+                const QJsonValue src =
+                    records[int(k)].metrics.value(QStringLiteral("source_test_acc"));
+                if (!src.isUndefined())
+                    return src.toDouble();
+            }
+            return std::nullopt;
+        };
+        const std::optional<double> baseAcc = testAcc(0);
+        const auto accText = [](std::optional<double> a) {
+            return a ? QString::number(*a, 'f', 4) : QStringLiteral("-");
+        };
         const double baseParams = double(records[0].parameterCount);
         for (size_t m = 0; m < n; ++m) {
             const ms::VersionRecord &v = records[int(m)];
             const QJsonValue nz = v.metrics.value(QStringLiteral("nonzero_parameters"));
-            const double acc = v.metrics.value(QStringLiteral("test_acc")).toDouble();
+            const std::optional<double> acc = testAcc(m);
             const auto [lo, hi] = std::minmax_element(speedup[m].begin(), speedup[m].end());
             out << QStringLiteral("| %1 | %2 | %3 | %4 | %5 % | %6 | %7 | %8 | %9 | %10x (%11-%12) |\n")
                        .arg(v.ref(), ms::versionKindName(v.kind),
@@ -131,8 +149,9 @@ int main(int argc, char **argv)
                        .arg(100.0 * double(v.parameterCount) / baseParams, 0, 'f', 1)
                        .arg(nz.isUndefined() ? QStringLiteral("-")
                                              : QString::number(nz.toInteger()))
-                       .arg(acc, 0, 'f', 4)
-                       .arg(100.0 * (acc - baseAcc), 0, 'f', 2)
+                       .arg(accText(acc),
+                            acc && baseAcc ? QString::number(100.0 * (*acc - *baseAcc), 'f', 2)
+                                           : QStringLiteral("-"))
                        .arg(median(lat[m]), 0, 'f', 3)
                        .arg(median(speedup[m]), 0, 'f', 2)
                        .arg(*lo, 0, 'f', 2)

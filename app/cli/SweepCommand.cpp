@@ -7,6 +7,7 @@
 #include "common/Error.h"
 #include "common/Workspace.h"
 #include "jobs/JobRunner.h"
+#include "optimize/Importance.h"
 #include "optimize/SweepJob.h"
 #include "optimize/SweepSpec.h"
 #include "registry/Registry.h"
@@ -54,8 +55,20 @@ int showSweep(const QString &workspace, qint64 id, bool json)
 {
     ms::Registry registry(workspace);
     const ms::SweepRecord sweep = registry.sweep(id);
+    std::vector<ms::ParamImportance> importance;
+    try {
+        importance = ms::parameterImportance(ms::SweepSpec::fromJson(sweep.spec), sweep.trials);
+    } catch (const ms::Error &) {
+        // A spec this studio no longer accepts (a removed architecture): the trials still show.
+    }
     if (json) {
-        printJsonLine(sweep.toJson());
+        QJsonObject out = sweep.toJson();
+        QJsonArray shares;
+        for (const ms::ParamImportance &p : importance)
+            shares.append(QJsonObject{{QStringLiteral("param"), p.path},
+                                      {QStringLiteral("importance"), p.importance}});
+        out.insert(QStringLiteral("importance"), shares);
+        printJsonLine(out);
         return Ok;
     }
     const bool maximize =
@@ -82,6 +95,15 @@ int showSweep(const QString &workspace, qint64 id, bool json)
     printLine(table({QStringLiteral("trial"), QStringLiteral("status"), metric,
                      QStringLiteral("epochs"), QStringLiteral("run"), QStringLiteral("params")},
                     rows));
+    QStringList shares;
+    for (const ms::ParamImportance &p : importance)
+        shares << QStringLiteral("%1 %2 %").arg(p.path,
+                                                QString::number(100.0 * p.importance, 'f', 0));
+    printLine(shares.isEmpty()
+                  ? QStringLiteral("parameter importance: after %1 finished trials whose "
+                                   "objective differs")
+                        .arg(ms::importanceMinTrials())
+                  : QStringLiteral("parameter importance: ") + shares.join(QStringLiteral(", ")));
     return Ok;
 }
 

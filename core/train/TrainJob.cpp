@@ -142,6 +142,8 @@ public:
 
     void loadData();
     void prepareModel();
+    void resolveSourceOnResume();
+    void warn(const QString &message);
     void begin();
     void prepareSteps();
     // Runs epoch `epoch` with its evaluation, checkpoint and events; a result when the run
@@ -174,6 +176,7 @@ private:
     Model m_model;
     QJsonObject m_spec;
     std::optional<VersionRecord> m_source;   // the version fine-tuned (config.from)
+    bool m_sourceGone = false;               // ... removed from the registry before a resume
     ModelSummary m_summary;
     Checkpoint::State m_state;
     bool m_haveCheckpoint = false;
@@ -206,11 +209,7 @@ void TrainSession::loadData()
     options.seed = m_config.seed;
     options.labelColumn = m_config.labelColumn;
     options.isCancelled = [this] { return m_context.isCancelled(); };
-    options.warn = [this](const QString &message) {
-        m_context.log(QStringLiteral("warning: ") + message);
-        m_context.report(QJsonObject{{QStringLiteral("event"), QStringLiteral("warning")},
-                                     {QStringLiteral("message"), message}});
-    };
+    options.warn = [this](const QString &message) { warn(message); };
     if (!m_workspace.isEmpty())
         options.maxFeatureBytes = Limits::maxDatasetBytes(m_workspace);
     try {
@@ -235,6 +234,29 @@ void TrainSession::loadData()
                            QString::number(m_data.numClasses())));
 }
 
+// In the window's log, and a "warning" event the CLI prints.
+void TrainSession::warn(const QString &message)
+{
+    m_context.log(QStringLiteral("warning: ") + message);
+    m_context.report(QJsonObject{{QStringLiteral("event"), QStringLiteral("warning")},
+                                 {QStringLiteral("message"), message}});
+}
+
+// The checkpoint holds the model being fine-tuned, so a source removed since the run started
+// costs the new version its lineage edge, not the epochs already trained.
+void TrainSession::resolveSourceOnResume()
+{
+    try {
+        m_source = Registry(m_workspace).resolve(m_config.from);
+    } catch (const Error &e) {
+        m_sourceGone = true;
+        warn(QStringLiteral("%1, the version this run fine-tunes, is no longer in the "
+                                     "registry (%2). The run resumes from its checkpoint; the "
+                                     "new version is registered without its lineage.")
+                          .arg(m_config.from, e.message()));
+    }
+}
+
 // A resumed run continues from its last complete epoch; a run killed before its first
 // checkpoint starts again from the beginning with the same seed, which gives the same result.
 void TrainSession::prepareModel()
@@ -251,7 +273,7 @@ void TrainSession::prepareModel()
                                m_data.sampleShape, m_data.numClasses(),
                                QStringLiteral("the dataset %1").arg(m_config.dataset));
         if (!m_config.from.isEmpty())
-            m_source = Registry(m_workspace).resolve(m_config.from);
+            resolveSourceOnResume();
         m_epochsDone = m_state.epochsDone;
         m_step = m_state.step;
         m_last = m_state.metrics;
@@ -508,6 +530,11 @@ JobResult TrainSession::finish(const QString &outPath, bool registerVersion)
         version.metrics = m_last;
         if (m_source)
             fromversion::describeVersion(version, *m_source, m_data);
+        if (m_sourceGone) {
+            version.kind = VersionKind::Finetuned;
+            version.modelDescription =
+                QStringLiteral("Fine-tuned from %1 (removed since)").arg(m_config.from);
+        }
         const VersionRecord record = m_recorder->finish(version);
         out.insert(QStringLiteral("version"), record.ref());
         out.insert(QStringLiteral("version_id"), record.id);

@@ -3,6 +3,8 @@
 
 #include "app/CliRun.h"
 
+#include "registry/Registry.h"
+
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
@@ -201,6 +203,56 @@ private Q_SLOTS:
         QVERIFY(lines.at(1).value(QStringLiteral("resumed_after_epoch")).toInt() >= 1);
         QCOMPARE(lines.last().value(QStringLiteral("epochs_done")).toInt(), 3);
         QVERIFY(QFile::exists(runDir + QStringLiteral("/model.pt")));
+    }
+
+    // The checkpoint holds the model being fine-tuned: a source removed while the run was
+    // down costs the new version its lineage edge, not the epochs already trained.
+    void aFineTuneResumesAfterItsSourceIsRemoved()
+    {
+        const QString w = m_dir.filePath(QStringLiteral("finetune-ws"));
+        const QStringList small = {QStringLiteral("--limit"), QStringLiteral("1000"),
+                                   QStringLiteral("--batch-size"), QStringLiteral("50"),
+                                   QStringLiteral("--threads"), QStringLiteral("1"),
+                                   QStringLiteral("--workspace"), w};
+        const Run base = cli(QStringList{QStringLiteral("train"), QStringLiteral("--arch"),
+                                         QStringLiteral("mlp"), QStringLiteral("--epochs"),
+                                         QStringLiteral("1"), QStringLiteral("--name"),
+                                         QStringLiteral("base")} + small);
+        QVERIFY2(base.exitCode == 0, qPrintable(base.err));
+
+        QProcess p;
+        p.start(cliPath(), QStringList{QStringLiteral("train"), QStringLiteral("--from"),
+                                       QStringLiteral("base:1"), QStringLiteral("--epochs"),
+                                       QStringLiteral("20"), QStringLiteral("--json")} + small);
+        QVERIFY(p.waitForStarted());
+        QString runDir;
+        bool sawEpoch = false;
+        while (!sawEpoch && p.waitForReadyRead(120000)) {
+            while (p.canReadLine()) {
+                const QJsonObject e = QJsonDocument::fromJson(p.readLine()).object();
+                if (e.value(QStringLiteral("event")).toString() == QLatin1String("start"))
+                    runDir = e.value(QStringLiteral("run_dir")).toString();
+                if (e.value(QStringLiteral("event")).toString() == QLatin1String("epoch"))
+                    sawEpoch = true;
+            }
+        }
+        QVERIFY(sawEpoch);
+        QVERIFY(p.state() == QProcess::Running);
+        ::kill(pid_t(p.processId()), SIGKILL);
+        QVERIFY(p.waitForFinished());
+
+        const Run rm = cli({QStringLiteral("rm"), QStringLiteral("base:1"),
+                            QStringLiteral("--workspace"), w});
+        QVERIFY2(rm.exitCode == 0, qPrintable(rm.err));
+        // The resume finishes the recipe's 20 epochs (1,000 samples each: seconds).
+        const Run resumed = cli({QStringLiteral("train"), QStringLiteral("--resume"), runDir});
+        QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
+        QVERIFY2((resumed.out + resumed.err).contains(QStringLiteral("no longer in the registry")),
+                 qPrintable(resumed.out + resumed.err));
+        const ms::Registry registry(w);
+        const ms::VersionRecord v = registry.resolve(QStringLiteral("base"));
+        QCOMPARE(v.kind, ms::VersionKind::Finetuned);
+        QVERIFY(registry.lineage(v.id).isEmpty());
     }
 };
 

@@ -110,6 +110,16 @@ private Q_SLOTS:
         const QJsonObject sweep = show(end.value("sweep").toInteger());
         QCOMPARE(sweep.value("status").toString(), QStringLiteral("finished"));
         QCOMPARE(sweep.value("trials").toArray().size(), 4);
+        // Four finished trials of different values: a share per searched parameter.
+        const QJsonArray importance = sweep.value("importance").toArray();
+        QCOMPARE(importance.size(), 4);
+        double shares = 0.0;
+        for (const QJsonValue &p : importance)
+            shares += p.toObject().value("importance").toDouble();
+        QVERIFY(std::abs(shares - 1.0) < 1e-9);
+        const Run text = cli({QStringLiteral("sweep"), QStringLiteral("show"),
+                              QString::number(end.value("sweep").toInteger())});
+        QVERIFY2(text.out.contains(QStringLiteral("parameter importance: ")), qPrintable(text.out));
         const QJsonObject version = cli({QStringLiteral("show"), QStringLiteral("small:1"),
                                          QStringLiteral("--json")}).json();
         const QJsonObject recipe = version.value("recipe").toObject();

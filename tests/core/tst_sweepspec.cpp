@@ -4,6 +4,7 @@
 #include "models/ArchSpec.h"
 #include "models/ArchitectureRegistry.h"
 #include "optimize/EarlyStop.h"
+#include "optimize/Importance.h"
 #include "optimize/Sampler.h"
 #include "optimize/SweepSpec.h"
 
@@ -302,6 +303,78 @@ private Q_SLOTS:
         QVERIFY(median.report(9, 2, 0.2));
         QVERIFY(!median.report(10, 2, 0.25));
         QVERIFY(!median.report(10, 5, 0.0));  // the last epoch
+    }
+
+    // Trials whose objective follows the learning rate strongly and the width a little: the
+    // learning rate gets most of the importance, the width some, the four others next to none.
+    void importanceFindsTheParametersThatMatter()
+    {
+        const SweepSpec spec = SweepSpec::fromJson(mlpSearch());
+        SweepSpec random = spec;
+        random.sampler = QStringLiteral("random");
+        const std::unique_ptr<Sampler> sampler = makeSampler(random);
+        auto unit = [&spec](const QJsonObject &params, const char *path) {
+            for (const ParamDomain &d : spec.space)
+                if (d.path == QLatin1String(path))
+                    return d.unitOf(params.value(d.path));
+            return std::nan("");
+        };
+        QVector<TrialRecord> trials;
+        for (int n = 0; n < 40; ++n) {
+            TrialRecord t;
+            t.number = n;
+            t.params = sampler->ask(n);
+            t.status = QStringLiteral("finished");
+            t.value = 0.5 + 0.4 * unit(t.params, "lr") + 0.08 * unit(t.params, "arch.width");
+            trials.push_back(t);
+        }
+        // Neither a pruned nor a failed trial is evidence: wild values that would dominate.
+        TrialRecord pruned = trials.first();
+        pruned.status = QStringLiteral("pruned");
+        pruned.value = -100.0;
+        trials.push_back(pruned);
+        TrialRecord failed = trials.first();
+        failed.status = QStringLiteral("failed");
+        trials.push_back(failed);
+
+        const std::vector<ParamImportance> shares = parameterImportance(spec, trials);
+        QCOMPARE(shares.size(), spec.space.size());
+        double sum = 0.0;
+        for (size_t k = 0; k < shares.size(); ++k) {
+            sum += shares[k].importance;
+            QVERIFY(shares[k].importance >= 0.0);
+            if (k > 0)
+                QVERIFY(shares[k - 1].importance >= shares[k].importance);
+        }
+        QVERIFY(std::abs(sum - 1.0) < 1e-9);
+        QCOMPARE(shares[0].path, QStringLiteral("lr"));
+        QVERIFY2(shares[0].importance > 0.6, qPrintable(QString::number(shares[0].importance)));
+        QCOMPARE(shares[1].path, QStringLiteral("arch.width"));
+        for (size_t k = 2; k < shares.size(); ++k)
+            QVERIFY2(shares[k].importance < 0.1, qPrintable(shares[k].path));
+        // Seeded: the same trials give the same shares.
+        const std::vector<ParamImportance> again = parameterImportance(spec, trials);
+        for (size_t k = 0; k < shares.size(); ++k)
+            QCOMPARE(again[k].importance, shares[k].importance);
+    }
+
+    void importanceNeedsEnoughVariedTrials()
+    {
+        const SweepSpec spec = SweepSpec::fromJson(mlpSearch());
+        QVector<TrialRecord> trials;
+        for (int n = 0; n < importanceMinTrials(); ++n) {
+            TrialRecord t;
+            t.number = n;
+            t.params = makeSampler(spec)->ask(n);
+            t.status = QStringLiteral("finished");
+            t.value = 0.8;
+            trials.push_back(t);
+        }
+        QVERIFY(parameterImportance(spec, trials).empty());   // the objective never moved
+        trials.last().value = 0.9;
+        QCOMPARE(parameterImportance(spec, trials).size(), spec.space.size());
+        trials.removeLast();
+        QVERIFY(parameterImportance(spec, trials).empty());   // too few
     }
 };
 

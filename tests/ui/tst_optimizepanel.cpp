@@ -3,6 +3,7 @@
 // parallel-coordinates plot to filter the table, Register, the past sweeps' combo, and bad
 // sweep files refused before anything starts. Offscreen, isolated workspace.
 #include "panels/optimize/HistoryPlot.h"
+#include "panels/optimize/ImportancePlot.h"
 #include "panels/optimize/OptimizePanel.h"
 #include "panels/optimize/ParallelCoordinates.h"
 #include "panels/optimize/TrialTableModel.h"
@@ -195,6 +196,13 @@ void TestOptimizePanel::runsASweepLiveBrushesAndRegisters()
     QCOMPARE(panel.parallelPlot()->lineCount(), finished);
     QCOMPARE(panel.historyPlot()->pointCount(), finished);
     QCOMPARE(panel.historyPlot()->bestValue(), best);
+    // Four finished trials: a bar per searched parameter (3), shares summing to 1.
+    const std::vector<ms::ParamImportance> &shares = panel.importancePlot()->shares();
+    QCOMPARE(int(shares.size()), 3);
+    double total = 0.0;
+    for (const ms::ParamImportance &p : shares)
+        total += p.importance;
+    QVERIFY(std::abs(total - 1.0) < 1e-9);
     QVERIFY(panel.statusText().contains(QStringLiteral("panel-sweep:1")));
 
     // Brush the lr axis from its low end to between the 2nd and 3rd trial: two trials stay.

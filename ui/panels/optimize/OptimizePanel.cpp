@@ -4,6 +4,7 @@
 #include "common/Icons.h"
 #include "common/Widgets.h"
 #include "panels/optimize/HistoryPlot.h"
+#include "panels/optimize/ImportancePlot.h"
 #include "panels/optimize/ParallelCoordinates.h"
 #include "panels/optimize/TrialTableModel.h"
 
@@ -28,6 +29,7 @@
 #include <QSplitter>
 #include <QStyle>
 #include <QTableView>
+#include <QTabWidget>
 #include <QTimer>
 #include <QVBoxLayout>
 
@@ -67,12 +69,17 @@ OptimizePanel::OptimizePanel(ms::JobRunner *runner, QString workspace, QWidget *
     m_proxy = new TrialFilterProxy(this);
     m_proxy->setSourceModel(m_model);
     m_history = new HistoryPlot(this);
+    m_importance = new ImportancePlot(this);
     m_parallel = new ParallelCoordinates(this);
+    m_plots = new QTabWidget(this);
+    m_plots->setDocumentMode(true);
+    m_plots->addTab(m_history, tr("History"));
+    m_plots->addTab(m_importance, tr("Importance"));
 
     m_topSplitter = new QSplitter(Qt::Horizontal, this);
     m_topSplitter->setChildrenCollapsible(false);
     m_topSplitter->addWidget(buildTrialSide());
-    m_topSplitter->addWidget(m_history);
+    m_topSplitter->addWidget(m_plots);
     m_topSplitter->setStretchFactor(0, 1);
     m_topSplitter->setStretchFactor(1, 1);
     m_topSplitter->setSizes({640, 480});

@@ -15,12 +15,14 @@ class QComboBox;
 class QLabel;
 class QProgressBar;
 class QSplitter;
+class QTabWidget;
 class QTableView;
 class QTimer;
 
 namespace ms::ui {
 
 class HistoryPlot;
+class ImportancePlot;
 class ParallelCoordinates;
 class TrialFilterProxy;
 class TrialTableModel;
@@ -83,6 +85,7 @@ public:
     TrialFilterProxy *trialProxy() const { return m_proxy; }
     QTableView *trialView() const { return m_table; }
     HistoryPlot *historyPlot() const { return m_history; }
+    ImportancePlot *importancePlot() const { return m_importance; }
     ParallelCoordinates *parallelPlot() const { return m_parallel; }
     QComboBox *sweepCombo() const { return m_sweeps; }
     QAbstractButton *openButton() const { return m_openButton; }
@@ -128,6 +131,8 @@ private:
     TrialFilterProxy *m_proxy = nullptr;
     QTableView *m_table = nullptr;
     HistoryPlot *m_history = nullptr;
+    ImportancePlot *m_importance = nullptr;
+    QTabWidget *m_plots = nullptr;   // history | importance
     ParallelCoordinates *m_parallel = nullptr;
     QComboBox *m_sweeps = nullptr;
     QLabel *m_fileLabel = nullptr;

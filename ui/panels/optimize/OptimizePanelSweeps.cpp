@@ -4,6 +4,7 @@
 #include "panels/optimize/OptimizePanel.h"
 
 #include "panels/optimize/HistoryPlot.h"
+#include "panels/optimize/ImportancePlot.h"
 #include "panels/optimize/ParallelCoordinates.h"
 #include "panels/optimize/TrialTableModel.h"
 
@@ -48,6 +49,7 @@ void OptimizePanel::showSpec(const ms::SweepSpec &spec)
         paths << d.path;
     m_model->setSweep(paths, spec.objective.metric);
     m_history->setObjective(spec.objective.metric, spec.objective.maximize);
+    m_importance->setSweep(spec);
     m_parallel->setSweep(spec.space, spec.objective.metric, spec.objective.maximize);
 }
 
@@ -70,6 +72,7 @@ bool OptimizePanel::showSweep(qint64 sweepId)
     m_shownStatus = record.status;
     m_model->setTrials(record.trials);
     m_history->setTrials(m_model->trials());
+    m_importance->setTrials(m_model->trials());
     m_parallel->setTrials(m_model->trials());
     const QSignalBlocker blocker(m_sweeps);
     m_sweeps->setCurrentIndex(m_sweeps->findData(sweepId));
@@ -90,6 +93,7 @@ void OptimizePanel::refreshTrials()
         return;
     }
     m_history->setTrials(m_model->trials());
+    m_importance->setTrials(m_model->trials());
     m_parallel->setTrials(m_model->trials());
     updateControls();
 }
