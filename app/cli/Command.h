@@ -50,4 +50,7 @@ QList<Command> generateCommands();
 // bench, compare: measuring versions and putting their benchmarks side by side.
 QList<Command> benchCommands();
 
+// explain, disagree: attribution maps and where two versions' predictions differ.
+QList<Command> explainCommands();
+
 } // namespace cli

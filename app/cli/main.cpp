@@ -68,7 +68,8 @@ QList<Command> allCommands()
 {
     return cli::trainCommands() + cli::compressCommands() + cli::importCommands()
            + cli::registryCommands() + cli::versionCommands() + cli::serveCommands()
-           + cli::benchCommands() + cli::sweepCommands() + cli::generateCommands()
+           + cli::benchCommands() + cli::explainCommands() + cli::sweepCommands()
+           + cli::generateCommands()
            + cli::listCommands()
            + cli::pluginCommands();
 }

@@ -1,6 +1,7 @@
 #include "InferenceService_p.h"
 
 #include "HttpServer.h"
+#include "ExplainProtocol.h"
 #include "InferProtocol.h"
 #include "ModelBatcher.h"
 #include "ServeMetrics.h"
@@ -9,6 +10,7 @@
 
 #include "common/Error.h"
 #include "common/Runtime.h"
+#include "explain/Explainer.h"
 #include "models/LanguageModel.h"
 #include "models/Model.h"
 #include "registry/Registry.h"
@@ -28,6 +30,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 
@@ -292,18 +295,12 @@ void InferenceService::Private::metrics(Exchange &ex)
 void InferenceService::Private::infer(Exchange &ex, bool torchServe)
 {
     Version *version = findVersion(ex);
-    if (!version)
+    if (!version || !checkAccepting(ex, version))
         return;
     if (version->info.task == QLatin1String("lm")) {
         respondError(ex, 400,
                      QStringLiteral("model \"%1\" is a language model: send text to "
                                     "/v1/completions or /v1/chat/completions")
-                         .arg(ex.model));
-        return;
-    }
-    if (!accepting || !version->batcher) {
-        respondError(ex, 503,
-                     QStringLiteral("model \"%1\" is not ready: the server is stopping")
                          .arg(ex.model));
         return;
     }
@@ -318,6 +315,108 @@ void InferenceService::Private::infer(Exchange &ex, bool torchServe)
     }
     ex.request.body = QByteArray();   // parsed: the text is not needed any more
 
+    ModelBatcher::Request job;
+    job.data = std::move(input.data);
+    job.shape = input.shape;
+    input.data = std::vector<float>();
+    const QString name = version->info.name;
+    const int number = version->info.version;
+    const QStringList classNames = version->info.classNames;
+    // Runs on the worker: the body is built there, so the server's thread only writes it.
+    enqueue(ex, version, std::move(job),
+            [input = std::move(input), name, number, classNames,
+             torchServe](BatchResult &result) {
+                if (torchServe)
+                    return jsonBytes(protocol::torchServeResponse(
+                        result.logits, input.batch(), classNames, input.singleSample));
+                return jsonBytes(protocol::v2InferResponse(name, number, input, result.logits));
+            });
+}
+
+// An attribution map per sample, computed on the version's batcher worker as one request of
+// its own (ModelBatcher::Request::compute), under the queue bound and the request timeout of
+// inference. Everything that can be refused is refused here with 400, before it queues.
+void InferenceService::Private::explain(Exchange &ex, bool torchServe)
+{
+    Version *version = findVersion(ex);
+    if (!version || !checkAccepting(ex, version))
+        return;
+    if (version->info.task == QLatin1String("lm")) {
+        respondError(ex, 400,
+                     QStringLiteral("model \"%1\" is a language model: attribution maps are "
+                                    "for models of images or tables")
+                         .arg(ex.model));
+        return;
+    }
+    protocol::InferInput input;
+    ExplainOptions explainOptions;
+    auto explainer = std::make_shared<Explainer>(version->model, version->info.versionRef,
+                                                 version->info.inputShape,
+                                                 version->info.numOutputs);
+    try {
+        input = torchServe
+                    ? protocol::parseTorchServe(ex.request.body, version->info.inputShape)
+                    : protocol::parseV2Infer(ex.request.body, version->info.inputShape);
+        explainOptions = protocol::explainOptions(ex.request.target, ex.request.body);
+        if (input.batch() > options.maxBatchSize)
+            throw protocol::ProtocolError{
+                400, QStringLiteral("%1 samples to explain; at most %2 per request (the "
+                                    "server's batch size)")
+                         .arg(QString::number(input.batch()),
+                              QString::number(options.maxBatchSize))};
+        explainer->check(std::vector<qint64>(input.shape.begin() + 1, input.shape.end()),
+                         explainOptions);
+    } catch (const protocol::ProtocolError &e) {
+        respondError(ex, e.status, e.message);
+        return;
+    } catch (const Error &e) {
+        respondError(ex, 400, e.message());
+        return;
+    }
+    ex.request.body = QByteArray();
+
+    ModelBatcher::Request job;
+    job.shape = input.shape;
+    job.cancelled = std::make_shared<std::atomic<bool>>(false);
+    auto explanations = std::make_shared<std::vector<Explanation>>();
+    auto sample = std::make_shared<protocol::InferInput>(std::move(input));
+    job.compute = [explainer, explainOptions, sample, explanations,
+                   cancelled = job.cancelled]() {
+        BatchResult result;
+        try {
+            *explanations = protocol::explainSamples(*explainer, *sample, explainOptions,
+                                                     [cancelled] { return cancelled->load(); });
+            result.ok = true;
+        } catch (const Error &e) {
+            result.status = 400;   // found only on the way (a model without gradients)
+            result.error = e.message();
+        }
+        return result;
+    };
+    const QString name = version->info.name;
+    const int number = version->info.version;
+    enqueue(ex, version, std::move(job),
+            [sample, explanations, name, number, torchServe](BatchResult &) {
+                if (torchServe)
+                    return jsonBytes(protocol::torchServeExplainResponse(*explanations,
+                                                                         sample->singleSample));
+                return jsonBytes(protocol::v2ExplainResponse(name, number, *sample,
+                                                             *explanations));
+            });
+}
+
+bool InferenceService::Private::checkAccepting(Exchange &ex, Version *version)
+{
+    if (accepting && version->batcher)
+        return true;
+    respondError(ex, 503,
+                 QStringLiteral("model \"%1\" is not ready: the server is stopping").arg(ex.model));
+    return false;
+}
+
+void InferenceService::Private::enqueue(Exchange &ex, Version *version,
+                                        ModelBatcher::Request &&job, ReplyBody reply)
+{
     const quint64 id = nextId++;
     InFlight flight;
     flight.responder = ex.responder;
@@ -326,31 +425,20 @@ void InferenceService::Private::infer(Exchange &ex, bool torchServe)
     flight.model = ex.model;
     flight.start = ex.start;
     flight.deadline = ex.start + std::chrono::milliseconds(options.requestTimeout_ms);
-    flight.cancelled = std::make_shared<std::atomic<bool>>(false);
-
-    ModelBatcher::Request job;
-    job.data = std::move(input.data);
-    job.shape = input.shape;
-    job.cancelled = flight.cancelled;
-    input.data = std::vector<float>();
-    const QString name = version->info.name;
-    const int number = version->info.version;
-    const QStringList classNames = version->info.classNames;
+    if (!job.cancelled)
+        job.cancelled = std::make_shared<std::atomic<bool>>(false);
+    flight.cancelled = job.cancelled;
     InferenceService *service = q;
-    // Runs on the worker: the body is built there, so the server's thread only writes it.
-    // `service` outlives every worker (stop() joins them before anything goes).
-    job.done = [this, service, id, input = std::move(input), name, number, classNames,
-                torchServe](BatchResult &&result) {
+    // Runs on the worker. `service` outlives every worker (stop() joins them before anything
+    // goes).
+    job.done = [this, service, id, reply = std::move(reply)](BatchResult &&result) {
         int status = 200;
         QByteArray body;
         if (!result.ok) {
             status = result.status;
             body = errorBytes(result.error);
-        } else if (torchServe) {
-            body = jsonBytes(protocol::torchServeResponse(result.logits, input.batch(),
-                                                          classNames, input.singleSample));
         } else {
-            body = jsonBytes(protocol::v2InferResponse(name, number, input, result.logits));
+            body = reply(result);
         }
         const double queue_us = result.queue_us;
         const int batchSize = result.batchSize;

@@ -23,6 +23,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 
@@ -215,6 +216,14 @@ struct InferenceService::Private final : serve::RouteHandlers
     // The version a model route names, or null after answering 404.
     Version *findVersion(Exchange &ex);
     void infer(Exchange &ex, bool torchServe);
+    void explain(Exchange &ex, bool torchServe);
+    // Answers 503 (and returns false) when the server is stopping or the version retired.
+    bool checkAccepting(Exchange &ex, Version *version);
+    // The reply body of a request whose result is ok, built on the worker thread.
+    using ReplyBody = std::function<QByteArray(BatchResult &)>;
+    // Parks the request with its responder (deadline, client gone) and queues `job` on the
+    // version's batcher; answers 503 when the queue is full or stopping.
+    void enqueue(Exchange &ex, Version *version, ModelBatcher::Request &&job, ReplyBody reply);
     void complete(quint64 id, int status, const QByteArray &body, double queue_us, int batchSize);
     void expireDeadlines();
     void armDeadline();
@@ -227,6 +236,8 @@ struct InferenceService::Private final : serve::RouteHandlers
     void v2Infer(Exchange &ex) override { infer(ex, false); }
     void ping(Exchange &ex) override;
     void torchServePredict(Exchange &ex) override { infer(ex, true); }
+    void v2Explain(Exchange &ex) override { explain(ex, false); }
+    void torchServeExplain(Exchange &ex) override { explain(ex, true); }
     void metrics(Exchange &ex) override;
 
     // OpenAiService.cpp

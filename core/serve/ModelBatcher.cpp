@@ -114,8 +114,8 @@ void ModelBatcher::run()
                 continue;
             }
             if (!batch.empty()
-                && (serial || samples + n > m_maxBatchSize
-                    || sampleShapeOf(next.shape) != shape)) {
+                && (serial || samples + n > m_maxBatchSize || next.compute
+                    || batch.front().compute || sampleShapeOf(next.shape) != shape)) {
                 break;
             }
             samples += n;
@@ -136,6 +136,25 @@ void ModelBatcher::run()
 
 void ModelBatcher::runBatch(std::vector<Request> &batch, Clock::time_point start)
 {
+    if (batch.size() == 1 && batch.front().compute) {
+        Request &r = batch.front();
+        BatchResult result;
+        try {
+            result = r.compute();
+        } catch (const std::exception &e) {
+            result.ok = false;
+            result.status = 500;
+            result.error = errorMessage(e);
+        }
+        result.queue_us =
+            double(std::chrono::duration_cast<std::chrono::nanoseconds>(start - r.enqueued)
+                       .count())
+            / 1000.0;
+        result.batchSize = int(r.shape.empty() ? 1 : r.shape.front());
+        if (r.done)
+            r.done(std::move(result));
+        return;
+    }
     qint64 samples = 0;
     size_t values = 0;
     for (const Request &r : batch) {

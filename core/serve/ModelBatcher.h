@@ -2,6 +2,7 @@
 
 #include "models/Model.h"
 
+#include <QByteArray>
 #include <QString>
 
 #include <atomic>
@@ -26,6 +27,7 @@ struct BatchResult
     int numOutputs = 0;
     double queue_us = 0.0;       // from submit() to the start of its batch's forward
     int batchSize = 0;           // samples in the batch it ran in
+    QByteArray body;             // a computed request's reply (Request::compute), when ok
 };
 
 // The dynamic batcher of one served model, with its own worker thread: requests queue up; the
@@ -47,6 +49,10 @@ public:
         std::vector<float> data;          // samples, row-major
         std::vector<qint64> shape;        // {N, per-sample dims...}
         std::function<void(BatchResult &&)> done;
+        // When set, the request is work of its own (an explanation: itself a batch of passes):
+        // the worker runs it alone, in queue order, instead of a forward over `data`, and
+        // hands its result to `done`. It counts `shape`'s samples against the queue bound.
+        std::function<BatchResult()> compute;
         // Set (by the server's thread) once the request was answered without its result, a
         // timeout: it is dropped rather than run.
         std::shared_ptr<std::atomic<bool>> cancelled;

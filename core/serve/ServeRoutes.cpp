@@ -43,6 +43,13 @@ const std::vector<Route> &routes()
         {"GET", QStringLiteral("/v1/models"), &H::openAiModels, false},
         {"POST", QStringLiteral("/v1/completions"), &H::openAiCompletions, false},
         {"POST", QStringLiteral("/v1/chat/completions"), &H::openAiChat, false},
+        // Attribution maps (core/explain): TorchServe's route, and v2's shape of it.
+        {"POST", QStringLiteral("/explanations/{model}"), &H::torchServeExplain, false},
+        {"POST", QStringLiteral("/explanations/{model}/{version}"), &H::torchServeExplain,
+         false},
+        {"POST", QStringLiteral("/v2/models/{model}/explain"), &H::v2Explain, false},
+        {"POST", QStringLiteral("/v2/models/{model}/versions/{version}/explain"),
+         &H::v2Explain, false},
     };
     return table;
 }

@@ -41,6 +41,8 @@ public:
     virtual void openAiModels(Exchange &exchange) = 0;
     virtual void openAiCompletions(Exchange &exchange) = 0;
     virtual void openAiChat(Exchange &exchange) = 0;
+    virtual void v2Explain(Exchange &exchange) = 0;
+    virtual void torchServeExplain(Exchange &exchange) = 0;
 };
 
 struct Route
@@ -51,8 +53,8 @@ struct Route
     bool open = false;              // answered without the token (health checks)
 };
 
-// Open Inference Protocol v2 (KServe/Triton REST), TorchServe's inference API, the
-// OpenAI-compatible completions API and Prometheus, in one table.
+// Open Inference Protocol v2 (KServe/Triton REST), TorchServe's inference and explanations
+// APIs, the OpenAI-compatible completions API and Prometheus, in one table.
 const std::vector<Route> &routes();
 
 struct RouteMatch

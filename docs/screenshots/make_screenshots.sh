@@ -36,6 +36,7 @@ fi
 "${gui[@]}" --panel versions --screenshot "$out/versions.png"
 "${gui[@]}" --panel compare --screenshot "$out/compare.png"
 "${gui[@]}" --panel compare --compare-tab variants --screenshot "$out/compare-variants.png"
+"${gui[@]}" --panel try --screenshot "$out/try.png"
 
 # The Serve panel with live traffic: a client posts test images while the window waits.
 port=8799

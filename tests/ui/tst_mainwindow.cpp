@@ -158,7 +158,7 @@ void TestMainWindow::panelsInOrderWithShortcuts()
              (QStringList{QStringLiteral("data"), QStringLiteral("train"),
                           QStringLiteral("versions"), QStringLiteral("compare"),
                           QStringLiteral("serve"), QStringLiteral("optimize"),
-                          QStringLiteral("chat")}));
+                          QStringLiteral("try"), QStringLiteral("chat")}));
     window.show();
     QVERIFY(QTest::qWaitForWindowActive(&window));
     QTest::keyClick(&window, Qt::Key_4, Qt::ControlModifier);

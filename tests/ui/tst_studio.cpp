@@ -91,10 +91,11 @@ void TestStudio::initTestCase()
     QVERIFY(QTest::qWaitForWindowExposed(m_window));
     QCOMPARE(m_window->workspace(), m_workspace.path());
     QCOMPARE(m_window->size(), QSize(1280, 800));
-    QCOMPARE(m_window->panelIds().mid(0, 6),
+    QCOMPARE(m_window->panelIds().mid(0, 7),
              QStringList({QStringLiteral("data"), QStringLiteral("train"),
                           QStringLiteral("versions"), QStringLiteral("compare"),
-                          QStringLiteral("serve"), QStringLiteral("optimize")}));
+                          QStringLiteral("serve"), QStringLiteral("optimize"),
+                          QStringLiteral("try")}));
     m_train = m_window->panel<TrainPanel>();
     m_versions = m_window->panel<VersionsPanel>();
     QVERIFY(m_train && m_versions);

@@ -176,6 +176,25 @@ QPixmap paintOptimizeIcon(int size, const QColor &color)
     return pixmap;
 }
 
+// A magnifying glass over a small grid: looking at what a model sees in an image.
+QPixmap paintTryIcon(int size, const QColor &color)
+{
+    QPixmap pixmap(size, size);
+    pixmap.fill(Qt::transparent);
+    QPainter painter(&pixmap);
+    painter.setRenderHint(QPainter::Antialiasing);
+    painter.scale(size / 32.0, size / 32.0);
+    painter.setBrush(Qt::NoBrush);
+    painter.setPen(QPen(color, 2.5, Qt::SolidLine, Qt::RoundCap));
+    painter.drawEllipse(QPointF(13, 13), 8.5, 8.5);
+    painter.drawLine(QPointF(19.5, 19.5), QPointF(28, 28));
+    painter.setPen(Qt::NoPen);
+    painter.setBrush(color);
+    painter.drawRect(QRectF(9, 9, 3.5, 3.5));
+    painter.drawRect(QRectF(13.5, 13.5, 3.5, 3.5));
+    return pixmap;
+}
+
 // A speech bubble with three lines of text: the Chat panel.
 QPixmap paintChatIcon(int size, const QColor &color)
 {
@@ -251,6 +270,11 @@ QIcon compareIcon(const QColor &color)
 QIcon optimizeIcon(const QColor &color)
 {
     return tintedIcon(paintOptimizeIcon, color);
+}
+
+QIcon tryIcon(const QColor &color)
+{
+    return tintedIcon(paintTryIcon, color);
 }
 
 QIcon chatIcon(const QColor &color)

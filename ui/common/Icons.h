@@ -15,6 +15,7 @@ QIcon versionsIcon(const QColor &color);
 QIcon dataIcon(const QColor &color);
 QIcon compareIcon(const QColor &color);
 QIcon optimizeIcon(const QColor &color);
+QIcon tryIcon(const QColor &color);
 QIcon chatIcon(const QColor &color);
 
 } // namespace ms::ui

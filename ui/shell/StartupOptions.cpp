@@ -37,9 +37,10 @@ QList<QCommandLineOption> studioOptions()
                "FILE"),
         valued("panel",
                QStringLiteral("Open on panel NAME (data, train, versions, compare, serve, "
-                              "optimize, chat). With "
-                              "--screenshot, data waits for its dataset and compare checks the "
-                              "newest three versions."),
+                              "optimize, try, chat). With "
+                              "--screenshot, data waits for its dataset, compare checks the "
+                              "newest three versions and try explains test sample 0 with "
+                              "them."),
                "NAME"),
         valued("compare-tab",
                QStringLiteral("Open the Compare panel on tab NAME (curves, variants). With "

@@ -5,6 +5,7 @@
 #include "panels/serve/ServePanel.h"
 #include "panels/train/TrainForm.h"
 #include "panels/train/TrainPanel.h"
+#include "panels/try/TryPanel.h"
 #include "panels/versions/VersionsPanel.h"
 #include "shell/MainWindow.h"
 #include "shell/StudioPanels.h"
@@ -183,6 +184,21 @@ void Studio::scheduleScreenshot()
                 [this, delay_ms, grabAndFinish] {
                     QTimer::singleShot(delay_ms, this, grabAndFinish);
                 });
+    } else if (shownPanel == QLatin1String("try")) {
+        // The newest versions explain test sample 0 on a worker; the picture waits for them.
+        auto *tryPanel = window->panel<TryPanel>();
+        connect(
+            tryPanel, &TryPanel::explained, this,
+            [this, tryPanel, delay_ms](bool ok) {
+                if (!ok)
+                    Q_EMIT message(tryPanel->statusText());
+                QTimer::singleShot(delay_ms, this, [this, ok] {
+                    const bool saved = saveScreenshot();
+                    Q_EMIT finished(saved && ok ? 0 : 1);
+                });
+            },
+            Qt::SingleShotConnection);
+        tryPanel->explainNewest();
     } else if (shownPanel == QLatin1String("data")) {
         // The samples and the histogram exist once the dataset is read (on a worker). A
         // dataset that cannot be read is pictured with its message, and said too.

@@ -7,6 +7,7 @@
 #include "panels/serve/ServePanel.h"
 #include "panels/train/TrainForm.h"
 #include "panels/train/TrainPanel.h"
+#include "panels/try/TryPanel.h"
 #include "panels/versions/VersionsPanel.h"
 #include "shell/MainWindow.h"
 #include "shell/StudioSettings.h"
@@ -34,6 +35,15 @@ void addStudioPanels(MainWindow &window)
     window.addPanel(servePanel);
     auto *optimizePanel = new OptimizePanel(window.jobRunner(), workspace);
     window.addPanel(optimizePanel);
+    auto *tryPanel = new TryPanel(window.jobRunner(), workspace);
+    window.addPanel(tryPanel);
+    // Every new version can be tried at once.
+    QObject::connect(trainPanel, &TrainPanel::runFinished, tryPanel, &TryPanel::reload);
+    QObject::connect(&window, &MainWindow::versionsChanged, tryPanel, &TryPanel::reload);
+    QObject::connect(versionsPanel, &VersionsPanel::compressFinished, tryPanel,
+                     &TryPanel::reload);
+    QObject::connect(optimizePanel, &OptimizePanel::versionsChanged, tryPanel,
+                     &TryPanel::reload);
     auto *chatPanel = new ChatPanel(workspace);
     window.addPanel(chatPanel);
 
