@@ -19,8 +19,11 @@ namespace ms {
 //
 // Routes (core/serve/ServeRoutes.cpp): Open Inference Protocol v2 REST (KServe/Triton): GET
 // /v2/health/live, /v2/health/ready, /v2, /v2/models/{name}[/versions/{v}], .../ready, POST
-// .../infer; TorchServe style GET /ping and POST /predictions/{model}[/{version}]; GET
-// /metrics (Prometheus text). Errors are {"error": "..."}.
+// .../infer and .../explain (attribution maps, core/explain); TorchServe style GET /ping, POST
+// /predictions/{model}[/{version}] and /explanations/{model}[/{version}]; OpenAI-compatible GET
+// /v1/models, POST /v1/completions and /v1/chat/completions for language models (whole or as
+// server-sent events; OpenAI's error shape there); GET /metrics (Prometheus text). Other
+// errors are {"error": "..."}.
 class InferenceService final : public QObject
 {
     Q_OBJECT
