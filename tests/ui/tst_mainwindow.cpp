@@ -323,7 +323,7 @@ void TestMainWindow::openWorkspaceRefusesAForeignRegistry()
     QVERIFY(!window.setWorkspace(foreign.path(), &error));
     QVERIFY2(error.contains(QStringLiteral("registry.db")), qPrintable(error));
     QCOMPARE(window.workspace(), good.path());
-    QCOMPARE(window.panelIds().size(), 7);
+    QCOMPARE(window.panelIds().size(), 8);
     // The foreign file is untouched.
     QVERIFY(db.open(QIODevice::ReadOnly));
     QVERIFY(db.readAll().startsWith("this is not SQLite"));
