@@ -83,6 +83,20 @@ private Q_SLOTS:
         QVERIFY(!panel.columnHasMap(2));
     }
 
+    // A language model takes token ids: the panel does not offer it (the Chat panel does).
+    void offersOnlyModelsOfFloatInputs()
+    {
+        ms::NewVersion tokens = ms::test::tinyImageVersion(
+            QStringLiteral("tokens"), m_dir.filePath(QStringLiteral("t.pt")));
+        tokens.inputs = {ms::TensorSignature{QStringLiteral("tokens"), QStringLiteral("int64"),
+                                             {-1, -1}}};
+        ms::Registry(m_dir.path()).addVersion(tokens);
+        ms::JobRunner runner;
+        TryPanel panel(&runner, m_dir.path());
+        QVERIFY(panel.chooseVersion(0, QStringLiteral("tiny:1")));
+        QVERIFY(!panel.chooseVersion(0, QStringLiteral("tokens:1")));
+    }
+
     // The panel's "test sample of class K, misclassified only": the job finds the first test
     // image of the class that the first version gets wrong, and explains it with every version.
     void explainJobFindsAMisclassifiedSampleOfAClass()

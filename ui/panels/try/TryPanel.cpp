@@ -39,6 +39,14 @@ namespace {
 constexpr int kMapScale = 8; // a 28x28 image at 224 pixels
 const QString kNone = QStringLiteral("(none)");
 
+// Attribution maps are of float inputs: a language model's token ids are not offered (the
+// Chat panel is for those). An import without a recorded signature is offered; the explain
+// job's own checks say what does not fit.
+bool explainable(const ms::VersionRecord &v)
+{
+    return v.inputs.isEmpty() || v.inputs.first().dtype.startsWith(QLatin1String("float"));
+}
+
 std::vector<float> floatsOf(const QJsonArray &array)
 {
     std::vector<float> out;
@@ -169,7 +177,8 @@ void TryPanel::reload()
         for (const ms::ModelRecord &model : registry.models()) {
             for (const ms::VersionRecord &v :
                  registry.versions(model.name, ms::Registry::Detail::Listing))
-                refs << v.ref();
+                if (explainable(v))
+                    refs << v.ref();
         }
     } catch (const ms::Error &e) {
         m_status->setStatus(e.message(), Tone::Error);
@@ -304,7 +313,10 @@ void TryPanel::explainNewest()
         const ms::Registry registry(m_workspace);
         QVector<ms::VersionRecord> all;
         for (const ms::ModelRecord &model : registry.models())
-            all += registry.versions(model.name, ms::Registry::Detail::Listing);
+            for (const ms::VersionRecord &v :
+                 registry.versions(model.name, ms::Registry::Detail::Listing))
+                if (explainable(v))
+                    all << v;
         std::stable_sort(all.begin(), all.end(),
                          [](const ms::VersionRecord &a, const ms::VersionRecord &b) {
                              return a.created > b.created;
