@@ -26,6 +26,26 @@ Run cli(const QStringList &args, int timeout_ms = 240000)
     return ms::test::runCli(args, timeout_ms);
 }
 
+// Reads a `train --json` run's events until its first epoch ends; `runDir` gets the run's
+// folder from its start event (empty when the run never started or no epoch ended).
+void waitForFirstEpoch(QProcess &p, QString *runDir)
+{
+    QString dir;
+    bool sawEpoch = false;
+    QVERIFY(p.waitForStarted());
+    while (!sawEpoch && p.waitForReadyRead(120000)) {
+        while (p.canReadLine()) {
+            const QJsonObject e = QJsonDocument::fromJson(p.readLine()).object();
+            if (e.value(QStringLiteral("event")).toString() == QLatin1String("start"))
+                dir = e.value(QStringLiteral("run_dir")).toString();
+            if (e.value(QStringLiteral("event")).toString() == QLatin1String("epoch"))
+                sawEpoch = true;
+        }
+    }
+    if (sawEpoch)
+        *runDir = dir;
+}
+
 void writeFile(const QString &path, const QByteArray &data)
 {
     QFile f(path);
@@ -177,19 +197,9 @@ private Q_SLOTS:
                             QStringLiteral("--batch-size"), QStringLiteral("32"),
                             QStringLiteral("--threads"), QStringLiteral("1"),
                             QStringLiteral("--json"), QStringLiteral("--workspace"), ws()});
-        QVERIFY(p.waitForStarted());
         QString runDir;
-        bool sawEpoch = false;
-        while (!sawEpoch && p.waitForReadyRead(120000)) {
-            while (p.canReadLine()) {
-                const QJsonObject e = QJsonDocument::fromJson(p.readLine()).object();
-                if (e.value(QStringLiteral("event")).toString() == QLatin1String("start"))
-                    runDir = e.value(QStringLiteral("run_dir")).toString();
-                if (e.value(QStringLiteral("event")).toString() == QLatin1String("epoch"))
-                    sawEpoch = true;
-            }
-        }
-        QVERIFY(sawEpoch);
+        waitForFirstEpoch(p, &runDir);
+        QVERIFY(!runDir.isEmpty());
         QVERIFY(p.state() == QProcess::Running);   // killed mid-run, not after
         ::kill(pid_t(p.processId()), SIGKILL);
         QVERIFY(p.waitForFinished());
@@ -224,19 +234,9 @@ private Q_SLOTS:
         p.start(cliPath(), QStringList{QStringLiteral("train"), QStringLiteral("--from"),
                                        QStringLiteral("base:1"), QStringLiteral("--epochs"),
                                        QStringLiteral("20"), QStringLiteral("--json")} + small);
-        QVERIFY(p.waitForStarted());
         QString runDir;
-        bool sawEpoch = false;
-        while (!sawEpoch && p.waitForReadyRead(120000)) {
-            while (p.canReadLine()) {
-                const QJsonObject e = QJsonDocument::fromJson(p.readLine()).object();
-                if (e.value(QStringLiteral("event")).toString() == QLatin1String("start"))
-                    runDir = e.value(QStringLiteral("run_dir")).toString();
-                if (e.value(QStringLiteral("event")).toString() == QLatin1String("epoch"))
-                    sawEpoch = true;
-            }
-        }
-        QVERIFY(sawEpoch);
+        waitForFirstEpoch(p, &runDir);
+        QVERIFY(!runDir.isEmpty());
         QVERIFY(p.state() == QProcess::Running);
         ::kill(pid_t(p.processId()), SIGKILL);
         QVERIFY(p.waitForFinished());
