@@ -28,8 +28,9 @@ struct ParamImportance
 // parameter; they can differ when parameters interact.
 //
 // Empty when fewer than importanceMinTrials() trials finished with a value, or the objective did not
-// vary. Deterministic: the forest and the shuffles are seeded. Milliseconds for hundreds of
-// trials.
+// vary. Deterministic: the forest and the shuffles are seeded. Cheap enough to recompute as
+// trials finish: 200 trees; the whole of tst_sweepspec, two 40-trial computations included,
+// runs in about 140 ms.
 std::vector<ParamImportance> parameterImportance(const SweepSpec &spec,
                                                  const QVector<TrialRecord> &trials);
 int importanceMinTrials();

@@ -22,8 +22,8 @@ public:
     explicit ImportancePlot(QWidget *parent = nullptr);
 
     void setSweep(const ms::SweepSpec &spec);
-    // Recomputes only when the finished trials changed (a forest of a few hundred trials takes
-    // milliseconds; the panel polls every two seconds).
+    // Recomputes only when the finished trials changed (the panel polls every two seconds;
+    // optimize/Importance.h says what one computation costs).
     void setTrials(const QVector<ms::TrialRecord> &trials);
 
     QCustomPlot *plot() const { return m_plot; }
