@@ -117,6 +117,7 @@ private:
 
     // Re-reads the shown sweep's trials from the registry.
     void refreshTrials();
+    void showTrialsInPlots();
     void showSpec(const ms::SweepSpec &spec);
     void updateControls();
     std::optional<int> selectedTrial() const;

@@ -73,14 +73,21 @@ bool OptimizePanel::showSweep(qint64 sweepId)
     }
     m_shownStatus = record.status;
     m_model->setTrials(record.trials);
-    m_history->setTrials(m_model->trials());
-    m_importance->setTrials(m_model->trials());
-    m_intermediate->setTrials(m_model->trials());
-    m_parallel->setTrials(m_model->trials());
+    showTrialsInPlots();
     const QSignalBlocker blocker(m_sweeps);
     m_sweeps->setCurrentIndex(m_sweeps->findData(sweepId));
     updateControls();
     return true;
+}
+
+// Every plot draws the trials the table holds.
+void OptimizePanel::showTrialsInPlots()
+{
+    const QVector<ms::TrialRecord> &trials = m_model->trials();
+    m_history->setTrials(trials);
+    m_importance->setTrials(trials);
+    m_intermediate->setTrials(trials);
+    m_parallel->setTrials(trials);
 }
 
 void OptimizePanel::refreshTrials()
@@ -95,10 +102,7 @@ void OptimizePanel::refreshTrials()
         // The job holds the registry's write lock a moment: the next event reads it again.
         return;
     }
-    m_history->setTrials(m_model->trials());
-    m_importance->setTrials(m_model->trials());
-    m_intermediate->setTrials(m_model->trials());
-    m_parallel->setTrials(m_model->trials());
+    showTrialsInPlots();
     updateControls();
 }
 
