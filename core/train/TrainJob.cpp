@@ -190,7 +190,6 @@ private:
     Model m_model;
     QJsonObject m_spec;
     std::optional<VersionRecord> m_source;   // the version fine-tuned (config.from)
-    bool m_sourceGone = false;               // ... removed from the registry before a resume
     ModelSummary m_summary;
     Checkpoint::State m_state;
     bool m_haveCheckpoint = false;
@@ -263,11 +262,10 @@ void TrainSession::resolveSourceOnResume()
     try {
         m_source = Registry(m_workspace).resolve(m_config.from);
     } catch (const Error &e) {
-        m_sourceGone = true;
-        warn(QStringLiteral("%1, the version this run fine-tunes, is no longer in the "
-                                     "registry (%2). The run resumes from its checkpoint; the "
-                                     "new version is registered without its lineage.")
-                          .arg(m_config.from, e.message()));
+        warn(QStringLiteral("%1, the version this run fine-tunes, is no longer in the registry "
+                            "(%2). The run resumes from its checkpoint; the new version is "
+                            "registered without its lineage.")
+                 .arg(m_config.from, e.message()));
     }
 }
 
@@ -562,7 +560,7 @@ JobResult TrainSession::finish(const QString &outPath, bool registerVersion)
         version.metrics = m_last;
         if (m_source)
             fromversion::describeVersion(version, *m_source, m_data);
-        if (m_sourceGone) {
+        if (!m_config.from.isEmpty() && !m_source) {   // removed before a resume
             version.kind = VersionKind::Finetuned;
             version.modelDescription =
                 QStringLiteral("Fine-tuned from %1 (removed since)").arg(m_config.from);
