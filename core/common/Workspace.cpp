@@ -10,7 +10,11 @@
 #include <QMutex>
 #include <QStandardPaths>
 
+#include <cerrno>
+#include <cstring>
+
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -89,14 +93,20 @@ QString Workspace::newRunDir(const QString &label) const
     // name component, never a path of its own.
     const QString runs = m_root + QStringLiteral("/runs");
     const QString base = stamp + QLatin1Char('-') + modelNameFrom(label, QStringLiteral("run"));
-    QString dir = pathInside(runs, base);
-    for (int n = 2; QDir(dir).exists(); ++n)
-        dir = pathInside(runs, base + QLatin1Char('-') + QString::number(n));
-    if (!QDir().mkpath(dir))
-        throw Error(QStringLiteral("Cannot create the run folder %1: check the workspace is "
-                                   "writable.").arg(dir));
-    runDirLocks().add(dir);
-    return dir;
+    // mkdir(2) is the claim: it fails with EEXIST when another process (a sweep starts its
+    // trials in the same second, with the same label) made the folder first, so two runs
+    // never share one. Testing exists() and then creating would let both through.
+    for (int n = 1;; ++n) {
+        const QString dir = pathInside(runs, n == 1 ? base
+                                                    : base + QLatin1Char('-') + QString::number(n));
+        if (::mkdir(QFile::encodeName(dir).constData(), 0777) == 0) {
+            runDirLocks().add(dir);
+            return dir;
+        }
+        if (errno != EEXIST)
+            throw Error(QStringLiteral("Cannot create the run folder %1: %2. Check the workspace "
+                                       "is writable.").arg(dir, QString::fromLocal8Bit(strerror(errno))));
+    }
 }
 
 bool Workspace::runDirInUse(const QString &dir)

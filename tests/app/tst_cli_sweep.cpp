@@ -89,7 +89,8 @@ private Q_SLOTS:
         QSet<int> numbers;
         for (const QJsonObject &t : trials) {
             numbers.insert(t.value("trial").toInt());
-            QCOMPARE(t.value("status").toString(), QStringLiteral("finished"));
+            QVERIFY2(t.value("status").toString() == QLatin1String("finished"),
+                     qPrintable(QJsonDocument(t).toJson(QJsonDocument::Compact)));
             QCOMPARE(t.value("epochs").toInt(), 2);
             QVERIFY(t.value("value").toDouble() > 0.1);   // above chance (10 classes)
             QVERIFY(t.value("params").toObject().contains("arch.width"));

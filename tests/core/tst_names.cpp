@@ -10,7 +10,11 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QTemporaryDir>
+#include <QSet>
 #include <QTest>
+
+#include <thread>
+#include <vector>
 
 using namespace ms;
 using namespace ms::test;
@@ -180,6 +184,29 @@ private Q_SLOTS:
         // This process holds the folders it just made, so a gc elsewhere leaves them alone.
         QVERIFY(Workspace::runDirInUse(colon));
         QVERIFY(!Workspace::runDirInUse(dir.path()));
+    }
+
+    // A sweep starts its trials at once, with one label: each must get a folder of its own
+    // (two trials sharing one overwrote each other's checkpoints and one failed).
+    void runsStartedAtOnceGetFoldersOfTheirOwn()
+    {
+        const QTemporaryDir dir;
+        const Workspace workspace(dir.path());
+        constexpr int kThreads = 8, kEach = 25;
+        std::vector<QStringList> made(kThreads);
+        std::vector<std::thread> threads;
+        for (int t = 0; t < kThreads; ++t)
+            threads.emplace_back([&, t] {
+                for (int i = 0; i < kEach; ++i)
+                    made[size_t(t)] << workspace.newRunDir(QStringLiteral("mlp"));
+            });
+        for (std::thread &t : threads)
+            t.join();
+        QSet<QString> distinct;
+        for (const QStringList &dirs : made)
+            for (const QString &d : dirs)
+                distinct.insert(d);
+        QCOMPARE(distinct.size(), kThreads * kEach);
     }
 };
 
