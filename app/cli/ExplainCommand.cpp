@@ -13,6 +13,7 @@
 #include "common/Workspace.h"
 #include "data/DatasetRegistry.h"
 #include "explain/Disagreement.h"
+#include "explain/DisagreementJob.h"
 #include "explain/Explainer.h"
 #include "registry/Registry.h"
 
@@ -303,22 +304,16 @@ int runDisagree(const QStringList &arguments)
     } catch (const ms::Error &e) {
         return fail(e.message(), Usage);
     }
-    const ms::Registry registry = openRegistry(parser);
-    const ms::VersionRecord a = registry.resolve(parser.positionalArguments().at(0));
-    const ms::VersionRecord b = registry.resolve(parser.positionalArguments().at(1));
-    const ms::Explainer modelA = ms::Explainer::open(registry, a);
-    const ms::Explainer modelB = ms::Explainer::open(registry, b);
+    openRegistry(parser); // the workspace made when missing, as every verb does
     const QString workspace = ms::Workspace::resolve(parser.value(QStringLiteral("workspace")));
-    const bool aKnowsData =
-        !ms::trainingDataOf(a, parser.value(QStringLiteral("dataset"))).source.isEmpty();
-    const ms::Dataset data = loadTestData(parser, aKnowsData ? a : b, workspace, limit);
-    for (const ms::Explainer *e : {&modelA, &modelB})
-        ms::checkDataFitsModel(e->sampleShape(), e->classCount(), e->ref(), data.sampleShape,
-                               data.numClasses(), QStringLiteral("the dataset %1").arg(data.name));
     if (threads > 0)
         ms::Model::setComputeThreads(threads);
+    // What the Compare panel's explorer runs too (ms::DisagreementJob).
     const ms::Disagreement d =
-        ms::findDisagreements(modelA.model(), a.ref(), modelB.model(), b.ref(), data);
+        ms::disagreeOnTestSplit(workspace, parser.positionalArguments().at(0),
+                                parser.positionalArguments().at(1),
+                                parser.value(QStringLiteral("dataset")), limit)
+            .result;
     if (wantsJson(parser)) {
         printJsonLine(d.toJson());
         return Ok;
