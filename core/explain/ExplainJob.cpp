@@ -150,8 +150,13 @@ JobResult ExplainJob::run(JobContext &context)
         } catch (const Cancelled &) {
             throw;
         } catch (const Error &e) {
-            explanations.append(QJsonObject{{QStringLiteral("version"), records[i].ref()},
-                                            {QStringLiteral("error"), e.message()}});
+            // "gradients": false tells a front-end why, to word the way out in its own terms
+            // (the window's method picker rather than the CLI's --method).
+            QJsonObject refused{{QStringLiteral("version"), records[i].ref()},
+                                {QStringLiteral("error"), e.message()}};
+            if (needsGradients(r.options.method) && !explainers[i].hasGradients())
+                refused.insert(QStringLiteral("gradients"), false);
+            explanations.append(refused);
         }
     }
     if (!output.contains(QStringLiteral("class_names")))

@@ -36,7 +36,8 @@ struct ExplainRequest
 // The Try panel's work as a Job (kind "explain"), on a worker thread: reads the test sample when
 // asked, then explains it with each version. The output: {"values", "shape", "sample", "label",
 // "class_names", "explanations": [Explanation::toJson() or {"version", "error"}]}: one version
-// that cannot use the method (int8 with a gradient method) does not stop the others.
+// that cannot use the method (int8 with a gradient method: its entry also has "gradients":
+// false) does not stop the others.
 class ExplainJob final : public Job
 {
 public:

@@ -5,6 +5,7 @@
 #include "TestSupport.h"
 #include "TinyModel.h"
 
+#include "panels/try/DrawingCanvas.h"
 #include "panels/try/TryPanel.h"
 
 #include "data/DatasetRegistry.h"
@@ -20,6 +21,7 @@
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QMimeData>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -81,6 +83,54 @@ private Q_SLOTS:
         }
         QVERIFY(panel.columnHeadline(2).isEmpty());
         QVERIFY(!panel.columnHasMap(2));
+    }
+
+    // A model of 28x28 grey images gets the canvas: mouse strokes become the input (white on
+    // black, scaled to 28x28) and are explained when the button is let go.
+    void drawingBecomesTheInput()
+    {
+        ms::JobRunner runner;
+        TryPanel panel(&runner, m_dir.path());
+        panel.resize(1200, 700);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        QVERIFY(panel.chooseVersion(0, QStringLiteral("tiny:1")));
+        QVERIFY(panel.chooseVersion(1, QStringLiteral("tiny:2")));
+        QVERIFY(panel.canDraw());
+        QVERIFY(panel.inputValues().empty());
+        QCOMPARE(panel.classChoices().size(), 10);
+
+        QSignalSpy explained(&panel, &TryPanel::explained);
+        ms::ui::DrawingCanvas *canvas = panel.canvas();
+        QTest::mousePress(canvas, Qt::LeftButton, Qt::NoModifier, QPoint(112, 30));
+        for (int y = 40; y <= 190; y += 15)
+            QTest::mouseMove(canvas, QPoint(112 + (y - 30) / 4, y));
+        QTest::mouseRelease(canvas, Qt::LeftButton, Qt::NoModifier, QPoint(150, 195));
+        QVERIFY2(explained.count() == 1 || explained.wait(30000), qPrintable(panel.statusText()));
+        QCOMPARE(explained.first().first().toBool(), true);
+
+        // A stroke, not a blank nor a filled square: some pixels white, most still black.
+        const std::vector<float> &x = panel.inputValues();
+        QCOMPARE(x.size(), size_t(28 * 28));
+        const auto lit = std::count_if(x.begin(), x.end(), [](float v) { return v > 0.5f; });
+        QVERIFY2(lit >= 20 && lit <= 200, qPrintable(QString::number(lit)));
+        QVERIFY(*std::max_element(x.begin(), x.end()) > 0.9f);
+        for (int column = 0; column < 2; ++column) {
+            QVERIFY2(panel.columnHeadline(column).startsWith(
+                         QStringLiteral("tiny:%1: ").arg(column + 1)),
+                     qPrintable(panel.columnHeadline(column)));
+            QVERIFY(panel.columnHasMap(column));
+        }
+
+        // Clear empties the canvas.
+        QPushButton *clear = nullptr;
+        for (QPushButton *b : panel.findChildren<QPushButton *>())
+            if (b->text() == QStringLiteral("Clear"))
+                clear = b;
+        QVERIFY(clear);
+        clear->click();
+        QVERIFY(canvas->isEmpty());
+        QVERIFY(canvas->values(28, 28) == std::vector<float>(28 * 28, 0.0f));
     }
 
     // A language model takes token ids: the panel does not offer it (the Chat panel does).

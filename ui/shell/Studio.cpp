@@ -1,6 +1,8 @@
 #include "shell/Studio.h"
 
 #include "panels/compare/ComparePanel.h"
+#include "panels/compare/DisagreementView.h"
+#include "panels/compare/VariantsView.h"
 #include "panels/data/DataPanel.h"
 #include "panels/serve/ServePanel.h"
 #include "panels/train/TrainForm.h"
@@ -178,6 +180,23 @@ void Studio::scheduleScreenshot()
         window->panel<ComparePanel>()->selectBenchmarked(4);
     else if (shownPanel == QLatin1String("compare"))
         window->panel<ComparePanel>()->selectNewest(3);
+    if (shownPanel == QLatin1String("compare")
+        && m_options.compareTab == QLatin1String("variants") && !m_options.start) {
+        // The disagreement explorer runs on a worker; the picture waits for its grid.
+        DisagreementView *explorer = window->panel<ComparePanel>()->variants()->disagreements();
+        const QMetaObject::Connection waiting = connect(
+            explorer, &DisagreementView::found, this,
+            [this, delay_ms](bool) {
+                // A pair it cannot compare is pictured with its message.
+                QTimer::singleShot(delay_ms, this, [this] {
+                    Q_EMIT finished(saveScreenshot() ? 0 : 1);
+                });
+            },
+            Qt::SingleShotConnection);
+        if (explorer->findNow())
+            return;
+        disconnect(waiting); // nothing to compare: pictured as it is
+    }
     if (m_options.start) {
         // The picture of a run is worth taking once its curves are complete.
         connect(window->jobRunner(), &ms::JobRunner::finished, this,

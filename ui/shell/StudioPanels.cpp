@@ -44,6 +44,13 @@ void addStudioPanels(MainWindow &window)
                      &TryPanel::reload);
     QObject::connect(optimizePanel, &OptimizePanel::versionsChanged, tryPanel,
                      &TryPanel::reload);
+    // A cell of the disagreement explorer opens in the Try panel with both versions.
+    QObject::connect(comparePanel, &ComparePanel::tryRequested, tryPanel,
+                     [&window, tryPanel](qint64 sample, const QStringList &versions,
+                                         const QString &source) {
+                         window.showPanel(tryPanel->id());
+                         tryPanel->trySample(sample, versions, source);
+                     });
     auto *chatPanel = new ChatPanel(workspace);
     window.addPanel(chatPanel);
 

@@ -189,6 +189,7 @@ ComparePanel::ComparePanel(QString workspace, ms::JobRunner *runner, QWidget *pa
     m_variants = new VariantsView(this);
     m_variants->setJobRunner(runner, m_workspace);
     connect(m_variants, &VariantsView::benchmarksStored, this, [this] { reload(); });
+    connect(m_variants, &VariantsView::tryRequested, this, &ComparePanel::tryRequested);
 
     m_tabs = new QTabWidget(this);
     m_tabs->setDocumentMode(true);

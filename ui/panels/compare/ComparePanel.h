@@ -84,6 +84,10 @@ public:
     QComboBox *metricCombo() const { return m_metric; }
     QTabWidget *tabs() const { return m_tabs; }
 
+Q_SIGNALS:
+    // The Variants tab's disagreement explorer asks to try a test sample with two versions.
+    void tryRequested(qint64 sample, const QStringList &versions, const QString &source);
+
 protected:
     void showEvent(QShowEvent *event) override;
 

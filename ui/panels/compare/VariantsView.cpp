@@ -1,6 +1,7 @@
 #include "panels/compare/VariantsView.h"
 
 #include "panels/compare/ConfusionHeatmap.h"
+#include "panels/compare/DisagreementView.h"
 #include "panels/compare/VariantCard.h"
 #include "panels/compare/VariantScatter.h"
 #include "panels/compare/VariantTableModel.h"
@@ -198,12 +199,29 @@ VariantsView::VariantsView(QWidget *parent)
     contentLayout->setContentsMargins(0, 0, 0, 0);
     contentLayout->addWidget(vertical, 1);
 
+    // The benchmarks above, the explorer below: it needs no benchmark, so it stays when the
+    // checked versions have none.
+    auto *benchmarks = new QWidget(this);
+    auto *benchmarksLayout = new QVBoxLayout(benchmarks);
+    benchmarksLayout->setContentsMargins(0, 0, 0, 0);
+    benchmarksLayout->addWidget(m_empty, 1);
+    benchmarksLayout->addWidget(m_content, 1);
+    m_disagreements = new DisagreementView(this);
+    connect(m_disagreements, &DisagreementView::tryRequested, this,
+            &VariantsView::tryRequested);
+    auto *outer = new QSplitter(Qt::Vertical, this);
+    outer->setChildrenCollapsible(false);
+    outer->addWidget(benchmarks);
+    outer->addWidget(m_disagreements);
+    outer->setStretchFactor(0, 3);
+    outer->setStretchFactor(1, 1);
+    outer->setSizes({560, 190}); // a row and a half of cells
+
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 4, 0, 0);
     layout->addLayout(bar);
     layout->addWidget(m_warnings);   // a failed benchmark shows even when no row has one
-    layout->addWidget(m_empty, 1);
-    layout->addWidget(m_content, 1);
+    layout->addWidget(outer, 1);
     setEntries({});
 }
 
@@ -213,6 +231,7 @@ void VariantsView::setJobRunner(ms::JobRunner *runner, const QString &workspace)
         disconnect(m_runner, nullptr, this, nullptr);
     m_runner = runner;
     m_workspace = workspace;
+    m_disagreements->setJobRunner(runner, workspace);
     if (runner) {
         connect(runner, &ms::JobRunner::finished, this,
                 [this](ms::JobId id, const ms::JobResult &result) {
@@ -244,6 +263,10 @@ void VariantsView::setEntries(const QVector<Entry> &entries)
         shown << map->title();
 
     m_allEntries = entries;
+    QStringList refs;
+    for (const Entry &entry : entries)
+        refs << entry.ref;
+    m_disagreements->setVersions(refs);
     m_entries.clear();
     m_missing.clear();
     QVector<QPair<QString, QJsonObject>> benchmarks;

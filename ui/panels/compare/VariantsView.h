@@ -24,6 +24,7 @@ class QTableView;
 namespace ms::ui {
 
 class ConfusionHeatmap;
+class DisagreementView;
 class VariantCard;
 class VariantScatter;
 class VariantTableModel;
@@ -32,7 +33,9 @@ class VariantTableModel;
 // against the first one (ms::Comparison, what `modelstudio-cli compare` prints) as cards, an
 // accuracy-latency scatter with its Pareto front, the table, and confusion matrices of the rows
 // selected in it. Versions without a benchmark are named, with the CLI line that measures them
-// and a button that runs the same BenchmarkJob on the window's JobRunner.
+// and a button that runs the same BenchmarkJob on the window's JobRunner. Below, the
+// disagreement explorer (DisagreementView) lists the test images two checked versions predict
+// differently; it needs no benchmark.
 class VariantsView final : public QWidget
 {
     Q_OBJECT
@@ -72,12 +75,15 @@ public:
     QList<ConfusionHeatmap *> heatmaps() const { return m_heatmaps; }
     QComboBox *batchCombo() const { return m_batch; }
     QPushButton *benchmarkButton() const { return m_benchButton; }
+    DisagreementView *disagreements() const { return m_disagreements; }
     QString hintText() const;
     QString warningText() const;
 
 Q_SIGNALS:
     // A benchmark started here finished and stored its results: the owner reloads.
     void benchmarksStored();
+    // A cell of the disagreement explorer was activated (DisagreementView::tryRequested).
+    void tryRequested(qint64 sample, const QStringList &versions, const QString &source);
 
 protected:
     void showEvent(QShowEvent *event) override;
@@ -120,6 +126,7 @@ private:
     QList<ConfusionHeatmap *> m_heatmaps;
     VariantTableModel *m_model = nullptr;
     QTableView *m_table = nullptr;
+    DisagreementView *m_disagreements = nullptr;
 };
 
 } // namespace ms::ui

@@ -3,6 +3,7 @@
 #include "common/Icons.h"
 #include "common/StatusLine.h"
 #include "panels/try/AttributionImage.h"
+#include "panels/try/DrawingCanvas.h"
 #include "plots/PlotStyle.h"
 
 #include "common/Error.h"
@@ -27,6 +28,7 @@
 #include <QPushButton>
 #include <QSlider>
 #include <QSpinBox>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -56,6 +58,29 @@ std::vector<float> floatsOf(const QJsonArray &array)
     return out;
 }
 
+// "9 Ankle boot" when the class has a name, else "9" (as the CLI's explain prints it).
+QString classText(const QStringList &names, int index)
+{
+    const QString name = names.value(index);
+    return name.isEmpty() || name == QString::number(index)
+               ? QString::number(index)
+               : QStringLiteral("%1 %2").arg(QString::number(index), name);
+}
+
+// The method picker's words for the core's method names.
+QString methodLabel(const QString &name)
+{
+    if (name == QLatin1String("integrated-gradients"))
+        return QObject::tr("Integrated gradients");
+    if (name == QLatin1String("saliency"))
+        return QObject::tr("Saliency");
+    if (name == QLatin1String("smoothgrad"))
+        return QObject::tr("SmoothGrad");
+    if (name == QLatin1String("occlusion"))
+        return QObject::tr("Occlusion");
+    return name;
+}
+
 std::vector<qint64> shapeOf(const QJsonArray &array)
 {
     std::vector<qint64> out;
@@ -75,6 +100,7 @@ TryPanel::TryPanel(ms::JobRunner *runner, QString workspace, QWidget *parent)
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(makeControls());
     auto *columns = new QHBoxLayout;
+    columns->addWidget(makeDrawing());
     for (int i = 0; i < kColumns; ++i)
         columns->addWidget(makeColumn(m_columns[i], i), 1);
     layout->addLayout(columns, 1);
@@ -83,6 +109,7 @@ TryPanel::TryPanel(ms::JobRunner *runner, QString workspace, QWidget *parent)
     layout->addWidget(m_status);
     connect(m_runner, &ms::JobRunner::finished, this, &TryPanel::onFinished);
     reload();
+    firstVersionChanged();
 }
 
 QIcon TryPanel::icon() const
@@ -104,10 +131,7 @@ QWidget *TryPanel::makeControls()
     });
     m_sample = new QSpinBox(box);
     m_sample->setRange(0, 1 << 30);
-    m_class = new QComboBox(box);
-    m_class->addItem(tr("any class"), -1);
-    for (int c = 0; c < 10; ++c)
-        m_class->addItem(tr("class %1").arg(c), c);
+    m_class = new QComboBox(box); // the first version's classes: firstVersionChanged
     m_misclassified = new QCheckBox(tr("misclassified only"), box);
     auto *useSample = new QPushButton(tr("Use test sample"), box);
     connect(useSample, &QPushButton::clicked, this, [this] { useTestSample(m_sample->value()); });
@@ -123,7 +147,8 @@ QWidget *TryPanel::makeControls()
 
     auto *method = new QHBoxLayout;
     m_method = new QComboBox(box);
-    m_method->addItems(ms::explainMethodNames());
+    for (const QString &name : ms::explainMethodNames())
+        m_method->addItem(methodLabel(name), name);
     m_steps = new QSpinBox(box);
     m_steps->setRange(2, ms::ExplainOptions::kMaxSteps);
     m_steps->setValue(50);
@@ -150,6 +175,12 @@ QWidget *TryPanel::makeColumn(Column &column, int index)
     column.version = new QComboBox(box);
     column.version->setToolTip(index == 0 ? tr("The version to try")
                                           : tr("A version to set beside it (optional)"));
+    if (index == 0) {
+        // Another first version by hand: its own test samples again.
+        connect(column.version, &QComboBox::activated, this, [this] { m_dataset.clear(); });
+        connect(column.version, &QComboBox::currentIndexChanged, this,
+                &TryPanel::firstVersionChanged);
+    }
     column.headline = new QLabel(box);
     column.headline->setWordWrap(true);
     column.image = new QLabel(box);
@@ -167,6 +198,75 @@ QWidget *TryPanel::makeColumn(Column &column, int index)
     layout->addWidget(column.image);
     layout->addWidget(plotHost, 1);
     return box;
+}
+
+QWidget *TryPanel::makeDrawing()
+{
+    m_drawing = new QWidget(this);
+    auto *layout = new QVBoxLayout(m_drawing);
+    auto *title = new QLabel(tr("Or draw:"), m_drawing);
+    m_canvas = new DrawingCanvas(m_drawing);
+    auto *clear = new QPushButton(tr("Clear"), m_drawing);
+    connect(clear, &QPushButton::clicked, m_canvas, &DrawingCanvas::clear);
+    connect(m_canvas, &DrawingCanvas::strokeFinished, this, &TryPanel::useDrawing);
+    layout->addWidget(title);
+    layout->addWidget(m_canvas);
+    layout->addWidget(clear, 0, Qt::AlignLeft);
+    layout->addStretch(1);
+    m_drawing->setVisible(false);
+    return m_drawing;
+}
+
+void TryPanel::firstVersionChanged()
+{
+    m_classNames.clear();
+    std::vector<qint64> shape;
+    const QString ref = m_columns[0].version->currentText();
+    try {
+        if (!ref.isEmpty()) {
+            const ms::VersionRecord v = ms::Registry(m_workspace).resolve(ref);
+            m_classNames = v.classNames;
+            if (!v.inputs.isEmpty())
+                shape = v.inputs.first().shape;
+            if (m_classNames.isEmpty() && !v.outputs.isEmpty()
+                && v.outputs.first().shape.size() == 2 && v.outputs.first().shape[1] > 0)
+                for (qint64 c = 0; c < v.outputs.first().shape[1]; ++c)
+                    m_classNames << QString::number(c);
+        }
+    } catch (const ms::Error &e) {
+        m_status->setStatus(e.message(), Tone::Error);
+    }
+    const int kept = m_class->currentData().isValid() ? m_class->currentData().toInt() : -1;
+    m_class->clear();
+    m_class->addItem(tr("any class"), -1);
+    for (int c = 0; c < m_classNames.size(); ++c)
+        m_class->addItem(classText(m_classNames, c), c);
+    m_class->setCurrentIndex(std::max(0, m_class->findData(kept)));
+    m_drawing->setVisible(shape == std::vector<qint64>{-1, 1, 28, 28});
+}
+
+bool TryPanel::canDraw() const
+{
+    return !m_drawing->isHidden();
+}
+
+QStringList TryPanel::classChoices() const
+{
+    QStringList out;
+    for (int i = 1; i < m_class->count(); ++i)
+        out << m_class->itemText(i);
+    return out;
+}
+
+void TryPanel::useDrawing()
+{
+    if (m_canvas->isEmpty())
+        return;
+    m_imageValues = m_canvas->values(28, 28);
+    m_imageShape = {1, 28, 28};
+    m_imageName = tr("your drawing");
+    m_inputLabel->setText(m_imageName);
+    explainNow();
 }
 
 void TryPanel::reload()
@@ -284,6 +384,16 @@ void TryPanel::useTestSample(int index)
     explainNow();
 }
 
+void TryPanel::trySample(qint64 index, const QStringList &versions, const QString &source)
+{
+    for (int i = 0; i < kColumns; ++i)
+        chooseVersion(i, i < versions.size() ? versions.at(i) : kNone);
+    m_dataset = source;
+    m_class->setCurrentIndex(m_class->findData(-1));
+    m_misclassified->setChecked(false);
+    useTestSample(int(index));
+}
+
 void TryPanel::explainNow()
 {
     const QStringList refs = chosenVersions();
@@ -291,15 +401,19 @@ void TryPanel::explainNow()
         m_status->setStatus(tr("Choose a version to try."), Tone::Error);
         return;
     }
-    if (m_job != 0)
-        return; // one at a time; the button is off meanwhile
+    if (m_job != 0) {
+        m_pending = true; // one at a time: this input once the running one ends
+        return;
+    }
+    m_pending = false;
     ms::ExplainRequest request;
     request.versions = refs;
-    request.options.method = ms::explainMethodFromName(m_method->currentText());
+    request.options.method = ms::explainMethodFromName(m_method->currentData().toString());
     request.options.steps = m_steps->value();
     request.values = m_imageValues;
     request.shape = m_imageShape;
     request.sample = m_sample->value();
+    request.dataset = m_dataset;
     request.sampleClass = m_class->currentData().toInt();
     request.misclassifiedOnly = m_misclassified->isChecked();
     m_explain->setEnabled(false);
@@ -336,6 +450,9 @@ void TryPanel::onFinished(ms::JobId id, const ms::JobResult &result)
         return;
     m_job = 0;
     m_explain->setEnabled(true);
+    if (m_pending) { // the input changed meanwhile (a stroke more): explain what is there now
+        QTimer::singleShot(0, this, &TryPanel::explainNow);
+    }
     if (result.status != ms::JobStatus::Finished) {
         m_status->setStatus(result.message, Tone::Error);
         Q_EMIT explained(false);
@@ -347,12 +464,15 @@ void TryPanel::onFinished(ms::JobId id, const ms::JobResult &result)
     QStringList names;
     for (const QJsonValue &v : out.value(QStringLiteral("class_names")).toArray())
         names << v.toString();
+    if (names.isEmpty())
+        names = m_classNames;
+    m_shownSample = out.value(QStringLiteral("sample")).toInteger(-1);
     if (out.contains(QStringLiteral("sample")))
         m_inputLabel->setText(
             tr("test sample %1 of %2, true class %3")
                 .arg(QString::number(out.value(QStringLiteral("sample")).toInteger()),
                      out.value(QStringLiteral("dataset")).toString(),
-                     names.value(out.value(QStringLiteral("label")).toInt())));
+                     classText(names, out.value(QStringLiteral("label")).toInt())));
     const QJsonArray explanations = out.value(QStringLiteral("explanations")).toArray();
     bool allOk = true;
     for (int i = 0; i < kColumns; ++i) {
@@ -378,7 +498,7 @@ void TryPanel::showColumn(Column &column, const QJsonObject &e, const QStringLis
     }
     const QString ref = e.value(QStringLiteral("version")).toString();
     if (e.contains(QStringLiteral("error"))) {
-        column.headline->setText(e.value(QStringLiteral("error")).toString()); // names ref
+        column.headline->setText(refusal(e)); // names ref
         setTone(column.headline, Tone::Error);
         column.bars->replot();
         return;
@@ -388,10 +508,10 @@ void TryPanel::showColumn(Column &column, const QJsonObject &e, const QStringLis
     const int predicted = e.value(QStringLiteral("predicted")).toInt();
     const int target = e.value(QStringLiteral("target")).toInt();
     column.headline->setText(tr("%1: %2 (%3 %)\nmap of %4 by %5")
-                                 .arg(ref, names.value(predicted, QString::number(predicted)),
+                                 .arg(ref, classText(names, predicted),
                                       QString::number(100.0 * p.at(size_t(predicted)), 'f', 1),
-                                      names.value(target, QString::number(target)),
-                                      e.value(QStringLiteral("method")).toString()));
+                                      classText(names, target),
+                                      methodLabel(e.value(QStringLiteral("method")).toString())));
     column.attributions = floatsOf(e.value(QStringLiteral("attributions")).toArray());
 
     std::vector<int> order(p.size());
@@ -406,7 +526,7 @@ void TryPanel::showColumn(Column &column, const QJsonObject &e, const QStringLis
         const int c = order[size_t(i)];
         keys << double(shown - i); // the most likely on top
         values << double(p[size_t(c)]);
-        ticker->addTick(double(shown - i), names.value(c, QString::number(c)));
+        ticker->addTick(double(shown - i), classText(names, c));
     }
     bars->setData(keys, values);
     bars->setWidth(0.7);
@@ -415,6 +535,18 @@ void TryPanel::showColumn(Column &column, const QJsonObject &e, const QStringLis
     column.bars->yAxis->setTicker(ticker);
     column.bars->yAxis->setRange(0.4, shown + 0.6);
     column.bars->replot();
+}
+
+// A version's refusal in the window's terms: an int8 variant with a gradient method is pointed
+// at the method picker, not at the CLI's --method.
+QString TryPanel::refusal(const QJsonObject &e) const
+{
+    if (e.value(QStringLiteral("gradients")).toBool(true))
+        return e.value(QStringLiteral("error")).toString();
+    return tr("%1 has no gradients for its input (an int8 variant's quantized ops have none), so "
+              "%2 cannot run on it. Choose Occlusion in the method picker: it needs only "
+              "forward passes.")
+        .arg(e.value(QStringLiteral("version")).toString(), m_method->currentText());
 }
 
 void TryPanel::redrawMaps()
