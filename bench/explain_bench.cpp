@@ -6,7 +6,9 @@
 // steps on FP32.pt, and occlusion (window 4, stride 2) of INT8.pt. Rounds alternate studio and
 // peer so that a drift of the machine's speed hits both; each side reports the median of --reps
 // timed runs after warm-up (the peer times inside its process: interpreter start-up is not
-// counted). Prints one JSON object with the per-round medians and the ratios.
+// counted). Each round also times the studio's integrated gradients in one pass of 50 steps (as
+// the peer runs them) beside its automatic passes. Prints one JSON object with the per-round
+// medians and the ratios.
 // bench/explain_bench.sh makes the two files and runs it.
 
 #include "explain/Explainer.h"
@@ -84,14 +86,19 @@ int main(int argc, char **argv)
         v = uniform(rng);
     ExplainOptions ig;
     ig.steps = 50;
+    // The studio's passes as the peer makes them (all 50 steps in one), to show what the
+    // automatic split into cache-sized passes (Explainer.cpp, passBatch) gains.
+    ExplainOptions igOnePass = ig;
+    igOnePass.batchSize = 50;
     ExplainOptions occlusion;
     occlusion.method = ExplainMethod::Occlusion;
     occlusion.window = 4;
     occlusion.stride = 2;
 
-    QJsonArray studioIg, studioOcc, peerIg, peerOcc, ratioIg, ratioOcc;
+    QJsonArray studioIg, studioOcc, peerIg, peerOcc, ratioIg, ratioOcc, onePassIg, splitGain;
     for (int round = 0; round < rounds; ++round) {
         const double a = time_ms(fp32, x, ig, reps);
+        const double one = time_ms(fp32, x, igOnePass, reps);
         const double b = time_ms(int8, x, occlusion, reps);
         QProcess p;
         p.start(QStringLiteral("/usr/bin/python3"),
@@ -109,14 +116,19 @@ int main(int argc, char **argv)
         peerOcc.append(pb);
         ratioIg.append(pa / a);
         ratioOcc.append(pb / b);
-        std::fprintf(stderr, "round %d: ig %.2f ms (peer %.2f), occlusion %.2f ms (peer %.2f)\n",
-                     round + 1, a, pa, b, pb);
+        onePassIg.append(one);
+        splitGain.append(one / a);
+        std::fprintf(stderr, "round %d: ig %.2f ms (one pass %.2f, peer %.2f), occlusion %.2f ms "
+                             "(peer %.2f)\n",
+                     round + 1, a, one, pa, b, pb);
     }
     const QJsonObject out{{QStringLiteral("threads"), threads},
                           {QStringLiteral("reps"), reps},
                           {QStringLiteral("ig_50_steps_ms"), studioIg},
                           {QStringLiteral("peer_ig_50_steps_ms"), peerIg},
                           {QStringLiteral("ig_speedup_vs_peer"), ratioIg},
+                          {QStringLiteral("ig_one_pass_ms"), onePassIg},
+                          {QStringLiteral("ig_split_speedup"), splitGain},
                           {QStringLiteral("occlusion_int8_ms"), studioOcc},
                           {QStringLiteral("peer_occlusion_int8_ms"), peerOcc},
                           {QStringLiteral("occlusion_speedup_vs_peer"), ratioOcc}};

@@ -39,11 +39,14 @@ struct ExplainOptions
     quint64 seed = 0; // smoothgrad: the noise
     int window = 4; // occlusion: square window on the last two dimensions
     int stride = 2;
-    // Samples per forward (and backward) pass; 0 = as many as fit a bounded input batch
-    // (kMaxBatchValues), so memory does not grow with the steps.
+    // Samples per forward (and backward) pass; 0 = automatic: gradient methods in even passes
+    // of at most kGradientBatchValues input values, occlusion up to kMaxBatchValues, so memory
+    // does not grow with the steps.
     int batchSize = 0;
 
     static constexpr qint64 kMaxBatchValues = qint64(1) << 20;
+    // Gradient methods' passes: at most this many input values, for the cache (Explainer.cpp).
+    static constexpr qint64 kGradientBatchValues = qint64(1) << 15;
     static constexpr int kMaxSteps = 10000;
 
     // {"method", "target", "steps", "samples", "noise_level", "seed", "window", "stride"}
