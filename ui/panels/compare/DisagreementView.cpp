@@ -165,6 +165,12 @@ void DisagreementView::setVersions(const QStringList &refs)
     // The user's pair while both are still checked; else the first and the last.
     if ((!m_userChose || !choose(keptA, keptB)) && refs.size() >= 2)
         choose(refs.first(), refs.last());
+    // A grid of a pair no longer checked would answer for versions the user put away.
+    if (m_job == 0 && m_model->rowCount() > 0
+        && (!refs.contains(m_model->versionA()) || !refs.contains(m_model->versionB()))) {
+        m_model->clear();
+        m_summary->clear();
+    }
     if (refs.size() < 2)
         m_summary->setText(tr("Check two versions of one dataset to see the test images they "
                               "predict differently."));

@@ -49,4 +49,21 @@ QImage attributionImage(const std::vector<float> &sample, const std::vector<floa
     return image;
 }
 
+std::vector<float> imageValues(const QImage &image, int channels)
+{
+    const QImage converted = image.convertToFormat(channels == 1 ? QImage::Format_Grayscale8
+                                                                 : QImage::Format_RGB888);
+    const int h = converted.height();
+    const int w = converted.width();
+    std::vector<float> values(size_t(channels) * size_t(h) * size_t(w), 0.0f);
+    for (int y = 0; y < h; ++y) {
+        const uchar *row = converted.constScanLine(y);
+        for (int x = 0; x < w; ++x)
+            for (int c = 0; c < channels; ++c)
+                values[(size_t(c) * size_t(h) + size_t(y)) * size_t(w) + size_t(x)] =
+                    float(row[channels == 1 ? x : 3 * x + c]) / 255.0f;
+    }
+    return values;
+}
+
 } // namespace ms::ui

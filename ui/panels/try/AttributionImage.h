@@ -16,4 +16,8 @@ namespace ms::ui {
 QImage attributionImage(const std::vector<float> &sample, const std::vector<float> &attributions,
                         const std::vector<qint64> &shape, double opacity, int scale);
 
+// The values a model of `channels` (1 or 3) x H x W takes for `image` (already H x W): grey
+// or RGB in [0, 1], channel-major, row-major.
+std::vector<float> imageValues(const QImage &image, int channels);
+
 } // namespace ms::ui

@@ -353,17 +353,8 @@ bool TryPanel::openImage(const QString &path)
     // The window fits any image to the model (the CLI asks for --resize): a person who drops a
     // photo wants to see what the model makes of it, and the status line says what was done.
     image =
-        image.scaled(int(shape[2]), int(shape[1]), Qt::IgnoreAspectRatio, Qt::SmoothTransformation)
-            .convertToFormat(shape[0] == 1 ? QImage::Format_Grayscale8 : QImage::Format_RGB888);
-    m_imageValues.assign(size_t(shape[0] * shape[1] * shape[2]), 0.0f);
-    for (int y = 0; y < image.height(); ++y) {
-        const uchar *row = image.constScanLine(y);
-        for (int x = 0; x < image.width(); ++x) {
-            for (qint64 c = 0; c < shape[0]; ++c)
-                m_imageValues[size_t((c * shape[1] + y) * shape[2] + x)] =
-                    float(row[shape[0] == 1 ? x : 3 * x + int(c)]) / 255.0f;
-        }
-    }
+        image.scaled(int(shape[2]), int(shape[1]), Qt::IgnoreAspectRatio, Qt::SmoothTransformation);
+    m_imageValues = imageValues(image, int(shape[0]));
     m_imageShape = shape;
     m_imageName = QFileInfo(path).fileName();
     m_inputLabel->setText(original == image.size()
