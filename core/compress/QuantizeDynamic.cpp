@@ -12,9 +12,13 @@
 
 #include <torch/csrc/jit/ir/constants.h>
 #include <torch/csrc/jit/ir/ir.h>
+#include <torch/csrc/jit/passes/constant_propagation.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 
 #include <QJsonArray>
+
+#include <algorithm>
+#include <iterator>
 
 namespace ms {
 
@@ -55,6 +59,52 @@ void findLinears(torch::jit::Block *block, std::vector<LinearSite> &constant, in
     }
 }
 
+torch::jit::Node *findFusedFastPath(torch::jit::Block *block)
+{
+    static const c10::Symbol kFused[] = {
+        c10::Symbol::fromQualString("aten::_transformer_encoder_layer_fwd"),
+        c10::Symbol::fromQualString("aten::_native_multi_head_attention")};
+    for (torch::jit::Node *node : block->nodes()) {
+        for (torch::jit::Block *sub : node->blocks()) {
+            if (torch::jit::Node *found = findFusedFastPath(sub))
+                return found;
+        }
+        if (std::find(std::begin(kFused), std::end(kFused), node->kind()) != std::end(kFused))
+            return node;
+    }
+    return nullptr;
+}
+
+// PyTorch's fused inference fast paths (nn.TransformerEncoderLayer's
+// _transformer_encoder_layer_fwd, nn.MultiheadAttention's _native_multi_head_attention) take
+// the Linear weights as float tensors into one kernel, and a scripted layer takes them whenever
+// it runs in eval mode without gradients, which is how every variant runs: the int8 Linear ops
+// of the other branch would never run, and the float weights would stay in the file. Each fused
+// call sits in a branch of the prim::If that tests the fast path's conditions; that condition is
+// made the constant that picks the other branch (the unfused ops, which compute the same), and
+// constant propagation removes the fused one. Returns how many were bypassed.
+int bypassFusedFastPaths(std::shared_ptr<torch::jit::Graph> graph)
+{
+    int count = 0;
+    // Each pass removes one fused call; a graph holds a few per layer at most.
+    while (torch::jit::Node *fused = findFusedFastPath(graph->block())) {
+        torch::jit::Node *owner = fused->owningBlock()->owningNode();
+        if (!owner || owner->kind() != c10::prim::If || count >= 1024)
+            break;   // not behind a test: left as it is (its Linear weights stay float)
+        const bool inThen = owner->blocks()[0] == fused->owningBlock();
+        {
+            torch::jit::WithInsertPoint guard(owner);
+            owner->replaceInput(0, graph->insertConstant(!inThen));
+        }
+        torch::jit::ConstantPropagation(graph);
+        ++count;
+        if (findFusedFastPath(graph->block()) == fused)
+            break;   // not folded away: nothing more to do by this means
+    }
+    torch::jit::EliminateDeadCode(graph);
+    return count;
+}
+
 class QuantizeDynamic final : public CompressionMethod
 {
 public:
@@ -74,6 +124,7 @@ public:
         std::vector<LinearSite> sites;
         int other = 0;
         const auto graph = frozen.get_method("forward").graph();
+        bypassFusedFastPaths(graph);
         findLinears(graph->block(), sites, &other);
         if (sites.empty())
             throw Error(QStringLiteral("%1 has no Linear layer with constant weights to quantize "
@@ -94,10 +145,12 @@ public:
         QJsonObject details;
         QJsonArray layers;
         int leftFloat = 0;
+        int bypassed = 0;
         QString keptOps;
         auto build = [&]() {
             torch::jit::Module frozen = quant::freezeForRewrite(source);
             const auto graph = frozen.get_method("forward").graph();
+            bypassed = bypassFusedFastPaths(graph);
             std::vector<LinearSite> sites;
             int other = 0;
             findLinears(graph->block(), sites, &other);
@@ -141,6 +194,8 @@ public:
                                       "(quantized::linear_dynamic)"));
         details.insert(QStringLiteral("quantized_layers"), layers);
         details.insert(QStringLiteral("linear_left_fp32"), leftFloat);
+        if (bypassed > 0)
+            details.insert(QStringLiteral("fused_fast_paths_bypassed"), bypassed);
         details.insert(QStringLiteral("ops_after"), keptOps);
 
         context.setProgress(1.0, QStringLiteral("Quantized %1 linear layers").arg(layers.size()));
