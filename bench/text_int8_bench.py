@@ -78,18 +78,17 @@ def main():
     run(["/usr/bin/python3", script, model])
     fp32 = last_json(run([cli, "import", model, "--name", "textcls", "--input-shape",
                           "1,%d" % a.length, "--input-dtype", "int64", "--json"] + ws))
-    fp32_ref = "%s:%d" % (fp32["model"], fp32["version"]) if "model" in fp32 else fp32["ref"]
+    fp32_ref = fp32["ref"]
     out = run([cli, "compress", fp32_ref, "--method", "quantize-dynamic", "--name",
                "textcls-int8", "--json"] + ws)
-    int8_ref = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
-    int8_ref = [e["version"] for e in int8_ref if isinstance(e.get("version"), str)][-1]
+    finished = [json.loads(l) for l in out.splitlines() if l.startswith("{")][-1]
+    int8_ref = finished["version"]
 
     def p50(ref):
         res = last_json(run([cli, "bench", ref, "--batch-sizes", str(a.batch), "--threads",
                              str(a.threads), "--repetitions", str(a.repetitions),
                              "--no-accuracy", "--json"] + ws))
-        r = res["results"][0] if "results" in res else res["result"]
-        return r["latency"][0]["p50_ms"], r
+        return res["latency"][0]["p50_ms"], res
 
     ratios, rows = [], []
     info = {}
@@ -107,9 +106,12 @@ def main():
           % (a.batch, a.length, a.threads, statistics.median(ratios), min(ratios), max(ratios)))
     for ref in (fp32_ref, int8_ref):
         print("%s: %.1f KiB" % (ref, info[ref]["size_bytes"] / 1024))
-    show = json.loads(run([cli, "show", int8_ref, "--json"] + ws))
-    engine = show.get("recipe", {}).get("details", {}).get("quantized_engine", "onednn")
-    paths = [json.loads(run([cli, "show", r, "--json"] + ws))["artifact"]
+    engine = finished["details"]["quantized_engine"]
+    print("int8 variant: %d Linear layers int8, %d left fp32, %d fused fast paths bypassed, "
+          "engine %s" % (len(finished["details"]["quantized_layers"]),
+                         finished["details"]["linear_left_fp32"],
+                         finished["details"].get("fused_fast_paths_bypassed", 0), engine))
+    paths = [json.loads(run([cli, "show", r, "--json"] + ws))["artifact_path"]
              for r in (fp32_ref, int8_ref)]
     cmp_script = os.path.join(tmp, "compare.py")
     open(cmp_script, "w").write(COMPARE)

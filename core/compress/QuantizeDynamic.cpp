@@ -80,9 +80,9 @@ torch::jit::Node *findFusedFastPath(torch::jit::Block *block)
 // the Linear weights as float tensors into one kernel, and a scripted layer takes them whenever
 // it runs in eval mode without gradients, which is how every variant runs: the int8 Linear ops
 // of the other branch would never run, and the float weights would stay in the file. Each fused
-// call sits in a branch of the prim::If that tests the fast path's conditions; that condition is
-// made the constant that picks the other branch (the unfused ops, which compute the same), and
-// constant propagation removes the fused one. Returns how many were bypassed.
+// call sits in a branch of the prim::If that tests the fast path's conditions; that condition
+// (everywhere it is used) is made the constant that picks the other branch (the unfused ops,
+// which compute the same), and constant propagation removes the fused one. Returns how many were bypassed.
 int bypassFusedFastPaths(std::shared_ptr<torch::jit::Graph> graph)
 {
     int count = 0;
@@ -93,8 +93,11 @@ int bypassFusedFastPaths(std::shared_ptr<torch::jit::Graph> graph)
             break;   // not behind a test: left as it is (its Linear weights stay float)
         const bool inThen = owner->blocks()[0] == fused->owningBlock();
         {
-            torch::jit::WithInsertPoint guard(owner);
-            owner->replaceInput(0, graph->insertConstant(!inThen));
+            // Every use of the condition, not only this If: a scripted early return also
+            // hands it on as the block's "returned" flag. A constant has no inputs, so at the
+            // top of the graph it comes before all of them.
+            torch::jit::WithInsertPoint guard(graph->block()->nodes().front());
+            owner->input(0)->replaceAllUsesWith(graph->insertConstant(!inThen));
         }
         torch::jit::ConstantPropagation(graph);
         ++count;
