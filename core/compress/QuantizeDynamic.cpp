@@ -20,6 +20,8 @@
 #include <algorithm>
 #include <iterator>
 #include <map>
+#include <tuple>
+#include <vector>
 
 namespace ms {
 
@@ -160,7 +162,10 @@ public:
             std::vector<std::string> methods{"forward"};
             for (const std::string &m : quant::generationMethods(frozen))
                 methods.push_back(m);
-            std::map<const void *, std::string> packedOf;
+            // Keyed by the view, not the storage alone: a slice of a weight (the query rows of
+            // nn.MultiheadAttention's in_proj_weight) starts where the whole weight does.
+            using WeightKey = std::tuple<const void *, std::vector<int64_t>, std::vector<int64_t>>;
+            std::map<WeightKey, std::string> packedOf;
             QJsonArray done;
             int other = 0;
             for (const std::string &method : methods) {
@@ -173,7 +178,9 @@ public:
                     other = methodOther;
                 torch::jit::Value *self = graph->inputs()[0];
                 for (const LinearSite &site : sites) {
-                    std::string &attr = packedOf[site.weight.data_ptr()];
+                    std::string &attr = packedOf[WeightKey{site.weight.data_ptr(),
+                                                           site.weight.sizes().vec(),
+                                                           site.weight.strides().vec()}];
                     if (attr.empty()) {
                         attr = "_packed_linear_" + std::to_string(packedOf.size() - 1);
                         frozen.register_attribute(
