@@ -41,6 +41,12 @@ int runImport(const QStringList &arguments)
                       QStringLiteral("Example input shape, batch first (default: the shape the "
                                      "file records, which Python exports usually lack)."),
                       QStringLiteral("1,C,H,W|1,F")});
+    parser.addOption({QStringLiteral("input-dtype"),
+                      QStringLiteral("The input's dtype: float32 (default), or int64/int32 for "
+                                     "token ids (the example input is then zeros, and a "
+                                     "[batch, sequence] input is checked for a dynamic "
+                                     "length)."),
+                      QStringLiteral("float32|int64|int32")});
     parser.addOption({QStringLiteral("mean"),
                       QStringLiteral("The per-channel mean the network expects its input "
                                      "normalised with (with --std): folded into the registered "
@@ -81,6 +87,7 @@ int runImport(const QStringList &arguments)
                       QStringLiteral("SIZE")});
     int code = Ok;
     const QString usage = QStringLiteral("FILE.pt --name NAME [--input-shape 1,3,224,224] "
+                                         "[--input-dtype float32|int64|int32] "
                                          "[--mean M,.. --std S,..] [--classes a,b,c|FILE]");
     if (!parse(parser, QStringLiteral("import"),
                QStringLiteral("Register a TorchScript file as a new version (kind imported "
@@ -137,6 +144,9 @@ int runImport(const QStringList &arguments)
     }
     if (parser.isSet(QStringLiteral("input-shape")))
         options.exampleShape = parseFullShape(parser.value(QStringLiteral("input-shape")));
+    if (parser.isSet(QStringLiteral("input-dtype")))
+        options.inputDtype = ms::parseInputDtype(parser.value(QStringLiteral("input-dtype")),
+                                                 QStringLiteral("--input-dtype"));
     if (parser.isSet(QStringLiteral("mean")))
         options.mean = ms::parseValueList(parser.value(QStringLiteral("mean")),
                                           QStringLiteral("--mean"));

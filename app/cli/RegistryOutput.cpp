@@ -61,8 +61,12 @@ QString countText(qint64 count)
 
 QString signatureText(const ms::TensorSignature &tensor)
 {
-    return QStringLiteral("%1 %2 %3")
-        .arg(tensor.name, tensor.dtype, ms::shapeText(tensor.shape, ms::ShapeStyle::Batch));
+    // "tokens int64 [N, T] (ids 0-99)": T is a dynamic sequence length.
+    const QString ids = tensor.isInteger() && tensor.vocabSize > 0
+                            ? QStringLiteral(" (ids 0-%1)").arg(tensor.vocabSize - 1)
+                            : QString();
+    return QStringLiteral("%1 %2 %3%4")
+        .arg(tensor.name, tensor.dtype, ms::shapeText(tensor.shape, ms::ShapeStyle::Batch), ids);
 }
 
 QString signatureText(const ms::Signature &signature)

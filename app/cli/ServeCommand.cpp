@@ -108,7 +108,12 @@ QString curlExample(const QString &url, const ms::ServedModel &model, const QStr
 {
     qint64 count = 1;
     QStringList dims{QStringLiteral("1")};
-    for (qint64 d : model.inputShape) {
+    // A dynamic sequence is sent at the length the version was checked with; token ids are
+    // zeros, an id every vocabulary holds.
+    const QString datatype = model.inputDtype == QLatin1String("float32")
+                                 ? QStringLiteral("FP32")
+                                 : model.inputDtype.toUpper();
+    for (qint64 d : model.exampleShape) {
         count *= d;
         dims << QString::number(d);
     }
@@ -127,7 +132,7 @@ QString curlExample(const QString &url, const ms::ServedModel &model, const QStr
         if (file.open()) {
             QByteArray json = "{\"inputs\":[{\"name\":\"input\",\"shape\":["
                               + dims.join(QLatin1Char(',')).toLatin1()
-                              + "],\"datatype\":\"FP32\",\"data\":[";
+                              + "],\"datatype\":\"" + datatype.toLatin1() + "\",\"data\":[";
             json.reserve(json.size() + count * 2 + 8);
             for (qint64 i = 0; i < count; ++i)
                 json += i == 0 ? "0" : ",0";
@@ -143,8 +148,8 @@ QString curlExample(const QString &url, const ms::ServedModel &model, const QStr
                              : QStringList(int(count), QStringLiteral("0")).join(QLatin1Char(','));
     return QStringLiteral("curl -s %1%2 -H 'Content-Type: application/json' "
                           "-d \"{\\\"inputs\\\": [{\\\"name\\\": \\\"input\\\", \\\"shape\\\": "
-                          "[%3], \\\"datatype\\\": \\\"FP32\\\", \\\"data\\\": [%4]}]}\"")
-        .arg(path, auth, dims.join(QStringLiteral(", ")), data);
+                          "[%3], \\\"datatype\\\": \\\"%4\\\", \\\"data\\\": [%5]}]}\"")
+        .arg(path, auth, dims.join(QStringLiteral(", ")), datatype, data);
 }
 
 // A language model's example: a completion of a short prompt, the body built as JSON (the
@@ -373,6 +378,7 @@ int runServe(const QStringList &arguments)
             models.append(QJsonObject{{QStringLiteral("name"), m.name},
                                       {QStringLiteral("version"), m.versionRef},
                                       {QStringLiteral("input_shape"), shapeJson(m.inputShape)},
+                                      {QStringLiteral("input_dtype"), m.inputDtype},
                                       {QStringLiteral("outputs"), m.numOutputs}});
         printJsonLine(QJsonObject{{QStringLiteral("event"), QStringLiteral("listening")},
                                   {QStringLiteral("url"), url},
@@ -384,7 +390,10 @@ int runServe(const QStringList &arguments)
             std::vector<qint64> shape{-1};
             shape.insert(shape.end(), m.inputShape.begin(), m.inputShape.end());
             rows << QStringList{escapeControls(m.name), m.versionRef,
-                                ms::shapeText(shape, ms::ShapeStyle::Batch),
+                                ms::shapeText(shape, ms::ShapeStyle::Batch)
+                                    + (m.inputDtype == QLatin1String("float32")
+                                           ? QString()
+                                           : QLatin1Char(' ') + m.inputDtype),
                                 QString::number(m.numOutputs),
                                 m.task == QLatin1String("lm")
                                     ? QStringLiteral("%1/v1/completions (model \"%2\")")

@@ -73,12 +73,30 @@ QString optionsKey(const DatasetOptions &o)
              QString::number(o.validationFraction), o.labelColumn);
 }
 
+// The version's input when it takes token ids (an int64/int32 signature), else null.
+const TensorSignature *tokenInputOf(const VersionRecord &version)
+{
+    return !version.inputs.isEmpty() && version.inputs.first().isInteger()
+               ? &version.inputs.first()
+               : nullptr;
+}
+
 // `batch` samples for timing: test images in order (repeated when the split is smaller), or
-// seeded uniform values in the model's input shape when there is no data.
-at::Tensor timingBatch(const Dataset *data, const std::vector<qint64> &sampleShape, int batch)
+// seeded uniform values in the model's input shape when there is no data. Token ids for a
+// model of integer input: seeded ids below its vocabulary size, zeros when that is unknown.
+at::Tensor timingBatch(const Dataset *data, const std::vector<qint64> &sampleShape, int batch,
+                       const VersionRecord &version)
 {
     std::vector<int64_t> shape{batch};
     shape.insert(shape.end(), sampleShape.begin(), sampleShape.end());
+    if (const TensorSignature *tokens = tokenInputOf(version)) {
+        const at::ScalarType type = tokens->dtype == QLatin1String("int32") ? at::kInt
+                                                                             : at::kLong;
+        if (tokens->vocabSize <= 0)
+            return at::zeros(shape, type);
+        at::Generator gen = at::detail::createCPUGenerator(0);
+        return at::randint(tokens->vocabSize, shape, gen, at::TensorOptions(type));
+    }
     if (data && data->test.count() > 0) {
         const at::Tensor test = at::from_blob(const_cast<float *>(data->test.features.data()),
                                               {data->test.count(), data->sampleSize()},
@@ -99,6 +117,12 @@ std::vector<qint64> sampleShapeOf(const Model &model, const VersionRecord &versi
     const std::vector<qint64> recorded = model.inputShape();
     if (!recorded.empty())
         return recorded;
+    if (const TensorSignature *tokens = tokenInputOf(version)) {
+        // A dynamic sequence is timed at the length the version was checked with.
+        const std::vector<qint64> example = tokens->runnableShape();
+        if (example.size() > 1)
+            return std::vector<qint64>(example.begin() + 1, example.end());
+    }
     if (!version.inputs.isEmpty() && version.inputs.first().shape.size() > 1) {
         const std::vector<qint64> &signature = version.inputs.first().shape;
         std::vector<qint64> shape(signature.begin() + 1, signature.end());
@@ -122,7 +146,7 @@ void primeRuntime(const QString &artifact, const VersionRecord &version, const D
         return;   // the measured pass says why it cannot run
     c10::InferenceMode inference;
     for (int batch : batchSizes)
-        module.forward({timingBatch(data, sampleShape, batch)});
+        module.forward({timingBatch(data, sampleShape, batch, version)});
 }
 
 struct Accuracy
@@ -289,7 +313,7 @@ QJsonObject latencyOf(std::vector<double> times, int batch)
 // and MACs from the spec when there is one (an int8 or half variant keeps its source's spec),
 // counted from the tensors and one forward pass otherwise (an import: models/ModelLayers.h).
 void addSizeAndCounts(QJsonObject &result, const QString &artifact, const Model &model,
-                      const std::vector<qint64> &sampleShape)
+                      const VersionRecord &version, const std::vector<qint64> &sampleShape)
 {
     QFile file(artifact);
     if (!file.open(QIODevice::ReadOnly))
@@ -306,7 +330,9 @@ void addSizeAndCounts(QJsonObject &result, const QString &artifact, const Model 
         result.insert(QStringLiteral("parameters"), model.parameterCount());
         QJsonValue macs;
         try {
-            const ModelSummary summary = describeLayers(model, sampleShape, 1);
+            const TensorSignature *tokens = tokenInputOf(version);
+            const ModelSummary summary = describeLayers(
+                model, sampleShape, 1, tokens ? tokens->dtype : QStringLiteral("float32"));
             if (summary.totalMacs >= 0)
                 macs = summary.totalMacs;
         } catch (const Error &) {
@@ -398,7 +424,7 @@ std::optional<QJsonArray> BenchmarkSession::timeBatches(const VersionRecord &v,
             return std::nullopt;
         m_context.setProgress(double(m_done) / m_steps, QStringLiteral("%1 at batch %2")
                                                             .arg(v.ref(), QString::number(batch)));
-        const at::Tensor x = timingBatch(data, sampleShape, batch);
+        const at::Tensor x = timingBatch(data, sampleShape, batch, v);
         for (int i = 0; i < m_config.warmup; ++i)
             module.forward({x});
         std::vector<double> times;
@@ -488,7 +514,7 @@ std::optional<QJsonObject> BenchmarkSession::measure(const VersionRecord &v)
                                                      : QJsonValue()},
         {QStringLiteral("peak_rss_reset"), peakReset},
         {QStringLiteral("cpu"), m_cpu}};
-    addSizeAndCounts(result, artifact, model, sampleShape);
+    addSizeAndCounts(result, artifact, model, v, sampleShape);
     if (!addAccuracy(result, v, module, data))
         return std::nullopt;
     return result;

@@ -8,8 +8,13 @@ QString shapeText(const std::vector<qint64> &shape, ShapeStyle style)
 {
     const bool anySizeIsN = style == ShapeStyle::Batch || style == ShapeStyle::Arguments;
     QStringList dims;
-    for (const qint64 dim : shape)
-        dims << (anySizeIsN && dim < 0 ? QStringLiteral("N") : QString::number(dim));
+    for (size_t i = 0; i < shape.size(); ++i) {
+        const qint64 dim = shape[i];
+        if (!anySizeIsN || dim >= 0)
+            dims << QString::number(dim);
+        else   // the batch first; a dynamic dimension after it is a token input's sequence
+            dims << (i == 0 ? QStringLiteral("N") : QStringLiteral("T"));
+    }
     switch (style) {
     case ShapeStyle::Compact:
         return dims.join(QLatin1Char('x'));

@@ -13,7 +13,8 @@ enum class ShapeStyle {
     Compact,     // "1x28x28": messages and terminal lines (ASCII)
     Window,      // "1×28×28": labels and tables in the window
     List,        // "[-1, 1, 28, 28]": as a request body or a signature writes it
-    Batch,       // "[N, 1, 28, 28]": the same, a dimension of any size (negative) written N
+    Batch,       // "[N, 1, 28, 28]": the same, a dynamic (negative) batch written N and a
+                 // dynamic dimension after it T (a sequence length: "[N, T]")
     Arguments,   // "N, 1, 28, 28": Python call arguments, a tuple's contents
 };
 

@@ -339,6 +339,19 @@ at::Tensor sampleBatch(CompressInput &input, qint64 count)
 {
     if (input.model.task() == QLatin1String("lm"))
         return at::zeros({1, 1}, at::kLong);
+    if (!input.source.inputs.isEmpty() && input.source.inputs.first().isInteger()) {
+        // Token ids of the length the version was checked with: seeded ids below the
+        // vocabulary when it is known, else zeros (an id every vocabulary holds).
+        const TensorSignature &tokens = input.source.inputs.first();
+        const std::vector<qint64> runnable = tokens.runnableShape(count);
+        const std::vector<int64_t> shape(runnable.begin(), runnable.end());
+        const at::TensorOptions type(tokens.dtype == QLatin1String("int32") ? at::kInt
+                                                                            : at::kLong);
+        if (tokens.vocabSize <= 0)
+            return at::zeros(shape, type);
+        at::Generator gen = at::detail::createCPUGenerator(0);
+        return at::randint(tokens.vocabSize, shape, gen, type);
+    }
     if (input.dataset) {
         try {
             const Dataset &data = input.dataset();

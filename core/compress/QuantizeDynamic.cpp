@@ -12,11 +12,16 @@
 
 #include <torch/csrc/jit/ir/constants.h>
 #include <torch/csrc/jit/ir/ir.h>
+#include <torch/csrc/jit/passes/constant_propagation.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 
 #include <QJsonArray>
 
+#include <algorithm>
+#include <iterator>
 #include <map>
+#include <tuple>
+#include <vector>
 
 namespace ms {
 
@@ -57,6 +62,56 @@ void findLinears(torch::jit::Block *block, std::vector<LinearSite> &constant, in
     }
 }
 
+torch::jit::Node *findFusedFastPath(torch::jit::Block *block)
+{
+    static const c10::Symbol kFused[] = {
+        c10::Symbol::fromQualString("aten::_transformer_encoder_layer_fwd"),
+        c10::Symbol::fromQualString("aten::_native_multi_head_attention")};
+    for (torch::jit::Node *node : block->nodes()) {
+        for (torch::jit::Block *sub : node->blocks()) {
+            if (torch::jit::Node *found = findFusedFastPath(sub))
+                return found;
+        }
+        if (std::find(std::begin(kFused), std::end(kFused), node->kind()) != std::end(kFused))
+            return node;
+    }
+    return nullptr;
+}
+
+// PyTorch's fused inference fast paths (nn.TransformerEncoderLayer's
+// _transformer_encoder_layer_fwd, nn.MultiheadAttention's _native_multi_head_attention) take
+// the Linear weights as float tensors into one kernel, and a scripted layer takes them whenever
+// it runs in eval mode without gradients, which is how every variant runs: the int8 Linear ops
+// of the other branch would never run, and the float weights would stay in the file. Each fused
+// call sits in a branch of the prim::If that tests the fast path's conditions; that condition
+// (everywhere it is used) is made the constant that picks the other branch (the unfused ops,
+// which compute the same), and constant propagation removes the fused one. Returns how many
+// were bypassed.
+int bypassFusedFastPaths(std::shared_ptr<torch::jit::Graph> graph)
+{
+    int count = 0;
+    // Each pass removes one fused call; a graph holds a few per layer at most.
+    while (torch::jit::Node *fused = findFusedFastPath(graph->block())) {
+        torch::jit::Node *owner = fused->owningBlock()->owningNode();
+        if (!owner || owner->kind() != c10::prim::If || count >= 1024)
+            break;   // not behind a test: left as it is (its Linear weights stay float)
+        const bool inThen = owner->blocks()[0] == fused->owningBlock();
+        {
+            // Every use of the condition, not only this If: a scripted early return also
+            // hands it on as the block's "returned" flag. A constant has no inputs, so at the
+            // top of the graph it comes before all of them.
+            torch::jit::WithInsertPoint guard(graph->block()->nodes().front());
+            owner->input(0)->replaceAllUsesWith(graph->insertConstant(!inThen));
+        }
+        torch::jit::ConstantPropagation(graph);
+        ++count;
+        if (findFusedFastPath(graph->block()) == fused)
+            break;   // not folded away: nothing more to do by this means
+    }
+    torch::jit::EliminateDeadCode(graph);
+    return count;
+}
+
 class QuantizeDynamic final : public CompressionMethod
 {
 public:
@@ -76,6 +131,7 @@ public:
         std::vector<LinearSite> sites;
         int other = 0;
         const auto graph = frozen.get_method("forward").graph();
+        bypassFusedFastPaths(graph);
         findLinears(graph->block(), sites, &other);
         if (sites.empty())
             throw Error(QStringLiteral("%1 has no Linear layer with constant weights to quantize "
@@ -96,19 +152,25 @@ public:
         QJsonObject details;
         QJsonArray layers;
         int leftFloat = 0;
+        int bypassed = 0;
         QString keptOps;
         auto build = [&]() {
             torch::jit::Module frozen = quant::freezeForRewrite(source);
+            bypassed = 0;   // built once per engine tried: count this build's
             // forward and, for a language model, step() and step_rows(): freezing inlined the
             // same weight tensors into each, so one packed copy per weight serves them all.
             std::vector<std::string> methods{"forward"};
             for (const std::string &m : quant::generationMethods(frozen))
                 methods.push_back(m);
-            std::map<const void *, std::string> packedOf;
+            // Keyed by the view, not the storage alone: a slice of a weight (the query rows of
+            // nn.MultiheadAttention's in_proj_weight) starts where the whole weight does.
+            using WeightKey = std::tuple<const void *, std::vector<int64_t>, std::vector<int64_t>>;
+            std::map<WeightKey, std::string> packedOf;
             QJsonArray done;
             int other = 0;
             for (const std::string &method : methods) {
                 const auto graph = frozen.get_method(method).graph();
+                bypassed += bypassFusedFastPaths(graph);
                 std::vector<LinearSite> sites;
                 int methodOther = 0;
                 findLinears(graph->block(), sites, &methodOther);
@@ -116,7 +178,9 @@ public:
                     other = methodOther;
                 torch::jit::Value *self = graph->inputs()[0];
                 for (const LinearSite &site : sites) {
-                    std::string &attr = packedOf[site.weight.data_ptr()];
+                    std::string &attr = packedOf[WeightKey{site.weight.data_ptr(),
+                                                           site.weight.sizes().vec(),
+                                                           site.weight.strides().vec()}];
                     if (attr.empty()) {
                         attr = "_packed_linear_" + std::to_string(packedOf.size() - 1);
                         frozen.register_attribute(
@@ -160,6 +224,8 @@ public:
                                       "(quantized::linear_dynamic)"));
         details.insert(QStringLiteral("quantized_layers"), layers);
         details.insert(QStringLiteral("linear_left_fp32"), leftFloat);
+        if (bypassed > 0)
+            details.insert(QStringLiteral("fused_fast_paths_bypassed"), bypassed);
         details.insert(QStringLiteral("ops_after"), keptOps);
 
         context.setProgress(1.0, QStringLiteral("Quantized %1 linear layers").arg(layers.size()));

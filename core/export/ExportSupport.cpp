@@ -3,6 +3,7 @@
 #include "common/Error.h"
 #include "common/Names.h"
 #include "common/Printable.h"
+#include "common/ShapeText.h"
 
 #include <QDir>
 #include <QFile>
@@ -152,7 +153,19 @@ InputContract inputContract(const VersionRecord &version)
     contract.normalisesItself = kind == Kind::Normalize;
     contract.mean = p.mean;
     contract.stdev = p.stdev;
-    if (p.kind == Kind::Unrecorded && version.kind == VersionKind::Imported) {
+    if (!version.inputs.isEmpty() && version.inputs.first().isInteger()) {
+        const TensorSignature &input = version.inputs.first();
+        contract.normalisesItself = false;
+        contract.sentence =
+            QStringLiteral("The model takes token ids as %1 %2 (batch first%3), the ids its "
+                           "tokenizer gives%4; there is no other preprocessing.")
+                .arg(input.dtype, shapeText(input.shape, ShapeStyle::Batch),
+                     input.dynamicDims().size() > 1 ? QStringLiteral(", T any length")
+                                                    : QString(),
+                     input.vocabSize > 0
+                         ? QStringLiteral(", from 0 to %1").arg(input.vocabSize - 1)
+                         : QString());
+    } else if (p.kind == Kind::Unrecorded && version.kind == VersionKind::Imported) {
         contract.sentence = QStringLiteral(
             "The model was imported before the studio recorded preprocessing: it normalises "
             "its input only if it was built to (a ModelStudio model does, a torchvision model "

@@ -18,6 +18,7 @@
 #include <QSaveFile>
 
 #include <algorithm>
+#include <functional>
 #include <optional>
 #include <sstream>
 
@@ -348,39 +349,41 @@ void Model::save(const QString &path) const
                         .arg(path, file.errorString()));
 }
 
-std::vector<float> Model::predict(const std::vector<float> &input,
-                                  const std::vector<qint64> &shape,
-                                  std::vector<qint64> *outputShape) const
+namespace {
+
+// The input's size against its shape and the model's recorded sample shape.
+void checkPredictShape(const Model::Impl &d, size_t size, const std::vector<qint64> &shape)
 {
-    if (!d)
-        throw Error(QStringLiteral("Cannot predict with an empty model."));
     qint64 count = shape.empty() ? 0 : 1;
     for (qint64 dim : shape)
         count *= dim;
-    if (shape.empty() || count != qint64(input.size()))
+    if (shape.empty() || count != qint64(size))
         throw Error(QStringLiteral("The input has %1 values but its shape %2 needs %3.")
-                        .arg(input.size()).arg(shapeText(shape, kShape)).arg(count));
-    if (!d->inputShape.empty()
-        && std::vector<qint64>(shape.begin() + 1, shape.end()) != d->inputShape)
+                        .arg(size).arg(shapeText(shape, kShape)).arg(count));
+    if (!d.inputShape.empty()
+        && std::vector<qint64>(shape.begin() + 1, shape.end()) != d.inputShape)
         throw Error(QStringLiteral("The model takes samples of shape %1 but the input has "
                                    "shape %2 (batch first).")
-                        .arg(shapeText(d->inputShape, kShape), shapeText(shape, kShape)));
+                        .arg(shapeText(d.inputShape, kShape), shapeText(shape, kShape)));
+}
 
-    std::lock_guard<std::mutex> lock(d->predictMutex);
+// One forward of `makeInput()` (made under the inference mode) to float outputs; predict()
+// and predictTokens() differ only in the input tensor.
+std::vector<float> forwardToFloats(Model::Impl &d, const std::function<at::Tensor()> &makeInput,
+                                   const std::vector<qint64> &shape,
+                                   std::vector<qint64> *outputShape)
+{
+    std::lock_guard<std::mutex> lock(d.predictMutex);
     try {
         // Quantized ops outside the packed weights (quantize, pooling) follow the process's
         // engine; set the variant's own before each call.
-        if (!d->quantizedEngine.isEmpty()) {
-            if (const std::optional<at::QEngine> engine = engineNamed(d->quantizedEngine))
+        if (!d.quantizedEngine.isEmpty()) {
+            if (const std::optional<at::QEngine> engine = engineNamed(d.quantizedEngine))
                 at::globalContext().setQEngine(*engine);
         }
-        EvalScope eval(d->module);
+        EvalScope eval(d.module);
         c10::InferenceMode inference;
-        // from_blob does not copy; the input outlives the call and is only read.
-        const at::Tensor x = at::from_blob(const_cast<float *>(input.data()),
-                                           std::vector<int64_t>(shape.begin(), shape.end()),
-                                           at::kFloat);
-        const c10::IValue result = d->module.forward({x});
+        const c10::IValue result = d.module.forward({makeInput()});
         if (!result.isTensor())
             throw Error(QStringLiteral("The model returns %1, not a tensor of scores.")
                             .arg(QString::fromStdString(result.tagKind())));
@@ -402,6 +405,38 @@ std::vector<float> Model::predict(const std::vector<float> &input,
                         .arg(shapeText(shape, kShape),
                              lines.isEmpty() ? QString() : lines.last().trimmed()));
     }
+}
+
+} // namespace
+
+std::vector<float> Model::predict(const std::vector<float> &input,
+                                  const std::vector<qint64> &shape,
+                                  std::vector<qint64> *outputShape) const
+{
+    if (!d)
+        throw Error(QStringLiteral("Cannot predict with an empty model."));
+    checkPredictShape(*d, input.size(), shape);
+    return forwardToFloats(*d, [&] {
+        // from_blob does not copy; the input outlives the call and is only read.
+        return at::from_blob(const_cast<float *>(input.data()),
+                             std::vector<int64_t>(shape.begin(), shape.end()), at::kFloat);
+    }, shape, outputShape);
+}
+
+std::vector<float> Model::predictTokens(const std::vector<qint64> &input,
+                                        const std::vector<qint64> &shape, bool int32,
+                                        std::vector<qint64> *outputShape) const
+{
+    if (!d)
+        throw Error(QStringLiteral("Cannot predict with an empty model."));
+    checkPredictShape(*d, input.size(), shape);
+    static_assert(sizeof(qint64) == sizeof(int64_t));
+    return forwardToFloats(*d, [&] {
+        const at::Tensor ids = at::from_blob(const_cast<qint64 *>(input.data()),
+                                             std::vector<int64_t>(shape.begin(), shape.end()),
+                                             at::kLong);
+        return int32 ? ids.to(at::kInt) : ids;
+    }, shape, outputShape);
 }
 
 void Model::setComputeThreads(int threads)

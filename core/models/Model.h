@@ -72,6 +72,13 @@ public:
     std::vector<float> predict(const std::vector<float> &input, const std::vector<qint64> &shape,
                                std::vector<qint64> *outputShape = nullptr) const;
 
+    // The same for a model of integer input (token ids: a text classifier, a language
+    // model's logits): `input` as int64, or converted to int32 when `int32`. The ids are passed
+    // through as they are; an id the model's embedding does not hold is the model's error.
+    std::vector<float> predictTokens(const std::vector<qint64> &input,
+                                     const std::vector<qint64> &shape, bool int32 = false,
+                                     std::vector<qint64> *outputShape = nullptr) const;
+
     QStringList classNames() const;
     std::vector<qint64> inputShape() const;   // empty when unknown (an imported module)
     QJsonObject spec() const;                 // the ArchSpec it was built from, or empty

@@ -170,7 +170,7 @@ QVector<LayerSummary> rowsOf(const torch::jit::Module &module, int maxDepth)
 } // namespace
 
 ModelSummary describeLayers(const Model &model, const std::vector<qint64> &sampleShape,
-                            int maxDepth)
+                            int maxDepth, const QString &dtype)
 {
     if (model.isNull())
         throw Error(QStringLiteral("There is no model to describe."));
@@ -194,7 +194,10 @@ ModelSummary describeLayers(const Model &model, const std::vector<qint64> &sampl
         shape.insert(shape.end(), sampleShape.begin(), sampleShape.end());
         module.eval();
         at::NoGradGuard noGrad;
-        std::vector<c10::IValue> stack{module._ivalue(), at::zeros(shape)};
+        const at::ScalarType type = dtype == QLatin1String("int64")   ? at::kLong
+                                    : dtype == QLatin1String("int32") ? at::kInt
+                                                                      : at::kFloat;
+        std::vector<c10::IValue> stack{module._ivalue(), at::zeros(shape, type)};
         probeFunction.run(stack);
         result = stack.front();
     } catch (const std::exception &e) {
@@ -233,7 +236,7 @@ ModelSummary describeLayers(const Model &model, const std::vector<qint64> &sampl
 }
 
 ModelSummary summarizeArtifact(const QString &artifactPath,
-                               const std::vector<qint64> &sampleShape)
+                               const std::vector<qint64> &sampleShape, const QString &dtype)
 {
     const Model model = Model::load(artifactPath);
     if (!model.spec().isEmpty()) {
@@ -243,7 +246,7 @@ ModelSummary summarizeArtifact(const QString &artifactPath,
             // A spec this build cannot read (a plugin's layer type): describe the module.
         }
     }
-    return describeLayers(model, sampleShape);
+    return describeLayers(model, sampleShape, 3, dtype);
 }
 
 } // namespace ms

@@ -17,14 +17,16 @@ namespace ms {
 // cannot be counted from one pass: its macs are -1, as is the total then.
 // An ImportedModel wrapper (models/ImportedModel.h) is described by the network it holds.
 // The model is left in the training mode it was in. Throws ms::Error when the model does not
-// run on that shape.
+// run on that shape. `dtype`: the input's, "float32" or "int64"/"int32" for token ids (run on
+// zeros of it).
 ModelSummary describeLayers(const Model &model, const std::vector<qint64> &sampleShape,
-                            int maxDepth = 3);
+                            int maxDepth = 3, const QString &dtype = QStringLiteral("float32"));
 
 // The layers of the model in `artifactPath` as the window shows them: a studio model's spec
 // summary (its layer names and types as the spec writes them), describeLayers for any other.
 // Loads the file; throws ms::Error when it cannot be loaded or run on `sampleShape`.
 ModelSummary summarizeArtifact(const QString &artifactPath,
-                               const std::vector<qint64> &sampleShape);
+                               const std::vector<qint64> &sampleShape,
+                               const QString &dtype = QStringLiteral("float32"));
 
 } // namespace ms

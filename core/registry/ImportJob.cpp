@@ -26,6 +26,7 @@ QJsonObject ImportJob::spec() const
     QJsonObject spec{{QStringLiteral("path"), m_options.path},
                      {QStringLiteral("name"), m_options.modelName},
                      {QStringLiteral("input_shape"), shape},
+                     {QStringLiteral("input_dtype"), m_options.inputDtype},
                      {QStringLiteral("workspace"), m_workspace}};
     if (!m_options.mean.empty()) {
         QJsonArray mean, stdev;

@@ -9,6 +9,8 @@
 #include "models/ModelArchive.h"
 #include "models/ModelImpl_p.h"
 
+#include <torch/csrc/jit/passes/inliner.h>
+
 #include <QFile>
 #include <QFileInfo>
 #include <QRegularExpression>
@@ -39,6 +41,18 @@ QString oneLine(const QString &message)
 }
 
 } // namespace
+
+QString parseInputDtype(const QString &text, const QString &what)
+{
+    const QString dtype = text.trimmed().toLower();
+    for (const char *known : {"float32", "int64", "int32"}) {
+        if (dtype == QLatin1String(known))
+            return dtype;
+    }
+    throw Error(QStringLiteral("%1 is float32 (images, tables), int64 or int32 (token ids); "
+                               "\"%2\" is none of them.")
+                    .arg(what, excerpt(text.trimmed())));
+}
 
 QString modelNameForFile(const QString &path)
 {
@@ -106,14 +120,19 @@ struct RunOutcome
     QString error;   // empty when it ran
 };
 
-RunOutcome tryRun(const Model &model, const std::vector<qint64> &shape)
+RunOutcome tryRun(const Model &model, const std::vector<qint64> &shape, const QString &dtype)
 {
     qint64 count = 1;
     for (const qint64 dim : shape)
         count *= dim;
     RunOutcome outcome;
     try {
-        model.predict(std::vector<float>(size_t(count), 0.0f), shape, &outcome.outputShape);
+        // Zeros: an id every vocabulary holds, a value every float model takes.
+        if (dtype == QLatin1String("float32"))
+            model.predict(std::vector<float>(size_t(count), 0.0f), shape, &outcome.outputShape);
+        else
+            model.predictTokens(std::vector<qint64>(size_t(count), 0), shape,
+                                dtype == QLatin1String("int32"), &outcome.outputShape);
     } catch (const Error &e) {
         outcome.error = oneLine(e.message());
     } catch (const std::exception &e) {
@@ -129,14 +148,14 @@ RunOutcome tryRun(const Model &model, const std::vector<qint64> &shape)
 std::vector<qint64> runOnce(const Model &model, const std::vector<qint64> &shape,
                             const ImportOptions &options)
 {
-    const RunOutcome outcome = tryRun(model, shape);
+    const RunOutcome outcome = tryRun(model, shape, options.inputDtype);
     const bool batchKept = outcome.error.isEmpty() && !outcome.outputShape.empty()
                            && outcome.outputShape.front() == shape.front();
     if (batchKept)
         return outcome.outputShape;
     std::vector<qint64> batched{1};
     batched.insert(batched.end(), shape.begin(), shape.end());
-    const RunOutcome withBatch = tryRun(model, batched);
+    const RunOutcome withBatch = tryRun(model, batched, options.inputDtype);
     if (withBatch.error.isEmpty() && !withBatch.outputShape.empty()
         && withBatch.outputShape.front() == 1) {
         QStringList dims;
@@ -148,8 +167,14 @@ std::vector<qint64> runOnce(const Model &model, const std::vector<qint64> &shape
                              options.shapeHint, dims.join(QLatin1Char(','))));
     }
     if (!outcome.error.isEmpty())
-        throw Error(QStringLiteral("%1 loads but does not run on an input of shape %2: %3")
-                        .arg(options.path, shapeText(shape, ShapeStyle::List), outcome.error));
+        throw Error(QStringLiteral("%1 loads but does not run on %2 input of shape %3: %4%5")
+                        .arg(options.path, options.inputDtype,
+                             shapeText(shape, ShapeStyle::List), outcome.error,
+                             options.inputDtype == QLatin1String("float32")
+                                     && outcome.error.contains(QLatin1String("Long"))
+                                 ? QStringLiteral(" (a model of token ids takes --input-dtype "
+                                                  "int64, the Input dtype int64)")
+                                 : QString()));
     throw Error(QStringLiteral("%1 returns shape %2 for a batch of %3: expected the batch "
                                "first, one output per sample.")
                     .arg(options.path, shapeText(outcome.outputShape, ShapeStyle::List),
@@ -177,6 +202,67 @@ InputPreprocessing recordedPreprocessing(const Model &model)
     return p;
 }
 
+// The size of the embedding table that the forward's input goes straight into
+// (aten::embedding(weight, input, ...) in the inlined graph, the weight reached through
+// attributes of self), 0 when there is none or it cannot be told: then an id past the table is
+// the model's own error at run time.
+qint64 embeddingSizeOf(const Model &model)
+{
+    const torch::jit::Module &module = model.impl()->module;
+    if (!module.find_method("forward"))
+        return 0;
+    const std::shared_ptr<torch::jit::Graph> graph = module.get_method("forward").graph()->copy();
+    torch::jit::Inline(*graph);
+    if (graph->inputs().size() < 2)
+        return 0;
+    torch::jit::Value *self = graph->inputs()[0];
+    torch::jit::Value *ids = graph->inputs()[1];
+    for (torch::jit::Node *node : graph->nodes()) {
+        if (node->kind() != c10::Symbol::fromQualString("aten::embedding")
+            || node->inputs().size() < 2 || node->inputs()[1] != ids)
+            continue;
+        // The attribute names from self down to the weight, then followed on the module.
+        std::vector<std::string> names;
+        torch::jit::Value *v = node->inputs()[0];
+        while (v != self && v->node()->kind() == c10::prim::GetAttr) {
+            names.push_back(v->node()->s(c10::attr::name));
+            v = v->node()->inputs()[0];
+        }
+        if (v != self || names.empty())
+            return 0;
+        c10::IValue at = module._ivalue();
+        for (auto name = names.rbegin(); name != names.rend(); ++name) {
+            if (!at.isObject() || !at.toObject()->type()->hasAttribute(*name))
+                return 0;
+            at = at.toObject()->getAttr(*name);
+        }
+        return at.isTensor() && at.toTensor().dim() == 2 ? qint64(at.toTensor().size(0)) : 0;
+    }
+    return 0;
+}
+
+// The input's signature; for an integer [batch, sequence] input, whether the sequence is
+// dynamic: the model runs at another length too (half the example's, which a positional table
+// of the example's length also holds). Output dimensions that follow the length become -1.
+void describeTokenInput(const Model &model, const ImportOptions &options,
+                        TensorSignature &input, TensorSignature &output)
+{
+    input.vocabSize = embeddingSizeOf(model);
+    const std::vector<qint64> &example = input.exampleShape;
+    if (example.size() != 2)
+        return;
+    const qint64 length = example[1];
+    std::vector<qint64> other{example[0], length > 1 ? length / 2 : 2};
+    const RunOutcome outcome = tryRun(model, other, options.inputDtype);
+    if (!outcome.error.isEmpty() || outcome.outputShape.size() != output.shape.size())
+        return;
+    input.shape[1] = -1;
+    for (size_t i = 1; i < output.shape.size(); ++i) {
+        if (outcome.outputShape[i] != output.shape[i])
+            output.shape[i] = -1;
+    }
+}
+
 void checkOptions(const ImportOptions &options)
 {
     checkModelName(options.modelName.trimmed());   // before loading: a bad name is cheap
@@ -188,6 +274,10 @@ void checkOptions(const ImportOptions &options)
     if (options.mean.empty() != options.stdev.empty())
         throw Error(QStringLiteral("Give the normalisation whole: --mean and --std together "
                                    "(one value per channel each), or neither."));
+    if (!options.mean.empty() && options.inputDtype != QLatin1String("float32"))
+        throw Error(QStringLiteral("--mean and --std normalise float inputs; an %1 input (token "
+                                   "ids) is not normalised: import it without them.")
+                        .arg(options.inputDtype));
 }
 
 // The class names the version records: the ones given, checked against the output, else the
@@ -217,8 +307,10 @@ QStringList classNamesFor(const ImportOptions &options, const Model &model,
 
 } // namespace
 
-PreparedImport prepareImport(const ImportOptions &options, QStringList *warnings)
+PreparedImport prepareImport(const ImportOptions &given, QStringList *warnings)
 {
+    ImportOptions options = given;
+    options.inputDtype = parseInputDtype(given.inputDtype, QStringLiteral("The input dtype"));
     checkOptions(options);
     const QString &path = options.path;
     // Before torch::jit::load: the loader inflates whatever the archive declares.
@@ -262,7 +354,7 @@ PreparedImport prepareImport(const ImportOptions &options, QStringList *warnings
     version.kind = VersionKind::Imported;
     TensorSignature input;
     input.name = QStringLiteral("input");
-    input.dtype = QStringLiteral("float32");
+    input.dtype = options.inputDtype;
     input.shape = shape;
     input.shape.front() = -1;
     input.preprocessing = preprocessing;
@@ -271,6 +363,12 @@ PreparedImport prepareImport(const ImportOptions &options, QStringList *warnings
     outputSignature.dtype = QStringLiteral("float32");
     outputSignature.shape = output;
     outputSignature.shape.front() = -1;
+    if (input.isInteger()) {
+        input.exampleShape = shape;
+        describeTokenInput(model, options, input, outputSignature);
+        if (input.dynamicDims().size() < 2)
+            input.exampleShape.clear();   // nothing past the batch to remember
+    }
     version.inputs = {input};
     version.outputs = {outputSignature};
     version.classNames = classNamesFor(options, model, output, warnings);

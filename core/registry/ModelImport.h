@@ -23,6 +23,9 @@ struct ImportOptions
     QString modelDescription;           // used only when the import creates the model
     QString notes;
     std::vector<qint64> exampleShape;   // batch first; empty = the shape the file records
+    // The input's dtype: "float32" (images, tables), "int64" or "int32" (token ids: the
+    // example input is zeros, an id every vocabulary holds). parseInputDtype checks a typed one.
+    QString inputDtype = QStringLiteral("float32");
     // The normalisation the network expects, one value per channel (dimension 1 of the
     // example shape), folded into the registered artifact (models/ImportedModel.h); both empty
     // when the network takes its input as it comes.
@@ -49,6 +52,10 @@ std::vector<float> parseValueList(const QString &text, const QString &what);
 // Throws ms::Error naming `what` for an empty list, an unreadable file or a repeated name.
 QStringList parseClassNames(const QString &text, const QString &what);
 
+// "float32", "int64" or "int32" (case and surrounding spaces ignored); throws ms::Error naming
+// `what` ("--input-dtype", "the Input dtype field") for anything else.
+QString parseInputDtype(const QString &text, const QString &what);
+
 // What prepareImport makes: the version to register and, when the import folds a
 // normalisation in, the folder holding the wrapped artifact version.artifactPath points at.
 // Keep it until Registry::addVersion has copied the artifact.
@@ -60,9 +67,12 @@ struct PreparedImport
 
 // Checks the file's unpacked size against options.maxModelBytes, loads it, runs it once on a
 // zero input of the example shape and describes it as a NewVersion of kind Imported:
-//  - inputs: [-1, example shape without its batch], with the preprocessing it records
-//    (InputPreprocessing: "normalize" with the mean/std given, or the buffers of a model that
-//    normalises itself; "none" otherwise);
+//  - inputs: [-1, example shape without its batch] in options.inputDtype, with the
+//    preprocessing it records (InputPreprocessing: "normalize" with the mean/std given, or the
+//    buffers of a model that normalises itself; "none" otherwise). An integer [batch, sequence]
+//    input whose model also runs at another length records the sequence as dynamic (-1, the
+//    example kept as exampleShape), and the vocabulary size of the embedding the input feeds
+//    straight into, when the graph shows one;
 //  - outputs: the output's shape as seen, batch -1 ([-1, 10] for a classifier, [-1, 5, 32, 32]
 //    for a segmenter), never flattened;
 //  - class names from options.classNames, else from the module; parameter count.

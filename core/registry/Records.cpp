@@ -99,7 +99,42 @@ QJsonObject TensorSignature::toJson() const
                      {QStringLiteral("shape"), dims}};
     if (preprocessing.kind != InputPreprocessing::Kind::Unrecorded)
         json.insert(QStringLiteral("preprocessing"), preprocessing.toJson());
+    QJsonArray dynamic;
+    for (const int dim : dynamicDims())
+        dynamic.append(dim);
+    if (!dynamic.isEmpty())
+        json.insert(QStringLiteral("dynamic"), dynamic);
+    if (!exampleShape.empty()) {
+        QJsonArray example;
+        for (const qint64 dim : exampleShape)
+            example.append(dim);
+        json.insert(QStringLiteral("example_shape"), example);
+    }
+    if (vocabSize > 0)
+        json.insert(QStringLiteral("vocab_size"), vocabSize);
     return json;
+}
+
+std::vector<int> TensorSignature::dynamicDims() const
+{
+    std::vector<int> dims;
+    for (size_t i = 0; i < shape.size(); ++i) {
+        if (shape[i] < 0)
+            dims.push_back(int(i));
+    }
+    return dims;
+}
+
+std::vector<qint64> TensorSignature::runnableShape(qint64 batch) const
+{
+    std::vector<qint64> out = exampleShape.size() == shape.size() ? exampleShape : shape;
+    for (size_t i = 0; i < out.size(); ++i) {
+        if (i == 0)
+            out[i] = batch;
+        else if (out[i] < 0)
+            out[i] = 1;
+    }
+    return out;
 }
 
 TensorSignature TensorSignature::fromJson(const QJsonObject &json)
@@ -111,6 +146,9 @@ TensorSignature TensorSignature::fromJson(const QJsonObject &json)
         signature.shape.push_back(dim.toInteger());
     signature.preprocessing =
         InputPreprocessing::fromJson(json.value(QStringLiteral("preprocessing")).toObject());
+    for (const QJsonValue &dim : json.value(QStringLiteral("example_shape")).toArray())
+        signature.exampleShape.push_back(dim.toInteger());
+    signature.vocabSize = json.value(QStringLiteral("vocab_size")).toInteger();
     return signature;
 }
 

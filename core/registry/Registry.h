@@ -63,8 +63,11 @@ struct InputPreprocessing
     }
 };
 
-// One input or output of a model: name, dtype ("float32", "int64", ...) and shape with -1 for
-// a variable dimension (the batch dimension at least).
+// One input or output of a model: name, dtype ("float32", "int64", "int32", ...) and shape
+// with -1 for a dynamic dimension: the batch (dimension 0) always; the sequence length of a
+// token input (dimension 1 of an integer [batch, sequence] input) when the model runs at other
+// lengths. Versions recorded before dtypes and dynamic sequences were read back as "float32"
+// with a dynamic batch, which is what their JSON says (no "dtype" key means float32).
 struct TensorSignature
 {
     TensorSignature() = default;
@@ -78,7 +81,26 @@ struct TensorSignature
     QString dtype = QStringLiteral("float32");
     std::vector<qint64> shape;
     InputPreprocessing preprocessing;   // inputs only; JSON key "preprocessing" when recorded
+    // Inputs only, when a dimension past the batch is dynamic: the concrete shape the model was
+    // checked with (an import's example, batch first), which a benchmark runs; JSON
+    // "example_shape". Empty = the shape with its batch as 1.
+    std::vector<qint64> exampleShape;
+    // Integer inputs only: the number of token ids the model's embedding takes (ids
+    // 0..vocabSize-1), 0 when unknown; JSON "vocab_size".
+    qint64 vocabSize = 0;
 
+    bool isInteger() const
+    {
+        return dtype == QLatin1String("int64") || dtype == QLatin1String("int32");
+    }
+    // The indices of the dynamic dimensions (negative in `shape`).
+    std::vector<int> dynamicDims() const;
+    // A concrete shape to run: exampleShape when recorded, else `shape` with every dynamic
+    // dimension as `batch` (dimension 0) or 1 (others). Empty when `shape` is.
+    std::vector<qint64> runnableShape(qint64 batch = 1) const;
+
+    // Writes "dynamic" (the indices of dynamic dimensions) too, for readers of `show --json`;
+    // fromJson derives them from the shape.
     QJsonObject toJson() const;
     static TensorSignature fromJson(const QJsonObject &json);
 };

@@ -41,8 +41,22 @@ bool dataTypeFromName(const QString &name, DataType &type)
     throw ProtocolError{status, message};
 }
 
+// Where the numbers of the data go: floats for a float model, token ids (`ints`, set) for a
+// model of integer input, which take only integer datatypes.
+struct Values
+{
+    std::vector<float> *floats = nullptr;
+    std::vector<qint64> *ints = nullptr;
+    size_t size() const { return ints ? ints->size() : floats->size(); }
+};
+
+bool isIntegerType(DataType type)
+{
+    return type == DataType::INT64 || type == DataType::INT32 || type == DataType::UINT8;
+}
+
 // Appends one number of the data, checking it against `type`. `index`: its place in the data.
-void appendChecked(double x, DataType type, const QString &what, std::vector<float> &out)
+void appendChecked(double x, DataType type, const QString &what, Values &out)
 {
     const qsizetype index = qsizetype(out.size());
     switch (type) {
@@ -77,13 +91,15 @@ void appendChecked(double x, DataType type, const QString &what, std::vector<flo
         break;
     }
     }
-    out.push_back(float(x));
+    if (out.ints)
+        out.ints->push_back(qint64(x));   // integral and within int64: checked above
+    else
+        out.floats->push_back(float(x));
 }
 
 // Appends the numbers of a flat or nested array, row-major, checking each against `type`.
 // Iterative-free recursion is fine: QJsonDocument refuses nesting deeper than 1024.
-void flatten(const QJsonValue &value, DataType type, const QString &what,
-             std::vector<float> &out)
+void flatten(const QJsonValue &value, DataType type, const QString &what, Values &out)
 {
     if (value.isArray()) {
         const QJsonArray array = value.toArray();
@@ -203,7 +219,7 @@ bool findDataArray(const QByteArray &body, qsizetype *begin, qsizetype *end)
 // JSON grammar (so that it accepts exactly what QJsonDocument accepts) and each value against
 // `type`. False, with `out` unspecified, when the text is not such an array.
 bool readNumbers(const char *p, const char *end, DataType type, const QString &what,
-                 std::vector<float> &out)
+                 Values &out)
 {
     int level = 0;
     bool expectValue = true;   // after '[' or ','
@@ -325,6 +341,19 @@ QJsonDocument parseBody(const QByteArray &body, const QString &expected)
     return doc;
 }
 
+// A request's sample shape against the model's, where a negative dimension of the model's (a
+// dynamic sequence length) takes any length.
+bool sameSampleShape(const std::vector<qint64> &got, const std::vector<qint64> &expected)
+{
+    if (got.size() != expected.size())
+        return false;
+    for (size_t i = 0; i < got.size(); ++i) {
+        if (expected[i] >= 0 ? got[i] != expected[i] : got[i] < 1)
+            return false;
+    }
+    return true;
+}
+
 // The fast path met something it does not read: the QJsonDocument way decides.
 struct FastPathUnusable
 {
@@ -333,7 +362,7 @@ struct FastPathUnusable
 // `data`: the text of the "data" array when the caller cut it out of `body` (the fast path),
 // else null (it is read from the document).
 InferInput parseV2(const QByteArray &body, const std::vector<qint64> &sampleShape,
-                   const char *dataBegin, const char *dataEnd)
+                   const QString &integerInput, const char *dataBegin, const char *dataEnd)
 {
     const QString expectedBody = QStringLiteral(
         "a JSON object {\"inputs\": [{\"name\", \"shape\", \"datatype\", \"data\"}]}");
@@ -384,10 +413,16 @@ InferInput parseV2(const QByteArray &body, const std::vector<qint64> &sampleShap
                             "UINT8")
                  .arg(what, typeName));
     }
+    // Before the data is read: a float input to a model of token ids is refused as it is.
+    if (!integerInput.isEmpty() && !isIntegerType(type)) {
+        fail(QStringLiteral("%1: the model takes %2 token ids; send datatype \"%3\" (or "
+                            "INT32) with whole numbers, not \"%4\"")
+                 .arg(what, integerInput.toLower(), integerInput, typeName));
+    }
 
     if (!sampleShape.empty()) {
         std::vector<qint64> got(input.shape.begin() + 1, input.shape.end());
-        if (got != sampleShape) {
+        if (!sameSampleShape(got, sampleShape)) {
             std::vector<qint64> expected{-1};
             expected.insert(expected.end(), sampleShape.begin(), sampleShape.end());
             fail(QStringLiteral("%1: wrong shape: the model expects %2 (batch first), got %3")
@@ -401,16 +436,21 @@ InferInput parseV2(const QByteArray &body, const std::vector<qint64> &sampleShap
     if (!data.isArray())
         fail(QStringLiteral("%1: \"data\" must be an array (flat or nested)").arg(what));
     const qint64 needed = product(input.shape);
-    input.data.reserve(size_t(std::min<qint64>(needed, 1 << 24)));
+    Values values{&input.data, integerInput.isEmpty() ? nullptr : &input.tokens};
+    input.integer = values.ints != nullptr;
+    if (input.integer)
+        input.tokens.reserve(size_t(std::min<qint64>(needed, 1 << 24)));
+    else
+        input.data.reserve(size_t(std::min<qint64>(needed, 1 << 24)));
     if (dataBegin) {
-        if (!readNumbers(dataBegin, dataEnd, type, what, input.data))
+        if (!readNumbers(dataBegin, dataEnd, type, what, values))
             throw FastPathUnusable{};
     } else {
-        flatten(data, type, what, input.data);
+        flatten(data, type, what, values);
     }
-    if (qint64(input.data.size()) != needed) {
+    if (qint64(values.size()) != needed) {
         fail(QStringLiteral("%1: data has %2 values but shape %3 needs %4")
-                 .arg(what, QString::number(input.data.size()),
+                 .arg(what, QString::number(values.size()),
                       shapeText(input.shape, kShape), QString::number(needed)));
     }
 
@@ -432,20 +472,22 @@ InferInput parseV2(const QByteArray &body, const std::vector<qint64> &sampleShap
 
 } // namespace
 
-InferInput parseV2Infer(const QByteArray &body, const std::vector<qint64> &sampleShape)
+InferInput parseV2Infer(const QByteArray &body, const std::vector<qint64> &sampleShape,
+                        const QString &integerInput)
 {
     qsizetype begin = 0;
     qsizetype end = 0;
     if (findDataArray(body, &begin, &end)) {
         try {
             const QByteArray rest = body.left(begin) + "[]" + body.mid(end);
-            return parseV2(rest, sampleShape, body.constData() + begin, body.constData() + end);
+            return parseV2(rest, sampleShape, integerInput, body.constData() + begin,
+                           body.constData() + end);
         } catch (const FastPathUnusable &) {
         } catch (const ProtocolError &) {
             // Refused: the QJsonDocument way says why, in its words (offsets included).
         }
     }
-    return parseV2(body, sampleShape, nullptr, nullptr);
+    return parseV2(body, sampleShape, integerInput, nullptr, nullptr);
 }
 
 InferInput parseTorchServe(const QByteArray &body, const std::vector<qint64> &sampleShape)
@@ -458,7 +500,8 @@ InferInput parseTorchServe(const QByteArray &body, const std::vector<qint64> &sa
     const QJsonValue root(doc.array());
 
     InferInput input;
-    flatten(root, DataType::FP64, QStringLiteral("input"), input.data);
+    Values values{&input.data, nullptr};
+    flatten(root, DataType::FP64, QStringLiteral("input"), values);
     const qint64 count = qint64(input.data.size());
     const std::vector<qint64> nested = nestedShape(root);
     if (!sampleShape.empty()) {
@@ -490,6 +533,23 @@ InferInput parseTorchServe(const QByteArray &body, const std::vector<qint64> &sa
         }
     }
     return input;
+}
+
+void checkTokenIds(const std::vector<qint64> &tokens, qint64 vocabSize)
+{
+    for (size_t i = 0; i < tokens.size(); ++i) {
+        const qint64 id = tokens[i];
+        if (id < 0 || (vocabSize > 0 && id >= vocabSize)) {
+            fail(vocabSize > 0
+                     ? QStringLiteral("token id %1 (element %2 of the data) is outside the "
+                                      "model's vocabulary: ids go from 0 to %3")
+                           .arg(QString::number(id), QString::number(i),
+                                QString::number(vocabSize - 1))
+                     : QStringLiteral("token id %1 (element %2 of the data) is negative: ids "
+                                      "start at 0")
+                           .arg(QString::number(id), QString::number(i)));
+        }
+    }
 }
 
 std::vector<float> softmax(const float *logits, int count)
@@ -578,10 +638,13 @@ QJsonObject modelMetadata(const ServedModel &model, const QList<int> &versions)
         inputShape.append(-1);
     } else {
         for (qint64 d : model.inputShape)
-            inputShape.append(double(d));
+            inputShape.append(double(d < 0 ? -1 : d));
     }
+    const QString datatype = model.inputDtype == QLatin1String("float32")
+                                 ? QStringLiteral("FP32")
+                                 : model.inputDtype.toUpper();
     const QJsonObject input{{QStringLiteral("name"), QStringLiteral("input")},
-                            {QStringLiteral("datatype"), QStringLiteral("FP32")},
+                            {QStringLiteral("datatype"), datatype},
                             {QStringLiteral("shape"), inputShape}};
     const QJsonObject output{
         {QStringLiteral("name"), QStringLiteral("output")},

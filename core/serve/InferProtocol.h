@@ -27,6 +27,8 @@ struct ProtocolError
 struct InferInput
 {
     std::vector<float> data;
+    std::vector<qint64> tokens;  // instead of `data`, for a model of integer input
+    bool integer = false;       // `tokens` holds the samples
     std::vector<qint64> shape;
     QString id;                 // v2 "id", echoed in the reply
     bool hasId = false;
@@ -37,10 +39,20 @@ struct InferInput
 };
 
 // `sampleShape`: the model's per-sample input shape, empty when unknown (then any shape whose
-// first dimension is the batch goes). Both throw ProtocolError (400) saying what is wrong.
-InferInput parseV2Infer(const QByteArray &body, const std::vector<qint64> &sampleShape);
+// first dimension is the batch goes); a negative dimension in it (a dynamic sequence) takes
+// any length of at least 1. Both throw ProtocolError (400) saying what is wrong.
+// `integerInput`: "INT64" or "INT32" for a model of token ids, whose data is read into
+// `tokens` and must come as an integer datatype (FP32/FP64 are refused before the data is
+// read); empty for a float model (every datatype goes, as floats).
+InferInput parseV2Infer(const QByteArray &body, const std::vector<qint64> &sampleShape,
+                        const QString &integerInput = {});
 // A JSON array: one sample (flat or nested) or a list of samples.
 InferInput parseTorchServe(const QByteArray &body, const std::vector<qint64> &sampleShape);
+
+// Token ids against the model's vocabulary before any work: a negative id always, an id of
+// `vocabSize` or more when the size is known (0: unknown, the model's own error decides).
+// Throws ProtocolError (400) naming the first bad id and its place.
+void checkTokenIds(const std::vector<qint64> &tokens, qint64 vocabSize);
 
 // {model_name, model_version, id?, outputs: [{name: "output", shape: [n, K], datatype: "FP32",
 // data: [...]}]} for `logits` of N = input.batch() rows.

@@ -60,12 +60,25 @@ Loaded loadVersion(const QString &workspaceRoot, const QString &ref)
         info.version = version.number;
         info.inputShape = model.inputShape();
         if (info.inputShape.empty() && !version.inputs.isEmpty()) {
-            const std::vector<qint64> &sig = version.inputs.first().shape;
+            const TensorSignature &input = version.inputs.first();
+            const std::vector<qint64> &sig = input.shape;
+            // A token input's dynamic sequence (-1) stays -1: requests of any length go.
             const bool known =
                 sig.size() > 1
-                && std::all_of(sig.begin() + 1, sig.end(), [](qint64 x) { return x > 0; });
+                && std::all_of(sig.begin() + 1, sig.end(),
+                               [&](qint64 x) { return x > 0 || (x == -1 && input.isInteger()); });
             if (known)
                 info.inputShape.assign(sig.begin() + 1, sig.end());
+        }
+        if (!version.inputs.isEmpty() && version.inputs.first().isInteger()
+            && model.task() != QLatin1String("lm")) {
+            const TensorSignature &input = version.inputs.first();
+            info.inputDtype = input.dtype;
+            info.vocabSize = input.vocabSize;
+            const std::vector<qint64> example = input.runnableShape();
+            info.exampleShape.assign(example.begin() + 1, example.end());
+        } else {
+            info.exampleShape = info.inputShape;
         }
         if (model.task() == QLatin1String("lm")) {
             // A language model answers /v1/completions: its warm-up is one generated token
@@ -76,6 +89,8 @@ Loaded loadVersion(const QString &workspaceRoot, const QString &ref)
             once.temperature = 0.0;
             lm.generate(QByteArrayLiteral("\n"), once);
             info.task = model.task();
+            info.inputDtype = QStringLiteral("int64");   // token ids, any length to the context
+            info.inputShape = {-1};
             info.contextTokens = lm.blockSize();
             info.numOutputs = lm.vocabSize();
             info.loaded = QDateTime::currentDateTime();
@@ -93,15 +108,18 @@ Loaded loadVersion(const QString &workspaceRoot, const QString &ref)
         }
         // One forward before it takes traffic: a version that cannot run is refused here
         // rather than failing requests, and the first request does not pay for the warm-up.
-        if (!info.inputShape.empty()) {
+        if (!info.exampleShape.empty()) {
             std::vector<qint64> shape{1};
-            shape.insert(shape.end(), info.inputShape.begin(), info.inputShape.end());
+            shape.insert(shape.end(), info.exampleShape.begin(), info.exampleShape.end());
             qint64 count = 1;
-            for (qint64 x : info.inputShape)
+            for (qint64 x : info.exampleShape)
                 count *= x;
             try {
                 const std::vector<float> logits =
-                    model.predict(std::vector<float>(size_t(count)), shape);
+                    info.inputDtype == QLatin1String("float32")
+                        ? model.predict(std::vector<float>(size_t(count)), shape)
+                        : model.predictTokens(std::vector<qint64>(size_t(count)), shape,
+                                              info.inputDtype == QLatin1String("int32"));
                 info.numOutputs = int(logits.size());
             } catch (const Error &e) {
                 throw Error(QStringLiteral("cannot serve %1: a test inference failed: %2")
@@ -304,11 +322,24 @@ void InferenceService::Private::infer(Exchange &ex, bool torchServe)
                          .arg(ex.model));
         return;
     }
+    const bool tokens = version->info.inputDtype != QLatin1String("float32");
+    if (tokens && torchServe) {
+        respondError(ex, 400,
+                     QStringLiteral("model \"%1\" takes %2 token ids: send them to "
+                                    "/v2/models/%1/infer with datatype \"%3\"")
+                         .arg(ex.model, version->info.inputDtype,
+                              version->info.inputDtype.toUpper()));
+        return;
+    }
     protocol::InferInput input;
     try {
         input = torchServe
                     ? protocol::parseTorchServe(ex.request.body, version->info.inputShape)
-                    : protocol::parseV2Infer(ex.request.body, version->info.inputShape);
+                    : protocol::parseV2Infer(ex.request.body, version->info.inputShape,
+                                             tokens ? version->info.inputDtype.toUpper()
+                                                    : QString());
+        if (tokens)
+            protocol::checkTokenIds(input.tokens, version->info.vocabSize);
     } catch (const protocol::ProtocolError &e) {
         respondError(ex, e.status, e.message);
         return;
@@ -317,8 +348,11 @@ void InferenceService::Private::infer(Exchange &ex, bool torchServe)
 
     ModelBatcher::Request job;
     job.data = std::move(input.data);
+    job.tokens = std::move(input.tokens);
+    job.int32Tokens = version->info.inputDtype == QLatin1String("int32");
     job.shape = input.shape;
     input.data = std::vector<float>();
+    input.tokens = std::vector<qint64>();
     const QString name = version->info.name;
     const int number = version->info.version;
     const QStringList classNames = version->info.classNames;
@@ -346,6 +380,13 @@ void InferenceService::Private::explain(Exchange &ex, bool torchServe)
                      QStringLiteral("model \"%1\" is a language model: attribution maps are "
                                     "for models of images or tables")
                          .arg(ex.model));
+        return;
+    }
+    if (version->info.inputDtype != QLatin1String("float32")) {
+        respondError(ex, 400,
+                     QStringLiteral("model \"%1\" takes %2 token ids: attribution maps are "
+                                    "for models of images or tables")
+                         .arg(ex.model, version->info.inputDtype));
         return;
     }
     protocol::InferInput input;

@@ -157,20 +157,33 @@ void ModelBatcher::runBatch(std::vector<Request> &batch, Clock::time_point start
     }
     qint64 samples = 0;
     size_t values = 0;
+    // A served model takes one kind of input, so a batch is all floats or all token ids.
+    const bool tokens = !batch.front().tokens.empty();
     for (const Request &r : batch) {
         samples += r.shape.empty() ? 1 : r.shape.front();
-        values += r.data.size();
+        values += tokens ? r.tokens.size() : r.data.size();
     }
     std::vector<qint64> shape = batch.front().shape;
     if (shape.empty())
-        shape = {1, qint64(batch.front().data.size())};
+        shape = {1, qint64(values)};
     shape.front() = samples;
 
     std::vector<float> logits;
     std::vector<qint64> outputShape;
     QString error;
     try {
-        if (batch.size() == 1) {
+        if (tokens) {
+            const bool int32 = batch.front().int32Tokens;
+            if (batch.size() == 1) {
+                logits = m_model.predictTokens(batch.front().tokens, shape, int32, &outputShape);
+            } else {
+                std::vector<qint64> input;
+                input.reserve(values);
+                for (const Request &r : batch)
+                    input.insert(input.end(), r.tokens.begin(), r.tokens.end());
+                logits = m_model.predictTokens(input, shape, int32, &outputShape);
+            }
+        } else if (batch.size() == 1) {
             logits = m_model.predict(batch.front().data, shape, &outputShape);
         } else {
             std::vector<float> input;

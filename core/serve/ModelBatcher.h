@@ -47,6 +47,10 @@ public:
     struct Request
     {
         std::vector<float> data;          // samples, row-major
+        // Instead of `data`, for a model of integer input: token ids, row-major, run as int64
+        // (or int32 when `int32Tokens`) through Model::predictTokens.
+        std::vector<qint64> tokens;
+        bool int32Tokens = false;
         std::vector<qint64> shape;        // {N, per-sample dims...}
         std::function<void(BatchResult &&)> done;
         // When set, the request is work of its own (an explanation: itself a batch of passes):

@@ -61,7 +61,13 @@ struct ServedModel
     QString versionRef;              // "cnn:3"
     int version = 0;
     bool isDefault = false;          // the version the bare name answers with
-    std::vector<qint64> inputShape;  // per sample (no batch dimension)
+    // Per sample (no batch dimension); -1 for a dynamic dimension (a token input's sequence).
+    std::vector<qint64> inputShape;
+    // The input's dtype from the version's signature: "float32", or "int64"/"int32" for token
+    // ids (v2 requests then send INT64/INT32 data).
+    QString inputDtype = QStringLiteral("float32");
+    std::vector<qint64> exampleShape;   // per sample, concrete: what examples and warm-up send
+    qint64 vocabSize = 0;            // token ids the embedding holds, 0 when unknown
     int numOutputs = 0;              // classes
     QStringList classNames;
     QDateTime loaded;

@@ -26,6 +26,8 @@ private Q_SLOTS:
                                 << QStringLiteral("1\u00D728\u00D728");
         QTest::newRow("list") << batch << ShapeStyle::List << QStringLiteral("[-1, 1, 28, 28]");
         QTest::newRow("batch") << batch << ShapeStyle::Batch << QStringLiteral("[N, 1, 28, 28]");
+        QTest::newRow("token batch") << std::vector<qint64>{-1, -1} << ShapeStyle::Batch
+                                     << QStringLiteral("[N, T]");
         QTest::newRow("arguments") << batch << ShapeStyle::Arguments
                                    << QStringLiteral("N, 1, 28, 28");
         QTest::newRow("arguments, fixed batch")

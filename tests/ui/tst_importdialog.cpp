@@ -1,10 +1,12 @@
 // File › Import Model…: the dialog names the model after the file until the user types a name,
 // refuses what it can check cheaply (no file, a name with ':' or '@', a shape that is not
-// positive integers) with a line in the dialog, and hands the ImportJob the options it shows.
+// positive integers, a normalisation of token ids) with a line in the dialog, and hands the
+// ImportJob the options it shows (the input dtype among them).
 #include "shell/ImportDialog.h"
 
 #include "common/Error.h"
 
+#include <QComboBox>
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
@@ -127,6 +129,28 @@ private Q_SLOTS:
         QCOMPARE(options.modelName, QStringLiteral("resnet"));
         QCOMPARE(options.exampleShape, (std::vector<qint64>{1, 3, 32, 32}));
         QCOMPARE(options.notes, QStringLiteral("from the lab"));
+    }
+
+    void carriesTheDtypeOfTokenInputs()
+    {
+        ImportDialog dialog;
+        dialog.setPath(m_file);
+        dialog.findChildren<QLineEdit *>()[2]->setText(QStringLiteral("1,16"));
+        QCOMPARE(dialog.options().inputDtype, QStringLiteral("float32"));
+        dialog.dtypeBox()->setCurrentText(QStringLiteral("int64"));
+        // Token ids are not normalised: Mean and Std are refused for them.
+        dialog.meanEdit()->setText(QStringLiteral("0.5"));
+        dialog.stdEdit()->setText(QStringLiteral("0.25"));
+        dialog.accept();
+        QCOMPARE(dialog.result(), int(QDialog::Rejected));
+        QVERIFY2(dialog.errorText().contains(QStringLiteral("not normalised")),
+                 qPrintable(dialog.errorText()));
+        dialog.meanEdit()->clear();
+        dialog.stdEdit()->clear();
+        dialog.accept();
+        QCOMPARE(dialog.result(), int(QDialog::Accepted));
+        QCOMPARE(dialog.options().inputDtype, QStringLiteral("int64"));
+        QCOMPARE(dialog.options().exampleShape, (std::vector<qint64>{1, 16}));
     }
 
 private:

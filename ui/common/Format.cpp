@@ -53,8 +53,9 @@ QString formatSignature(const QVector<ms::TensorSignature> &signature)
 {
     QStringList parts;
     for (const ms::TensorSignature &t : signature)
-        parts << QStringLiteral("%1 %2 [%3]").arg(t.name, t.dtype,
-                                                  shapeText(t.shape, ShapeStyle::Window));
+        // [N, 3, 224, 224], [N, T]: what is dynamic reads as a letter, as `show` prints it.
+        parts << QStringLiteral("%1 %2 %3").arg(t.name, t.dtype,
+                                                shapeText(t.shape, ShapeStyle::Batch));
     return parts.join(QStringLiteral("; "));
 }
 

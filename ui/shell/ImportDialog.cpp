@@ -4,6 +4,7 @@
 
 #include "common/Error.h"
 
+#include <QComboBox>
 #include <QDialogButtonBox>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -21,6 +22,7 @@ ImportDialog::ImportDialog(QWidget *parent)
     , m_path(new QLineEdit(this))
     , m_name(new QLineEdit(this))
     , m_shape(new QLineEdit(this))
+    , m_dtype(new QComboBox(this))
     , m_mean(new QLineEdit(this))
     , m_std(new QLineEdit(this))
     , m_classes(new QLineEdit(this))
@@ -43,6 +45,11 @@ ImportDialog::ImportDialog(QWidget *parent)
     m_shape->setPlaceholderText(tr("recorded in the file, else e.g. 1,1,28,28"));
     m_shape->setToolTip(tr("An example input, batch first: the model is run once on zeros "
                            "of this shape before it is registered"));
+    m_dtype->addItems({QStringLiteral("float32"), QStringLiteral("int64"),
+                       QStringLiteral("int32")});
+    m_dtype->setToolTip(tr("float32 for images and tables; int64 or int32 for token ids (a "
+                           "text model: the example input is then zeros, and a sequence that "
+                           "runs at any length is recorded as dynamic)"));
     m_mean->setPlaceholderText(tr("none, or one per channel, e.g. 0.485,0.456,0.406"));
     m_mean->setToolTip(tr("The mean the network expects its input normalised with, per channel "
                           "(with Std). Folded into the registered model, which then takes "
@@ -63,6 +70,7 @@ ImportDialog::ImportDialog(QWidget *parent)
     form->addRow(pathLabel, pathRow);
     form->addRow(tr("&Model name"), m_name);
     form->addRow(tr("&Input shape"), m_shape);
+    form->addRow(tr("Input &dtype"), m_dtype);
     form->addRow(tr("M&ean"), m_mean);
     form->addRow(tr("S&td"), m_std);
     form->addRow(tr("&Classes"), m_classes);
@@ -105,6 +113,7 @@ ms::ImportOptions ImportDialog::options() const
     options.modelName = m_name->text().trimmed();
     options.notes = m_notes->text();
     options.shapeHint = tr("the Input shape field of File › Import model…");
+    options.inputDtype = m_dtype->currentText();
     try {
         options.exampleShape = parseShape(m_shape->text());
     } catch (const ms::Error &) {
@@ -127,6 +136,9 @@ void ImportDialog::readPreprocessing(ms::ImportOptions &options) const
     if (options.mean.empty() != options.stdev.empty())
         throw ms::Error(tr("Give the normalisation whole: Mean and Std together (one value per "
                            "channel each), or neither."));
+    if (!options.mean.empty() && m_dtype->currentText() != QLatin1String("float32"))
+        throw ms::Error(tr("Mean and Std normalise float inputs; token ids (%1) are not "
+                           "normalised: leave them empty.").arg(m_dtype->currentText()));
     if (!options.mean.empty() && options.mean.size() != options.stdev.size())
         throw ms::Error(tr("Mean has %1 values and Std %2: give one of each per channel.")
                             .arg(options.mean.size())

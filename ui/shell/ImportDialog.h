@@ -4,13 +4,14 @@
 
 #include <QDialog>
 
+class QComboBox;
 class QLabel;
 class QLineEdit;
 
 namespace ms::ui {
 
 // File › Import model…: the file, the model it joins, an example input shape (Python exports
-// record none), the normalisation the network expects (mean and std per channel, folded into
+// record none) and dtype (float32, or int64/int32 for token ids), the normalisation the network expects (mean and std per channel, folded into
 // the registered model), its class names and notes. Checks what it can cheaply before closing (the file exists, the name
 // is valid, the shape parses); loading and test-running the model happens in an ImportJob.
 class ImportDialog final : public QDialog
@@ -22,6 +23,7 @@ public:
 
     void setPath(const QString &path);
     ms::ImportOptions options() const;
+    QComboBox *dtypeBox() const { return m_dtype; }
     QLineEdit *meanEdit() const { return m_mean; }
     QLineEdit *stdEdit() const { return m_std; }
     QLineEdit *classesEdit() const { return m_classes; }
@@ -43,6 +45,7 @@ private:
     QLineEdit *m_path = nullptr;
     QLineEdit *m_name = nullptr;
     QLineEdit *m_shape = nullptr;
+    QComboBox *m_dtype = nullptr;
     QLineEdit *m_mean = nullptr;
     QLineEdit *m_std = nullptr;
     QLineEdit *m_classes = nullptr;

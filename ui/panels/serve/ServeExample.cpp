@@ -69,9 +69,9 @@ QString formatFloat(float value)
 
 } // namespace
 
-ServeSample sampleFor(const std::vector<qint64> &shape)
+ServeSample sampleFor(const std::vector<qint64> &shape, const QString &dtype)
 {
-    if (shape == kFashionShape) {
+    if (shape == kFashionShape && dtype == QLatin1String("float32")) {
         if (const auto &sample = fashionSample())
             return *sample;
     }
@@ -81,6 +81,10 @@ ServeSample sampleFor(const std::vector<qint64> &shape)
                                          [](qint64 a, qint64 b) { return a * qMax<qint64>(b, 1); });
     zeros.values.assign(size_t(shape.empty() ? 0 : count), 0.0f);
     zeros.description = QStringLiteral("zeros");
+    if (dtype != QLatin1String("float32")) {
+        zeros.description = QStringLiteral("token ids (zeros)");
+        zeros.datatype = dtype.toUpper();
+    }
     return zeros;
 }
 
@@ -93,9 +97,9 @@ QByteArray requestBody(const QString &inputName, const ServeSample &sample)
     values.reserve(int(sample.values.size()));
     for (float value : sample.values)
         values << formatFloat(value);
-    return QStringLiteral("{\"inputs\": [{\"name\": %1, \"shape\": [%2], \"datatype\": \"FP32\", "
-                          "\"data\": [%3]}]}")
-        .arg(jsonString(inputName), shape.join(QStringLiteral(", ")),
+    return QStringLiteral("{\"inputs\": [{\"name\": %1, \"shape\": [%2], \"datatype\": \"%3\", "
+                          "\"data\": [%4]}]}")
+        .arg(jsonString(inputName), shape.join(QStringLiteral(", ")), sample.datatype,
              values.join(QStringLiteral(", ")))
         .toUtf8();
 }

@@ -13,11 +13,15 @@ struct ServeSample
     std::vector<qint64> shape;    // per sample (no batch dimension)
     std::vector<float> values;    // row-major, product(shape) values
     QString description;          // "a Fashion-MNIST test image (Ankle boot)", or "zeros"
+    QString datatype = QStringLiteral("FP32");   // "INT64"/"INT32" for a model of token ids
 };
 
 // A Fashion-MNIST test image (read once, then cached) when `shape` is 1x28x28 and the dataset
 // is installed; zeros of `shape` otherwise.
-ServeSample sampleFor(const std::vector<qint64> &shape);
+// `dtype`: the served model's input dtype ("float32", "int64", "int32"); token ids are zeros
+// (an id every vocabulary holds) sent as INT64/INT32.
+ServeSample sampleFor(const std::vector<qint64> &shape,
+                      const QString &dtype = QStringLiteral("float32"));
 
 struct CurlRequest
 {

@@ -54,8 +54,24 @@ namespace {
 const QString kUsePortLink = QStringLiteral("use-port");
 
 // The example's comment on what the model does to its input (the preprocessing it records).
+// The served input as the table shows it: "1×28×28" for floats; "[N, T] int64" for token ids,
+// whose sequence may be dynamic.
+QString inputText(const ms::ServedModel &model)
+{
+    if (model.inputShape.empty())
+        return ServePanel::tr("unknown");
+    if (model.inputDtype == QLatin1String("float32"))
+        return shapeText(model.inputShape, ShapeStyle::Window);
+    std::vector<qint64> shape{-1};
+    shape.insert(shape.end(), model.inputShape.begin(), model.inputShape.end());
+    return QStringLiteral("%1 %2").arg(shapeText(shape, ShapeStyle::Batch), model.inputDtype);
+}
+
 QString inputNote(const ms::VersionRecord &version)
 {
+    if (!version.inputs.isEmpty() && version.inputs.first().isInteger())
+        return QStringLiteral("it takes token ids (%1): send the ids its tokenizer gives")
+            .arg(version.inputs.first().dtype);
     const ms::exportsupport::InputContract contract = ms::exportsupport::inputContract(version);
     if (!contract.normalisesItself)
         return QStringLiteral("it takes the tensor as it is (imported without --mean/--std): "
@@ -643,9 +659,7 @@ void ServePanel::updateModelsTable()
             m_modelsTable->setItem(row, 1, readOnlyItem(model.versionRef));
             m_modelsTable->setItem(
                 row, 2,
-                readOnlyItem(model.inputShape.empty()
-                                 ? tr("unknown")
-                                 : shapeText(model.inputShape, ShapeStyle::Window)));
+                readOnlyItem(inputText(model)));
             m_modelsTable->setItem(row, 3, readOnlyItem(
                 model.loaded.toLocalTime().toString(QStringLiteral("HH:mm:ss"))));
         }
@@ -712,7 +726,7 @@ void ServePanel::updateExample()
     }
     m_exampleTitle->setText(tr("Example: an infer request to %1 (%2)")
                                 .arg(model->name, model->versionRef));
-    const ServeSample sample = sampleFor(model->inputShape);
+    const ServeSample sample = sampleFor(model->exampleShape, model->inputDtype);
     const QString bodyFile = qint64(sample.values.size()) > kInlineSampleValues
                                  ? exampleBodyFile(model->versionRef, request.inputName, sample)
                                  : QString();

@@ -96,9 +96,16 @@ void VersionLayersView::load()
     if (m_version.id == 0 || m_loaded || m_loading)
         return;
     std::vector<qint64> shape;
-    if (!m_version.inputs.isEmpty() && m_version.inputs.first().shape.size() > 1)
-        shape.assign(m_version.inputs.first().shape.begin() + 1,
-                     m_version.inputs.first().shape.end());
+    QString dtype = QStringLiteral("float32");
+    if (!m_version.inputs.isEmpty() && m_version.inputs.first().shape.size() > 1) {
+        const ms::TensorSignature &input = m_version.inputs.first();
+        // Token ids: run at the example's length when the sequence is dynamic.
+        const std::vector<qint64> runnable =
+            input.isInteger() ? input.runnableShape() : input.shape;
+        shape.assign(runnable.begin() + 1, runnable.end());
+        if (input.isInteger())
+            dtype = input.dtype;
+    }
     if (shape.empty() || std::any_of(shape.begin(), shape.end(), [](qint64 d) { return d < 1; })) {
         m_loaded = true;
         m_summary->showError(tr("%1 records no fixed input shape, which one forward pass needs: "
@@ -115,11 +122,11 @@ void VersionLayersView::load()
     auto outcome = std::make_shared<Outcome>();
     const QString workspace = m_workspace;
     const qint64 id = m_version.id;
-    QThread *thread = QThread::create([outcome, workspace, id, shape] {
+    QThread *thread = QThread::create([outcome, workspace, id, shape, dtype] {
         try {
             const ms::Registry registry(workspace);
             outcome->summary = ms::summarizeArtifact(
-                registry.verifiedArtifactPath(registry.version(id)), shape);
+                registry.verifiedArtifactPath(registry.version(id)), shape, dtype);
         } catch (const ms::Error &e) {
             outcome->error = e.message();
         } catch (const std::exception &e) {
