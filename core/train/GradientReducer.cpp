@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <exception>
+#include <optional>
 
 namespace ms::dist {
 
@@ -32,6 +33,7 @@ struct GradientReducer::Impl
         size_t bucket = 0;
         int64_t offset = 0;
         bool ready = false;
+        std::optional<unsigned> hook;   // its gradient hook, when it has one
     };
     struct Bucket
     {
@@ -45,7 +47,6 @@ struct GradientReducer::Impl
     std::vector<at::Tensor> params;
     std::vector<Slot> slots;
     std::vector<Bucket> buckets;
-    std::vector<unsigned> hooks;
     size_t nextToStart = 0;
     double weight = 1.0;
     double exposed_s = 0.0;        // this step's time on the sum outside the wait for backward
@@ -67,7 +68,7 @@ void GradientReducer::Impl::makeBuckets()
             buckets.emplace_back();
             bytes = 0;
         }
-        slots[k] = Slot{buckets.size() - 1, bytes / int64_t(sizeof(float)), false};
+        slots[k] = Slot{buckets.size() - 1, bytes / int64_t(sizeof(float)), false, {}};
         buckets.back().params.push_back(k);
         bytes += b;
     }
@@ -124,16 +125,21 @@ GradientReducer::GradientReducer(Group &group, std::vector<at::Tensor> params)
         return;
     // A tensor hook on a leaf runs once per backward with the gradient about to be
     // accumulated into .grad (every gradient reaching the parameter, summed).
+    // (A parameter that does not require a gradient cannot have one: finish() reads its .grad.)
     Impl *impl = d.get();
-    for (size_t k = 0; k < d->params.size(); ++k)
-        d->hooks.push_back(d->params[k].register_hook(
-            [impl, k](const at::Tensor &grad) { impl->ready(k, grad); }));
+    for (size_t k = 0; k < d->params.size(); ++k) {
+        if (d->params[k].requires_grad())
+            d->slots[k].hook = d->params[k].register_hook(
+                [impl, k](const at::Tensor &grad) { impl->ready(k, grad); });
+    }
 }
 
 GradientReducer::~GradientReducer()
 {
-    for (size_t k = 0; k < d->hooks.size(); ++k)
-        d->params[k].remove_hook(d->hooks[k]);
+    for (size_t k = 0; k < d->params.size(); ++k) {
+        if (d->slots[k].hook)
+            d->params[k].remove_hook(*d->slots[k].hook);
+    }
 }
 
 void GradientReducer::prepare(double weight, double value, bool stop)
@@ -164,9 +170,9 @@ std::pair<double, bool> GradientReducer::finish()
             continue;
         const at::Tensor &g = d->params[k].grad();
         at::Tensor part = d->buckets[slot.bucket].flat.narrow(0, slot.offset, d->params[k].numel());
-        // Without hooks the gradient is in .grad; with them, a parameter whose hook did not
+        // Without a hook the gradient is in .grad; with one, a parameter whose hook did not
         // run had no gradient this step (.grad holds zeros from zero_grad, or nothing).
-        if (g.defined() && d->hooks.empty())
+        if (g.defined() && !slot.hook)
             part.copy_(g.reshape({-1})).mul_(d->weight);
         else
             part.zero_();

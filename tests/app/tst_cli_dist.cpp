@@ -139,6 +139,38 @@ private Q_SLOTS:
         QCOMPARE(registry.versions("mlp").size(), 1);
     }
 
+    // The window's Stop reaches rank 0 alone: the worker stops after the same step, as
+    // cancelled, and says so in its log (no "stopped answering").
+    void windowStopEndsEveryRank()
+    {
+        const QString workspace = ws("window-stop");
+        TrainConfig config;
+        config.dataset = "fashion-mnist";
+        config.arch = "mlp";
+        config.limit = 2000;
+        config.epochs = 200;
+        config.threads = 1;
+        config.batchSize = 63;
+        const QString runDir = Workspace(workspace).newRunDir(config.label());
+        TrainJob job(config, runDir);
+        job.recordIn(workspace);
+        job.runLocalWorkers(2, cliPath());
+        JobContext context;
+        QObject::connect(&context, &JobContext::reported, &context, [&](const QJsonObject &e) {
+            if (e.value("event") == "epoch")
+                context.cancel();
+        }, Qt::DirectConnection);
+        const JobResult result = job.run(context);
+        QVERIFY2(result.status == JobStatus::Cancelled, qPrintable(result.message));
+        QVERIFY2(result.message.startsWith("Stopped during epoch 2, after step 29."),
+                 qPrintable(result.message));
+        QFile log(runDir + "/workers/rank-1.log");
+        QVERIFY(log.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(log.readAll());
+        QVERIFY2(text.contains("Stopped during epoch 2, after step 29."), qPrintable(text));
+        QVERIFY2(!text.contains("stopped answering"), qPrintable(text));
+    }
+
     // A distributed run stopped mid-way resumes distributed (rank 0 wrote the checkpoint, both
     // ranks read it) and ends where one uninterrupted process ends.
     void resumesDistributed()
