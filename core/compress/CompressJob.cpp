@@ -14,6 +14,7 @@
 #include "models/ModelImpl_p.h"
 #include "registry/Registry.h"
 #include "registry/RunRecorder.h"
+#include "train/LmTraining_p.h"
 #include "train/TrainLoop_p.h"
 
 #include <ATen/Parallel.h>
@@ -321,6 +322,11 @@ public:
 private:
     // The source's data, read and matched to the source on first use.
     Dataset &data();
+    // A language model (a gpt) is scored by its validation loss on its text, not by accuracy:
+    // its text is read and tokenized in check(), and the methods that read labelled samples
+    // are refused by data().
+    bool isLanguageModel() const { return m_prepared.model.task() == QLatin1String("lm"); }
+    void loadText();
     // True when there is data labelled with the model's classes to score with.
     bool scorable();
     void begin();
@@ -344,6 +350,9 @@ private:
     QString m_runDir;
     std::unique_ptr<RunRecorder> m_recorder;
     double m_sourceAcc = NAN;
+    double m_sourceValLoss = NAN;
+    TrainConfig m_lmConfig;                 // what LmTraining reads: tokenizer, limit, seed
+    std::unique_ptr<LmTraining> m_lm;       // a language model's text, when it has one
     qint64 m_sourceParams = 0;
     qint64 m_sourceNonzero = 0;
 };
@@ -353,6 +362,13 @@ Dataset &CompressSession::data()
     if (m_dataset)
         return *m_dataset;
     const VersionRecord &source = m_prepared.source;
+    if (isLanguageModel())
+        throw Error(QStringLiteral("%1 is a language model: %2 would read labelled samples "
+                                   "here (to fine-tune, calibrate or distill), and a language "
+                                   "model's text has none. Use a method that needs none: "
+                                   "quantize-dynamic, fp16, bf16, or prune-unstructured without "
+                                   "fine-tuning.")
+                        .arg(source.ref(), m_prepared.methodName));
     if (!m_data.known)
         throw Error(QStringLiteral("%1 records no training data (it was imported); give the data "
                                    "to use with --dataset.").arg(source.ref()));
@@ -372,9 +388,21 @@ Dataset &CompressSession::data()
     return *m_dataset;
 }
 
+void CompressSession::loadText()
+{
+    m_context.setProgress(0.0, QStringLiteral("Loading text %1").arg(m_data.options.source));
+    m_lmConfig.task = QStringLiteral("lm");
+    m_lmConfig.tokenizer = m_prepared.model.tokenizer().value(QStringLiteral("kind")).toString();
+    m_lm = std::make_unique<LmTraining>(m_lmConfig);
+    DatasetOptions options = m_data.options;
+    options.isCancelled = [this] { return m_context.isCancelled(); };
+    m_lm->load(options);
+    m_lm->checkModel(m_prepared.model, m_prepared.source.ref());
+}
+
 bool CompressSession::scorable()
 {
-    return m_data.known
+    return m_data.known && !isLanguageModel()
            && (classCountOf(m_prepared.source) <= 0
                || data().numClasses() == classCountOf(m_prepared.source));
 }
@@ -395,7 +423,9 @@ std::optional<JobResult> CompressSession::check()
     // the source now, so a dataset of another shape is refused before any work. Then the
     // method's checks that need the data or a trial run.
     try {
-        if (m_data.known)
+        if (m_data.known && isLanguageModel())
+            loadText();
+        else if (m_data.known)
             data();
         m_prepared.method->checkData(m_input, m_context);
     } catch (const Cancelled &e) {
@@ -425,6 +455,10 @@ void CompressSession::scoreSource()
         m_context.setProgress(0.0, QStringLiteral("Measuring %1").arg(source.ref()));
         m_sourceAcc = testAccuracy(m_prepared.model.impl()->module, data());
     }
+    if (m_lm) {
+        m_context.setProgress(0.0, QStringLiteral("Measuring %1").arg(source.ref()));
+        m_sourceValLoss = m_lm->validationLoss(m_prepared.model.impl()->module);
+    }
     m_sourceParams = m_prepared.model.parameterCount();
     m_sourceNonzero = m_prepared.model.nonzeroParameterCount();
 }
@@ -436,6 +470,15 @@ QJsonObject CompressSession::measure(CompressOutput &output)
                          output.model.nonzeroParameterCount()},
                         {QStringLiteral("source_parameters"), m_sourceParams},
                         {QStringLiteral("source_nonzero_parameters"), m_sourceNonzero}};
+    if (m_lm) {
+        m_context.setProgress(0.99, QStringLiteral("Measuring the variant"));
+        const double loss = m_lm->validationLoss(output.model.impl()->module);
+        metrics.insert(QStringLiteral("val_loss"), loss);
+        metrics.insert(QStringLiteral("val_ppl"), std::exp(loss));
+        metrics.insert(QStringLiteral("source_val_loss"), m_sourceValLoss);
+        metrics.insert(QStringLiteral("val_loss_delta"), loss - m_sourceValLoss);
+        return metrics;
+    }
     if (!scorable())   // no data, or labelled with other classes than the model's
         return metrics;
     m_context.setProgress(0.99, QStringLiteral("Measuring the variant"));

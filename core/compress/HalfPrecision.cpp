@@ -16,6 +16,8 @@
 #include <torch/csrc/jit/ir/ir.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 
+#include <map>
+
 namespace ms {
 
 namespace {
@@ -73,26 +75,38 @@ public:
     {
         context.setProgress(0.1, QStringLiteral("Freezing the graph"));
         torch::jit::Module frozen = quant::freezeForRewrite(input.model.impl()->module);
-        const auto graph = frozen.get_method("forward").graph();
-        std::vector<torch::jit::Node *> nodes;
-        floatConstants(graph->block(), nodes);
         const at::ScalarType storage = m_bf16 ? at::kBFloat16 : at::kHalf;
+        // forward and, for a language model, step() and step_rows(): freezing inlined the same
+        // weight tensors into each, and one stored copy serves them all (the file keeps one
+        // storage per tensor).
+        std::vector<std::string> methods{"forward"};
+        for (const std::string &m : quant::generationMethods(frozen))
+            methods.push_back(m);
+        std::map<const void *, at::Tensor> storedOf;
         qint64 values = 0;
         double maxError = 0.0;
-        for (torch::jit::Node *node : nodes) {
-            const at::Tensor weight = torch::jit::toIValue(node->output())->toTensor();
-            const at::Tensor stored = weight.to(storage);
-            values += weight.numel();
-            if (weight.numel() > 0)
-                maxError = std::max(maxError,
-                                    (stored.to(at::kFloat) - weight).abs().max().item<double>());
-            torch::jit::WithInsertPoint guard(node);
-            torch::jit::Value *constant = graph->insertConstant(stored);
-            torch::jit::Value *cast = graph->insert(c10::aten::to, {constant, at::kFloat});
-            node->output()->replaceAllUsesWith(cast);
-            node->destroy();
+        for (const std::string &method : methods) {
+            const auto graph = frozen.get_method(method).graph();
+            std::vector<torch::jit::Node *> nodes;
+            floatConstants(graph->block(), nodes);
+            for (torch::jit::Node *node : nodes) {
+                const at::Tensor weight = torch::jit::toIValue(node->output())->toTensor();
+                at::Tensor &stored = storedOf[weight.data_ptr()];
+                if (!stored.defined()) {
+                    stored = weight.to(storage);
+                    values += weight.numel();
+                    if (weight.numel() > 0)
+                        maxError = std::max(
+                            maxError, (stored.to(at::kFloat) - weight).abs().max().item<double>());
+                }
+                torch::jit::WithInsertPoint guard(node);
+                torch::jit::Value *constant = graph->insertConstant(stored);
+                torch::jit::Value *cast = graph->insert(c10::aten::to, {constant, at::kFloat});
+                node->output()->replaceAllUsesWith(cast);
+                node->destroy();
+            }
+            torch::jit::EliminateDeadCode(graph);
         }
-        torch::jit::EliminateDeadCode(graph);
         if (context.isCancelled())
             return CompressOutput();
 
@@ -101,7 +115,7 @@ public:
             {QStringLiteral("compute"),
              QStringLiteral("fp32: each weight is cast from %1 to fp32 inside forward, on every "
                             "call").arg(name())},
-            {QStringLiteral("tensors"), int(nodes.size())},
+            {QStringLiteral("tensors"), int(storedOf.size())},
             {QStringLiteral("values"), values},
             {QStringLiteral("max_abs_rounding"), maxError}};
         context.setProgress(1.0, QStringLiteral("Stored %1 weights in %2").arg(values).arg(name()));

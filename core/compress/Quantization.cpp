@@ -23,7 +23,8 @@ namespace ms::quant {
 namespace {
 
 const char *const kStudioAttributes[] = {"class_names", "input_shape", "spec_json",
-                                         "input_mean", "input_std"};
+                                         "input_mean", "input_std", "task", "tokenizer_json",
+                                         "block_size", "vocab_size"};
 
 struct QuantizedOpsResolver final : torch::jit::Resolver
 {
@@ -180,6 +181,10 @@ torch::jit::Module freezeForRewrite(const torch::jit::Module &source)
             if (copy.hasattr(name))
                 keep.emplace_back(name);
         }
+        // A language model generates through step() and step_rows() (the key/value cache):
+        // named here, freezing keeps them, with the weights inlined as in forward.
+        for (const std::string &method : generationMethods(copy))
+            keep.push_back(method);
         torch::jit::Module frozen = torch::jit::freeze_module(copy, keep);
         // Freezing drops the `training` flag, without which Python's m.training raises and
         // m.eval() (every serving handler calls it) fails: a frozen module is in eval mode.
@@ -196,6 +201,16 @@ torch::jit::Module freezeForRewrite(const torch::jit::Module &source)
                                    "into the graph), which the rewrite needs: %1")
                         .arg(QString::fromLocal8Bit(e.what()).section(QLatin1Char('\n'), 0, 0)));
     }
+}
+
+std::vector<std::string> generationMethods(const torch::jit::Module &module)
+{
+    std::vector<std::string> names;
+    for (const char *name : {"step", "step_rows"}) {
+        if (module.find_method(name))
+            names.emplace_back(name);
+    }
+    return names;
 }
 
 QString opsSummary(const std::shared_ptr<torch::jit::Graph> &graph)
@@ -311,14 +326,19 @@ torch::jit::Module buildForEngine(const QString &engineParam,
     details.insert(QStringLiteral("engine_choice"),
                    agreement ? QStringLiteral("auto: the faster at batch %1 of those that agree "
                                               "with fp32 within 2 points").arg(batch.size(0))
-                             : QStringLiteral("auto: measured the faster at batch %1")
-                                   .arg(batch.size(0)));
+                   : batch.scalar_type() == at::kLong
+                       ? QStringLiteral("auto: measured the faster on a one-token call, as "
+                                        "generation makes them")
+                       : QStringLiteral("auto: measured the faster at batch %1")
+                             .arg(batch.size(0)));
     details.insert(QStringLiteral("engine_forward_ms"), measured);
     return built[best];
 }
 
 at::Tensor sampleBatch(CompressInput &input, qint64 count)
 {
+    if (input.model.task() == QLatin1String("lm"))
+        return at::zeros({1, 1}, at::kLong);
     if (input.dataset) {
         try {
             const Dataset &data = input.dataset();

@@ -66,9 +66,15 @@ std::shared_ptr<torch::jit::Resolver> quantizedResolver();
 
 // A clone of `source` in eval mode, frozen (parameters and submodules inlined into forward as
 // constants: the form a graph rewrite can read weights from), keeping the studio's attributes
-// and buffers (class_names, input_shape, spec_json, input_mean, input_std) that exist. Throws
-// ms::Error saying why when TorchScript cannot freeze it.
+// and buffers (class_names, input_shape, spec_json, input_mean, input_std; a language model's
+// task, tokenizer_json, block_size, vocab_size) that exist, and a language model's generation
+// methods (generationMethods), frozen like forward. Throws ms::Error saying why when
+// TorchScript cannot freeze it.
 torch::jit::Module freezeForRewrite(const torch::jit::Module &source);
+
+// The methods besides forward that a rewrite must treat as forward: a language model's step()
+// and step_rows() (GptBuilder.cpp), where the module has them.
+std::vector<std::string> generationMethods(const torch::jit::Module &module);
 
 // The compute ops of a module's forward (after inlining), "aten::conv2d x2, aten::linear"; for
 // messages that name what stands in the way.
@@ -95,7 +101,9 @@ torch::jit::Module buildForEngine(const QString &engineParam,
 
 // The float batch (raw features, as the model takes them) for timing and calibration: the first
 // `count` training samples of the input's dataset when it has one, else random values in [0, 1]
-// shaped like the model's input; undefined when neither is known.
+// shaped like the model's input; undefined when neither is known. For a language model, one
+// token (int64 [1, 1]): a generation step is the call whose speed matters, and oneDNN and
+// QNNPACK rank differently there than on long batches (docs/language-models.md).
 at::Tensor sampleBatch(CompressInput &input, qint64 count);
 
 // A variant module as a method's result: kind Quantized, its details, and the engine it needs

@@ -16,6 +16,8 @@
 
 #include <QJsonArray>
 
+#include <map>
+
 namespace ms {
 
 namespace {
@@ -97,33 +99,50 @@ public:
         QString keptOps;
         auto build = [&]() {
             torch::jit::Module frozen = quant::freezeForRewrite(source);
-            const auto graph = frozen.get_method("forward").graph();
-            std::vector<LinearSite> sites;
-            int other = 0;
-            findLinears(graph->block(), sites, &other);
-            torch::jit::Value *self = graph->inputs()[0];
+            // forward and, for a language model, step() and step_rows(): freezing inlined the
+            // same weight tensors into each, so one packed copy per weight serves them all.
+            std::vector<std::string> methods{"forward"};
+            for (const std::string &m : quant::generationMethods(frozen))
+                methods.push_back(m);
+            std::map<const void *, std::string> packedOf;
             QJsonArray done;
-            for (size_t i = 0; i < sites.size(); ++i) {
-                const LinearSite &site = sites[i];
-                const std::string attr = "_packed_linear_" + std::to_string(i);
-                frozen.register_attribute(
-                    attr, quant::linearPackedType(),
-                    quant::prepackLinear(quant::quantizeWeightPerChannel(site.weight), site.bias));
-                torch::jit::WithInsertPoint guard(site.node);
-                torch::jit::Value *packed = graph->insertGetAttr(self, attr);
-                torch::jit::Value *out = graph->insert(
-                    c10::Symbol::fromQualString("quantized::linear_dynamic"),
-                    {site.node->input(0), packed, false});
-                site.node->output()->replaceAllUsesWith(out);
-                site.node->destroy();
-                done.append(QJsonObject{{QStringLiteral("out"), qint64(site.weight.size(0))},
+            int other = 0;
+            for (const std::string &method : methods) {
+                const auto graph = frozen.get_method(method).graph();
+                std::vector<LinearSite> sites;
+                int methodOther = 0;
+                findLinears(graph->block(), sites, &methodOther);
+                if (method == "forward")
+                    other = methodOther;
+                torch::jit::Value *self = graph->inputs()[0];
+                for (const LinearSite &site : sites) {
+                    std::string &attr = packedOf[site.weight.data_ptr()];
+                    if (attr.empty()) {
+                        attr = "_packed_linear_" + std::to_string(packedOf.size() - 1);
+                        frozen.register_attribute(
+                            attr, quant::linearPackedType(),
+                            quant::prepackLinear(quant::quantizeWeightPerChannel(site.weight),
+                                                 site.bias));
+                        done.append(
+                            QJsonObject{{QStringLiteral("out"), qint64(site.weight.size(0))},
                                         {QStringLiteral("in"), qint64(site.weight.size(1))}});
+                    }
+                    torch::jit::WithInsertPoint guard(site.node);
+                    torch::jit::Value *packed = graph->insertGetAttr(self, attr);
+                    torch::jit::Value *out = graph->insert(
+                        c10::Symbol::fromQualString("quantized::linear_dynamic"),
+                        {site.node->input(0), packed, false});
+                    site.node->output()->replaceAllUsesWith(out);
+                    site.node->destroy();
+                }
+                // The float weights are dead constants now; dropping them is what shrinks
+                // the file.
+                torch::jit::EliminateDeadCode(graph);
+                if (method == "forward")
+                    keptOps = quant::opsSummary(graph);
             }
-            // The float weights are dead constants now; dropping them is what shrinks the file.
-            torch::jit::EliminateDeadCode(graph);
             layers = done;
             leftFloat = other;
-            keptOps = quant::opsSummary(graph);
             return frozen;
         };
         context.setProgress(0.2, QStringLiteral("Packing int8 weights"));

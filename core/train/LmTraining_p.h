@@ -53,6 +53,12 @@ public:
     // {train_loss, train_ppl, val_loss, val_ppl, tokens_per_s, epoch_s} after an epoch.
     QJsonObject epochMetrics(torch::jit::Module &module,
                              const trainloop::EpochOutcome &outcome) const;
+    // Next-token loss of `module` on the fixed validation windows (after load() and build() or
+    // checkModel()): what epochMetrics reports as val_loss, for scoring a compressed variant.
+    double validationLoss(torch::jit::Module &module) const
+    {
+        return evalLoss(module, m_valX, m_valY);
+    }
     // Signature (int64 tokens in, float logits per position out), no class names, and the
     // description of the model it creates.
     void describeVersion(NewVersion &version, const QJsonObject &spec) const;

@@ -3,7 +3,8 @@
 # studio's own commands: two mlp runs and a cnn run, pruned and int8 variants of them made with
 # `compress`, a tag, an alias and a note, and benchmarks of the cnn family. Then each panel is
 # drawn on the offscreen platform; the Serve panel while a client sends it requests, the
-# Optimize panel after a small sweep (docs/screenshots/sweep.json).
+# Optimize panel after a small sweep (docs/screenshots/sweep.json), the Chat panel with a small
+# gpt trained on fortunes.
 #
 # Usage: docs/screenshots/make_screenshots.sh [BUILD_DIR] [WORKSPACE]
 # (a WORKSPACE made by an earlier call is reused as it is, so only the pictures are redrawn)
@@ -59,6 +60,15 @@ PY
 client=$!
 wait "$window"
 wait "$client" || true
+# The Chat panel: a small gpt trained on fortunes answers one question (after the pictures above,
+# which picture the image models).
+if [ -z "$("${cli[@]}" models --workspace "$ws" 2>/dev/null | grep fortune-gpt || true)" ]; then
+  run train --dataset fortunes --task lm --arch gpt --n-layer 2 --n-embd 96 --block-size 96 \
+    --batch-size 32 --epochs 4 --steps-per-epoch 150 --optimizer adamw --lr 0.003 \
+    --schedule cosine --warmup-steps 50 --clip-grad-norm 1 --name fortune-gpt
+fi
+"${gui[@]}" --panel chat --screenshot "$out/chat.png"
+
 # The Optimize panel on a finished sweep (12 trials, ASHA early stopping); --no-register keeps
 # the Train panel's picture free of its version.
 if [ -z "$("${cli[@]}" sweeps --workspace "$ws" 2>/dev/null | grep mlp-search || true)" ]; then

@@ -13,6 +13,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <cmath>
+
 using ms::test::CliRun;
 using ms::test::runCli;
 
@@ -104,6 +106,71 @@ private Q_SLOTS:
         QCOMPARE(plain.exitCode, 0);
         QVERIFY(plain.out.startsWith(QStringLiteral("Q: ")));
         QVERIFY2(plain.err.contains(QStringLiteral("tokens/s")), qPrintable(plain.err));
+    }
+
+    // quantize-dynamic of a gpt: int8 Linear layers in forward and in the cached step(), scored
+    // by validation loss on the same windows as training (not by accuracy); the methods that
+    // read labelled samples are refused with what works instead.
+    void quantizeDynamicScoresByValidationLoss()
+    {
+        const CliRun q = runCli({QStringLiteral("compress"), QStringLiteral("tiny-lm:1"),
+                                 QStringLiteral("--method"), QStringLiteral("quantize-dynamic"),
+                                 QStringLiteral("--engine"), QStringLiteral("qnnpack"),
+                                 QStringLiteral("--json"), QStringLiteral("--workspace"), ws()});
+        QVERIFY2(q.exitCode == 0, qPrintable(q.err));
+        const QJsonObject end = q.jsonLines().last();
+        const QJsonObject metrics = end.value(QStringLiteral("metrics")).toObject();
+        QCOMPARE(end.value(QStringLiteral("version")).toString(), QStringLiteral("tiny-lm:2"));
+        // Every Linear of the one block and the head: qkv, proj, fc, fc_proj, lm_head.
+        QCOMPARE(end.value(QStringLiteral("details")).toObject()
+                     .value(QStringLiteral("quantized_layers")).toArray().size(), 5);
+        const CliRun shown = runCli({QStringLiteral("show"), QStringLiteral("tiny-lm:1"),
+                                     QStringLiteral("--json"), QStringLiteral("--workspace"),
+                                     ws()});
+        const double trained = shown.json().value(QStringLiteral("metrics")).toObject()
+                                   .value(QStringLiteral("val_loss")).toDouble();
+        const double source = metrics.value(QStringLiteral("source_val_loss")).toDouble();
+        QVERIFY2(ms::test::closeTo(source, trained, 1e-4),
+                 qPrintable(QStringLiteral("%1 vs %2").arg(source).arg(trained)));
+        const double loss = metrics.value(QStringLiteral("val_loss")).toDouble();
+        QVERIFY2(std::abs(loss - source) < 0.1, qPrintable(QString::number(loss - source)));
+        QVERIFY(ms::test::closeTo(metrics.value(QStringLiteral("val_ppl")).toDouble(),
+                                  std::exp(loss), 1e-6));
+
+        // The int8 step() and the int8 forward are the same model: greedy text with the cache
+        // equals greedy text recomputing the context.
+        const QStringList greedy{QStringLiteral("tiny-lm:2"), QStringLiteral("--prompt"),
+                                 QStringLiteral("Q: "), QStringLiteral("--temperature"),
+                                 QStringLiteral("0"), QStringLiteral("--max-tokens"),
+                                 QStringLiteral("20"), QStringLiteral("--json")};
+        const CliRun cached = generate(greedy);
+        QVERIFY2(cached.exitCode == 0, qPrintable(cached.err));
+        const CliRun full = generate(greedy + QStringList{QStringLiteral("--no-cache")});
+        QCOMPARE(full.jsonLines().last().value(QStringLiteral("text")),
+                 cached.jsonLines().last().value(QStringLiteral("text")));
+
+        // fp16 storage keeps the cached step too; fine-tuning reads labelled samples: refused.
+        const CliRun half = runCli({QStringLiteral("compress"), QStringLiteral("tiny-lm:1"),
+                                    QStringLiteral("--method"), QStringLiteral("fp16"),
+                                    QStringLiteral("--json"), QStringLiteral("--workspace"),
+                                    ws()});
+        QVERIFY2(half.exitCode == 0, qPrintable(half.err));
+        const QJsonObject halfMetrics =
+            half.jsonLines().last().value(QStringLiteral("metrics")).toObject();
+        QVERIFY(std::abs(halfMetrics.value(QStringLiteral("val_loss_delta")).toDouble()) < 0.01);
+        const CliRun halfText = generate({QStringLiteral("tiny-lm:3"), QStringLiteral("--prompt"),
+                                          QStringLiteral("Q: "), QStringLiteral("--max-tokens"),
+                                          QStringLiteral("5"), QStringLiteral("--json")});
+        QVERIFY2(halfText.exitCode == 0, qPrintable(halfText.err));
+
+        const CliRun prune = runCli({QStringLiteral("compress"), QStringLiteral("tiny-lm:1"),
+                                     QStringLiteral("--method"),
+                                     QStringLiteral("prune-unstructured"),
+                                     QStringLiteral("--finetune-epochs"), QStringLiteral("1"),
+                                     QStringLiteral("--workspace"), ws()});
+        QCOMPARE(prune.exitCode, 1);
+        QVERIFY2(prune.errorLine().contains(QStringLiteral("is a language model")),
+                 qPrintable(prune.err));
     }
 
     void datasetsListsAndDescribesFortunes()

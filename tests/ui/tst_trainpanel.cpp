@@ -22,12 +22,14 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QJsonObject>
 #include <QProgressBar>
 #include <QSignalSpy>
 #include <QSlider>
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QToolTip>
 #include <QtTest>
@@ -47,6 +49,7 @@ private Q_SLOTS:
     void csvDatasetSummary();
     void builtinDatasetsDescribeThemselves();
     void trainsAndPlots();
+    void trainsALanguageModelAndPlotsPerplexity();
     void fineTunesAVersionAndReruns();
     void shortcutsPauseResumeAndStop();
     void windowRemembersItsState();
@@ -265,6 +268,56 @@ void TestTrainPanel::trainsAndPlots()
                        int(lossPlot->yAxis->coordToPixel(last.y())));
     QTest::mouseMove(lossPlot, pixel);
     QTRY_VERIFY(QToolTip::text().contains(QStringLiteral("step 8")));
+}
+
+// Text trains a language model: choosing fortunes picks gpt, the run's task is lm, and the lower
+// plot and the run table speak perplexity instead of accuracy.
+void TestTrainPanel::trainsALanguageModelAndPlotsPerplexity()
+{
+    ms::ui::MainWindow window(m_workspace.path());
+    auto *panel = new TrainPanel(window.jobRunner(), m_workspace.path());
+    window.addPanel(panel);
+    window.resize(1280, 800);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+
+    ms::ui::TrainForm *form = panel->form();
+    QComboBox *datasets = form->datasetCombo();
+    const int fortunes = datasets->findText(QStringLiteral("fortunes"));
+    QVERIFY(fortunes >= 0);
+    datasets->setCurrentIndex(fortunes);
+    Q_EMIT datasets->activated(fortunes);   // what a click on the item does
+    QCOMPARE(form->architecture(), QStringLiteral("gpt"));
+    QCOMPARE(form->config().task, QStringLiteral("lm"));
+    QTRY_VERIFY(panel->summaryView()->totalsText().contains(QStringLiteral("language model")));
+    QVERIFY(!panel->summaryView()->hasError());
+    // A tiny gpt and 10 steps (fields the form keeps without showing them).
+    ms::TrainConfig tiny = form->config();
+    tiny.archParams = QJsonObject{{"n_layer", 1}, {"n_head", 2}, {"n_embd", 32},
+                                  {"block_size", 32}};
+    tiny.stepsPerEpoch = 10;
+    tiny.epochs = 1;
+    tiny.limit = 200;
+    tiny.batchSize = 4;
+    tiny.threads = 1;
+    form->setConfig(tiny);
+    QCOMPARE(form->architecture(), QStringLiteral("gpt"));
+
+    QSignalSpy finished(window.jobRunner(), &ms::JobRunner::finished);
+    QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+    QVERIFY2(panel->isRunning(), qPrintable(panel->statusText()));
+    QVERIFY(finished.wait(300000));
+    QVERIFY2(panel->lastResult()->status == ms::JobStatus::Finished,
+             qPrintable(panel->lastResult()->message));
+    MetricPlot *epochPlot = panel->accuracyPlot();
+    QCOMPARE(epochPlot->pointCount(QStringLiteral("val_ppl")), 1);
+    QCOMPARE(epochPlot->pointCount(QStringLiteral("train_ppl")), 1);
+    QCOMPARE(epochPlot->pointCount(QStringLiteral("val_acc")), 0);
+    const double ppl = epochPlot->point(QStringLiteral("val_ppl"), 0).y();
+    QVERIFY2(ppl > 1.0 && ppl < 300.0, qPrintable(QString::number(ppl)));   // byte vocabulary
+    QTableWidget *runs = panel->charts()->runTable();
+    QCOMPARE(runs->horizontalHeaderItem(2)->text(), QStringLiteral("Best val ppl"));
+    QCOMPARE(runs->item(0, 2)->text(), ms::ui::formatValue(ppl));
 }
 
 // The architecture picker offers the workspace's versions: a run started from one fine-tunes

@@ -136,6 +136,12 @@ void MetricPlot::setValueClamp(double lower, double upper)
     markDirty();
 }
 
+void MetricPlot::clearValueClamp()
+{
+    m_hasClamp = false;
+    markDirty();
+}
+
 void MetricPlot::setLegendVisible(bool visible)
 {
     m_legendWanted = visible;

@@ -53,6 +53,7 @@ public:
     void setIntegerXTicks(bool integer);
     // Clamp the automatic value range, e.g. [0, 1] for accuracies.
     void setValueClamp(double lower, double upper);
+    void clearValueClamp();
     void setLegendVisible(bool visible);
     // The legend in a row of its own above the plot, its entries side by side, instead of in
     // the plot's lower right corner: for plots whose curves may pass anywhere (live traffic).

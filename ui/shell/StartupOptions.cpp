@@ -39,8 +39,8 @@ QList<QCommandLineOption> studioOptions()
                QStringLiteral("Open on panel NAME (data, train, versions, compare, serve, "
                               "optimize, try, chat). With "
                               "--screenshot, data waits for its dataset, compare checks the "
-                              "newest three versions and try explains test sample 0 with "
-                              "them."),
+                              "newest three versions, try explains test sample 0 with "
+                              "them and chat asks the newest language model one question."),
                "NAME"),
         valued("compare-tab",
                QStringLiteral("Open the Compare panel on tab NAME (curves, variants). With "

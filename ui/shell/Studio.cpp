@@ -1,5 +1,6 @@
 #include "shell/Studio.h"
 
+#include "panels/chat/ChatPanel.h"
 #include "panels/compare/ComparePanel.h"
 #include "panels/data/DataPanel.h"
 #include "panels/serve/ServePanel.h"
@@ -202,6 +203,20 @@ void Studio::scheduleScreenshot()
             },
             Qt::SingleShotConnection);
         tryPanel->explainNewest();
+    } else if (shownPanel == QLatin1String("chat")) {
+        // A conversation is what the panel is for: the newest language model answers one
+        // question, and the picture waits for the answer's end.
+        auto *chatPanel = window->panel<ChatPanel>();
+        connect(
+            chatPanel, &ChatPanel::answerFinished, this,
+            [this, delay_ms, grabAndFinish] { QTimer::singleShot(delay_ms, this, grabAndFinish); },
+            Qt::SingleShotConnection);
+        QTimer::singleShot(0, chatPanel, [this, chatPanel, grabAndFinish] {
+            if (!chatPanel->send(QStringLiteral("What is the secret of a happy life?"))) {
+                Q_EMIT message(chatPanel->statusText());   // no language model: said, pictured
+                grabAndFinish();
+            }
+        });
     } else if (shownPanel == QLatin1String("data")) {
         // The samples and the histogram exist once the dataset is read (on a worker). A
         // dataset that cannot be read is pictured with its message, and said too.

@@ -33,7 +33,8 @@ const QColor kPastColors[] = {QColor(0x94, 0x67, 0xbd), QColor(0x17, 0xbe, 0xcf)
                               QColor(0xbc, 0xbd, 0x22), QColor(0xd6, 0x27, 0x28),
                               QColor(0x7f, 0x7f, 0x7f)};
 
-const char *const kLiveSeries[] = {"loss", "train_acc", "val_acc", "test_acc"};
+const char *const kLiveSeries[] = {"loss", "train_acc", "val_acc", "test_acc", "train_ppl",
+                                    "val_ppl"};
 
 QIcon swatch(const QColor &color)
 {
@@ -107,21 +108,12 @@ TrainCharts::TrainCharts(QWidget *parent)
 
     auto *accuracySection = new QWidget(m_splitter);
     m_accuracyPlot = new MetricPlot(accuracySection);
-    m_accuracyPlot->setAxisLabels(tr("epoch"), tr("accuracy"));
     m_accuracyPlot->setXSource(MetricPlot::XSource::Epoch);
     m_accuracyPlot->setIntegerXTicks(true);
-    m_accuracyPlot->setValueClamp(0.0, 1.0);
     m_accuracyPlot->setLegendVisible(true);
-    m_accuracyPlot->setEmptyRanges(0.5, 3.5, 0.0, 1.0);
-    m_accuracyPlot->setPlaceholderText(tr("Accuracy appears at the end of each epoch"));
-    m_accuracyPlot->addSeries(QStringLiteral("train_acc"), tr("train"), {kBlue, false, true});
-    m_accuracyPlot->addSeries(QStringLiteral("val_acc"), tr("validation"),
-                              {kOrange, false, true});
-    m_accuracyPlot->addSeries(QStringLiteral("test_acc"), tr("test"), {kGreen, false, true});
 
     // A handful of rows at most: a QTableWidget is the right size of tool here.
     m_runTable = new QTableWidget(0, 3, accuracySection);
-    m_runTable->setHorizontalHeaderLabels({tr("Run"), tr("Best loss"), tr("Best val acc")});
     m_runTable->verticalHeader()->setVisible(false);
     m_runTable->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
     m_runTable->horizontalHeader()->setSectionResizeMode(1, QHeaderView::ResizeToContents);
@@ -141,7 +133,8 @@ TrainCharts::TrainCharts(QWidget *parent)
     runsSide->addWidget(m_runTable, 1);
     runsSide->addWidget(m_clearRuns, 0, Qt::AlignRight);
     auto *plotSide = new QVBoxLayout;
-    plotSide->addWidget(sectionTitle(tr("Accuracy per epoch"), accuracySection));
+    m_epochTitle = sectionTitle(QString(), accuracySection);
+    plotSide->addWidget(m_epochTitle);
     plotSide->addWidget(m_accuracyPlot, 1);
     auto *accuracyLayout = new QHBoxLayout(accuracySection);
     accuracyLayout->setContentsMargins(0, 4, 0, 0);
@@ -156,6 +149,49 @@ TrainCharts::TrainCharts(QWidget *parent)
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_splitter);
+    configureEpochPlot();
+    updateRunTable();
+}
+
+void TrainCharts::configureEpochPlot()
+{
+    m_accuracyPlot->removeAllSeries();
+    if (m_languageModel) {
+        m_accuracyPlot->setAxisLabels(tr("epoch"), tr("perplexity"));
+        m_accuracyPlot->clearValueClamp();
+        m_accuracyPlot->setEmptyRanges(0.5, 3.5, 1.0, 20.0);
+        m_accuracyPlot->setPlaceholderText(tr("Perplexity appears at the end of each epoch"));
+        m_accuracyPlot->addSeries(QStringLiteral("train_ppl"), tr("train"), {kBlue, false, true});
+        m_accuracyPlot->addSeries(QStringLiteral("val_ppl"), tr("validation"),
+                                  {kOrange, false, true});
+        m_epochTitle->setText(tr("Perplexity per epoch"));
+        m_runTable->setHorizontalHeaderLabels({tr("Run"), tr("Best loss"), tr("Best val ppl")});
+        return;
+    }
+    m_accuracyPlot->setAxisLabels(tr("epoch"), tr("accuracy"));
+    m_accuracyPlot->setValueClamp(0.0, 1.0);
+    m_accuracyPlot->setEmptyRanges(0.5, 3.5, 0.0, 1.0);
+    m_accuracyPlot->setPlaceholderText(tr("Accuracy appears at the end of each epoch"));
+    m_accuracyPlot->addSeries(QStringLiteral("train_acc"), tr("train"), {kBlue, false, true});
+    m_accuracyPlot->addSeries(QStringLiteral("val_acc"), tr("validation"),
+                              {kOrange, false, true});
+    m_accuracyPlot->addSeries(QStringLiteral("test_acc"), tr("test"), {kGreen, false, true});
+    m_epochTitle->setText(tr("Accuracy per epoch"));
+    m_runTable->setHorizontalHeaderLabels({tr("Run"), tr("Best loss"), tr("Best val acc")});
+}
+
+QString TrainCharts::epochKey() const
+{
+    return m_languageModel ? QStringLiteral("val_ppl") : QStringLiteral("val_acc");
+}
+
+void TrainCharts::setLanguageModel(bool languageModel)
+{
+    if (languageModel == m_languageModel)
+        return;
+    clearPastRuns();
+    m_languageModel = languageModel;
+    configureEpochPlot();
     updateRunTable();
 }
 
@@ -166,10 +202,10 @@ void TrainCharts::beginRun(const QString &label)
         const int n = m_runsStarted;
         const QColor color = kPastColors[m_pastRuns.size() % std::size(kPastColors)];
         PastRun past{m_currentLabel, color, QStringLiteral("run%1/loss").arg(n),
-                     QStringLiteral("run%1/val_acc").arg(n)};
+                     QStringLiteral("run%1/%2").arg(n).arg(epochKey())};
         m_lossPlot->copySeries(QStringLiteral("loss"), past.lossId, past.label,
                                {color, true, false});
-        m_accuracyPlot->copySeries(QStringLiteral("val_acc"), past.accuracyId,
+        m_accuracyPlot->copySeries(epochKey(), past.accuracyId,
                                    tr("%1 (val)").arg(past.label), {color, false, true});
         m_pastRuns.append(past);
     }
@@ -192,7 +228,7 @@ void TrainCharts::appendBatch(const ms::MetricBatch &points)
     m_currentHasData = m_currentHasData || !points.isEmpty();
     // Only the live row changes; a batch arrives a few times a second at most.
     if (m_runTable->rowCount() > 0)
-        setRunRow(0, m_currentLabel, kBlue, QStringLiteral("loss"), QStringLiteral("val_acc"));
+        setRunRow(0, m_currentLabel, kBlue, QStringLiteral("loss"), epochKey());
 }
 
 void TrainCharts::clearData()
@@ -238,7 +274,9 @@ void TrainCharts::setRunRow(int row, const QString &label, const QColor &color,
                             const QString &lossId, const QString &accuracyId)
 {
     const QString texts[] = {label, valueText(m_lossPlot->minValue(lossId), false),
-                             valueText(m_accuracyPlot->maxValue(accuracyId), true)};
+                             m_languageModel
+                                 ? valueText(m_accuracyPlot->minValue(accuracyId), false)
+                                 : valueText(m_accuracyPlot->maxValue(accuracyId), true)};
     for (int column = 0; column < 3; ++column) {
         QTableWidgetItem *item = m_runTable->item(row, column);
         if (!item) {
@@ -260,8 +298,7 @@ void TrainCharts::updateRunTable()
     m_runTable->setRowCount(int(m_pastRuns.size()) + (live ? 1 : 0));
     int row = 0;
     if (live)
-        setRunRow(row++, m_currentLabel, kBlue, QStringLiteral("loss"),
-                  QStringLiteral("val_acc"));
+        setRunRow(row++, m_currentLabel, kBlue, QStringLiteral("loss"), epochKey());
     // Newest past run first, under the live one.
     for (auto it = m_pastRuns.crbegin(); it != m_pastRuns.crend(); ++it)
         setRunRow(row++, it->label, it->color, it->lossId, it->accuracyId);

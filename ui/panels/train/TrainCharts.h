@@ -34,6 +34,11 @@ public:
     // A run starts: the curves of the previous one (if any) are kept as a past run in its own
     // colour, and the live series start empty. `label` names the run in the table.
     void beginRun(const QString &label);
+    // A language model's run (task "lm") plots perplexity per epoch where a classifier's plots
+    // accuracy, and the table lists its best validation perplexity. Switching clears the past
+    // runs: their values are of the other kind.
+    void setLanguageModel(bool languageModel);
+    bool isLanguageModel() const { return m_languageModel; }
     // With the Epoch x axis, per-step points sit at step / stepsPerEpoch.
     void setStepsPerEpoch(qint64 steps);
     void appendBatch(const ms::MetricBatch &points);
@@ -64,6 +69,10 @@ private:
     };
 
     void setXAxis(int index);
+    // The lower plot's series, axis and titles for the current kind of run.
+    void configureEpochPlot();
+    // The epoch metric a run's table row and past curve show: val_acc or val_ppl.
+    QString epochKey() const;
     void updateRunTable();
     void setRunRow(int row, const QString &label, const QColor &color, const QString &lossId,
                    const QString &accuracyId);
@@ -77,6 +86,8 @@ private:
     QTableWidget *m_runTable = nullptr;
     QPushButton *m_clearRuns = nullptr;
     QSplitter *m_splitter = nullptr;
+    QLabel *m_epochTitle = nullptr;
+    bool m_languageModel = false;
 
     QString m_currentLabel;
     bool m_currentHasData = false;

@@ -4,6 +4,7 @@
 
 #include "common/Runtime.h"
 #include "data/DatasetRegistry.h"
+#include "data/TextDataset.h"
 #include "models/ArchitectureRegistry.h"
 
 #include <QCheckBox>
@@ -65,6 +66,11 @@ TrainForm::TrainForm(QWidget *parent)
     m_dataset->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     m_dataset->setMinimumContentsLength(12);
     for (const auto &builtin : ms::DatasetRegistry::instance().builtins().all()) {
+        m_dataset->addItem(builtin->name());
+        m_dataset->setItemData(m_dataset->count() - 1, builtin->info().description,
+                               Qt::ToolTipRole);
+    }
+    for (const auto &builtin : ms::TextDatasetRegistry::instance().builtins().all()) {
         m_dataset->addItem(builtin->name());
         m_dataset->setItemData(m_dataset->count() - 1, builtin->info().description,
                                Qt::ToolTipRole);
@@ -184,6 +190,10 @@ TrainForm::TrainForm(QWidget *parent)
             [this] { m_datasetDebounce->start(); });
     connect(m_dataset, &QComboBox::activated, this, [this] {
         m_datasetDebounce->stop();
+        // Text trains a language model: the one architecture that reads it is chosen with it.
+        const int gpt = m_arch->findData(QStringLiteral("gpt"));
+        if (isTextDataset() && gpt >= 0 && startFrom().isEmpty())
+            m_arch->setCurrentIndex(gpt);
         Q_EMIT datasetChanged(dataset());
     });
     connect(m_arch, &QComboBox::currentIndexChanged, this, [this] {
@@ -191,6 +201,11 @@ TrainForm::TrainForm(QWidget *parent)
         Q_EMIT architectureChanged(architecture());
     });
     updateFineTuneChecks();
+}
+
+bool TrainForm::isTextDataset() const
+{
+    return ms::TextDatasetRegistry::instance().accepts(dataset());
 }
 
 QString TrainForm::startFrom() const
@@ -250,6 +265,7 @@ ms::TrainConfig TrainForm::config() const
     config.from = startFrom();
     config.replaceHead = !config.from.isEmpty() && m_replaceHead->isChecked();
     config.freezeBackbone = !config.from.isEmpty() && m_freezeBackbone->isChecked();
+    config.task = isTextDataset() ? QStringLiteral("lm") : QStringLiteral("classify");
     return config;
 }
 

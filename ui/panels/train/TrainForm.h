@@ -28,6 +28,8 @@ public:
     void setConfig(const ms::TrainConfig &config);
 
     QString dataset() const;
+    // A text dataset (fortunes): the run trains a language model (task "lm").
+    bool isTextDataset() const;
     QString architecture() const;
     // The registered version the architecture picker starts from ("resnet18:1"), empty when
     // it shows an architecture.

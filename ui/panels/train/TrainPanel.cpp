@@ -11,6 +11,7 @@
 #include "common/Error.h"
 #include "common/ShapeText.h"
 #include "common/Workspace.h"
+#include "data/Tokenizer.h"
 #include "models/ArchSpec.h"
 #include "models/ArchitectureRegistry.h"
 #include "registry/Registry.h"
@@ -26,6 +27,7 @@
 #include <QHBoxLayout>
 #include <QJsonDocument>
 #include <QLabel>
+#include <QLocale>
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
@@ -382,6 +384,8 @@ void TrainPanel::onJobEvent(ms::JobId id, const QJsonObject &event)
         return;
     const QString kind = event.value(QStringLiteral("event")).toString();
     if (kind == QLatin1String("start")) {
+        m_charts->setLanguageModel(event.value(QStringLiteral("task")).toString()
+                                   == QLatin1String("lm"));
         m_charts->setStepsPerEpoch(event.value(QStringLiteral("steps_per_epoch")).toInteger());
         const int world = event.value(QStringLiteral("world_size")).toInt(1);
         if (world > 1)
@@ -389,6 +393,16 @@ void TrainPanel::onJobEvent(ms::JobId id, const QJsonObject &event)
                                    event.value(QStringLiteral("threads")).toInt())
                                     .arg(world),
                                 Tone::Busy);
+    } else if (kind == QLatin1String("epoch") && event.contains(QStringLiteral("tokens_per_s"))
+               && !m_paused) {
+        // A language model's speed is in tokens: what lm_peer.py and nanoGPT report.
+        m_status->setStatus(
+            tr("Epoch %1: %2 tokens/s, validation perplexity %3.")
+                .arg(event.value(QStringLiteral("epoch")).toInt())
+                .arg(QLocale().toString(qRound(event.value(QStringLiteral("tokens_per_s"))
+                                                   .toDouble())),
+                     formatValue(event.value(QStringLiteral("val_ppl")).toDouble())),
+            Tone::Busy);
     } else if (kind == QLatin1String("contention") && !m_paused) {
         // Why a run is slower than the last one: other programs hold the cores.
         const int threads = event.value(QStringLiteral("threads")).toInt();
@@ -481,6 +495,10 @@ void TrainPanel::onJobFinished(ms::JobId id, const ms::JobResult &result)
 void TrainPanel::refreshSummary()
 {
     const QString source = m_form->dataset();
+    if (m_form->isTextDataset() && m_form->startFrom().isEmpty()) {
+        showLanguageModelSummary();
+        return;
+    }
     if (source != m_probedSource || !m_datasetInfo) {
         m_probedSource = source;
         m_datasetInfo.reset();
@@ -512,7 +530,8 @@ void TrainPanel::refreshSummary()
     }
     try {
         const QJsonObject spec = ms::ArchitectureRegistry::instance().resolve(
-            m_form->architecture(), info.sampleShape, info.numClasses);
+            m_form->architecture(), info.sampleShape, info.numClasses,
+            m_form->config().archParams);
         const ms::ModelSummary summary = ms::ArchSpec::fromJson(spec).summary();
         QString note = tr("Input %1, %2 classes%3")
                            .arg(shapeText(info.sampleShape, ShapeStyle::Window))
@@ -525,6 +544,31 @@ void TrainPanel::refreshSummary()
         m_summary->showError(e.message());
     } catch (const std::exception &e) {
         m_summary->showError(tr("Cannot summarise this architecture: %1").arg(errorMessage(e)));
+    }
+    Q_EMIT summaryUpdated();
+}
+
+// Text trains a language model: no shape to probe; the tokenizer's vocabulary is the model's
+// input and output alphabet.
+void TrainPanel::showLanguageModelSummary()
+{
+    const auto tokenizer = ms::Tokenizer::named(m_form->config().tokenizer);
+    try {
+        const QJsonObject spec = ms::ArchitectureRegistry::instance().resolve(
+            m_form->architecture(), {}, tokenizer->vocabSize(), m_form->config().archParams);
+        const ms::ArchSpec arch = ms::ArchSpec::fromJson(spec);
+        if (!arch.isGpt()) {
+            m_summary->showError(tr("%1 is text: it trains a language model. Pick the gpt "
+                                    "architecture.").arg(m_form->dataset()));
+        } else {
+            m_summary->showSummary(arch.summary(),
+                                   tr("A language model on %1: %2 tokenizer, %3 symbols; "
+                                      "perplexity is plotted per epoch")
+                                       .arg(m_form->dataset(), tokenizer->kind())
+                                       .arg(tokenizer->vocabSize()));
+        }
+    } catch (const std::exception &e) {
+        m_summary->showError(errorMessage(e));
     }
     Q_EMIT summaryUpdated();
 }

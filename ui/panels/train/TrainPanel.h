@@ -94,6 +94,7 @@ private:
     void onJobFinished(ms::JobId id, const ms::JobResult &result);
 
     void refreshSummary();
+    void showLanguageModelSummary();
     // What starting from `ref` means for the form's dataset; *fits false when the run would be
     // refused (shape, or classes without Replace head).
     QString versionSummary(const QString &ref, bool *fits) const;
