@@ -95,8 +95,9 @@ void checkDistributable(const TrainConfig &config)
 {
     if (config.task == QLatin1String("lm"))
         throw Error(QStringLiteral("Data-parallel training takes classifiers; a language model "
-                                   "(--task lm) trains in one process: leave out "
-                                   "--nproc-per-node/--nnodes (WORLD_SIZE)."));
+                                   "(--task lm) trains in one process: set Processes to 1 in "
+                                   "the Train panel, or leave out --nproc-per-node/--nnodes "
+                                   "(and WORLD_SIZE) on the command line."));
 }
 
 QString recipeHash(const TrainConfig &config)

@@ -132,6 +132,11 @@ private Q_SLOTS:
         env.insert("RANK", "2");
         refused({}, "Rank 2 is out of range for a world of 2", env);
 
+        refused({"--task", "lm", "--dataset", "fortunes", "--arch", "gpt", "--nproc-per-node",
+                 "2"},
+                "(--task lm) trains in one process: set Processes to 1 in the Train panel, or "
+                "leave out --nproc-per-node/--nnodes");
+
         QTcpServer taken;
         QVERIFY(taken.listen(QHostAddress::Any, 0));
         const QString takenText = QStringLiteral("Port %1 is in use").arg(taken.serverPort());
