@@ -48,14 +48,18 @@ int intFlag(const QCommandLineParser &parser, const char *name, int fallback, in
     return v;
 }
 
-// The arguments without the launch flags (both "--flag value" and "--flag=value").
-QStringList workerArguments(const QStringList &arguments)
+// The arguments without the launch flags (both "--flag value" and "--flag=value"), and without
+// --out for a rank other than 0 (rank 0 alone writes it).
+QStringList workerArguments(const QStringList &arguments, bool rankZero)
 {
+    std::vector<const char *> dropped(std::begin(kLaunchFlags), std::end(kLaunchFlags));
+    if (!rankZero)
+        dropped.push_back("out");
     QStringList out;
     for (int i = 0; i < arguments.size(); ++i) {
         const QString &arg = arguments.at(i);
         bool launch = false;
-        for (const char *flag : kLaunchFlags) {
+        for (const char *flag : dropped) {
             const QString name = QStringLiteral("--") + QLatin1String(flag);
             if (arg == name) {
                 launch = true;
@@ -91,6 +95,12 @@ void checkPortFree(int port)
 }
 
 } // namespace
+
+QString outNote(const QString &ranks)
+{
+    return QStringLiteral("note: --out is written by rank 0 alone, on its own host; %1 here "
+                          "writes nothing.\n").arg(ranks);
+}
 
 void addLaunchOptions(QCommandLineParser &parser)
 {
@@ -168,7 +178,15 @@ int launchWorkers(const QStringList &arguments, const LaunchPlan &plan)
         first.masterPort = freePort();
     else if (plan.nodeRank == 0)
         checkPortFree(first.masterPort);
-    const QStringList args = workerArguments(arguments);
+    const QStringList args = workerArguments(arguments, true);
+    const QStringList otherArgs = workerArguments(arguments, false);
+    if (first.rank != 0 && otherArgs.size() != args.size())
+        std::fputs(qPrintable(outNote(
+                       QStringLiteral("ranks %1 to %2 of %3")
+                           .arg(QString::number(first.rank),
+                                QString::number(first.rank + plan.nprocPerNode - 1),
+                                QString::number(first.worldSize)))),
+                   stderr);
     std::vector<std::unique_ptr<QProcess>> workers;
     int failedCode = 0;
     int running = 0;
@@ -215,6 +233,15 @@ int launchWorkers(const QStringList &arguments, const LaunchPlan &plan)
                              first.rank + i, i);
             if (rc != 0 && failedCode == 0) {
                 failedCode = rc;
+                // Stopped by Ctrl-C or SIGTERM: every rank stops after the same step on its
+                // own (the stop flag rides in the step's all-reduce) and rank 0 closes the run
+                // as cancelled; another signal would make them quit before that.
+                if (g_launcherSignal.load() != 0) {
+                    deadline.start((plan.timeout_s + 15) * 1000);
+                    if (running == 0)
+                        QCoreApplication::quit();
+                    return;
+                }
                 for (auto &w : workers) {
                     if (w.get() != p && w->state() != QProcess::NotRunning)
                         w->terminate();
@@ -225,7 +252,8 @@ int launchWorkers(const QStringList &arguments, const LaunchPlan &plan)
             if (running == 0)
                 QCoreApplication::quit();
         });
-        process->start(QCoreApplication::applicationFilePath(), args);
+        process->start(QCoreApplication::applicationFilePath(),
+                       first.rank + i == 0 ? args : otherArgs);
         if (!process->waitForStarted()) {
             std::fprintf(stderr, "error: cannot start worker %d: %s\n", i,
                          qPrintable(process->errorString()));

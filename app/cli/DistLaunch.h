@@ -37,12 +37,19 @@ LaunchPlan readLaunchPlan(const QCommandLineParser &parser);
 // Throws ms::Error with the one message for bad input.
 ms::DistributedSetup workerSetup(const LaunchPlan &plan);
 
+// The note a rank other than 0 prints when given --out (srun and Kubernetes give every rank
+// the same command line, so it is not refused): rank 0 alone writes it, on its own host.
+// `ranks`: "rank 1 of 2".
+QString outNote(const QString &ranks);
+
 // Starts the plan's workers as children of this binary running `arguments` (the verb's
-// arguments) without the launch flags, with MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK and
-// LOCAL_RANK set; a free port when none was given. Rank 0's standard output is this
-// process's, the others' is dropped (their errors still show). Waits for all; when one fails
-// the others get the timeout to notice and stop on their own, then are killed. Ctrl-C and
-// SIGTERM are forwarded. Returns the exit code of the first worker that failed, else 0.
+// arguments) without the launch flags (and without --out for ranks other than 0), with
+// MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK and LOCAL_RANK set; a free port when none was
+// given. Rank 0's standard output is this process's, the others' is dropped (their errors
+// still show). Waits for all; when one fails the others get the timeout to notice and stop on
+// their own, then are killed. SIGTERM is forwarded (Ctrl-C reaches them from the terminal);
+// then the ranks stop together and it only waits. Returns the exit code of the first worker
+// that failed or stopped, else 0.
 int launchWorkers(const QStringList &arguments, const LaunchPlan &plan);
 
 } // namespace cli

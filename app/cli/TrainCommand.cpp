@@ -260,6 +260,8 @@ int runTrain(const QStringList &arguments)
     }
     job->setRegisterVersion(!parser.isSet(QStringLiteral("no-register")));
     job->setDistributed(setup);
+    if (setup.rank != 0 && !outPath.isEmpty())
+        std::fputs(qPrintable(outNote(setup.describe())), stderr);
 
     if (const QString warning = ms::Runtime::blasWarning(); !warning.isEmpty())
         std::fputs(QStringLiteral("warning: %1\n").arg(warning).toLocal8Bit().constData(), stderr);

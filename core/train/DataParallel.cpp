@@ -24,11 +24,14 @@ void joinLoop(Group &group, torch::jit::Module &module, trainloop::EpochLoop &lo
     group.broadcast(state, "starting");
     loop.shardRank = group.rank();
     loop.shardCount = group.size();
-    Group *g = &group;
-    loop.hooks.afterBackward = [g, params](double loss, int64_t rows, int64_t batchRows) {
+    // Shared by the two hooks; removes its gradient hooks when the loop is gone.
+    auto reducer = std::make_shared<GradientReducer>(group, params);
+    loop.hooks.beforeBackward = [reducer](double loss, int64_t rows, int64_t batchRows,
+                                          bool stop) {
         const double share = double(rows) / double(batchRows);
-        return g->sumGradients(params, share, loss * share);
+        reducer->prepare(share, loss * share, stop);
     };
+    loop.hooks.afterBackward = [reducer] { return reducer->finish(); };
 }
 
 trainloop::EpochOutcome sumOutcome(Group *group, trainloop::EpochOutcome outcome)

@@ -95,8 +95,9 @@ void checkDistributable(const TrainConfig &config)
 {
     if (config.task == QLatin1String("lm"))
         throw Error(QStringLiteral("Data-parallel training takes classifiers; a language model "
-                                   "(--task lm) trains in one process: leave out "
-                                   "--nproc-per-node/--nnodes (WORLD_SIZE)."));
+                                   "(--task lm) trains in one process: set Processes to 1 in "
+                                   "the Train panel, or leave out --nproc-per-node/--nnodes "
+                                   "(and WORLD_SIZE) on the command line."));
 }
 
 QString recipeHash(const TrainConfig &config)
@@ -392,65 +393,27 @@ double Group::takeGradientSeconds()
     return std::exchange(d->gradientSeconds, 0.0);
 }
 
-double Group::sumGradients(const std::vector<at::Tensor> &params, double weight, double value)
+void Group::addGradientSeconds(double seconds)
 {
-    torch::NoGradGuard noGrad;
-    const auto started = std::chrono::steady_clock::now();
-    // Buckets of whole parameters, in order, each up to kBucketBytes (a larger parameter is a
-    // bucket of its own); the value rides at the end of the last one.
-    std::vector<std::pair<size_t, size_t>> ranges;
-    int64_t bytes = 0;
-    for (size_t i = 0; i < params.size(); ++i) {
-        const int64_t b = params[i].numel() * int64_t(sizeof(float));
-        if (ranges.empty() || bytes + b > kBucketBytes) {
-            ranges.emplace_back(i, i);
-            bytes = 0;
-        }
-        ranges.back().second = i + 1;
-        bytes += b;
-    }
-    std::vector<at::Tensor> flats;
-    std::vector<c10::intrusive_ptr<c10d::Work>> works;
+    d->gradientSeconds += seconds;
+}
+
+std::function<void()> Group::startSum(at::Tensor flat)
+{
+    std::vector<at::Tensor> one{flat};
+    c10::intrusive_ptr<c10d::Work> work;
     try {
-        for (size_t k = 0; k < ranges.size(); ++k) {
-            const bool last = k + 1 == ranges.size();
-            int64_t n = 0;
-            for (size_t i = ranges[k].first; i < ranges[k].second; ++i)
-                n += params[i].numel();
-            flats.push_back(torch::empty({n + (last ? 1 : 0)}, torch::kFloat32));
-            int64_t offset = 0;
-            for (size_t i = ranges[k].first; i < ranges[k].second; ++i) {
-                const at::Tensor &g = params[i].grad();
-                at::Tensor slice = flats.back().narrow(0, offset, params[i].numel());
-                g.defined() ? slice.copy_(g.reshape(-1)).mul_(weight) : slice.zero_();
-                offset += params[i].numel();
-            }
-            if (last)
-                flats.back()[n] = float(value);
-            std::vector<at::Tensor> one{flats.back()};
-            works.push_back(d->group->allreduce(one));
-        }
-        for (auto &w : works)
-            w->wait();
+        work = d->group->allreduce(one);
     } catch (const std::exception &e) {
         failed(e, "training");
     }
-    for (size_t k = 0; k < ranges.size(); ++k) {
-        int64_t offset = 0;
-        for (size_t i = ranges[k].first; i < ranges[k].second; ++i) {
-            at::Tensor p = params[i];
-            const at::Tensor slice = flats[k].narrow(0, offset, p.numel()).view_as(p);
-            if (p.grad().defined())
-                p.mutable_grad().copy_(slice);
-            else
-                p.mutable_grad() = slice.clone();
-            offset += p.numel();
+    return [this, work] {
+        try {
+            work->wait();
+        } catch (const std::exception &e) {
+            failed(e, "training");
         }
-    }
-    const double sum = ranges.empty() ? value : flats.back()[-1].item<double>();
-    d->gradientSeconds +=
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    return sum;
+    };
 }
 
 std::vector<double> Group::sum(std::vector<double> values, const char *during)

@@ -37,14 +37,13 @@ public:
 
     // Rank 0's values into every rank's `tensors` (parameters, buffers), in place.
     void broadcast(const std::vector<at::Tensor> &tensors, const char *during);
-    // Every rank's gradients of `params`, each multiplied by `weight` (its share of the global
-    // batch), summed into every rank's gradients; `value` summed alongside (in the last
-    // bucket: no extra round trip). Bucketed: the gradients are flattened into buckets of a
-    // few MB, all buckets' all-reduces are started before the first is waited for (Gloo works
-    // on them in its own threads), then copied back. Returns the sum of `value`.
-    double sumGradients(const std::vector<at::Tensor> &params, double weight, double value);
-    // Wall time spent in sumGradients since the last call (the all-reduce's share of a step,
-    // bench/dist_bench.sh), and resets it.
+    // Starts summing `flat` (float32, contiguous) over the ranks in place; Gloo works on it in
+    // its own threads. The call returned waits for it, and throws what failed() throws when a
+    // peer is gone. Every rank must start its sums in the same order (GradientReducer does).
+    std::function<void()> startSum(at::Tensor flat);
+    // Wall time a step spent on the gradients' sum and not hidden behind backward, since the
+    // last take (the all-reduce's share of a step, bench/dist_bench.sh).
+    void addGradientSeconds(double seconds);
     double takeGradientSeconds();
     // Element-wise sums over the ranks.
     std::vector<double> sum(std::vector<double> values, const char *during);
@@ -62,6 +61,8 @@ private:
 // Starts from rank 0's weights and buffers (as DDP does), makes `loop` train this rank's
 // shard of each global batch, and sums the gradients of `params` weighted by the shard's share
 // of the batch: the single process's mean over the batch, up to summation order.
+// Every rank stops at the same step when any rank is cancelled (the stop flag rides in the
+// gradients' sum): the run ends as cancelled everywhere, not as a rank that stopped answering.
 void joinLoop(Group &group, torch::jit::Module &module, trainloop::EpochLoop &loop,
               const std::vector<at::Tensor> &params);
 // The epoch's training sums (loss, correct, samples) over every rank; `group` may be null.
@@ -74,8 +75,38 @@ void shareBuffers(Group *group, torch::jit::Module &module);
 trainloop::Score score(Group *group, torch::jit::Module &module, const at::Tensor &x,
                        const at::Tensor &y);
 
-// Bucket size of sumGradients, bytes: PyTorch DDP's first bucket is 1 MB, the others 25 MB; a
-// few MB keeps the flattening copies small next to the all-reduce on a CPU (bench/README.md).
+// Sums the ranks' gradients of `params` the way PyTorch DDP's Reducer does, smaller: the
+// gradients go into buckets of whole parameters in reverse order (the order backward produces
+// them), and a gradient hook per parameter starts a bucket's all-reduce as soon as its last
+// gradient is there, while backward goes on with the layers before it. Buckets start in index
+// order on every rank (Gloo pairs collectives by their order). Own code rather than DDP's:
+// Debian's LibTorch exports no C++ Reducer usable on a torch::jit::Module.
+class GradientReducer
+{
+public:
+    // Registers the hooks unless MODELSTUDIO_DIST_OVERLAP=0 (then every bucket starts after
+    // backward: the peer bench/dist_bench.sh measures the overlap against).
+    GradientReducer(Group &group, std::vector<at::Tensor> params);
+    ~GradientReducer();   // removes the hooks
+    GradientReducer(const GradientReducer &) = delete;
+    GradientReducer &operator=(const GradientReducer &) = delete;
+
+    // Before backward: this rank's gradients are multiplied by `weight` (its share of the
+    // global batch); `value` and `stop` (1: this rank was asked to stop) ride in the last
+    // bucket, summed alongside.
+    void prepare(double weight, double value, bool stop);
+    // After backward: starts the buckets no hook started (a parameter without a gradient adds
+    // zeros), waits for all, and puts the sums into the parameters' gradients. Returns the sum
+    // of `value` and whether any rank asked to stop.
+    std::pair<double, bool> finish();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> d;
+};
+
+// Bucket size of GradientReducer, bytes: PyTorch DDP's first bucket is 1 MB, the others
+// 25 MB; a few MB keeps the copies small next to the all-reduce on a CPU (bench/README.md).
 inline constexpr int64_t kBucketBytes = 4 << 20;
 
 } // namespace ms::dist

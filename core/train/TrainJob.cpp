@@ -429,8 +429,13 @@ std::optional<JobResult> TrainSession::runEpoch(int epoch)
     const trainloop::EpochOutcome outcome =
         dist::sumOutcome(m_group, m_loop->run(epoch, m_step, m_context));
     if (outcome.end == trainloop::EpochOutcome::End::Cancelled) {
-        return stopped(JobStatus::Cancelled, QStringLiteral("Stopped during epoch %1. %2")
-                                                 .arg(QString::number(epoch + 1), keptNote()));
+        // Every rank of a data-parallel run stops after the same step (the stop flag rides in
+        // the gradients' sum); rank 0 alone has the checkpoint to resume from.
+        return stopped(JobStatus::Cancelled,
+                       QStringLiteral("Stopped during epoch %1, after step %2. %3")
+                           .arg(QString::number(epoch + 1), QString::number(m_step),
+                                m_writes ? keptNote()
+                                         : QStringLiteral("Rank 0 keeps the run's checkpoint.")));
     }
     if (outcome.end == trainloop::EpochOutcome::End::Diverged)
         return stopped(JobStatus::Diverged, outcome.message);

@@ -81,7 +81,7 @@ EpochOutcome EpochLoop::run(int epoch, qint64 &step, JobContext &context)
             context.checkPoint();
             paused_s += double(pauseClock.nsecsElapsed()) / 1e9;
         }
-        if (context.isCancelled()) {
+        if (!hooks.afterBackward && context.isCancelled()) {
             out.end = EpochOutcome::End::Cancelled;
             break;
         }
@@ -113,6 +113,7 @@ EpochOutcome EpochLoop::run(int epoch, qint64 &step, JobContext &context)
         }
         at::Tensor logits;
         at::Tensor loss;
+        double localLoss = 0.0;
         try {
             optimizer.zero_grad();
             // A rank whose share of a short last batch is empty adds nothing but takes part
@@ -121,8 +122,12 @@ EpochOutcome EpochLoop::run(int epoch, qint64 &step, JobContext &context)
                 logits = module.forward({xb}).toTensor();
                 loss = hooks.loss ? hooks.loss(xb, logits, yb)
                                   : torch::nn::functional::cross_entropy(logits, yb);
-                loss.backward();
+                localLoss = loss.item<double>();
             }
+            if (hooks.beforeBackward)
+                hooks.beforeBackward(localLoss, yb.numel(), batchRows, context.isCancelled());
+            if (loss.defined())
+                loss.backward();
         } catch (const Error &) {
             throw;
         } catch (const c10::Error &e) {
@@ -130,10 +135,15 @@ EpochOutcome EpochLoop::run(int epoch, qint64 &step, JobContext &context)
         } catch (const std::exception &e) {
             stepFailed(what, epoch, step, QString::fromUtf8(e.what()));
         }
-        const double localLoss = loss.defined() ? loss.item<double>() : 0.0;
-        const double lossValue = hooks.afterBackward
-                                     ? hooks.afterBackward(localLoss, yb.numel(), batchRows)
-                                     : localLoss;
+        double lossValue = localLoss;
+        if (hooks.afterBackward) {
+            bool stop = false;
+            std::tie(lossValue, stop) = hooks.afterBackward();
+            if (stop) {
+                out.end = EpochOutcome::End::Cancelled;
+                break;
+            }
+        }
         if (!std::isfinite(lossValue)) {
             out.end = EpochOutcome::End::Diverged;
             out.message = QStringLiteral("%1 diverged: the loss became %2 at epoch %3, step %4 "

@@ -46,11 +46,14 @@ struct StepHooks
     std::function<void(qint64 step, qint64 totalSteps)> beforeStep;
     // After each optimizer step: pruning re-applies its masks so pruned weights stay zero.
     std::function<void()> afterStep;
-    // After backward, before the loss is checked and the optimizer steps: a data-parallel run
-    // sums the ranks' gradients here (train/Distributed_p.h). Takes this rank's mean loss and
-    // its rows of the global batch of `batchRows`; returns the global batch's mean loss, which
-    // every rank then checks and reports alike.
-    std::function<double(double loss, int64_t rows, int64_t batchRows)> afterBackward;
+    // A data-parallel run (train/Distributed_p.h) sums the ranks' gradients around backward.
+    // Before it: this rank's mean loss, its rows of the global batch of `batchRows`, and
+    // whether this rank was asked to stop. After it, before the loss is checked and the
+    // optimizer steps: the global batch's mean loss, which every rank then checks and reports
+    // alike, and whether any rank was asked to stop (then every rank ends the epoch cancelled
+    // at this step, without stepping). With it set, the loop leaves cancel to these two.
+    std::function<void(double loss, int64_t rows, int64_t batchRows, bool stop)> beforeBackward;
+    std::function<std::pair<double, bool>()> afterBackward;
 };
 
 // What one epoch of steps did. A sample is a label: one per row for a classifier, one per

@@ -76,6 +76,7 @@ if [ -z "$("${cli[@]}" sweeps --workspace "$ws" 2>/dev/null | grep mlp-search ||
 fi
 "${gui[@]}" --panel optimize --screenshot "$out/optimize.png"
 
-# Last, since the run it pictures adds a version to the workspace.
-"${gui[@]}" --config "$out/train.json" --start --screenshot "$out/train.png"
+# Last, since the run it pictures adds a version to the workspace. Two data-parallel processes
+# of one thread each: the Processes field and the status line's world size show.
+"${gui[@]}" --config "$out/train.json" --processes 2 --start --screenshot "$out/train.png"
 echo "workspace: $ws"

@@ -51,6 +51,7 @@ private Q_SLOTS:
         const Run two = ms::test::runCli(recipe(workspace) + QStringList{
             "--nproc-per-node", "2", "--out", local, "--json"});
         QVERIFY2(two.exitCode == 0, qPrintable(two.err));
+        QVERIFY2(!two.err.contains("--out"), qPrintable(two.err));   // rank 1 was not given it
         const QList<QJsonObject> lines = two.jsonLines();
         QVERIFY(!lines.isEmpty());
         bool sawStart = false;
@@ -66,11 +67,16 @@ private Q_SLOTS:
         QVERIFY(port > 0);
         QProcess rank0, rank1;
         start(rank0, recipe(workspace) + host(0, port, {"--out", hosts}));
-        start(rank1, recipe(workspace) + host(1, port));
+        // Every host given --out (as srun gives every rank one command): rank 1 says it
+        // writes nothing.
+        const QString notWritten = m_dir.filePath("rank1.pt");
+        start(rank1, recipe(workspace) + host(1, port, {"--out", notWritten}));
         const Run r1 = finish(rank1), r0 = finish(rank0);
         QVERIFY2(r0.exitCode == 0, qPrintable(r0.err));
         QVERIFY2(r1.exitCode == 0, qPrintable(r1.err));
         QVERIFY2(r1.out.contains("rank 1 of 2 finished"), qPrintable(r1.out));
+        QVERIFY2(r1.err.contains("--out is written by rank 0 alone"), qPrintable(r1.err));
+        QVERIFY(!QFile::exists(notWritten));
 
         DatasetOptions options;
         options.limit = 2000;
@@ -131,6 +137,38 @@ private Q_SLOTS:
                                              .arg(diff)));
         Registry registry(workspace);
         QCOMPARE(registry.versions("mlp").size(), 1);
+    }
+
+    // The window's Stop reaches rank 0 alone: the worker stops after the same step, as
+    // cancelled, and says so in its log (no "stopped answering").
+    void windowStopEndsEveryRank()
+    {
+        const QString workspace = ws("window-stop");
+        TrainConfig config;
+        config.dataset = "fashion-mnist";
+        config.arch = "mlp";
+        config.limit = 2000;
+        config.epochs = 200;
+        config.threads = 1;
+        config.batchSize = 63;
+        const QString runDir = Workspace(workspace).newRunDir(config.label());
+        TrainJob job(config, runDir);
+        job.recordIn(workspace);
+        job.runLocalWorkers(2, cliPath());
+        JobContext context;
+        QObject::connect(&context, &JobContext::reported, &context, [&](const QJsonObject &e) {
+            if (e.value("event") == "epoch")
+                context.cancel();
+        }, Qt::DirectConnection);
+        const JobResult result = job.run(context);
+        QVERIFY2(result.status == JobStatus::Cancelled, qPrintable(result.message));
+        QVERIFY2(result.message.startsWith("Stopped during epoch 2, after step 29."),
+                 qPrintable(result.message));
+        QFile log(runDir + "/workers/rank-1.log");
+        QVERIFY(log.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(log.readAll());
+        QVERIFY2(text.contains("Stopped during epoch 2, after step 29."), qPrintable(text));
+        QVERIFY2(!text.contains("stopped answering"), qPrintable(text));
     }
 
     // A distributed run stopped mid-way resumes distributed (rank 0 wrote the checkpoint, both

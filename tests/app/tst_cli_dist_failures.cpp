@@ -6,6 +6,7 @@
 
 #include "registry/Registry.h"
 
+#include <QRegularExpression>
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
@@ -70,6 +71,41 @@ private Q_SLOTS:
             QVERIFY(runs.first().status != RunStatus::Finished);
     }
 
+    // SIGTERM to the launcher (a scheduler stopping the job; Ctrl-C is the same stop): every
+    // rank stops after the same step and ends cancelled, none reports another stopped
+    // answering; rank 0 records the run as cancelled with a checkpoint to resume from.
+    void cancelStopsEveryRankAtOneStep()
+    {
+        const QString workspace = ws("cancel");
+        QProcess launcher;
+        start(launcher, recipe(workspace, 200) + QStringList{"--nproc-per-node", "2",
+                                                             "--timeout-s", "10", "--json"});
+        QByteArray seen;
+        QVERIFY2(waitForOutput(launcher, "\"event\":\"epoch\"", seen),
+                 qPrintable(QString::fromUtf8(launcher.readAllStandardError())));
+        ::kill(pid_t(launcher.processId()), SIGTERM);
+        QVERIFY(launcher.waitForFinished(60000));   // no rank waits for a timeout
+        const Run r = finish(launcher);
+        QCOMPARE(r.exitCode, 128 + SIGTERM);
+        QVERIFY2(!r.err.contains("stopped answering"), qPrintable(r.err));
+        QVERIFY2(QString::fromUtf8(seen + r.out.toUtf8()).contains("\"status\":\"cancelled\""),
+                 qPrintable(r.out));
+        // One "Stopped during epoch E, after step S." per rank, the same E and S.
+        const QRegularExpression stop(QStringLiteral("Stopped during epoch \\d+, after step "
+                                                     "\\d+\\."));
+        QStringList stops;
+        for (auto it = stop.globalMatch(r.err); it.hasNext();)
+            stops << it.next().captured(0);
+        QCOMPARE(stops.size(), 2);
+        QCOMPARE(stops[0], stops[1]);
+        Registry registry(workspace);
+        const QVector<RunRecord> runs = registry.runs();
+        QCOMPARE(runs.size(), 1);
+        QCOMPARE(runs.first().status, RunStatus::Cancelled);
+        QVERIFY(registry.models().isEmpty());
+        QVERIFY(r.err.contains("resume with: modelstudio-cli train --resume"));
+    }
+
     // Each bad launch gets one message before any training, and no run is recorded.
     void badInput()
     {
@@ -95,6 +131,11 @@ private Q_SLOTS:
         env.insert("WORLD_SIZE", "2");
         env.insert("RANK", "2");
         refused({}, "Rank 2 is out of range for a world of 2", env);
+
+        refused({"--task", "lm", "--dataset", "fortunes", "--arch", "gpt", "--nproc-per-node",
+                 "2"},
+                "(--task lm) trains in one process: set Processes to 1 in the Train panel, or "
+                "leave out --nproc-per-node/--nnodes");
 
         QTcpServer taken;
         QVERIFY(taken.listen(QHostAddress::Any, 0));

@@ -51,6 +51,10 @@ QList<QCommandLineOption> studioOptions()
                QStringLiteral("Fill the Train panel from a job spec JSON (what modelstudio-cli "
                               "train --config takes)."),
                "FILE"),
+        valued("processes",
+               QStringLiteral("Set the Train panel's Processes field to N (data-parallel "
+                              "workers on this computer, 1 to 64)."),
+               "N"),
         QCommandLineOption(QStringLiteral("start"),
                            QStringLiteral("Start the Train panel's run at once; with "
                                           "--screenshot, the picture is taken when the run "
@@ -106,8 +110,9 @@ std::optional<StartupOptions> StartupOptions::from(const QCommandLineParser &par
     };
     // A valued option given an empty value is a mistake (a shell variable that was not set),
     // not a request for the default. (An empty --workspace has long meant the default one.)
-    for (const char *name : {"panel", "compare-tab", "config", "serve", "port", "dataset",
-                             "select", "window-size", "screenshot", "screenshot-delay"}) {
+    for (const char *name : {"panel", "compare-tab", "config", "processes", "serve", "port",
+                             "dataset", "select", "window-size", "screenshot",
+                             "screenshot-delay"}) {
         for (const QString &given : parser.values(QString::fromLatin1(name))) {
             if (given.trimmed().isEmpty())
                 return fail(QStringLiteral("--%1 wants a value, not an empty one")
@@ -135,6 +140,13 @@ std::optional<StartupOptions> StartupOptions::from(const QCommandLineParser &par
             return fail(QStringLiteral("--port wants a number from 1 to 65535, not \"%1\"")
                             .arg(value("port")));
         options.port = quint16(port);
+    }
+    if (isSet("processes")) {
+        bool ok = false;
+        options.processes = value("processes").toInt(&ok);
+        if (!ok || options.processes < 1 || options.processes > 64)
+            return fail(QStringLiteral("--processes wants a number from 1 to 64, not \"%1\"")
+                            .arg(value("processes")));
     }
     if (isSet("screenshot-delay")) {
         bool ok = false;

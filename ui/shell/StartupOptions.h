@@ -23,6 +23,7 @@ struct StartupOptions
     QString compareTab;    // --compare-tab: "curves" or "variants"; empty: as it was left
     QString config;        // --config: a job spec filling the Train panel
     bool start = false;    // --start: the Train panel's run starts at once
+    int processes = 0;     // --processes: the Train panel's Processes field; 0: as it was left
     QStringList serve;     // --serve, repeated: the Serve panel serves these and listens
     quint16 port = 0;      // --port; 0: the Serve panel's own
     QString dataset;       // --dataset: the Data panel reads this source

@@ -24,6 +24,7 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QPixmap>
+#include <QSpinBox>
 #include <QStatusBar>
 #include <QTimer>
 
@@ -110,6 +111,8 @@ bool Studio::applyPanelOptions(QString *error)
             return refuse(error, e.message());
         }
     }
+    if (m_options.processes != 0)
+        window.panel<TrainPanel>()->form()->processesSpin()->setValue(m_options.processes);
     if (m_options.port != 0)
         window.panel<ServePanel>()->setPort(m_options.port);
     if (m_options.windowSize.isValid())
