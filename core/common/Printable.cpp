@@ -20,7 +20,7 @@ QString escaped(const QString &text, bool keepNewlines)
     out.reserve(text.size() + 8);
     for (const QChar qc : text) {
         const char16_t c = qc.unicode();
-        if (!needsEscape(c) || (keepNewlines && c == u'\n')) {
+        if (!needsEscape(c) || (keepNewlines && (c == u'\n' || c == u'\t'))) {
             out += qc;
             continue;
         }

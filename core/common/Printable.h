@@ -15,8 +15,9 @@ namespace ms {
 // and paragraph separators. Everything else (accents, CJK, emoji) is kept as it is.
 QString printable(const QString &text);
 
-// The same, keeping '\n' (notes and descriptions are meant to span lines; the caller indents
-// the continuation lines so they cannot pass for the program's own).
+// The same, keeping '\n' and '\t' (notes, descriptions and generated text are meant to span
+// lines, and fortunes indent their attributions with tabs; the caller indents the continuation
+// lines so they cannot pass for the program's own).
 QString printableLines(const QString &text);
 
 // True when printable(text) would change it.

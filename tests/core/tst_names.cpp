@@ -146,7 +146,7 @@ private Q_SLOTS:
                                            << "x\\e[2J\\e]0;title\\x07";
         QTest::newRow("carriage return") << "ok\roverwritten" << "ok\\roverwritten"
                                          << "ok\\roverwritten";
-        QTest::newRow("tab and DEL") << "a\tb\x7f" << "a\\tb\\x7f" << "a\\tb\\x7f";
+        QTest::newRow("tab and DEL") << "a\tb\x7f" << "a\\tb\\x7f" << "a\tb\\x7f";
         QTest::newRow("C1 control") << QStringLiteral("a\u009bb") << "a\\x9bb" << "a\\x9bb";
         QTest::newRow("bidi override") << QStringLiteral("abc\u202Efdp.exe")
                                        << "abc\\u{202e}fdp.exe" << "abc\\u{202e}fdp.exe";
