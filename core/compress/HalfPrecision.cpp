@@ -17,6 +17,8 @@
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 
 #include <map>
+#include <tuple>
+#include <vector>
 
 namespace ms {
 
@@ -82,7 +84,10 @@ public:
         std::vector<std::string> methods{"forward"};
         for (const std::string &m : quant::generationMethods(frozen))
             methods.push_back(m);
-        std::map<const void *, at::Tensor> storedOf;
+        // Keyed by the view, not the storage alone: a slice of a weight (the query rows of
+        // nn.MultiheadAttention's in_proj_weight) starts where the whole weight does.
+        using WeightKey = std::tuple<const void *, std::vector<int64_t>, std::vector<int64_t>>;
+        std::map<WeightKey, at::Tensor> storedOf;
         qint64 values = 0;
         double maxError = 0.0;
         for (const std::string &method : methods) {
@@ -91,7 +96,8 @@ public:
             floatConstants(graph->block(), nodes);
             for (torch::jit::Node *node : nodes) {
                 const at::Tensor weight = torch::jit::toIValue(node->output())->toTensor();
-                at::Tensor &stored = storedOf[weight.data_ptr()];
+                at::Tensor &stored = storedOf[WeightKey{weight.data_ptr(), weight.sizes().vec(),
+                                                        weight.strides().vec()}];
                 if (!stored.defined()) {
                     stored = weight.to(storage);
                     values += weight.numel();
