@@ -17,8 +17,6 @@
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 
 #include <map>
-#include <tuple>
-#include <vector>
 
 namespace ms {
 
@@ -81,13 +79,8 @@ public:
         // forward and, for a language model, step() and step_rows(): freezing inlined the same
         // weight tensors into each, and one stored copy serves them all (the file keeps one
         // storage per tensor).
-        std::vector<std::string> methods{"forward"};
-        for (const std::string &m : quant::generationMethods(frozen))
-            methods.push_back(m);
-        // Keyed by the view, not the storage alone: a slice of a weight (the query rows of
-        // nn.MultiheadAttention's in_proj_weight) starts where the whole weight does.
-        using WeightKey = std::tuple<const void *, std::vector<int64_t>, std::vector<int64_t>>;
-        std::map<WeightKey, at::Tensor> storedOf;
+        const std::vector<std::string> methods = quant::rewrittenMethods(frozen);
+        std::map<quant::WeightKey, at::Tensor> storedOf;
         qint64 values = 0;
         double maxError = 0.0;
         for (const std::string &method : methods) {
@@ -96,8 +89,7 @@ public:
             floatConstants(graph->block(), nodes);
             for (torch::jit::Node *node : nodes) {
                 const at::Tensor weight = torch::jit::toIValue(node->output())->toTensor();
-                at::Tensor &stored = storedOf[WeightKey{weight.data_ptr(), weight.sizes().vec(),
-                                                        weight.strides().vec()}];
+                at::Tensor &stored = storedOf[quant::weightKey(weight)];
                 if (!stored.defined()) {
                     stored = weight.to(storage);
                     values += weight.numel();

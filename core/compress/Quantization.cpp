@@ -213,6 +213,19 @@ std::vector<std::string> generationMethods(const torch::jit::Module &module)
     return names;
 }
 
+std::vector<std::string> rewrittenMethods(const torch::jit::Module &module)
+{
+    std::vector<std::string> names{"forward"};
+    for (std::string &name : generationMethods(module))
+        names.push_back(std::move(name));
+    return names;
+}
+
+WeightKey weightKey(const at::Tensor &weight)
+{
+    return WeightKey{weight.data_ptr(), weight.sizes().vec(), weight.strides().vec()};
+}
+
 QString opsSummary(const std::shared_ptr<torch::jit::Graph> &graph)
 {
     QMap<QString, int> counts;

@@ -14,6 +14,7 @@
 
 #include <functional>
 #include <memory>
+#include <tuple>
 #include <vector>
 
 namespace ms::quant {
@@ -75,6 +76,14 @@ torch::jit::Module freezeForRewrite(const torch::jit::Module &source);
 // The methods besides forward that a rewrite must treat as forward: a language model's step()
 // and step_rows() (GptBuilder.cpp), where the module has them.
 std::vector<std::string> generationMethods(const torch::jit::Module &module);
+// forward followed by generationMethods: every method a weight rewrite treats alike.
+std::vector<std::string> rewrittenMethods(const torch::jit::Module &module);
+
+// A weight as the rewrites share one packed or stored copy of it across methods: keyed by the
+// view, not the storage alone, since a slice of a weight (the query rows of
+// nn.MultiheadAttention's in_proj_weight) starts where the whole weight does.
+using WeightKey = std::tuple<const void *, std::vector<int64_t>, std::vector<int64_t>>;
+WeightKey weightKey(const at::Tensor &weight);
 
 // The compute ops of a module's forward (after inlining), "aten::conv2d x2, aten::linear"; for
 // messages that name what stands in the way.

@@ -159,13 +159,8 @@ public:
             bypassed = 0;   // built once per engine tried: count this build's
             // forward and, for a language model, step() and step_rows(): freezing inlined the
             // same weight tensors into each, so one packed copy per weight serves them all.
-            std::vector<std::string> methods{"forward"};
-            for (const std::string &m : quant::generationMethods(frozen))
-                methods.push_back(m);
-            // Keyed by the view, not the storage alone: a slice of a weight (the query rows of
-            // nn.MultiheadAttention's in_proj_weight) starts where the whole weight does.
-            using WeightKey = std::tuple<const void *, std::vector<int64_t>, std::vector<int64_t>>;
-            std::map<WeightKey, std::string> packedOf;
+            const std::vector<std::string> methods = quant::rewrittenMethods(frozen);
+            std::map<quant::WeightKey, std::string> packedOf;
             QJsonArray done;
             int other = 0;
             for (const std::string &method : methods) {
@@ -178,9 +173,7 @@ public:
                     other = methodOther;
                 torch::jit::Value *self = graph->inputs()[0];
                 for (const LinearSite &site : sites) {
-                    std::string &attr = packedOf[WeightKey{site.weight.data_ptr(),
-                                                           site.weight.sizes().vec(),
-                                                           site.weight.strides().vec()}];
+                    std::string &attr = packedOf[quant::weightKey(site.weight)];
                     if (attr.empty()) {
                         attr = "_packed_linear_" + std::to_string(packedOf.size() - 1);
                         frozen.register_attribute(
