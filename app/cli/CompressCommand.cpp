@@ -64,6 +64,10 @@ int runCompress(const QStringList &arguments)
                       QStringLiteral("NAME|PATH")});
     parser.addOption({QStringLiteral("threads"), QStringLiteral("Threads (default: all cores)."),
                       QStringLiteral("N")});
+    parser.addOption({QStringLiteral("no-register"),
+                      QStringLiteral("Record the run and keep the variant in its folder, but "
+                                     "register no version (a sweep's trials; `sweep register` "
+                                     "makes one a version later).")});
     QMap<QString, QString> help;
     const QMap<QString, QStringList> flags = parameterFlags(&help);
     for (auto it = flags.begin(); it != flags.end(); ++it)
@@ -125,9 +129,11 @@ int runCompress(const QStringList &arguments)
     }
     // Built (and the parameters checked) the way the window's dialog builds it, so a typo fails
     // at once with the flag's name, not from the job.
-    const QJsonObject spec = ms::CompressJob::makeSpec(
+    QJsonObject spec = ms::CompressJob::makeSpec(
         positional.first(), methodName, params, parser.value(QStringLiteral("name")),
         parser.value(QStringLiteral("dataset")), threads);
+    if (parser.isSet(QStringLiteral("no-register")))
+        spec.insert(QStringLiteral("register"), false);
     const QString workspace = ms::Workspace::resolve(parser.value(QStringLiteral("workspace")));
     auto job = std::make_unique<ms::CompressJob>(workspace, spec);
 
@@ -179,8 +185,14 @@ int runCompress(const QStringList &arguments)
         if (m.contains(QStringLiteral("source_test_acc")))
             acc += QStringLiteral(" (source %1%)").arg(
                 m.value(QStringLiteral("source_test_acc")).toDouble() * 100.0, 0, 'f', 2);
-        printLine(QStringLiteral("registered %1: %2 of %3 parameters non-zero%4")
-                      .arg(result.output.value(QStringLiteral("version")).toString(),
+        const QString what = result.output.contains(QStringLiteral("version"))
+                                 ? QStringLiteral("registered ")
+                                       + result.output.value(QStringLiteral("version")).toString()
+                                 : QStringLiteral("kept in ")
+                                       + result.output.value(QStringLiteral("run_dir")).toString()
+                                       + QStringLiteral(" (not registered)");
+        printLine(QStringLiteral("%1: %2 of %3 parameters non-zero%4")
+                      .arg(what,
                            QString::number(
                                m.value(QStringLiteral("nonzero_parameters")).toInteger()),
                            QString::number(m.value(QStringLiteral("parameters")).toInteger()),

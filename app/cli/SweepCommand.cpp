@@ -9,6 +9,7 @@
 #include "jobs/JobRunner.h"
 #include "optimize/Importance.h"
 #include "optimize/SweepJob.h"
+#include "optimize/SweepResults.h"
 #include "optimize/SweepSpec.h"
 #include "registry/Registry.h"
 #include "train/TrainConfig.h"
@@ -16,9 +17,11 @@
 #include <QCoreApplication>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QSet>
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace cli {
 
@@ -40,6 +43,25 @@ QString paramsText(const QJsonObject &params)
     return parts.join(QLatin1Char(' '));
 }
 
+// "trial 3 finished: 0.8512 after 4 epoch(s)  lr=0.001 ..." (a compression has no epochs; a
+// trial that broke a constraint says so).
+QString trialLine(const QJsonObject &event)
+{
+    const int epochs = event.value(QStringLiteral("epochs")).toInt();
+    const QJsonObject metrics = event.value(QStringLiteral("metrics")).toObject();
+    QString value = valueText(event.value(QStringLiteral("value")).toDouble(std::nan("")));
+    if (epochs > 0)
+        value += QStringLiteral(" after %1 epoch(s)").arg(epochs);
+    if (metrics.value(QStringLiteral("feasible")) == QJsonValue(false))
+        value += QStringLiteral(" (breaks a constraint)");
+    const QString message = event.value(QStringLiteral("message")).toString();
+    return QStringLiteral("trial %1 %2: %3  %4")
+        .arg(QString::number(event.value(QStringLiteral("trial")).toInt()),
+             event.value(QStringLiteral("status")).toString(), value,
+             message.isEmpty() ? paramsText(event.value(QStringLiteral("params")).toObject())
+                               : message);
+}
+
 qint64 sweepIdFrom(const QString &text)
 {
     bool ok = false;
@@ -50,16 +72,27 @@ qint64 sweepIdFrom(const QString &text)
     return id;
 }
 
-// sweep show ID: the trials as a table sorted by the objective, best first.
+// sweep show ID: the trials as a table sorted by the first objective, best first; a column per
+// objective, whether each keeps the constraints, and the Pareto front for several objectives.
 int showSweep(const QString &workspace, qint64 id, bool json)
 {
     ms::Registry registry(workspace);
     const ms::SweepRecord sweep = registry.sweep(id);
+    std::optional<ms::SweepSpec> spec;
     std::vector<ms::ParamImportance> importance;
     try {
-        importance = ms::parameterImportance(ms::SweepSpec::fromJson(sweep.spec), sweep.trials);
+        spec = ms::SweepSpec::fromJson(sweep.spec);
+        importance = ms::parameterImportance(*spec, sweep.trials);
     } catch (const ms::Error &) {
         // A spec this studio no longer accepts (a removed architecture): the trials still show.
+    }
+    QSet<int> front;
+    std::optional<ms::TrialRecord> best;
+    if (spec && spec->hasSeveralObjectives()) {
+        for (const ms::TrialRecord &t : ms::paretoFront(*spec, sweep.trials))
+            front.insert(t.number);
+    } else if (spec) {
+        best = ms::bestTrial(*spec, sweep.trials);
     }
     if (json) {
         QJsonObject out = sweep.toJson();
@@ -68,33 +101,71 @@ int showSweep(const QString &workspace, qint64 id, bool json)
             shares.append(QJsonObject{{QStringLiteral("param"), p.path},
                                       {QStringLiteral("importance"), p.importance}});
         out.insert(QStringLiteral("importance"), shares);
+        if (spec && spec->hasSeveralObjectives()) {
+            QJsonArray numbers;
+            for (const ms::TrialRecord &t : ms::paretoFront(*spec, sweep.trials))
+                numbers.append(t.number);
+            out.insert(QStringLiteral("pareto"), numbers);
+        } else if (best) {
+            out.insert(QStringLiteral("best"), best->number);
+        }
         printJsonLine(out);
         return Ok;
     }
-    const bool maximize =
-        sweep.spec.value(QStringLiteral("objective")).toObject().value(QStringLiteral("goal"))
-            .toString() != QLatin1String("min");
+    std::vector<ms::SweepObjective> objectives;
+    if (spec)
+        objectives = spec->objectives;
+    else
+        objectives.push_back(ms::SweepObjective{
+            sweep.spec.value(QStringLiteral("objective")).toObject()
+                .value(QStringLiteral("metric")).toString(), true, 1});
+    const ms::SweepObjective first = objectives.front();
     QVector<ms::TrialRecord> trials = sweep.trials;
     std::stable_sort(trials.begin(), trials.end(),
-                     [maximize](const ms::TrialRecord &a, const ms::TrialRecord &b) {
-                         if (std::isnan(a.value) != std::isnan(b.value))
-                             return std::isnan(b.value);
-                         return maximize ? a.value > b.value : a.value < b.value;
+                     [&first](const ms::TrialRecord &a, const ms::TrialRecord &b) {
+                         const double va = ms::metricValue(a, first.metric);
+                         const double vb = ms::metricValue(b, first.metric);
+                         if (std::isnan(va) != std::isnan(vb))
+                             return std::isnan(vb);
+                         return first.maximize ? va > vb : va < vb;
                      });
-    const QString metric = sweep.spec.value(QStringLiteral("objective")).toObject()
-                               .value(QStringLiteral("metric")).toString();
     printLine(QStringLiteral("sweep %1 \"%2\": %3, %4 trials")
                   .arg(QString::number(sweep.id), sweep.name, sweep.status,
                        QString::number(sweep.trials.size())));
+    const bool constrained = spec && !spec->constraints.empty();
+    QStringList columns;   // the objectives, then the constrained metrics
+    for (const ms::SweepObjective &o : objectives)
+        columns << o.metric;
+    if (spec)
+        for (const ms::SweepConstraint &c : spec->constraints)
+            if (!columns.contains(c.metric))
+                columns << c.metric;
+    QStringList header{QStringLiteral("trial"), QStringLiteral("status")};
+    header << columns;
+    if (constrained)
+        header << QStringLiteral("feasible");
+    if (!front.isEmpty())
+        header << QStringLiteral("front");
+    header << QStringLiteral("epochs") << QStringLiteral("run") << QStringLiteral("params");
     QList<QStringList> rows;
-    for (const ms::TrialRecord &t : trials)
-        rows << QStringList{QString::number(t.number), t.status, valueText(t.value),
-                            QString::number(t.epochs),
-                            t.runId ? QString::number(t.runId) : QStringLiteral("-"),
-                            t.message.isEmpty() ? paramsText(t.params) : t.message};
-    printLine(table({QStringLiteral("trial"), QStringLiteral("status"), metric,
-                     QStringLiteral("epochs"), QStringLiteral("run"), QStringLiteral("params")},
-                    rows));
+    for (const ms::TrialRecord &t : trials) {
+        QStringList row{QString::number(t.number), t.status};
+        for (const QString &metric : columns)
+            row << valueText(ms::metricValue(t, metric));
+        if (constrained)
+            row << (!t.metrics.contains(QStringLiteral("feasible")) ? QStringLiteral("-")
+                    : t.metrics.value(QStringLiteral("feasible")).toBool() ? QStringLiteral("yes")
+                                                                          : QStringLiteral("no"));
+        if (!front.isEmpty())
+            row << (front.contains(t.number) ? QStringLiteral("*") : QString());
+        row << QString::number(t.epochs)
+            << (t.runId ? QString::number(t.runId) : QStringLiteral("-"))
+            << (t.message.isEmpty() ? paramsText(t.params) : t.message);
+        rows << row;
+    }
+    printLine(table(header, rows));
+    if (best)
+        printLine(QStringLiteral("best: trial %1").arg(best->number));
     QStringList shares;
     for (const ms::ParamImportance &p : importance)
         shares << QStringLiteral("%1 %2 %").arg(p.path,
@@ -140,16 +211,7 @@ int runSweepJob(std::unique_ptr<ms::SweepJob> job, bool json)
                 if (json)
                     printJsonLine(event);
                 else
-                    printLine(QStringLiteral("trial %1 %2: %3 after %4 epoch(s)  %5")
-                                  .arg(event.value(QStringLiteral("trial")).toInt())
-                                  .arg(event.value(QStringLiteral("status")).toString())
-                                  .arg(valueText(event.value(QStringLiteral("value"))
-                                                     .toDouble(std::nan(""))))
-                                  .arg(event.value(QStringLiteral("epochs")).toInt())
-                                  .arg(event.value(QStringLiteral("message")).toString().isEmpty()
-                                           ? paramsText(event.value(QStringLiteral("params"))
-                                                            .toObject())
-                                           : event.value(QStringLiteral("message")).toString()));
+                    printLine(trialLine(event));
             } else if (kind == QLatin1String("sweep") && json) {
                 printJsonLine(event);   // the sweep's id, for --resume, before any trial ends
             } else if (kind == QLatin1String("sweep")) {
@@ -167,6 +229,20 @@ int runSweepJob(std::unique_ptr<ms::SweepJob> job, bool json)
         end.insert(QStringLiteral("error"), result.message);
     if (json) {
         printJsonLine(end);
+    } else if (result.status == ms::JobStatus::Finished
+               && end.contains(QStringLiteral("pareto"))) {
+        QStringList points;
+        for (const QJsonValue &p : end.value(QStringLiteral("pareto")).toArray()) {
+            const QJsonObject values = p.toObject().value(QStringLiteral("values")).toObject();
+            QStringList parts;
+            for (auto it = values.begin(); it != values.end(); ++it)
+                parts << it.key() + QLatin1Char(' ') + valueText(it.value().toDouble());
+            points << QStringLiteral("trial %1 (%2)")
+                          .arg(QString::number(p.toObject().value(QStringLiteral("trial")).toInt()),
+                               parts.join(QStringLiteral(", ")));
+        }
+        printLine(QStringLiteral("Pareto front: %1; `sweep register ID --trial N` makes one a "
+                                 "version").arg(points.join(QStringLiteral("; "))));
     } else if (result.status == ms::JobStatus::Finished) {
         const QJsonObject best = end.value(QStringLiteral("best")).toObject();
         printLine(QStringLiteral("best: trial %1, %2 (%3)%4; %5 trial-epochs in %6 s")
@@ -205,8 +281,9 @@ int runSweep(const QStringList &arguments)
                       QStringLiteral("Do not register the best trial as a version.")});
     int code = Ok;
     if (!parse(parser, QStringLiteral("sweep"),
-               QStringLiteral("Search training settings: trials proposed by a sampler, each a "
-                              "training run, stopped early when they fall behind.\n"
+               QStringLiteral("Search training or compression settings: trials proposed by a "
+                              "sampler, each a training run (or a compression of one version), "
+                              "stopped early when they fall behind.\n"
                               "  sweep --config SWEEP.json      start a sweep\n"
                               "  sweep --resume ID              continue one\n"
                               "  sweep show ID                  its trials, best first\n"

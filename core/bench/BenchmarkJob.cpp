@@ -25,6 +25,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <ctime>
 #include <optional>
 
 namespace ms {
@@ -309,6 +310,35 @@ QJsonObject latencyOf(std::vector<double> times, int batch)
                         double(batch) * double(times.size()) / (total_ms / 1000.0)}};
 }
 
+// The calling thread's CPU time (ms).
+double threadCpu_ms()
+{
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return double(t.tv_sec) * 1e3 + double(t.tv_nsec) / 1e6;
+}
+
+// `warmup` untimed passes, then the wall times of `repetitions` timed ones (ms); the calling
+// thread's CPU time of each into `cpu_ms` when given.
+std::vector<double> timedForwards(torch::jit::Module &module, const at::Tensor &x, int warmup,
+                                  int repetitions, std::vector<double> *cpu_ms = nullptr)
+{
+    for (int i = 0; i < warmup; ++i)
+        module.forward({x});
+    std::vector<double> times;
+    times.reserve(size_t(repetitions));
+    for (int i = 0; i < repetitions; ++i) {
+        const double cpuStart = cpu_ms ? threadCpu_ms() : 0.0;
+        const auto start = std::chrono::steady_clock::now();
+        module.forward({x});
+        times.push_back(std::chrono::duration<double, std::milli>(
+                            std::chrono::steady_clock::now() - start).count());
+        if (cpu_ms)
+            cpu_ms->push_back(threadCpu_ms() - cpuStart);
+    }
+    return times;
+}
+
 // Size on disk, raw and zlib-compressed (qCompress is zlib behind a 4-byte length); parameters
 // and MACs from the spec when there is one (an int8 or half variant keeps its source's spec),
 // counted from the tensors and one forward pass otherwise (an import: models/ModelLayers.h).
@@ -425,17 +455,9 @@ std::optional<QJsonArray> BenchmarkSession::timeBatches(const VersionRecord &v,
         m_context.setProgress(double(m_done) / m_steps, QStringLiteral("%1 at batch %2")
                                                             .arg(v.ref(), QString::number(batch)));
         const at::Tensor x = timingBatch(data, sampleShape, batch, v);
-        for (int i = 0; i < m_config.warmup; ++i)
-            module.forward({x});
-        std::vector<double> times;
-        times.reserve(size_t(m_config.repetitions));
-        for (int i = 0; i < m_config.repetitions; ++i) {
-            const auto start = std::chrono::steady_clock::now();
-            module.forward({x});
-            times.push_back(std::chrono::duration<double, std::milli>(
-                                std::chrono::steady_clock::now() - start).count());
-        }
-        latency.append(latencyOf(std::move(times), batch));
+        latency.append(latencyOf(timedForwards(module, x, m_config.warmup,
+                                               m_config.repetitions),
+                                 batch));
         ++m_done;
     }
     return latency;
@@ -521,6 +543,34 @@ std::optional<QJsonObject> BenchmarkSession::measure(const VersionRecord &v)
 }
 
 } // namespace
+
+QJsonObject benchmarkModelFile(const QString &path, int batch, int threads, int warmup,
+                               int repetitions)
+{
+    const int previousThreads = at::get_num_threads();
+    at::set_num_threads(threads);
+    struct RestoreThreads
+    {
+        int n;
+        ~RestoreThreads() { at::set_num_threads(n); }
+    } restore{previousThreads};
+    const Model model = Model::load(path);
+    torch::jit::Module &module = model.impl()->module;
+    module.eval();
+    const std::vector<qint64> sampleShape = model.inputShape();
+    if (sampleShape.empty())
+        throw Error(QStringLiteral("Cannot time %1: it records no input shape.").arg(path));
+    c10::InferenceMode inference;
+    const at::Tensor x = timingBatch(nullptr, sampleShape, batch, VersionRecord{});
+    std::vector<double> cpu_ms;
+    QJsonObject result = latencyOf(timedForwards(module, x, warmup, repetitions, &cpu_ms), batch);
+    std::sort(cpu_ms.begin(), cpu_ms.end());
+    result.insert(QStringLiteral("cpu_p50_ms"), percentile(cpu_ms, 50));
+    result.insert(QStringLiteral("size_bytes"), QFileInfo(path).size());
+    result.insert(QStringLiteral("parameters"), model.parameterCount());
+    result.insert(QStringLiteral("threads"), threads);
+    return result;
+}
 
 JobResult BenchmarkJob::run(JobContext &context)
 {

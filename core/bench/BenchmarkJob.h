@@ -50,4 +50,14 @@ private:
     BenchmarkConfig m_config;
 };
 
+// A model file that is no version (a sweep's trial) timed by the code above: seeded inputs in
+// the model's recorded input shape at one batch size, `warmup` untimed passes, `repetitions`
+// timed ones on `threads` intra-op threads. {"batch_size", "p50_ms", "p95_ms", "p99_ms",
+// "min_ms", "mean_ms", "throughput_per_s", "cpu_p50_ms", "size_bytes", "parameters",
+// "threads"}; cpu_p50_ms is the median of the calling thread's CPU time per pass, which other
+// programs on a busy machine do not inflate (at one thread all the work is on that thread). Throws
+// ms::Error when the file does not load or records no input shape.
+QJsonObject benchmarkModelFile(const QString &path, int batch, int threads = 1, int warmup = 10,
+                               int repetitions = 50);
+
 } // namespace ms

@@ -20,6 +20,9 @@
 #include <ATen/Parallel.h>
 
 #include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSaveFile>
 #include <QSet>
 
 #include <cmath>
@@ -32,7 +35,8 @@ namespace {
 
 const QSet<QString> kSpecKeys = {QStringLiteral("source"), QStringLiteral("method"),
                                  QStringLiteral("name"), QStringLiteral("params"),
-                                 QStringLiteral("dataset"), QStringLiteral("threads")};
+                                 QStringLiteral("dataset"), QStringLiteral("threads"),
+                                 QStringLiteral("register")};
 
 QString typeName(const CompressParameter &p)
 {
@@ -337,6 +341,10 @@ private:
                          const QString &modelPath) const;
     JobResult registered(const CompressOutput &output, const QJsonObject &metrics,
                          const QString &modelPath);
+    // "register": false (a sweep's trial): the run is recorded and the variant stays in its
+    // folder with the version it would have been (variant.json, registerVariant() reads it).
+    JobResult kept(const CompressOutput &output, const QJsonObject &metrics,
+                   const QString &modelPath);
     JobResult ended(JobStatus status, const QString &message);
 
     const QString &m_workspace;
@@ -539,6 +547,34 @@ JobResult CompressSession::registered(const CompressOutput &output, const QJsonO
                                  {QStringLiteral("details"), output.details}}};
 }
 
+JobResult CompressSession::kept(const CompressOutput &output, const QJsonObject &metrics,
+                                const QString &modelPath)
+{
+    const NewVersion version = versionOf(output, metrics, modelPath);
+    QJsonArray parents;
+    for (const auto &[id, role] : version.parents)
+        parents.append(QJsonObject{{QStringLiteral("id"), QString::number(id)},
+                                   {QStringLiteral("role"), role}});
+    const QJsonObject variant{{QStringLiteral("kind"), versionKindName(version.kind)},
+                              {QStringLiteral("description"), version.modelDescription},
+                              {QStringLiteral("recipe"), version.recipe},
+                              {QStringLiteral("metrics"), metrics},
+                              {QStringLiteral("parents"), parents}};
+    const QString path = m_runDir + QStringLiteral("/variant.json");
+    QSaveFile file(path);
+    const QByteArray text = QJsonDocument(variant).toJson();
+    if (!file.open(QIODevice::WriteOnly) || file.write(text) != text.size() || !file.commit())
+        throw Error(QStringLiteral("Cannot write %1: %2").arg(path, file.errorString()));
+    m_recorder->end(JobStatus::Finished, QString());
+    m_context.setProgress(1.0, QStringLiteral("Finished"));
+    return JobResult{JobStatus::Finished, QString(),
+                     QJsonObject{{QStringLiteral("kind"), versionKindName(output.kind)},
+                                 {QStringLiteral("run_dir"), m_runDir},
+                                 {QStringLiteral("model_path"), modelPath},
+                                 {QStringLiteral("metrics"), metrics},
+                                 {QStringLiteral("details"), output.details}}};
+}
+
 JobResult CompressSession::ended(JobStatus status, const QString &message)
 {
     m_recorder->end(status, message);
@@ -566,6 +602,8 @@ JobResult CompressSession::run()
         output.model.save(modelPath);
         if (m_context.isCancelled())
             return ended(JobStatus::Cancelled, kNothingRegistered);
+        if (!m_spec.value(QStringLiteral("register")).toBool(true))
+            return kept(output, metrics, modelPath);
         return registered(output, metrics, modelPath);
     } catch (const trainloop::DivergedError &e) {
         // The same policy as a training run: a NaN loss ends the job as diverged.

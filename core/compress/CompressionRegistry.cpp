@@ -2,6 +2,7 @@
 
 #include "common/Error.h"
 #include "compress/BuiltinMethods_p.h"
+#include "compress/ChainedMethod_p.h"
 #include "compress/QuantizeMethods_p.h"
 
 namespace ms {
@@ -27,7 +28,20 @@ std::shared_ptr<CompressionMethod> CompressionRegistry::method(const QString &na
 {
     if (std::shared_ptr<CompressionMethod> found = m_methods.find(name))
         return found;
-    throw Error(QStringLiteral("There is no compression method \"%1\"; available: %2.")
+    // "a+b": a then b on a's result (compress/ChainedMethod_p.h).
+    const QStringList parts = name.split(QLatin1Char('+'));
+    if (parts.size() > 1) {
+        std::vector<std::shared_ptr<CompressionMethod>> steps;
+        for (const QString &part : parts) {
+            if (part.contains(QLatin1Char('+')) || part.isEmpty())
+                break;
+            steps.push_back(method(part));
+        }
+        if (steps.size() == size_t(parts.size()))
+            return makeChainedMethod(name, std::move(steps));
+    }
+    throw Error(QStringLiteral("There is no compression method \"%1\"; available: %2, or "
+                               "several joined with + (one after the other).")
                     .arg(name, m_methods.names().join(QStringLiteral(", "))));
 }
 

@@ -1,11 +1,13 @@
 #include "optimize/SweepJob.h"
 
+#include "bench/BenchmarkJob.h"
 #include "common/Error.h"
 #include "common/Names.h"
 #include "jobs/JobContext.h"
 #include "models/Model.h"
 #include "optimize/EarlyStop.h"
 #include "optimize/Sampler.h"
+#include "optimize/SweepResults.h"
 #include "registry/Registry.h"
 #include "registry/RunRecorder.h"
 
@@ -15,14 +17,17 @@
 #include <QEventLoop>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QThread>
 #include <QTimer>
 
+#include <algorithm>
 #include <cmath>
 #include <csignal>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -53,6 +58,7 @@ struct Trial
     QByteArray errorTail;        // the end of stderr, for a failure's message
     QString runDir;
     QJsonObject end;             // the "finished" event
+    QJsonObject lastEpoch;       // a training trial's last "epoch" event
     bool pruned = false;
     QElapsedTimer stopAsked;     // valid once asked to stop
 };
@@ -87,7 +93,7 @@ public:
                 m_stopper.report(t.number, e + 1, score(t.curve.at(e).toDouble(kNaN)));
             if (t.status == QLatin1String("finished"))
                 m_stopper.finished(t.number);
-            m_sampler->tell(t.number, t.params, score(t.value));
+            m_sampler->tell(t.number, t.params, samplerScore(t));
             m_done.push_back(t);
         }
     }
@@ -111,6 +117,9 @@ public:
         return m_context.isCancelled() ? JobStatus::Cancelled : JobStatus::Finished;
     }
 
+    // A compression search's source, timed as its trials are (speedup = source / trial).
+    void setSourceLatency(double latency_ms) { m_sourceLatency_ms = latency_ms; }
+
     const std::vector<TrialRecord> &done() const { return m_done; }
     int trialEpochs() const
     {
@@ -120,6 +129,23 @@ public:
         return sum;
     }
     double score(double value) const { return m_spec.objective.maximize ? value : -value; }
+
+    // What the sampler is told. dlib needs a number for every answered request, so a trial
+    // that breaks a constraint is told a score below every trial that kept them so far, lower
+    // the more it breaks them (the penalty method): the search learns to leave that region.
+    double samplerScore(const TrialRecord &t)
+    {
+        const double s = score(t.value);
+        if (std::isnan(s) || m_spec.constraints.empty() || t.status != QLatin1String("finished"))
+            return s;
+        const double violation = constraintViolation(m_spec, t.metrics);
+        if (violation == 0.0) {
+            m_worstFeasible = std::min(m_worstFeasible, s);
+            return s;
+        }
+        const double floor = std::min(s, m_worstFeasible);
+        return floor - (std::abs(floor) + 1.0) * violation;
+    }
 
 private:
     static int trainEpochs(const SweepSpec &spec)
@@ -186,12 +212,11 @@ private:
         auto trial = std::make_unique<Trial>();
         trial->record.number = number;
         trial->record.params = m_sampler->ask(number);
-        const QString specPath = m_trialDir.filePath(QStringLiteral("trial-%1.json").arg(number));
-        QFile file(specPath);
-        if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)
-            || file.write(QJsonDocument(m_spec.trialSpec(trial->record.params)).toJson()) < 0)
-            throw Error(QStringLiteral("Cannot write %1: %2").arg(specPath, file.errorString()));
-        file.close();
+        QStringList arguments = m_spec.isCompression()
+                                    ? m_spec.compressArguments(trial->record.params)
+                                    : trainArguments(number, trial->record.params);
+        arguments << QStringLiteral("--json") << QStringLiteral("--threads")
+                  << QString::number(m_threads) << QStringLiteral("--workspace") << m_workspace;
         m_registry.saveTrial(m_sweepId, trial->record);
 
         trial->process = std::make_unique<QProcess>();
@@ -207,10 +232,7 @@ private:
         // A trial dies with the sweep (a sweep killed with SIGKILL leaves no orphan training
         // on: resume runs the trial again).
         process->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
-        process->start(m_cli, {QStringLiteral("train"), QStringLiteral("--config"), specPath,
-                               QStringLiteral("--json"), QStringLiteral("--no-register"),
-                               QStringLiteral("--threads"), QString::number(m_threads),
-                               QStringLiteral("--workspace"), m_workspace});
+        process->start(m_cli, arguments);
         m_running.emplace(number, std::move(trial));
         if (!process->waitForStarted(30000)) {
             Trial &failed = *m_running.at(number);
@@ -219,6 +241,18 @@ private:
                                         .arg(m_cli, process->errorString());
             finish(number);
         }
+    }
+
+    // `train --config FILE --no-register`, the trial's spec written to FILE.
+    QStringList trainArguments(int number, const QJsonObject &params)
+    {
+        const QString specPath = m_trialDir.filePath(QStringLiteral("trial-%1.json").arg(number));
+        QFile file(specPath);
+        if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)
+            || file.write(QJsonDocument(m_spec.trialSpec(params)).toJson()) < 0)
+            throw Error(QStringLiteral("Cannot write %1: %2").arg(specPath, file.errorString()));
+        return {QStringLiteral("train"), QStringLiteral("--config"), specPath,
+                QStringLiteral("--no-register")};
     }
 
     void readOutput(Trial &trial)
@@ -232,7 +266,7 @@ private:
             const QString kind = event.value(QStringLiteral("event")).toString();
             if (kind == QLatin1String("start"))
                 trial.runDir = event.value(QStringLiteral("run_dir")).toString();
-            else if (kind == QLatin1String("epoch"))
+            else if (kind == QLatin1String("epoch") && !m_spec.isCompression())
                 epoch(trial, event);
             else if (kind == QLatin1String("finished"))
                 trial.end = event;
@@ -242,6 +276,11 @@ private:
     void epoch(Trial &trial, const QJsonObject &event)
     {
         const int epoch = event.value(QStringLiteral("epoch")).toInt();
+        trial.lastEpoch = event;
+        if (!SweepSpec::epochMetrics().contains(m_spec.objective.metric)) {
+            trial.record.epochs = epoch;   // the objective is measured once the trial ends
+            return;
+        }
         const double value = event.value(m_spec.objective.metric).toDouble(kNaN);
         trial.record.curve.append(value);
         trial.record.epochs = epoch;
@@ -276,8 +315,16 @@ private:
         if (trial.pruned) {
             trial.record.status = QStringLiteral("pruned");
         } else if (endStatus == QLatin1String("finished")) {
-            trial.record.status = QStringLiteral("finished");
-            m_stopper.finished(number);
+            try {
+                trial.record.metrics = measured(trial);
+                trial.record.value = metricValue(trial.record, m_spec.objective.metric);
+                trial.record.status = QStringLiteral("finished");
+                m_stopper.finished(number);
+            } catch (const Error &e) {
+                trial.record.status = QStringLiteral("failed");
+                trial.record.value = kNaN;
+                trial.record.message = e.message();
+            }
         } else if (m_context.isCancelled()) {
             // Stopped with the sweep: run again on resume.
             forget(number);
@@ -298,10 +345,68 @@ private:
         finish(number);
     }
 
+    bool needs(const QString &metric) const
+    {
+        for (const SweepObjective &o : m_spec.objectives)
+            if (o.metric == metric)
+                return true;
+        for (const SweepConstraint &c : m_spec.constraints)
+            if (c.metric == metric)
+                return true;
+        return false;
+    }
+
+    // What a finished trial measured: a training's last epoch metrics or a compression's test
+    // accuracy, and its model's size, parameters and (when an objective or constraint asks)
+    // latency, timed by `bench`'s code at the objective's batch on one thread. The latency is
+    // the thread's CPU time per pass (its median): parallel trials and other programs share
+    // the cores while it is timed, and wall time would rank variants by who was busy then.
+    QJsonObject measured(const Trial &trial) const
+    {
+        QJsonObject m;
+        if (m_spec.isCompression()) {
+            const QJsonObject r = trial.end.value(QStringLiteral("metrics")).toObject();
+            for (const char *key : {"test_acc", "parameters", "source_test_acc"})
+                if (r.contains(QLatin1String(key)))
+                    m.insert(QLatin1String(key), r.value(QLatin1String(key)));
+            if (r.contains(QStringLiteral("test_acc_delta")))
+                m.insert(QStringLiteral("test_acc_drop"),
+                         -r.value(QStringLiteral("test_acc_delta")).toDouble());
+            m.insert(QStringLiteral("method"), m_spec.compressMethod(trial.record.params));
+        } else {
+            for (const QString &key : SweepSpec::epochMetrics())
+                if (trial.lastEpoch.value(key).isDouble())
+                    m.insert(key, trial.lastEpoch.value(key));
+        }
+        const QString model = trial.end.value(QStringLiteral("model_path")).toString();
+        if (!model.isEmpty() && QFileInfo::exists(model)) {
+            m.insert(QStringLiteral("size_bytes"), QFileInfo(model).size());
+            if (m_spec.needsLatency()) {
+                int batch = 1;
+                for (const SweepObjective &o : m_spec.objectives)
+                    if (o.metric == QLatin1String("latency_ms")
+                        || o.metric == QLatin1String("speedup"))
+                        batch = o.batch;
+                const QJsonObject timing = benchmarkModelFile(model, batch, 1);
+                const double latency_ms = timing.value(QStringLiteral("cpu_p50_ms")).toDouble();
+                m.insert(QStringLiteral("latency_ms"), latency_ms);
+                m.insert(QStringLiteral("parameters"), timing.value(QStringLiteral("parameters")));
+                if (m_sourceLatency_ms > 0 && latency_ms > 0)
+                    m.insert(QStringLiteral("speedup"), m_sourceLatency_ms / latency_ms);
+            } else if (needs(QStringLiteral("parameters"))
+                       && !m.contains(QStringLiteral("parameters"))) {
+                m.insert(QStringLiteral("parameters"), Model::load(model).parameterCount());
+            }
+        }
+        if (!m_spec.constraints.empty())
+            m.insert(QStringLiteral("feasible"), constraintViolation(m_spec, m) == 0.0);
+        return m;
+    }
+
     void finish(int number)
     {
         Trial &trial = *m_running.at(number);
-        m_sampler->tell(number, trial.record.params, score(trial.record.value));
+        m_sampler->tell(number, trial.record.params, samplerScore(trial.record));
         m_registry.saveTrial(m_sweepId, trial.record);
         QJsonObject event = trial.record.toJson();
         event.insert(QStringLiteral("event"), QStringLiteral("trial"));
@@ -334,29 +439,14 @@ private:
     int m_total = 0;
     int m_threads = 1;
     bool m_paused = false;
+    double m_sourceLatency_ms = 0.0;
+    double m_worstFeasible = std::numeric_limits<double>::infinity();
     QTemporaryDir m_trialDir;
     QEventLoop m_loop;
     std::vector<int> m_todo;
     std::map<int, std::unique_ptr<Trial>> m_running;
     std::vector<TrialRecord> m_done;
 };
-
-// The best finished trial (pruned ones when none finished), by the objective's direction.
-std::optional<TrialRecord> bestTrial(const QVector<TrialRecord> &trials, bool maximize)
-{
-    std::optional<TrialRecord> best;
-    for (const char *status : {"finished", "pruned"}) {
-        for (const TrialRecord &t : trials) {
-            if (t.status != QLatin1String(status) || std::isnan(t.value))
-                continue;
-            if (!best || (maximize ? t.value > best->value : t.value < best->value))
-                best = t;
-        }
-        if (best)
-            break;
-    }
-    return best;
-}
 
 } // namespace
 
@@ -388,6 +478,8 @@ JobResult SweepJob::run(JobContext &context)
     QElapsedTimer wall;
     wall.start();
     Registry registry(m_workspace);
+    if (m_spec.isCompression())
+        registry.resolve(m_spec.compress.source);   // an unknown source: refused before a trial
     QVector<TrialRecord> earlier;
     if (m_sweepId != 0) {
         earlier = registry.sweep(m_sweepId).trials;
@@ -401,6 +493,8 @@ JobResult SweepJob::run(JobContext &context)
                     {QStringLiteral("parallel"), m_spec.parallel},
                     {QStringLiteral("resumed_trials"), int(earlier.size())}});
     SweepDriver driver(context, registry, m_spec, m_sweepId, m_workspace, m_cli);
+    if (m_spec.isCompression() && m_spec.needsLatency())
+        driver.setSourceLatency(sourceLatency_ms(registry));
     driver.replay(earlier);
     const JobStatus status = driver.run();
 
@@ -416,17 +510,18 @@ JobResult SweepJob::run(JobContext &context)
                                "it.").arg(m_sweepId),
                 out};
     }
-    const std::optional<TrialRecord> best = bestTrial(all, m_spec.objective.maximize);
+    if (m_spec.hasSeveralObjectives())
+        return finishFront(registry, all, out);
+    const std::optional<TrialRecord> best = bestTrial(m_spec, all);
     if (!best) {
         registry.finishSweep(m_sweepId, QStringLiteral("failed"));
-        return {JobStatus::Failed,
-                QStringLiteral("No trial of sweep %1 finished; `modelstudio-cli sweep show %1` "
-                               "lists their errors.").arg(m_sweepId),
-                out};
+        return {JobStatus::Failed, noResultMessage(all), out};
     }
     QJsonObject bestJson{{QStringLiteral("trial"), best->number},
                          {QStringLiteral("value"), best->value},
                          {QStringLiteral("params"), best->params}};
+    if (!best->metrics.isEmpty())
+        bestJson.insert(QStringLiteral("metrics"), best->metrics);
     qint64 versionId = 0;
     if (m_registerBest) {
         const VersionRecord version = registerSweepTrial(m_workspace, m_sweepId, best->number);
@@ -438,6 +533,120 @@ JobResult SweepJob::run(JobContext &context)
     return {JobStatus::Finished, QString(), out};
 }
 
+double SweepJob::sourceLatency_ms(Registry &registry) const
+{
+    int batch = 1;
+    for (const SweepObjective &o : m_spec.objectives)
+        if (o.metric == QLatin1String("latency_ms") || o.metric == QLatin1String("speedup"))
+            batch = o.batch;
+    const VersionRecord source = registry.resolve(m_spec.compress.source);
+    return benchmarkModelFile(registry.verifiedArtifactPath(source), batch, 1)
+        .value(QStringLiteral("cpu_p50_ms")).toDouble();
+}
+
+QString SweepJob::noResultMessage(const QVector<TrialRecord> &trials) const
+{
+    int finished = 0;
+    for (const TrialRecord &t : trials)
+        finished += t.status == QLatin1String("finished") ? 1 : 0;
+    if (finished > 0 && !m_spec.constraints.empty())
+        return QStringLiteral("None of the %1 finished trials of sweep %2 keeps the constraints; "
+                              "`modelstudio-cli sweep show %2` lists what each measured.")
+            .arg(finished).arg(m_sweepId);
+    return QStringLiteral("No trial of sweep %1 finished; `modelstudio-cli sweep show %1` lists "
+                          "their errors.").arg(m_sweepId);
+}
+
+// Several objectives: the Pareto front, registered one by one by `sweep register --trial N`
+// (which of its trade-offs a person wants is theirs to say).
+JobResult SweepJob::finishFront(Registry &registry, const QVector<TrialRecord> &all,
+                                QJsonObject out)
+{
+    const QVector<TrialRecord> front = paretoFront(m_spec, all);
+    if (front.isEmpty()) {
+        registry.finishSweep(m_sweepId, QStringLiteral("failed"));
+        return {JobStatus::Failed, noResultMessage(all), out};
+    }
+    QJsonArray pareto;
+    for (const TrialRecord &t : front) {
+        QJsonObject values;
+        for (const SweepObjective &o : m_spec.objectives)
+            values.insert(o.metric, metricValue(t, o.metric));
+        pareto.append(QJsonObject{{QStringLiteral("trial"), t.number},
+                                  {QStringLiteral("values"), values},
+                                  {QStringLiteral("params"), t.params}});
+    }
+    out.insert(QStringLiteral("pareto"), pareto);
+    registry.finishSweep(m_sweepId, QStringLiteral("finished"));
+    return {JobStatus::Finished, QString(), out};
+}
+
+namespace {
+
+// A training trial's version: the run's recipe and last metrics, tagged with the sweep.
+NewVersion trainedVersion(const Registry &registry, const SweepRecord &sweep, const RunRecord &run,
+                          const QString &modelPath)
+{
+    const Model model = Model::load(modelPath);
+    NewVersion version;
+    version.modelName = modelNameFrom(sweep.name);
+    version.modelDescription = QStringLiteral("Found by sweep \"%1\"").arg(sweep.name);
+    version.kind = VersionKind::Trained;
+    version.artifactPath = modelPath;
+    version.recipe = run.spec;
+    std::vector<qint64> inputShape{-1};
+    const std::vector<qint64> sample = model.inputShape();
+    inputShape.insert(inputShape.end(), sample.begin(), sample.end());
+    version.inputs = {TensorSignature{QStringLiteral("input"), QStringLiteral("float32"), inputShape}};
+    version.outputs = {TensorSignature{QStringLiteral("output"), QStringLiteral("float32"),
+                                       {-1, qint64(model.classNames().size())}}};
+    version.classNames = model.classNames();
+    version.parameterCount = model.parameterCount();
+    for (const QString &key : SweepSpec::epochMetrics()) {
+        const QVector<MetricSample> points = registry.metrics(run.id, key);
+        if (!points.isEmpty())
+            version.metrics.insert(key, points.last().value);
+    }
+    return version;
+}
+
+// A compression trial's version: what its job would have registered (variant.json in the run
+// folder, CompressJob's "register": false), a version of the source's model.
+NewVersion compressedVersion(const Registry &registry, const RunRecord &run,
+                             const QString &modelPath, const TrialRecord &trial)
+{
+    QFile file(QDir(run.runDir).filePath(QStringLiteral("variant.json")));
+    if (!file.open(QIODevice::ReadOnly))
+        throw Error(QStringLiteral("Trial %1's run folder %2 has no variant.json: %3.")
+                        .arg(QString::number(trial.number), run.runDir, file.errorString()));
+    const QJsonObject variant = QJsonDocument::fromJson(file.readAll()).object();
+    const QJsonObject recipe = variant.value(QStringLiteral("recipe")).toObject();
+    const VersionRecord source =
+        registry.version(recipe.value(QStringLiteral("source_id")).toString().toLongLong());
+    NewVersion version;
+    version.modelName = source.modelName;
+    version.modelDescription = variant.value(QStringLiteral("description")).toString();
+    version.kind = versionKindFromName(variant.value(QStringLiteral("kind")).toString());
+    version.artifactPath = modelPath;
+    version.recipe = recipe;
+    version.inputs = source.inputs;
+    version.outputs = source.outputs;
+    version.classNames = source.classNames;
+    version.parameterCount = Model::load(modelPath).parameterCount();
+    version.metrics = variant.value(QStringLiteral("metrics")).toObject();
+    for (const char *key : {"latency_ms", "speedup", "size_bytes"})
+        if (trial.metrics.contains(QLatin1String(key)))
+            version.metrics.insert(QLatin1String(key), trial.metrics.value(QLatin1String(key)));
+    for (const QJsonValue &p : variant.value(QStringLiteral("parents")).toArray()) {
+        const QJsonObject parent = p.toObject();
+        version.parents.append({parent.value(QStringLiteral("id")).toString().toLongLong(),
+                                parent.value(QStringLiteral("role")).toString()});
+    }
+    return version;
+}
+
+} // namespace
+
 VersionRecord registerSweepTrial(const QString &workspace, qint64 sweepId, int trial)
 {
     Registry registry(workspace);
@@ -445,7 +654,11 @@ VersionRecord registerSweepTrial(const QString &workspace, qint64 sweepId, int t
     const SweepSpec spec = SweepSpec::fromJson(sweep.spec);
     std::optional<TrialRecord> chosen;
     if (trial < 0) {
-        chosen = bestTrial(sweep.trials, spec.objective.maximize);
+        if (spec.hasSeveralObjectives())
+            throw Error(QStringLiteral("Sweep %1 has several objectives: no trial is best. Pick one "
+                                       "of its Pareto front (`modelstudio-cli sweep show %1`) with "
+                                       "--trial N.").arg(sweepId));
+        chosen = bestTrial(spec, sweep.trials);
     } else {
         for (const TrialRecord &t : sweep.trials)
             if (t.number == trial)
@@ -467,26 +680,9 @@ VersionRecord registerSweepTrial(const QString &workspace, qint64 sweepId, int t
         throw Error(QStringLiteral("The model file of trial %1 (%2) is gone; a pruned trial "
                                    "keeps none. Run the trial's recipe again with `train "
                                    "--config`.").arg(chosen->number).arg(modelPath));
-    const Model model = Model::load(modelPath);
-    NewVersion version;
-    version.modelName = modelNameFrom(sweep.name);
-    version.modelDescription = QStringLiteral("Found by sweep \"%1\"").arg(sweep.name);
-    version.kind = VersionKind::Trained;
-    version.artifactPath = modelPath;
-    version.recipe = run.spec;
-    std::vector<qint64> inputShape{-1};
-    const std::vector<qint64> sample = model.inputShape();
-    inputShape.insert(inputShape.end(), sample.begin(), sample.end());
-    version.inputs = {TensorSignature{QStringLiteral("input"), QStringLiteral("float32"), inputShape}};
-    version.outputs = {TensorSignature{QStringLiteral("output"), QStringLiteral("float32"),
-                                       {-1, qint64(model.classNames().size())}}};
-    version.classNames = model.classNames();
-    version.parameterCount = model.parameterCount();
-    for (const QString &key : SweepSpec::epochMetrics()) {
-        const QVector<MetricSample> points = registry.metrics(run.id, key);
-        if (!points.isEmpty())
-            version.metrics.insert(key, points.last().value);
-    }
+    NewVersion version = spec.isCompression()
+                             ? compressedVersion(registry, run, modelPath, *chosen)
+                             : trainedVersion(registry, sweep, run, modelPath);
     version.runId = run.id;
     const VersionRecord record = registry.addVersion(version);
     registry.setTag(record.id, QStringLiteral("sweep"),

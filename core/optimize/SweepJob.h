@@ -4,9 +4,12 @@
 #include "optimize/SweepSpec.h"
 
 #include <QString>
+#include <QVector>
 
 namespace ms {
 
+class Registry;
+struct TrialRecord;
 struct VersionRecord;
 
 // A hyperparameter search: trials proposed by a sampler (optimize/Sampler.h), each a training
@@ -44,6 +47,11 @@ public:
     const SweepSpec &sweepSpec() const { return m_spec; }
 
 private:
+    JobResult finishFront(Registry &registry, const QVector<TrialRecord> &all, QJsonObject out);
+    QString noResultMessage(const QVector<TrialRecord> &trials) const;
+    // A compression search's source timed as its trials are; 0 when it cannot be.
+    double sourceLatency_ms(Registry &registry) const;
+
     QString m_workspace;
     SweepSpec m_spec;
     QString m_cli;

@@ -32,11 +32,39 @@ struct ParamDomain
     QJsonObject toJson() const;   // {"log_uniform": [1e-4, 1e-2]}
 };
 
-// What a sweep optimises: a metric every trial records, and its direction.
+// What a sweep optimises: a metric every trial records, and its direction. `batch` is the
+// batch size latency_ms and speedup are timed at (one thread, as `bench`).
 struct SweepObjective
 {
     QString metric = QStringLiteral("val_acc");
     bool maximize = true;
+    int batch = 1;
+
+    QJsonObject toJson() const;
+};
+
+// A bound a trial must keep to count (feasible): {"metric": "test_acc_drop", "max": 0.005} or
+// {"metric": "val_acc", "min": 0.85}. An infeasible trial is neither best nor on the front.
+struct SweepConstraint
+{
+    QString metric;
+    double bound = 0.0;
+    bool upper = true;         // "max": value <= bound; "min": value >= bound
+
+    QJsonObject toJson() const;
+};
+
+// "compress": {"source": "cnn:3", "method": {"choice": [...]} | "prune-structured",
+//              "dataset": "...", "finetune-epochs": 1, "sparsity": {"uniform": [0.2, 0.7]}}:
+// the trials are compressions of one version (`modelstudio-cli compress --no-register`)
+// instead of trainings. An entry given as a distribution is searched, as "compress.<name>"
+// in the space (where it may also be written); the others are fixed.
+struct CompressSearch
+{
+    QString source;            // a version reference; resolved when the sweep starts
+    QJsonObject fixed;         // method (unless searched), dataset, method parameters
+
+    bool isEmpty() const { return source.isEmpty(); }
 };
 
 // When to stop a trial early: "asha" (asynchronous successive halving), "median" or "none".
@@ -57,12 +85,20 @@ struct EarlyStopSpec
 //    "early_stop": {"rule": "asha", "min_epochs": 1, "reduction": 3}}
 // Optional: "threads" (per trial; default: the cores divided among the parallel trials),
 // "grid_points" (numeric axes of the grid sampler; default 3).
+//
+// Several objectives: "objective": [{"metric": "val_acc", "goal": "max"}, {"metric":
+// "latency_ms", "goal": "min", "batch": 1}] keeps the Pareto front of the feasible finished
+// trials instead of one best (the sampler then defaults to "random": dlib's search models one
+// value). "constraints": [{"metric": "test_acc_drop", "max": 0.005}, ...].
 struct SweepSpec
 {
     QString name;
     QJsonObject train;                  // the base train spec (TrainConfig JSON)
+    CompressSearch compress;            // set for a compression search (then train is empty)
     std::vector<ParamDomain> space;     // in the file's key order, sorted by path
-    SweepObjective objective;
+    SweepObjective objective;           // the first of `objectives`
+    std::vector<SweepObjective> objectives;
+    std::vector<SweepConstraint> constraints;
     int trials = 16;
     int parallel = 1;
     quint64 seed = 0;
@@ -81,8 +117,22 @@ struct SweepSpec
     // The train spec of one trial: the base spec with `params` applied ("arch.width" goes to
     // "arch_params": {"width": ...}).
     QJsonObject trialSpec(const QJsonObject &params) const;
-    // The metrics a training trial reports after every epoch (what `objective` may name).
+    // The metrics a training trial reports after every epoch.
     static QStringList epochMetrics();
+    // What objectives and constraints may name: a training's epoch metrics, or a
+    // compression's test_acc and test_acc_drop; and for both the model's latency_ms, speedup
+    // (a compression's, against its source), size_bytes and parameters.
+    QStringList trialMetrics() const;
+    bool isCompression() const { return !compress.isEmpty(); }
+    bool hasSeveralObjectives() const { return objectives.size() > 1; }
+    // Whether a trial's model is timed when it ends (an objective or constraint needs it).
+    bool needsLatency() const;
+    // The arguments after `modelstudio-cli` of a compression trial with `params`, the method's
+    // own parameters only (a searched sparsity means nothing to quantize-static), without
+    // --json, --threads and --workspace.
+    QStringList compressArguments(const QJsonObject &params) const;
+    // The method a compression trial with `params` runs.
+    QString compressMethod(const QJsonObject &params) const;
     // The number of trials the grid sampler has (the product of its axes' sizes).
     qint64 gridSize() const;
 };

@@ -183,6 +183,10 @@ struct TrialRecord
     QJsonArray curve;          // the objective after each epoch
     qint64 runId = 0;
     QString message;
+    // What the trial measured once it ended: its last epoch's metrics, a compression's
+    // test_acc and test_acc_drop, its model's latency_ms, size_bytes and parameters, and
+    // "feasible" (false when it broke a constraint). Empty while it runs.
+    QJsonObject metrics;
 
     QJsonObject toJson() const;
 };
@@ -239,7 +243,7 @@ struct NewVersion
 class Registry
 {
 public:
-    static constexpr int kSchemaVersion = 2;
+    static constexpr int kSchemaVersion = 3;
 
     // Opens, creating when absent, the registry of the workspace `root`. Runs still marked
     // running whose process is gone become Interrupted. Throws ms::Error with a clear message,

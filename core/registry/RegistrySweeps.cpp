@@ -1,4 +1,4 @@
-// The registry's sweeps and their trials (schema version 2).
+// The registry's sweeps and their trials (schema versions 2 and 3).
 
 #include "registry/Registry.h"
 #include "registry/Schema_p.h"
@@ -52,6 +52,8 @@ QJsonObject TrialRecord::toJson() const
         o.insert(QStringLiteral("run"), runId);
     if (!message.isEmpty())
         o.insert(QStringLiteral("message"), message);
+    if (!metrics.isEmpty())
+        o.insert(QStringLiteral("metrics"), metrics);
     return o;
 }
 
@@ -150,12 +152,13 @@ void Registry::saveTrial(qint64 sweepId, const TrialRecord &trial)
     QSqlQuery query(db);
     runSql(query,
            QStringLiteral("INSERT OR REPLACE INTO sweep_trials (sweep_id, number, params, status,"
-                          " value, epochs, curve, run_id, message)"
-                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                          " value, epochs, curve, run_id, message, metrics)"
+                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
            {sweepId, trial.number, jsonText(trial.params), trial.status,
             std::isnan(trial.value) ? QVariant() : QVariant(trial.value), trial.epochs,
             jsonText(trial.curve), nullIfZero(runId),
-            trial.message.isEmpty() ? QVariant() : QVariant(trial.message)});
+            trial.message.isEmpty() ? QVariant() : QVariant(trial.message),
+            jsonText(trial.metrics)});
     transaction.commit();
 }
 
@@ -170,8 +173,8 @@ SweepRecord Registry::sweep(qint64 sweepId) const
     QSqlQuery trials(db);
     trials.setForwardOnly(true);
     runSql(trials,
-           QStringLiteral("SELECT number, params, status, value, epochs, curve, run_id, message"
-                          " FROM sweep_trials WHERE sweep_id = ? ORDER BY number"),
+           QStringLiteral("SELECT number, params, status, value, epochs, curve, run_id, message,"
+                          " metrics FROM sweep_trials WHERE sweep_id = ? ORDER BY number"),
            {sweepId});
     while (trials.next()) {
         TrialRecord t;
@@ -184,6 +187,7 @@ SweepRecord Registry::sweep(qint64 sweepId) const
         t.curve = jsonFrom(trials.value(5)).array();
         t.runId = trials.value(6).toLongLong();
         t.message = trials.value(7).toString();
+        t.metrics = jsonFrom(trials.value(8)).object();
         record.trials << t;
     }
     return record;

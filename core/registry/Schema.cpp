@@ -143,6 +143,12 @@ const std::vector<Migration> &migrations()
              " message TEXT,"
              " PRIMARY KEY (sweep_id, number)) WITHOUT ROWID",
          }},
+        // What a finished trial measured (every metric it reports, the latency and size of its
+        // model, a compression's accuracy drop): several objectives and constraints read it.
+        {3,
+         {
+             "ALTER TABLE sweep_trials ADD COLUMN metrics TEXT NOT NULL DEFAULT '{}'",
+         }},
     };
     return steps;
 }

@@ -246,6 +246,137 @@ private Q_SLOTS:
         QCOMPARE(byNumber[1].value("status").toString(), QStringLiteral("finished"));
         QCOMPARE(run.jsonLines().last().value("best").toObject().value("trial").toInt(), 1);
     }
+
+    void aCompressionSearchFindsTheFastestVariantThatKeepsItsAccuracy()
+    {
+        // The source: a small cnn (one epoch on 1,000 images).
+        const Run trained = cli({QStringLiteral("train"), QStringLiteral("--arch"),
+                                 QStringLiteral("cnn"), QStringLiteral("--dataset"),
+                                 QStringLiteral("fashion-mnist"), QStringLiteral("--epochs"),
+                                 QStringLiteral("1"), QStringLiteral("--limit"),
+                                 QStringLiteral("1000"), QStringLiteral("--threads"),
+                                 QStringLiteral("1"), QStringLiteral("--name"),
+                                 QStringLiteral("squeezed")});
+        QVERIFY2(trained.exitCode == 0, qPrintable(trained.err));
+        const QJsonObject file = QJsonDocument::fromJson(R"({
+          "name": "squeeze",
+          "compress": {"source": "squeezed:1",
+                       "method": {"choice": ["prune-structured", "quantize-static",
+                                             "prune-structured+quantize-static"]}},
+          "space": {"compress.sparsity": {"choice": [0.5]}},
+          "objective": {"metric": "latency_ms", "goal": "min", "batch": 8},
+          "constraints": [{"metric": "test_acc_drop", "max": 0.05}],
+          "sampler": "grid", "trials": 3, "parallel": 1, "threads": 1
+        })").object();
+        const Run run = cli({QStringLiteral("sweep"), QStringLiteral("--config"),
+                             write("squeeze.json", file), QStringLiteral("--json")});
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err + run.out));
+        QMap<QString, QJsonObject> byMethod;
+        for (const QJsonObject &l : run.jsonLines()) {
+            if (l.value("event") != QLatin1String("trial"))
+                continue;
+            const QJsonObject m = l.value("metrics").toObject();
+            QVERIFY2(l.value("status") == QLatin1String("finished"),
+                     qPrintable(QJsonDocument(l).toJson(QJsonDocument::Compact)));
+            QVERIFY(m.value("latency_ms").toDouble() > 0.0);
+            QVERIFY(m.value("size_bytes").toInteger() > 0);
+            QVERIFY(m.value("test_acc_drop").isDouble());
+            QVERIFY(m.value("feasible").isBool());
+            QCOMPARE(l.value("value").toDouble(), m.value("latency_ms").toDouble());
+            byMethod.insert(m.value("method").toString(), l);
+        }
+        QCOMPARE(byMethod.size(), 3);
+        // The best: the fastest of those within 5 points of the source.
+        double fastest = 1e300;
+        int expected = -1;
+        QString expectedMethod;
+        for (auto it = byMethod.begin(); it != byMethod.end(); ++it) {
+            const QJsonObject m = it.value().value("metrics").toObject();
+            if (m.value("feasible").toBool() && m.value("latency_ms").toDouble() < fastest) {
+                fastest = m.value("latency_ms").toDouble();
+                expected = it.value().value("trial").toInt();
+                expectedMethod = it.key();
+            }
+        }
+        QVERIFY2(expected >= 0, "no trial kept the source's accuracy within 5 points");
+        const QJsonObject best = run.jsonLines().last().value("best").toObject();
+        QCOMPARE(best.value("trial").toInt(), expected);
+        // Registered as a variant of the source's model, with its recipe and lineage.
+        QCOMPARE(best.value("version").toString(), QStringLiteral("squeezed:2"));
+        const QJsonObject version = cli({QStringLiteral("show"), QStringLiteral("squeezed:2"),
+                                         QStringLiteral("--json")}).json();
+        const QJsonObject recipe = version.value("recipe").toObject();
+        QCOMPARE(recipe.value("kind").toString(), QStringLiteral("compress"));
+        QCOMPARE(recipe.value("source").toString(), QStringLiteral("squeezed:1"));
+        QCOMPARE(recipe.value("method").toString(), expectedMethod);
+        QVERIFY(QJsonDocument(version).toJson().contains("\"latency_ms\""));
+        // The int8 variants are smaller files than the pruned-only one.
+        QVERIFY(byMethod["prune-structured+quantize-static"].value("metrics").toObject()
+                    .value("size_bytes").toInteger()
+                < byMethod["prune-structured"].value("metrics").toObject()
+                      .value("size_bytes").toInteger());
+    }
+
+    void severalObjectivesEndWithTheParetoFront()
+    {
+        QJsonObject file = sweepFile("front", 3, 1);
+        file.insert("sampler", "grid");
+        file.insert("space", QJsonDocument::fromJson(
+                                 R"({"arch.width": {"choice": [8, 32, 128]}})").object());
+        file.insert("objective", QJsonDocument::fromJson(
+                                     R"([{"metric": "val_acc", "goal": "max"},
+                                         {"metric": "size_bytes", "goal": "min"}])").array());
+        const Run run = cli({QStringLiteral("sweep"), QStringLiteral("--config"),
+                             write("front.json", file), QStringLiteral("--json")});
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        QMap<int, QJsonObject> metrics;
+        for (const QJsonObject &l : run.jsonLines())
+            if (l.value("event") == QLatin1String("trial"))
+                metrics.insert(l.value("trial").toInt(), l.value("metrics").toObject());
+        QCOMPARE(metrics.size(), 3);
+        // Wider is larger: the sizes order the trials.
+        QVERIFY(metrics[0].value("size_bytes").toInteger()
+                < metrics[1].value("size_bytes").toInteger());
+        QVERIFY(metrics[1].value("size_bytes").toInteger()
+                < metrics[2].value("size_bytes").toInteger());
+        // The front: every trial no other beats in both (computed here from what they measured).
+        QList<int> expected;
+        for (int a = 0; a < 3; ++a) {
+            bool dominated = false;
+            for (int b = 0; b < 3; ++b)
+                dominated = dominated
+                            || (b != a
+                                && metrics[b].value("val_acc").toDouble()
+                                       >= metrics[a].value("val_acc").toDouble()
+                                && metrics[b].value("size_bytes").toInteger()
+                                       <= metrics[a].value("size_bytes").toInteger());
+            if (!dominated)
+                expected << a;
+        }
+        const QJsonObject end = run.jsonLines().last();
+        QVERIFY(!end.contains("best"));
+        QList<int> front;
+        for (const QJsonValue &p : end.value("pareto").toArray())
+            front << p.toObject().value("trial").toInt();
+        std::sort(front.begin(), front.end());
+        QCOMPARE(front, expected);
+        QVERIFY(front.contains(0));   // the smallest is always on it
+        // No trial is "the best": register asks which one.
+        const qint64 id = end.value("sweep").toInteger();
+        const Run refused = cli({QStringLiteral("sweep"), QStringLiteral("register"),
+                                 QString::number(id)});
+        QVERIFY(refused.exitCode != 0);
+        QVERIFY2(refused.errorLine().contains("--trial N"), qPrintable(refused.err));
+        const Run chosen = cli({QStringLiteral("sweep"), QStringLiteral("register"),
+                                QString::number(id), QStringLiteral("--trial"),
+                                QString::number(front.first()), QStringLiteral("--json")});
+        QVERIFY2(chosen.exitCode == 0, qPrintable(chosen.err));
+        QCOMPARE(chosen.json().value("version").toString(), QStringLiteral("front:1"));
+        const Run table = cli({QStringLiteral("sweep"), QStringLiteral("show"),
+                               QString::number(id)});
+        QVERIFY2(table.out.contains("front") && table.out.contains("size_bytes"),
+                 qPrintable(table.out));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestCliSweep)
