@@ -7,9 +7,11 @@
 #include "panels/optimize/IntermediatePlot.h"
 #include "panels/optimize/OptimizePanel.h"
 #include "panels/optimize/ParallelCoordinates.h"
+#include "panels/optimize/ParetoPlot.h"
 #include "panels/optimize/TrialTableModel.h"
 
 #include "jobs/JobRunner.h"
+#include "optimize/SweepSpec.h"
 #include "registry/Registry.h"
 
 #include <qcustomplot.h>
@@ -72,6 +74,7 @@ private Q_SLOTS:
     void runsASweepLiveBrushesAndRegisters();
     void pausesStopsAndResumes();
     void followsASweepOfTheCommandLine();
+    void showsTheParetoFrontOfSeveralObjectives();
 
 private:
     QString write(const QString &name, const QByteArray &text) const;
@@ -354,6 +357,49 @@ void TestOptimizePanel::followsASweepOfTheCommandLine()
     QTRY_VERIFY_WITH_TIMEOUT(panel.sweepCombo()->currentText().contains(QStringLiteral("finished")),
                              60000);
     QCOMPARE(runner.runningCount(), 0);   // followed, not run
+}
+
+void TestOptimizePanel::showsTheParetoFrontOfSeveralObjectives()
+{
+    // A finished sweep of two objectives, written to the registry as a sweep process would.
+    const QString workspace = m_dir.filePath(QStringLiteral("ws-front"));
+    QJsonObject file = sweepFile();
+    file.insert("name", "front");
+    file.insert("objective", QJsonDocument::fromJson(R"([{"metric": "val_acc", "goal": "max"},
+                                                         {"metric": "latency_ms", "goal": "min"}])")
+                                 .array());
+    file.insert("constraints", QJsonDocument::fromJson(R"([{"metric": "val_acc", "min": 0.5}])")
+                                   .array());
+    const ms::SweepSpec spec = ms::SweepSpec::fromJson(file);
+    {
+        ms::Registry registry(workspace);
+        const qint64 id = registry.startSweep(spec.name, spec.toJson());
+        // Trials 0 and 2 make the front; 1 is dominated by 0; 3 breaks the constraint.
+        const char *metrics[] = {R"({"val_acc": 0.80, "latency_ms": 1.0, "feasible": true})",
+                                 R"({"val_acc": 0.70, "latency_ms": 2.0, "feasible": true})",
+                                 R"({"val_acc": 0.90, "latency_ms": 3.0, "feasible": true})",
+                                 R"({"val_acc": 0.40, "latency_ms": 0.5, "feasible": false})"};
+        for (int n = 0; n < 4; ++n) {
+            ms::TrialRecord t;
+            t.number = n;
+            t.status = QStringLiteral("finished");
+            t.metrics = QJsonDocument::fromJson(metrics[n]).object();
+            t.value = t.metrics.value("val_acc").toDouble();
+            t.epochs = 1;
+            registry.saveTrial(id, t);
+        }
+        registry.finishSweep(id, QStringLiteral("finished"));
+    }
+    ms::JobRunner runner;
+    OptimizePanel panel(&runner, workspace);
+    panel.resize(1200, 800);
+    panel.show();
+    QTRY_VERIFY(panel.shownSweep() > 0);
+    QTRY_COMPARE(panel.paretoPlot()->pointCount(), 4);
+    QCOMPARE(panel.paretoPlot()->frontCount(), 2);
+    // The tab is there for this sweep, and chosen.
+    const QWidget *tab = panel.paretoPlot();
+    QVERIFY(tab->isVisible());
 }
 
 QTEST_MAIN(TestOptimizePanel)

@@ -7,6 +7,8 @@
 #include "panels/optimize/ImportancePlot.h"
 #include "panels/optimize/IntermediatePlot.h"
 #include "panels/optimize/ParallelCoordinates.h"
+#include "panels/optimize/ParetoPlot.h"
+#include "panels/optimize/SweepDialog.h"
 #include "panels/optimize/TrialTableModel.h"
 
 #include "common/Error.h"
@@ -78,6 +80,8 @@ OptimizePanel::OptimizePanel(ms::JobRunner *runner, QString workspace, QWidget *
     m_intermediate = new IntermediatePlot(this);
     m_plots->addTab(m_intermediate, tr("Curves"));
     m_plots->addTab(m_importance, tr("Importance"));
+    m_pareto = new ParetoPlot(this);
+    m_pareto->hide();
 
     m_topSplitter = new QSplitter(Qt::Horizontal, this);
     m_topSplitter->setChildrenCollapsible(false);
@@ -170,6 +174,15 @@ void OptimizePanel::createActions()
             openSweepFile(path);
     });
 
+    m_newAction = new QAction(style()->standardIcon(QStyle::SP_FileDialogNewFolder),
+                              tr("New sweep…"), this);
+    m_newAction->setStatusTip(tr("Build a training sweep's space in a form"));
+    connect(m_newAction, &QAction::triggered, this, [this] {
+        SweepDialog dialog(this);
+        if (dialog.exec() == QDialog::Accepted && dialog.spec())
+            useSpec(*dialog.spec());
+    });
+
     m_startAction = new QAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("Start"), this);
     m_startAction->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_Return),
                                  QKeySequence(Qt::CTRL | Qt::Key_Enter)});
@@ -196,13 +209,14 @@ void OptimizePanel::createActions()
     connect(m_registerAction, &QAction::triggered, this, [this] { registerSelected(); });
 
     // Added to the panel so their shortcuts live and die with the panel's visibility.
-    addActions({m_openAction, m_startAction, m_pauseAction, m_stopAction});
+    addActions({m_newAction, m_openAction, m_startAction, m_pauseAction, m_stopAction});
 }
 
 QWidget *OptimizePanel::buildControls()
 {
     auto *box = new QWidget(this);
     m_openButton = buttonFor(m_openAction, box);
+    m_newButton = buttonFor(m_newAction, box);
     m_startButton = buttonFor(m_startAction, box);
     m_pauseButton = buttonFor(m_pauseAction, box);
     m_stopButton = buttonFor(m_stopAction, box);
@@ -228,6 +242,7 @@ QWidget *OptimizePanel::buildControls()
     m_status = new StatusLine(box, 1);
 
     auto *row = new QHBoxLayout;
+    row->addWidget(m_newButton);
     row->addWidget(m_openButton);
     row->addWidget(m_fileLabel, 1);
     row->addWidget(m_startButton);
@@ -304,15 +319,27 @@ bool OptimizePanel::openSweepFile(const QString &path)
     m_filePath = path;
     m_fileLabel->setText(QFileInfo(path).fileName());
     m_fileLabel->setToolTip(QDir::toNativeSeparators(path));
+    announceSpec();
+    return true;
+}
+
+void OptimizePanel::useSpec(const ms::SweepSpec &spec)
+{
+    m_fileSpec = spec;
+    m_fileLabel->setText(tr("\"%1\", built in the form").arg(spec.name));
+    m_fileLabel->setToolTip(QString());
+    announceSpec();
+}
+
+void OptimizePanel::announceSpec()
+{
     m_status->setStatus(tr("Sweep \"%1\": %2 trials, %3 at a time, over %4. Start "
                            "(Ctrl+Return) to run it.")
-                            .arg(m_fileSpec->name)
-                            .arg(m_fileSpec->trials)
-                            .arg(m_fileSpec->parallel)
-                            .arg(paramPaths(*m_fileSpec).join(QStringLiteral(", "))),
+                            .arg(m_fileSpec->name, QString::number(m_fileSpec->trials),
+                                 QString::number(m_fileSpec->parallel),
+                                 paramPaths(*m_fileSpec).join(QStringLiteral(", "))),
                         Tone::Info);
     updateControls();
-    return true;
 }
 
 void OptimizePanel::start()
@@ -461,6 +488,7 @@ void OptimizePanel::updateControls()
 {
     const bool running = isRunning();
     m_openAction->setEnabled(!running);
+    m_newAction->setEnabled(!running);
     m_startAction->setEnabled(!running && m_fileSpec.has_value());
     m_pauseAction->setEnabled(running && !m_stopping);
     m_stopAction->setEnabled(running && !m_stopping);

@@ -25,6 +25,7 @@ class HistoryPlot;
 class ImportancePlot;
 class IntermediatePlot;
 class ParallelCoordinates;
+class ParetoPlot;
 class TrialFilterProxy;
 class TrialTableModel;
 
@@ -58,6 +59,8 @@ public:
     // Reads and checks a sweep file; false, with the reason in the status line, when it is not
     // one (nothing starts, a file opened before stays the one Start runs).
     bool openSweepFile(const QString &path);
+    // Makes `spec` (checked, from the New sweep form) the one Start runs.
+    void useSpec(const ms::SweepSpec &spec);
     void start();
     void stop();
     void togglePause();
@@ -88,9 +91,11 @@ public:
     HistoryPlot *historyPlot() const { return m_history; }
     ImportancePlot *importancePlot() const { return m_importance; }
     IntermediatePlot *intermediatePlot() const { return m_intermediate; }
+    ParetoPlot *paretoPlot() const { return m_pareto; }
     ParallelCoordinates *parallelPlot() const { return m_parallel; }
     QComboBox *sweepCombo() const { return m_sweeps; }
     QAbstractButton *openButton() const { return m_openButton; }
+    QAbstractButton *newButton() const { return m_newButton; }
     QAbstractButton *startButton() const { return m_startButton; }
     QAbstractButton *pauseButton() const { return m_pauseButton; }
     QAbstractButton *stopButton() const { return m_stopButton; }
@@ -119,6 +124,7 @@ private:
     void refreshTrials();
     void showTrialsInPlots();
     void showSpec(const ms::SweepSpec &spec);
+    void announceSpec();   // the opened or built sweep, in the status line
     void updateControls();
     std::optional<int> selectedTrial() const;
 
@@ -136,7 +142,8 @@ private:
     HistoryPlot *m_history = nullptr;
     ImportancePlot *m_importance = nullptr;
     IntermediatePlot *m_intermediate = nullptr;
-    QTabWidget *m_plots = nullptr;   // history | curves | importance
+    ParetoPlot *m_pareto = nullptr;   // a tab only for sweeps of several objectives
+    QTabWidget *m_plots = nullptr;   // history | curves | importance [| Pareto front]
     ParallelCoordinates *m_parallel = nullptr;
     QComboBox *m_sweeps = nullptr;
     QLabel *m_fileLabel = nullptr;
@@ -148,12 +155,14 @@ private:
     QTimer *m_poll = nullptr;   // follows a sweep run by another process
 
     QAction *m_openAction = nullptr;
+    QAction *m_newAction = nullptr;
     QAction *m_startAction = nullptr;
     QAction *m_pauseAction = nullptr;
     QAction *m_stopAction = nullptr;
     QAction *m_resumeAction = nullptr;
     QAction *m_registerAction = nullptr;
     QAbstractButton *m_openButton = nullptr;
+    QAbstractButton *m_newButton = nullptr;
     QAbstractButton *m_startButton = nullptr;
     QAbstractButton *m_pauseButton = nullptr;
     QAbstractButton *m_stopButton = nullptr;

@@ -7,6 +7,7 @@
 #include "panels/optimize/ImportancePlot.h"
 #include "panels/optimize/IntermediatePlot.h"
 #include "panels/optimize/ParallelCoordinates.h"
+#include "panels/optimize/ParetoPlot.h"
 #include "panels/optimize/TrialTableModel.h"
 
 #include "common/Error.h"
@@ -53,6 +54,12 @@ void OptimizePanel::showSpec(const ms::SweepSpec &spec)
     m_importance->setSweep(spec);
     m_intermediate->setObjective(spec.objective.metric);
     m_parallel->setSweep(spec.space, spec.objective.metric, spec.objective.maximize);
+    m_pareto->setSweep(spec);
+    const int tab = m_plots->indexOf(m_pareto);
+    if (spec.hasSeveralObjectives() && tab < 0)
+        m_plots->setCurrentIndex(m_plots->addTab(m_pareto, tr("Pareto front")));
+    else if (!spec.hasSeveralObjectives() && tab >= 0)
+        m_plots->removeTab(tab);
 }
 
 bool OptimizePanel::showSweep(qint64 sweepId)
@@ -88,6 +95,7 @@ void OptimizePanel::showTrialsInPlots()
     m_importance->setTrials(trials);
     m_intermediate->setTrials(trials);
     m_parallel->setTrials(trials);
+    m_pareto->setTrials(trials);
 }
 
 void OptimizePanel::refreshTrials()
