@@ -75,6 +75,12 @@ if [ -z "$("${cli[@]}" sweeps --workspace "$ws" 2>/dev/null | grep mlp-search ||
   run sweep --config "$out/sweep.json" --no-register
 fi
 "${gui[@]}" --panel optimize --screenshot "$out/optimize.png"
+# Then a sweep of two objectives (accuracy and latency, a constraint on accuracy): the newest
+# sweep is the one the panel shows, on its Pareto front tab.
+if [ -z "$("${cli[@]}" sweeps --workspace "$ws" 2>/dev/null | grep mlp-front || true)" ]; then
+  run sweep --config "$out/sweep-front.json"
+fi
+"${gui[@]}" --panel optimize --screenshot "$out/optimize-front.png"
 
 # Last, since the run it pictures adds a version to the workspace. Two data-parallel processes
 # of one thread each: the Processes field and the status line's world size show.

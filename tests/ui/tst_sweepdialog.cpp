@@ -58,6 +58,13 @@ private Q_SLOTS:
         QVERIFY(!dialog.spec());
         QVERIFY2(dialog.errorText().contains("space.lr"), qPrintable(dialog.errorText()));
         QVERIFY2(dialog.errorText().contains("below high"), qPrintable(dialog.errorText()));
+        // A parameter in two rows (one key of the file) is refused, not silently merged.
+        dialog.clearParameters();
+        dialog.addParameter("lr", "uniform", "0.001, 0.01");
+        dialog.addParameter("lr", "log_uniform", "1e-4, 1e-2");
+        dialog.accept();
+        QVERIFY(dialog.result() != int(QDialog::Accepted));
+        QVERIFY2(dialog.errorText().contains("two rows"), qPrintable(dialog.errorText()));
         // An empty space is refused too, naming the field.
         dialog.clearParameters();
         dialog.accept();

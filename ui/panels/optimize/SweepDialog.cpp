@@ -88,6 +88,8 @@ SweepDialog::SweepDialog(QWidget *parent)
     m_params = new QTableWidget(0, 3, this);
     m_params->setHorizontalHeaderLabels({tr("Parameter"), tr("Distribution"),
                                          tr("Range (low, high) or choices")});
+    m_params->horizontalHeader()->setSectionResizeMode(PathColumn, QHeaderView::ResizeToContents);
+    m_params->horizontalHeader()->setSectionResizeMode(KindColumn, QHeaderView::ResizeToContents);
     m_params->horizontalHeader()->setSectionResizeMode(ValuesColumn, QHeaderView::Stretch);
     m_params->verticalHeader()->hide();
     m_params->setMinimumHeight(150);
@@ -236,6 +238,18 @@ void SweepDialog::showError(const QString &message)
 
 void SweepDialog::accept()
 {
+    // Two rows of one path would be one key of the file, the second silently winning.
+    QStringList paths;
+    for (int row = 0; row < m_params->rowCount(); ++row) {
+        const auto *path = qobject_cast<QComboBox *>(m_params->cellWidget(row, PathColumn));
+        const QString text = path ? path->currentText().trimmed() : QString();
+        if (!text.isEmpty() && paths.contains(text)) {
+            m_spec.reset();
+            showError(tr("\"%1\" is in two rows; keep one.").arg(text));
+            return;
+        }
+        paths << text;
+    }
     try {
         m_spec = ms::SweepSpec::fromJson(sweepJson());
     } catch (const ms::Error &e) {
