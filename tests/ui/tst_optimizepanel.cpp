@@ -253,6 +253,17 @@ void TestOptimizePanel::runsASweepLiveBrushesAndRegisters()
     QCOMPARE(parallel->highlightedTrial(), other);
     QCOMPARE(panel.intermediatePlot()->highlightedTrial(), other);
     QCOMPARE(plot->graph(plot->graphCount() - 1)->name(), QStringLiteral("trial %1").arg(other));
+    // Its curves: the run it recorded, for the Compare panel.
+    QSignalSpy curves(&panel, &OptimizePanel::curvesRequested);
+    QVERIFY(panel.curvesButton()->isEnabled());
+    QTest::mouseClick(panel.curvesButton(), Qt::LeftButton);
+    QCOMPARE(curves.count(), 1);
+    qint64 otherRun = 0;
+    for (const ms::TrialRecord &t : panel.trialModel()->trials())
+        if (t.number == other)
+            otherRun = t.runId;
+    QVERIFY(otherRun > 0);
+    QCOMPARE(curves.first().first().toLongLong(), otherRun);
     QVERIFY(panel.registerButton()->isEnabled());
     QTest::mouseClick(panel.registerButton(), Qt::LeftButton);
     QVERIFY2(!panel.statusIsError(), qPrintable(panel.statusText()));

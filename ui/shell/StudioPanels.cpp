@@ -51,6 +51,14 @@ void addStudioPanels(MainWindow &window)
                          window.showPanel(tryPanel->id());
                          tryPanel->trySample(sample, versions, source);
                      });
+    // A trial of a sweep opens with its curves in the Compare panel, beside what was checked.
+    QObject::connect(optimizePanel, &OptimizePanel::curvesRequested, comparePanel,
+                     [&window, comparePanel](qint64 runId) {
+                         comparePanel->reload();
+                         comparePanel->setChecked(QStringLiteral("r:%1").arg(runId), true);
+                         comparePanel->showTab(ComparePanel::CurvesTab);
+                         window.showPanel(comparePanel->id());
+                     });
     auto *chatPanel = new ChatPanel(workspace);
     window.addPanel(chatPanel);
 

@@ -204,6 +204,11 @@ void OptimizePanel::createActions()
     m_resumeAction->setStatusTip(tr("Continue the stopped or interrupted sweep shown"));
     connect(m_resumeAction, &QAction::triggered, this, [this] { resumeShown(); });
 
+    m_curvesAction = new QAction(tr("Curves…"), this);
+    m_curvesAction->setStatusTip(tr("Open the selected trial's run in the Compare panel (also: "
+                                    "double-click a trial)"));
+    connect(m_curvesAction, &QAction::triggered, this, [this] { showSelectedCurves(); });
+
     m_registerAction = new QAction(tr("Register trial"), this);
     m_registerAction->setStatusTip(tr("Make the selected trial's model a version"));
     connect(m_registerAction, &QAction::triggered, this, [this] { registerSelected(); });
@@ -276,12 +281,15 @@ QWidget *OptimizePanel::buildTrialSide()
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_registerButton = buttonFor(m_registerAction, side);
+    m_curvesButton = buttonFor(m_curvesAction, side);
+    connect(m_table, &QTableView::doubleClicked, this, [this] { showSelectedCurves(); });
     m_filterLabel = new QLabel(side);
     m_filterLabel->setWordWrap(true);
     m_filterLabel->setText(brushHint());
 
     auto *buttons = new QHBoxLayout;
     buttons->addWidget(m_filterLabel, 1);
+    buttons->addWidget(m_curvesButton);
     buttons->addWidget(m_registerButton);
     auto *layout = new QVBoxLayout(side);
     layout->setContentsMargins(0, 0, 4, 0);
@@ -506,12 +514,15 @@ void OptimizePanel::updateControls()
     else if (!elsewhere)
         m_poll->stop();
     bool canRegister = false;
+    bool hasRun = false;
     if (const std::optional<int> trial = selectedTrial()) {
         const ms::TrialRecord &t = m_model->trials().at(m_model->rowOf(*trial));
-        canRegister = t.runId != 0 && (t.status == QLatin1String("finished")
-                                       || t.status == QLatin1String("pruned"));
+        hasRun = t.runId != 0;
+        canRegister = hasRun && (t.status == QLatin1String("finished")
+                                 || t.status == QLatin1String("pruned"));
     }
     m_registerAction->setEnabled(canRegister);
+    m_curvesAction->setEnabled(hasRun);
 }
 
 void OptimizePanel::showEvent(QShowEvent *event)

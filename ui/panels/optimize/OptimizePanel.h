@@ -69,6 +69,9 @@ public:
     void resumeShown();
     // Makes the selected trial a version; false with the reason in the status line.
     bool registerSelected();
+    // Asks for the selected trial's run to be shown with its curves (curvesRequested); false
+    // when no trial with a run is selected.
+    bool showSelectedCurves();
 
     // Lists the workspace's sweeps in the combo, keeping the one shown.
     void reloadSweeps();
@@ -101,6 +104,7 @@ public:
     QAbstractButton *stopButton() const { return m_stopButton; }
     QAbstractButton *resumeButton() const { return m_resumeButton; }
     QAbstractButton *registerButton() const { return m_registerButton; }
+    QAbstractButton *curvesButton() const { return m_curvesButton; }
 
 protected:
     void showEvent(QShowEvent *event) override;
@@ -108,6 +112,8 @@ protected:
 Q_SIGNALS:
     // The registry may hold a new version (a sweep registered its best trial, or Register).
     void versionsChanged();
+    // A trial's run, to be shown with its curves (the window opens it in the Compare panel).
+    void curvesRequested(qint64 runId);
 
 private:
     void createActions();
@@ -156,6 +162,7 @@ private:
 
     QAction *m_openAction = nullptr;
     QAction *m_newAction = nullptr;
+    QAction *m_curvesAction = nullptr;
     QAction *m_startAction = nullptr;
     QAction *m_pauseAction = nullptr;
     QAction *m_stopAction = nullptr;
@@ -163,6 +170,7 @@ private:
     QAction *m_registerAction = nullptr;
     QAbstractButton *m_openButton = nullptr;
     QAbstractButton *m_newButton = nullptr;
+    QAbstractButton *m_curvesButton = nullptr;
     QAbstractButton *m_startButton = nullptr;
     QAbstractButton *m_pauseButton = nullptr;
     QAbstractButton *m_stopButton = nullptr;

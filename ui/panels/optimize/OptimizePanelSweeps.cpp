@@ -123,6 +123,22 @@ std::optional<int> OptimizePanel::selectedTrial() const
     return rows.first().data(Qt::UserRole).toInt();
 }
 
+bool OptimizePanel::showSelectedCurves()
+{
+    const std::optional<int> trial = selectedTrial();
+    if (!trial)
+        return false;
+    const ms::TrialRecord &t = m_model->trials().at(m_model->rowOf(*trial));
+    if (t.runId == 0) {
+        m_status->setStatus(tr("Trial %1 has no run to show (it did not start, or its run was "
+                               "removed).").arg(*trial),
+                            Tone::Warning);
+        return false;
+    }
+    Q_EMIT curvesRequested(t.runId);
+    return true;
+}
+
 bool OptimizePanel::registerSelected()
 {
     const std::optional<int> trial = selectedTrial();
