@@ -31,4 +31,26 @@ void styleAxis(QCPAxis *axis)
     axis->setSubTickLengthOut(2);
 }
 
+QCPGraph *addPointGraph(QCustomPlot *plot, const QString &name, const QColor &color, bool filled)
+{
+    QCPGraph *graph = plot->addGraph();
+    graph->setName(name);
+    graph->setLineStyle(QCPGraph::lsNone);
+    graph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(color, 1.5),
+                                           filled ? QBrush(color) : QBrush(Qt::white), 7));
+    return graph;
+}
+
+void putLegendAbove(QCustomPlot *plot)
+{
+    plot->legend->setVisible(true);
+    plot->legend->setBorderPen(Qt::NoPen);
+    plot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+    plot->axisRect()->insetLayout()->take(plot->legend);
+    plot->plotLayout()->insertRow(0);
+    plot->plotLayout()->addElement(0, 0, plot->legend);
+    plot->plotLayout()->setRowStretchFactor(0, 0.001);
+    plot->legend->setMargins(QMargins(4, 2, 4, 0));
+}
+
 } // namespace ms::ui

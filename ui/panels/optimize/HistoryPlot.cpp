@@ -10,19 +10,6 @@
 
 namespace ms::ui {
 
-namespace {
-
-QCPGraph *pointGraph(QCustomPlot *plot, const QString &name, const QColor &color, bool filled)
-{
-    QCPGraph *graph = plot->addGraph();
-    graph->setName(name);
-    graph->setLineStyle(QCPGraph::lsNone);
-    graph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(color, 1.5),
-                                           filled ? QBrush(color) : QBrush(Qt::white), 7));
-    return graph;
-}
-
-} // namespace
 
 HistoryPlot::HistoryPlot(QWidget *parent)
     : QWidget(parent), m_plot(new QCustomPlot(this))
@@ -39,17 +26,9 @@ HistoryPlot::HistoryPlot(QWidget *parent)
     m_best->setName(tr("best so far"));
     m_best->setLineStyle(QCPGraph::lsStepLeft);
     m_best->setPen(QPen(QColor(230, 120, 20), 2));
-    m_finished = pointGraph(m_plot, tr("finished"), QColor(31, 119, 180), true);
-    m_pruned = pointGraph(m_plot, tr("pruned"), QColor(140, 140, 140), false);
-    // The legend in a row above the plot: points may fall in any corner.
-    m_plot->legend->setVisible(true);
-    m_plot->legend->setBorderPen(Qt::NoPen);
-    m_plot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
-    m_plot->axisRect()->insetLayout()->take(m_plot->legend);
-    m_plot->plotLayout()->insertRow(0);
-    m_plot->plotLayout()->addElement(0, 0, m_plot->legend);
-    m_plot->plotLayout()->setRowStretchFactor(0, 0.001);
-    m_plot->legend->setMargins(QMargins(4, 2, 4, 0));
+    m_finished = addPointGraph(m_plot, tr("finished"), QColor(31, 119, 180), true);
+    m_pruned = addPointGraph(m_plot, tr("pruned"), QColor(140, 140, 140), false);
+    putLegendAbove(m_plot);
     m_plot->xAxis->setRange(-0.5, 4.5);
     m_plot->yAxis->setRange(0, 1);
     m_plot->replot(QCustomPlot::rpQueuedReplot);

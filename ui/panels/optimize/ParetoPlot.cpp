@@ -15,16 +15,6 @@ namespace ms::ui {
 
 namespace {
 
-QCPGraph *pointGraph(QCustomPlot *plot, const QString &name, const QColor &color, bool filled)
-{
-    QCPGraph *graph = plot->addGraph();
-    graph->setName(name);
-    graph->setLineStyle(QCPGraph::lsNone);
-    graph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(color, 1.5),
-                                           filled ? QBrush(color) : QBrush(Qt::white), 7));
-    return graph;
-}
-
 QString axisLabel(const ms::SweepObjective &o)
 {
     return QStringLiteral("%1 (%2)").arg(o.metric, o.maximize ? QObject::tr("higher is better")
@@ -52,17 +42,10 @@ ParetoPlot::ParetoPlot(QWidget *parent)
     m_frontLine->setLineStyle(QCPGraph::lsLine);
     m_frontLine->setPen(QPen(QColor(230, 120, 20, 160), 1.5, Qt::DashLine));
     m_frontLine->removeFromLegend();
-    m_others = pointGraph(m_plot, tr("dominated"), QColor(31, 119, 180), true);
-    m_infeasible = pointGraph(m_plot, tr("breaks a constraint"), QColor(150, 150, 150), false);
-    m_front = pointGraph(m_plot, tr("Pareto front"), QColor(230, 120, 20), true);
-    m_plot->legend->setVisible(true);
-    m_plot->legend->setBorderPen(Qt::NoPen);
-    m_plot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
-    m_plot->axisRect()->insetLayout()->take(m_plot->legend);
-    m_plot->plotLayout()->insertRow(0);
-    m_plot->plotLayout()->addElement(0, 0, m_plot->legend);
-    m_plot->plotLayout()->setRowStretchFactor(0, 0.001);
-    m_plot->legend->setMargins(QMargins(4, 2, 4, 0));
+    m_others = addPointGraph(m_plot, tr("dominated"), QColor(31, 119, 180), true);
+    m_infeasible = addPointGraph(m_plot, tr("breaks a constraint"), QColor(150, 150, 150), false);
+    m_front = addPointGraph(m_plot, tr("Pareto front"), QColor(230, 120, 20), true);
+    putLegendAbove(m_plot);
     m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
