@@ -5,6 +5,7 @@
 #include "common/Limits.h"
 #include "common/Runtime.h"
 #include "data/DatasetRegistry.h"
+#include "data/TextDataset.h"
 #include "jobs/JobContext.h"
 #include "models/ArchSpec.h"
 #include "models/ModelImpl_p.h"
@@ -382,7 +383,9 @@ private:
 const Dataset *BenchmarkSession::dataOf(const VersionRecord &v, double progress)
 {
     DatasetOptions options = dataOptionsOf(v, m_config.dataset);
-    if (options.source.isEmpty())
+    // Text (a language model's or a text classifier's): timed on token ids as an imported
+    // text model is; its data has no test split of tensors to score.
+    if (options.source.isEmpty() || TextDatasetRegistry::instance().accepts(options.source))
         return nullptr;
     const QString key = optionsKey(options);
     if (!m_datasets.contains(key)) {

@@ -222,9 +222,9 @@ void computeStatistics(Dataset &dataset)
 void refuseText(const QString &source)
 {
     if (TextDatasetRegistry::instance().accepts(source))
-        throw Error(QStringLiteral("\"%1\" is a text dataset: train a language model on it "
-                                   "(modelstudio-cli train --dataset %1 --task lm --arch gpt). "
-                                   "Text classification is not available yet.")
+        throw Error(QStringLiteral("\"%1\" is a text dataset: train a text classifier "
+                                   "(modelstudio-cli train --dataset %1 --arch text-classifier) "
+                                   "or a language model (--task lm --arch gpt) on it.")
                         .arg(source));
 }
 
@@ -312,14 +312,15 @@ Dataset DatasetRegistry::load(const DatasetOptions &options) const
                                        "(readers: %3).")
                             .arg(source, m_builtins.names().join(QStringLiteral(", ")),
                                  m_readers.names().join(QStringLiteral(", "))));
+        // Before the numeric readers: a CSV of text is a CSV too, and would fail on its
+        // first cell of text rather than say what it is.
+        refuseText(path);
         for (const auto &candidate : m_readers.all()) {
             if (candidate->canRead(path)) {
                 reader = candidate;
                 break;
             }
         }
-        if (!reader)
-            refuseText(path);
         if (!reader)
             throw Error(QStringLiteral("No dataset reader accepts %1. Accepted: %2.")
                             .arg(QDir::toNativeSeparators(path),

@@ -79,19 +79,6 @@ std::vector<QByteArray> parseFortunes(const QByteArray &text)
     return records;
 }
 
-// The 1-based line of the first byte that is not UTF-8, or 0 when the text is valid.
-qsizetype invalidUtf8Line(const QByteArray &text)
-{
-    if (QUtf8StringView(text).isValidUtf8())
-        return 0;
-    const QList<QByteArray> lines = text.split('\n');
-    for (qsizetype i = 0; i < lines.size(); ++i) {
-        if (!QUtf8StringView(lines[i]).isValidUtf8())
-            return i + 1;
-    }
-    return 0;
-}
-
 TextSplit subset(const TextSplit &split, qint64 keep, quint64 seed)
 {
     if (keep >= split.count())
@@ -105,6 +92,18 @@ TextSplit subset(const TextSplit &split, qint64 keep, quint64 seed)
 }
 
 } // namespace
+
+qsizetype invalidUtf8Line(const QByteArray &text)
+{
+    if (QUtf8StringView(text).isValidUtf8())
+        return 0;
+    const QList<QByteArray> lines = text.split('\n');
+    for (qsizetype i = 0; i < lines.size(); ++i) {
+        if (!QUtf8StringView(lines[i]).isValidUtf8())
+            return i + 1;
+    }
+    return 0;
+}
 
 qint64 TextSplit::bytes() const
 {
@@ -228,6 +227,8 @@ TextRecords FortunesReader::read(const QString &path, const DatasetOptions &opti
 TextDatasetRegistry::TextDatasetRegistry()
 {
     m_readers.add(std::make_shared<FortunesReader>());
+    m_readers.add(std::make_shared<TextFolderReader>());
+    m_readers.add(std::make_shared<TextCsvReader>());
     BuiltinDataset fortunes;
     fortunes.name = QStringLiteral("fortunes");
     fortunes.description = QStringLiteral("Debian's fortune cookies: about 15,000 English "
@@ -243,6 +244,12 @@ TextDatasetRegistry &TextDatasetRegistry::instance()
 {
     static TextDatasetRegistry registry;
     return registry;
+}
+
+bool TextDatasetRegistry::accepts(const DatasetOptions &options) const
+{
+    return (!options.textColumn.isEmpty() && QFileInfo(options.source.trimmed()).isFile())
+           || accepts(options.source);
 }
 
 bool TextDatasetRegistry::accepts(const QString &source) const
@@ -278,6 +285,8 @@ TextDataset TextDatasetRegistry::load(const DatasetOptions &options) const
                                        "it with: sudo apt-get install %3")
                             .arg(info.name, QDir::toNativeSeparators(path), info.debianPackage));
         reader = m_readers.find(info.reader);
+    } else if (!options.textColumn.isEmpty() && QFileInfo(path).isFile()) {
+        reader = m_readers.find(QStringLiteral("text-csv"));   // named: read as text
     } else {
         for (const auto &candidate : m_readers.all()) {
             if (candidate->canRead(path)) {
