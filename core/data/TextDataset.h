@@ -112,8 +112,8 @@ public:
 // are named by options.textColumn / options.labelColumn (header name or 0-based index); left
 // out, the label is the column named label, target, class or category, and the text the
 // column named text, else the one other column whose cells are not all numbers. A file where
-// that is ambiguous is refused with the columns it has. A file of one column is text only:
-// one class, for language modelling. Classes are the distinct labels, in numeric order when
+// that is ambiguous is refused with the columns it has. A file of one column is text only (one
+// class, for language modelling) when options.textColumn names it. Classes are the distinct labels, in numeric order when
 // all are integers, else in byte order.
 class TextCsvReader final : public TextReader
 {

@@ -373,8 +373,9 @@ bool TextCsvReader::canRead(const QString &path) const
     for (const QByteArray &h : rows.front())
         header << QString::fromUtf8(h);
     const int numericLabel = CsvReader::defaultLabelColumn(header, int(header.size()));
-    return header.size() == 1 ? !isNumber(rows[1].value(0))
-                              : !textColumns(rows, int(header.size()), numericLabel).empty();
+    // One column is text only when --text-column names it (TextDatasetRegistry::load): a
+    // column of words is more often a table without its features.
+    return header.size() > 1 && !textColumns(rows, int(header.size()), numericLabel).empty();
 }
 
 TextRecords TextCsvReader::read(const QString &path, const DatasetOptions &options) const
