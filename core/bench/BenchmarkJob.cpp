@@ -60,6 +60,7 @@ DatasetOptions dataOptionsOf(const VersionRecord &v, const QString &override)
     o.seed = r.value(QStringLiteral("seed")).toVariant().toULongLong();
     o.validationFraction = r.value(QStringLiteral("validation_fraction")).toDouble(0.1);
     o.labelColumn = r.value(QStringLiteral("label_column")).toString();
+    o.textColumn = r.value(QStringLiteral("text_column")).toString();
     if (!override.isEmpty()) {
         o = DatasetOptions();
         o.source = override;
@@ -385,7 +386,7 @@ const Dataset *BenchmarkSession::dataOf(const VersionRecord &v, double progress)
     DatasetOptions options = dataOptionsOf(v, m_config.dataset);
     // Text (a language model's or a text classifier's): timed on token ids as an imported
     // text model is; its data has no test split of tensors to score.
-    if (options.source.isEmpty() || TextDatasetRegistry::instance().accepts(options.source))
+    if (options.source.isEmpty() || TextDatasetRegistry::instance().accepts(options))
         return nullptr;
     const QString key = optionsKey(options);
     if (!m_datasets.contains(key)) {

@@ -90,6 +90,7 @@ DataSource dataSourceOf(const VersionRecord &source, const QString &override)
         d.options.validationFraction =
             r.value(QStringLiteral("validation_fraction")).toDouble(0.1);
         d.options.labelColumn = r.value(QStringLiteral("label_column")).toString();
+        d.options.textColumn = r.value(QStringLiteral("text_column")).toString();
     }
     if (!override.isEmpty()) {
         d.known = true;
@@ -106,6 +107,8 @@ QJsonObject describeData(const DatasetOptions &o)
                      {QStringLiteral("validation_fraction"), o.validationFraction}};
     if (!o.labelColumn.isEmpty())
         json.insert(QStringLiteral("label_column"), o.labelColumn);
+    if (!o.textColumn.isEmpty())
+        json.insert(QStringLiteral("text_column"), o.textColumn);
     return json;
 }
 
@@ -331,7 +334,7 @@ private:
     bool isTextClassifier() const
     {
         return !isLanguageModel() && m_data.known
-               && TextDatasetRegistry::instance().accepts(m_data.options.source);
+               && TextDatasetRegistry::instance().accepts(m_data.options);
     }
     void loadText();
     // True when there is data labelled with the model's classes to score with.

@@ -1,5 +1,7 @@
 #include "data/TextDataset.h"
 
+#include "data/TextReaders_p.h"
+
 #include "common/Error.h"
 #include "common/Excerpt.h"
 #include "common/Limits.h"
@@ -248,8 +250,17 @@ TextDatasetRegistry &TextDatasetRegistry::instance()
 
 bool TextDatasetRegistry::accepts(const DatasetOptions &options) const
 {
-    return (!options.textColumn.isEmpty() && QFileInfo(options.source.trimmed()).isFile())
-           || accepts(options.source);
+    const QString source = options.source.trimmed();
+    if (!options.textColumn.isEmpty() && QFileInfo(source).isFile())
+        return true;
+    if (options.labelColumn.isEmpty())
+        return accepts(source);
+    // A label column named: a CSV is text when a column besides that one holds text.
+    const QList<std::shared_ptr<TextReader>> readers = m_readers.all();
+    return m_builtins.find(source) || textcsv::isTextCsv(source, options.labelColumn)
+           || std::any_of(readers.begin(), readers.end(), [&](const auto &r) {
+                  return r->name() != QLatin1String("text-csv") && r->canRead(source);
+              });
 }
 
 bool TextDatasetRegistry::accepts(const QString &source) const
@@ -289,7 +300,10 @@ TextDataset TextDatasetRegistry::load(const DatasetOptions &options) const
         reader = m_readers.find(QStringLiteral("text-csv"));   // named: read as text
     } else {
         for (const auto &candidate : m_readers.all()) {
-            if (candidate->canRead(path)) {
+            // A CSV is text when a column besides the label named (or CsvReader's) is.
+            if (candidate->name() == QLatin1String("text-csv")
+                    ? textcsv::isTextCsv(path, options.labelColumn)
+                    : candidate->canRead(path)) {
                 reader = candidate;
                 break;
             }

@@ -7,6 +7,7 @@
 #include "common/Limits.h"
 #include "data/CsvReader.h"
 #include "data/CsvText_p.h"
+#include "data/TextReaders_p.h"
 
 #include <QDir>
 #include <QFile>
@@ -108,19 +109,22 @@ int firstNamed(const QStringList &header, std::initializer_list<const char *> na
     return -1;
 }
 
-// Columns (other than `except`) with a cell that is not a number among `rows` (header skipped).
+// Columns (other than `except`) where most cells among `rows` (header skipped) are not numbers:
+// a column of numbers with a typo stays a column of numbers (CsvReader then names the cell).
 std::vector<int> textColumns(const QList<QList<QByteArray>> &rows, int columns, int except)
 {
     std::vector<int> out;
     for (int c = 0; c < columns; ++c) {
         if (c == except)
             continue;
+        int words = 0, numbers = 0;
         for (qsizetype r = 1; r < rows.size(); ++r) {
-            if (c < rows[r].size() && !rows[r][c].trimmed().isEmpty() && !isNumber(rows[r][c])) {
-                out.push_back(c);
-                break;
-            }
+            if (c >= rows[r].size() || rows[r][c].trimmed().isEmpty())
+                continue;
+            ++(isNumber(rows[r][c]) ? numbers : words);
         }
+        if (words > numbers)
+            out.push_back(c);
     }
     return out;
 }
@@ -181,6 +185,11 @@ CsvColumns chooseColumns(const QList<QList<QByteArray>> &head, const QStringList
             }
         }
     }
+    if (c.label < 0 && c.text >= 0)
+        throw Error(QStringLiteral("%1: which column is the label? None is named label, target, "
+                                   "class or category (columns: %2). Name it with "
+                                   "--label-column.")
+                        .arg(QDir::toNativeSeparators(file), header.join(QStringLiteral(", "))));
     if (c.label < 0 || c.text < 0)
         throw Error(QStringLiteral("%1: cannot tell the text column from the label column "
                                    "(columns: %2). Name them with --text-column and "
@@ -352,6 +361,11 @@ QList<QList<QByteArray>> TextCsvReader::parse(const QByteArray &text, char delim
 
 bool TextCsvReader::canRead(const QString &path) const
 {
+    return textcsv::isTextCsv(path, QString());
+}
+
+bool textcsv::isTextCsv(const QString &path, const QString &labelColumn)
+{
     const QFileInfo info(path);
     if (!info.isFile()
         || !(path.endsWith(QLatin1String(".csv"), Qt::CaseInsensitive)
@@ -363,7 +377,7 @@ bool TextCsvReader::canRead(const QString &path) const
     const QByteArray head = f.read(qint64(1) << 20);
     QList<QList<QByteArray>> rows;
     try {
-        rows = parse(head, delimiterOf(path), path, 50);
+        rows = TextCsvReader::parse(head, delimiterOf(path), path, 50);
     } catch (const Error &) {
         return true;   // a quote never closed: read() says where, better than "no reader"
     }
@@ -372,10 +386,12 @@ bool TextCsvReader::canRead(const QString &path) const
     QStringList header;
     for (const QByteArray &h : rows.front())
         header << QString::fromUtf8(h);
-    const int numericLabel = CsvReader::defaultLabelColumn(header, int(header.size()));
+    int label = labelColumn.isEmpty() ? -1 : columnNamed(header, labelColumn);
+    if (label < 0)
+        label = CsvReader::defaultLabelColumn(header, int(header.size()));
     // One column is text only when --text-column names it (TextDatasetRegistry::load): a
     // column of words is more often a table without its features.
-    return header.size() > 1 && !textColumns(rows, int(header.size()), numericLabel).empty();
+    return header.size() > 1 && !textColumns(rows, int(header.size()), label).empty();
 }
 
 TextRecords TextCsvReader::read(const QString &path, const DatasetOptions &options) const

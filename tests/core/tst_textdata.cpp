@@ -242,6 +242,16 @@ private Q_SLOTS:
         const QString numbers = m_dir.filePath(QStringLiteral("numbers.csv"));
         QVERIFY(writeFile(numbers, "a,b,label\n1,2,cat\n3,4,dog\n"));
         QVERIFY(!TextDatasetRegistry::instance().accepts(numbers));
+        // Nor is one whose text label is named, wherever it stands.
+        QByteArray table = "species,a,b\n";
+        for (int i = 0; i < 10; ++i)
+            table += (i % 2 ? "setosa," : "virginica,") + QByteArray::number(i) + ",1\n";
+        DatasetOptions named;
+        named.source = m_dir.filePath(QStringLiteral("species.csv"));
+        named.labelColumn = QStringLiteral("species");
+        QVERIFY(writeFile(named.source, table));
+        QVERIFY(!TextDatasetRegistry::instance().accepts(named));
+        QCOMPARE(DatasetRegistry::instance().load(named).numClasses(), 2);
         // A text CSV where tensors are expected says what it is.
         DatasetOptions options;
         options.source = path;
