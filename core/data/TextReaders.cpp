@@ -374,7 +374,10 @@ bool textcsv::isTextCsv(const QString &path, const QString &labelColumn)
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly))
         return false;
-    const QByteArray head = f.read(qint64(1) << 20);
+    constexpr qint64 kHead = qint64(1) << 20;
+    QByteArray head = f.read(kHead);
+    if (head.size() == kHead)   // the last row is cut: its cells would mislead
+        head.truncate(head.lastIndexOf('\n') + 1);
     QList<QList<QByteArray>> rows;
     try {
         rows = TextCsvReader::parse(head, delimiterOf(path), path, 50);
