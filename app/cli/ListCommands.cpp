@@ -11,6 +11,7 @@
 #include "models/ArchSpec.h"
 #include "models/ArchitectureRegistry.h"
 #include "models/GptSpec.h"
+#include "models/TextClassifierSpec.h"
 
 #include <QFileInfo>
 #include <QJsonArray>
@@ -25,6 +26,8 @@ int describeTextDataset(const QCommandLineParser &parser)
 {
     ms::DatasetOptions options;
     options.source = parser.positionalArguments().first();
+    options.labelColumn = parser.value(QStringLiteral("label-column"));
+    options.textColumn = parser.value(QStringLiteral("text-column"));
     const ms::TextDataset dataset = ms::TextDatasetRegistry::instance().load(options);
     const QJsonObject json = dataset.describe();
     if (parser.isSet(QStringLiteral("json"))) {
@@ -115,6 +118,11 @@ int runDatasets(const QStringList &arguments)
                       QStringLiteral("CSV: the label column, by header name or 0-based index "
                                      "(default: the last)."),
                       QStringLiteral("NAME|N")});
+    parser.addOption({QStringLiteral("text-column"),
+                      QStringLiteral("CSV of text: the text column, by header name or 0-based "
+                                     "index (default: the column named text, else the one "
+                                     "column of text besides the label)."),
+                      QStringLiteral("NAME|N")});
     int code = Ok;
     if (!parse(parser, QStringLiteral("datasets"),
                QStringLiteral("List the built-in datasets and the dataset formats --dataset "
@@ -123,10 +131,13 @@ int runDatasets(const QStringList &arguments)
         || !expectArguments(parser, QStringLiteral("datasets"), QStringLiteral("[SOURCE]"), 0,
                             1, &code))
         return code;
-    if (!parser.positionalArguments().isEmpty())
-        return ms::TextDatasetRegistry::instance().accepts(parser.positionalArguments().first())
-                   ? describeTextDataset(parser)
-                   : describeDataset(parser);
+    if (!parser.positionalArguments().isEmpty()) {
+        ms::DatasetOptions text;
+        text.source = parser.positionalArguments().first();
+        text.textColumn = parser.value(QStringLiteral("text-column"));
+        return ms::TextDatasetRegistry::instance().accepts(text) ? describeTextDataset(parser)
+                                                                 : describeDataset(parser);
+    }
     ms::DatasetRegistry &registry = ms::DatasetRegistry::instance();
     QJsonArray builtins;
     QList<QStringList> rows;
@@ -207,8 +218,8 @@ int runArchs(const QStringList &arguments)
     const bool json = parser.isSet(QStringLiteral("json"));
     ms::ArchitectureRegistry &registry = ms::ArchitectureRegistry::instance();
 
-    // A language model reads tokens, not samples: without --input-shape it is shown bound to
-    // the byte tokenizer's 256 symbols.
+    // A language model or text classifier reads tokens, not samples: without --input-shape it
+    // is shown bound to the byte tokenizer's 256 symbols.
     const auto resolve = [&](const QString &name) {
         try {
             return registry.resolve(name, shape, classes);
@@ -218,9 +229,16 @@ int runArchs(const QStringList &arguments)
             QJsonObject tokens;
             try {
                 tokens = registry.resolve(name, {}, 256);
+                if (ms::TextClassifierSpec::isTextClassifier(tokens)) {
+                    // A text classifier: --classes classes over the byte tokenizer's symbols.
+                    ms::TextClassifierSpec text = ms::TextClassifierSpec::fromJson(tokens);
+                    text.numClasses = classes;
+                    text.vocabSize = text.vocabSize > 0 ? text.vocabSize : 256;
+                    tokens = text.toJson();
+                }
             } catch (const ms::Error &) {
             }
-            if (!ms::GptSpec::isGpt(tokens))
+            if (!ms::GptSpec::isGpt(tokens) && !ms::TextClassifierSpec::isTextClassifier(tokens))
                 throw;
             return tokens;
         }

@@ -36,6 +36,8 @@ const Flag kTrainFlags[] = {
      "NAME|PATH"},
     {"label-column", "CSV: label column, by header name or 0-based index (default: the column "
      "named label, target or class, else the last).", "COLUMN"},
+    {"text-column", "CSV of text: the text column, by header name or 0-based index (default: "
+     "the one column of text besides the label).", "COLUMN"},
     {"arch", "Architecture name (see: modelstudio-cli archs) or spec JSON file. Default cnn.",
      "NAME|FILE"},
     {"from", "Fine-tune this registered version (trained here or imported) instead of a new "
@@ -55,7 +57,8 @@ const Flag kTrainFlags[] = {
      "F"},
     {"threads", "Threads (default: the cores other programs leave free, followed as they "
      "change).", "N"},
-    {"task", "classify (default) or lm: a language model on a text dataset (fortunes).",
+    {"task", "classify (default; a text dataset trains --arch text-classifier) or lm: a "
+     "language model on a text dataset (fortunes, a text folder or CSV).",
      "TASK"},
     {"tokenizer", "Language models: the tokenizer, byte (default: UTF-8 bytes, 256 symbols).",
      "NAME"},
@@ -71,11 +74,14 @@ const Flag kTrainFlags[] = {
 
 // Flag -> a parameter of the architecture (TrainConfig::archParams), as --arch-param KEY=V.
 const Flag kArchFlags[] = {
-    {"block-size", "gpt: the context in tokens (default 128).", "N"},
-    {"n-layer", "gpt: transformer blocks (default 4).", "N"},
-    {"n-head", "gpt: attention heads; n-embd must divide by it (default 4).", "N"},
-    {"n-embd", "gpt: embedding width (default 128).", "N"},
-    {"dropout", "Dropout probability while training (gpt, mlp, cnn; default 0).", "P"},
+    {"block-size", "gpt: the context in tokens (default 128); text-classifier: the longest "
+     "input (default 128).", "N"},
+    {"n-layer", "gpt, text-classifier: transformer blocks (default 4; 2).", "N"},
+    {"n-head", "gpt, text-classifier: attention heads; n-embd must divide by it (default 4).",
+     "N"},
+    {"n-embd", "gpt, text-classifier: embedding width (default 128; 64).", "N"},
+    {"dropout", "Dropout probability while training (gpt, text-classifier, mlp, cnn; default "
+     "0).", "P"},
 };
 
 QJsonValue flagValue(const QString &key, const QString &text)
@@ -83,6 +89,7 @@ QJsonValue flagValue(const QString &key, const QString &text)
     static const QStringList textKeys = {QStringLiteral("dataset"), QStringLiteral("arch"),
                                          QStringLiteral("optimizer"), QStringLiteral("schedule"),
                                          QStringLiteral("label_column"), QStringLiteral("seed"),
+                                         QStringLiteral("text_column"),
                                          QStringLiteral("limit"), QStringLiteral("task"),
                                          QStringLiteral("tokenizer"),
                                          QStringLiteral("from")};

@@ -5,6 +5,7 @@
 #include "common/Limits.h"
 #include "common/Runtime.h"
 #include "data/DatasetRegistry.h"
+#include "data/TextDataset.h"
 #include "jobs/JobContext.h"
 #include "models/ArchSpec.h"
 #include "models/ModelImpl_p.h"
@@ -60,6 +61,7 @@ DatasetOptions dataOptionsOf(const VersionRecord &v, const QString &override)
     o.seed = r.value(QStringLiteral("seed")).toVariant().toULongLong();
     o.validationFraction = r.value(QStringLiteral("validation_fraction")).toDouble(0.1);
     o.labelColumn = r.value(QStringLiteral("label_column")).toString();
+    o.textColumn = r.value(QStringLiteral("text_column")).toString();
     if (!override.isEmpty()) {
         o = DatasetOptions();
         o.source = override;
@@ -412,7 +414,9 @@ private:
 const Dataset *BenchmarkSession::dataOf(const VersionRecord &v, double progress)
 {
     DatasetOptions options = dataOptionsOf(v, m_config.dataset);
-    if (options.source.isEmpty())
+    // Text (a language model's or a text classifier's): timed on token ids as an imported
+    // text model is; its data has no test split of tensors to score.
+    if (options.source.isEmpty() || TextDatasetRegistry::instance().accepts(options))
         return nullptr;
     const QString key = optionsKey(options);
     if (!m_datasets.contains(key)) {

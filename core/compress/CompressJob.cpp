@@ -10,6 +10,7 @@
 #include "compress/CompressionMethod.h"
 #include "compress/FineTune_p.h"
 #include "data/DatasetRegistry.h"
+#include "data/TextDataset.h"
 #include "jobs/JobContext.h"
 #include "models/ModelImpl_p.h"
 #include "registry/Registry.h"
@@ -93,6 +94,7 @@ DataSource dataSourceOf(const VersionRecord &source, const QString &override)
         d.options.validationFraction =
             r.value(QStringLiteral("validation_fraction")).toDouble(0.1);
         d.options.labelColumn = r.value(QStringLiteral("label_column")).toString();
+        d.options.textColumn = r.value(QStringLiteral("text_column")).toString();
     }
     if (!override.isEmpty()) {
         d.known = true;
@@ -109,6 +111,8 @@ QJsonObject describeData(const DatasetOptions &o)
                      {QStringLiteral("validation_fraction"), o.validationFraction}};
     if (!o.labelColumn.isEmpty())
         json.insert(QStringLiteral("label_column"), o.labelColumn);
+    if (!o.textColumn.isEmpty())
+        json.insert(QStringLiteral("text_column"), o.textColumn);
     return json;
 }
 
@@ -330,6 +334,12 @@ private:
     // its text is read and tokenized in check(), and the methods that read labelled samples
     // are refused by data().
     bool isLanguageModel() const { return m_prepared.model.task() == QLatin1String("lm"); }
+    // A classifier of text (a text-classifier trained here): its data is text, not tensors.
+    bool isTextClassifier() const
+    {
+        return !isLanguageModel() && m_data.known
+               && TextDatasetRegistry::instance().accepts(m_data.options);
+    }
     void loadText();
     // True when there is data labelled with the model's classes to score with.
     bool scorable();
@@ -380,6 +390,12 @@ Dataset &CompressSession::data()
     if (!m_data.known)
         throw Error(QStringLiteral("%1 records no training data (it was imported); give the data "
                                    "to use with --dataset.").arg(source.ref()));
+    if (isTextClassifier())
+        throw Error(QStringLiteral("%1 classifies text: %2 would read labelled samples as "
+                                   "tensors, which text is not. Use a method that needs none: "
+                                   "quantize-dynamic, fp16, bf16, or prune-unstructured without "
+                                   "fine-tuning.")
+                        .arg(source.ref(), m_prepared.methodName));
     m_context.setProgress(0.0, QStringLiteral("Loading dataset %1").arg(m_data.options.source));
     DatasetOptions options = m_data.options;
     options.isCancelled = [this] { return m_context.isCancelled(); };
@@ -410,7 +426,7 @@ void CompressSession::loadText()
 
 bool CompressSession::scorable()
 {
-    return m_data.known && !isLanguageModel()
+    return m_data.known && !isLanguageModel() && !isTextClassifier()
            && (classCountOf(m_prepared.source) <= 0
                || data().numClasses() == classCountOf(m_prepared.source));
 }
@@ -433,7 +449,7 @@ std::optional<JobResult> CompressSession::check()
     try {
         if (m_data.known && isLanguageModel())
             loadText();
-        else if (m_data.known)
+        else if (m_data.known && !isTextClassifier())
             data();
         m_prepared.method->checkData(m_input, m_context);
     } catch (const Cancelled &e) {

@@ -69,6 +69,9 @@ struct DatasetOptions
     qint64 maxLineBytes = 0;
     qint64 maxCellBytes = 0;
     qint64 maxFeatureBytes = 0;
+    // A CSV of text (TextCsvReader): the text column, by header name or 0-based index;
+    // default the one column of text the label column leaves.
+    QString textColumn;
 };
 
 // Throws ms::Cancelled ("Stopped while <doing>.") when options.isCancelled says so.

@@ -219,12 +219,14 @@ void computeStatistics(Dataset &dataset)
 }
 
 // A text dataset given where tensors are expected: say what it is and what takes it.
-void refuseText(const QString &source)
+void refuseText(const DatasetOptions &options, const QString &source)
 {
-    if (TextDatasetRegistry::instance().accepts(source))
-        throw Error(QStringLiteral("\"%1\" is a text dataset: train a language model on it "
-                                   "(modelstudio-cli train --dataset %1 --task lm --arch gpt). "
-                                   "Text classification is not available yet.")
+    DatasetOptions named = options;
+    named.source = source;
+    if (TextDatasetRegistry::instance().accepts(named))
+        throw Error(QStringLiteral("\"%1\" is a text dataset: train a text classifier "
+                                   "(modelstudio-cli train --dataset %1 --arch text-classifier) "
+                                   "or a language model (--task lm --arch gpt) on it.")
                         .arg(source));
 }
 
@@ -304,7 +306,7 @@ Dataset DatasetRegistry::load(const DatasetOptions &options) const
         for (const auto &candidate : m_readers.all())
             accepted.append(candidate->name() + QStringLiteral(": ") + candidate->description());
         if (path.isEmpty() || !QFileInfo::exists(path))
-            refuseText(source);
+            refuseText(options, source);
         if (path.isEmpty() || !QFileInfo::exists(path))
             throw Error(QStringLiteral("No dataset \"%1\": it is neither a built-in dataset nor "
                                        "an existing file or folder. --dataset takes a built-in "
@@ -312,14 +314,15 @@ Dataset DatasetRegistry::load(const DatasetOptions &options) const
                                        "(readers: %3).")
                             .arg(source, m_builtins.names().join(QStringLiteral(", ")),
                                  m_readers.names().join(QStringLiteral(", "))));
+        // Before the numeric readers: a CSV of text is a CSV too, and would fail on its
+        // first cell of text rather than say what it is.
+        refuseText(options, path);
         for (const auto &candidate : m_readers.all()) {
             if (candidate->canRead(path)) {
                 reader = candidate;
                 break;
             }
         }
-        if (!reader)
-            refuseText(path);
         if (!reader)
             throw Error(QStringLiteral("No dataset reader accepts %1. Accepted: %2.")
                             .arg(QDir::toNativeSeparators(path),

@@ -1,5 +1,7 @@
 #include "data/TextDataset.h"
 
+#include "data/TextReaders_p.h"
+
 #include "common/Error.h"
 #include "common/Excerpt.h"
 #include "common/Limits.h"
@@ -79,19 +81,6 @@ std::vector<QByteArray> parseFortunes(const QByteArray &text)
     return records;
 }
 
-// The 1-based line of the first byte that is not UTF-8, or 0 when the text is valid.
-qsizetype invalidUtf8Line(const QByteArray &text)
-{
-    if (QUtf8StringView(text).isValidUtf8())
-        return 0;
-    const QList<QByteArray> lines = text.split('\n');
-    for (qsizetype i = 0; i < lines.size(); ++i) {
-        if (!QUtf8StringView(lines[i]).isValidUtf8())
-            return i + 1;
-    }
-    return 0;
-}
-
 TextSplit subset(const TextSplit &split, qint64 keep, quint64 seed)
 {
     if (keep >= split.count())
@@ -105,6 +94,18 @@ TextSplit subset(const TextSplit &split, qint64 keep, quint64 seed)
 }
 
 } // namespace
+
+qsizetype invalidUtf8Line(const QByteArray &text)
+{
+    if (QUtf8StringView(text).isValidUtf8())
+        return 0;
+    const QList<QByteArray> lines = text.split('\n');
+    for (qsizetype i = 0; i < lines.size(); ++i) {
+        if (!QUtf8StringView(lines[i]).isValidUtf8())
+            return i + 1;
+    }
+    return 0;
+}
 
 qint64 TextSplit::bytes() const
 {
@@ -228,6 +229,8 @@ TextRecords FortunesReader::read(const QString &path, const DatasetOptions &opti
 TextDatasetRegistry::TextDatasetRegistry()
 {
     m_readers.add(std::make_shared<FortunesReader>());
+    m_readers.add(std::make_shared<TextFolderReader>());
+    m_readers.add(std::make_shared<TextCsvReader>());
     BuiltinDataset fortunes;
     fortunes.name = QStringLiteral("fortunes");
     fortunes.description = QStringLiteral("Debian's fortune cookies: about 15,000 English "
@@ -243,6 +246,21 @@ TextDatasetRegistry &TextDatasetRegistry::instance()
 {
     static TextDatasetRegistry registry;
     return registry;
+}
+
+bool TextDatasetRegistry::accepts(const DatasetOptions &options) const
+{
+    const QString source = options.source.trimmed();
+    if (!options.textColumn.isEmpty() && QFileInfo(source).isFile())
+        return true;
+    if (options.labelColumn.isEmpty())
+        return accepts(source);
+    // A label column named: a CSV is text when a column besides that one holds text.
+    const QList<std::shared_ptr<TextReader>> readers = m_readers.all();
+    return m_builtins.find(source) || textcsv::isTextCsv(source, options.labelColumn)
+           || std::any_of(readers.begin(), readers.end(), [&](const auto &r) {
+                  return r->name() != QLatin1String("text-csv") && r->canRead(source);
+              });
 }
 
 bool TextDatasetRegistry::accepts(const QString &source) const
@@ -278,9 +296,14 @@ TextDataset TextDatasetRegistry::load(const DatasetOptions &options) const
                                        "it with: sudo apt-get install %3")
                             .arg(info.name, QDir::toNativeSeparators(path), info.debianPackage));
         reader = m_readers.find(info.reader);
+    } else if (!options.textColumn.isEmpty() && QFileInfo(path).isFile()) {
+        reader = m_readers.find(QStringLiteral("text-csv"));   // named: read as text
     } else {
         for (const auto &candidate : m_readers.all()) {
-            if (candidate->canRead(path)) {
+            // A CSV is text when a column besides the label named (or CsvReader's) is.
+            if (candidate->name() == QLatin1String("text-csv")
+                    ? textcsv::isTextCsv(path, options.labelColumn)
+                    : candidate->canRead(path)) {
                 reader = candidate;
                 break;
             }

@@ -7,6 +7,7 @@
 #include <QByteArray>
 #include <QJsonObject>
 #include <QString>
+#include <QList>
 #include <QStringList>
 
 #include <vector>
@@ -91,6 +92,51 @@ public:
     TextRecords read(const QString &path, const DatasetOptions &options) const override;
 };
 
+// A folder of text files per class: DIR/<class>/*.txt, one record per file (its text, a UTF-8
+// byte-order mark and the line breaks at its end removed). Classes are the subfolders in byte
+// order of their names, files within a class in byte order of theirs: the corpus order the
+// fixed split counts in. Hidden entries are skipped; a subfolder without .txt files is a class
+// without samples and refused, as are an empty file and a file that is not UTF-8.
+class TextFolderReader final : public TextReader
+{
+public:
+    QString name() const override { return QStringLiteral("text-folder"); }
+    QString description() const override;
+    // A folder with subfolders holding .txt files (and not a fortune folder).
+    bool canRead(const QString &path) const override;
+    TextRecords read(const QString &path, const DatasetOptions &options) const override;
+};
+
+// A CSV file (RFC 4180: quoted fields may hold commas, quotes as "" and line breaks) with a
+// header row, a text column and a label column, one record per row, in file order. Columns
+// are named by options.textColumn / options.labelColumn (header name or 0-based index); left
+// out, the label is the column named label, target, class or category, and the text the
+// column named text, else the one other column whose cells are not all numbers. A file where
+// that is ambiguous is refused with the columns it has. A file of one column is text only (one
+// class, for language modelling) when options.textColumn names it. Classes are the distinct labels, in numeric order when
+// all are integers, else in byte order.
+class TextCsvReader final : public TextReader
+{
+public:
+    QString name() const override { return QStringLiteral("text-csv"); }
+    QString description() const override;
+    // A .csv/.tsv file whose first rows hold a column of text besides the label: a column
+    // other than the one CsvReader would take as the label that has cells that are not numbers.
+    // A numeric table (CsvReader's) is not accepted.
+    bool canRead(const QString &path) const override;
+    TextRecords read(const QString &path, const DatasetOptions &options) const override;
+
+    // The cells of `text` (the whole file) as rows, quotes undone; `lines` receives the
+    // 1-based line each row starts on. At most `maxRows` rows when > 0. Throws ms::Error
+    // naming `fileName` and the line of a quote left open.
+    static QList<QList<QByteArray>> parse(const QByteArray &text, char delimiter,
+                                          const QString &fileName, qsizetype maxRows = 0,
+                                          std::vector<qint64> *lines = nullptr);
+};
+
+// The 1-based line of the first byte of `text` that is not UTF-8, or 0 when it all is.
+qsizetype invalidUtf8Line(const QByteArray &text);
+
 // The text readers and built-in text datasets (Debian's fortunes), and the one door to loading
 // a text dataset. Separate from DatasetRegistry because its datasets are tensors of floats
 // and these are text, which a tokenizer turns into tokens at training time.
@@ -104,6 +150,8 @@ public:
 
     // True when `source` names a built-in text dataset or a path a text reader accepts.
     bool accepts(const QString &source) const;
+    // The same, or a file named with options.textColumn (a CSV read as text).
+    bool accepts(const DatasetOptions &options) const;
     // Resolves options.source (built-in name or path), reads, splits by the fixed rule and
     // applies options.limit (at most that many training records and a ninth as many
     // validation records, each a seeded random subset kept in corpus order). Throws ms::Error:

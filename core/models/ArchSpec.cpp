@@ -2,6 +2,7 @@
 
 #include "common/Error.h"
 #include "models/GptSpec.h"
+#include "models/TextClassifierSpec.h"
 #include "common/ShapeText.h"
 
 #include <QJsonArray>
@@ -430,6 +431,11 @@ ArchSpec ArchSpec::fromJson(const QJsonObject &json)
         spec.m_json = GptSpec::fromJson(json).toJson();
         return spec;
     }
+    if (TextClassifierSpec::isTextClassifier(json)) {
+        ArchSpec spec;
+        spec.m_json = TextClassifierSpec::fromJson(json).toJson();
+        return spec;
+    }
     const QJsonValue layers = json.value(QLatin1String("layers"));
     if (!layers.isArray() || layers.toArray().isEmpty())
         throw Error(QStringLiteral("the spec needs a non-empty \"layers\" list, such as "
@@ -456,6 +462,23 @@ ArchSpec ArchSpec::boundTo(const std::vector<qint64> &inputShape, int numClasses
 {
     if (isGpt())
         return boundGpt(inputShape, numClasses);
+    if (TextClassifierSpec::isTextClassifier(m_json)) {
+        TextClassifierSpec t = TextClassifierSpec::fromJson(m_json);
+        if (!inputShape.empty())
+            throw Error(QStringLiteral("\"%1\" is a text classifier: it reads token "
+                                       "sequences, not samples of shape %2; train it on a text "
+                                       "dataset (a folder of .txt files per class, a CSV with "
+                                       "a text column, fortunes)")
+                            .arg(t.name, shapeText(inputShape, kShape)));
+        if (numClasses > 0) {
+            if (t.numClasses > 0 && t.numClasses != numClasses)
+                throw Error(QStringLiteral("the spec fixes num_classes %1 but the data has %2 "
+                                           "classes; remove \"num_classes\" from the spec")
+                                .arg(t.numClasses).arg(numClasses));
+            t.numClasses = numClasses;
+        }
+        return fromJson(t.toJson());
+    }
     QJsonObject json = m_json;
     const std::vector<qint64> fixedShape = this->inputShape();
     if (!inputShape.empty()) {
@@ -486,6 +509,8 @@ std::vector<qint64> ArchSpec::inputShape() const
 {
     if (isGpt())
         return {GptSpec::fromJson(m_json).blockSize};
+    if (TextClassifierSpec::isTextClassifier(m_json))
+        return {TextClassifierSpec::fromJson(m_json).blockSize};
     return readShape(m_json);
 }
 
@@ -493,6 +518,8 @@ int ArchSpec::numClasses() const
 {
     if (isGpt())
         return GptSpec::fromJson(m_json).vocabSize;
+    if (TextClassifierSpec::isTextClassifier(m_json))
+        return TextClassifierSpec::fromJson(m_json).numClasses;
     return readNumClasses(m_json);
 }
 
@@ -500,18 +527,21 @@ ArchSpec ArchSpec::withSettings(const QJsonObject &settings) const
 {
     if (settings.isEmpty())
         return *this;
-    if (!isGpt())
+    const bool text = TextClassifierSpec::isTextClassifier(m_json);
+    if (!isGpt() && !text)
         throw Error(QStringLiteral("the architecture \"%1\" takes no parameters (%2 given); "
                                    "change its layers in a spec file instead")
                         .arg(name(), settings.keys().join(QStringLiteral(", "))));
-    QStringList settable = GptSpec::settingKeys();
+    QStringList settable = text ? TextClassifierSpec::settingKeys() : GptSpec::settingKeys();
     settable.removeAll(QStringLiteral("vocab_size"));   // the tokenizer's, not a choice
+    settable.removeAll(QStringLiteral("num_classes"));  // the data's
     QJsonObject json = m_json;
     for (auto it = settings.begin(); it != settings.end(); ++it) {
         if (!settable.contains(it.key()))
-            throw Error(QStringLiteral("the gpt architecture has no parameter \"%1\"; it "
-                                       "takes %2")
-                            .arg(it.key(), settable.join(QStringLiteral(", "))));
+            throw Error(QStringLiteral("the %1 architecture has no parameter \"%2\"; it "
+                                       "takes %3")
+                            .arg(text ? QStringLiteral("text-classifier") : QStringLiteral("gpt"),
+                                 it.key(), settable.join(QStringLiteral(", "))));
         json.insert(it.key(), it.value());
     }
     return fromJson(json);
@@ -548,6 +578,11 @@ std::vector<LayerPlan> ArchSpec::plan() const
     if (isGpt())
         throw Error(QStringLiteral("\"%1\" is a gpt spec, which has no layer list: this step "
                                    "works on layer-list specs (mlp, cnn and the like) only")
+                        .arg(name()));
+    if (TextClassifierSpec::isTextClassifier(m_json))
+        throw Error(QStringLiteral("\"%1\" is a text-classifier spec, which has no layer list: "
+                                   "this step works on layer-list specs (mlp, cnn and the "
+                                   "like) only")
                         .arg(name()));
     std::vector<qint64> shape = inputShape();
     const int classes = numClasses();
@@ -605,6 +640,8 @@ ModelSummary ArchSpec::summary() const
 {
     if (isGpt())
         return GptSpec::fromJson(m_json).summary();
+    if (TextClassifierSpec::isTextClassifier(m_json))
+        return TextClassifierSpec::fromJson(m_json).summary();
     ModelSummary s;
     s.inputShape = inputShape();
     for (const LayerPlan &p : plan())

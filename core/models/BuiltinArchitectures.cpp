@@ -5,6 +5,7 @@
 #include "models/ArchSpec.h"
 #include "models/ArchitectureRegistry.h"
 #include "models/GptSpec.h"
+#include "models/TextClassifierSpec.h"
 
 #include <QJsonArray>
 #include <QLocale>
@@ -207,6 +208,43 @@ public:
     }
 };
 
+// A Transformer encoder over tokens with mean pooling and a Linear head (models/
+// TextClassifierSpec.h), for text datasets: its blocks are the gpt's without the causal mask.
+// The vocabulary is the tokenizer's, bound by the trainer; the parameters are the gpt's.
+class TextClassifierArchitecture final : public ArchitectureProvider
+{
+public:
+    QString name() const override { return QStringLiteral("text-classifier"); }
+    QString description() const override
+    {
+        TextClassifierSpec spec;
+        return QStringLiteral("Transformer text classifier: token and position embeddings, %1 "
+                              "encoder blocks of %2-head self-attention and a 4x GELU MLP, "
+                              "n_embd %3, mean pooling over the tokens, a Linear head; up to "
+                              "%4 tokens. Train it on a text dataset.")
+            .arg(spec.nLayer).arg(spec.nHead).arg(spec.nEmbd).arg(spec.blockSize);
+    }
+    QStringList parameters() const override
+    {
+        QStringList keys = TextClassifierSpec::settingKeys();
+        keys.removeAll(QStringLiteral("vocab_size"));
+        keys.removeAll(QStringLiteral("num_classes"));
+        return keys;
+    }
+    QJsonObject makeSpec(const std::vector<qint64> &inputShape, int numClasses) const override
+    {
+        return makeSpec(inputShape, numClasses, {});
+    }
+    QJsonObject makeSpec(const std::vector<qint64> &inputShape, int numClasses,
+                         const QJsonObject &params) const override
+    {
+        return ArchSpec::fromJson(TextClassifierSpec().toJson())
+            .withSettings(params)
+            .boundTo(inputShape, numClasses)
+            .toJson();
+    }
+};
+
 } // namespace
 
 void registerBuiltinArchitectures(ArchitectureRegistry &registry)
@@ -214,6 +252,7 @@ void registerBuiltinArchitectures(ArchitectureRegistry &registry)
     registry.providers().add(std::make_shared<MlpArchitecture>());
     registry.providers().add(std::make_shared<CnnArchitecture>());
     registry.providers().add(std::make_shared<GptArchitecture>());
+    registry.providers().add(std::make_shared<TextClassifierArchitecture>());
 }
 
 } // namespace ms

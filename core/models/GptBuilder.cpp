@@ -5,6 +5,7 @@
 // lm_peer.py's GPT, so a module made here trains in C++ and runs unchanged in Python.
 
 #include "models/GptSpec.h"
+#include "models/TextClassifierSpec.h"
 #include "models/ModelBuilder_p.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -58,6 +59,7 @@ public:
     std::string blockSource() const;
     std::string bodySource() const;
     std::string stepRowsSource() const;
+    std::string classifierSource(int64_t padId) const;
 
 private:
     std::string dropout(const std::string &value) const
@@ -212,7 +214,81 @@ std::string GptFactory::stepRowsSource() const
     return src;
 }
 
+// The text classifier's forward: the gpt's blocks over all positions, where a query sees every
+// key that is not padding (a row of padding only sees them all, so its softmax has no row of
+// -inf; its pooled value is zero), then the mean of the final LayerNorm over the non-padding
+// positions and the head. Inputs past block_size are cut, as tokenizers truncate for
+// classifiers.
+std::string GptFactory::classifierSource(int64_t padId) const
+{
+    const std::string block = str(m_spec.blockSize);
+    std::string src =
+        "def forward(self, idx: Tensor) -> Tensor:\n"
+        "    if idx.size(1) > " + block + ":\n"
+        "        idx = idx.narrow(1, 0, " + block + ")\n"
+        "    B = idx.size(0)\n"
+        "    T = idx.size(1)\n"
+        "    pad = idx == " + str(padId) + "\n"
+        "    mask = torch.logical_and(pad, torch.logical_not(pad).any(1, keepdim=True))"
+        ".view(B, 1, 1, T)\n"
+        "    pos = torch.arange(0, T, device=idx.device)\n"
+        "    x = " + dropout("torch.embedding(self.wte.weight, idx) + "
+                             "torch.embedding(self.wpe.weight, pos)") + "\n"
+        "    none: List[Tensor] = []\n";
+    for (int i = 0; i < m_spec.nLayer; ++i)
+        src += "    x, k, v = self.h" + std::to_string(i) + ".forward(x, mask, none)\n";
+    src += "    x = torch.layer_norm(x, [" + str(m_spec.nEmbd) + "], self.ln_f.weight, "
+           + biasOf("self.ln_f") + ", 1e-05)\n"
+           "    keep = torch.logical_not(pad).unsqueeze(2).to(x.dtype)\n"
+           "    pooled = (x * keep).sum(1) / keep.sum(1).clamp_min(1.0)\n"
+           "    return torch.linear(" + dropout("pooled") + ", self.head.weight, "
+           + biasOf("self.head") + ")\n";
+    return src;
+}
+
 } // namespace
+
+torch::jit::Module buildTextClassifierModule(const TextClassifierSpec &spec,
+                                             const QJsonObject &tokenizer,
+                                             const QStringList &classNames, quint64 seed)
+{
+    at::NoGradGuard noGrad;
+    // The blocks are the gpt's: a gpt spec of the same shape makes them.
+    GptSpec blocks;
+    blocks.vocabSize = spec.vocabSize + 1;
+    blocks.blockSize = spec.blockSize;
+    blocks.nLayer = spec.nLayer;
+    blocks.nHead = spec.nHead;
+    blocks.nEmbd = spec.nEmbd;
+    blocks.dropout = spec.dropout;
+    blocks.bias = spec.bias;
+    GptFactory factory(blocks, seed);
+    const int64_t V = spec.vocabSize + 1, T = spec.blockSize, E = spec.nEmbd;
+    const int64_t padId = spec.vocabSize;
+
+    torch::jit::Module net = newModule("ModelStudioTextClassifier");
+    net.register_module("wte", factory.holder("TcWte", {V, E}, 0.02, false));
+    net.register_module("wpe", factory.holder("TcWpe", {T, E}, 0.02, false));
+    for (int i = 0; i < spec.nLayer; ++i)
+        net.register_module("h" + std::to_string(i), factory.block(i));
+    net.register_module("ln_f", factory.holder("TcLnF", {E}, 0.0, true));
+    net.register_module("head", factory.holder("TcHead", {spec.numClasses, E}, 0.02, true));
+
+    c10::List<std::string> names;
+    for (const QString &name : classNames)
+        names.push_back(name.toStdString());
+    net.register_attribute("class_names", c10::ListType::ofStrings(), names);
+    const QByteArray json = QJsonDocument(spec.toJson()).toJson(QJsonDocument::Compact);
+    net.register_attribute("spec_json", c10::StringType::get(), json.toStdString());
+    net.register_attribute(
+        "tokenizer_json", c10::StringType::get(),
+        QJsonDocument(tokenizer).toJson(QJsonDocument::Compact).toStdString());
+    net.register_attribute("block_size", c10::IntType::get(), int64_t(T));
+    net.register_attribute("vocab_size", c10::IntType::get(), int64_t(spec.vocabSize));
+    net.register_attribute("pad_id", c10::IntType::get(), padId);
+    net.define(factory.classifierSource(padId));
+    return net;
+}
 
 torch::jit::Module buildGptModule(const GptSpec &spec, const QJsonObject &tokenizer, quint64 seed)
 {

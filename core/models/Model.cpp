@@ -210,6 +210,9 @@ Model Model::build(const QJsonObject &specJson, const ModelDataInfo &data, quint
         if (GptSpec::isGpt(specJson))
             throw Error(QStringLiteral("a gpt spec makes a language model, which needs a "
                                        "tokenizer: train it with --task lm"));
+        if (specJson.value(QLatin1String("family")).toString() == QLatin1String("text-classifier"))
+            throw Error(QStringLiteral("a text-classifier spec reads tokens, which needs a "
+                                       "tokenizer: train it on a text dataset"));
         ArchSpec spec = ArchSpec::fromJson(specJson);
         if (!data.inputShape.empty() || !data.classNames.isEmpty())
             spec = spec.boundTo(data.inputShape, int(data.classNames.size()));

@@ -10,6 +10,7 @@
 namespace ms {
 
 struct GptSpec;
+struct TextClassifierSpec;
 
 // An empty module of class `className` with the `training` attribute that train()/eval() flip
 // and dropout/batchnorm source reads.
@@ -34,5 +35,15 @@ torch::jit::Module buildModule(const ArchSpec &spec, const ModelDataInfo &data,
 // `seed`. The module is in training mode.
 torch::jit::Module buildGptModule(const GptSpec &spec, const QJsonObject &tokenizer,
                                   quint64 seed);
+
+// Builds the "ModelStudioTextClassifier" of a bound text-classifier spec (GptBuilder.cpp, with
+// the gpt's blocks): forward(idx) -> logits (N x classes) for token ids (N x T, padded with
+// pad_id = vocab_size). Attributes: class_names, spec_json, tokenizer_json, block_size,
+// vocab_size, pad_id; no input_shape (the length is dynamic, as an imported text classifier's)
+// and no task (it is a classifier). Weights as the gpt's, the head normal(0, 0.02) with a zero
+// bias. The module is in training mode.
+torch::jit::Module buildTextClassifierModule(const TextClassifierSpec &spec,
+                                             const QJsonObject &tokenizer,
+                                             const QStringList &classNames, quint64 seed);
 
 } // namespace ms

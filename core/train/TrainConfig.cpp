@@ -45,6 +45,8 @@ QJsonObject TrainConfig::toJson() const
     };
     if (!labelColumn.isEmpty())
         json.insert(QStringLiteral("label_column"), labelColumn);
+    if (!textColumn.isEmpty())
+        json.insert(QStringLiteral("text_column"), textColumn);
     if (!archSpec.isEmpty())
         json.insert(QStringLiteral("arch_spec"), archSpec);
     // Keys added later: only when set, so an earlier recipe and its replay read the same.
@@ -79,7 +81,8 @@ QJsonObject TrainConfig::toJson() const
 TrainConfig TrainConfig::fromJson(const QJsonObject &json)
 {
     static const QSet<QString> known = {
-        QStringLiteral("dataset"), QStringLiteral("label_column"), QStringLiteral("arch"),
+        QStringLiteral("dataset"), QStringLiteral("label_column"), QStringLiteral("text_column"),
+        QStringLiteral("arch"),
         QStringLiteral("arch_spec"), QStringLiteral("arch_params"), QStringLiteral("epochs"), QStringLiteral("batch_size"),
         QStringLiteral("lr"), QStringLiteral("optimizer"), QStringLiteral("momentum"),
         QStringLiteral("weight_decay"), QStringLiteral("schedule"),
@@ -124,6 +127,7 @@ TrainConfig TrainConfig::fromJson(const QJsonObject &json)
     TrainConfig c;
     c.dataset = json.value(QStringLiteral("dataset")).toString(c.dataset);
     c.labelColumn = json.value(QStringLiteral("label_column")).toString();
+    c.textColumn = json.value(QStringLiteral("text_column")).toString();
     c.arch = json.value(QStringLiteral("arch")).toString(c.arch);
     c.archSpec = json.value(QStringLiteral("arch_spec")).toObject();
     const QJsonValue archParams = json.value(QStringLiteral("arch_params"));

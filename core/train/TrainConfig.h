@@ -11,6 +11,7 @@ struct TrainConfig
 {
     QString dataset = QStringLiteral("fashion-mnist");  // built-in name or path
     QString labelColumn;                                // CSV only
+    QString textColumn;                                 // text CSV: the text column
     QString arch = QStringLiteral("cnn");               // provider name or spec file path
     QJsonObject archSpec;                               // inline spec; wins over `arch`
     // Fine-tuning: start from this registry version ("resnet18:1"; wins over arch and

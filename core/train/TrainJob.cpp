@@ -7,6 +7,7 @@
 #include "common/Names.h"
 #include "common/Runtime.h"
 #include "data/DatasetRegistry.h"
+#include "data/TextDataset.h"
 #include "jobs/JobContext.h"
 #include "models/ArchSpec.h"
 #include "models/ArchitectureRegistry.h"
@@ -17,6 +18,7 @@
 #include "train/Checkpoint_p.h"
 #include "train/Distributed_p.h"
 #include "train/LmTraining_p.h"
+#include "train/TextClassification_p.h"
 #include "train/FromVersion_p.h"
 #include "train/LocalWorkers_p.h"
 #include "train/TrainLoop_p.h"
@@ -166,6 +168,10 @@ public:
 
 private:
     QJsonObject output() const;
+    QJsonObject describeData() const
+    {
+        return m_lm ? m_lm->describeData() : m_text ? m_text->describeData() : m_data.describe();
+    }
     // What a stop keeps, for every way of stopping.
     QString keptNote() const;
     JobResult stopped(JobStatus status, const QString &message);
@@ -187,6 +193,9 @@ private:
 
     Dataset m_data;
     std::unique_ptr<LmTraining> m_lm;   // a language model's run (--task lm), else null
+    // A text classifier's run (a text dataset, task classify), else null. m_data then holds
+    // the class names only.
+    std::unique_ptr<TextClassification> m_text;
     Model m_model;
     QJsonObject m_spec;
     std::optional<VersionRecord> m_source;   // the version fine-tuned (config.from)
@@ -221,6 +230,7 @@ void TrainSession::loadData()
     options.validationFraction = m_config.validationFraction;
     options.seed = m_config.seed;
     options.labelColumn = m_config.labelColumn;
+    options.textColumn = m_config.textColumn;
     options.isCancelled = [this] { return m_context.isCancelled(); };
     options.warn = [this](const QString &message) { warn(message); };
     if (!m_workspace.isEmpty())
@@ -230,6 +240,17 @@ void TrainSession::loadData()
             m_lm = std::make_unique<LmTraining>(m_config);
             m_lm->load(options);
             m_context.log(m_lm->logLine());
+            return;
+        }
+        if (TextDatasetRegistry::instance().accepts(options)) {
+            if (!m_config.from.isEmpty())
+                throw Error(QStringLiteral("Fine-tuning (--from) on a text dataset is not "
+                                           "supported yet: train a new --arch text-classifier."));
+            m_text = std::make_unique<TextClassification>(m_config);
+            m_text->load(options);
+            m_data.name = m_config.dataset;
+            m_data.classNames = m_text->classNames();
+            m_context.log(m_text->logLine());
             return;
         }
         m_data = DatasetRegistry::instance().load(options);
@@ -279,6 +300,8 @@ void TrainSession::prepareModel()
         // The data may have changed since (or be read differently): refused before a step.
         if (m_lm)
             m_lm->checkModel(m_model, QStringLiteral("The checkpoint of %1").arg(m_runDir));
+        else if (m_text)
+            m_text->checkModel(m_model, QStringLiteral("The checkpoint of %1").arg(m_runDir));
         else
             checkDataFitsModel(m_model.inputShape(), int(m_model.classNames().size()),
                                QStringLiteral("The checkpoint of %1").arg(m_runDir),
@@ -295,6 +318,10 @@ void TrainSession::prepareModel()
     } else if (m_lm) {
         m_spec = m_lm->resolveSpec();
         m_model = m_lm->build(m_spec, m_config.seed);
+        writeConfig();
+    } else if (m_text) {
+        m_spec = m_text->resolveSpec();
+        m_model = m_text->build(m_spec, m_config.seed);
         writeConfig();
     } else if (!m_config.from.isEmpty()) {
         // Any registered version, imports included: fitted to the data and checked before
@@ -343,14 +370,15 @@ void TrainSession::begin()
         {QStringLiteral("arch"), m_source ? m_source->ref() : ArchSpec::fromJson(m_spec).name()},
         {QStringLiteral("params"), m_summary.totalParams},
         {QStringLiteral("macs"), m_summary.totalMacs},
-        {QStringLiteral("dataset"), m_lm ? m_lm->describeData() : m_data.describe()},
+        {QStringLiteral("dataset"), describeData()},
         {QStringLiteral("task"), m_config.task},
         {QStringLiteral("threads"), m_governor.threads()},
         {QStringLiteral("world_size"), m_group ? m_group->size() : 1},
         // Lets a plot put per-step points on an epoch axis.
         {QStringLiteral("steps_per_epoch"),
          m_lm ? qint64(m_lm->stepsPerEpoch())
-              : qint64(trainloop::stepsPerEpoch(m_data.train.count(), m_config.batchSize))},
+              : qint64(trainloop::stepsPerEpoch(
+                    m_text ? m_text->trainCount() : m_data.train.count(), m_config.batchSize))},
         {QStringLiteral("runtime"), Runtime::describe()},
         {QStringLiteral("resumed_after_epoch"), m_epochsDone}});
 }
@@ -368,6 +396,13 @@ void TrainSession::prepareSteps()
         m_loop = std::make_unique<trainloop::EpochLoop>(module, *m_optimizer, at::Tensor(),
                                                         at::Tensor());
         m_lm->setUp(*m_loop);
+    } else if (m_text) {
+        m_xVal = m_text->valX();
+        m_yVal = m_text->valY();
+        m_xTest = at::empty({0, m_xVal.size(1)}, at::kLong);
+        m_yTest = at::empty({0}, at::kLong);
+        m_loop = std::make_unique<trainloop::EpochLoop>(module, *m_optimizer, m_text->trainX(),
+                                                        m_text->trainY());
     } else {
         m_xVal = splitFeatures(m_data.validation, m_data.sampleShape);
         m_yVal = splitLabels(m_data.validation);
@@ -513,8 +548,7 @@ QJsonObject TrainSession::output() const
                        {QStringLiteral("epochs_done"), m_epochsDone},
                        {QStringLiteral("final"), m_last},
                        {QStringLiteral("summary"), m_summary.toJson()},
-                       {QStringLiteral("dataset"),
-                        m_lm ? m_lm->describeData() : m_data.describe()},
+                       {QStringLiteral("dataset"), describeData()},
                        {QStringLiteral("config"), m_config.toJson()},
                        {QStringLiteral("threads"), m_governor.threads()}};
 }
@@ -561,6 +595,8 @@ JobResult TrainSession::finish(const QString &outPath, bool registerVersion)
         version.classNames = m_data.classNames;
         if (m_lm)
             m_lm->describeVersion(version, m_spec);
+        if (m_text)
+            m_text->describeVersion(version, m_spec);
         version.parameterCount = m_summary.totalParams;
         version.metrics = m_last;
         if (m_source)

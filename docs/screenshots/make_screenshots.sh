@@ -34,6 +34,7 @@ run bench cnn:1 cnn:2 cnn:3 --batch-sizes 1,32 --threads 1
 fi
 
 "${gui[@]}" --panel data --dataset fashion-mnist --screenshot "$out/data.png"
+"${gui[@]}" --panel data --dataset fortunes --screenshot "$out/data-text.png"
 "${gui[@]}" --panel versions --screenshot "$out/versions.png"
 "${gui[@]}" --panel compare --screenshot "$out/compare.png"
 "${gui[@]}" --panel compare --compare-tab variants --screenshot "$out/compare-variants.png"

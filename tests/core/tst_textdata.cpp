@@ -1,6 +1,6 @@
 // Text datasets and tokenizers: the fortunes reader (records, classes, the fixed split) on a
-// folder made here and on Debian's fortunes against the Python peer's own reading, and the byte
-// tokenizer's round trip.
+// folder made here and on Debian's fortunes against the Python peer's own reading, the folder
+// of .txt files per class and the CSV of text, and the byte tokenizer's round trip.
 
 #include "TestSupport.h"
 
@@ -11,6 +11,7 @@
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QTemporaryDir>
@@ -27,6 +28,12 @@ bool writeCategory(const QDir &dir, const QString &name, const QByteArray &text)
 {
     return writeFile(dir.filePath(name), text)
            && writeFile(dir.filePath(name + QStringLiteral(".dat")), QByteArray(24, '\0'));
+}
+
+// writeFile, making the folders on the way.
+bool put(const QString &path, const QByteArray &bytes)
+{
+    return QDir().mkpath(QFileInfo(path).path()) && writeFile(path, bytes);
 }
 
 QString hex(const QByteArray &bytes)
@@ -155,6 +162,138 @@ private Q_SLOTS:
         options.validationFraction = 0.2;
         message = errorOf([&] { TextDatasetRegistry::instance().load(options); });
         QVERIFY2(message.contains(QStringLiteral("fixed split")), qPrintable(message));
+    }
+
+    // DIR/<class>/*.txt: classes in byte order, files in byte order within, one record per
+    // file (its final line breaks removed), hidden and non-.txt files left out; the fixed split.
+    void textFolderReadsClassesAndSplit()
+    {
+        QDir dir(m_dir.filePath(QStringLiteral("folder")));
+        for (int i = 0; i < 7; ++i)
+            QVERIFY(put(dir.filePath(QStringLiteral("sports/%1.txt").arg(i)),
+                              QStringLiteral("match %1\r\n").arg(i).toUtf8()));
+        for (int i = 0; i < 5; ++i)
+            QVERIFY(put(dir.filePath(QStringLiteral("Arts/%1.txt").arg(i)),
+                              QStringLiteral("caf\u00e9 %1\nline two\n\n").arg(i).toUtf8()));
+        QVERIFY(put(dir.filePath(QStringLiteral("Arts/.hidden.txt")), "no"));
+        QVERIFY(put(dir.filePath(QStringLiteral("Arts/notes.md")), "no"));
+        QVERIFY(TextDatasetRegistry::instance().accepts(dir.path()));
+        const TextDataset data = load(dir.path());
+        QCOMPARE(data.readerName, QStringLiteral("text-folder"));
+        QCOMPARE(data.classNames, QStringList({QStringLiteral("Arts"), QStringLiteral("sports")}));
+        QCOMPARE(data.train.count(), qint64(11));
+        QCOMPARE(data.validation.count(), qint64(1));
+        // Record 9 of Arts 0-4, sports 0-6 is sports' fifth.
+        QCOMPARE(data.validation.records[0], QByteArray("match 4"));
+        QCOMPARE(data.validation.labels[0], qint64(1));
+        QCOMPARE(data.train.records[0], QByteArray("caf\xc3\xa9 0\nline two"));
+        QCOMPARE(data.train.labels[0], qint64(0));
+    }
+
+    void textFolderRefusesBadInput()
+    {
+        QDir hollow(m_dir.filePath(QStringLiteral("hollowclass")));
+        QVERIFY(put(hollow.filePath(QStringLiteral("a/1.txt")), "one"));
+        QVERIFY(hollow.mkpath(QStringLiteral("b")));
+        QString message = errorOf([&] { load(hollow.path()); });
+        QVERIFY2(message.contains(QStringLiteral("\"b\"")) && message.contains(
+                     QStringLiteral("no .txt files")), qPrintable(message));
+
+        QDir blank(m_dir.filePath(QStringLiteral("blankfile")));
+        QVERIFY(put(blank.filePath(QStringLiteral("a/1.txt")), "one"));
+        QVERIFY(put(blank.filePath(QStringLiteral("b/2.txt")), " \n\n"));
+        message = errorOf([&] { load(blank.path()); });
+        QVERIFY2(message.contains(QStringLiteral("2.txt")) && message.contains(
+                     QStringLiteral("empty")), qPrintable(message));
+
+        QDir latin(m_dir.filePath(QStringLiteral("latinfile")));
+        QVERIFY(put(latin.filePath(QStringLiteral("a/1.txt")), "one"));
+        QVERIFY(put(latin.filePath(QStringLiteral("b/old.txt")), "fine\ncaf\xe9\n"));
+        message = errorOf([&] { load(latin.path()); });
+        QVERIFY2(message.contains(QStringLiteral("old.txt")) && message.contains(
+                     QStringLiteral("not UTF-8")) && message.contains(QStringLiteral("line 2")),
+                 qPrintable(message));
+    }
+
+    // RFC 4180 cells (commas, quotes and line breaks inside quotes), the text and label columns
+    // found by their names and by content, integer labels in numeric order.
+    void textCsvReadsQuotedCells()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("reviews.csv"));
+        QByteArray csv = "id,review,label\n"
+                         "1,\"good, really\",10\n"
+                         "2,\"two\nlines, \"\"quoted\"\"\",2\n"
+                         "3,plain,2\n";
+        for (int i = 4; i <= 12; ++i)
+            csv += QByteArray::number(i) + ",text " + QByteArray::number(i) + ",10\n";
+        QVERIFY(writeFile(path, csv));
+        QVERIFY(TextDatasetRegistry::instance().accepts(path));
+        const TextDataset data = load(path);
+        QCOMPARE(data.readerName, QStringLiteral("text-csv"));
+        QCOMPARE(data.classNames, QStringList({QStringLiteral("2"), QStringLiteral("10")}));
+        QCOMPARE(data.train.count() + data.validation.count(), qint64(12));
+        QCOMPARE(data.train.records[0], QByteArray("good, really"));
+        QCOMPARE(data.train.labels[0], qint64(1));
+        QCOMPARE(data.train.records[1], QByteArray("two\nlines, \"quoted\""));
+        QCOMPARE(data.train.labels[1], qint64(0));
+        QCOMPARE(data.validation.records[0], QByteArray("text 10"));
+
+        // A numeric table is CsvReader's, not a text dataset.
+        const QString numbers = m_dir.filePath(QStringLiteral("numbers.csv"));
+        QVERIFY(writeFile(numbers, "a,b,label\n1,2,cat\n3,4,dog\n"));
+        QVERIFY(!TextDatasetRegistry::instance().accepts(numbers));
+        // Nor is one whose text label is named, wherever it stands.
+        QByteArray table = "species,a,b\n";
+        for (int i = 0; i < 10; ++i)
+            table += (i % 2 ? "setosa," : "virginica,") + QByteArray::number(i) + ",1\n";
+        DatasetOptions named;
+        named.source = m_dir.filePath(QStringLiteral("species.csv"));
+        named.labelColumn = QStringLiteral("species");
+        QVERIFY(writeFile(named.source, table));
+        QVERIFY(!TextDatasetRegistry::instance().accepts(named));
+        QCOMPARE(DatasetRegistry::instance().load(named).numClasses(), 2);
+        // A text CSV where tensors are expected says what it is.
+        DatasetOptions options;
+        options.source = path;
+        const QString message = errorOf([&] { DatasetRegistry::instance().load(options); });
+        QVERIFY2(message.contains(QStringLiteral("text-classifier")), qPrintable(message));
+    }
+
+    void textCsvRefusesBadInput()
+    {
+        const QString two = m_dir.filePath(QStringLiteral("two.csv"));
+        QVERIFY(writeFile(two, "title,body,topic\nA title,a body,x\nB,c,y\n"));
+        QString message = errorOf([&] { load(two); });
+        QVERIFY2(message.contains(QStringLiteral("title, body")) && message.contains(
+                     QStringLiteral("--text-column")), qPrintable(message));
+        DatasetOptions options;
+        options.source = two;
+        options.textColumn = QStringLiteral("body");
+        options.labelColumn = QStringLiteral("topic");
+        QCOMPARE(TextDatasetRegistry::instance().load(options).train.records[0],
+                 QByteArray("a body"));
+        options.textColumn = QStringLiteral("content");
+        message = errorOf([&] { TextDatasetRegistry::instance().load(options); });
+        QVERIFY2(message.contains(QStringLiteral("no column \"content\"")) && message.contains(
+                     QStringLiteral("title, body, topic")), qPrintable(message));
+
+        const QString blank = m_dir.filePath(QStringLiteral("blank.csv"));
+        QVERIFY(writeFile(blank, "text,label\n\"multi\nline\",a\n  ,b\n"));
+        message = errorOf([&] { load(blank); });
+        QVERIFY2(message.contains(QStringLiteral("line 4")) && message.contains(
+                     QStringLiteral("empty")), qPrintable(message));
+
+        const QString latin = m_dir.filePath(QStringLiteral("latin.csv"));
+        QVERIFY(writeFile(latin, "text,label\nfine,a\ncaf\xe9,b\n"));
+        message = errorOf([&] { load(latin); });
+        QVERIFY2(message.contains(QStringLiteral("not UTF-8")) && message.contains(
+                     QStringLiteral("line 3")), qPrintable(message));
+
+        const QString open = m_dir.filePath(QStringLiteral("open.csv"));
+        QVERIFY(writeFile(open, "text,label\nfine,a\n\"never closed,b\n"));
+        message = errorOf([&] { load(open); });
+        QVERIFY2(message.contains(QStringLiteral("line 3")) && message.contains(
+                     QStringLiteral("never closed")), qPrintable(message));
     }
 
     // A text dataset where tensors are expected: one message saying what takes it.

@@ -3,7 +3,9 @@
 // sizes), thumbnails that pair each image with its own label, the CSV's first rows with its
 // header, and a clear error in the panel for an unreadable file. Its layout: 224x224 images
 // shrink into their grid cells, and long class names under the histogram are all readable
-// (none overlapping, the first not left out at the plot's edge). Offscreen, no real dataset.
+// (none overlapping, the first not left out at the plot's edge). A text folder shows its
+// records, class counts and the histogram of their lengths in tokens. Offscreen, no real
+// dataset.
 #include "panels/data/ClassHistogram.h"
 
 #include <qcustomplot.h>
@@ -11,6 +13,7 @@
 #include "panels/data/CsvRowsModel.h"
 #include "panels/data/DataPanel.h"
 #include "panels/data/SampleListModel.h"
+#include "panels/data/TokenLengthHistogram.h"
 
 #include "jobs/JobRunner.h"
 
@@ -21,6 +24,7 @@
 #include <QListView>
 #include <QMimeData>
 #include <QSignalSpy>
+#include <QStandardItemModel>
 #include <QStandardPaths>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -98,6 +102,7 @@ private Q_SLOTS:
     void droppingAFileLoadsIt();
     void largeImagesFitTheirCells();
     void longClassNamesAreAllReadable();
+    void textFolderShowsRecordsClassesAndLengths();
 
 private:
     QTemporaryDir m_dir;
@@ -366,6 +371,55 @@ void TestDataPanel::longClassNamesAreAllReadable()
     };
     QString why;
     QTRY_VERIFY2(readable(&why), qPrintable(why));
+}
+
+// A text folder: alpha/0..6.txt of 1..7 ASCII bytes, beta/0..4.txt of 5, 10, .. 25 "é"
+// (10..50 bytes). Record 9 (beta's third) is validation. Class counts per split, the records
+// with their class and byte-token length, and a length histogram over all 12 records.
+void TestDataPanel::textFolderShowsRecordsClassesAndLengths()
+{
+    const QString root = m_dir.filePath(QStringLiteral("texts"));
+    QVERIFY(QDir().mkpath(root + QStringLiteral("/alpha")));
+    QVERIFY(QDir().mkpath(root + QStringLiteral("/beta")));
+    for (int i = 0; i < 7; ++i)
+        QVERIFY(writeFile(QStringLiteral("%1/alpha/%2.txt").arg(root).arg(i),
+                          QByteArray(i + 1, 'a') + '\n'));
+    for (int j = 0; j < 5; ++j)
+        QVERIFY(writeFile(QStringLiteral("%1/beta/%2.txt").arg(root).arg(j),
+                          QString(5 * (j + 1), QChar(0xe9)).toUtf8()));
+    ms::JobRunner runner;
+    DataPanel panel(&runner);
+    QVERIFY(loadAndWait(panel, root));
+    QVERIFY2(!panel.statusIsError(), qPrintable(panel.statusText()));
+    QVERIFY(panel.preview().isText());
+
+    ms::ui::ClassHistogram *histogram = panel.histogram();
+    QCOMPARE(histogram->values(QStringLiteral("train")), (QVector<double>{7.0, 4.0}));
+    QCOMPARE(histogram->values(QStringLiteral("validation")), (QVector<double>{0.0, 1.0}));
+
+    ms::ui::TokenLengthHistogram *lengths = panel.lengthHistogram();
+    QCOMPARE(lengths->total(), qint64(12));
+    QCOMPARE(panel.preview().longestTokens, qint64(50));
+    // Bins of 2 bytes up to the 99th percentile (40): 1 alone in [0, 2), 2 and 3 in [2, 4),
+    // 40 and the longer 50 in the last, which the axis says.
+    const QVector<double> bins = lengths->values();
+    QCOMPARE(bins.size(), 21);
+    QCOMPARE(bins[0], 1.0);
+    QCOMPARE(bins[1], 2.0);
+    QCOMPARE(bins[20], 2.0);
+    QVERIFY2(lengths->customPlot()->xAxis->label().contains(QStringLiteral("40 and more")),
+             qPrintable(lengths->customPlot()->xAxis->label()));
+
+    QStandardItemModel *texts = panel.textModel();
+    QCOMPARE(panel.textView()->model(), texts);
+    QCOMPARE(texts->rowCount(), 11);
+    QCOMPARE(texts->index(0, 0).data().toString(), QStringLiteral("alpha"));
+    QCOMPARE(texts->index(0, 2).data().toString(), QStringLiteral("a"));
+    QCOMPARE(texts->index(7, 0).data().toString(), QStringLiteral("beta"));
+    QCOMPARE(texts->index(7, 1).data().toString(), QStringLiteral("10"));   // 5 x 2 bytes
+    panel.showSplit(QStringLiteral("validation"));
+    QCOMPARE(texts->rowCount(), 1);
+    QCOMPARE(texts->index(0, 1).data().toString(), QStringLiteral("30"));
 }
 
 QTEST_MAIN(TestDataPanel)

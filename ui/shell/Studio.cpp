@@ -17,6 +17,7 @@
 #include "common/Error.h"
 #include "common/Workspace.h"
 #include "data/DatasetRegistry.h"
+#include "data/TextDataset.h"
 #include "jobs/JobRunner.h"
 #include "plugins/PluginManager.h"
 #include "train/TrainConfig.h"
@@ -36,6 +37,8 @@ QStringList builtinDatasetNames()
 {
     QStringList names;
     for (const auto &builtin : ms::DatasetRegistry::instance().builtins().all())
+        names << builtin->name();
+    for (const auto &builtin : ms::TextDatasetRegistry::instance().builtins().all())
         names << builtin->name();
     return names;
 }

@@ -7,9 +7,11 @@
 #include "panels/data/CsvRowsModel.h"
 #include "panels/data/DatasetPreviewJob.h"
 #include "panels/data/SampleListModel.h"
+#include "panels/data/TokenLengthHistogram.h"
 
 #include "common/ShapeText.h"
 #include "data/DatasetRegistry.h"
+#include "data/TextDataset.h"
 
 #include <QAction>
 #include <QComboBox>
@@ -27,6 +29,7 @@
 #include <QSettings>
 #include <QSplitter>
 #include <QStackedWidget>
+#include <QStandardItemModel>
 #include <QTableView>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -67,13 +70,18 @@ DataPanel::DataPanel(ms::JobRunner *runner, QWidget *parent)
     m_source->setInsertPolicy(QComboBox::NoInsert);
     m_source->setMinimumContentsLength(28);
     m_source->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    for (const auto &builtin : ms::DatasetRegistry::instance().builtins().all()) {
+    QList<std::shared_ptr<ms::BuiltinDatasetProvider>> builtins =
+        ms::DatasetRegistry::instance().builtins().all();
+    builtins += ms::TextDatasetRegistry::instance().builtins().all();
+    for (const auto &builtin : builtins) {
         m_source->addItem(builtin->name());
         m_source->setItemData(m_source->count() - 1, builtin->info().description,
                               Qt::ToolTipRole);
     }
-    m_source->setToolTip(tr("A built-in dataset, an IDX folder or a CSV file; Enter reads it. "
-                            "You can also drop a file or folder onto the panel."));
+    m_source->setToolTip(tr("A built-in dataset, an IDX folder, a CSV file or a text dataset "
+                            "(a folder of .txt files per class, a CSV with a text column); "
+                            "Enter reads it. You can also drop a file or folder onto the "
+                            "panel."));
     connect(m_source, &QComboBox::activated, this,
             [this] { load(m_source->currentText()); });
     connect(m_source->lineEdit(), &QLineEdit::returnPressed, this,
@@ -96,6 +104,14 @@ DataPanel::DataPanel(ms::JobRunner *runner, QWidget *parent)
                                  "else the last)"));
     connect(m_labelColumn, &QLineEdit::returnPressed, this,
             [this] { load(m_source->currentText()); });
+    m_textColumn = new QLineEdit(this);
+    m_textColumn->setPlaceholderText(tr("auto"));
+    m_textColumn->setMaximumWidth(120);
+    m_textColumn->setToolTip(tr("A CSV of text: the text column, by header name or 0-based "
+                                "index (default: the column named text, else the one column "
+                                "of text besides the label)"));
+    connect(m_textColumn, &QLineEdit::returnPressed, this,
+            [this] { load(m_source->currentText()); });
 
     auto *sourceRow = new QHBoxLayout;
     auto *datasetLabel = new QLabel(tr("&Dataset"), this);
@@ -109,6 +125,10 @@ DataPanel::DataPanel(ms::JobRunner *runner, QWidget *parent)
     labelLabel->setBuddy(m_labelColumn);
     sourceRow->addWidget(labelLabel);
     sourceRow->addWidget(m_labelColumn);
+    auto *textLabel = new QLabel(tr("&Text column"), this);
+    textLabel->setBuddy(m_textColumn);
+    sourceRow->addWidget(textLabel);
+    sourceRow->addWidget(m_textColumn);
 
     m_summary = new QLabel(this);
     m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -147,9 +167,25 @@ DataPanel::DataPanel(ms::JobRunner *runner, QWidget *parent)
     m_csvView->verticalHeader()->setDefaultSectionSize(m_csvView->fontMetrics().height() + 6);
     m_csvView->horizontalHeader()->setHighlightSections(false);
 
+    // Text records: one row each, the class, the length in tokens and the text on one line
+    // (line breaks shown as ⏎; the tooltip has the record as it is).
+    m_texts = new QStandardItemModel(this);
+    m_textView = new QTableView(this);
+    m_textView->setModel(m_texts);
+    m_textView->setAlternatingRowColors(true);
+    m_textView->setWordWrap(false);
+    m_textView->setTextElideMode(Qt::ElideRight);
+    m_textView->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_textView->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_textView->verticalHeader()->setVisible(false);
+    m_textView->verticalHeader()->setDefaultSectionSize(m_textView->fontMetrics().height() + 6);
+    m_textView->horizontalHeader()->setStretchLastSection(true);
+    m_textView->horizontalHeader()->setHighlightSections(false);
+
     m_sampleStack = new QStackedWidget(this);
     m_sampleStack->addWidget(m_sampleView);
     m_sampleStack->addWidget(m_csvView);
+    m_sampleStack->addWidget(m_textView);
 
     auto *samplesSide = new QWidget(this);
     auto *samplesLayout = new QVBoxLayout(samplesSide);
@@ -162,7 +198,15 @@ DataPanel::DataPanel(ms::JobRunner *runner, QWidget *parent)
     auto *histogramLayout = new QVBoxLayout(histogramSide);
     histogramLayout->setContentsMargins(0, 0, 0, 0);
     histogramLayout->addWidget(sectionTitle(tr("Samples per class"), histogramSide));
-    histogramLayout->addWidget(m_histogram, 1);
+    histogramLayout->addWidget(m_histogram, 3);
+    m_lengths = new TokenLengthHistogram(this);
+    m_lengthsSide = new QWidget(histogramSide);
+    auto *lengthsLayout = new QVBoxLayout(m_lengthsSide);
+    lengthsLayout->setContentsMargins(0, 0, 0, 0);
+    lengthsLayout->addWidget(sectionTitle(tr("Record lengths"), m_lengthsSide));
+    lengthsLayout->addWidget(m_lengths, 1);
+    m_lengthsSide->setVisible(false);
+    histogramLayout->addWidget(m_lengthsSide, 2);
 
     m_splitter = new QSplitter(Qt::Horizontal, this);
     m_splitter->setChildrenCollapsible(false);
@@ -230,6 +274,7 @@ void DataPanel::load(const QString &source)
     ms::DatasetOptions options;
     options.source = trimmed;
     options.labelColumn = m_labelColumn->text().trimmed();
+    options.textColumn = m_textColumn->text().trimmed();
     m_slot = std::make_shared<DatasetPreview>();
     m_loading = trimmed;
     m_jobId = m_runner->start(std::make_unique<DatasetPreviewJob>(
@@ -268,6 +313,11 @@ void DataPanel::onJobFinished(ms::JobId id, const ms::JobResult &result)
 void DataPanel::applyPreview()
 {
     const DatasetPreview &p = m_preview;
+    m_lengthsSide->setVisible(p.isText());
+    if (p.isText()) {
+        applyTextPreview();
+        return;
+    }
     QStringList sizes;
     for (const DatasetPreview::Split &split : p.splits)
         sizes << tr("%1 %2").arg(split.name, formatCount(split.count));
@@ -323,6 +373,78 @@ void DataPanel::applyPreview()
                                   .arg(m_csv->rowCount()));
 }
 
+// A text dataset: its records in a list, the class histogram and the record lengths.
+void DataPanel::applyTextPreview()
+{
+    const DatasetPreview &p = m_preview;
+    QStringList sizes;
+    for (const DatasetPreview::Split &split : p.splits)
+        sizes << tr("%1 %2").arg(split.name, formatCount(split.count));
+    m_summary->setText(tr("<b>%1</b> · %2 · text · %3 classes · %4 · %5 tokenizer: median %6, "
+                          "longest %7 tokens per record")
+                           .arg(p.name.toHtmlEscaped(), p.readerName.toHtmlEscaped(),
+                                QString::number(p.classNames.size()),
+                                sizes.join(QStringLiteral(" · ")).toHtmlEscaped(),
+                                p.tokenizer.toHtmlEscaped(), formatCount(p.medianTokens),
+                                formatCount(p.longestTokens)));
+    m_summary->setToolTip(QDir::toNativeSeparators(p.source));
+    QVector<ClassHistogram::Split> histogram;
+    for (const DatasetPreview::Split &split : p.splits)
+        histogram.append({split.name, split.classCounts});
+    m_histogram->setData(p.classNames, histogram);
+    m_lengths->setData(p.lengthEdges, p.lengthCounts, p.tokenizer, p.lengthOverflow);
+
+    const QString previous = m_split->currentData().toString();
+    m_split->blockSignals(true);
+    m_split->clear();
+    for (const DatasetPreview::Split &split : p.splits) {
+        if (split.count > 0)
+            m_split->addItem(tr("%1 split").arg(split.name), split.name);
+    }
+    const int keep = m_split->findData(previous);
+    m_split->setCurrentIndex(keep >= 0 ? keep : 0);
+    m_split->blockSignals(false);
+    m_split->setVisible(true);
+    m_sampleStack->setCurrentWidget(m_textView);
+    m_samples->clear();
+    m_csv->clear();
+    updateSamples();
+    m_status->setStatus(tr("Text records, split by the fixed rule (record %1 10 == 9 is "
+                           "validation). Lengths are counted in %2 tokens; hover a record for "
+                           "all of it.")
+                            .arg(QStringLiteral("%"), p.tokenizer));
+}
+
+void DataPanel::updateTexts(const DatasetPreview::Split &split)
+{
+    m_texts->clear();
+    m_texts->setHorizontalHeaderLabels({tr("Class"), tr("Tokens"), tr("Text")});
+    for (int i = 0; i < split.texts.size(); ++i) {
+        const qint64 label = split.labels[size_t(i)];
+        const QString name = label >= 0 && label < m_preview.classNames.size()
+                                 ? m_preview.classNames.at(int(label))
+                                 : QString::number(label);
+        auto *classItem = new QStandardItem(name);
+        classItem->setToolTip(name);
+        auto *tokens = new QStandardItem(formatCount(split.tokenCounts[size_t(i)]));
+        tokens->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+        QString line = split.texts.at(i);
+        line.replace(QLatin1Char('\n'), QStringLiteral(" \u23ce ")).replace(QLatin1Char('\t'), QLatin1Char(' '));
+        auto *text = new QStandardItem(line);
+        text->setToolTip(split.texts.at(i).toHtmlEscaped().replace(QLatin1Char('\n'),
+                                                                   QStringLiteral("<br>")));
+        m_texts->appendRow({classItem, tokens, text});
+    }
+    m_textView->resizeColumnToContents(0);
+    m_textView->resizeColumnToContents(1);
+    // A long class name is elided rather than pushing the text out of view.
+    m_textView->setColumnWidth(0, qMin(m_textView->columnWidth(0),
+                                       m_textView->fontMetrics().averageCharWidth() * 18));
+    m_samplesTitle->setText(tr("Records: %1 of %2, evenly spaced")
+                                .arg(split.texts.size())
+                                .arg(formatCount(split.count)));
+}
+
 void DataPanel::updateSamples()
 {
     const QString splitName = m_split->currentData().toString();
@@ -332,6 +454,10 @@ void DataPanel::updateSamples()
         if (m_preview.isImage()) {
             m_samples->setSamples(split.features, split.labels, m_preview.sampleShape,
                                   m_preview.classNames);
+        }
+        if (m_preview.isText()) {
+            updateTexts(split);
+            return;
         }
         m_samplesTitle->setText(
             m_preview.isImage()
@@ -401,6 +527,7 @@ void DataPanel::saveState(QSettings &settings) const
     settings.setValue(QStringLiteral("splitter"), m_splitter->saveState());
     settings.setValue(QStringLiteral("source"), source());
     settings.setValue(QStringLiteral("labelColumn"), m_labelColumn->text());
+    settings.setValue(QStringLiteral("textColumn"), m_textColumn->text());
 }
 
 void DataPanel::restoreState(QSettings &settings)
@@ -410,6 +537,7 @@ void DataPanel::restoreState(QSettings &settings)
     if (!saved.isEmpty() && !m_loadedOnce)
         m_source->setCurrentText(saved);
     m_labelColumn->setText(settings.value(QStringLiteral("labelColumn")).toString());
+    m_textColumn->setText(settings.value(QStringLiteral("textColumn")).toString());
 }
 
 } // namespace ms::ui

@@ -14,6 +14,7 @@ class QLineEdit;
 class QListView;
 class QSplitter;
 class QStackedWidget;
+class QStandardItemModel;
 class QTableView;
 class QToolButton;
 
@@ -22,12 +23,16 @@ namespace ms::ui {
 class ClassHistogram;
 class CsvRowsModel;
 class SampleListModel;
+class TokenLengthHistogram;
 
 // A look at a dataset before training on it: a built-in or a file/folder dataset (chosen,
 // browsed or dropped onto the panel) is read as a Job on the window's JobRunner, never on the
 // GUI thread, and split as a training run with default options would split it. Shows a grid of
 // sample images with their labels (or the first rows of a CSV), the class histogram of every
 // split, the split sizes and the sample shape; an unreadable file shows why, in the panel.
+// A text dataset (fortunes, a folder of .txt files per class, a CSV with a text column) shows
+// its records with their class and length in tokens, the class histogram and the histogram of
+// record lengths in the byte tokenizer's tokens.
 class DataPanel final : public Panel
 {
     Q_OBJECT
@@ -61,6 +66,10 @@ public:
     ClassHistogram *histogram() const { return m_histogram; }
     QListView *sampleView() const { return m_sampleView; }
     QTableView *csvView() const { return m_csvView; }
+    // A text dataset's records of the chosen split: class, tokens, text.
+    QStandardItemModel *textModel() const { return m_texts; }
+    QTableView *textView() const { return m_textView; }
+    TokenLengthHistogram *lengthHistogram() const { return m_lengths; }
 
 Q_SIGNALS:
     // A read ended; `ok` false when it failed (statusText() says why).
@@ -74,6 +83,8 @@ protected:
 private:
     void onJobFinished(ms::JobId id, const ms::JobResult &result);
     void applyPreview();
+    void applyTextPreview();
+    void updateTexts(const DatasetPreview::Split &split);
     void updateSamples();
     void browseFolder();
     void browseFile();
@@ -90,6 +101,7 @@ private:
     QToolButton *m_browseFolder = nullptr;
     QToolButton *m_browseFile = nullptr;
     QLineEdit *m_labelColumn = nullptr;
+    QLineEdit *m_textColumn = nullptr;
     QLabel *m_summary = nullptr;
     QComboBox *m_split = nullptr;
     QLabel *m_samplesTitle = nullptr;
@@ -98,6 +110,10 @@ private:
     QListView *m_sampleView = nullptr;
     CsvRowsModel *m_csv = nullptr;
     QTableView *m_csvView = nullptr;
+    QStandardItemModel *m_texts = nullptr;
+    QTableView *m_textView = nullptr;
+    TokenLengthHistogram *m_lengths = nullptr;
+    QWidget *m_lengthsSide = nullptr;
     ClassHistogram *m_histogram = nullptr;
     QSplitter *m_splitter = nullptr;
     StatusLine *m_status = nullptr;

@@ -2,6 +2,8 @@
 
 #include "data/CsvReader.h"
 #include "data/DatasetRegistry.h"
+#include "data/TextDataset.h"
+#include "data/Tokenizer.h"
 #include "jobs/JobContext.h"
 
 #include <QFileInfo>
@@ -26,6 +28,7 @@ QJsonObject DatasetPreviewJob::spec() const
 {
     return {{QStringLiteral("dataset"), m_options.source},
             {QStringLiteral("label_column"), m_options.labelColumn},
+            {QStringLiteral("text_column"), m_options.textColumn},
             {QStringLiteral("validation_fraction"), m_options.validationFraction},
             {QStringLiteral("seed"), qint64(m_options.seed)}};
 }
@@ -40,6 +43,15 @@ ms::JobResult DatasetPreviewJob::run(ms::JobContext &context)
     options.warn = [&context](const QString &message) {
         context.log(QStringLiteral("warning: ") + message);
     };
+    if (ms::TextDatasetRegistry::instance().accepts(options)) {
+        const ms::TextDataset text = ms::TextDatasetRegistry::instance().load(options);
+        context.setProgress(0.6, QStringLiteral("Counting tokens"));
+        // The byte tokenizer: what training uses unless told otherwise.
+        *m_out = previewOfText(text, *ms::Tokenizer::named(QStringLiteral("byte")),
+                               m_samplesPerSplit);
+        context.setProgress(1.0);
+        return ms::JobResult{ms::JobStatus::Finished, QString(), text.describe()};
+    }
     const ms::Dataset dataset = ms::DatasetRegistry::instance().load(options);
     context.setProgress(0.8, QStringLiteral("Counting classes"));
     *m_out = previewOf(dataset, m_samplesPerSplit);

@@ -265,7 +265,10 @@ ms::TrainConfig TrainForm::config() const
     config.from = startFrom();
     config.replaceHead = !config.from.isEmpty() && m_replaceHead->isChecked();
     config.freezeBackbone = !config.from.isEmpty() && m_freezeBackbone->isChecked();
-    config.task = isTextDataset() ? QStringLiteral("lm") : QStringLiteral("classify");
+    // Text trains a language model, unless the architecture is the text classifier.
+    config.task = isTextDataset() && config.arch != QLatin1String("text-classifier")
+                      ? QStringLiteral("lm")
+                      : QStringLiteral("classify");
     return config;
 }
 

@@ -557,9 +557,14 @@ void TrainPanel::showLanguageModelSummary()
         const QJsonObject spec = ms::ArchitectureRegistry::instance().resolve(
             m_form->architecture(), {}, tokenizer->vocabSize(), m_form->config().archParams);
         const ms::ArchSpec arch = ms::ArchSpec::fromJson(spec);
-        if (!arch.isGpt()) {
-            m_summary->showError(tr("%1 is text: it trains a language model. Pick the gpt "
-                                    "architecture.").arg(m_form->dataset()));
+        if (spec.value(QStringLiteral("family")).toString() == QLatin1String("text-classifier")) {
+            m_summary->showMessage(tr("A text classifier on %1 (%2 tokenizer): its head gets "
+                                      "one output per class the run reads.")
+                                       .arg(m_form->dataset(), tokenizer->kind()));
+        } else if (!arch.isGpt()) {
+            m_summary->showError(tr("%1 is text: it trains a language model (gpt) or a text "
+                                    "classifier (text-classifier). Pick one of them.")
+                                     .arg(m_form->dataset()));
         } else {
             m_summary->showSummary(arch.summary(),
                                    tr("A language model on %1: %2 tokenizer, %3 symbols; "
