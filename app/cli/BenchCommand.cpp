@@ -49,13 +49,37 @@ void printResult(const QJsonObject &r)
                      QStringLiteral("p99 ms"), QStringLiteral("samples/s")},
                     rows));
     const QJsonValue acc = r.value(QStringLiteral("test_acc"));
-    printLine(QStringLiteral("  test accuracy %1%2")
-                  .arg(acc.isDouble() ? QString::number(acc.toDouble(), 'f', 4)
-                                      : QStringLiteral("-"),
-                       acc.isDouble() ? QStringLiteral(" on %1 images")
-                                            .arg(r.value(QStringLiteral("test_count")).toInteger())
-                                      : QStringLiteral(" (%1)").arg(
-                                            r.value(QStringLiteral("accuracy_note")).toString())));
+    if (r.value(QStringLiteral("task")).toString() == QLatin1String("lm")) {
+        const QJsonValue loss = r.value(QStringLiteral("val_loss"));
+        printLine(loss.isDouble()
+                      ? QStringLiteral("  validation loss %1 (perplexity %2) on %3 windows of %4")
+                            .arg(QString::number(loss.toDouble(), 'f', 4),
+                                 QString::number(r.value(QStringLiteral("val_ppl")).toDouble(),
+                                                 'f', 3),
+                                 QString::number(r.value(QStringLiteral("val_windows")).toInt()),
+                                 r.value(QStringLiteral("dataset")).toString())
+                      : QStringLiteral("  validation loss - (%1)")
+                            .arg(r.value(QStringLiteral("val_note")).toString()));
+        const QJsonObject g = r.value(QStringLiteral("generation")).toObject();
+        printLine(QStringLiteral("  generation %1 tokens/s at batch 1 with the cache (%2 tokens, "
+                                 "best of %3), first token %4 ms")
+                      .arg(QString::number(r.value(QStringLiteral("gen_tokens_per_s")).toDouble(),
+                                           'f', 1),
+                           QString::number(g.value(QStringLiteral("tokens")).toInt()),
+                           QString::number(g.value(QStringLiteral("rounds")).toInt()),
+                           QString::number(r.value(QStringLiteral("gen_first_token_ms"))
+                                               .toDouble(), 'f', 2)));
+    } else {
+        const QString where =
+            acc.isDouble()
+                ? QStringLiteral(" on %1 images")
+                      .arg(r.value(QStringLiteral("test_count")).toInteger())
+                : QStringLiteral(" (%1)").arg(r.value(QStringLiteral("accuracy_note")).toString());
+        printLine(QStringLiteral("  test accuracy %1%2")
+                      .arg(acc.isDouble() ? QString::number(acc.toDouble(), 'f', 4)
+                                          : QStringLiteral("-"),
+                           where));
+    }
     printLine(QStringLiteral("  artifact %1 (zlib %2); parameters %3, non-zero %4, MACs %5")
                   .arg(mib(r.value(QStringLiteral("size_bytes"))),
                        mib(r.value(QStringLiteral("compressed_size_bytes"))),
@@ -91,12 +115,18 @@ int runBench(const QStringList &arguments)
                       QStringLiteral("Test data for accuracy (default: each version's own)."),
                       QStringLiteral("NAME|PATH")});
     parser.addOption({QStringLiteral("no-accuracy"),
-                      QStringLiteral("Skip test accuracy and the confusion matrix.")});
+                      QStringLiteral("Skip test accuracy and the confusion matrix (a language "
+                                     "model's validation loss).")});
+    parser.addOption({QStringLiteral("generate-tokens"),
+                      QStringLiteral("Language models: tokens per timed generation at batch 1 "
+                                     "with the key/value cache (default 128)."),
+                      QStringLiteral("N")});
     int exitCode = Ok;
     if (!parse(parser, QStringLiteral("bench"),
                QStringLiteral("Benchmark versions: latency percentiles and throughput per batch "
                               "size, peak memory, size, parameters, MACs, test accuracy and "
-                              "confusion matrix. Results are stored in the registry."),
+                              "confusion matrix (a language model: validation loss, perplexity "
+                              "and generation tokens/s). Results are stored in the registry."),
                arguments, &exitCode))
         return exitCode;
     if (!expectArguments(parser, QStringLiteral("bench"), QStringLiteral("SPEC..."), 1, -1,
@@ -122,6 +152,7 @@ int runBench(const QStringList &arguments)
     config.threads = intOption(QStringLiteral("threads"), config.threads);
     config.warmup = intOption(QStringLiteral("warmup"), config.warmup);
     config.repetitions = intOption(QStringLiteral("repetitions"), config.repetitions);
+    config.generateTokens = intOption(QStringLiteral("generate-tokens"), config.generateTokens);
     config.dataset = parser.value(QStringLiteral("dataset"));
     config.accuracy = !parser.isSet(QStringLiteral("no-accuracy"));
     config.validate();

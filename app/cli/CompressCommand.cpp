@@ -154,16 +154,23 @@ int runCompress(const QStringList &arguments)
                                                        .toInteger()),
                                    event.value(QStringLiteral("run_dir")).toString()));
             } else if (kind == QLatin1String("epoch")) {
+                // A classifier's validation accuracy; a language model's loss and perplexity.
                 const QJsonValue acc = event.value(QStringLiteral("val_acc"));
-                printLine(QStringLiteral("%1 epoch %2/%3  val_acc %4")
-                              .arg(event.value(QStringLiteral("phase")).toString())
-                              .arg(event.value(QStringLiteral("epoch")).toInt())
-                              .arg(event.value(QStringLiteral("epochs")).toInt())
-                              .arg(acc.isUndefined()
-                                       ? QStringLiteral("-")
-                                       : QString::number(acc.toDouble() * 100.0,
-                                                         'f', 2)
-                                             + QLatin1Char('%')));
+                const QJsonValue loss = event.value(QStringLiteral("val_loss"));
+                const QString score =
+                    !acc.isUndefined()
+                        ? QStringLiteral("val_acc %1%").arg(acc.toDouble() * 100.0, 0, 'f', 2)
+                    : loss.isDouble()
+                        ? QStringLiteral("val_loss %1 (ppl %2)")
+                              .arg(QString::number(loss.toDouble(), 'f', 4),
+                                   QString::number(event.value(QStringLiteral("val_ppl"))
+                                                       .toDouble(), 'f', 3))
+                        : QStringLiteral("val_acc -");
+                printLine(QStringLiteral("%1 epoch %2/%3  %4")
+                              .arg(event.value(QStringLiteral("phase")).toString(),
+                                   QString::number(event.value(QStringLiteral("epoch")).toInt()),
+                                   QString::number(event.value(QStringLiteral("epochs")).toInt()),
+                                   score));
             }
         },
         true);
@@ -185,6 +192,11 @@ int runCompress(const QStringList &arguments)
         if (m.contains(QStringLiteral("source_test_acc")))
             acc += QStringLiteral(" (source %1%)").arg(
                 m.value(QStringLiteral("source_test_acc")).toDouble() * 100.0, 0, 'f', 2);
+        if (m.contains(QStringLiteral("val_loss")))
+            acc += QStringLiteral(", val_loss %1 (source %2)")
+                       .arg(QString::number(m.value(QStringLiteral("val_loss")).toDouble(), 'f', 4),
+                            QString::number(m.value(QStringLiteral("source_val_loss")).toDouble(),
+                                            'f', 4));
         const QString what = result.output.contains(QStringLiteral("version"))
                                  ? QStringLiteral("registered ")
                                        + result.output.value(QStringLiteral("version")).toString()

@@ -1,5 +1,7 @@
 #include "bench/BenchmarkJob.h"
 
+#include "bench/LmBenchmark_p.h"
+
 #include "bench/ProcessMemory.h"
 #include "common/Error.h"
 #include "common/Limits.h"
@@ -36,7 +38,7 @@ namespace {
 const QSet<QString> kKeys = {QStringLiteral("versions"), QStringLiteral("batch_sizes"),
                              QStringLiteral("threads"), QStringLiteral("warmup"),
                              QStringLiteral("repetitions"), QStringLiteral("accuracy"),
-                             QStringLiteral("dataset")};
+                             QStringLiteral("dataset"), QStringLiteral("generate_tokens")};
 
 // Nearest-rank percentile of sorted values: the smallest value with at least p % of the
 // samples at or below it (no interpolation: every reported figure is a measured one).
@@ -117,6 +119,9 @@ at::Tensor timingBatch(const Dataset *data, const std::vector<qint64> &sampleSha
 std::vector<qint64> sampleShapeOf(const Model &model, const VersionRecord &version,
                                   const Dataset *data)
 {
+    // A language model records its sequence as dynamic (-1): timed over its whole context.
+    if (model.task() == QLatin1String("lm") && model.blockSize() > 0)
+        return {qint64(model.blockSize())};
     const std::vector<qint64> recorded = model.inputShape();
     if (!recorded.empty())
         return recorded;
@@ -217,6 +222,7 @@ QJsonObject BenchmarkConfig::toJson() const
                      {QStringLiteral("accuracy"), accuracy}};
     if (!dataset.isEmpty())
         json.insert(QStringLiteral("dataset"), dataset);
+    json.insert(QStringLiteral("generate_tokens"), generateTokens);
     return json;
 }
 
@@ -241,6 +247,7 @@ BenchmarkConfig BenchmarkConfig::fromJson(const QJsonObject &json)
     c.repetitions = json.value(QStringLiteral("repetitions")).toInt(c.repetitions);
     c.accuracy = json.value(QStringLiteral("accuracy")).toBool(c.accuracy);
     c.dataset = json.value(QStringLiteral("dataset")).toString();
+    c.generateTokens = json.value(QStringLiteral("generate_tokens")).toInt(c.generateTokens);
     c.validate();
     return c;
 }
@@ -260,6 +267,10 @@ void BenchmarkConfig::validate() const
     Runtime::checkThreads(threads, QStringLiteral("--threads"), 1);
     if (warmup < 0)
         throw Error(QStringLiteral("--warmup must be 0 or more, not %1.").arg(warmup));
+    if (generateTokens < 2 || generateTokens > 100000)
+        throw Error(QStringLiteral("--generate-tokens must be from 2 to 100000, not %1: a "
+                                   "steady rate counts from the second token.")
+                        .arg(generateTokens));
     if (repetitions < 1)
         throw Error(QStringLiteral("--repetitions must be 1 or more, not %1: a percentile "
                                    "needs measurements.").arg(repetitions));
@@ -408,6 +419,7 @@ private:
     int m_done = 0;
     bool m_primed = false;
     QMap<QString, Dataset> m_datasets;
+    LmBenchmark m_lm{m_config, m_context};
     const QJsonObject m_cpu = Runtime::describe();
 };
 
@@ -416,7 +428,8 @@ const Dataset *BenchmarkSession::dataOf(const VersionRecord &v, double progress)
     DatasetOptions options = dataOptionsOf(v, m_config.dataset);
     // Text (a language model's or a text classifier's): timed on token ids as an imported
     // text model is; its data has no test split of tensors to score.
-    if (options.source.isEmpty() || TextDatasetRegistry::instance().accepts(options))
+    if (options.source.isEmpty() || isLanguageModelRecord(v)
+        || TextDatasetRegistry::instance().accepts(options))
         return nullptr;
     const QString key = optionsKey(options);
     if (!m_datasets.contains(key)) {
@@ -541,6 +554,13 @@ std::optional<QJsonObject> BenchmarkSession::measure(const VersionRecord &v)
         {QStringLiteral("peak_rss_reset"), peakReset},
         {QStringLiteral("cpu"), m_cpu}};
     addSizeAndCounts(result, artifact, model, v, sampleShape);
+    if (model.task() == QLatin1String("lm")) {
+        m_context.setProgress(double(m_done) / m_steps,
+                              QStringLiteral("%1: validation loss and generation").arg(v.ref()));
+        if (!m_lm.measure(result, v, model, dataOptionsOf(v, m_config.dataset)))
+            return std::nullopt;
+        return result;
+    }
     if (!addAccuracy(result, v, module, data))
         return std::nullopt;
     return result;

@@ -19,6 +19,10 @@ struct BenchmarkConfig
     int repetitions = 50;                       // timed forward passes per batch size
     bool accuracy = true;                       // test accuracy and confusion matrix
     QString dataset;                            // overrides the versions' recorded dataset
+    // Language models: tokens each timed generation makes (batch 1, key/value cache), as
+    // `generate` makes them; the best of kGenerationRounds after an untimed one.
+    int generateTokens = 128;
+    static constexpr int kGenerationRounds = 2;
 
     QJsonObject toJson() const;
     // Throws ms::Error naming the key on an unknown key or a value out of range.
@@ -33,7 +37,10 @@ struct BenchmarkConfig
 // with Registry::addBenchmark. Per version: latency percentiles and throughput per batch size,
 // the peak resident memory while loading and running it, artifact size (raw and zlib), parameters,
 // non-zero parameters and MACs, test accuracy with the confusion matrix, the quantized engine, the
-// thread count and the CPU. Every reference is resolved before anything is measured.
+// thread count and the CPU. Every reference is resolved before anything is measured. A language
+// model (task "lm") has no test accuracy: its validation loss and perplexity on its text (the
+// windows training and compress score), and generation tokens/s at batch 1 with the key/value
+// cache, timed through LanguageModel::generate as `generate` and the server run it.
 // Output: {"results": [result, ...]}; an event {"event": "benchmark", "result": ...} per version.
 class BenchmarkJob final : public Job
 {

@@ -2,6 +2,7 @@
 
 #include <QSet>
 
+#include <algorithm>
 #include <cmath>
 
 namespace ms {
@@ -44,8 +45,12 @@ QString number(const QJsonValue &v, const QString &key)
     if (v.isString())
         return v.toString();
     const double d = v.toDouble();
-    if (key == QLatin1String("test_acc"))
+    if (key == QLatin1String("test_acc") || key == QLatin1String("val_loss"))
         return QString::number(d, 'f', 4);
+    if (key == QLatin1String("val_ppl"))
+        return QString::number(d, 'f', 3);
+    if (key == QLatin1String("gen_tokens_per_s"))
+        return QString::number(d, 'f', 1);
     if (key.endsWith(QLatin1String("_ms")))
         return QString::number(d, 'f', 3);
     if (key == QLatin1String("throughput_per_s"))
@@ -69,6 +74,11 @@ QString deltaText(const QJsonObject &delta, Comparison::Delta kind)
         const double points = delta.value(QStringLiteral("diff")).toDouble() * 100.0;
         return QStringLiteral("%1%2 pt").arg(points >= 0 ? QStringLiteral("+") : QString())
             .arg(points, 0, 'f', 2);
+    }
+    if (kind == Comparison::Delta::Difference) {
+        const double diff = delta.value(QStringLiteral("diff")).toDouble();
+        return QStringLiteral("%1%2").arg(diff >= 0 ? QStringLiteral("+") : QString())
+            .arg(diff, 0, 'f', 4);
     }
     if (!delta.contains(QStringLiteral("ratio")))
         return QString();
@@ -115,6 +125,39 @@ QList<Comparison::Column> Comparison::columns()
     };
 }
 
+QList<Comparison::Column> Comparison::languageModelColumns()
+{
+    return {
+        {QStringLiteral("kind"), QStringLiteral("kind"), Delta::None},
+        {QStringLiteral("engine"), QStringLiteral("engine"), Delta::None},
+        {QStringLiteral("threads"), QStringLiteral("threads"), Delta::None},
+        {QStringLiteral("val_loss"), QStringLiteral("val loss"), Delta::Difference},
+        {QStringLiteral("val_ppl"), QStringLiteral("perplexity"), Delta::Ratio},
+        {QStringLiteral("gen_tokens_per_s"), QStringLiteral("gen tokens/s"), Delta::Ratio},
+        {QStringLiteral("gen_first_token_ms"), QStringLiteral("first token ms"), Delta::Ratio},
+        {QStringLiteral("size_bytes"), QStringLiteral("size"), Delta::Ratio},
+        {QStringLiteral("compressed_size_bytes"), QStringLiteral("zlib"), Delta::Ratio},
+        {QStringLiteral("parameters"), QStringLiteral("params"), Delta::Ratio},
+        {QStringLiteral("peak_rss_bytes"), QStringLiteral("peak RSS"), Delta::Ratio},
+        {QStringLiteral("peak_rss_delta_bytes"), QStringLiteral("RSS growth"), Delta::Ratio},
+    };
+}
+
+QList<Comparison::Column> Comparison::shownColumns() const
+{
+    if (languageModels())
+        return languageModelColumns();
+    QList<Column> shown = columns();
+    if (m_lmRows == 0)
+        return shown;
+    for (const Column &col : languageModelColumns()) {
+        if (std::none_of(shown.cbegin(), shown.cend(),
+                         [&](const Column &c) { return c.key == col.key; }))
+            shown << col;
+    }
+    return shown;
+}
+
 Comparison Comparison::fromBenchmarks(const QVector<QPair<QString, QJsonObject>> &benchmarks)
 {
     Comparison c;
@@ -137,8 +180,12 @@ Comparison Comparison::fromBenchmarks(const QVector<QPair<QString, QJsonObject>>
         const auto [throughput, batch] = bestThroughput(b);
         v.insert(QStringLiteral("throughput_per_s"), throughput);
         v.insert(QStringLiteral("throughput_batch"), batch);
+        if (b.value(QStringLiteral("task")).toString() == QLatin1String("lm"))
+            ++c.m_lmRows;
         for (const char *key : {"size_bytes", "compressed_size_bytes", "parameters",
-                                "nonzero_parameters", "peak_rss_bytes", "peak_rss_delta_bytes"}) {
+                                "nonzero_parameters", "peak_rss_bytes", "peak_rss_delta_bytes",
+                                "val_loss", "val_ppl", "gen_tokens_per_s",
+                                "gen_first_token_ms"}) {
             const QJsonValue value = b.value(QLatin1String(key));
             v.insert(QLatin1String(key), value.isDouble() ? value : QJsonValue());
         }
@@ -158,7 +205,7 @@ Comparison Comparison::fromBenchmarks(const QVector<QPair<QString, QJsonObject>>
         return c;
     const QJsonObject first = c.m_rows.first().values;
     for (Row &row : c.m_rows) {
-        for (const Column &col : columns()) {
+        for (const Column &col : columns() + languageModelColumns()) {
             if (col.delta == Delta::None)
                 continue;
             const QJsonValue a = first.value(col.key);
@@ -190,7 +237,8 @@ QString Comparison::toCsv() const
 {
     QStringList header{QStringLiteral("version")};
     QList<Column> deltaColumns;
-    for (const Column &col : columns()) {
+    const QList<Column> shown = shownColumns();
+    for (const Column &col : shown) {
         header << col.key;
         if (col.delta != Delta::None)
             deltaColumns << col;
@@ -200,7 +248,7 @@ QString Comparison::toCsv() const
     QString text = header.join(QLatin1Char(',')) + QLatin1Char('\n');
     for (const Row &row : m_rows) {
         QStringList cells{csvField(row.version)};
-        for (const Column &col : columns())
+        for (const Column &col : shown)
             cells << csvValue(row.values.value(col.key));
         for (const Column &col : deltaColumns) {
             const QJsonObject d = row.deltas.value(col.key).toObject();
@@ -215,7 +263,7 @@ QString Comparison::toCsv() const
 QStringList Comparison::headers() const
 {
     QStringList h{QStringLiteral("version")};
-    for (const Column &col : columns())
+    for (const Column &col : shownColumns())
         h << col.header;
     return h;
 }
@@ -223,10 +271,11 @@ QStringList Comparison::headers() const
 QList<QStringList> Comparison::textRows() const
 {
     QList<QStringList> rows;
+    const QList<Column> shown = shownColumns();
     for (int i = 0; i < m_rows.size(); ++i) {
         const Row &row = m_rows[i];
         QStringList cells{row.version};
-        for (const Column &col : columns()) {
+        for (const Column &col : shown) {
             QString cell = number(row.values.value(col.key), col.key);
             const QString d = i == 0 ? QString()
                                      : deltaText(row.deltas.value(col.key).toObject(), col.delta);
@@ -254,7 +303,7 @@ QString Comparison::toHtml() const
     for (int i = 0; i < m_rows.size(); ++i) {
         const Row &row = m_rows[i];
         html += QStringLiteral("<tr><td>%1</td>").arg(row.version.toHtmlEscaped());
-        for (const Column &col : columns()) {
+        for (const Column &col : shownColumns()) {
             const QString d = i == 0 ? QString()
                                      : deltaText(row.deltas.value(col.key).toObject(), col.delta);
             html += QStringLiteral("<td>%1%2</td>")

@@ -17,7 +17,9 @@ namespace ms {
 class Comparison
 {
 public:
-    enum class Delta { None, Points, Ratio };   // how a column compares with the first row
+    // How a column compares with the first row: accuracy in points, a loss by its difference,
+    // the rest by their ratio.
+    enum class Delta { None, Points, Ratio, Difference };
 
     struct Column
     {
@@ -36,12 +38,20 @@ public:
     // `benchmarks`: (version ref, its benchmark result), the first being the baseline.
     static Comparison fromBenchmarks(const QVector<QPair<QString, QJsonObject>> &benchmarks);
 
+    // A classifier's columns (accuracy, latency per batch, ...).
     static QList<Column> columns();
+    // A language model's: validation loss and perplexity, generation tokens/s at batch 1 with
+    // the key/value cache and the first token's time, then size and memory as columns().
+    static QList<Column> languageModelColumns();
+    // What this comparison shows: languageModelColumns() when every row is a language model's
+    // benchmark (task "lm"), columns() when none is, both (without repeats) when mixed.
+    QList<Column> shownColumns() const;
+    bool languageModels() const { return m_lmRows > 0 && m_lmRows == m_rows.size(); }
     const QVector<Row> &rows() const { return m_rows; }
     // Things that make the rows less comparable (different thread counts, CPUs, batch sizes).
     QStringList warnings() const { return m_warnings; }
 
-    // [{"version", every column key, "delta": {key: {"diff", "ratio"}}}, ...]
+    // [{"version", every column key of both kinds, "delta": {key: {"diff", "ratio"}}}, ...]
     QJsonArray toJson() const;
     // Header then one line per row: every column, then delta_<key> / ratio_<key> columns.
     QString toCsv() const;
@@ -54,6 +64,7 @@ public:
 private:
     QVector<Row> m_rows;
     QStringList m_warnings;
+    qsizetype m_lmRows = 0;   // rows of language models
 };
 
 } // namespace ms

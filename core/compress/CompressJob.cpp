@@ -382,10 +382,10 @@ Dataset &CompressSession::data()
     const VersionRecord &source = m_prepared.source;
     if (isLanguageModel())
         throw Error(QStringLiteral("%1 is a language model: %2 would read labelled samples "
-                                   "here (to fine-tune, calibrate or distill), and a language "
-                                   "model's text has none. Use a method that needs none: "
-                                   "quantize-dynamic, fp16, bf16, or prune-unstructured without "
-                                   "fine-tuning.")
+                                   "here (to fine-tune or calibrate), and a language model's "
+                                   "text has none. Use a method that needs none: "
+                                   "quantize-dynamic, fp16, bf16, distill (into a smaller gpt), "
+                                   "or prune-unstructured without fine-tuning.")
                         .arg(source.ref(), m_prepared.methodName));
     if (!m_data.known)
         throw Error(QStringLiteral("%1 records no training data (it was imported); give the data "
@@ -422,6 +422,7 @@ void CompressSession::loadText()
     options.isCancelled = [this] { return m_context.isCancelled(); };
     m_lm->load(options);
     m_lm->checkModel(m_prepared.model, m_prepared.source.ref());
+    m_input.text = m_lm.get();
 }
 
 bool CompressSession::scorable()
@@ -496,6 +497,13 @@ QJsonObject CompressSession::measure(CompressOutput &output)
                         {QStringLiteral("source_nonzero_parameters"), m_sourceNonzero}};
     if (m_lm) {
         m_context.setProgress(0.99, QStringLiteral("Measuring the variant"));
+        // A student of a shorter context (distill) is scored on windows of its context, and
+        // so is its source again: the delta compares the two on the same text.
+        m_lm->checkModel(output.model, QStringLiteral("The variant"));
+        if (output.model.blockSize() != m_prepared.model.blockSize()) {
+            m_sourceValLoss = m_lm->validationLoss(m_prepared.model.impl()->module);
+            metrics.insert(QStringLiteral("val_block_size"), output.model.blockSize());
+        }
         const double loss = m_lm->validationLoss(output.model.impl()->module);
         metrics.insert(QStringLiteral("val_loss"), loss);
         metrics.insert(QStringLiteral("val_ppl"), std::exp(loss));

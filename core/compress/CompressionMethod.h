@@ -18,6 +18,7 @@
 namespace ms {
 
 class JobContext;
+class LmTraining;
 
 // One parameter a compression method takes: the CLI flag --<name> and a field of the window's
 // "Compress..." dialog are both made from it.
@@ -50,6 +51,10 @@ struct CompressInput
     // What checkData() computed that apply() can use rather than compute again (a method's
     // own type; empty when checkData() was not called).
     std::any prepared;
+    // A language model's text, read and tokenized by the job for scoring (core's private
+    // train/LmTraining_p.h, for built-in methods: distill trains a student gpt on it); null for
+    // other models and for a language model that records no data.
+    LmTraining *text = nullptr;
 };
 
 struct CompressOutput

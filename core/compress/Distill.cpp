@@ -5,6 +5,7 @@
 #include "compress/BuiltinMethods_p.h"
 
 #include "common/Error.h"
+#include "compress/Distill_p.h"
 #include "compress/FineTune_p.h"
 #include "jobs/JobContext.h"
 #include "models/ArchSpec.h"
@@ -58,6 +59,7 @@ public:
         };
         list += fineTuneParameters(QStringLiteral("epochs"), 3,
                                    QStringLiteral("Epochs of distillation (default 3)."));
+        list += scheduleParameters();
         return list;
     }
 
@@ -72,9 +74,22 @@ public:
                                        "version), not %1.")
                             .arg(arch.isEmpty() ? QStringLiteral("neither")
                                                 : QStringLiteral("both")));
+        // The optimizer and schedule settings, checked as train checks its own.
+        const bool lm = teacher.task() == QLatin1String("lm");
+        TrainConfig settings = fineTuneConfig(params, QStringLiteral("epochs"));
+        if (lm)
+            settings.task = QStringLiteral("lm");
+        settings.validate();
         if (arch.isEmpty())
             return;
+        if (lm)
+            return distill::checkLmStudentArch(teacher, record.ref(), arch);
         // A student whose spec fixes its class count must agree with the teacher.
+        if (ArchSpec::fromJson(ArchitectureRegistry::instance().resolve(arch, {}, 0)).isGpt())
+            throw Error(QStringLiteral("The student architecture %1 is a language model (a gpt), "
+                                       "but the teacher %2 is a classifier: distill a classifier "
+                                       "into a smaller classifier.")
+                            .arg(arch, record.ref()));
         const QJsonObject open = ArchitectureRegistry::instance().resolve(
             arch, teacher.inputShape(), 0);
         const int classes = ArchSpec::fromJson(open).numClasses();
@@ -88,7 +103,12 @@ public:
         const QString ref = input.params.value(QStringLiteral("student")).toString();
         if (ref.isEmpty())
             return;
-        const VersionRecord student = Registry(input.workspace).resolve(ref);
+        Registry registry(input.workspace);
+        const VersionRecord student = registry.resolve(ref);
+        if (input.model.task() == QLatin1String("lm"))
+            return distill::checkLmStudent(input.model, input.source.ref(),
+                                           Model::load(registry.verifiedArtifactPath(student)),
+                                           student.ref());
         if (student.classNames.size() != input.source.classNames.size())
             throw Error(classMismatch(input.source.ref(), input.source.classNames.size(),
                                       student.ref(), student.classNames.size()));
@@ -104,6 +124,11 @@ public:
     CompressOutput apply(CompressInput &input, JobContext &context) const override
     {
         const QJsonObject &p = input.params;
+        const double T = p.value(QStringLiteral("temperature")).toDouble();
+        const double alpha = p.value(QStringLiteral("alpha")).toDouble();
+        if (input.model.task() == QLatin1String("lm"))
+            return distill::distillLanguageModel(input, context, T, alpha,
+                                                 recorded(input, T, alpha));
         Dataset &data = mutableData(input.dataset());
         CompressOutput out;
         Model student;
@@ -132,8 +157,6 @@ public:
 
         torch::jit::Module &teacher = input.model.impl()->module;
         teacher.eval();
-        const double T = p.value(QStringLiteral("temperature")).toDouble();
-        const double alpha = p.value(QStringLiteral("alpha")).toDouble();
         FineTuneHooks hooks;
         hooks.loss = [&](const at::Tensor &x, const at::Tensor &logits, const at::Tensor &y) {
             // alpha 0 is the student trained alone on the labels, through the same loop: the
@@ -154,12 +177,25 @@ public:
                       hooks, context, QStringLiteral("distillation"), 0.0, 0.95))
             return {};
 
+        const CompressOutput common = recorded(input, T, alpha);
+        out.kind = common.kind;
+        out.sourceRole = common.sourceRole;
+        for (auto it = common.details.begin(); it != common.details.end(); ++it)
+            out.details.insert(it.key(), it.value());
         out.model = student;
+        out.details.insert(QStringLiteral("student_parameters"), student.parameterCount());
+        return out;
+    }
+
+private:
+    // What every distillation records: its kind, the teacher's edge and the settings.
+    static CompressOutput recorded(const CompressInput &input, double T, double alpha)
+    {
+        CompressOutput out;
         out.kind = VersionKind::Distilled;
         out.sourceRole = QStringLiteral("teacher");
         out.details.insert(QStringLiteral("teacher"), input.source.ref());
         out.details.insert(QStringLiteral("teacher_parameters"), input.model.parameterCount());
-        out.details.insert(QStringLiteral("student_parameters"), student.parameterCount());
         out.details.insert(QStringLiteral("temperature"), T);
         out.details.insert(QStringLiteral("alpha"), alpha);
         return out;

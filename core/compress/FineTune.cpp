@@ -29,9 +29,9 @@ bool fineTune(torch::jit::Module &module, Dataset &data, const TrainConfig &conf
     trainloop::EpochLoop loop(module, *optimizer,
                               trainloop::splitFeatures(data.train, data.sampleShape),
                               trainloop::splitLabels(data.train));
-    loop.batchSize = config.batchSize;
-    loop.seed = config.seed;   // seeded per epoch like the trainer: same seed, same variant
-    loop.epochs = config.epochs;
+    // Seeded per epoch like the trainer (same seed, same variant), with its schedule and
+    // clipping when the method offers them (distill; a constant rate otherwise).
+    trainloop::useConfig(loop, config);
     loop.hooks = hooks;
     QString what = label;
     if (!what.isEmpty())
@@ -87,6 +87,36 @@ QList<CompressParameter> fineTuneParameters(const QString &epochsName, int defau
     return list;
 }
 
+QList<CompressParameter> scheduleParameters()
+{
+    using T = CompressParameter::Type;
+    return {
+        {QStringLiteral("optimizer"), T::Choice, QStringLiteral("adam"), 0, 0,
+         {QStringLiteral("adam"), QStringLiteral("adamw")},
+         QStringLiteral("Optimizer: adam, or adamw (decoupled weight decay of matrices only, as "
+                        "train --optimizer adamw); default adam.")},
+        {QStringLiteral("weight-decay"), T::Double, 0.0, 0.0, 10.0, {},
+         QStringLiteral("Weight decay, default 0.")},
+        {QStringLiteral("beta2"), T::Double, 0.999, 0.0, 0.999999, {},
+         QStringLiteral("Adam's second-moment decay, default 0.999 (nanoGPT uses 0.99).")},
+        {QStringLiteral("schedule"), T::Choice, QStringLiteral("constant"), 0, 0,
+         {QStringLiteral("constant"), QStringLiteral("cosine")},
+         QStringLiteral("Learning-rate schedule: constant, or cosine down to --min-lr; default "
+                        "constant.")},
+        {QStringLiteral("warmup-steps"), T::Int, 0, 0.0, 10000000.0, {},
+         QStringLiteral("Linear warm-up of the learning rate over this many steps, default 0.")},
+        {QStringLiteral("min-lr"), T::Double, 0.0, 0.0, 10.0, {},
+         QStringLiteral("The rate a cosine schedule ends at, default 0.")},
+        {QStringLiteral("clip-grad-norm"), T::Double, 0.0, 0.0, 1e6, {},
+         QStringLiteral("Clip the gradients' total norm to this before each step; 0 (default) "
+                        "is off.")},
+        {QStringLiteral("steps-per-epoch"), T::Int, 0, 0.0, 10000000.0, {},
+         QStringLiteral("Language models: optimizer steps per epoch (random windows, as train "
+                        "--task lm); 0 (default) is one pass over the training tokens. "
+                        "Classifiers make one pass per epoch.")},
+    };
+}
+
 TrainConfig fineTuneConfig(const QJsonObject &params, const QString &epochsName)
 {
     TrainConfig c;
@@ -97,6 +127,15 @@ TrainConfig fineTuneConfig(const QJsonObject &params, const QString &epochsName)
     // A method offering --seed (distill) seeds the batch order with it as well, like train's
     // --seed: with the same seed, split and settings the loops see the same batches.
     c.seed = quint64(params.value(QStringLiteral("seed")).toInteger(0));
+    // scheduleParameters(), when the method offers them; train's defaults otherwise.
+    c.optimizer = params.value(QStringLiteral("optimizer")).toString(c.optimizer);
+    c.weightDecay = params.value(QStringLiteral("weight-decay")).toDouble(c.weightDecay);
+    c.beta2 = params.value(QStringLiteral("beta2")).toDouble(c.beta2);
+    c.schedule = params.value(QStringLiteral("schedule")).toString(c.schedule);
+    c.warmupSteps = params.value(QStringLiteral("warmup-steps")).toInt(c.warmupSteps);
+    c.minLr = params.value(QStringLiteral("min-lr")).toDouble(c.minLr);
+    c.clipGradNorm = params.value(QStringLiteral("clip-grad-norm")).toDouble(c.clipGradNorm);
+    c.stepsPerEpoch = params.value(QStringLiteral("steps-per-epoch")).toInt(c.stepsPerEpoch);
     return c;
 }
 

@@ -35,6 +35,10 @@ bool fineTune(torch::jit::Module &module, Dataset &data, const TrainConfig &conf
 // batch-size; and the config they make (Adam, constant lr, the "seed" parameter or 0).
 QList<CompressParameter> fineTuneParameters(const QString &epochsName, int defaultEpochs,
                                             const QString &epochsHelp);
+// What distill adds to them: train's optimizer, schedule and clipping flags (optimizer,
+// weight-decay, beta2, schedule, warmup-steps, min-lr, clip-grad-norm) and a language model's
+// steps-per-epoch. Their defaults are fineTune's plain loop: Adam at a constant rate, no clip.
+QList<CompressParameter> scheduleParameters();
 TrainConfig fineTuneConfig(const QJsonObject &params, const QString &epochsName);
 
 // The dataset the job loaded, for from_blob: the loop only reads it.

@@ -37,13 +37,13 @@ std::pair<at::Tensor, at::Tensor> evenWindows(const at::Tensor &data, int64_t T,
     return {torch::stack(xs), torch::stack(ys)};
 }
 
-at::Tensor nextTokenLoss(const at::Tensor &logits, const at::Tensor &targets)
+} // namespace
+
+at::Tensor LmTraining::nextTokenLoss(const at::Tensor &logits, const at::Tensor &targets)
 {
     return torch::nn::functional::cross_entropy(logits.reshape({-1, logits.size(-1)}),
                                                 targets.reshape(-1));
 }
-
-} // namespace
 
 LmTraining::LmTraining(const TrainConfig &config)
     : m_config(config), m_tokenizer(Tokenizer::named(config.tokenizer))
@@ -138,19 +138,19 @@ void LmTraining::checkModel(const Model &model, const QString &what)
     useContext(model.blockSize());
 }
 
-int64_t LmTraining::stepsPerEpoch() const
+int64_t LmTraining::stepsPerEpoch(const TrainConfig &config) const
 {
-    if (m_config.stepsPerEpoch > 0)
-        return m_config.stepsPerEpoch;
+    if (config.stepsPerEpoch > 0)
+        return config.stepsPerEpoch;
     // One pass over the training tokens' worth of windows.
-    const int64_t perStep = int64_t(m_config.batchSize) * std::max(1, m_blockSize);
+    const int64_t perStep = int64_t(config.batchSize) * std::max(1, m_blockSize);
     return std::max<int64_t>(1, (m_train.size(0) - 1 + perStep - 1) / perStep);
 }
 
-void LmTraining::setUp(trainloop::EpochLoop &loop)
+void LmTraining::setUp(trainloop::EpochLoop &loop, const TrainConfig &config)
 {
-    loop.batches = stepsPerEpoch();
-    const int64_t batch = m_config.batchSize;
+    loop.batches = stepsPerEpoch(config);
+    const int64_t batch = config.batchSize;
     loop.drawBatch = [this, batch]() {
         const int64_t T = m_blockSize;
         const at::Tensor starts = torch::randint(m_train.size(0) - T - 1, {batch}, torch::kLong);

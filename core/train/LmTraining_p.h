@@ -47,9 +47,16 @@ public:
     // differs (task, tokenizer, vocabulary) before a step.
     void checkModel(const Model &model, const QString &what);
 
-    int64_t stepsPerEpoch() const;
+    int64_t stepsPerEpoch() const { return stepsPerEpoch(m_config); }
     // Random windows of block_size tokens of the training stream, next-token cross-entropy.
-    void setUp(trainloop::EpochLoop &loop);
+    void setUp(trainloop::EpochLoop &loop) { setUp(loop, m_config); }
+    // The same with another run's batch size and steps per epoch (a distilled student's),
+    // on the windows of the model last given to build() or checkModel().
+    int64_t stepsPerEpoch(const TrainConfig &config) const;
+    void setUp(trainloop::EpochLoop &loop, const TrainConfig &config);
+    // Mean next-token cross-entropy of logits (N, T, V) against targets (N, T).
+    static at::Tensor nextTokenLoss(const at::Tensor &logits, const at::Tensor &targets);
+    int vocabSize() const { return m_tokenizer->vocabSize(); }
     // {train_loss, train_ppl, val_loss, val_ppl, tokens_per_s, epoch_s} after an epoch.
     QJsonObject epochMetrics(torch::jit::Module &module,
                              const trainloop::EpochOutcome &outcome) const;

@@ -414,14 +414,8 @@ void TrainSession::prepareSteps()
     }
     if (m_group)
         dist::joinLoop(*m_group, module, *m_loop, params);
-    m_loop->batchSize = m_config.batchSize;
-    m_loop->seed = m_config.seed;
-    m_loop->epochs = m_config.epochs;
-    m_loop->clipGradNorm = m_config.clipGradNorm;
+    trainloop::useConfig(*m_loop, m_config);
     const qint64 totalSteps = m_loop->totalSteps();
-    m_loop->lrAt = [this, totalSteps](int epoch, qint64 step) {
-        return trainloop::learningRate(m_config, epoch, step, totalSteps);
-    };
     const int64_t stepsPerEpoch = m_loop->stepsPerEpoch();
     m_loop->onStep = [this, totalSteps, stepsPerEpoch](int epoch, qint64 step, int64_t batch,
                                                       double loss, double lr) {

@@ -202,6 +202,18 @@ std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const TrainConfig &c,
         params, torch::optim::AdamOptions(c.lr).betas(betas).weight_decay(c.weightDecay));
 }
 
+void useConfig(EpochLoop &loop, const TrainConfig &c)
+{
+    loop.batchSize = c.batchSize;
+    loop.seed = c.seed;
+    loop.epochs = c.epochs;
+    loop.clipGradNorm = c.clipGradNorm;
+    const qint64 totalSteps = loop.totalSteps();
+    loop.lrAt = [&c, totalSteps](int epoch, qint64 step) {
+        return learningRate(c, epoch, step, totalSteps);
+    };
+}
+
 double learningRate(const TrainConfig &c, int epoch, qint64 step, qint64 totalSteps)
 {
     const double kPi = 3.14159265358979323846;

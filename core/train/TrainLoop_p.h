@@ -143,6 +143,12 @@ struct Score
 // over the first warmupSteps steps (cosine then spans the steps after the warm-up).
 double learningRate(const TrainConfig &c, int epoch, qint64 step, qint64 totalSteps);
 
+// What a run's config sets on its loop, one way for `train` and for a distilled language
+// model: batch size, seed, epochs, gradient clipping and the learning rate of each step
+// (learningRate over the loop's totalSteps(), so `batches` of a drawBatch loop is set first).
+// `c` must outlive the loop.
+void useConfig(EpochLoop &loop, const TrainConfig &c);
+
 // Mean cross-entropy and accuracy in eval mode, in chunks of 1000; leaves the module in
 // training mode. An empty split scores {0, 0}.
 Score evaluate(torch::jit::Module &module, const at::Tensor &x, const at::Tensor &y);

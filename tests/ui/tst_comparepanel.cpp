@@ -214,10 +214,10 @@ void TestComparePanel::benchmarksShowInVariants()
     QCOMPARE(variants->tableModel()->rowCount(), 1);
     QCOMPARE(variants->tableModel()->index(0, 0).data().toString(), QStringLiteral("net:2"));
     // A stored size shows in its column; what the result lacks shows as "-".
-    const int size = ms::ui::VariantTableModel::columnOf(QStringLiteral("size_bytes"));
+    const int size = variants->tableModel()->columnOf(QStringLiteral("size_bytes"));
     QCOMPARE(variants->tableModel()->index(0, size).data(ms::ui::VariantTableModel::ValueRole)
                  .toDouble(), 942000.0);
-    const int acc = ms::ui::VariantTableModel::columnOf(QStringLiteral("test_acc"));
+    const int acc = variants->tableModel()->columnOf(QStringLiteral("test_acc"));
     QCOMPARE(variants->tableModel()->index(0, acc).data().toString(), QStringLiteral("-"));
     QCOMPARE(panel.tabs()->tabText(ComparePanel::VariantsTab), QStringLiteral("Variants (1)"));
     // No accuracy: nothing to place on the accuracy-latency scatter.

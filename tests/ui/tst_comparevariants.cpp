@@ -192,7 +192,7 @@ void TestCompareVariants::tableIsTheComparison()
         }
     }
     // The accuracy delta is coloured by its sign: better green, worse red.
-    const int accColumn = VariantTableModel::columnOf(QStringLiteral("test_acc"));
+    const int accColumn = model->columnOf(QStringLiteral("test_acc"));
     const double diff = expected.rows()[1].deltas.value(QStringLiteral("test_acc")).toObject()
                             .value(QStringLiteral("diff")).toDouble();
     QCOMPARE(model->index(1, accColumn).data(VariantTableModel::BetterRole).toInt(),

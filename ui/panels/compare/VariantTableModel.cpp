@@ -23,16 +23,16 @@ void VariantTableModel::setComparison(ms::Comparison comparison, QVector<QColor>
 {
     beginResetModel();
     m_comparison = std::move(comparison);
+    m_columns = m_comparison.shownColumns();
     m_text = m_comparison.textRows();
     m_colors = std::move(colors);
     endResetModel();
 }
 
-int VariantTableModel::columnOf(const QString &key)
+int VariantTableModel::columnOf(const QString &key) const
 {
-    const QList<ms::Comparison::Column> columns = ms::Comparison::columns();
-    for (int c = 0; c < columns.size(); ++c) {
-        if (columns[c].key == key)
+    for (int c = 0; c < m_columns.size(); ++c) {
+        if (m_columns[c].key == key)
             return c + 1;
     }
     return -1;
@@ -40,10 +40,12 @@ int VariantTableModel::columnOf(const QString &key)
 
 int VariantTableModel::direction(const QString &key)
 {
-    if (key == QLatin1String("test_acc") || key == QLatin1String("throughput_per_s"))
+    if (key == QLatin1String("test_acc") || key == QLatin1String("throughput_per_s")
+        || key == QLatin1String("gen_tokens_per_s"))
         return 1;
     if (key.endsWith(QLatin1String("_ms")) || key.endsWith(QLatin1String("_bytes"))
-        || key.endsWith(QLatin1String("parameters")))
+        || key.endsWith(QLatin1String("parameters")) || key == QLatin1String("val_loss")
+        || key == QLatin1String("val_ppl"))
         return -1;
     return 0;
 }
@@ -62,6 +64,14 @@ int VariantTableModel::pointsVerdict(double diff)
     if (std::abs(diff) < kSame)
         return 0;
     return diff > 0 ? 1 : -1;
+}
+
+int VariantTableModel::differenceVerdict(double diff, int direction)
+{
+    constexpr double kSame = 0.0005;
+    if (direction == 0 || std::abs(diff) < kSame)
+        return 0;
+    return (diff > 0) == (direction > 0) ? 1 : -1;
 }
 
 int VariantTableModel::rowCount(const QModelIndex &parent) const
@@ -103,8 +113,11 @@ QVariant VariantTableModel::data(const QModelIndex &index, int role) const
         const int dir = direction(key);
         if (!hasDelta || dir == 0)
             return 0;
-        if (key == QLatin1String("test_acc"))
+        const ms::Comparison::Delta kind = m_columns.at(index.column() - 1).delta;
+        if (kind == ms::Comparison::Delta::Points)
             return pointsVerdict(delta.value(QStringLiteral("diff")).toDouble());
+        if (kind == ms::Comparison::Delta::Difference)
+            return differenceVerdict(delta.value(QStringLiteral("diff")).toDouble(), dir);
         if (!delta.contains(QStringLiteral("ratio")))
             return 0;
         return ratioVerdict(delta.value(QStringLiteral("ratio")).toDouble(), dir);
@@ -141,6 +154,8 @@ QVariant VariantTableModel::headerData(int section, Qt::Orientation orientation,
             return tr("In parentheses: the difference with the baseline, in points");
         case ms::Comparison::Delta::Ratio:
             return tr("In parentheses: the ratio to the baseline");
+        case ms::Comparison::Delta::Difference:
+            return tr("In parentheses: the difference with the baseline");
         default: return {};
         }
     }

@@ -30,10 +30,11 @@ public:
     void setComparison(ms::Comparison comparison, QVector<QColor> colors);
     const ms::Comparison &comparison() const { return m_comparison; }
 
-    // The column of a Comparison key ("test_acc"), -1 when there is none.
-    static int columnOf(const QString &key);
-    // +1 when a larger value of `key` is better (accuracy, throughput), -1 when smaller is
-    // (latency, size, memory), 0 when neither (thread count, batch size).
+    // The column of a Comparison key ("test_acc") among those the comparison shows (a
+    // language model's differ from a classifier's), -1 when there is none.
+    int columnOf(const QString &key) const;
+    // +1 when a larger value of `key` is better (accuracy, throughput, tokens/s), -1 when
+    // smaller is (latency, size, memory, loss, perplexity), 0 when neither (thread count).
     static int direction(const QString &key);
 
     // +1, -1 or 0 for a ratio against the baseline of a key whose direction is `direction`:
@@ -41,6 +42,8 @@ public:
     static int ratioVerdict(double ratio, int direction);
     // The same for an accuracy difference (a fraction): under 0.005 points is the same.
     static int pointsVerdict(double diff);
+    // The same for a loss difference (nats): under 0.0005 is the same.
+    static int differenceVerdict(double diff, int direction);
 
     int rowCount(const QModelIndex &parent = QModelIndex()) const override;
     int columnCount(const QModelIndex &parent = QModelIndex()) const override;

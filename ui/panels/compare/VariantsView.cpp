@@ -80,6 +80,72 @@ protected:
     }
 };
 
+// A language model's card: perplexity and generation speed where a classifier's shows accuracy
+// and latency (bench/Comparison.h, languageModelColumns).
+QVector<VariantCard::Line> languageModelLines(const ms::Comparison::Row &row, bool baseline)
+{
+    QVector<VariantCard::Line> lines;
+    const QJsonValue ppl = row.values.value(QStringLiteral("val_ppl"));
+    lines << ratioLine(
+        VariantsView::tr("Perplexity"),
+        ppl.isDouble() ? QString::number(ppl.toDouble(), 'f', 3) : QStringLiteral("—"),
+        baseline ? QJsonObject() : row.deltas.value(QStringLiteral("val_ppl")).toObject());
+
+    VariantCard::Line speed{VariantsView::tr("Generation"), QStringLiteral("—"), QString(), 0};
+    const QJsonValue rate = row.values.value(QStringLiteral("gen_tokens_per_s"));
+    if (rate.isDouble())
+        speed.value = VariantsView::tr("%1 tokens/s").arg(rate.toDouble(), 0, 'f', 0);
+    const QJsonObject delta = row.deltas.value(QStringLiteral("gen_tokens_per_s")).toObject();
+    if (!baseline && delta.contains(QStringLiteral("ratio"))) {
+        const double ratio = delta.value(QStringLiteral("ratio")).toDouble();
+        speed.better = VariantTableModel::ratioVerdict(ratio, 1);
+        speed.delta = speed.better > 0   ? VariantsView::tr("%1× faster").arg(ratio, 0, 'f', 2)
+                      : speed.better < 0 ? VariantsView::tr("%1× slower").arg(1.0 / ratio, 0,
+                                                                               'f', 2)
+                                         : VariantsView::tr("same");
+    }
+    lines << speed;
+    return lines;
+}
+
+// A classifier's card: accuracy and latency at batch `b` against the baseline's.
+QVector<VariantCard::Line> classifierLines(const ms::Comparison::Row &row,
+                                           const QJsonObject &benchmark, bool baseline, int b,
+                                           double baseLatency_ms)
+{
+    QVector<VariantCard::Line> lines;
+    VariantCard::Line acc{VariantsView::tr("Accuracy"), QStringLiteral("—"), QString(), 0};
+    const QJsonValue a = row.values.value(QStringLiteral("test_acc"));
+    if (a.isDouble())
+        acc.value = QStringLiteral("%1 %").arg(a.toDouble() * 100.0, 0, 'f', 2);
+    const QJsonObject accDelta = row.deltas.value(QStringLiteral("test_acc")).toObject();
+    if (!baseline && accDelta.contains(QStringLiteral("diff"))) {
+        const double points_pt = accDelta.value(QStringLiteral("diff")).toDouble() * 100.0;
+        acc.delta = QStringLiteral("%1%2 pt").arg(points_pt >= 0 ? QStringLiteral("+")
+                                                                 : QString())
+                        .arg(points_pt, 0, 'f', 2);
+        acc.better = VariantTableModel::pointsVerdict(points_pt / 100.0);
+    }
+    lines << acc;
+
+    // The batch size is the combo's above the cards; the tooltip says it too.
+    VariantCard::Line latency{VariantsView::tr("Latency"), QStringLiteral("—"), QString(), 0};
+    const double l_ms = p50At(benchmark, b);
+    if (l_ms >= 0)
+        latency.value = QStringLiteral("%1 ms").arg(l_ms, 0, 'f', l_ms < 10 ? 3 : 1);
+    if (!baseline && l_ms > 0 && baseLatency_ms > 0) {
+        // "2.1× faster" reads at once; a ratio under 1 has to be worked out.
+        latency.better = VariantTableModel::ratioVerdict(l_ms / baseLatency_ms, -1);
+        const double faster = baseLatency_ms / l_ms;
+        latency.delta =
+            latency.better > 0   ? VariantsView::tr("%1× faster").arg(faster, 0, 'f', 2)
+            : latency.better < 0 ? VariantsView::tr("%1× slower").arg(1.0 / faster, 0, 'f', 2)
+                                 : VariantsView::tr("same");
+    }
+    lines << latency;
+    return lines;
+}
+
 QVector<QVector<double>> matrixOf(const QJsonObject &benchmark)
 {
     QVector<QVector<double>> matrix;
@@ -312,8 +378,12 @@ void VariantsView::setEntries(const QVector<Entry> &entries)
                          : tr("None of the checked versions has a benchmark yet. Run "
                               "modelstudio-cli bench on them%1.")
                                .arg(m_runner ? tr(", or press Benchmark") : QString()));
-    m_batch->setEnabled(any);
-    m_log->setEnabled(any);
+    // Language models have no accuracy to plot against latency and no confusion matrix: their
+    // cards and table (perplexity, generation tokens/s) are the comparison.
+    const bool languageModels = m_comparison.languageModels();
+    m_middle->setVisible(!languageModels);
+    m_batch->setEnabled(any && !languageModels);
+    m_log->setEnabled(any && !languageModels);
 
     rebuildBatchChoices();
     refreshScatterAndCards();
@@ -390,7 +460,11 @@ void VariantsView::refreshScatterAndCards()
                                             .toDouble()};
     }
     m_scatter->setPlaceholderText(
-        tr("No checked benchmark has both a test accuracy and a latency at batch %1").arg(b));
+        m_comparison.languageModels()
+            ? tr("Language models have no test accuracy: their perplexity and generation "
+                 "speed are in the cards and the table")
+            : tr("No checked benchmark has both a test accuracy and a latency at batch %1")
+                  .arg(b));
     m_scatter->setPoints(points, b);
     m_scatter->setToolTip(unplotted.isEmpty()
                               ? QString()
@@ -404,37 +478,10 @@ void VariantsView::refreshScatterAndCards()
         const Entry &e = m_entries[i];
         const ms::Comparison::Row &row = m_comparison.rows().at(i);
         const bool baseline = i == 0;
-        QVector<VariantCard::Line> lines;
-
-        VariantCard::Line acc{tr("Accuracy"), QStringLiteral("—"), QString(), 0};
-        const QJsonValue a = row.values.value(QStringLiteral("test_acc"));
-        if (a.isDouble())
-            acc.value = QStringLiteral("%1 %").arg(a.toDouble() * 100.0, 0, 'f', 2);
-        const QJsonObject accDelta = row.deltas.value(QStringLiteral("test_acc")).toObject();
-        if (!baseline && accDelta.contains(QStringLiteral("diff"))) {
-            const double points_pt = accDelta.value(QStringLiteral("diff")).toDouble() * 100.0;
-            acc.delta = QStringLiteral("%1%2 pt").arg(points_pt >= 0 ? QStringLiteral("+")
-                                                                     : QString())
-                            .arg(points_pt, 0, 'f', 2);
-            acc.better = VariantTableModel::pointsVerdict(points_pt / 100.0);
-        }
-        lines << acc;
-
-        // The batch size is the combo's above the cards; the tooltip says it too.
-        VariantCard::Line latency{tr("Latency"), QStringLiteral("—"), QString(), 0};
-        const double l_ms = p50At(e.benchmark, b);
-        if (l_ms >= 0)
-            latency.value = QStringLiteral("%1 ms").arg(l_ms, 0, 'f', l_ms < 10 ? 3 : 1);
-        if (!baseline && l_ms > 0 && baseLatency_ms > 0) {
-            // "2.1× faster" reads at once; a ratio under 1 has to be worked out.
-            latency.better = VariantTableModel::ratioVerdict(l_ms / baseLatency_ms, -1);
-            latency.delta = latency.better > 0   ? tr("%1× faster").arg(baseLatency_ms / l_ms,
-                                                                        0, 'f', 2)
-                            : latency.better < 0 ? tr("%1× slower").arg(l_ms / baseLatency_ms,
-                                                                        0, 'f', 2)
-                                                 : tr("same");
-        }
-        lines << latency;
+        QVector<VariantCard::Line> lines =
+            e.benchmark.value(QStringLiteral("task")).toString() == QLatin1String("lm")
+                ? languageModelLines(row, baseline)
+                : classifierLines(row, e.benchmark, baseline, b, baseLatency_ms);
 
         const QJsonValue size = row.values.value(QStringLiteral("size_bytes"));
         lines << ratioLine(tr("Size"), bytesText(size),
@@ -453,9 +500,16 @@ void VariantsView::refreshScatterAndCards()
             subtitle << engine;
         auto *card = new VariantCard(this);
         card->setContent(e.ref, subtitle.join(QStringLiteral(" · ")), e.color, baseline, lines);
-        card->setToolTip(tr("Latency: median (p50) of one forward pass at batch %1.\nMemory: how "
-                            "much the resident set grew while loading and running this version "
-                            "(peak RSS minus RSS before it).").arg(b));
+        const QString memoryTip = tr("Memory: how much the resident set grew while loading and "
+                                     "running this version (peak RSS minus RSS before it).");
+        card->setToolTip(
+            e.benchmark.value(QStringLiteral("task")).toString() == QLatin1String("lm")
+                ? tr("Perplexity: exp of the validation loss per token, on the text the model "
+                     "was trained on.\nGeneration: tokens/s at batch 1 with the key/value "
+                     "cache, as generate and the server run it.\n")
+                      + memoryTip
+                : tr("Latency: median (p50) of one forward pass at batch %1.\n").arg(b)
+                      + memoryTip);
         m_cardRow->insertWidget(m_cardRow->count() - 1, card);
         m_cards << card;
     }
@@ -493,6 +547,8 @@ void VariantsView::refreshHeatmaps()
     m_heatmaps.clear();
     for (int r : std::as_const(rows)) {
         const Entry &e = m_entries.at(r);
+        if (!e.benchmark.contains(QStringLiteral("confusion_matrix")))
+            continue;   // a language model, or a classifier scored without a test split
         QStringList classes;
         for (const QJsonValue &v : e.benchmark.value(QStringLiteral("class_names")).toArray())
             classes << v.toString();
