@@ -50,3 +50,6 @@ find_path(MS_GLOO_INCLUDE_DIR gloo/config.h REQUIRED)
 find_path(MS_DLIB_INCLUDE_DIR dlib/global_optimization.h REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)
+# libsentencepiece-dev: the spm-bpe and spm-unigram tokenizers of language models, linked only
+# by the module core/spm (never by a studio binary: core/spm/SpmApi.h says why).
+pkg_check_modules(SENTENCEPIECE REQUIRED IMPORTED_TARGET sentencepiece)

@@ -26,6 +26,8 @@ PACKAGES=(
   libdlib-dev
   # the built-in datasets: images, and text for language models (fortune cookies)
   dataset-fashion-mnist fortunes
+  # bpe and unigram tokenizers for language models (and the Python peer's, bench/lm_bench.py)
+  libsentencepiece-dev python3-sentencepiece
   # interop checks and the Python peer for benchmarks
   python3-torch
   # a 224x224 model (resnet18) for the window's layout check (docs/screenshots)

@@ -10,6 +10,7 @@
 #include "common/Names.h"
 #include "common/Runtime.h"
 #include "common/Workspace.h"
+#include "data/Tokenizer.h"
 #include "jobs/JobRunner.h"
 #include "registry/Registry.h"
 #include "train/TrainJob.h"
@@ -60,8 +61,9 @@ const Flag kTrainFlags[] = {
     {"task", "classify (default; a text dataset trains --arch text-classifier) or lm: a "
      "language model on a text dataset (fortunes, a text folder or CSV).",
      "TASK"},
-    {"tokenizer", "Language models: the tokenizer, byte (default: UTF-8 bytes, 256 symbols).",
-     "NAME"},
+    {"tokenizer", "Language models: the tokenizer, byte (default: UTF-8 bytes, 256 symbols), "
+     "spm-bpe or spm-unigram (SentencePiece, trained on the training split).", "NAME"},
+    {"vocab-size", "spm-bpe/spm-unigram tokenizers: the vocabulary (default 2048).", "N"},
     {"steps-per-epoch", "Language models: optimizer steps per epoch (default: one pass over "
      "the training tokens).", "N"},
     {"warmup-steps", "Linear learning-rate warm-up over the first N steps (default 0).", "N"},
@@ -249,6 +251,7 @@ int runTrain(const QStringList &arguments)
         const ms::TrainConfig config = ms::TrainConfig::fromJson(spec);
         if (setup.enabled())
             ms::checkDistributable(config);
+        ms::Tokenizer::checkAvailable(config.tokenizer);   // before the run folder
         if (parser.isSet(QStringLiteral("name"))) {
             try {   // before the run folder exists: a bad name costs nothing
                 ms::checkModelName(parser.value(QStringLiteral("name")));

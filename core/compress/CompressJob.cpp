@@ -416,11 +416,10 @@ void CompressSession::loadText()
 {
     m_context.setProgress(0.0, QStringLiteral("Loading text %1").arg(m_data.options.source));
     m_lmConfig.task = QStringLiteral("lm");
-    m_lmConfig.tokenizer = m_prepared.model.tokenizer().value(QStringLiteral("kind")).toString();
     m_lm = std::make_unique<LmTraining>(m_lmConfig);
     DatasetOptions options = m_data.options;
     options.isCancelled = [this] { return m_context.isCancelled(); };
-    m_lm->load(options);
+    m_lm->load(options, m_prepared.model.tokenizer());   // the model's own, trained or not
     m_lm->checkModel(m_prepared.model, m_prepared.source.ref());
     m_input.text = m_lm.get();
 }

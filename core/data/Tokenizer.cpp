@@ -6,15 +6,44 @@
 
 namespace ms {
 
+// SentencePieceTokenizer.cpp: the library's headers stay in that one file.
+void checkSentencePiece();
+std::unique_ptr<Tokenizer> makeSentencePiece(const QString &kind, const QByteArray &modelProto);
+std::unique_ptr<Tokenizer> trainSentencePiece(const QString &kind, int vocabSize,
+                                              const std::vector<QByteArray> &records,
+                                              quint64 seed);
+
 QStringList Tokenizer::kinds()
 {
-    return {QStringLiteral("byte")};
+    return {QStringLiteral("byte"), QStringLiteral("spm-bpe"), QStringLiteral("spm-unigram")};
+}
+
+bool Tokenizer::isTrained(const QString &kind)
+{
+    return kind == QLatin1String("spm-bpe") || kind == QLatin1String("spm-unigram");
+}
+
+void Tokenizer::checkAvailable(const QString &kind)
+{
+    if (isTrained(kind))
+        checkSentencePiece();
+}
+
+std::unique_ptr<Tokenizer> Tokenizer::make(const QString &kind, int vocabSize,
+                                           const std::vector<QByteArray> &records, quint64 seed)
+{
+    if (!isTrained(kind))
+        return named(kind);
+    return trainSentencePiece(kind, vocabSize, records, seed);
 }
 
 std::unique_ptr<Tokenizer> Tokenizer::named(const QString &kind)
 {
     if (kind == QLatin1String("byte"))
         return std::make_unique<ByteTokenizer>();
+    if (isTrained(kind))
+        throw Error(QStringLiteral("The %1 tokenizer is trained on a corpus: it comes with a "
+                                   "model (train --tokenizer %1 makes one).").arg(kind));
     throw Error(QStringLiteral("Unknown tokenizer \"%1\"; known: %2.")
                     .arg(kind, kinds().join(QStringLiteral(", "))));
 }
@@ -22,7 +51,11 @@ std::unique_ptr<Tokenizer> Tokenizer::named(const QString &kind)
 std::unique_ptr<Tokenizer> Tokenizer::fromJson(const QJsonObject &json)
 {
     const QString kind = json.value(QStringLiteral("kind")).toString();
-    std::unique_ptr<Tokenizer> tokenizer = named(kind);
+    std::unique_ptr<Tokenizer> tokenizer =
+        isTrained(kind) ? makeSentencePiece(kind, QByteArray::fromBase64(
+                                                      json.value(QStringLiteral("model"))
+                                                          .toString().toLatin1()))
+                        : named(kind);
     const int vocab = json.value(QStringLiteral("vocab_size")).toInt(tokenizer->vocabSize());
     if (vocab != tokenizer->vocabSize())
         throw Error(QStringLiteral("The %1 tokenizer has %2 symbols, not %3.")

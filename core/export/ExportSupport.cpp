@@ -156,12 +156,25 @@ InputContract inputContract(const VersionRecord &version)
     if (!version.inputs.isEmpty() && version.inputs.first().isInteger()) {
         const TensorSignature &input = version.inputs.first();
         contract.normalisesItself = false;
+        // The studio's server reads text too (v2 BYTES); an export keeps the ids, so it says
+        // which tokenizer makes them and where its model is.
+        const QString kind = version.recipe.value(QStringLiteral("tokenizer")).toString();
+        const QString tokenizer =
+            kind == QLatin1String("byte")
+                ? QStringLiteral("its byte tokenizer gives (the text's UTF-8 bytes)")
+            : kind.startsWith(QLatin1String("spm-"))
+                ? QStringLiteral("its %1 tokenizer gives (SentencePiece: the model is in the "
+                                 "artifact's tokenizer_json attribute, base64, as ModelStudio's "
+                                 "docs/language-models.md shows)")
+                      .arg(kind)
+                : QStringLiteral("its tokenizer gives");
         contract.sentence =
-            QStringLiteral("The model takes token ids as %1 %2 (batch first%3), the ids its "
-                           "tokenizer gives%4; there is no other preprocessing.")
+            QStringLiteral("The model takes token ids as %1 %2 (batch first%3), the ids %4%5; "
+                           "there is no other preprocessing.")
                 .arg(input.dtype, shapeText(input.shape, ShapeStyle::Batch),
                      input.dynamicDims().size() > 1 ? QStringLiteral(", T any length")
                                                     : QString(),
+                     tokenizer,
                      input.vocabSize > 0
                          ? QStringLiteral(", from 0 to %1").arg(input.vocabSize - 1)
                          : QString());

@@ -333,6 +333,10 @@ QJsonDocument parseBody(const QByteArray &body, const QString &expected)
         fail(QStringLiteral("empty body: send %1").arg(expected));
     QJsonParseError error;
     const QJsonDocument doc = QJsonDocument::fromJson(body, &error);
+    if (error.error == QJsonParseError::IllegalUTF8String)
+        fail(QStringLiteral("the body is not valid UTF-8 (at offset %1): JSON, and the text of "
+                            "a BYTES input in it, must be UTF-8")
+                 .arg(error.offset));
     if (error.error != QJsonParseError::NoError) {
         fail(QStringLiteral("malformed JSON: %1 at offset %2")
                  .arg(error.errorString())
@@ -354,6 +358,60 @@ bool sameSampleShape(const std::vector<qint64> &got, const std::vector<qint64> &
     return true;
 }
 
+void checkOutputs(const QJsonObject &root)
+{
+    const QJsonValue outputs = root.value(QStringLiteral("outputs"));
+    if (outputs.isUndefined() || outputs.isNull())
+        return;
+    if (!outputs.isArray())
+        fail(QStringLiteral("\"outputs\" must be an array of {\"name\"}"));
+    for (const QJsonValue &o : outputs.toArray()) {
+        const QString name = o.toObject().value(QStringLiteral("name")).toString();
+        if (name != QStringLiteral("output"))
+            fail(QStringLiteral("unknown output \"%1\"; the model has one output, \"output\"")
+                     .arg(name));
+    }
+}
+
+// A BYTES input: texts, shape [N], each element a JSON string (UTF-8 on the wire).
+void readTexts(const QJsonObject &in, const QString &what, const QString &integerInput,
+               bool acceptsText, InferInput &input)
+{
+    if (!acceptsText)
+        fail(QStringLiteral("%1: datatype BYTES (text) is for a model that carries its "
+                            "tokenizer (a gpt or a text classifier trained by the studio); this "
+                            "one does not: send %2")
+                 .arg(what, integerInput.isEmpty()
+                                ? QStringLiteral("its input as FP32 numbers")
+                                : QStringLiteral("token ids as %1").arg(integerInput)));
+    if (input.shape.size() != 1)
+        fail(QStringLiteral("%1: a BYTES input's shape is [N], one text per element, not %2")
+                 .arg(what, shapeText(input.shape, kShape)));
+    if (input.batch() == 0)
+        fail(QStringLiteral("%1: the batch (shape[0]) is 0").arg(what));
+    const QJsonValue data = in.value(QStringLiteral("data"));
+    if (!data.isArray())
+        fail(QStringLiteral("%1: \"data\" must be an array of strings").arg(what));
+    const QJsonArray texts = data.toArray();
+    if (texts.size() != input.batch())
+        fail(QStringLiteral("%1: data has %2 elements but shape %3 needs %4")
+                 .arg(what, QString::number(texts.size()), shapeText(input.shape, kShape),
+                      QString::number(input.batch())));
+    input.text = true;
+    for (qsizetype i = 0; i < texts.size(); ++i) {
+        if (!texts.at(i).isString())
+            fail(QStringLiteral("%1: element %2 of the data is not a string of text")
+                     .arg(what, QString::number(i)));
+        const QString text = texts.at(i).toString();
+        // A "\ud800" escape parses to a lone surrogate, which is no character of UTF-8.
+        if (!text.isValidUtf16())
+            fail(QStringLiteral("%1: element %2 of the data is not valid UTF-8 text (a lone "
+                                "surrogate escape)")
+                     .arg(what, QString::number(i)));
+        input.texts.push_back(text.toUtf8());
+    }
+}
+
 // The fast path met something it does not read: the QJsonDocument way decides.
 struct FastPathUnusable
 {
@@ -362,7 +420,8 @@ struct FastPathUnusable
 // `data`: the text of the "data" array when the caller cut it out of `body` (the fast path),
 // else null (it is read from the document).
 InferInput parseV2(const QByteArray &body, const std::vector<qint64> &sampleShape,
-                   const QString &integerInput, const char *dataBegin, const char *dataEnd)
+                   const QString &integerInput, bool acceptsText, const char *dataBegin,
+                   const char *dataEnd)
 {
     const QString expectedBody = QStringLiteral(
         "a JSON object {\"inputs\": [{\"name\", \"shape\", \"datatype\", \"data\"}]}");
@@ -407,10 +466,15 @@ InferInput parseV2(const QByteArray &body, const std::vector<qint64> &sampleShap
     }
 
     const QString typeName = in.value(QStringLiteral("datatype")).toString();
+    if (typeName == QLatin1String("BYTES")) {
+        readTexts(in, what, integerInput, acceptsText, input);
+        checkOutputs(root);
+        return input;
+    }
     DataType type = DataType::FP32;
     if (!dataTypeFromName(typeName, type)) {
-        fail(QStringLiteral("%1: unsupported datatype \"%2\"; use FP32, FP64, INT64, INT32 or "
-                            "UINT8")
+        fail(QStringLiteral("%1: unsupported datatype \"%2\"; use FP32, FP64, INT64, INT32, "
+                            "UINT8 or BYTES (text)")
                  .arg(what, typeName));
     }
     // Before the data is read: a float input to a model of token ids is refused as it is.
@@ -454,40 +518,28 @@ InferInput parseV2(const QByteArray &body, const std::vector<qint64> &sampleShap
                       shapeText(input.shape, kShape), QString::number(needed)));
     }
 
-    const QJsonValue outputs = root.value(QStringLiteral("outputs"));
-    if (!outputs.isUndefined() && !outputs.isNull()) {
-        if (!outputs.isArray())
-            fail(QStringLiteral("\"outputs\" must be an array of {\"name\"}"));
-        for (const QJsonValue &o : outputs.toArray()) {
-            const QString name = o.toObject().value(QStringLiteral("name")).toString();
-            if (name != QStringLiteral("output")) {
-                fail(QStringLiteral("unknown output \"%1\"; the model has one output, "
-                                    "\"output\"")
-                         .arg(name));
-            }
-        }
-    }
+    checkOutputs(root);
     return input;
 }
 
 } // namespace
 
 InferInput parseV2Infer(const QByteArray &body, const std::vector<qint64> &sampleShape,
-                        const QString &integerInput)
+                        const QString &integerInput, bool acceptsText)
 {
     qsizetype begin = 0;
     qsizetype end = 0;
     if (findDataArray(body, &begin, &end)) {
         try {
             const QByteArray rest = body.left(begin) + "[]" + body.mid(end);
-            return parseV2(rest, sampleShape, integerInput, body.constData() + begin,
-                           body.constData() + end);
+            return parseV2(rest, sampleShape, integerInput, acceptsText,
+                           body.constData() + begin, body.constData() + end);
         } catch (const FastPathUnusable &) {
         } catch (const ProtocolError &) {
             // Refused: the QJsonDocument way says why, in its words (offsets included).
         }
     }
-    return parseV2(body, sampleShape, integerInput, nullptr, nullptr);
+    return parseV2(body, sampleShape, integerInput, acceptsText, nullptr, nullptr);
 }
 
 InferInput parseTorchServe(const QByteArray &body, const std::vector<qint64> &sampleShape)
@@ -646,6 +698,12 @@ QJsonObject modelMetadata(const ServedModel &model, const QList<int> &versions)
     const QJsonObject input{{QStringLiteral("name"), QStringLiteral("input")},
                             {QStringLiteral("datatype"), datatype},
                             {QStringLiteral("shape"), inputShape}};
+    QJsonArray inputs{input};
+    // A version that carries its tokenizer reads text too: either input goes, one per request.
+    if (!model.tokenizer.isEmpty())
+        inputs.append(QJsonObject{{QStringLiteral("name"), QStringLiteral("text")},
+                                  {QStringLiteral("datatype"), QStringLiteral("BYTES")},
+                                  {QStringLiteral("shape"), QJsonArray{-1}}});
     const QJsonObject output{
         {QStringLiteral("name"), QStringLiteral("output")},
         {QStringLiteral("datatype"), QStringLiteral("FP32")},
@@ -654,7 +712,7 @@ QJsonObject modelMetadata(const ServedModel &model, const QList<int> &versions)
     return QJsonObject{{QStringLiteral("name"), model.name},
                        {QStringLiteral("versions"), versionList},
                        {QStringLiteral("platform"), QStringLiteral("pytorch_torchscript")},
-                       {QStringLiteral("inputs"), QJsonArray{input}},
+                       {QStringLiteral("inputs"), inputs},
                        {QStringLiteral("outputs"), QJsonArray{output}}};
 }
 

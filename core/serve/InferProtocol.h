@@ -29,6 +29,10 @@ struct InferInput
     std::vector<float> data;
     std::vector<qint64> tokens;  // instead of `data`, for a model of integer input
     bool integer = false;       // `tokens` holds the samples
+    // A BYTES input: one UTF-8 text per sample (shape {N}), which the server tokenizes with
+    // the model's own tokenizer.
+    std::vector<QByteArray> texts;
+    bool text = false;
     std::vector<qint64> shape;
     QString id;                 // v2 "id", echoed in the reply
     bool hasId = false;
@@ -44,8 +48,11 @@ struct InferInput
 // `integerInput`: "INT64" or "INT32" for a model of token ids, whose data is read into
 // `tokens` and must come as an integer datatype (FP32/FP64 are refused before the data is
 // read); empty for a float model (every datatype goes, as floats).
+// `acceptsText`: the model carries its tokenizer, so a BYTES input (shape [N], a JSON string
+// per text) is read into `texts` (the sample shape does not apply); otherwise BYTES is refused
+// saying what the model takes.
 InferInput parseV2Infer(const QByteArray &body, const std::vector<qint64> &sampleShape,
-                        const QString &integerInput = {});
+                        const QString &integerInput = {}, bool acceptsText = false);
 // A JSON array: one sample (flat or nested) or a list of samples.
 InferInput parseTorchServe(const QByteArray &body, const std::vector<qint64> &sampleShape);
 

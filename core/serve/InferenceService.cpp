@@ -80,19 +80,26 @@ Loaded loadVersion(const QString &workspaceRoot, const QString &ref)
         } else {
             info.exampleShape = info.inputShape;
         }
+        // A version that carries its tokenizer reads v2 BYTES text with it (which refuses a
+        // tokenizer that does not fit the model, or SentencePiece's module missing, here).
+        if (TextInput::carriesTokenizer(model)) {
+            out.text = std::make_shared<const TextInput>(model, version.ref());
+            info.tokenizer = out.text->tokenizer().kind();
+        }
         if (model.task() == QLatin1String("lm")) {
             // A language model answers /v1/completions: its warm-up is one generated token
             // (which also refuses a module without a usable step method or tokenizer).
-            const LanguageModel lm(model, version.ref());
+            auto lm = std::make_shared<const LanguageModel>(model, version.ref());
             GenerateOptions once;
             once.maxTokens = 1;
             once.temperature = 0.0;
-            lm.generate(QByteArrayLiteral("\n"), once);
+            lm->generate(QByteArrayLiteral("\n"), once);
             info.task = model.task();
             info.inputDtype = QStringLiteral("int64");   // token ids, any length to the context
             info.inputShape = {-1};
-            info.contextTokens = lm.blockSize();
-            info.numOutputs = lm.vocabSize();
+            info.contextTokens = lm->blockSize();
+            info.numOutputs = lm->vocabSize();
+            out.lm = std::move(lm);
             info.loaded = QDateTime::currentDateTime();
             out.info = info;
             out.model = model;
@@ -315,10 +322,13 @@ void InferenceService::Private::infer(Exchange &ex, bool torchServe)
     Version *version = findVersion(ex);
     if (!version || !checkAccepting(ex, version))
         return;
-    if (version->info.task == QLatin1String("lm")) {
+    const bool lm = version->lm != nullptr;
+    if (lm && torchServe) {
         respondError(ex, 400,
                      QStringLiteral("model \"%1\" is a language model: send text to "
-                                    "/v1/completions or /v1/chat/completions")
+                                    "/v1/completions or /v1/chat/completions, or to "
+                                    "/v2/models/%1/infer (BYTES text or INT64 ids) for the "
+                                    "next token's logits")
                          .arg(ex.model));
         return;
     }
@@ -337,14 +347,23 @@ void InferenceService::Private::infer(Exchange &ex, bool torchServe)
                     ? protocol::parseTorchServe(ex.request.body, version->info.inputShape)
                     : protocol::parseV2Infer(ex.request.body, version->info.inputShape,
                                              tokens ? version->info.inputDtype.toUpper()
-                                                    : QString());
-        if (tokens)
-            protocol::checkTokenIds(input.tokens, version->info.vocabSize);
+                                                    : QString(),
+                                             version->text != nullptr);
+        if (tokens && !input.text)
+            protocol::checkTokenIds(input.tokens, lm ? version->info.numOutputs
+                                                     : version->info.vocabSize);
     } catch (const protocol::ProtocolError &e) {
         respondError(ex, e.status, e.message);
         return;
     }
     ex.request.body = QByteArray();   // parsed: the text is not needed any more
+    std::vector<std::vector<qint64>> sequences;
+    if (input.text && !tokenizeTexts(ex, *version, input, sequences))
+        return;
+    if (lm) {
+        inferLanguageModel(ex, version, std::move(input), std::move(sequences));
+        return;
+    }
 
     ModelBatcher::Request job;
     job.data = std::move(input.data);
@@ -572,6 +591,8 @@ ServedModel InferenceService::Private::install(Loaded &&loaded, ServeMode mode)
     Version version;
     version.info = loaded.info;
     version.model = loaded.model;
+    version.text = loaded.text;
+    version.lm = loaded.lm;
     version.production = loaded.production;
     version.batcher = makeBatcher(loaded.model);
     if (loaded.info.task == QLatin1String("lm"))

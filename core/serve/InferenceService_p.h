@@ -13,7 +13,9 @@
 #include "ServeRoutes.h"
 
 #include "models/GenerationScheduler.h"
+#include "models/LanguageModel.h"
 #include "models/Model.h"
+#include "models/TextInput.h"
 
 #include <QHash>
 #include <QJsonDocument>
@@ -61,6 +63,8 @@ struct Loaded
 {
     ServedModel info;
     Model model;
+    std::shared_ptr<const TextInput> text;        // when it carries a tokenizer
+    std::shared_ptr<const LanguageModel> lm;      // when it is a language model
     bool production = false;
     QString error;   // set instead of the rest when it cannot be served
 };
@@ -71,6 +75,10 @@ struct InferenceService::Private final : serve::RouteHandlers
     {
         ServedModel info;
         Model model;
+        // How it reads v2 BYTES text (its own tokenizer), null when it carries none; a
+        // language model's logits for v2 requests (TextInference.cpp).
+        std::shared_ptr<const TextInput> text;
+        std::shared_ptr<const LanguageModel> lm;
         bool production = false;
         std::shared_ptr<ModelBatcher> batcher;
         // A language model's generations (continuous batching); null for a classifier.
@@ -216,6 +224,15 @@ struct InferenceService::Private final : serve::RouteHandlers
     // The version a model route names, or null after answering 404.
     Version *findVersion(Exchange &ex);
     void infer(Exchange &ex, bool torchServe);
+    // TextInference.cpp: a BYTES input tokenized with the version's tokenizer, into `input`'s
+    // token ids (a classifier: cut and padded as its training did) or `sequences` (a language
+    // model: one per text). Answers 400 and returns false for text it cannot take.
+    bool tokenizeTexts(Exchange &ex, const Version &version, protocol::InferInput &input,
+                       std::vector<std::vector<qint64>> &sequences);
+    // A language model's v2 request: the logits of each sequence's last position, computed on
+    // the version's batcher worker.
+    void inferLanguageModel(Exchange &ex, Version *version, protocol::InferInput &&input,
+                            std::vector<std::vector<qint64>> &&sequences);
     void explain(Exchange &ex, bool torchServe);
     // Answers 503 (and returns false) when the server is stopping or the version retired.
     bool checkAccepting(Exchange &ex, Version *version);

@@ -73,6 +73,9 @@ struct ServedModel
     QDateTime loaded;
     QString task;                    // "lm" for a language model (the /v1 routes), else empty
     int contextTokens = 0;           // a language model's block_size
+    // The kind of tokenizer the version carries ("byte", "spm-bpe"; a gpt, a text classifier
+    // trained by the studio): it then reads v2 BYTES text too. Empty when it carries none.
+    QString tokenizer;
 };
 
 // One finished request, for the request log, live plots and --log.

@@ -8,7 +8,6 @@
 #include <torch/nn/functional/loss.h>
 #include <torch/script.h>
 
-#include <QJsonDocument>
 #include <QLocale>
 
 #include <cmath>
@@ -46,14 +45,20 @@ at::Tensor LmTraining::nextTokenLoss(const at::Tensor &logits, const at::Tensor 
 }
 
 LmTraining::LmTraining(const TrainConfig &config)
-    : m_config(config), m_tokenizer(Tokenizer::named(config.tokenizer))
+    : m_config(config)
 {}
 
 LmTraining::~LmTraining() = default;
 
-void LmTraining::load(const DatasetOptions &options)
+void LmTraining::load(const DatasetOptions &options, const QJsonObject &tokenizer)
 {
     m_data = TextDatasetRegistry::instance().load(options);
+    // A trained tokenizer (spm-bpe, spm-unigram) learns from the training split only, as
+    // lm_peer.py's.
+    m_tokenizer = !tokenizer.isEmpty()
+                      ? Tokenizer::fromJson(tokenizer)
+                      : Tokenizer::make(m_config.tokenizer, m_config.vocabSize,
+                                        m_data.train.records, m_config.seed);
     m_train = tokenStream(*m_tokenizer, m_data.train.corpus());
     m_val = tokenStream(*m_tokenizer, m_data.validation.corpus());
 }
@@ -63,7 +68,7 @@ QJsonObject LmTraining::describeData() const
     QJsonObject json = m_data.describe();
     json.insert(QStringLiteral("train_tokens"), qint64(m_train.size(0)));
     json.insert(QStringLiteral("validation_tokens"), qint64(m_val.size(0)));
-    json.insert(QStringLiteral("tokenizer"), m_tokenizer->toJson());
+    json.insert(QStringLiteral("tokenizer"), m_tokenizer->describe());
     return json;
 }
 
@@ -127,14 +132,21 @@ void LmTraining::checkModel(const Model &model, const QString &what)
     if (model.task() != QLatin1String("lm"))
         throw Error(QStringLiteral("%1 is not a language model; it cannot continue a --task lm "
                                    "run.").arg(what));
-    const QJsonObject expected = m_tokenizer->toJson();
-    if (model.tokenizer() != expected)
-        throw Error(QStringLiteral("%1 reads tokens of the tokenizer %2, but this run's data "
-                                   "is tokenized by %3.")
-                        .arg(what, QString::fromUtf8(QJsonDocument(model.tokenizer())
-                                                         .toJson(QJsonDocument::Compact)),
-                             QString::fromUtf8(QJsonDocument(expected)
-                                                   .toJson(QJsonDocument::Compact))));
+    if (model.tokenizer() != m_tokenizer->toJson()) {
+        // A trained tokenizer's JSON carries its model's bytes: said as kind and size.
+        const auto shown = [](const QJsonObject &json) {
+            return QStringLiteral("%1 (%2 symbols)")
+                .arg(json.value(QStringLiteral("kind")).toString(),
+                     QString::number(json.value(QStringLiteral("vocab_size")).toInt()));
+        };
+        const QJsonObject expected = m_tokenizer->toJson();
+        throw Error(QStringLiteral("%1 reads tokens of another tokenizer, %2, than this run's "
+                                   "data is tokenized by, %3%4.")
+                        .arg(what, shown(model.tokenizer()), shown(expected),
+                             shown(model.tokenizer()) == shown(expected)
+                                 ? QStringLiteral(" (trained on other text)")
+                                 : QString()));
+    }
     useContext(model.blockSize());
 }
 

@@ -33,8 +33,9 @@ public:
     ~LmTraining();
 
     // Reads the text dataset (options carry source, limit, seed, cancel and limits) and
-    // tokenizes it. Throws ms::Error when a split is too short for one window of the context.
-    void load(const DatasetOptions &options);
+    // tokenizes it: with `tokenizer` (a model's Tokenizer::toJson()) when given, else with the
+    // config's, trained on the training split when it is a SentencePiece one.
+    void load(const DatasetOptions &options, const QJsonObject &tokenizer = {});
     // The dataset's describe() with the token counts and the tokenizer.
     QJsonObject describeData() const;
     QString logLine() const;

@@ -54,6 +54,8 @@ QJsonObject TrainConfig::toJson() const
     if (task != defaults.task) {
         json.insert(QStringLiteral("task"), task);
         json.insert(QStringLiteral("tokenizer"), tokenizer);
+        if (Tokenizer::isTrained(tokenizer))
+            json.insert(QStringLiteral("vocab_size"), vocabSize);
     }
     if (!from.isEmpty())
         json.insert(QStringLiteral("from"), from);
@@ -89,7 +91,8 @@ TrainConfig TrainConfig::fromJson(const QJsonObject &json)
         QStringLiteral("step_epochs"), QStringLiteral("gamma"), QStringLiteral("seed"),
         QStringLiteral("limit"), QStringLiteral("validation_fraction"),
         QStringLiteral("threads"), QStringLiteral("task"), QStringLiteral("tokenizer"),
-        QStringLiteral("steps_per_epoch"), QStringLiteral("warmup_steps"), QStringLiteral("min_lr"),
+        QStringLiteral("vocab_size"), QStringLiteral("steps_per_epoch"),
+        QStringLiteral("warmup_steps"), QStringLiteral("min_lr"),
         QStringLiteral("clip_grad_norm"), QStringLiteral("beta1"), QStringLiteral("beta2"),
         QStringLiteral("from"), QStringLiteral("freeze_backbone"),
         QStringLiteral("replace_head")};
@@ -163,6 +166,7 @@ TrainConfig TrainConfig::fromJson(const QJsonObject &json)
     c.threads = int(integer(QStringLiteral("threads"), c.threads));
     c.task = json.value(QStringLiteral("task")).toString(c.task).toLower();
     c.tokenizer = json.value(QStringLiteral("tokenizer")).toString(c.tokenizer).toLower();
+    c.vocabSize = int(integer(QStringLiteral("vocab_size"), c.vocabSize));
     c.stepsPerEpoch = int(integer(QStringLiteral("steps_per_epoch"), c.stepsPerEpoch));
     c.warmupSteps = int(integer(QStringLiteral("warmup_steps"), c.warmupSteps));
     c.minLr = real(QStringLiteral("min_lr"), c.minLr);
@@ -228,6 +232,10 @@ void TrainConfig::validate() const
     if (!Tokenizer::kinds().contains(tokenizer))
         fail(QStringLiteral("Unknown tokenizer \"%1\"; choose one of %2.")
                  .arg(tokenizer, Tokenizer::kinds().join(QStringLiteral(", "))));
+    // SentencePiece needs room for its byte fallback (256 pieces) and a few of its own.
+    if (Tokenizer::isTrained(tokenizer) && (vocabSize < 300 || vocabSize > 65536))
+        fail(QStringLiteral("The %1 tokenizer's vocabulary (--vocab-size) must be between 300 "
+                            "and 65536 symbols (got %2).").arg(tokenizer).arg(vocabSize));
     if (stepsPerEpoch < 0)
         fail(QStringLiteral("Steps per epoch must be 0 (one pass over the data) or more (got "
                             "%1).").arg(stepsPerEpoch));

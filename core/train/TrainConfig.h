@@ -38,7 +38,8 @@ struct TrainConfig
     // Added with language models; written to the recipe only when they differ from these
     // defaults, so recipes of earlier runs read (and replay) as they did.
     QString task = QStringLiteral("classify");          // classify | lm
-    QString tokenizer = QStringLiteral("byte");         // lm: Tokenizer::named()
+    QString tokenizer = QStringLiteral("byte");         // lm: byte, spm-bpe, spm-unigram
+    int vocabSize = 2048;                               // lm: spm-* tokenizers' symbols
     int stepsPerEpoch = 0;                              // lm: 0 = one pass over the tokens
     int warmupSteps = 0;                                // linear warm-up, any schedule
     double minLr = 0.0;                                 // cosine: the rate it ends at

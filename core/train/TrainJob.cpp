@@ -8,6 +8,7 @@
 #include "common/Runtime.h"
 #include "data/DatasetRegistry.h"
 #include "data/TextDataset.h"
+#include "data/Tokenizer.h"
 #include "jobs/JobContext.h"
 #include "models/ArchSpec.h"
 #include "models/ArchitectureRegistry.h"
@@ -67,6 +68,7 @@ TrainJob::TrainJob(TrainConfig config, QString runDir, QString outPath)
     , m_outPath(std::move(outPath))
 {
     m_config.validate();
+    Tokenizer::checkAvailable(m_config.tokenizer);   // SentencePiece's module, before any work
 }
 
 TrainJob *TrainJob::resume(const QString &runDir, const QString &outPath)

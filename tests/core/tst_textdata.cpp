@@ -381,6 +381,46 @@ print(json.dumps({"records": len(recs), "train": hashlib.sha256(train).hexdigest
         });
         QVERIFY2(message.contains(QStringLiteral("512")), qPrintable(message));
     }
+
+    // SentencePiece bpe and unigram, trained on a part of fortunes' training split: any text
+    // round-trips, whole and token by token (as generation decodes), the model travels in the
+    // JSON and training is deterministic for a seed.
+    void sentencePieceTokenizersRoundTrip()
+    {
+        DatasetOptions options;
+        options.source = QStringLiteral("fortunes");
+        options.limit = 1500;
+        const TextDataset data = TextDatasetRegistry::instance().load(options);
+        const QByteArray text = data.validation.corpus().left(20000)
+                                + QStringLiteral(" caf\u00e9 \u2014 \U0001F600 \u4e2d\n")
+                                      .toUtf8();
+        for (const QString kind : {QStringLiteral("spm-bpe"), QStringLiteral("spm-unigram")}) {
+            const std::unique_ptr<Tokenizer> tokenizer =
+                Tokenizer::make(kind, 800, data.train.records, 0);
+            QCOMPARE(tokenizer->kind(), kind);
+            QCOMPARE(tokenizer->vocabSize(), 800);
+            const std::vector<qint64> ids = tokenizer->encode(text);
+            QVERIFY2(double(text.size()) / double(ids.size()) > 1.5,
+                     qPrintable(QString::number(ids.size())));   // subwords, not bytes
+            QCOMPARE(tokenizer->decode(ids), text);
+            QByteArray pieceByPiece;
+            for (qint64 id : ids)
+                pieceByPiece += tokenizer->decode({id});
+            QCOMPARE(pieceByPiece, text);
+
+            const std::unique_ptr<Tokenizer> again = Tokenizer::fromJson(tokenizer->toJson());
+            QVERIFY(again->encode(text) == ids);
+            QCOMPARE(Tokenizer::make(kind, 800, data.train.records, 0)->toJson(),
+                     tokenizer->toJson());
+            QVERIFY(!tokenizer->describe().contains(QStringLiteral("model")));
+            QCOMPARE(tokenizer->describe().value(QStringLiteral("model_sha256")).toString().size(),
+                     64);
+            const QString message = errorOf([&] { tokenizer->decode({800}); });
+            QVERIFY2(message.contains(QStringLiteral("outside")), qPrintable(message));
+        }
+        const QString named = errorOf([] { Tokenizer::named(QStringLiteral("spm-bpe")); });
+        QVERIFY2(named.contains(QStringLiteral("trained")), qPrintable(named));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestTextData)

@@ -103,6 +103,17 @@ shown="$("$cli" show mlp:1 --json)" || fail "show mlp:1 exited $?"
 grep -q '"ref":"mlp:1"' <<<"$shown" && grep -q '"kind":"trained"' <<<"$shown" \
   || fail "the trained model is not in the registry: $shown"
 
+# SentencePiece comes from lib/libmodelstudio-spm.so beside the core library, opened at run time
+# (core/spm/SpmApi.h): a tiny gpt with a spm-bpe tokenizer trains and generates from the package.
+[ -f "$root/usr/lib/libmodelstudio-spm.so" ] || fail "no libmodelstudio-spm.so in /usr/lib"
+"$cli" train --dataset fortunes --limit 1000 --task lm --tokenizer spm-bpe --vocab-size 800 \
+  --arch gpt --n-layer 1 --arch-param n_head=2 --n-embd 16 --block-size 16 --epochs 1 \
+  --steps-per-epoch 2 --batch-size 4 --threads 1 --name spm-lm --json >"$tmp/spm.jsonl" \
+  || { cat "$tmp/spm.jsonl"; fail "train --tokenizer spm-bpe exited $?"; }
+grep -q '"kind":"spm-bpe"' "$tmp/spm.jsonl" || fail "no spm-bpe tokenizer: $(cat "$tmp/spm.jsonl")"
+"$cli" generate spm-lm:1 --prompt "Q: " --max-tokens 4 --seed 1 >/dev/null \
+  || fail "generate with the spm-bpe tokenizer exited $?"
+
 shot="$tmp/window.png"
 QT_QPA_PLATFORM=offscreen "$root/usr/bin/modelstudio" --screenshot "$shot" \
   || fail "modelstudio --screenshot exited $?"

@@ -552,10 +552,15 @@ void TrainPanel::refreshSummary()
 // input and output alphabet.
 void TrainPanel::showLanguageModelSummary()
 {
-    const auto tokenizer = ms::Tokenizer::named(m_form->config().tokenizer);
+    const ms::TrainConfig config = m_form->config();
     try {
+        // A trained tokenizer (spm-bpe, spm-unigram) exists only once the run trains it: its size is
+        // the recipe's.
+        const int vocab = ms::Tokenizer::isTrained(config.tokenizer)
+                              ? config.vocabSize
+                              : ms::Tokenizer::named(config.tokenizer)->vocabSize();
         const QJsonObject spec = ms::ArchitectureRegistry::instance().resolve(
-            m_form->architecture(), {}, tokenizer->vocabSize(), m_form->config().archParams);
+            m_form->architecture(), {}, vocab, config.archParams);
         const ms::ArchSpec arch = ms::ArchSpec::fromJson(spec);
         if (spec.value(QStringLiteral("family")).toString() == QLatin1String("text-classifier")) {
             m_summary->showMessage(tr("A text classifier on %1 (%2 tokenizer): its head gets "
@@ -569,8 +574,8 @@ void TrainPanel::showLanguageModelSummary()
             m_summary->showSummary(arch.summary(),
                                    tr("A language model on %1: %2 tokenizer, %3 symbols; "
                                       "perplexity is plotted per epoch")
-                                       .arg(m_form->dataset(), tokenizer->kind())
-                                       .arg(tokenizer->vocabSize()));
+                                       .arg(m_form->dataset(), config.tokenizer)
+                                       .arg(vocab));
         }
     } catch (const std::exception &e) {
         m_summary->showError(errorMessage(e));
