@@ -565,7 +565,7 @@ void TrainPanel::showLanguageModelSummary()
         if (spec.value(QStringLiteral("family")).toString() == QLatin1String("text-classifier")) {
             m_summary->showMessage(tr("A text classifier on %1 (%2 tokenizer): its head gets "
                                       "one output per class the run reads.")
-                                       .arg(m_form->dataset(), tokenizer->kind()));
+                                       .arg(m_form->dataset(), config.tokenizer));
         } else if (!arch.isGpt()) {
             m_summary->showError(tr("%1 is text: it trains a language model (gpt) or a text "
                                     "classifier (text-classifier). Pick one of them.")
