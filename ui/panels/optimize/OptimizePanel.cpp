@@ -234,7 +234,7 @@ QWidget *OptimizePanel::buildControls()
 
     m_sweeps = new QComboBox(box);
     m_sweeps->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    m_sweeps->setMinimumContentsLength(20);
+    m_sweeps->setMinimumContentsLength(10);
     m_sweeps->setToolTip(tr("The workspace's sweeps, newest first"));
     auto *sweepLabel = new QLabel(tr("Sweep"), box);
     sweepLabel->setBuddy(m_sweeps);
