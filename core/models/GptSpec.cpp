@@ -96,29 +96,44 @@ ModelSummary GptSpec::summary() const
         throw Error(QStringLiteral("the gpt spec leaves vocab_size open; bind it to a "
                                    "tokenizer first"));
     const qint64 E = nEmbd, T = blockSize, V = vocabSize;
+    ModelSummary s = transformerTrunkSummary(V, T, nLayer, E, bias,
+                                             QStringLiteral("causal-self-attention"));
+    addLayerRow(s, QStringLiteral("lm_head"), QStringLiteral("linear"), {T, V}, E * V, E * V);
+    return s;
+}
+
+void addLayerRow(ModelSummary &summary, const QString &name, const QString &type,
+                 std::vector<qint64> outShape, qint64 params, qint64 macs)
+{
+    summary.layers.append(LayerSummary{name, type, std::move(outShape), params, macs});
+    summary.totalParams += params;
+    summary.totalMacs += macs;
+}
+
+ModelSummary transformerTrunkSummary(qint64 vocabRows, qint64 blockSize, int nLayer,
+                                     qint64 nEmbd, bool bias, const QString &attention)
+{
+    const qint64 E = nEmbd, T = blockSize, V = vocabRows;
     const qint64 b = bias ? 1 : 0;
     ModelSummary s;
     s.inputShape = {T};
     s.macsPerToken = true;
-    auto row = [&s](const QString &name, const QString &type, std::vector<qint64> out,
-                    qint64 params, qint64 macs) {
-        s.layers.append(LayerSummary{name, type, std::move(out), params, macs});
-        s.totalParams += params;
-        s.totalMacs += macs;
+    const auto row = [&s](const QString &name, const QString &type, std::vector<qint64> out,
+                          qint64 params, qint64 macs) {
+        addLayerRow(s, name, type, std::move(out), params, macs);
     };
     row(QStringLiteral("wte"), QStringLiteral("embedding"), {T, E}, V * E, 0);
     row(QStringLiteral("wpe"), QStringLiteral("embedding"), {T, E}, T * E, 0);
     for (int i = 0; i < nLayer; ++i) {
         const QString h = QStringLiteral("h%1.").arg(i);
         row(h + QStringLiteral("ln_1"), QStringLiteral("layernorm"), {T, E}, E + b * E, 0);
-        row(h + QStringLiteral("attn"), QStringLiteral("causal-self-attention"), {T, E},
+        row(h + QStringLiteral("attn"), attention, {T, E},
             3 * E * E + b * 3 * E + E * E + b * E, 4 * E * E + 2 * T * E);
         row(h + QStringLiteral("ln_2"), QStringLiteral("layernorm"), {T, E}, E + b * E, 0);
         row(h + QStringLiteral("mlp"), QStringLiteral("mlp-gelu"), {T, E},
             8 * E * E + b * 5 * E, 8 * E * E);
     }
     row(QStringLiteral("ln_f"), QStringLiteral("layernorm"), {T, E}, E + b * E, 0);
-    row(QStringLiteral("lm_head"), QStringLiteral("linear"), {T, V}, E * V, E * V);
     return s;
 }
 

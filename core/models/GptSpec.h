@@ -39,4 +39,13 @@ struct GptSpec
     static QStringList settingKeys();
 };
 
+// One row of a layer table, added to the totals.
+void addLayerRow(ModelSummary &summary, const QString &name, const QString &type,
+                 std::vector<qint64> outShape, qint64 params, qint64 macs);
+// The layer table of the transformer the gpt and the text classifier share, up to and with
+// the final LayerNorm: token (`vocabRows` rows) and position embeddings, `nLayer` pre-LayerNorm
+// blocks whose attention is named `attention`, MACs per token. Each adds its own head.
+ModelSummary transformerTrunkSummary(qint64 vocabRows, qint64 blockSize, int nLayer,
+                                     qint64 nEmbd, bool bias, const QString &attention);
+
 } // namespace ms

@@ -1,6 +1,7 @@
 #include "models/TextClassifierSpec.h"
 
 #include "common/Error.h"
+#include "models/GptSpec.h"
 
 #include <QSet>
 
@@ -105,29 +106,11 @@ ModelSummary TextClassifierSpec::summary() const
                                             : QStringLiteral("num_classes")));
     const qint64 E = nEmbd, T = blockSize, V = vocabSize + 1, C = numClasses;
     const qint64 b = bias ? 1 : 0;
-    ModelSummary s;
-    s.inputShape = {T};
-    s.macsPerToken = true;
-    auto row = [&s](const QString &name, const QString &type, std::vector<qint64> out,
-                    qint64 params, qint64 macs) {
-        s.layers.append(LayerSummary{name, type, std::move(out), params, macs});
-        s.totalParams += params;
-        s.totalMacs += macs;
-    };
-    row(QStringLiteral("wte"), QStringLiteral("embedding"), {T, E}, V * E, 0);
-    row(QStringLiteral("wpe"), QStringLiteral("embedding"), {T, E}, T * E, 0);
-    for (int i = 0; i < nLayer; ++i) {
-        const QString h = QStringLiteral("h%1.").arg(i);
-        row(h + QStringLiteral("ln_1"), QStringLiteral("layernorm"), {T, E}, E + b * E, 0);
-        row(h + QStringLiteral("attn"), QStringLiteral("self-attention"), {T, E},
-            3 * E * E + b * 3 * E + E * E + b * E, 4 * E * E + 2 * T * E);
-        row(h + QStringLiteral("ln_2"), QStringLiteral("layernorm"), {T, E}, E + b * E, 0);
-        row(h + QStringLiteral("mlp"), QStringLiteral("mlp-gelu"), {T, E},
-            8 * E * E + b * 5 * E, 8 * E * E);
-    }
-    row(QStringLiteral("ln_f"), QStringLiteral("layernorm"), {T, E}, E + b * E, 0);
-    row(QStringLiteral("pool"), QStringLiteral("mean-pool"), {E}, 0, 0);
-    row(QStringLiteral("head"), QStringLiteral("linear"), {C}, E * C + b * C, (E * C + T - 1) / T);
+    ModelSummary s = transformerTrunkSummary(V, T, nLayer, E, bias,
+                                             QStringLiteral("self-attention"));
+    addLayerRow(s, QStringLiteral("pool"), QStringLiteral("mean-pool"), {E}, 0, 0);
+    addLayerRow(s, QStringLiteral("head"), QStringLiteral("linear"), {C}, E * C + b * C,
+                (E * C + T - 1) / T);
     return s;
 }
 
