@@ -4,9 +4,11 @@
 #   bench/distill_bench.sh [--build build] [--workspace DIR] [--threads 2]
 #       [--teacher-epochs 4] [--teacher-schedule cosine] [--epochs 5]
 #       [--student bench/student-small-cnn.json] [--settings "0.9:4 0.7:4"] [--seeds "0 1 2"]
+#       [--teacher NAME:V]
 # 1. trains the teacher: `train --arch cnn --epochs TEACHER_EPOCHS --schedule TEACHER_SCHEDULE
 #    --seed 0` (otherwise studio defaults: Adam, lr 1e-3, batch 128; 54k train / 6k validation /
-#    10k test);
+#    10k test); or, with --teacher, a version already in WORKSPACE (e.g. the best trial of
+#    bench/cnn_search_bench.sh run in the same workspace, trained on the same seed-0 split);
 # 2. at the first seed, distils the student once per ALPHA:T setting and keeps the setting with
 #    the best final validation accuracy (the test split chooses nothing);
 # 3. at every seed, distils with the kept setting and trains the student alone for the same
@@ -30,6 +32,7 @@ epochs=5
 student="$here/bench/student-small-cnn.json"
 settings="0.9:4 0.7:4"
 seeds="0 1 2"
+given_teacher=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) build="$2"; shift 2 ;;
@@ -41,6 +44,7 @@ while [ $# -gt 0 ]; do
     --student) student="$2"; shift 2 ;;
     --settings) settings="$2"; shift 2 ;;
     --seeds) seeds="$2"; shift 2 ;;
+    --teacher) given_teacher="$2"; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -86,8 +90,19 @@ run() {
   mv "$log.part" "$log"
 }
 
-run teacher train --arch cnn --epochs "$teacher_epochs" --schedule "$teacher_schedule" --seed 0 \
-  --name cnn-teacher
+if [ -n "$given_teacher" ]; then
+  # The given version's final metrics, in the shape summary() reads.
+  "$cli" show "$given_teacher" --workspace "$workspace" --json | /usr/bin/python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+m = dict(v.get("metrics", {}))
+m.setdefault("parameters", v.get("parameter_count"))
+print(json.dumps({"event": "finished", "version": sys.argv[1], "metrics": m}))
+' "$given_teacher" > "$logs/teacher.jsonl"
+else
+  run teacher train --arch cnn --epochs "$teacher_epochs" --schedule "$teacher_schedule" \
+    --seed 0 --name cnn-teacher
+fi
 teacher=$(summary "$logs/teacher.jsonl" | cut -d' ' -f1)
 
 distill() {   # distill NAME ALPHA T SEED

@@ -8,13 +8,16 @@ The issue 12 space on Fashion-MNIST (mlp, --limit 12000, 4 epochs, 16 trials, 2 
   - the peer: bench/peers/optuna_peer_sweep.py (Optuna 3.1 TPE, SuccessiveHalvingPruner with
     min_resource 1 and reduction_factor 3, threads n_jobs=2), the same space, split and init.
 Printed per seed and as medians: the best trial's validation accuracy, the trial-epochs spent,
-wall time, and the studio's overhead per trial: wall time of the sweep minus the trials' own
-epoch time (from their runs' `epoch_s` metrics), per trial, against a trial's mean time.
+wall time, and the studio's time per trial (from every trial's `metrics`, which the sweep
+records for finished and stopped trials alike): `wall_s` the life of the trial's process,
+`train_s` its epochs' training, `score_s` its per-epoch scoring of the validation and test
+splits, and the overhead, what is left (process start, reading the data, registry and
+checkpoint writes), as a share of the trial's time.
 Needs the built CLI (--build) and python3-optuna (scripts/setup.sh).
 Usage: bench/sweep_bench.py [--build build] [--seeds 0,1,2] [--trials 16] [--epochs 4]
-                            [--limit 12000] [--parallel 2]
+                            [--limit 12000] [--parallel 2] [--startup N]
 Figures are recorded in bench/README.md with the command that produced them."""
-import argparse, json, os, sqlite3, statistics, subprocess, sys, tempfile
+import argparse, json, os, statistics, subprocess, sys, tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PEER = os.path.join(HERE, "peers", "optuna_peer_sweep.py")
@@ -35,7 +38,7 @@ def studio(cli, ws, seed, args, early_stop):
         },
         "objective": {"metric": "val_acc", "goal": "max"},
         "trials": args.trials, "parallel": args.parallel, "seed": seed, "threads": 1,
-        "sampler": "model",
+        "sampler": "model", "startup_trials": args.startup,
         "early_stop": ({"rule": "asha", "min_epochs": 1, "reduction": 3}
                        if early_stop == "asha" else {"rule": "none"}),
     }
@@ -46,18 +49,14 @@ def studio(cli, ws, seed, args, early_stop):
                           "--workspace", ws], check=True, capture_output=True, text=True).stdout
     lines = [json.loads(l) for l in out.splitlines() if l.strip()]
     end = lines[-1]
-    runs = [t["run"] for t in lines if t.get("event") == "trial" and "run" in t]
-    # The trials' own training time, from their runs' epoch_s series in the registry (the
-    # trials are not registered as versions, so `metrics REF` cannot name them).
-    epoch_s = 0.0
-    if runs:
-        db = sqlite3.connect(f"file:{os.path.join(ws, 'registry.db')}?mode=ro", uri=True)
-        marks = ",".join("?" * len(runs))
-        epoch_s = db.execute(f"SELECT COALESCE(SUM(value), 0) FROM metrics WHERE key = 'epoch_s'"
-                             f" AND run_id IN ({marks})", [int(r) for r in runs]).fetchone()[0]
-        db.close()
+    trials = [t for t in lines if t.get("event") == "trial"]
+    timed = [t["metrics"] for t in trials if "wall_s" in t.get("metrics", {})]
+    wall = sum(m["wall_s"] for m in timed)
+    train = sum(m["train_s"] for m in timed)
+    score = sum(m["score_s"] for m in timed)
     return {"best": end["best"]["value"], "trial_epochs": end["trial_epochs"],
-            "wall_s": end["wall_s"], "trials": len(runs), "epoch_s": epoch_s}
+            "wall_s": end["wall_s"], "trials": len(timed), "trial_wall_s": wall,
+            "train_s": train, "score_s": score}
 
 
 def optuna(seed, args, pruner):
@@ -79,6 +78,8 @@ def main():
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--limit", type=int, default=12000)
     ap.add_argument("--parallel", type=int, default=2)
+    ap.add_argument("--startup", type=int, default=0,
+                    help="the studio's random start-up trials before dlib (Optuna's TPE: 10)")
     args = ap.parse_args()
     cli = os.path.abspath(os.path.join(args.build, "bin", "modelstudio-cli"))
     ws = tempfile.mkdtemp(prefix="sweep-bench-")
@@ -90,16 +91,20 @@ def main():
             r = run()
             rows[name].append(r)
             extra = ""
-            if "epoch_s" in r:
-                overhead = (r["wall_s"] * args.parallel - r["epoch_s"]) / max(1, r["trials"])
-                extra = (f", overhead/trial {overhead:.2f} s of "
-                         f"{r['wall_s'] * args.parallel / max(1, r['trials']):.2f} s")
+            if r.get("trials"):
+                n = r["trials"]
+                overhead = r["trial_wall_s"] - r["train_s"] - r["score_s"]
+                r["overhead_share"] = overhead / r["trial_wall_s"]
+                extra = (f"; per trial {r['trial_wall_s'] / n:.2f} s: training "
+                         f"{r['train_s'] / n:.2f}, scoring {r['score_s'] / n:.2f}, overhead "
+                         f"{overhead / n:.2f} s ({100 * r['overhead_share']:.1f} %)")
             print(f"  seed {seed} {name}: best val_acc {r['best']:.4f}, "
                   f"{r['trial_epochs']} trial-epochs, {r['wall_s']:.1f} s{extra}",
                   file=sys.stderr, flush=True)
     med = statistics.median
     print(f"\n{args.trials} trials, {args.epochs} epochs, mlp --limit {args.limit}, "
-          f"{args.parallel} parallel x 1 thread; seeds {args.seeds}; medians (range)")
+          f"{args.parallel} parallel x 1 thread; studio start-up trials {args.startup}; "
+          f"seeds {args.seeds}; medians (range)")
     print("| search | best val_acc | trial-epochs | wall s |")
     print("|---|---|---|---|")
     for name, rs in rows.items():
@@ -108,6 +113,11 @@ def main():
         w = [r["wall_s"] for r in rs]
         print(f"| {name} | {med(b):.4f} ({min(b):.4f}-{max(b):.4f}) | {med(e):.0f} "
               f"({min(e)}-{max(e)}) | {med(w):.0f} ({min(w):.0f}-{max(w):.0f}) |")
+    for name, rs in rows.items():
+        o = [r["overhead_share"] for r in rs if "overhead_share" in r]
+        if o:
+            print(f"{name}: overhead per trial {100 * med(o):.1f} % of its time "
+                  f"({100 * min(o):.1f}-{100 * max(o):.1f} %)")
 
 
 if __name__ == "__main__":

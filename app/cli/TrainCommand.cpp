@@ -165,6 +165,10 @@ int runTrain(const QStringList &arguments)
     parser.addOption({QStringLiteral("no-register"),
                       QStringLiteral("Record the run and its curves but register no version "
                                      "(what a sweep's trials do).")});
+    parser.addOption({QStringLiteral("test-at-end"),
+                      QStringLiteral("Score the test split after the last epoch only, not after "
+                                     "every epoch (what a sweep's trials do when no objective "
+                                     "needs test_acc).")});
     parser.addOption({QStringLiteral("resume"),
                       QStringLiteral("Continue the run in this folder from its last checkpoint."),
                       QStringLiteral("RUN_DIR")});
@@ -269,6 +273,7 @@ int runTrain(const QStringList &arguments)
         job->recordIn(workspace.root(), parser.value(QStringLiteral("name")));
     }
     job->setRegisterVersion(!parser.isSet(QStringLiteral("no-register")));
+    job->setTestEveryEpoch(!parser.isSet(QStringLiteral("test-at-end")));
     job->setDistributed(setup);
     if (setup.rank != 0 && !outPath.isEmpty())
         std::fputs(qPrintable(outNote(setup.describe())), stderr);

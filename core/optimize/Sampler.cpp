@@ -17,18 +17,21 @@ double unitDraw(std::mt19937_64 &rng)
     return double(rng() >> 11) * (1.0 / 9007199254740992.0);
 }
 
+// Trial `number`'s parameters drawn uniformly (along log axes for log kinds) from the seed.
+QJsonObject randomParams(const SweepSpec &spec, int number)
+{
+    std::mt19937_64 rng(spec.seed * 1000003ULL + quint64(number) + 1);
+    QJsonObject params;
+    for (const ParamDomain &d : spec.space)
+        params.insert(d.path, d.at(unitDraw(rng)));
+    return params;
+}
+
 class RandomSampler final : public Sampler
 {
 public:
     explicit RandomSampler(const SweepSpec &spec) : m_spec(spec) {}
-    QJsonObject ask(int number) override
-    {
-        std::mt19937_64 rng(m_spec.seed * 1000003ULL + quint64(number) + 1);
-        QJsonObject params;
-        for (const ParamDomain &d : m_spec.space)
-            params.insert(d.path, d.at(unitDraw(rng)));
-        return params;
-    }
+    QJsonObject ask(int number) override { return randomParams(m_spec, number); }
     void tell(int, const QJsonObject &, double) override {}
 
 private:
@@ -83,6 +86,11 @@ public:
 
     QJsonObject ask(int number) override
     {
+        // Start-up trials are random, and dlib learns their results when it is made: a start-up
+        // trial still running then (parallel trials) is not taught to it, as dlib takes
+        // evaluations of its own requests only once it exists.
+        if (number < m_spec.startupTrials)
+            return randomParams(m_spec, number);
         if (!m_search) {
             if (m_seen.empty())
                 m_search = std::make_unique<dlib::global_function_search>(m_function);
@@ -102,7 +110,8 @@ public:
     {
         const auto it = m_pending.find(number);
         if (it == m_pending.end()) {
-            // A trial of an earlier process (resume): taught before the first ask.
+            // A start-up trial, or a trial of an earlier process (resume): taught before the
+            // first model-based ask.
             if (!std::isnan(score) && !m_search)
                 m_seen.emplace_back(toX(params), score);
             return;

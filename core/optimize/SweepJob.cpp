@@ -61,6 +61,12 @@ struct Trial
     QJsonObject lastEpoch;       // a training trial's last "epoch" event
     bool pruned = false;
     QElapsedTimer stopAsked;     // valid once asked to stop
+    // Where a trial's time goes: its process's whole life against the epochs' training and
+    // scoring it reports; the rest (process start, reading the data, registry and checkpoint
+    // writes) is the sweep's overhead per trial (bench/sweep_bench.py).
+    QElapsedTimer started;
+    double trainSeconds = 0.0;
+    double scoreSeconds = 0.0;
 };
 
 // The sweep's event loop on the job's thread: launches trials, reads their events, decides
@@ -233,6 +239,7 @@ private:
         // on: resume runs the trial again).
         process->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
         process->start(m_cli, arguments);
+        t->started.start();
         m_running.emplace(number, std::move(trial));
         if (!process->waitForStarted(30000)) {
             Trial &failed = *m_running.at(number);
@@ -251,8 +258,12 @@ private:
         if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)
             || file.write(QJsonDocument(m_spec.trialSpec(params)).toJson()) < 0)
             throw Error(QStringLiteral("Cannot write %1: %2").arg(specPath, file.errorString()));
-        return {QStringLiteral("train"), QStringLiteral("--config"), specPath,
-                QStringLiteral("--no-register")};
+        QStringList arguments{QStringLiteral("train"), QStringLiteral("--config"), specPath,
+                              QStringLiteral("--no-register")};
+        // The test split is scored once, at the end, unless the sweep judges trials by it.
+        if (!needs(QStringLiteral("test_acc")))
+            arguments << QStringLiteral("--test-at-end");
+        return arguments;
     }
 
     void readOutput(Trial &trial)
@@ -277,6 +288,8 @@ private:
     {
         const int epoch = event.value(QStringLiteral("epoch")).toInt();
         trial.lastEpoch = event;
+        trial.trainSeconds += event.value(QStringLiteral("epoch_s")).toDouble();
+        trial.scoreSeconds += event.value(QStringLiteral("score_s")).toDouble();
         if (!SweepSpec::epochMetrics().contains(m_spec.objective.metric)) {
             trial.record.epochs = epoch;   // the objective is measured once the trial ends
             return;
@@ -341,6 +354,11 @@ private:
                                    : !stderrLast.isEmpty() ? stderrLast
                                    : QStringLiteral("the trial's process ended with code %1")
                                          .arg(exitCode);
+        }
+        if (trial.started.isValid()) {
+            trial.record.metrics.insert(QStringLiteral("wall_s"), trial.started.elapsed() / 1000.0);
+            trial.record.metrics.insert(QStringLiteral("train_s"), trial.trainSeconds);
+            trial.record.metrics.insert(QStringLiteral("score_s"), trial.scoreSeconds);
         }
         finish(number);
     }

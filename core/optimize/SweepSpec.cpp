@@ -532,7 +532,7 @@ SweepSpec SweepSpec::fromJson(const QJsonObject &json)
         QStringLiteral("objective"), QStringLiteral("trials"), QStringLiteral("parallel"),
         QStringLiteral("seed"), QStringLiteral("sampler"), QStringLiteral("early_stop"),
         QStringLiteral("threads"), QStringLiteral("grid_points"), QStringLiteral("compress"),
-        QStringLiteral("constraints")};
+        QStringLiteral("constraints"), QStringLiteral("startup_trials")};
     for (auto it = json.begin(); it != json.end(); ++it)
         if (!known.contains(it.key()))
             fail(it.key(), QStringLiteral("unknown field; known: %1.")
@@ -594,6 +594,12 @@ SweepSpec SweepSpec::fromJson(const QJsonObject &json)
         && s.sampler != QLatin1String("model"))
         fail(QStringLiteral("sampler"),
              QStringLiteral("\"%1\" is none of grid, random, model.").arg(s.sampler));
+    s.startupTrials = positiveInt(json, "startup_trials", s.startupTrials, 0);
+    if (s.startupTrials > 0 && s.sampler != QLatin1String("model"))
+        fail(QStringLiteral("startup_trials"),
+             QStringLiteral("only the \"model\" sampler has start-up trials (the %1 sampler "
+                            "draws every trial the same way); remove the field or use "
+                            "\"sampler\": \"model\".").arg(s.sampler));
     s.earlyStop = parseEarlyStop(json.value(QStringLiteral("early_stop")));
     checkSearchFits(s);
     if (s.isCompression())
@@ -642,6 +648,8 @@ QJsonObject SweepSpec::toJson() const
                                   {QStringLiteral("reduction"), earlyStop.reduction}}},
                      {QStringLiteral("threads"), threads},
                      {QStringLiteral("grid_points"), gridPoints}};
+    if (startupTrials > 0)
+        json.insert(QStringLiteral("startup_trials"), startupTrials);
     if (isCompression()) {
         QJsonObject block = compress.fixed;
         block.insert(QStringLiteral("source"), compress.source);

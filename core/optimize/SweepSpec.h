@@ -84,7 +84,8 @@ struct EarlyStopSpec
 //    "trials": 16, "parallel": 2, "seed": 0, "sampler": "model",
 //    "early_stop": {"rule": "asha", "min_epochs": 1, "reduction": 3}}
 // Optional: "threads" (per trial; default: the cores divided among the parallel trials),
-// "grid_points" (numeric axes of the grid sampler; default 3).
+// "grid_points" (numeric axes of the grid sampler; default 3), "startup_trials" (the model
+// sampler's random trials before its first model-based one; default 0).
 //
 // Several objectives: "objective": [{"metric": "val_acc", "goal": "max"}, {"metric":
 // "latency_ms", "goal": "min", "batch": 1}] keeps the Pareto front of the feasible finished
@@ -106,6 +107,9 @@ struct SweepSpec
     EarlyStopSpec earlyStop;
     int threads = 0;                    // per trial; 0 = the cores / parallel
     int gridPoints = 3;
+    // "model" sampler: trials 0 .. startupTrials-1 are drawn at random (seeded) and taught to
+    // dlib before its first request, as Optuna's TPE does with its n_startup_trials.
+    int startupTrials = 0;
 
     // Throws ms::Error naming the field that is wrong (an unknown parameter path, a
     // distribution with low >= high or a log range reaching 0, an empty choice, an objective

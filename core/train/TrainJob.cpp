@@ -29,6 +29,7 @@
 #include <ATen/Parallel.h>
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QTemporaryFile>
@@ -167,6 +168,7 @@ public:
     JobResult finish(const QString &outPath, bool registerVersion);
 
     int epochsDone() const { return m_epochsDone; }
+    void setTestEveryEpoch(bool every) { m_testEveryEpoch = every; }
 
 private:
     QJsonObject output() const;
@@ -192,6 +194,7 @@ private:
     bool m_writes = true;             // false on ranks other than 0: they write nothing
     ThreadGovernor m_governor;
     bool m_wasContended = false;
+    bool m_testEveryEpoch = true;
 
     Dataset m_data;
     std::unique_ptr<LmTraining> m_lm;   // a language model's run (--task lm), else null
@@ -483,19 +486,24 @@ void TrainSession::scoreEpoch(int epoch, const trainloop::EpochOutcome &outcome)
         return;
     }
     const double n = double(outcome.samples);
+    QElapsedTimer scoring;
+    scoring.start();
     dist::shareBuffers(m_group, module);
     const Score val = dist::score(m_group, module, m_xVal, m_yVal);
-    const Score test = dist::score(m_group, module, m_xTest, m_yTest);
+    // Every rank of a data-parallel run takes part in scoring, so they all score every epoch.
+    const bool scoreTest = m_testEveryEpoch || m_group || epoch + 1 == m_config.epochs;
+    const Score test = scoreTest ? dist::score(m_group, module, m_xTest, m_yTest) : Score{};
     m_last = QJsonObject{{QStringLiteral("epoch"), epoch + 1},
                          {QStringLiteral("train_loss"), outcome.lossSum / n},
                          {QStringLiteral("train_acc"), double(outcome.correct) / n},
                          {QStringLiteral("samples_per_s"), n / outcome.seconds},
-                         {QStringLiteral("epoch_s"), outcome.seconds}};
+                         {QStringLiteral("epoch_s"), outcome.seconds},
+                         {QStringLiteral("score_s"), scoring.elapsed() / 1000.0}};
     if (m_xVal.size(0) > 0) {
         m_last.insert(QStringLiteral("val_loss"), val.loss);
         m_last.insert(QStringLiteral("val_acc"), val.accuracy);
     }
-    if (m_xTest.size(0) > 0)
+    if (scoreTest && m_xTest.size(0) > 0)
         m_last.insert(QStringLiteral("test_acc"), test.accuracy);
     if (m_group)   // this rank's time in the gradients' all-reduce (bench/dist_bench.sh)
         m_last.insert(QStringLiteral("allreduce_s"), m_group->takeGradientSeconds());
@@ -619,6 +627,7 @@ JobResult TrainJob::train(JobContext &context, RunRecorder *recorder, dist::Grou
     if (!m_config.from.isEmpty() && !m_workspace.isEmpty() && !m_resume)
         m_config.from = Registry(m_workspace).resolve(m_config.from).ref();
     TrainSession session(m_config, m_runDir, m_workspace, m_resume, context, recorder, group);
+    session.setTestEveryEpoch(m_testEveryEpoch);
     session.loadData();
     session.prepareModel();
     session.begin();

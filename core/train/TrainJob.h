@@ -41,6 +41,10 @@ public:
     // Records the run and its curves but registers no version (a sweep's trials: the best one
     // is registered from its run folder afterwards, see SweepJob).
     void setRegisterVersion(bool registerVersion) { m_registerVersion = registerVersion; }
+    // false: the test split is scored after the last epoch only, not after every epoch (a
+    // sweep's trials, whose objective is on the validation split: scoring the 10,000 test
+    // images is a tenth of a small cnn's epoch). A data-parallel run scores it every epoch.
+    void setTestEveryEpoch(bool every) { m_testEveryEpoch = every; }
     // One process of a data-parallel job (docs/architecture.md, "Data-parallel training"):
     // the run starts with a rendezvous of all ranks (TCPStore + ProcessGroupGloo), each step
     // trains this rank's contiguous shard of the global batch and sums the gradients across
@@ -72,6 +76,7 @@ private:
     QString m_workspace;
     QString m_modelName;
     bool m_registerVersion = true;
+    bool m_testEveryEpoch = true;
     DistributedSetup m_dist;
     QString m_workerCli;   // runLocalWorkers: the executable of ranks 1..
 };

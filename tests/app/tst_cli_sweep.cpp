@@ -95,6 +95,13 @@ private Q_SLOTS:
             QVERIFY(t.value("value").toDouble() > 0.1);   // above chance (10 classes)
             QVERIFY(t.value("params").toObject().contains("arch.width"));
             QVERIFY(t.value("run").toInteger() > 0);
+            // Where the trial's time went: its process's life holds its epochs' training and
+            // scoring, and the rest (start, data, writes) is what bench/sweep_bench.py reports.
+            const QJsonObject m = t.value("metrics").toObject();
+            QVERIFY2(m.value("train_s").toDouble() > 0.0 && m.value("score_s").toDouble() > 0.0,
+                     qPrintable(QJsonDocument(m).toJson(QJsonDocument::Compact)));
+            QVERIFY(m.value("wall_s").toDouble()
+                    > m.value("train_s").toDouble() + m.value("score_s").toDouble());
         }
         QCOMPARE(numbers, (QSet<int>{0, 1, 2, 3}));
         const QJsonObject end = lines.last();
@@ -128,6 +135,18 @@ private Q_SLOTS:
                  best.value("params").toObject().value("arch.width"));
         QVERIFY(QJsonDocument(version).toJson().contains("trial " + QByteArray::number(
                                                              best.value("trial").toInt())));
+        // A trial scores the test split once, after its last epoch (the objective is on
+        // validation), and its version keeps that figure.
+        const auto points = [&](const char *key) {
+            return cli({QStringLiteral("metrics"), QStringLiteral("small:1"), QStringLiteral("--key"),
+                        QLatin1String(key), QStringLiteral("--json")})
+                .json().value("points").toArray();
+        };
+        QCOMPARE(points("val_acc").size(), 2);
+        const QJsonArray test = points("test_acc");
+        QCOMPARE(test.size(), 1);
+        QCOMPARE(test.at(0).toObject().value("epoch").toInt(), 2);
+        QVERIFY(version.value("metrics").toObject().value("test_acc").toDouble() > 0.1);
         // Trials do not register versions of their own.
         const Run versions = cli({QStringLiteral("versions"), QStringLiteral("small"),
                                   QStringLiteral("--json")});

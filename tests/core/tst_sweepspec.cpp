@@ -146,6 +146,7 @@ private Q_SLOTS:
                                     << "early_stop.rule";
         QTest::newRow("train") << "train" << R"({"arch": "mlp", "epochs": 0})"
                                << "\"train\"";
+        QTest::newRow("startup below 0") << "startup_trials" << "-1" << "\"startup_trials\"";
     }
 
     void badFilesAreRefusedNamingTheField()
@@ -246,6 +247,48 @@ private Q_SLOTS:
         const double model = best("model");
         QVERIFY2(model > -0.05, qPrintable(QString::number(model)));
         QVERIFY(model >= best("random"));
+    }
+
+    void startUpTrialsAreRandomThenTheModelTakesOver()
+    {
+        // The bowl of the test above: 6 random start-up trials (the random sampler's own
+        // draws, whatever order they are asked in), then dlib, taught them, still finds the top.
+        QJsonObject file = json(R"({
+          "name": "bowl", "train": {"arch": "mlp"}, "sampler": "model", "seed": 3,
+          "startup_trials": 6,
+          "space": {"lr": {"log_uniform": [1e-5, 1e-1]},
+                    "arch.width": {"int_uniform": [16, 512]}}})");
+        const SweepSpec spec = SweepSpec::fromJson(file);
+        QCOMPARE(spec.startupTrials, 6);
+        QCOMPARE(SweepSpec::fromJson(spec.toJson()).startupTrials, 6);
+        QJsonObject randomFile = file;
+        randomFile.remove("startup_trials");
+        randomFile.insert("sampler", "random");
+        const auto random = makeSampler(SweepSpec::fromJson(randomFile));
+        const auto sampler = makeSampler(spec);
+        const auto score = [](const QJsonObject &p) {
+            const double a = std::log10(p.value("lr").toDouble()) + 3.0;
+            const double b = (p.value("arch.width").toDouble() - 200.0) / 100.0;
+            return -(a * a + b * b);
+        };
+        double top = -1e300;
+        for (int n = 0; n < 40; n += 2) {
+            const QJsonObject p0 = sampler->ask(n), p1 = sampler->ask(n + 1);
+            if (n < 6) {
+                QCOMPARE(p0, random->ask(n));
+                QCOMPARE(p1, random->ask(n + 1));
+            }
+            sampler->tell(n + 1, p1, score(p1));
+            sampler->tell(n, p0, score(p0));
+            top = std::max({top, score(p0), score(p1)});
+        }
+        QVERIFY2(top > -0.05, qPrintable(QString::number(top)));
+
+        // Only the model sampler has start-up trials.
+        file.insert("sampler", "random");
+        const QString message = refusal(file);
+        QVERIFY2(message.contains("startup_trials") && message.contains("model"),
+                 qPrintable(message));
     }
 
     void theModelSamplerResumesFromEarlierTrials()
