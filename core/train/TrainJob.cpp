@@ -498,7 +498,7 @@ void TrainSession::scoreEpoch(int epoch, const trainloop::EpochOutcome &outcome)
                          {QStringLiteral("train_acc"), double(outcome.correct) / n},
                          {QStringLiteral("samples_per_s"), n / outcome.seconds},
                          {QStringLiteral("epoch_s"), outcome.seconds},
-                         {QStringLiteral("score_s"), scoring.elapsed() / 1000.0}};
+                         {QStringLiteral("score_s"), scoring.nsecsElapsed() / 1e9}};
     if (m_xVal.size(0) > 0) {
         m_last.insert(QStringLiteral("val_loss"), val.loss);
         m_last.insert(QStringLiteral("val_acc"), val.accuracy);
