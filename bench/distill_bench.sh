@@ -8,7 +8,8 @@
 # 1. trains the teacher: `train --arch cnn --epochs TEACHER_EPOCHS --schedule TEACHER_SCHEDULE
 #    --seed 0` (otherwise studio defaults: Adam, lr 1e-3, batch 128; 54k train / 6k validation /
 #    10k test); or, with --teacher, a version already in WORKSPACE (e.g. the best trial of
-#    bench/cnn_search_bench.sh run in the same workspace, trained on the same seed-0 split);
+#    bench/cnn_search_bench.sh run in the same workspace, trained on the same seed-0 split;
+#    the runs' logs are reused as below, so give another teacher a fresh workspace or logs/);
 # 2. at the first seed, distils the student once per ALPHA:T setting and keeps the setting with
 #    the best final validation accuracy (the test split chooses nothing);
 # 3. at every seed, distils with the kept setting and trains the student alone for the same

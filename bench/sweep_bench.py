@@ -10,8 +10,8 @@ The issue 12 space on Fashion-MNIST (mlp, --limit 12000, 4 epochs, 16 trials, 2 
 Printed per seed and as medians: the best trial's validation accuracy, the trial-epochs spent,
 wall time, and the studio's time per trial (from every trial's `metrics`, which the sweep
 records for finished and stopped trials alike): `wall_s` the life of the trial's process,
-`train_s` its epochs' training, `score_s` its per-epoch scoring of the validation and test
-splits, and the overhead, what is left (process start, reading the data, registry and
+`train_s` its epochs' training, `score_s` their scoring (the validation split every epoch, the
+test split after the last one: `train --test-at-end`), and the overhead, what is left (process start, reading the data, registry and
 checkpoint writes), as a share of the trial's time.
 Needs the built CLI (--build) and python3-optuna (scripts/setup.sh).
 Usage: bench/sweep_bench.py [--build build] [--seeds 0,1,2] [--trials 16] [--epochs 4]

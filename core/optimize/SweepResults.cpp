@@ -46,8 +46,11 @@ double metricValue(const TrialRecord &trial, const QString &metric)
     const QJsonValue v = trial.metrics.value(metric);
     if (v.isDouble())
         return v.toDouble();
-    // Trials recorded before metrics were (schema 2): their value is the first objective's.
-    return trial.metrics.isEmpty() ? trial.value : kNaN;
+    // Trials recorded before metrics were (schema 2), and trials that did not finish (their
+    // metrics hold only where their time went): their value is the first objective's, the
+    // last epoch's for a trial stopped early.
+    return trial.metrics.isEmpty() || trial.status != QLatin1String("finished") ? trial.value
+                                                                                 : kNaN;
 }
 
 double constraintViolation(const SweepSpec &spec, const QJsonObject &metrics)

@@ -480,14 +480,15 @@ std::optional<JobResult> TrainSession::runEpoch(int epoch)
 void TrainSession::scoreEpoch(int epoch, const trainloop::EpochOutcome &outcome)
 {
     torch::jit::Module &module = m_model.impl()->module;
+    QElapsedTimer scoring;
+    scoring.start();
     if (m_lm) {
         m_last = m_lm->epochMetrics(module, outcome);
         m_last.insert(QStringLiteral("epoch"), epoch + 1);
+        m_last.insert(QStringLiteral("score_s"), scoring.nsecsElapsed() / 1e9);
         return;
     }
     const double n = double(outcome.samples);
-    QElapsedTimer scoring;
-    scoring.start();
     dist::shareBuffers(m_group, module);
     const Score val = dist::score(m_group, module, m_xVal, m_yVal);
     // Every rank of a data-parallel run takes part in scoring, so they all score every epoch.

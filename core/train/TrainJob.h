@@ -18,7 +18,8 @@ class Group;
 
 // Trains a model (built from a spec, or resumed from a checkpoint) on a dataset.
 // Metric points: per step "loss" and "lr"; per epoch "train_loss", "train_acc", "val_loss",
-// "val_acc", "test_acc" (when the dataset has a test split), "samples_per_s", "epoch_s".
+// "val_acc", "test_acc" (when the dataset has a test split; after the last epoch only with
+// setTestEveryEpoch(false)), "samples_per_s", "epoch_s" (training) and "score_s" (scoring).
 // Writes a checkpoint into runDir after every epoch (model + optimizer + progress), from which
 // TrainJob::resume continues with the same result as an uninterrupted run.
 // A loss that becomes NaN or infinite ends the run as Diverged.

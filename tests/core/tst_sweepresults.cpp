@@ -268,6 +268,21 @@ private Q_SLOTS:
         b.value = 0.8;
         QCOMPARE(bestTrial(s, {a, b})->number, 1);
     }
+
+    void aTrialStoppedEarlyKeepsItsLastValue()
+    {
+        // A pruned trial's metrics say only where its time went; `sweep show` ranks it by the
+        // objective's value at the epoch it was stopped.
+        TrialRecord t;
+        t.status = QStringLiteral("pruned");
+        t.value = 0.9067;
+        t.metrics = QJsonObject{{"wall_s", 231.3}, {"train_s", 194.5}, {"score_s", 34.9}};
+        QCOMPARE(metricValue(t, QStringLiteral("val_acc")), 0.9067);
+        QCOMPARE(metricValue(t, QStringLiteral("wall_s")), 231.3);
+        // A finished trial without the metric has none.
+        t.status = QStringLiteral("finished");
+        QVERIFY(std::isnan(metricValue(t, QStringLiteral("val_acc"))));
+    }
 };
 
 QTEST_GUILESS_MAIN(tst_SweepResults)
