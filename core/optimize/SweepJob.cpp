@@ -322,8 +322,9 @@ private:
     void ended(int number, int exitCode)
     {
         Trial &trial = *m_running.at(number);
-        // The process's life, before the sweep's own work on it (timing its model).
-        const double wall_s = trial.started.isValid() ? trial.started.elapsed() / 1000.0 : -1.0;
+        // The process's life (started in launch(), before it could end), taken before the
+        // sweep's own work on it (timing its model).
+        const double wall_s = trial.started.elapsed() / 1000.0;
         readOutput(trial);
         trial.record = withRun(trial);
         const QString endStatus = trial.end.value(QStringLiteral("status")).toString();
@@ -357,12 +358,10 @@ private:
                                    : QStringLiteral("the trial's process ended with code %1")
                                          .arg(exitCode);
         }
-        if (wall_s >= 0.0) {
-            trial.record.metrics.insert(QStringLiteral("wall_s"), wall_s);
-            if (!m_spec.isCompression()) {   // a compression reports no epochs
-                trial.record.metrics.insert(QStringLiteral("train_s"), trial.trainSeconds);
-                trial.record.metrics.insert(QStringLiteral("score_s"), trial.scoreSeconds);
-            }
+        trial.record.metrics.insert(QStringLiteral("wall_s"), wall_s);
+        if (!m_spec.isCompression()) {   // a compression reports no epochs
+            trial.record.metrics.insert(QStringLiteral("train_s"), trial.trainSeconds);
+            trial.record.metrics.insert(QStringLiteral("score_s"), trial.scoreSeconds);
         }
         finish(number);
     }
