@@ -72,6 +72,9 @@ const Flag kTrainFlags[] = {
      "off).", "NORM"},
     {"beta1", "Adam/AdamW beta1 (default 0.9).", "B"},
     {"beta2", "Adam/AdamW beta2 (default 0.999).", "B"},
+    {"augment", "Image classifiers: random changes to every training batch, comma-separated: "
+     "hflip (mirror half the images) and shift:N (move by up to N pixels), e.g. hflip,shift:2 "
+     "(default none).", "LIST"},
 };
 
 // Flag -> a parameter of the architecture (TrainConfig::archParams), as --arch-param KEY=V.
@@ -94,7 +97,7 @@ QJsonValue flagValue(const QString &key, const QString &text)
                                          QStringLiteral("text_column"),
                                          QStringLiteral("limit"), QStringLiteral("task"),
                                          QStringLiteral("tokenizer"),
-                                         QStringLiteral("from")};
+                                         QStringLiteral("from"), QStringLiteral("augment")};
     if (textKeys.contains(key))
         return text;
     bool ok = false;

@@ -77,6 +77,8 @@ QJsonObject TrainConfig::toJson() const
         json.insert(QStringLiteral("beta1"), beta1);
         json.insert(QStringLiteral("beta2"), beta2);
     }
+    if (!augment.isEmpty() && augment != QLatin1String("none"))
+        json.insert(QStringLiteral("augment"), augment);
     return json;
 }
 
@@ -95,7 +97,7 @@ TrainConfig TrainConfig::fromJson(const QJsonObject &json)
         QStringLiteral("warmup_steps"), QStringLiteral("min_lr"),
         QStringLiteral("clip_grad_norm"), QStringLiteral("beta1"), QStringLiteral("beta2"),
         QStringLiteral("from"), QStringLiteral("freeze_backbone"),
-        QStringLiteral("replace_head")};
+        QStringLiteral("replace_head"), QStringLiteral("augment")};
     for (auto it = json.begin(); it != json.end(); ++it) {
         if (!known.contains(it.key()))
             throw Error(QStringLiteral("Unknown training setting \"%1\"; known settings: %2.")
@@ -188,6 +190,10 @@ TrainConfig TrainConfig::fromJson(const QJsonObject &json)
     c.from = from.toString().trimmed();
     c.freezeBackbone = flag(QStringLiteral("freeze_backbone"));
     c.replaceHead = flag(QStringLiteral("replace_head"));
+    const QJsonValue augment = json.value(QStringLiteral("augment"));
+    if (!augment.isUndefined() && !augment.isString())
+        throw Error(QStringLiteral("Setting \"augment\" must be text such as \"hflip,shift:2\"."));
+    c.augment = augment.toString().trimmed().toLower();
     c.validate();
     return c;
 }
@@ -226,6 +232,7 @@ void TrainConfig::validate() const
         fail(QStringLiteral("The validation fraction must be in [0, 1) (got %1).")
                  .arg(validationFraction));
     Runtime::checkThreads(threads, QStringLiteral("Threads (--threads)"));
+    augmentation();
     if (!kTasks.contains(task))
         fail(QStringLiteral("Unknown task \"%1\"; choose one of %2.")
                  .arg(task, kTasks.join(QStringLiteral(", "))));
@@ -252,6 +259,9 @@ void TrainConfig::validate() const
                  .arg(clipGradNorm));
     if (beta1 < 0.0 || beta1 >= 1.0 || beta2 < 0.0 || beta2 >= 1.0)
         fail(QStringLiteral("Adam's betas must be in [0, 1) (got %1, %2).").arg(beta1).arg(beta2));
+    if (augmentation().any() && task == QLatin1String("lm"))
+        fail(QStringLiteral("Augmentation (--augment %1) changes images; a language model "
+                            "(--task lm) trains on its text as it is.").arg(augment));
     if (!from.isEmpty() && task == QLatin1String("lm"))
         fail(QStringLiteral("--from fine-tunes a classifier; a language model (--task lm) starts "
                             "from its architecture (--arch gpt)."));
@@ -264,6 +274,34 @@ void TrainConfig::validate() const
                             "with --from NAME:N.")
                  .arg(replaceHead ? QStringLiteral("--replace-head")
                                   : QStringLiteral("--freeze-backbone")));
+}
+
+TrainConfig::Augmentation TrainConfig::augmentation() const
+{
+    Augmentation a;
+    const QString text = augment.trimmed().toLower();
+    if (text.isEmpty() || text == QLatin1String("none"))
+        return a;
+    const QString usage = QStringLiteral("Augmentation (--augment) is a comma-separated list of "
+                                         "hflip and shift:N (N pixels, 1 to 8), e.g. "
+                                         "\"hflip,shift:2\"; ");
+    for (const QString &part : text.split(QLatin1Char(','))) {
+        const QString p = part.trimmed();
+        if (p == QLatin1String("hflip")) {
+            a.hflip = true;
+            continue;
+        }
+        if (p.startsWith(QLatin1String("shift:"))) {
+            bool ok = false;
+            const int n = p.mid(6).toInt(&ok);
+            if (ok && n >= 1 && n <= 8) {
+                a.shift = n;
+                continue;
+            }
+        }
+        throw Error(usage + QStringLiteral("\"%1\" is not one of them.").arg(p));
+    }
+    return a;
 }
 
 QJsonObject TrainConfig::readSpecFile(const QString &path)

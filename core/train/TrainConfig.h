@@ -46,6 +46,20 @@ struct TrainConfig
     double clipGradNorm = 0.0;                          // gradients' total norm cap; 0 = off
     double beta1 = 0.9;                                 // adam, adamw
     double beta2 = 0.999;
+    // Image classifiers: random changes to every training batch, drawn afresh each epoch
+    // (validation and test are scored on the images as they are). Comma-separated parts:
+    // "hflip" mirrors each image left-right with probability 1/2, "shift:N" moves each by up
+    // to N pixels along both axes (zero fill). Empty or "none": no augmentation.
+    QString augment;
+
+    struct Augmentation
+    {
+        bool hflip = false;
+        int shift = 0;
+        bool any() const { return hflip || shift > 0; }
+    };
+    // `augment` parsed; throws ms::Error naming the part it cannot read.
+    Augmentation augmentation() const;
 
     QJsonObject toJson() const;
     // Unknown keys and out-of-range values raise ms::Error naming the key.

@@ -106,10 +106,21 @@ EpochOutcome EpochLoop::run(int epoch, qint64 &step, JobContext &context)
             const int64_t end = b + 1 == steps ? n : (b + 1) * batchSize;
             at::Tensor idx = order.slice(0, b * batchSize, end);
             batchRows = idx.size(0);
+            // Augmentation draws for the whole global batch, then this rank's rows of them: a
+            // data-parallel run sees the images a single process would.
+            at::Tensor flip, offsets;
+            if (augment.hflip)
+                flip = at::rand({batchRows}).lt(0.5);
+            if (augment.shift > 0)
+                offsets = at::randint(0, 2 * augment.shift + 1, {batchRows, 2}, at::kLong);
             const auto [first, last] = shardRange(batchRows, shardRank, shardCount);
             idx = idx.slice(0, first, last);
             xb = x.index_select(0, idx);
             yb = y.index_select(0, idx);
+            if (augment.any())
+                xb = augmentImages(xb, flip.defined() ? flip.slice(0, first, last) : flip,
+                                   offsets.defined() ? offsets.slice(0, first, last) : offsets,
+                                   augment.shift);
         }
         at::Tensor logits;
         at::Tensor loss;
@@ -202,8 +213,37 @@ std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const TrainConfig &c,
         params, torch::optim::AdamOptions(c.lr).betas(betas).weight_decay(c.weightDecay));
 }
 
+at::Tensor augmentImages(at::Tensor x, const at::Tensor &flip, const at::Tensor &offsets,
+                         int shift)
+{
+    if (flip.defined())
+        x = at::where(flip.view({-1, 1, 1, 1}), x.flip({3}), x);
+    if (offsets.defined() && x.size(0) > 0) {
+        // A crop of the zero-padded batch per row: torchvision's RandomCrop(padding=shift).
+        const int64_t h = x.size(2), w = x.size(3);
+        const at::Tensor padded = at::constant_pad_nd(x, {shift, shift, shift, shift}, 0.0);
+        at::Tensor out = at::empty_like(x);
+        const auto o = offsets.accessor<int64_t, 2>();
+        for (int64_t i = 0; i < x.size(0); ++i)
+            out[i].copy_(padded[i].narrow(1, o[i][0], h).narrow(2, o[i][1], w));
+        x = out;
+    }
+    return x;
+}
+
 void useConfig(EpochLoop &loop, const TrainConfig &c)
 {
+    loop.augment = c.augmentation();
+    if (loop.augment.any() && (loop.drawBatch || loop.x.dim() != 4)) {
+        QStringList sample;
+        for (int64_t d = 1; d < loop.x.dim(); ++d)
+            sample << QString::number(loop.x.size(d));
+        throw Error(QStringLiteral("Augmentation (--augment %1) changes images: it needs samples "
+                                   "of shape channels x height x width, and this data's are %2. "
+                                   "Train without --augment.")
+                        .arg(c.augment, loop.drawBatch ? QStringLiteral("windows of text")
+                                                       : sample.join(QLatin1Char('x'))));
+    }
     loop.batchSize = c.batchSize;
     loop.seed = c.seed;
     loop.epochs = c.epochs;

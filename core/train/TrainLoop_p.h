@@ -35,6 +35,12 @@ std::pair<int64_t, int64_t> shardRange(int64_t n, int part, int parts);
 // an uninterrupted one without saving generator state.
 quint64 epochSeed(quint64 seed, int epoch);
 
+// `x` (N,C,H,W) with the rows where `flip` is true mirrored left-right and, when `offsets`
+// (N,2: dy, dx in [0, 2*shift]) is defined, each row moved by (dy - shift, dx - shift) pixels
+// with zero fill. Either draw may be undefined (that change is off).
+at::Tensor augmentImages(at::Tensor x, const at::Tensor &flip, const at::Tensor &offsets,
+                         int shift);
+
 // What a training adds to the plain step (distillation's loss, pruning's masks, later an
 // all-reduce of the gradients).
 struct StepHooks
@@ -96,6 +102,8 @@ struct EpochLoop
     int64_t batches = 0;
     // The gradients' total norm is clipped to this before each step; 0 = off.
     double clipGradNorm = 0.0;
+    // Random flips and shifts of each training batch (rows of x only; TrainConfig::augment).
+    TrainConfig::Augmentation augment;
     StepHooks hooks;
     // A data-parallel run: this rank takes part `shardRank` of `shardCount` contiguous parts of
     // every global batch (shardRange), the rows a single process would train on together.

@@ -40,10 +40,14 @@ private Q_SLOTS:
     }
 
     // One process, two local workers and two hosts train the same model up to float summation
-    // order; only rank 0 records (three jobs, three versions, three runs).
+    // order; only rank 0 records (three jobs, three versions, three runs). Augmented, so that
+    // the ranks' shares of each batch's flips and shifts are checked too.
     void matchesSingleProcess()
     {
         const QString workspace = ws("match");
+        const auto recipe = [](const QString &workspace) {
+            return ms::test::dist::recipe(workspace) + QStringList{"--augment", "hflip,shift:2"};
+        };
         const QString single = m_dir.filePath("single.pt"), local = m_dir.filePath("local.pt"),
                       hosts = m_dir.filePath("hosts.pt");
         const Run one = ms::test::runCli(recipe(workspace) + QStringList{"--out", single});
@@ -111,6 +115,7 @@ private Q_SLOTS:
         config.seed = 3;
         config.batchSize = 63;
         config.lr = 0.002;
+        config.augment = "hflip,shift:2";   // as matchesSingleProcess's single.pt
         const QString runDir = Workspace(workspace).newRunDir(config.label());
         TrainJob job(config, runDir);
         job.recordIn(workspace);

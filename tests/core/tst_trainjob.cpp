@@ -132,6 +132,25 @@ private Q_SLOTS:
         QVERIFY(fa != fc);
     }
 
+    // Augmentation draws from the epoch's seed: the same recipe gives the same model, and the
+    // flips and shifts change what it learns.
+    void augmentedRunsAreReproducible()
+    {
+        TrainConfig c = smallConfig(QStringLiteral("cnn"));
+        c.epochs = 1;
+        c.augment = QStringLiteral("hflip,shift:2");
+        TrainJob a(c, runDir(QStringLiteral("augment-a")));
+        TrainJob b(c, runDir(QStringLiteral("augment-b")));
+        c.augment.clear();
+        TrainJob plain(c, runDir(QStringLiteral("augment-none")));
+        const auto ra = runDirect(a), rb = runDirect(b), rp = runDirect(plain);
+        QCOMPARE(ra.status, JobStatus::Finished);
+        QCOMPARE(rp.status, JobStatus::Finished);
+        const auto fa = fingerprint(ra.output.value(QStringLiteral("model_path")).toString());
+        QVERIFY(fa == fingerprint(rb.output.value(QStringLiteral("model_path")).toString()));
+        QVERIFY(fa != fingerprint(rp.output.value(QStringLiteral("model_path")).toString()));
+    }
+
     void resumedRunEqualsUninterruptedRun()
     {
         // The uninterrupted reference.
@@ -212,6 +231,31 @@ private Q_SLOTS:
             QVERIFY(!QFile::exists(out));
     }
 
+    void augmentationOfATableIsRefused()
+    {
+        QByteArray csv("x,y,label\n");
+        for (int i = 0; i < 40; ++i)
+            csv += QByteArray::number(i) + ",1," + (i % 2 ? "a" : "b") + '\n';
+        const QString path = m_dir.filePath(QStringLiteral("table.csv"));
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        QCOMPARE(file.write(csv), csv.size());
+        file.close();
+        TrainConfig c = smallConfig(QStringLiteral("mlp"));
+        c.dataset = path;
+        c.augment = QStringLiteral("hflip");
+        const QString out = m_dir.filePath(QStringLiteral("table-model.pt"));
+        TrainJob job(c, runDir(QStringLiteral("augment-table")), out);
+        try {
+            runDirect(job);
+            QFAIL("the job should have thrown");
+        } catch (const Error &e) {
+            QVERIFY2(e.message().contains(QStringLiteral("this data's are 2")),
+                     qPrintable(e.message()));
+        }
+        QVERIFY(!QFile::exists(out));
+    }
+
     void invalidSettingsAreRefusedByName_data()
     {
         QTest::addColumn<QJsonObject>("json");
@@ -221,6 +265,12 @@ private Q_SLOTS:
         QTest::newRow("optimizer") << QJsonObject{{"optimizer", "lbfgs"}} << "lbfgs";
         QTest::newRow("unknown key") << QJsonObject{{"epoch", 3}} << "\"epoch\"";
         QTest::newRow("seed text") << QJsonObject{{"seed", "x"}} << "seed";
+        QTest::newRow("augment unknown") << QJsonObject{{"augment", "hflip,rotate"}}
+                                         << "\"rotate\" is not one of them";
+        QTest::newRow("augment no shift") << QJsonObject{{"augment", "shift:0"}} << "shift:0";
+        QTest::newRow("augment number") << QJsonObject{{"augment", 2}} << "\"augment\"";
+        QTest::newRow("augment lm") << QJsonObject{{"task", "lm"}, {"augment", "hflip"}}
+                                    << "language model";
     }
 
     void invalidSettingsAreRefusedByName()
@@ -240,9 +290,14 @@ private Q_SLOTS:
         TrainConfig c = smallConfig(QStringLiteral("cnn"));
         c.seed = 18446744073709551615ULL;   // survives JSON as a string
         c.schedule = QStringLiteral("cosine");
+        c.augment = QStringLiteral("hflip,shift:3");
         const TrainConfig back = TrainConfig::fromJson(c.toJson());
         QCOMPARE(back.toJson(), c.toJson());
         QCOMPARE(back.seed, c.seed);
+        QCOMPARE(back.augment, c.augment);
+        // A recipe without augmentation reads as it did before the key existed.
+        c.augment = QStringLiteral("none");
+        QVERIFY(!c.toJson().contains(QStringLiteral("augment")));
     }
 };
 

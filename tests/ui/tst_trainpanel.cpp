@@ -339,7 +339,9 @@ void TestTrainPanel::fineTunesAVersionAndReruns()
                  qPrintable(panel.summaryView()->messageText()));
     form->epochsSpin()->setValue(1);
     form->limitSpin()->setValue(512);
+    form->augmentCombo()->setCurrentText(QStringLiteral("hflip"));
     QCOMPARE(form->config().from, QStringLiteral("mlp:1"));
+    QCOMPARE(form->config().augment, QStringLiteral("hflip"));
 
     QSignalSpy finished(&runner, &ms::JobRunner::finished);
     panel.start();
@@ -358,10 +360,12 @@ void TestTrainPanel::fineTunesAVersionAndReruns()
 
     // Re-run: the recipe starts from mlp:1 again.
     chooseArchitecture(panel, QStringLiteral("cnn"));
+    form->augmentCombo()->setCurrentText(QStringLiteral("none"));
     QVERIFY(panel.loadRecipe(tuned.recipe, ref));
     QCOMPARE(form->startFrom(), QStringLiteral("mlp:1"));
     QCOMPARE(form->config().from, QStringLiteral("mlp:1"));
     QCOMPARE(form->config().epochs, 1);
+    QCOMPARE(form->config().augment, QStringLiteral("hflip"));   // recorded in the recipe
 }
 
 void TestTrainPanel::shortcutsPauseResumeAndStop()

@@ -59,6 +59,7 @@ TrainForm::TrainForm(QWidget *parent)
     , m_limit(new QSpinBox(this))
     , m_threads(new QSpinBox(this))
     , m_processes(new QSpinBox(this))
+    , m_augment(new QComboBox(this))
     , m_datasetDebounce(new QTimer(this))
 {
     m_dataset->setEditable(true);
@@ -125,6 +126,13 @@ TrainForm::TrainForm(QWidget *parent)
     m_processes->setToolTip(tr("Worker processes on this computer, data-parallel: each trains "
                                "a share of every batch (the batch size stays the whole batch) "
                                "and rank 0's curves are shown"));
+    m_augment->setEditable(true);
+    m_augment->setInsertPolicy(QComboBox::NoInsert);
+    m_augment->addItems({QStringLiteral("none"), QStringLiteral("hflip"),
+                         QStringLiteral("hflip,shift:2")});
+    m_augment->setToolTip(tr("Images: random changes to every training batch: hflip mirrors "
+                             "half of them, shift:N moves them by up to N pixels; "
+                             "comma-separated"));
     for (QSpinBox *spin : {m_epochs, m_batchSize, m_seed, m_limit, m_threads, m_processes})
         spin->setAlignment(Qt::AlignRight);
     m_lr->setAlignment(Qt::AlignRight);
@@ -179,6 +187,8 @@ TrainForm::TrainForm(QWidget *parent)
     grid->addWidget(m_threads, 6, 3);
     grid->addWidget(buddyLabel(tr("P&rocesses"), m_processes), 7, 0);
     grid->addWidget(m_processes, 7, 1);
+    grid->addWidget(buddyLabel(tr("A&ugment"), m_augment), 7, 2);
+    grid->addWidget(m_augment, 7, 3);
 
     setConfig(ms::TrainConfig{});
 
@@ -265,6 +275,8 @@ ms::TrainConfig TrainForm::config() const
     config.from = startFrom();
     config.replaceHead = !config.from.isEmpty() && m_replaceHead->isChecked();
     config.freezeBackbone = !config.from.isEmpty() && m_freezeBackbone->isChecked();
+    const QString augment = m_augment->currentText().trimmed().toLower();
+    config.augment = augment == QLatin1String("none") ? QString() : augment;
     // Text trains a language model, unless the architecture is the text classifier.
     config.task = isTextDataset() && config.arch != QLatin1String("text-classifier")
                       ? QStringLiteral("lm")
@@ -306,6 +318,7 @@ void TrainForm::setConfig(const ms::TrainConfig &config)
     m_seed->setValue(int(std::min<quint64>(config.seed, INT_MAX)));
     m_limit->setValue(int(std::min<qint64>(config.limit, INT_MAX)));
     m_threads->setValue(config.threads);
+    m_augment->setCurrentText(config.augment.isEmpty() ? QStringLiteral("none") : config.augment);
 }
 
 QString TrainForm::dataset() const

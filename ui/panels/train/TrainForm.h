@@ -51,6 +51,7 @@ public:
     QSpinBox *limitSpin() const { return m_limit; }
     QSpinBox *threadsSpin() const { return m_threads; }
     QSpinBox *processesSpin() const { return m_processes; }
+    QComboBox *augmentCombo() const { return m_augment; }
     // Local worker processes of a data-parallel run (1: an ordinary run); not part of the
     // recipe: the same recipe trains the same model on any number of processes.
     int processes() const;
@@ -83,6 +84,7 @@ private:
     QSpinBox *m_limit = nullptr;
     QSpinBox *m_threads = nullptr;
     QSpinBox *m_processes = nullptr;
+    QComboBox *m_augment = nullptr;
     QTimer *m_datasetDebounce = nullptr;
     ms::TrainConfig m_base;   // carries the fields the form does not show
 };
