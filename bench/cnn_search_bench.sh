@@ -5,6 +5,9 @@
 # sampler, ASHA from epoch 3, 12 trials, 2 in parallel at one thread each) that should reach
 # >= 0.925 test accuracy on Fashion-MNIST within 60 minutes on a 2-core machine.
 #   bench/cnn_search_bench.sh [--build build] [--workspace DIR] [--trials N]
+#       [--config bench/cnn-search.json]
+# bench/cnn-search-augment.json is the same search with the training batches augmented
+# (train --augment: hflip, or hflip and shifts of up to 2 pixels, chosen by the search).
 # Every event of `sweep --json` is stamped with the seconds since the sweep started
 # (WS/sweep.jsonl); the summary gives, for every finished trial, when it ended and its test
 # accuracy, the first moment the best trial so far by validation accuracy (the objective; the
@@ -15,11 +18,13 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$here/build"
 workspace=""
 trials=""
+config="$here/bench/cnn-search.json"
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) build="$2"; shift 2 ;;
     --workspace) workspace="$2"; shift 2 ;;
     --trials) trials="$2"; shift 2 ;;
+    --config) config="$2"; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -29,7 +34,7 @@ echo "workspace: $workspace" >&2
 mkdir -p "$workspace"
 extra=()
 [ -z "$trials" ] || extra=(--trials "$trials")
-"$cli" sweep --config "$here/bench/cnn-search.json" --workspace "$workspace" --json "${extra[@]}" |
+"$cli" sweep --config "$config" --workspace "$workspace" --json "${extra[@]}" |
   /usr/bin/python3 -u -c '
 import sys, time
 start = time.monotonic()

@@ -4,7 +4,7 @@
 #   bench/distill_bench.sh [--build build] [--workspace DIR] [--threads 2]
 #       [--teacher-epochs 4] [--teacher-schedule cosine] [--epochs 5]
 #       [--student bench/student-small-cnn.json] [--settings "0.9:4 0.7:4"] [--seeds "0 1 2"]
-#       [--teacher NAME:V]
+#       [--teacher NAME:V] [--flags "--schedule cosine --augment hflip"]
 # 1. trains the teacher: `train --arch cnn --epochs TEACHER_EPOCHS --schedule TEACHER_SCHEDULE
 #    --seed 0` (otherwise studio defaults: Adam, lr 1e-3, batch 128; 54k train / 6k validation /
 #    10k test); or, with --teacher, a version already in WORKSPACE (e.g. the best trial of
@@ -19,6 +19,8 @@
 #    initial weights in the same batch order on the teacher's split (`train --seed S` would
 #    also split the data differently). tst_compress distillAtAlphaZeroIsTheStudentTrainedAlone
 #    checks that the two ways give the same model.
+# --flags: more flags for every student run, distilled or alone (train and distill share the
+# names: --schedule, --optimizer, --weight-decay, --augment, ...).
 # Every run's JSON lines are kept in WORKSPACE/logs/NAME.jsonl; a run whose log ends in a
 # finished version is not run again, so an interrupted bench resumes and a second call only
 # prints the table.
@@ -34,6 +36,7 @@ student="$here/bench/student-small-cnn.json"
 settings="0.9:4 0.7:4"
 seeds="0 1 2"
 given_teacher=""
+flags=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) build="$2"; shift 2 ;;
@@ -46,6 +49,7 @@ while [ $# -gt 0 ]; do
     --settings) settings="$2"; shift 2 ;;
     --seeds) seeds="$2"; shift 2 ;;
     --teacher) given_teacher="$2"; shift 2 ;;
+    --flags) flags="$2"; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -108,7 +112,7 @@ teacher=$(summary "$logs/teacher.jsonl" | cut -d' ' -f1)
 
 distill() {   # distill NAME ALPHA T SEED
   run "$1" compress "$teacher" --method distill --student-arch "$student" --epochs "$epochs" \
-    --alpha "$2" --temperature "$3" --seed "$4" --name "$1"
+    --alpha "$2" --temperature "$3" --seed "$4" --name "$1" $flags
 }
 
 first_seed=${seeds%% *}
@@ -128,7 +132,8 @@ alone() {   # the student alone at seed $1: the name of its log
 for seed in $seeds; do
   distill "kd-a${best%%:*}-T${best##*:}-s$seed" "${best%%:*}" "${best##*:}" "$seed"
   if [ "$seed" = 0 ]; then
-    run train-alone-s0 train --arch "$student" --epochs "$epochs" --seed 0 --name student-alone
+    run train-alone-s0 train --arch "$student" --epochs "$epochs" --seed 0 --name student-alone \
+      $flags
   else
     distill "alone-s$seed" 0 1 "$seed"
   fi

@@ -60,6 +60,11 @@ public:
         list += fineTuneParameters(QStringLiteral("epochs"), 3,
                                    QStringLiteral("Epochs of distillation (default 3)."));
         list += scheduleParameters();
+        list << CompressParameter{
+            QStringLiteral("augment"), CompressParameter::Type::Text, QString(), 0, 0, {},
+            QStringLiteral("Images: random flips and shifts of the student's batches, which "
+                           "the teacher scores as the student sees them, as train --augment "
+                           "(hflip, shift:N; default none).")};
         return list;
     }
 

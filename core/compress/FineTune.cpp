@@ -136,6 +136,7 @@ TrainConfig fineTuneConfig(const QJsonObject &params, const QString &epochsName)
     c.minLr = params.value(QStringLiteral("min-lr")).toDouble(c.minLr);
     c.clipGradNorm = params.value(QStringLiteral("clip-grad-norm")).toDouble(c.clipGradNorm);
     c.stepsPerEpoch = params.value(QStringLiteral("steps-per-epoch")).toInt(c.stepsPerEpoch);
+    c.augment = params.value(QStringLiteral("augment")).toString().trimmed().toLower();   // distill
     return c;
 }
 

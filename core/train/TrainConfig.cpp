@@ -282,10 +282,12 @@ TrainConfig::Augmentation TrainConfig::augmentation() const
     const QString text = augment.trimmed().toLower();
     if (text.isEmpty() || text == QLatin1String("none"))
         return a;
-    const QString usage = QStringLiteral("Augmentation (--augment) is a comma-separated list of "
-                                         "hflip and shift:N (N pixels, 1 to 8), e.g. "
-                                         "\"hflip,shift:2\"; ");
-    for (const QString &part : text.split(QLatin1Char(','))) {
+    const QString usage = QStringLiteral("Augmentation (--augment) is a list of hflip and "
+                                         "shift:N (N pixels, 1 to 8) separated by commas or "
+                                         "plus signs, e.g. \"hflip,shift:2\"; ");
+    // '+' as well: a sweep's choices are typed comma-separated in the window (hflip+shift:2).
+    static const QRegularExpression separator(QStringLiteral("[,+]"));
+    for (const QString &part : text.split(separator)) {
         const QString p = part.trimmed();
         if (p == QLatin1String("hflip")) {
             a.hflip = true;

@@ -47,7 +47,7 @@ struct TrainConfig
     double beta1 = 0.9;                                 // adam, adamw
     double beta2 = 0.999;
     // Image classifiers: random changes to every training batch, drawn afresh each epoch
-    // (validation and test are scored on the images as they are). Comma-separated parts:
+    // (validation and test are scored on the images as they are). Parts, split at ',' or '+':
     // "hflip" mirrors each image left-right with probability 1/2, "shift:N" moves each by up
     // to N pixels along both axes (zero fill). Empty or "none": no augmentation.
     QString augment;

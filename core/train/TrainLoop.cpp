@@ -239,10 +239,12 @@ void useConfig(EpochLoop &loop, const TrainConfig &c)
         for (int64_t d = 1; d < loop.x.dim(); ++d)
             sample << QString::number(loop.x.size(d));
         throw Error(QStringLiteral("Augmentation (--augment %1) changes images: it needs samples "
-                                   "of shape channels x height x width, and this data's are %2. "
-                                   "Train without --augment.")
-                        .arg(c.augment, loop.drawBatch ? QStringLiteral("windows of text")
-                                                       : sample.join(QLatin1Char('x'))));
+                                   "of shape channels x height x width, and this data's samples "
+                                   "are %2. Train without --augment.")
+                        .arg(c.augment, loop.drawBatch
+                                            ? QStringLiteral("windows of text")
+                                            : QStringLiteral("of shape ")
+                                                  + sample.join(QLatin1Char('x'))));
     }
     loop.batchSize = c.batchSize;
     loop.seed = c.seed;

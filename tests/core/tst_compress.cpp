@@ -594,7 +594,8 @@ torch.jit.script(AlwaysNan()).save(sys.argv[1])
         // As the CLI passes flags: every value a string.
         const QJsonObject byArch = CompressJob::makeSpec(
             QStringLiteral("cnn:1"), QStringLiteral("distill"),
-            {{"student-arch", specPath}, {"epochs", "1"}, {"alpha", "0.5"}},
+            {{"student-arch", specPath}, {"epochs", "1"}, {"alpha", "0.5"},
+             {"augment", "hflip,shift:2"}},
             QStringLiteral("by-arch"), QString(), 1);
         const QJsonObject params = byArch.value(QStringLiteral("params")).toObject();
         QVERIFY(!params.contains(QStringLiteral("student")));
@@ -643,6 +644,12 @@ torch.jit.script(AlwaysNan()).save(sys.argv[1])
             CompressJob(m_ws, both).run(c);
         });
         QVERIFY2(message.contains(QStringLiteral("not both")), qPrintable(message));
+        const QJsonObject badAugment = CompressJob::makeSpec(
+            QStringLiteral("cnn:1"), QStringLiteral("distill"),
+            {{"student-arch", specPath}, {"augment", "rotate"}});
+        message = errorOf([&] { CompressJob::preflight(m_ws, badAugment); });
+        QVERIFY2(message.contains(QStringLiteral("\"rotate\" is not one of them")),
+                 qPrintable(message));
         QCOMPARE(versionCount(), versions);
     }
 

@@ -250,7 +250,7 @@ private Q_SLOTS:
             runDirect(job);
             QFAIL("the job should have thrown");
         } catch (const Error &e) {
-            QVERIFY2(e.message().contains(QStringLiteral("this data's are 2")),
+            QVERIFY2(e.message().contains(QStringLiteral("this data's samples are of shape 2")),
                      qPrintable(e.message()));
         }
         QVERIFY(!QFile::exists(out));
@@ -295,6 +295,10 @@ private Q_SLOTS:
         QCOMPARE(back.toJson(), c.toJson());
         QCOMPARE(back.seed, c.seed);
         QCOMPARE(back.augment, c.augment);
+        // '+' separates too (a sweep's choices are typed comma-separated in the window).
+        const TrainConfig plus = TrainConfig::fromJson({{"augment", "HFlip+shift:3"}});
+        QVERIFY(plus.augmentation().hflip);
+        QCOMPARE(plus.augmentation().shift, 3);
         // A recipe without augmentation reads as it did before the key existed.
         c.augment = QStringLiteral("none");
         QVERIFY(!c.toJson().contains(QStringLiteral("augment")));

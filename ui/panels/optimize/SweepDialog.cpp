@@ -37,7 +37,8 @@ const QStringList kKinds = {QStringLiteral("log_uniform"), QStringLiteral("unifo
 const QStringList kPaths = {QStringLiteral("lr"),           QStringLiteral("batch_size"),
                             QStringLiteral("weight_decay"), QStringLiteral("optimizer"),
                             QStringLiteral("momentum"),     QStringLiteral("arch.width"),
-                            QStringLiteral("arch.dropout"), QStringLiteral("epochs")};
+                            QStringLiteral("arch.dropout"), QStringLiteral("epochs"),
+                            QStringLiteral("augment")};
 
 // "0.001, 0.1" -> [0.001, 0.1]; "adam, sgd" -> ["adam", "sgd"]; numbers stay numbers.
 QJsonArray listOf(const QString &text)
