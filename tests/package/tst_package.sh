@@ -33,6 +33,11 @@ for p in libtorch1.13 libopenblas0-openmp dataset-fashion-mnist libqt6core6 libq
   declared "$p" || fail "Depends does not list $p"
 done
 
+recommends="$(dpkg-deb -f "$deb" Recommends)"
+echo "   Recommends: $recommends"
+tr ',' '\n' <<<"$recommends" | sed 's/ //g' | grep -qxF fortunes \
+  || fail "Recommends does not list fortunes (the built-in text dataset)"
+
 step "unpack with dpkg-deb -x"
 root="$tmp/root"
 dpkg-deb -x "$deb" "$root"
