@@ -1,5 +1,7 @@
 #include "train/TrainLoop_p.h"
 
+#include "train/Augment.h"
+
 #include "common/Error.h"
 #include "jobs/JobContext.h"
 
@@ -230,6 +232,40 @@ at::Tensor augmentImages(at::Tensor x, const at::Tensor &flip, const at::Tensor 
     }
     return x;
 }
+
+} // namespace ms::trainloop
+
+namespace ms {
+
+std::vector<float> augmentImages(const std::vector<float> &images, int n, int c, int h, int w,
+                                 const std::vector<bool> &flip, int shift,
+                                 const std::vector<int> &dy, const std::vector<int> &dx)
+{
+    if (images.size() != size_t(n) * size_t(c) * size_t(h) * size_t(w) || flip.size() != size_t(n)
+        || (shift > 0 && (dy.size() != size_t(n) || dx.size() != size_t(n))))
+        throw Error(QStringLiteral("augmentImages: the images and the draws disagree in size."));
+    for (size_t i = 0; shift > 0 && i < dy.size(); ++i)
+        if (dy[i] < 0 || dy[i] > 2 * shift || dx[i] < 0 || dx[i] > 2 * shift)
+            throw Error(QStringLiteral("augmentImages: a shift draw is outside [0, 2 x shift]."));
+    at::Tensor x = at::from_blob(const_cast<float *>(images.data()), {n, c, h, w}, at::kFloat);
+    at::Tensor flips = at::empty({n}, at::kBool);
+    for (int i = 0; i < n; ++i)
+        flips[i] = bool(flip[size_t(i)]);
+    at::Tensor offsets;
+    if (shift > 0) {
+        offsets = at::empty({n, 2}, at::kLong);
+        for (int i = 0; i < n; ++i) {
+            offsets[i][0] = int64_t(dy[size_t(i)]);
+            offsets[i][1] = int64_t(dx[size_t(i)]);
+        }
+    }
+    const at::Tensor out = trainloop::augmentImages(x, flips, offsets, shift).contiguous();
+    return std::vector<float>(out.data_ptr<float>(), out.data_ptr<float>() + out.numel());
+}
+
+} // namespace ms
+
+namespace ms::trainloop {
 
 void useConfig(EpochLoop &loop, const TrainConfig &c)
 {

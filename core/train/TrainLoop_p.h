@@ -36,8 +36,8 @@ std::pair<int64_t, int64_t> shardRange(int64_t n, int part, int parts);
 quint64 epochSeed(quint64 seed, int epoch);
 
 // `x` (N,C,H,W) with the rows where `flip` is true mirrored left-right and, when `offsets`
-// (N,2: dy, dx in [0, 2*shift]) is defined, each row moved by (dy - shift, dx - shift) pixels
-// with zero fill. Either draw may be undefined (that change is off).
+// (N,2: dy, dx in [0, 2*shift]) is defined, each row moved down by shift - dy and right by
+// shift - dx pixels with zero fill. Either draw may be undefined (that change is off).
 at::Tensor augmentImages(at::Tensor x, const at::Tensor &flip, const at::Tensor &offsets,
                          int shift);
 

@@ -4,6 +4,7 @@
 #include "common/Error.h"
 #include "jobs/JobContext.h"
 #include "models/Model.h"
+#include "train/Augment.h"
 #include "train/TrainJob.h"
 
 #include <QDir>
@@ -149,6 +150,29 @@ private Q_SLOTS:
         const auto fa = fingerprint(ra.output.value(QStringLiteral("model_path")).toString());
         QVERIFY(fa == fingerprint(rb.output.value(QStringLiteral("model_path")).toString()));
         QVERIFY(fa != fingerprint(rp.output.value(QStringLiteral("model_path")).toString()));
+    }
+
+    // The pixels: a 3x3 image with distinct values, mirrored, then moved down by one row and
+    // left by one column (dy = 0, dx = 2 with shift 1), zero filled; a second image untouched.
+    void augmentationMovesThePixels()
+    {
+        std::vector<float> images = {1, 2, 3,  4, 5, 6,  7, 8, 9,
+                                     1, 2, 3,  4, 5, 6,  7, 8, 9};
+        const std::vector<float> flipped =
+            augmentImages(images, 2, 1, 3, 3, {true, false}, 0, {}, {});
+        QCOMPARE(flipped, (std::vector<float>{3, 2, 1,  6, 5, 4,  9, 8, 7,
+                                              1, 2, 3,  4, 5, 6,  7, 8, 9}));
+        const std::vector<float> moved =
+            augmentImages(images, 2, 1, 3, 3, {true, false}, 1, {0, 1}, {2, 1});
+        QCOMPARE(moved, (std::vector<float>{0, 0, 0,  2, 1, 0,  5, 4, 0,
+                                            1, 2, 3,  4, 5, 6,  7, 8, 9}));
+        QCOMPARE(images[0], 1.0f);   // the input is left as it was
+        try {
+            augmentImages(images, 2, 1, 3, 3, {true, false}, 1, {0, 3}, {0, 0});
+            QFAIL("a draw outside [0, 2 x shift] should be refused");
+        } catch (const Error &e) {
+            QVERIFY2(e.message().contains(QStringLiteral("outside")), qPrintable(e.message()));
+        }
     }
 
     void resumedRunEqualsUninterruptedRun()
