@@ -3,6 +3,7 @@
 #include "train/Augment.h"
 
 #include "common/Error.h"
+#include "common/ShapeText.h"
 #include "jobs/JobContext.h"
 
 #include <torch/nn/functional/loss.h>
@@ -233,54 +234,19 @@ at::Tensor augmentImages(at::Tensor x, const at::Tensor &flip, const at::Tensor 
     return x;
 }
 
-} // namespace ms::trainloop
-
-namespace ms {
-
-std::vector<float> augmentImages(const std::vector<float> &images, int n, int c, int h, int w,
-                                 const std::vector<bool> &flip, int shift,
-                                 const std::vector<int> &dy, const std::vector<int> &dx)
-{
-    if (images.size() != size_t(n) * size_t(c) * size_t(h) * size_t(w) || flip.size() != size_t(n)
-        || (shift > 0 && (dy.size() != size_t(n) || dx.size() != size_t(n))))
-        throw Error(QStringLiteral("augmentImages: the images and the draws disagree in size."));
-    for (size_t i = 0; shift > 0 && i < dy.size(); ++i)
-        if (dy[i] < 0 || dy[i] > 2 * shift || dx[i] < 0 || dx[i] > 2 * shift)
-            throw Error(QStringLiteral("augmentImages: a shift draw is outside [0, 2 x shift]."));
-    at::Tensor x = at::from_blob(const_cast<float *>(images.data()), {n, c, h, w}, at::kFloat);
-    at::Tensor flips = at::empty({n}, at::kBool);
-    for (int i = 0; i < n; ++i)
-        flips[i] = bool(flip[size_t(i)]);
-    at::Tensor offsets;
-    if (shift > 0) {
-        offsets = at::empty({n, 2}, at::kLong);
-        for (int i = 0; i < n; ++i) {
-            offsets[i][0] = int64_t(dy[size_t(i)]);
-            offsets[i][1] = int64_t(dx[size_t(i)]);
-        }
-    }
-    const at::Tensor out = trainloop::augmentImages(x, flips, offsets, shift).contiguous();
-    return std::vector<float>(out.data_ptr<float>(), out.data_ptr<float>() + out.numel());
-}
-
-} // namespace ms
-
-namespace ms::trainloop {
-
 void useConfig(EpochLoop &loop, const TrainConfig &c)
 {
     loop.augment = c.augmentation();
     if (loop.augment.any() && (loop.drawBatch || loop.x.dim() != 4)) {
-        QStringList sample;
-        for (int64_t d = 1; d < loop.x.dim(); ++d)
-            sample << QString::number(loop.x.size(d));
+        const std::vector<qint64> sample(loop.x.sizes().begin() + (loop.x.dim() > 0 ? 1 : 0),
+                                         loop.x.sizes().end());
         throw Error(QStringLiteral("Augmentation (--augment %1) changes images: it needs samples "
                                    "of shape channels x height x width, and this data's samples "
                                    "are %2. Train without --augment.")
                         .arg(c.augment, loop.drawBatch
                                             ? QStringLiteral("windows of text")
                                             : QStringLiteral("of shape ")
-                                                  + sample.join(QLatin1Char('x'))));
+                                                  + shapeText(sample, ShapeStyle::Compact)));
     }
     loop.batchSize = c.batchSize;
     loop.seed = c.seed;
@@ -356,3 +322,33 @@ Score evaluate(torch::jit::Module &module, const at::Tensor &x, const at::Tensor
 }
 
 } // namespace ms::trainloop
+
+namespace ms {
+
+std::vector<float> augmentImages(const std::vector<float> &images, int n, int c, int h, int w,
+                                 const std::vector<bool> &flip, int shift,
+                                 const std::vector<int> &dy, const std::vector<int> &dx)
+{
+    if (images.size() != size_t(n) * size_t(c) * size_t(h) * size_t(w) || flip.size() != size_t(n)
+        || (shift > 0 && (dy.size() != size_t(n) || dx.size() != size_t(n))))
+        throw Error(QStringLiteral("augmentImages: the images and the draws disagree in size."));
+    for (size_t i = 0; shift > 0 && i < dy.size(); ++i)
+        if (dy[i] < 0 || dy[i] > 2 * shift || dx[i] < 0 || dx[i] > 2 * shift)
+            throw Error(QStringLiteral("augmentImages: a shift draw is outside [0, 2 x shift]."));
+    at::Tensor x = at::from_blob(const_cast<float *>(images.data()), {n, c, h, w}, at::kFloat);
+    at::Tensor flips = at::empty({n}, at::kBool);
+    for (int i = 0; i < n; ++i)
+        flips[i] = bool(flip[size_t(i)]);
+    at::Tensor offsets;
+    if (shift > 0) {
+        offsets = at::empty({n, 2}, at::kLong);
+        for (int i = 0; i < n; ++i) {
+            offsets[i][0] = int64_t(dy[size_t(i)]);
+            offsets[i][1] = int64_t(dx[size_t(i)]);
+        }
+    }
+    const at::Tensor out = trainloop::augmentImages(x, flips, offsets, shift).contiguous();
+    return std::vector<float>(out.data_ptr<float>(), out.data_ptr<float>() + out.numel());
+}
+
+} // namespace ms
