@@ -10,13 +10,19 @@
 #include "common/StartupTuning.h"
 #include "common/Workspace.h"
 #include "plugins/PluginManager.h"
+#include "train/Preload.h"
 
 #include <QCoreApplication>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QTextStream>
 
 #include <cstdio>
 #include <exception>
+#include <iostream>
+#include <string>
 
 namespace cli {
 
@@ -131,6 +137,43 @@ QString workspaceArgument(const QStringList &arguments)
     return QString();
 }
 
+// `modelstudio-cli --spare [--workspace DIR] [--preload SPEC.json]`: a sweep's warm trial
+// process (SweepJob starts the next trial's process while the running ones train). LibTorch
+// starts and the training data of SPEC is read (train/Preload.h) before the trial is known;
+// then its command line comes on stdin, one line of JSON (an array of strings), and the
+// process runs it as if started with it. Empty when stdin ends first: the sweep needed no
+// more trials. Not a verb: no user types it, so `--help` does not list it.
+QStringList spareArguments(const QStringList &own)
+{
+    QString workspace;
+    QString preload;
+    for (int i = 2; i + 1 < own.size(); i += 2) {
+        if (own.at(i) == QLatin1String("--workspace"))
+            workspace = own.at(i + 1);
+        else if (own.at(i) == QLatin1String("--preload"))
+            preload = own.at(i + 1);
+    }
+    if (!preload.isEmpty()) {
+        try {
+            const QString root = ms::Workspace::resolve(workspace);
+            ms::PluginManager::instance().loadAll(root);   // a plugin's reader may be the one
+            QFile file(preload);
+            if (file.open(QIODevice::ReadOnly))
+                ms::preloadTrainingData(QJsonDocument::fromJson(file.readAll()).object(), root);
+        } catch (const std::exception &) {
+            // The trial reads its data itself and reports what is wrong.
+        }
+    }
+    std::string line;
+    if (!std::getline(std::cin, line))
+        return {};
+    QStringList arguments{own.at(0)};
+    const QJsonArray given = QJsonDocument::fromJson(QByteArray::fromStdString(line)).array();
+    for (const QJsonValue &value : given)
+        arguments << value.toString();
+    return arguments;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -142,7 +185,12 @@ int main(int argc, char **argv)
     QCoreApplication::setApplicationName(QStringLiteral("modelstudio"));
     QCoreApplication::setApplicationVersion(QStringLiteral(MODELSTUDIO_VERSION));
 
-    const QStringList arguments = QCoreApplication::arguments();
+    QStringList arguments = QCoreApplication::arguments();
+    if (arguments.value(1) == QLatin1String("--spare")) {
+        arguments = spareArguments(arguments);
+        if (arguments.isEmpty())
+            return cli::Ok;
+    }
     // The options every verb takes may also come before it (`modelstudio-cli --workspace DIR
     // compress ...`, as git and docker allow): they are moved behind the verb, whose parser
     // reads them as its own.

@@ -61,12 +61,15 @@ struct Trial
     QJsonObject lastEpoch;       // a training trial's last "epoch" event
     bool pruned = false;
     QElapsedTimer stopAsked;     // valid once asked to stop
-    // Where a trial's time goes: its process's whole life against the epochs' training and
-    // scoring it reports; the rest (process start, reading the data, registry and checkpoint
-    // writes) is the sweep's overhead per trial (bench/sweep_bench.py).
+    // Where a trial's time goes: from its launch to its process's end, against the epochs'
+    // training and scoring it reports; the rest (what of the process start and the data read
+    // the warm process had not done yet, registry and checkpoint writes) is the sweep's
+    // overhead per trial (bench/sweep_bench.py).
     QElapsedTimer started;
     double trainSeconds = 0.0;
     double scoreSeconds = 0.0;
+    bool warm = false;            // ran in the sweep's warm process (startSpare)
+    bool dataReadAhead = false;   // which had read its data (the "start" event says)
 };
 
 // The sweep's event loop on the job's thread: launches trials, reads their events, decides
@@ -114,12 +117,15 @@ public:
                 m_todo.push_back(n);
         if (!m_trialDir.isValid())
             throw Error(QStringLiteral("Cannot create a temporary folder for the trials' specs."));
+        if (!m_spec.isCompression())
+            m_preloadPath = writeSpec(QStringLiteral("preload.json"), m_spec.trialSpec({}));
         QTimer tick;
         QObject::connect(&tick, &QTimer::timeout, &m_loop, [this] { step(); });
         tick.start(50);
         step();
         if (!m_todo.empty() || !m_running.empty())
             m_loop.exec();
+        m_spare.reset();   // waiting on its stdin: killed, it loses nothing
         return m_context.isCancelled() ? JobStatus::Cancelled : JobStatus::Finished;
     }
 
@@ -180,7 +186,11 @@ private:
                 launch(m_todo.front());
                 m_todo.erase(m_todo.begin());
             }
+            if (!m_paused && !m_todo.empty() && !m_spare)
+                startSpare();
         }
+        if (cancelled)
+            m_spare.reset();
         for (auto &[number, trial] : m_running) {
             if (trial->stopAsked.isValid() && trial->stopAsked.elapsed() > kStopGrace_ms)
                 trial->process->kill();
@@ -201,6 +211,39 @@ private:
         m_paused = paused;
         for (auto &[number, trial] : m_running)
             ::kill(pid_t(trial->process->processId()), paused ? SIGSTOP : SIGCONT);
+        if (m_spare && m_spare->processId() > 0)
+            ::kill(pid_t(m_spare->processId()), paused ? SIGSTOP : SIGCONT);
+    }
+
+    // The next trial's process, started now so that LibTorch's start-up and (a training
+    // sweep) the read of its data happen while the running trials train, off the next trial's
+    // clock: `modelstudio-cli --spare` waits for its command line on stdin (app/cli/main.cpp).
+    // Each trial is still a process of its own, so a crash still ends one trial only.
+    void startSpare()
+    {
+        m_spare = std::make_unique<QProcess>();
+        m_spare->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
+        QStringList arguments{QStringLiteral("--spare"), QStringLiteral("--workspace"),
+                              m_workspace};
+        if (!m_preloadPath.isEmpty())
+            arguments << QStringLiteral("--preload") << m_preloadPath;
+        m_spare->start(m_cli, arguments);
+    }
+
+    // The spare, when it is still there to take its trial's command line; else null (it
+    // could not start or has ended: the trial starts a process of its own).
+    std::unique_ptr<QProcess> takeSpare(const QStringList &arguments)
+    {
+        std::unique_ptr<QProcess> spare = std::move(m_spare);
+        if (!spare || spare->state() == QProcess::NotRunning)
+            return nullptr;
+        const QByteArray line =
+            QJsonDocument(QJsonArray::fromStringList(arguments)).toJson(QJsonDocument::Compact)
+            + '\n';
+        if (spare->write(line) != line.size())
+            return nullptr;
+        spare->closeWriteChannel();
+        return spare;
     }
 
     void stop(Trial &trial)
@@ -225,7 +268,11 @@ private:
                   << QString::number(m_threads) << QStringLiteral("--workspace") << m_workspace;
         m_registry.saveTrial(m_sweepId, trial->record);
 
-        trial->process = std::make_unique<QProcess>();
+        trial->process = takeSpare(arguments);
+        const bool warm = trial->process != nullptr;
+        trial->warm = warm;
+        if (!warm)
+            trial->process = std::make_unique<QProcess>();
         QProcess *process = trial->process.get();
         Trial *t = trial.get();
         QObject::connect(process, &QProcess::readyReadStandardOutput, &m_loop,
@@ -237,11 +284,13 @@ private:
                          [this, number](int code, QProcess::ExitStatus) { ended(number, code); });
         // A trial dies with the sweep (a sweep killed with SIGKILL leaves no orphan training
         // on: resume runs the trial again).
-        process->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
-        process->start(m_cli, arguments);
+        if (!warm) {
+            process->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
+            process->start(m_cli, arguments);
+        }
         t->started.start();
         m_running.emplace(number, std::move(trial));
-        if (!process->waitForStarted(30000)) {
+        if (!warm && !process->waitForStarted(30000)) {
             Trial &failed = *m_running.at(number);
             failed.record.status = QStringLiteral("failed");
             failed.record.message = QStringLiteral("could not start %1: %2")
@@ -253,17 +302,24 @@ private:
     // `train --config FILE --no-register`, the trial's spec written to FILE.
     QStringList trainArguments(int number, const QJsonObject &params)
     {
-        const QString specPath = m_trialDir.filePath(QStringLiteral("trial-%1.json").arg(number));
-        QFile file(specPath);
-        if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)
-            || file.write(QJsonDocument(m_spec.trialSpec(params)).toJson()) < 0)
-            throw Error(QStringLiteral("Cannot write %1: %2").arg(specPath, file.errorString()));
+        const QString specPath = writeSpec(QStringLiteral("trial-%1.json").arg(number),
+                                           m_spec.trialSpec(params));
         QStringList arguments{QStringLiteral("train"), QStringLiteral("--config"), specPath,
                               QStringLiteral("--no-register")};
         // The test split is scored once, at the end, unless the sweep judges trials by it.
         if (!needs(QStringLiteral("test_acc")))
             arguments << QStringLiteral("--test-at-end");
         return arguments;
+    }
+
+    QString writeSpec(const QString &name, const QJsonObject &spec)
+    {
+        const QString path = m_trialDir.filePath(name);
+        QFile file(path);
+        if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)
+            || file.write(QJsonDocument(spec).toJson()) < 0)
+            throw Error(QStringLiteral("Cannot write %1: %2").arg(path, file.errorString()));
+        return path;
     }
 
     void readOutput(Trial &trial)
@@ -275,8 +331,10 @@ private:
             trial.pending.remove(0, newline + 1);
             const QJsonObject event = QJsonDocument::fromJson(line).object();
             const QString kind = event.value(QStringLiteral("event")).toString();
-            if (kind == QLatin1String("start"))
+            if (kind == QLatin1String("start")) {
                 trial.runDir = event.value(QStringLiteral("run_dir")).toString();
+                trial.dataReadAhead = event.value(QStringLiteral("data_read_ahead")).toBool();
+            }
             else if (kind == QLatin1String("epoch") && !m_spec.isCompression())
                 epoch(trial, event);
             else if (kind == QLatin1String("finished"))
@@ -359,9 +417,11 @@ private:
                                          .arg(exitCode);
         }
         trial.record.metrics.insert(QStringLiteral("wall_s"), wall_s);
+        trial.record.metrics.insert(QStringLiteral("warm_start"), trial.warm);
         if (!m_spec.isCompression()) {   // a compression reports no epochs
             trial.record.metrics.insert(QStringLiteral("train_s"), trial.trainSeconds);
             trial.record.metrics.insert(QStringLiteral("score_s"), trial.scoreSeconds);
+            trial.record.metrics.insert(QStringLiteral("data_read_ahead"), trial.dataReadAhead);
         }
         finish(number);
     }
@@ -463,6 +523,8 @@ private:
     double m_sourceLatency_ms = 0.0;
     double m_worstFeasible = std::numeric_limits<double>::infinity();
     QTemporaryDir m_trialDir;
+    QString m_preloadPath;   // a training sweep's spec without the searched values
+    std::unique_ptr<QProcess> m_spare;
     QEventLoop m_loop;
     std::vector<int> m_todo;
     std::map<int, std::unique_ptr<Trial>> m_running;

@@ -3,7 +3,6 @@
 #include "common/Cancelled.h"
 #include "common/CpuShare.h"
 #include "common/Error.h"
-#include "common/Limits.h"
 #include "common/Names.h"
 #include "common/Runtime.h"
 #include "data/DatasetRegistry.h"
@@ -22,6 +21,7 @@
 #include "train/TextClassification_p.h"
 #include "train/FromVersion_p.h"
 #include "train/LocalWorkers_p.h"
+#include "train/Preload_p.h"
 #include "train/TrainLoop_p.h"
 
 #include <torch/optim/optimizer.h>
@@ -201,6 +201,7 @@ private:
     // A text classifier's run (a text dataset, task classify), else null. m_data then holds
     // the class names only.
     std::unique_ptr<TextClassification> m_text;
+    bool m_dataReadAhead = false;   // m_data came from preloadTrainingData
     Model m_model;
     QJsonObject m_spec;
     std::optional<VersionRecord> m_source;   // the version fine-tuned (config.from)
@@ -229,17 +230,9 @@ void TrainSession::loadData()
     m_context.report(QJsonObject{{QStringLiteral("event"), QStringLiteral("loading")},
                                  {QStringLiteral("dataset"), m_config.dataset}});
     m_context.setProgress(0.0, QStringLiteral("Loading dataset %1").arg(m_config.dataset));
-    DatasetOptions options;
-    options.source = m_config.dataset;
-    options.limit = m_config.limit;
-    options.validationFraction = m_config.validationFraction;
-    options.seed = m_config.seed;
-    options.labelColumn = m_config.labelColumn;
-    options.textColumn = m_config.textColumn;
+    DatasetOptions options = trainingDataOptions(m_config, m_workspace);
     options.isCancelled = [this] { return m_context.isCancelled(); };
     options.warn = [this](const QString &message) { warn(message); };
-    if (!m_workspace.isEmpty())
-        options.maxFeatureBytes = Limits::maxDatasetBytes(m_workspace);
     try {
         if (m_config.task == QLatin1String("lm")) {
             m_lm = std::make_unique<LmTraining>(m_config);
@@ -258,7 +251,15 @@ void TrainSession::loadData()
             m_context.log(m_text->logLine());
             return;
         }
-        m_data = DatasetRegistry::instance().load(options);
+        // A sweep's warm trial process read it before it knew its trial (train/Preload.h).
+        if (std::optional<PreloadedData> preloaded = takePreloadedData(options)) {
+            m_data = std::move(preloaded->data);
+            m_dataReadAhead = true;
+            for (const QString &message : std::as_const(preloaded->warnings))
+                warn(message);
+        } else {
+            m_data = DatasetRegistry::instance().load(options);
+        }
     } catch (const Cancelled &e) {
         throw Cancelled(QStringLiteral("%1 %2").arg(e.message(), keptNote()));
     }
@@ -376,6 +377,8 @@ void TrainSession::begin()
         {QStringLiteral("params"), m_summary.totalParams},
         {QStringLiteral("macs"), m_summary.totalMacs},
         {QStringLiteral("dataset"), describeData()},
+        // Read by a sweep's warm trial process before this run started (train/Preload.h).
+        {QStringLiteral("data_read_ahead"), m_dataReadAhead},
         {QStringLiteral("task"), m_config.task},
         {QStringLiteral("threads"), m_governor.threads()},
         {QStringLiteral("world_size"), m_group ? m_group->size() : 1},

@@ -87,6 +87,7 @@ private Q_SLOTS:
                 trials << l;
         QCOMPARE(trials.size(), 4);
         QSet<int> numbers;
+        int warm = 0;
         for (const QJsonObject &t : trials) {
             numbers.insert(t.value("trial").toInt());
             QVERIFY2(t.value("status").toString() == QLatin1String("finished"),
@@ -102,8 +103,16 @@ private Q_SLOTS:
                      qPrintable(QJsonDocument(m).toJson(QJsonDocument::Compact)));
             QVERIFY(m.value("wall_s").toDouble()
                     > m.value("train_s").toDouble() + m.value("score_s").toDouble());
+            // A trial started after the first ones runs in the warm process the sweep started
+            // while they trained, which had read the data of the sweep's spec already.
+            if (m.value("warm_start").toBool()) {
+                ++warm;
+                QVERIFY2(m.value("data_read_ahead").toBool(),
+                         qPrintable(QJsonDocument(m).toJson(QJsonDocument::Compact)));
+            }
         }
         QCOMPARE(numbers, (QSet<int>{0, 1, 2, 3}));
+        QVERIFY2(warm >= 2, qPrintable(QString::number(warm)));
         const QJsonObject end = lines.last();
         QCOMPARE(end.value("event").toString(), QStringLiteral("finished"));
         QCOMPARE(end.value("trial_epochs").toInt(), 8);
@@ -151,6 +160,61 @@ private Q_SLOTS:
         const Run versions = cli({QStringLiteral("versions"), QStringLiteral("small"),
                                   QStringLiteral("--json")});
         QCOMPARE(QJsonDocument::fromJson(versions.out.toUtf8()).toJson().count("\"ref\""), 1);
+    }
+
+    // The warm trial process (`--spare`, SweepJob::startSpare) runs the command line it is
+    // given; the data it read ahead is used only when the run reads the same, and without a
+    // command line it ends quietly.
+    void aWarmTrialProcessUsesItsDataOnlyWhenItFits_data()
+    {
+        QTest::addColumn<int>("preloadLimit");
+        QTest::addColumn<bool>("readAhead");
+        QTest::newRow("same data") << 600 << true;
+        QTest::newRow("another limit") << 500 << false;
+    }
+    void aWarmTrialProcessUsesItsDataOnlyWhenItFits()
+    {
+        QFETCH(int, preloadLimit);
+        QFETCH(bool, readAhead);
+        const QJsonObject train{{"dataset", "fashion-mnist"}, {"arch", "mlp"}, {"epochs", 1},
+                                {"limit", 600}};
+        QJsonObject preload = train;
+        preload.insert("limit", preloadLimit);
+        const QStringList command{"train", "--config", write("warm-trial.json", train),
+                                  "--no-register", "--json", "--threads", "1",
+                                  "--workspace", ws()};
+        QProcess spare;
+        spare.start(ms::test::cliPath(), {"--spare", "--workspace", ws(), "--preload",
+                                          write("warm-preload.json", preload)});
+        QVERIFY(spare.waitForStarted());
+        spare.write(QJsonDocument(QJsonArray::fromStringList(command)).toJson(
+                        QJsonDocument::Compact) + '\n');
+        spare.closeWriteChannel();
+        QVERIFY(spare.waitForFinished(240000));
+        const Run run{spare.exitCode(), QString::fromUtf8(spare.readAllStandardOutput()),
+                      QString::fromUtf8(spare.readAllStandardError())};
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        const QList<QJsonObject> lines = run.jsonLines();
+        bool started = false;
+        for (const QJsonObject &l : lines) {
+            if (l.value("event") == QLatin1String("start")) {
+                started = true;
+                QCOMPARE(l.value("data_read_ahead").toBool(), readAhead);
+                // The run has the samples it asked for, not the preload's: 600 less a tenth.
+                QCOMPARE(l.value("dataset").toObject().value("train").toInt(), 540);
+            }
+        }
+        QVERIFY(started);
+        QCOMPARE(lines.last().value("event").toString(), QStringLiteral("finished"));
+
+        QProcess unused;   // the sweep ended before it needed this one
+        unused.start(ms::test::cliPath(), {"--spare", "--workspace", ws()});
+        QVERIFY(unused.waitForStarted());
+        unused.closeWriteChannel();
+        QVERIFY(unused.waitForFinished(60000));
+        QCOMPARE(unused.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(unused.exitCode(), 0);
+        QVERIFY(unused.readAllStandardOutput().isEmpty());
     }
 
     void aKilledSweepResumesWithoutRepeatingFinishedTrials()

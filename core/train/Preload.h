@@ -1,0 +1,16 @@
+#pragma once
+
+#include <QJsonObject>
+#include <QString>
+
+namespace ms {
+
+// A sweep's warm trial process (`modelstudio-cli --spare`, started by SweepJob while the
+// running trials train) reads the training data of the sweep's spec before it knows its
+// trial; the first training run of the process with the same dataset options takes that copy
+// instead of reading it again (docs/architecture.md, "Sweeps"). Does nothing for language
+// models and text datasets, and never throws: a spec or dataset it cannot read is left to the
+// run itself, which reports it as it would without a preload.
+void preloadTrainingData(const QJsonObject &trainSpec, const QString &workspaceRoot);
+
+} // namespace ms
