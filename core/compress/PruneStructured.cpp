@@ -156,6 +156,12 @@ public:
         list += fineTuneParameters(QStringLiteral("finetune-epochs"), 0,
                                    QStringLiteral("Fine-tuning epochs after pruning "
                                                   "(default 0)."));
+        // The fine-tune's schedule, as distill offers it: a cosine decay over one or two
+        // epochs is what brings a pruned network back (bench/README.md). Steps per epoch
+        // are a language-model setting, and structured pruning takes CNNs only.
+        for (const CompressParameter &p : scheduleParameters())
+            if (p.name != QLatin1String("steps-per-epoch"))
+                list << p;
         return list;
     }
 
