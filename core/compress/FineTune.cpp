@@ -39,8 +39,9 @@ bool fineTune(torch::jit::Module &module, Dataset &data, const TrainConfig &conf
     loop.what = what;
     const int64_t stepsPerEpoch = loop.stepsPerEpoch();
     const qint64 totalSteps = loop.totalSteps();
-    loop.onStep = [&](int epoch, qint64 step, int64_t batch, double loss, double) {
+    loop.onStep = [&](int epoch, qint64 step, int64_t batch, double loss, double lr) {
         context.addMetric(QStringLiteral("loss"), step, epoch + 1, loss);
+        context.addMetric(QStringLiteral("lr"), step, epoch + 1, lr);   // as train records it
         context.setProgress(progressFrom + (progressTo - progressFrom) * double(step)
                                                / double(totalSteps),
                             QStringLiteral("%1: epoch %2/%3, step %4/%5")

@@ -208,6 +208,30 @@ private Q_SLOTS:
         QVERIFY(v.metrics["test_acc"].toDouble() > 0.5);
     }
 
+    // The fine-tune after structured pruning takes the schedule options distill has: a cosine
+    // decay runs the rate from --lr down to --min-lr over its steps, recorded like train's.
+    void structuredPruningFineTunesOnACosineSchedule()
+    {
+        const JobResult r = compress("cnn:1", "prune-structured",
+                                     {{"sparsity", 0.5}, {"finetune-epochs", 1},
+                                      {"schedule", "cosine"}, {"lr", 2e-3}, {"min-lr", 1e-5}});
+        QVERIFY2(r.status == JobStatus::Finished, qPrintable(r.message));
+        const VersionRecord v = Registry(m_ws).resolve(r.output["version"].toString());
+        QCOMPARE(v.recipe["params"].toObject()["schedule"].toString(), QStringLiteral("cosine"));
+        const QVector<MetricSample> lr = Registry(m_ws).metrics(v.runId, "lr");
+        QVERIFY(lr.size() >= 3);
+        QVERIFY2(qAbs(lr.first().value - 2e-3) < 1e-4, qPrintable(QString::number(lr.first().value)));
+        QVERIFY2(lr.last().value < 0.5 * lr.first().value,
+                 qPrintable(QString::number(lr.last().value)));
+        for (int i = 1; i < lr.size(); ++i)
+            QVERIFY(lr.at(i).value <= lr.at(i - 1).value);
+        // A schedule it does not know is refused like any other choice.
+        const QString message = errorOf([&] {
+            compress("cnn:1", "prune-structured", {{"sparsity", 0.5}, {"schedule", "step"}});
+        });
+        QVERIFY2(message.contains("constant, cosine"), qPrintable(message));
+    }
+
     void structuredPruningMakesTheCnnSmaller()
     {
         const JobResult r = compress("cnn:1", "prune-structured",
