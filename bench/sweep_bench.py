@@ -9,13 +9,16 @@ The issue 12 space on Fashion-MNIST (mlp, --limit 12000, 4 epochs, 16 trials, 2 
     min_resource 1 and reduction_factor 3, threads n_jobs=2), the same space, split and init.
 Printed per seed and as medians: the best trial's validation accuracy, the trial-epochs spent,
 wall time, and the studio's time per trial (from every trial's `metrics`, which the sweep
-records for finished and stopped trials alike): `wall_s` the life of the trial's process,
-`train_s` its epochs' training, `score_s` their scoring (the validation split every epoch, the
-test split after the last one: `train --test-at-end`), and the overhead, what is left (process start, reading the data, registry and
-checkpoint writes), as a share of the trial's time.
+records for finished and stopped trials alike): `wall_s` from the trial's launch to its
+process's end (the sweep starts the next trial's process, which starts LibTorch and reads the
+data, while the running ones train), `train_s` its epochs' training, `score_s` their scoring
+(the validation split every epoch, the test split after the last one: `train --test-at-end`),
+and the overhead, what is left (what of the start and the data read was not done ahead,
+registry and checkpoint writes, the process's exit), as a share of the trial's time.
 Needs the built CLI (--build) and python3-optuna (scripts/setup.sh).
 Usage: bench/sweep_bench.py [--build build] [--seeds 0,1,2] [--trials 16] [--epochs 4]
                             [--limit 12000] [--parallel 2] [--startup N]
+                            [--searches "studio asha,optuna sha,studio none"]
 Figures are recorded in bench/README.md with the command that produced them."""
 import argparse, json, os, statistics, subprocess, sys, tempfile
 
@@ -80,7 +83,10 @@ def main():
     ap.add_argument("--parallel", type=int, default=2)
     ap.add_argument("--startup", type=int, default=0,
                     help="the studio's random start-up trials before dlib (Optuna's TPE: 10)")
+    ap.add_argument("--searches", default="studio asha,optuna sha,studio none",
+                    help="which of the three searches to run (comma-separated)")
     args = ap.parse_args()
+    wanted = [w.strip() for w in args.searches.split(",")]
     cli = os.path.abspath(os.path.join(args.build, "bin", "modelstudio-cli"))
     ws = tempfile.mkdtemp(prefix="sweep-bench-")
     rows = {"studio asha": [], "studio none": [], "optuna sha": []}
@@ -88,6 +94,8 @@ def main():
         for name, run in (("studio asha", lambda: studio(cli, ws, seed, args, "asha")),
                           ("optuna sha", lambda: optuna(seed, args, "sha")),
                           ("studio none", lambda: studio(cli, ws, seed, args, "none"))):
+            if name not in wanted:
+                continue
             r = run()
             rows[name].append(r)
             extra = ""
@@ -108,6 +116,8 @@ def main():
     print("| search | best val_acc | trial-epochs | wall s |")
     print("|---|---|---|---|")
     for name, rs in rows.items():
+        if not rs:
+            continue
         b = [r["best"] for r in rs]
         e = [r["trial_epochs"] for r in rs]
         w = [r["wall_s"] for r in rs]
