@@ -125,7 +125,7 @@ public:
         step();
         if (!m_todo.empty() || !m_running.empty())
             m_loop.exec();
-        m_spare.reset();   // waiting on its stdin: killed, it loses nothing
+        m_spares.clear();   // waiting on their stdin: killed, they lose nothing
         return m_context.isCancelled() ? JobStatus::Cancelled : JobStatus::Finished;
     }
 
@@ -186,11 +186,14 @@ private:
                 launch(m_todo.front());
                 m_todo.erase(m_todo.begin());
             }
-            if (!m_paused && !m_todo.empty() && !m_spare)
+            // One per slot: trials running side by side often end close together, and a
+            // spare started a moment ago has not finished starting yet.
+            while (!m_paused && m_spares.size() < std::min<size_t>(size_t(m_spec.parallel),
+                                                                   m_todo.size()))
                 startSpare();
         }
         if (cancelled)
-            m_spare.reset();
+            m_spares.clear();
         for (auto &[number, trial] : m_running) {
             if (trial->stopAsked.isValid() && trial->stopAsked.elapsed() > kStopGrace_ms)
                 trial->process->kill();
@@ -211,39 +214,46 @@ private:
         m_paused = paused;
         for (auto &[number, trial] : m_running)
             ::kill(pid_t(trial->process->processId()), paused ? SIGSTOP : SIGCONT);
-        if (m_spare && m_spare->processId() > 0)
-            ::kill(pid_t(m_spare->processId()), paused ? SIGSTOP : SIGCONT);
+        for (const std::unique_ptr<QProcess> &spare : m_spares)
+            if (spare->processId() > 0)
+                ::kill(pid_t(spare->processId()), paused ? SIGSTOP : SIGCONT);
     }
 
-    // The next trial's process, started now so that LibTorch's start-up and (a training
+    // A coming trial's process, started now so that LibTorch's start-up and (a training
     // sweep) the read of its data happen while the running trials train, off the next trial's
     // clock: `modelstudio-cli --spare` waits for its command line on stdin (app/cli/main.cpp).
     // Each trial is still a process of its own, so a crash still ends one trial only.
     void startSpare()
     {
-        m_spare = std::make_unique<QProcess>();
-        m_spare->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
+        auto spare = std::make_unique<QProcess>();
+        spare->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
         QStringList arguments{QStringLiteral("--spare"), QStringLiteral("--workspace"),
                               m_workspace};
         if (!m_preloadPath.isEmpty())
             arguments << QStringLiteral("--preload") << m_preloadPath;
-        m_spare->start(m_cli, arguments);
+        spare->start(m_cli, arguments);
+        m_spares.push_back(std::move(spare));
     }
 
-    // The spare, when it is still there to take its trial's command line; else null (it
-    // could not start or has ended: the trial starts a process of its own).
+    // The oldest spare (the likeliest to be ready), given its trial's command line; null when
+    // there is none still running (it could not start or has ended: the trial starts a
+    // process of its own).
     std::unique_ptr<QProcess> takeSpare(const QStringList &arguments)
     {
-        std::unique_ptr<QProcess> spare = std::move(m_spare);
-        if (!spare || spare->state() == QProcess::NotRunning)
-            return nullptr;
-        const QByteArray line =
-            QJsonDocument(QJsonArray::fromStringList(arguments)).toJson(QJsonDocument::Compact)
-            + '\n';
-        if (spare->write(line) != line.size())
-            return nullptr;
-        spare->closeWriteChannel();
-        return spare;
+        while (!m_spares.empty()) {
+            std::unique_ptr<QProcess> spare = std::move(m_spares.front());
+            m_spares.erase(m_spares.begin());
+            if (spare->state() == QProcess::NotRunning)
+                continue;
+            const QByteArray line = QJsonDocument(QJsonArray::fromStringList(arguments))
+                                        .toJson(QJsonDocument::Compact)
+                                    + '\n';
+            if (spare->write(line) != line.size())
+                continue;
+            spare->closeWriteChannel();
+            return spare;
+        }
+        return nullptr;
     }
 
     void stop(Trial &trial)
@@ -524,7 +534,7 @@ private:
     double m_worstFeasible = std::numeric_limits<double>::infinity();
     QTemporaryDir m_trialDir;
     QString m_preloadPath;   // a training sweep's spec without the searched values
-    std::unique_ptr<QProcess> m_spare;
+    std::vector<std::unique_ptr<QProcess>> m_spares;   // oldest first
     QEventLoop m_loop;
     std::vector<int> m_todo;
     std::map<int, std::unique_ptr<Trial>> m_running;
