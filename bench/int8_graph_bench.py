@@ -4,6 +4,7 @@ against Python's quantize_jit on the same models, in one run.
 
     bench/int8_graph_bench.py --cli build/bin/modelstudio-cli \
         --latency-bench build/bin/latency_bench --out DIR [--epochs 3] [--rounds 7] [--studio-cnn]
+        [--mobilenet-epochs N] [--studio-flags "--calibration-batches 30"]
 
 1. Writes an image folder from Fashion-MNIST as 32x32 RGB PNGs (DIR/folder: 600 training and
    100 test images per class) and trains ("fine-tunes") torchvision resnet18 and mobilenet_v2
@@ -168,12 +169,13 @@ def imported_cnns(ws):
     for arch in ['resnet18', 'mobilenet_v2']:
         name = arch.replace('_', '')
         fp32 = os.path.join(ARGS.out, arch + '.pt')
-        print('training %s (%d epochs, %d images)' % (arch, ARGS.epochs, len(xtr)), flush=True)
-        train(arch, xtr, ytr, ARGS.epochs, fp32)
+        epochs = ARGS.mobilenet_epochs if arch == 'mobilenet_v2' else ARGS.epochs
+        print('training %s (%d epochs, %d images)' % (arch, epochs, len(xtr)), flush=True)
+        train(arch, xtr, ytr, epochs, fp32)
         cli(['import', fp32, '--name', name, '--input-shape', '1,3,32,32'], ws)
         start = time.time()
         out = cli(['compress', name + ':1', '--method', 'quantize-static', '--dataset', folder,
-                   '--threads', '1', '--json'], ws)
+                   '--threads', '1', '--json'] + ARGS.studio_flags.split(), ws)
         wall = time.time() - start
         end = json.loads(out.splitlines()[-1])
         d = end['details']
@@ -193,7 +195,7 @@ def imported_cnns(ws):
         print('\nstudio details: %s' % json.dumps({k: d.get(k) for k in [
             'engine_forward_ms', 'engine_agreement', 'calibration_s', 'conversion_s',
             'clipped_activations', 'reduce_range', 'ops']}))
-        report('%s (imported, fine-tuned %d epochs on the folder)' % (arch, ARGS.epochs), [
+        report('%s (imported, fine-tuned %d epochs on the folder)' % (arch, epochs), [
             ('fp32', fp32, '-', None, a_ours[1], None),
             ('studio quantize-static (graph)', int8, d['quantized_engine'], a_ours[0],
              a_ours[2], '%.1f (calibration %.1f + conversion %.1f; job %.1f wall)' % (
@@ -232,8 +234,15 @@ if __name__ == '__main__':
     p.add_argument('--rounds', type=int, default=7)
     p.add_argument('--reps', type=int, default=30)
     p.add_argument('--train-threads', type=int, default=2)
+    p.add_argument('--mobilenet-epochs', type=int, default=None,
+                   help="mobilenet_v2's training epochs (default: --epochs)")
+    p.add_argument('--studio-flags', default='',
+                   help="more flags for the studio's quantize-static, e.g. "
+                        "'--calibration-batches 30'")
     p.add_argument('--studio-cnn', action='store_true')
     ARGS = p.parse_args()
+    if ARGS.mobilenet_epochs is None:
+        ARGS.mobilenet_epochs = ARGS.epochs
     os.makedirs(ARGS.out, exist_ok=True)
     ws = os.path.join(ARGS.out, 'ws-%d' % int(time.time()))
     imported_cnns(ws)

@@ -2,6 +2,7 @@
 # Structured pruning of imported torchvision CNNs (issue 11, item 4) through the CLI:
 #   bench/prune_graph_bench.sh [--build build] [--workspace DIR] [--threads 2] [--rounds 5]
 #       [--train 12000] [--test 2000] [--base-epochs 3] [--finetune-epochs 2] [--sparsity 0.5]
+#       [--flags "--schedule cosine"]
 # 1. writes Fashion-MNIST as 3x32x32 RGB PNGs (bench/prune_graph_models.py data: zero-padded
 #    by 2, grey copied to three channels) into WORKSPACE/fmnist32/{train,test}/<label>/;
 # 2. trains torchvision resnet18 and mobilenet_v2 (10 classes) in Python on those pixels for
@@ -23,6 +24,7 @@ test=2000
 base_epochs=3
 finetune_epochs=2
 sparsity=0.5
+flags=""   # more flags for every compress run (its fine-tune's schedule, learning rate, ...)
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) build="$2"; shift 2 ;;
@@ -34,6 +36,7 @@ while [ $# -gt 0 ]; do
     --base-epochs) base_epochs="$2"; shift 2 ;;
     --finetune-epochs) finetune_epochs="$2"; shift 2 ;;
     --sparsity) sparsity="$2"; shift 2 ;;
+    --flags) flags="$2"; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -56,7 +59,7 @@ for name in resnet18 mobilenet_v2; do
       --workspace "$workspace" >&2
     "$cli" compress "$name:1" --method prune-structured --sparsity "$sparsity" \
       --finetune-epochs "$finetune_epochs" --dataset "$folder" --threads "$threads" \
-      --workspace "$workspace" --json > "$log"
+      --workspace "$workspace" --json $flags > "$log"
   fi
 done
 
