@@ -6,25 +6,61 @@
 #include "data/TextDataset.h"
 
 #include <QDateTime>
+#include <QDir>
+#include <QDirIterator>
 #include <QFileInfo>
 #include <QMutex>
+
+#include <unistd.h>
 
 namespace ms {
 
 namespace {
 
-// What a preloaded copy must still match when the run starts: the file or folder it was
-// read from (a built-in dataset's own path), with the same size and modification time.
-QString sourceStamp(const QString &source)
+// The file or folder a dataset is read from (a built-in dataset's own path).
+QString sourcePath(const QString &source)
 {
     QString path = source.trimmed();
     if (const auto builtin = DatasetRegistry::instance().builtins().find(path))
         path = builtin->info().path;
-    const QFileInfo info(path);
+    else if (path == QStringLiteral("~") || path.startsWith(QStringLiteral("~/")))
+        path = QDir::homePath() + path.mid(1);   // as DatasetRegistry::load reads it
+    return path;
+}
+
+// What a preloaded copy must still match when the run starts: that file or folder with the
+// same size and modification time.
+QString sourceStamp(const QString &source)
+{
+    const QFileInfo info(sourcePath(source));
     return QStringLiteral("%1|%2|%3")
         .arg(info.absoluteFilePath())
         .arg(info.lastModified().toMSecsSinceEpoch())
         .arg(info.size());
+}
+
+qint64 physicalMemory()
+{
+    const long pages = sysconf(_SC_PHYS_PAGES);
+    const long pageSize = sysconf(_SC_PAGESIZE);
+    return pages > 0 && pageSize > 0 ? qint64(pages) * qint64(pageSize) : qint64(16) << 30;
+}
+
+// The bytes on disk a dataset is read from (a folder's files summed, stopping once past
+// `cap`): checked before reading, so that a spare never reads a large dataset beside the
+// trials that already hold it.
+qint64 bytesOnDisk(const QString &path, qint64 cap)
+{
+    const QFileInfo info(path);
+    if (!info.isDir())
+        return info.size();
+    qint64 total = 0;
+    QDirIterator it(path, QDir::Files, QDirIterator::Subdirectories);
+    while (it.hasNext() && total <= cap) {
+        it.next();
+        total += it.fileInfo().size();
+    }
+    return total;
 }
 
 bool sameRead(const DatasetOptions &a, const DatasetOptions &b)
@@ -74,11 +110,21 @@ void preloadTrainingData(const QJsonObject &trainSpec, const QString &workspaceR
         DatasetOptions options = trainingDataOptions(config, workspaceRoot);
         if (config.task == QLatin1String("lm") || TextDatasetRegistry::instance().accepts(options))
             return;   // their readers tokenize with the run's tokenizer: left to the run
+        // A sweep runs `parallel` trials and keeps as many spares, each with its own copy:
+        // a copy ahead is worth it for data that is small next to the memory (Fashion-MNIST:
+        // 30 MB on disk, 220 MB as floats), not for a dataset that is a good part of it.
+        const qint64 memory = physicalMemory();
+        if (bytesOnDisk(sourcePath(options.source), memory / 64) > memory / 64)
+            return;
         QStringList warnings;
         options.warn = [&warnings](const QString &message) { warnings << message; };
         const QString stamp = sourceStamp(options.source);
         Dataset data = DatasetRegistry::instance().load(options);
         options.warn = nullptr;
+        const qint64 floats = qint64(data.train.features.size() + data.validation.features.size()
+                                     + data.test.features.size());
+        if (floats * qint64(sizeof(float)) > memory / 16)
+            return;
         Cache &c = cache();
         QMutexLocker lock(&c.mutex);
         c.options = options;
