@@ -249,6 +249,10 @@ private Q_SLOTS:
         const std::vector<float> out = model.predict(sampleInput(3 * 784), {3, 1, 28, 28});
         QCOMPARE(out.size(), size_t(30));
         QCOMPARE(model.classNames(), Registry(m_ws).resolve("cnn:1").classNames);
+        // Its fine-tune's own defaults, recorded in the recipe: cosine from 3e-3.
+        const QJsonObject params = v.recipe["params"].toObject();
+        QCOMPARE(params["schedule"].toString(), QStringLiteral("cosine"));
+        QCOMPARE(params["lr"].toDouble(), 3e-3);
     }
 
     // Channels whose weights are all zero contribute nothing: removing exactly those must
