@@ -115,6 +115,19 @@ private Q_SLOTS:
                 QCOMPARE(spin->minimum(), p.minimum);
                 QCOMPARE(spin->maximum(), p.maximum);
                 QVERIFY(qFuzzyCompare(spin->value(), p.defaultValue.toDouble()));
+                // A range from 0 to 10 or more (a weight decay) takes small values: two
+                // decimals made 1e-4 a 0. Its arrows step from 0 to a millionth of the top.
+                if (p.minimum == 0.0 && p.maximum >= 10.0) {
+                    const double old = spin->value();
+                    spin->setValue(1e-4);
+                    QVERIFY2(qFuzzyCompare(spin->value(), 1e-4), qPrintable(p.name));
+                    spin->setValue(0.0);
+                    spin->stepBy(1);
+                    QVERIFY2(qFuzzyCompare(spin->value(), p.maximum * 1e-6), qPrintable(p.name));
+                    spin->stepBy(-1);
+                    QCOMPARE(spin->value(), 0.0);
+                    spin->setValue(old);
+                }
                 break;
             }
             case CompressParameter::Type::Int: {

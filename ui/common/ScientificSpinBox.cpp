@@ -48,9 +48,19 @@ QValidator::State ScientificSpinBox::validate(QString &text, int &pos) const
 void ScientificSpinBox::stepBy(int steps)
 {
     static constexpr std::array<double, 3> ladder{1.0, 2.0, 5.0};
+    // A range from 0 (a weight decay, a rate's floor): 0 is one step below the lowest rung
+    // the arrows reach, a millionth of the maximum (1e-5 for 0..10).
+    const double lowest = minimum() > 0 ? minimum() : maximum() * 1e-6;
     double value = this->value();
-    if (value <= 0)
-        value = minimum();
+    if (value <= 0) {
+        if (steps <= 0)
+            return;
+        value = lowest;
+        if (--steps == 0) {
+            setValue(value);
+            return;
+        }
+    }
     int exponent = int(std::floor(std::log10(value)));
     const double mantissa = value / std::pow(10.0, exponent);
     // Snap to the nearest rung first, so 3e-4 steps to 5e-4 / 2e-4, not 6e-4.
@@ -71,7 +81,10 @@ void ScientificSpinBox::stepBy(int steps)
     rung += steps;
     exponent += rung >= 0 ? rung / 3 : -((2 - rung) / 3);
     rung = ((rung % 3) + 3) % 3;
-    setValue(std::clamp(ladder[rung] * std::pow(10.0, exponent), minimum(), maximum()));
+    double next = ladder[rung] * std::pow(10.0, exponent);
+    if (minimum() <= 0 && next < lowest * 0.9999)
+        next = 0.0;
+    setValue(std::clamp(next, minimum(), maximum()));
 }
 
 } // namespace ms::ui

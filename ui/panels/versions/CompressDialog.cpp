@@ -32,8 +32,11 @@ QWidget *makeField(const ms::CompressParameter &p, const QStringList &versionRef
 {
     switch (p.type) {
     case ms::CompressParameter::Type::Double: {
-        // A range over decades (a learning rate) reads best as 3e-4 and steps 1-2-5.
-        const bool decades = p.minimum > 0.0 && p.maximum / p.minimum >= 1e4;
+        // A range over decades (a learning rate) reads best as 3e-4 and steps 1-2-5; so does
+        // one from 0 to 10 or more (a weight decay of 1e-4, a floor rate of 1e-5), which two
+        // decimals would round to 0.
+        const bool decades = (p.minimum > 0.0 && p.maximum / p.minimum >= 1e4)
+                             || (p.minimum == 0.0 && p.maximum >= 10.0);
         QDoubleSpinBox *spin = decades ? new ScientificSpinBox(parent)
                                        : new QDoubleSpinBox(parent);
         if (!decades) {
