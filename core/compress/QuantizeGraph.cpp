@@ -56,7 +56,17 @@ struct Settings
     bool histogram = true;
     double percentile = 99.99;
     QString engine = QStringLiteral("auto");
+    QStringList keepFloat;   // submodule paths InsertObservers leaves alone (float)
 };
+
+QStringList keepFloatPaths(const QString &text)
+{
+    QStringList paths;
+    for (const QString &part : text.split(QLatin1Char(',')))
+        if (!part.trimmed().isEmpty())
+            paths << part.trimmed();
+    return paths;
+}
 
 Settings settingsOf(const QJsonObject &params)
 {
@@ -68,6 +78,7 @@ Settings settingsOf(const QJsonObject &params)
                   == QLatin1String("histogram");
     s.percentile = params.value(QStringLiteral("percentile")).toDouble(99.99);
     s.engine = params.value(QStringLiteral("engine")).toString(QStringLiteral("auto"));
+    s.keepFloat = keepFloatPaths(params.value(QStringLiteral("keep-float")).toString());
     return s;
 }
 
@@ -183,6 +194,10 @@ torch::jit::Module prepare(const torch::jit::Module &source, const Settings &s)
     torch::jit::QConfigDict qconfig;
     qconfig[""] = std::make_tuple(activationObserver(s.histogram, s.percentile),
                                   weightObserver());
+    // No qconfig: not observed, so InsertQuantDeQuant leaves the submodule's ops in float,
+    // with a dequantize before and a quantize after it (Python's qconfig_dict {name: None}).
+    for (const QString &path : s.keepFloat)
+        qconfig[path.toStdString()] = c10::nullopt;
     return runStep("InsertObservers", source, [&] {
         return torch::jit::InsertObservers(folded, "forward", qconfig, /*inplace=*/false,
                                            torch::jit::QuantType::STATIC);
@@ -346,6 +361,34 @@ void checkGraph(const Model &source, const QString &ref)
     }
 }
 
+void checkKeepFloat(const Model &source, const QString &ref, const QString &keepFloat)
+{
+    const QStringList paths = keepFloatPaths(keepFloat);
+    if (paths.isEmpty())
+        return;
+    QStringList known;
+    QStringList layers;   // what to suggest: the convolutions and linear layers
+    for (const auto &item : source.impl()->module.named_modules()) {
+        const QString name = QString::fromStdString(item.name);
+        known << name;
+        const auto type = item.value.type()->name();
+        const QString kind = type ? QString::fromStdString(type->name()) : QString();
+        if (!name.isEmpty() && (kind.startsWith(QLatin1String("Conv"))
+                                || kind == QLatin1String("Linear")))
+            layers << name;
+    }
+    for (const QString &path : paths) {
+        if (!known.contains(path))
+            throw Error(QStringLiteral("--keep-float names \"%1\", which is not a submodule of "
+                                       "%2; its convolution and linear layers include: %3.")
+                            .arg(excerpt(path), ref,
+                                 layers.mid(0, 6).join(QStringLiteral(", "))
+                                     + (layers.size() > 6
+                                            ? QStringLiteral(" and %1 more").arg(layers.size() - 6)
+                                            : QString())));
+    }
+}
+
 void checkData(CompressInput &input, JobContext &context)
 {
     const Settings s = settingsOf(input.params);
@@ -456,6 +499,8 @@ CompressOutput apply(CompressInput &input, JobContext &context)
     if (s.histogram)
         details.insert(QStringLiteral("percentile"), s.percentile);
     details.insert(QStringLiteral("calibration_samples"), prepared->samples);
+    if (!s.keepFloat.isEmpty())
+        details.insert(QStringLiteral("kept_float"), QJsonArray::fromStringList(s.keepFloat));
     details.insert(QStringLiteral("reduce_range"), reduceRangeFor(engine));
     details.insert(QStringLiteral("calibration_s"), prepared->calibrate_s);
     details.insert(QStringLiteral("conversion_s"), prepared->trial_s + timer.elapsed() / 1000.0);

@@ -16,6 +16,9 @@ namespace ms::quantgraph {
 // are known to fail on (transposed convolutions, nearest-neighbour upsampling). Throws
 // ms::Error naming the node (its op, the submodule path, the source line) and what to do.
 void checkGraph(const Model &source, const QString &ref);
+// --keep-float's comma-separated submodule paths ("features.0", "classifier.1"), each of which
+// must name a submodule of the model (the message lists some that do); an empty text passes.
+void checkKeepFloat(const Model &source, const QString &ref, const QString &keepFloat);
 
 // The checks that need the data or a trial run, before the job starts its run: the calibration
 // sample (a seeded draw from the training split) fits the model's input and is finite; the

@@ -313,12 +313,15 @@ torch::jit::Module buildQuantized(const torch::jit::Module &source, const Static
 }
 
 // The spec path for --path spec, and for auto when the model was built from a studio spec
-// (bench/README.md compares the two paths on the studio's models); the graph path otherwise.
+// (bench/README.md compares the two paths on the studio's models) and no layer is to stay
+// float (--keep-float is the graph path's); the graph path otherwise.
 bool usesSpec(const Model &model, const QJsonObject &params)
 {
     const QString path = params.value(QStringLiteral("path")).toString(QStringLiteral("auto"));
+    const bool keepFloat =
+        !params.value(QStringLiteral("keep-float")).toString().trimmed().isEmpty();
     return path == QLatin1String("spec")
-           || (path == QLatin1String("auto") && !model.spec().isEmpty());
+           || (path == QLatin1String("auto") && !model.spec().isEmpty() && !keepFloat);
 }
 
 class QuantizeStatic final : public CompressionMethod
@@ -370,7 +373,16 @@ public:
         path.help = QStringLiteral("spec: the studio's layer plan (studio-built models); graph: "
                                    "LibTorch's graph-mode passes (any TorchScript CNN); auto: "
                                    "spec where the model has one");
-        return {batches, batchSize, observer, percentile, quant::engineParameter(), path};
+        CompressParameter keepFloat;
+        keepFloat.name = QStringLiteral("keep-float");
+        keepFloat.type = CompressParameter::Type::Text;
+        keepFloat.defaultValue = QString();
+        keepFloat.help = QStringLiteral("Submodules left in float, comma-separated (e.g. "
+                                        "features.0): the layers whose int8 error costs most, "
+                                        "often the first convolution; graph path (default "
+                                        "none)");
+        return {batches, batchSize, observer, percentile, quant::engineParameter(), path,
+                keepFloat};
     }
 
     void check(const Model &source, const VersionRecord &record,
@@ -394,8 +406,14 @@ public:
                                        "fp32 source instead.").arg(ref, source.quantizedEngine()));
         if (!usesSpec(source, params)) {
             quantgraph::checkGraph(source, ref);
+            quantgraph::checkKeepFloat(source, ref,
+                                       params.value(QStringLiteral("keep-float")).toString());
             return;
         }
+        if (!params.value(QStringLiteral("keep-float")).toString().trimmed().isEmpty())
+            throw Error(QStringLiteral("--keep-float leaves submodules in float through "
+                                       "LibTorch's graph passes; use it with --path graph or "
+                                       "auto, not spec."));
         if (source.spec().isEmpty())
             throw Error(QStringLiteral("%1 was not built from a studio spec (an imported "
                                        "TorchScript module), so --path spec has no layer plan to "

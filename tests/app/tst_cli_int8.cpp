@@ -301,6 +301,34 @@ private Q_SLOTS:
                                     .arg(theirs[int(i)].toDouble()).arg(ours[i])));
     }
 
+    // --keep-float leaves named submodules in float (Python's qconfig_dict {name: None}):
+    // resnet18's first convolution stays an aten convolution between a dequantize and a
+    // quantize, every other one is int8; a name that is no submodule is refused before any
+    // work, with some that are.
+    void keepsNamedSubmodulesInFloat()
+    {
+        const Run r = cli({"compress", "resnet18:1", "--method", "quantize-static", "--dataset",
+                           folder(), "--calibration-batches", "2", "--engine", "onednn",
+                           "--keep-float", "conv1", "--no-register", "--threads", "2", "--json"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const QJsonObject details = r.jsonLines().last().value("details").toObject();
+        QCOMPARE(details.value("kept_float").toArray(), (QJsonArray{"conv1"}));
+        const QString ops = details.value("ops").toString();
+        QVERIFY2(ops.contains("quantized::conv2d") && ops.contains("aten::conv2d")
+                     && ops.contains("quantized::linear"),
+                 qPrintable(ops));
+        const auto model = ms::Model::load(r.jsonLines().last().value("model_path").toString());
+        const std::vector<float> out = model.predict(std::vector<float>(2 * 3 * 32 * 32, 0.5f),
+                                                     {2, 3, 32, 32});
+        QCOMPARE(out.size(), size_t(20));
+
+        const QString message = refusal({"compress", "resnet18:1", "--method", "quantize-static",
+                                         "--dataset", folder(), "--keep-float", "conv9"});
+        QVERIFY2(message.contains("\"conv9\"") && message.contains("not a submodule")
+                     && message.contains("conv1"),
+                 qPrintable(message));
+    }
+
     void benchRunsTheInt8Version()
     {
         // bench loads the artifact as serve does, under the engine the version records.
