@@ -46,6 +46,22 @@ private Q_SLOTS:
         QCOMPARE(dialog.spec()->name, QStringLiteral("from-the-form"));
         QCOMPARE(dialog.spec()->trials, 6);
         QCOMPARE(int(dialog.spec()->space.size()), 3);
+
+        // The sampler's start-up trials and the seed, as the file has them; start-up trials
+        // belong to the model sampler only, so another one leaves the field out.
+        dialog.samplerBox()->setCurrentText("model");
+        dialog.startupBox()->setValue(4);
+        dialog.seedBox()->setValue(7);
+        dialog.accept();
+        QVERIFY(dialog.spec());
+        QCOMPARE(dialog.spec()->startupTrials, 4);
+        QCOMPARE(dialog.spec()->seed, quint64(7));
+        dialog.samplerBox()->setCurrentText("random");
+        QVERIFY(!dialog.startupBox()->isEnabled());
+        QVERIFY(!dialog.sweepJson().contains("startup_trials"));
+        dialog.accept();
+        QVERIFY(dialog.spec());
+        QCOMPARE(dialog.spec()->startupTrials, 0);
     }
 
     void aWrongRowKeepsTheFormOpenWithTheReason()

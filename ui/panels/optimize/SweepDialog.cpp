@@ -23,6 +23,8 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 
+#include <climits>
+
 namespace ms::ui {
 
 namespace {
@@ -131,6 +133,18 @@ SweepDialog::SweepDialog(QWidget *parent)
                          QStringLiteral("grid")});
     m_sampler->setToolTip(tr("model: dlib's global search; random: seeded draws; grid: every "
                              "combination"));
+    m_startup = new QSpinBox(this);
+    m_startup->setRange(0, 100000);
+    m_startup->setSpecialValueText(tr("none"));
+    m_startup->setToolTip(tr("The model sampler's first trials drawn at random and taught to "
+                             "it before its first request (Optuna's n_startup_trials)"));
+    connect(m_sampler, &QComboBox::currentTextChanged, this, [this](const QString &sampler) {
+        m_startup->setEnabled(sampler == QLatin1String("model"));
+    });
+    m_seed = new QSpinBox(this);
+    m_seed->setRange(0, INT_MAX);
+    m_seed->setToolTip(tr("Seeds the sampler's draws and every trial's training (the same seed "
+                          "and settings repeat a sweep)"));
     m_earlyStop = new QComboBox(this);
     m_earlyStop->addItems({QStringLiteral("asha"), QStringLiteral("median"),
                            QStringLiteral("none")});
@@ -143,6 +157,8 @@ SweepDialog::SweepDialog(QWidget *parent)
     budgetForm->addRow(tr("Trials"), m_trials);
     budgetForm->addRow(tr("At a time"), m_parallel);
     budgetForm->addRow(tr("Sampler"), m_sampler);
+    budgetForm->addRow(tr("Random start-up trials"), m_startup);
+    budgetForm->addRow(tr("Seed"), m_seed);
     budgetForm->addRow(tr("Early stopping"), m_earlyStop);
 
     m_error = new StatusLine(this, 2);
@@ -214,7 +230,7 @@ QJsonObject SweepDialog::sweepJson() const
         const QJsonArray list = listOf(values ? values->text() : QString());
         space.insert(path->currentText().trimmed(), QJsonObject{{kind->currentText(), list}});
     }
-    return {{QStringLiteral("name"), m_name->text().trimmed()},
+    QJsonObject sweep{{QStringLiteral("name"), m_name->text().trimmed()},
             {QStringLiteral("train"), train},
             {QStringLiteral("space"), space},
             {QStringLiteral("objective"),
@@ -223,8 +239,12 @@ QJsonObject SweepDialog::sweepJson() const
             {QStringLiteral("trials"), m_trials->value()},
             {QStringLiteral("parallel"), m_parallel->value()},
             {QStringLiteral("sampler"), m_sampler->currentText()},
+            {QStringLiteral("seed"), m_seed->value()},
             {QStringLiteral("early_stop"),
              QJsonObject{{QStringLiteral("rule"), m_earlyStop->currentText()}}}};
+    if (m_startup->isEnabled() && m_startup->value() > 0)
+        sweep.insert(QStringLiteral("startup_trials"), m_startup->value());
+    return sweep;
 }
 
 QString SweepDialog::errorText() const

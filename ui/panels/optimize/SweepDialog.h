@@ -43,6 +43,9 @@ public:
     QTableWidget *parameterTable() const { return m_params; }
     QLineEdit *nameEdit() const { return m_name; }
     QSpinBox *trialsBox() const { return m_trials; }
+    QComboBox *samplerBox() const { return m_sampler; }
+    QSpinBox *startupBox() const { return m_startup; }
+    QSpinBox *seedBox() const { return m_seed; }
     QString errorText() const;
 
     void accept() override;
@@ -62,6 +65,8 @@ private:
     QSpinBox *m_trials = nullptr;
     QSpinBox *m_parallel = nullptr;
     QComboBox *m_sampler = nullptr;
+    QSpinBox *m_startup = nullptr;
+    QSpinBox *m_seed = nullptr;
     QComboBox *m_earlyStop = nullptr;
     StatusLine *m_error = nullptr;
     std::optional<ms::SweepSpec> m_spec;
