@@ -5,6 +5,7 @@ against Python's quantize_jit on the same models, in one run.
     bench/int8_graph_bench.py --cli build/bin/modelstudio-cli \
         --latency-bench build/bin/latency_bench --out DIR [--epochs 3] [--rounds 7] [--studio-cnn]
         [--mobilenet-epochs N] [--studio-flags "--calibration-batches 30"]
+        [--mobilenet-flags "--keep-float features.0,features.1"]
 
 1. Writes an image folder from Fashion-MNIST as 32x32 RGB PNGs (DIR/folder: 600 training and
    100 test images per class) and trains ("fine-tunes") torchvision resnet18 and mobilenet_v2
@@ -175,7 +176,8 @@ def imported_cnns(ws):
         cli(['import', fp32, '--name', name, '--input-shape', '1,3,32,32'], ws)
         start = time.time()
         out = cli(['compress', name + ':1', '--method', 'quantize-static', '--dataset', folder,
-                   '--threads', '1', '--json'] + ARGS.studio_flags.split(), ws)
+                   '--threads', '1', '--json'] + ARGS.studio_flags.split()
+                  + (ARGS.mobilenet_flags.split() if arch == 'mobilenet_v2' else []), ws)
         wall = time.time() - start
         end = json.loads(out.splitlines()[-1])
         d = end['details']
@@ -239,6 +241,9 @@ if __name__ == '__main__':
     p.add_argument('--studio-flags', default='',
                    help="more flags for the studio's quantize-static, e.g. "
                         "'--calibration-batches 30'")
+    p.add_argument('--mobilenet-flags', default='',
+                   help="flags for mobilenet_v2's quantize-static only, e.g. "
+                        "'--keep-float features.0,features.1'")
     p.add_argument('--studio-cnn', action='store_true')
     ARGS = p.parse_args()
     if ARGS.mobilenet_epochs is None:
