@@ -168,9 +168,14 @@ QStringList spareArguments(const QStringList &own)
     if (!std::getline(std::cin, line))
         return {};
     QStringList arguments{own.at(0)};
-    const QJsonArray given = QJsonDocument::fromJson(QByteArray::fromStdString(line)).array();
-    for (const QJsonValue &value : given)
+    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(line));
+    for (const QJsonValue &value : doc.array()) {
+        if (!value.isString())
+            return {own.at(0), QString()};   // refused by the caller
         arguments << value.toString();
+    }
+    if (!doc.isArray() || arguments.size() < 2)
+        return {own.at(0), QString()};
     return arguments;
 }
 
@@ -190,6 +195,11 @@ int main(int argc, char **argv)
         arguments = spareArguments(arguments);
         if (arguments.isEmpty())
             return cli::Ok;
+        if (arguments.value(1).isEmpty())
+            return cli::fail(QStringLiteral("--spare reads one line from stdin: a JSON array of "
+                                            "strings, the command line to run (e.g. "
+                                            "[\"train\", \"--config\", \"trial.json\"])."),
+                             cli::Usage);
     }
     // The options every verb takes may also come before it (`modelstudio-cli --workspace DIR
     // compress ...`, as git and docker allow): they are moved behind the verb, whose parser

@@ -117,7 +117,16 @@ public:
                 m_todo.push_back(n);
         if (!m_trialDir.isValid())
             throw Error(QStringLiteral("Cannot create a temporary folder for the trials' specs."));
-        if (!m_spec.isCompression())
+        // A warm process reads the data ahead, unless the search changes what is read (no
+        // trial could then take the copy).
+        static const QStringList readKeys{
+            QStringLiteral("dataset"), QStringLiteral("limit"),
+            QStringLiteral("validation_fraction"), QStringLiteral("seed"),
+            QStringLiteral("label_column"), QStringLiteral("text_column")};
+        bool searchesData = false;
+        for (const ParamDomain &d : m_spec.space)
+            searchesData = searchesData || readKeys.contains(d.path);
+        if (!m_spec.isCompression() && !searchesData)
             m_preloadPath = writeSpec(QStringLiteral("preload.json"), m_spec.trialSpec({}));
         QTimer tick;
         QObject::connect(&tick, &QTimer::timeout, &m_loop, [this] { step(); });
@@ -243,7 +252,10 @@ private:
         while (!m_spares.empty()) {
             std::unique_ptr<QProcess> spare = std::move(m_spares.front());
             m_spares.erase(m_spares.begin());
-            if (spare->state() == QProcess::NotRunning)
+            // One that could not start emits errorOccurred but never finished: a trial given
+            // to it would wait for ever.
+            if (spare->state() == QProcess::NotRunning
+                || (spare->state() == QProcess::Starting && !spare->waitForStarted(30000)))
                 continue;
             const QByteArray line = QJsonDocument(QJsonArray::fromStringList(arguments))
                                         .toJson(QJsonDocument::Compact)

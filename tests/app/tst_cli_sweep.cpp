@@ -207,6 +207,17 @@ private Q_SLOTS:
         QVERIFY(started);
         QCOMPARE(lines.last().value("event").toString(), QStringLiteral("finished"));
 
+        QProcess garbled;   // a line that is not a command line: one message, no verb run
+        garbled.start(ms::test::cliPath(), {"--spare", "--workspace", ws()});
+        QVERIFY(garbled.waitForStarted());
+        garbled.write("train --config x.json\n");
+        garbled.closeWriteChannel();
+        QVERIFY(garbled.waitForFinished(60000));
+        const Run bad{garbled.exitCode(), QString::fromUtf8(garbled.readAllStandardOutput()),
+                      QString::fromUtf8(garbled.readAllStandardError())};
+        QVERIFY(bad.exitCode != 0);
+        QVERIFY2(bad.errorLine().contains("JSON array of strings"), qPrintable(bad.err));
+
         QProcess unused;   // the sweep ended before it needed this one
         unused.start(ms::test::cliPath(), {"--spare", "--workspace", ws()});
         QVERIFY(unused.waitForStarted());

@@ -83,7 +83,7 @@ void ScientificSpinBox::stepBy(int steps)
     rung = ((rung % 3) + 3) % 3;
     double next = ladder[rung] * std::pow(10.0, exponent);
     if (minimum() <= 0 && next < lowest * 0.9999)
-        next = 0.0;
+        next = steps > 0 ? lowest : 0.0;   // up from a typed 1e-7 is the lowest rung, not 0
     setValue(std::clamp(next, minimum(), maximum()));
 }
 

@@ -143,8 +143,9 @@ SweepDialog::SweepDialog(QWidget *parent)
     });
     m_seed = new QSpinBox(this);
     m_seed->setRange(0, INT_MAX);
-    m_seed->setToolTip(tr("Seeds the sampler's draws and every trial's training (the same seed "
-                          "and settings repeat a sweep)"));
+    m_seed->setToolTip(tr("Seeds the sampler's draws (random, model): the same seed and "
+                          "results ask for the same trials. Each trial trains with the recipe's "
+                          "own seed."));
     m_earlyStop = new QComboBox(this);
     m_earlyStop->addItems({QStringLiteral("asha"), QStringLiteral("median"),
                            QStringLiteral("none")});
@@ -242,7 +243,7 @@ QJsonObject SweepDialog::sweepJson() const
             {QStringLiteral("seed"), m_seed->value()},
             {QStringLiteral("early_stop"),
              QJsonObject{{QStringLiteral("rule"), m_earlyStop->currentText()}}}};
-    if (m_startup->isEnabled() && m_startup->value() > 0)
+    if (m_sampler->currentText() == QLatin1String("model") && m_startup->value() > 0)
         sweep.insert(QStringLiteral("startup_trials"), m_startup->value());
     return sweep;
 }
