@@ -32,7 +32,7 @@ QString sourcePath(const QString &source)
 
 // What a preloaded copy must still match when the run starts: that file or folder with the
 // same size and modification time (a folder's own: an image replaced inside a class folder
-// goes unseen, in the seconds between a spare's read and its trial).
+// goes unseen between a spare's read and its trial, which may be minutes).
 QString sourceStamp(const QString &source)
 {
     const QFileInfo info(sourcePath(source));
