@@ -69,14 +69,17 @@ qint64 maxModelBytes(const QString &workspaceRoot)
                    QStringLiteral("max_model_bytes"), kDefaultMaxModelBytes);
 }
 
-qint64 maxDatasetBytes(const QString &workspaceRoot)
+qint64 physicalMemoryBytes()
 {
     const long pages = sysconf(_SC_PHYS_PAGES);
     const long pageSize = sysconf(_SC_PAGESIZE);
-    const qint64 physical = pages > 0 && pageSize > 0 ? qint64(pages) * qint64(pageSize)
-                                                      : qint64(16) << 30;
+    return pages > 0 && pageSize > 0 ? qint64(pages) * qint64(pageSize) : qint64(16) << 30;
+}
+
+qint64 maxDatasetBytes(const QString &workspaceRoot)
+{
     return resolve("MODELSTUDIO_MAX_DATASET_BYTES", workspaceRoot,
-                   QStringLiteral("max_dataset_bytes"), physical);
+                   QStringLiteral("max_dataset_bytes"), physicalMemoryBytes());
 }
 
 qint64 parseBytes(const QString &text)

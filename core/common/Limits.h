@@ -16,6 +16,8 @@ qint64 maxModelBytes(const QString &workspaceRoot = QString());
 // MODELSTUDIO_MAX_DATASET_BYTES / "max_dataset_bytes": the features of a dataset as floats;
 // default this machine's physical memory, which a larger set could never fit.
 qint64 maxDatasetBytes(const QString &workspaceRoot = QString());
+// This machine's physical memory (16 GiB when the system does not say).
+qint64 physicalMemoryBytes();
 
 // "1048576", "512K", "64M", "2G", "1T" (binary multiples, optional "B"/"iB"); -1 when the
 // text is none of these or not positive.

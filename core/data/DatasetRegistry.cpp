@@ -266,6 +266,16 @@ DatasetRegistry &DatasetRegistry::instance()
     return registry;
 }
 
+QString DatasetRegistry::sourcePath(const QString &source) const
+{
+    const QString trimmed = source.trimmed();
+    if (const auto builtin = m_builtins.find(trimmed))
+        return builtin->info().path;
+    if (trimmed == QStringLiteral("~") || trimmed.startsWith(QStringLiteral("~/")))
+        return QDir::homePath() + trimmed.mid(1);
+    return trimmed;
+}
+
 Dataset DatasetRegistry::load(const DatasetOptions &options) const
 {
     if (options.limit < 0)
@@ -299,9 +309,7 @@ Dataset DatasetRegistry::load(const DatasetOptions &options) const
         dataset = reader->read(path, options);
         dataset.name = info.name;
     } else {
-        path = source;
-        if (path == QStringLiteral("~") || path.startsWith(QStringLiteral("~/")))
-            path = QDir::homePath() + path.mid(1);
+        path = sourcePath(source);
         QStringList accepted;
         for (const auto &candidate : m_readers.all())
             accepted.append(candidate->name() + QStringLiteral(": ") + candidate->description());

@@ -49,6 +49,9 @@ public:
     // the limit, the seeded validation split and the training-split statistics.
     // Throws ms::Error: a missing built-in names its path and Debian package.
     Dataset load(const DatasetOptions &options) const;
+    // The file or folder load() reads for `source`: a built-in dataset's own path, or the path
+    // given with a leading "~/" expanded. Not checked for existence.
+    QString sourcePath(const QString &source) const;
 
 private:
     DatasetRegistry();

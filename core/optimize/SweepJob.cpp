@@ -234,14 +234,22 @@ private:
     // Each trial is still a process of its own, so a crash still ends one trial only.
     void startSpare()
     {
-        auto spare = std::make_unique<QProcess>();
-        spare->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
+        std::unique_ptr<QProcess> spare = childProcess();
         QStringList arguments{QStringLiteral("--spare"), QStringLiteral("--workspace"),
                               m_workspace};
         if (!m_preloadPath.isEmpty())
             arguments << QStringLiteral("--preload") << m_preloadPath;
         spare->start(m_cli, arguments);
         m_spares.push_back(std::move(spare));
+    }
+
+    // A trial's process, warm or cold: it dies with the sweep (a sweep killed with SIGKILL
+    // leaves no orphan training on: resume runs the trial again).
+    static std::unique_ptr<QProcess> childProcess()
+    {
+        auto process = std::make_unique<QProcess>();
+        process->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
+        return process;
     }
 
     // The oldest spare (the likeliest to be ready), given its trial's command line; null when
@@ -294,7 +302,7 @@ private:
         const bool warm = trial->process != nullptr;
         trial->warm = warm;
         if (!warm)
-            trial->process = std::make_unique<QProcess>();
+            trial->process = childProcess();
         QProcess *process = trial->process.get();
         Trial *t = trial.get();
         QObject::connect(process, &QProcess::readyReadStandardOutput, &m_loop,
@@ -304,12 +312,8 @@ private:
         });
         QObject::connect(process, &QProcess::finished, &m_loop,
                          [this, number](int code, QProcess::ExitStatus) { ended(number, code); });
-        // A trial dies with the sweep (a sweep killed with SIGKILL leaves no orphan training
-        // on: resume runs the trial again).
-        if (!warm) {
-            process->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
+        if (!warm)
             process->start(m_cli, arguments);
-        }
         t->started.start();
         m_running.emplace(number, std::move(trial));
         if (!warm && !process->waitForStarted(30000)) {

@@ -12,41 +12,22 @@
 #include <QMutex>
 
 #include <algorithm>
-
-#include <unistd.h>
+#include <optional>
 
 namespace ms {
 
 namespace {
-
-// The file or folder a dataset is read from (a built-in dataset's own path).
-QString sourcePath(const QString &source)
-{
-    QString path = source.trimmed();
-    if (const auto builtin = DatasetRegistry::instance().builtins().find(path))
-        path = builtin->info().path;
-    else if (path == QStringLiteral("~") || path.startsWith(QStringLiteral("~/")))
-        path = QDir::homePath() + path.mid(1);   // as DatasetRegistry::load reads it
-    return path;
-}
 
 // What a preloaded copy must still match when the run starts: that file or folder with the
 // same size and modification time (a folder's own: an image replaced inside a class folder
 // goes unseen between a spare's read and its trial, which may be minutes).
 QString sourceStamp(const QString &source)
 {
-    const QFileInfo info(sourcePath(source));
+    const QFileInfo info(DatasetRegistry::instance().sourcePath(source));
     return QStringLiteral("%1|%2|%3")
         .arg(info.absoluteFilePath())
         .arg(info.lastModified().toMSecsSinceEpoch())
         .arg(info.size());
-}
-
-qint64 physicalMemory()
-{
-    const long pages = sysconf(_SC_PHYS_PAGES);
-    const long pageSize = sysconf(_SC_PAGESIZE);
-    return pages > 0 && pageSize > 0 ? qint64(pages) * qint64(pageSize) : qint64(16) << 30;
 }
 
 // The bytes on disk a dataset is read from (a folder's files summed, stopping once past
@@ -75,13 +56,17 @@ bool sameRead(const DatasetOptions &a, const DatasetOptions &b)
            && a.maxFeatureBytes == b.maxFeatureBytes;
 }
 
-struct Cache
+struct Entry
 {
-    QMutex mutex;
-    bool full = false;
     DatasetOptions options;
     QString stamp;
     PreloadedData preloaded;
+};
+
+struct Cache
+{
+    QMutex mutex;
+    std::optional<Entry> entry;   // empty once taken: a process trains once
 };
 
 Cache &cache()
@@ -116,8 +101,9 @@ void preloadTrainingData(const QJsonObject &trainSpec, const QString &workspaceR
         // A sweep runs `parallel` trials and keeps as many spares, each with its own copy:
         // a copy ahead is worth it for data that is small next to the memory (Fashion-MNIST:
         // 30 MB on disk, 220 MB as floats), not for a dataset that is a good part of it.
-        const qint64 memory = physicalMemory();
-        if (bytesOnDisk(sourcePath(options.source), memory / 64) > memory / 64)
+        const qint64 memory = Limits::physicalMemoryBytes();
+        if (bytesOnDisk(DatasetRegistry::instance().sourcePath(options.source), memory / 64)
+            > memory / 64)
             return;
         QStringList warnings;
         DatasetOptions capped = options;   // `options` stays the key the run compares
@@ -130,10 +116,7 @@ void preloadTrainingData(const QJsonObject &trainSpec, const QString &workspaceR
         Dataset data = DatasetRegistry::instance().load(capped);
         Cache &c = cache();
         QMutexLocker lock(&c.mutex);
-        c.options = options;
-        c.stamp = stamp;
-        c.preloaded = PreloadedData{std::move(data), warnings};
-        c.full = true;
+        c.entry = Entry{options, stamp, PreloadedData{std::move(data), warnings}};
     } catch (...) {
         // Whatever went wrong happens again in the run, which reports it as its own.
     }
@@ -143,14 +126,13 @@ std::optional<PreloadedData> takePreloadedData(const DatasetOptions &options)
 {
     Cache &c = cache();
     QMutexLocker lock(&c.mutex);
-    if (!c.full)
+    if (!c.entry)
         return std::nullopt;
-    c.full = false;
-    PreloadedData taken = std::move(c.preloaded);
-    c.preloaded = PreloadedData{};
-    if (!sameRead(c.options, options) || c.stamp != sourceStamp(options.source))
+    Entry taken = std::move(*c.entry);
+    c.entry.reset();
+    if (!sameRead(taken.options, options) || taken.stamp != sourceStamp(options.source))
         return std::nullopt;
-    return taken;
+    return std::move(taken.preloaded);
 }
 
 } // namespace ms
