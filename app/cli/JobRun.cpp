@@ -36,6 +36,12 @@ int interruptExitCode()
     return signal != 0 ? 128 + signal : Interrupted;
 }
 
+void resetInterrupts()
+{
+    g_interrupts.store(0);
+    g_firstSignal.store(0);
+}
+
 ms::JobResult runJob(std::unique_ptr<ms::Job> job, bool showBar,
                      const std::function<void(const QJsonObject &event)> &onEvent,
                      bool cancelOnInterrupt)

@@ -23,4 +23,9 @@ ms::JobResult runJob(std::unique_ptr<ms::Job> job, bool showBar,
 // (130 for Ctrl-C, 143 for SIGTERM); Interrupted when no signal came.
 int interruptExitCode();
 
+// Forgets the signals received so far: a sweep's worker process (`--spare`) runs one command
+// after another, and a stop sent to the last one (which may arrive once it has already ended)
+// must not cancel the next.
+void resetInterrupts();
+
 } // namespace cli

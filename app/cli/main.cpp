@@ -2,6 +2,7 @@
 
 #include "Command.h"
 
+#include "JobRun.h"
 #include "Output.h"
 
 #include "common/Error.h"
@@ -57,11 +58,16 @@ bool parse(QCommandLineParser &parser, const QString &verb, const QString &descr
     return true;
 }
 
+namespace {
+QString g_lastError;   // the last fail()'s message: a sweep worker's "command_done" carries it
+}
+
 int fail(const QString &message, int code)
 {
     // One line, always: a message quoting user text (a name, a note, a path) must not break it
     // or carry terminal sequences.
-    const QString line = QStringLiteral("error: %1\n").arg(ms::printable(message));
+    g_lastError = ms::printable(message);
+    const QString line = QStringLiteral("error: %1\n").arg(g_lastError);
     std::fputs(line.toLocal8Bit().constData(), stderr);
     return code;
 }
@@ -137,13 +143,19 @@ QString workspaceArgument(const QStringList &arguments)
     return QString();
 }
 
-// `modelstudio-cli --spare [--workspace DIR] [--preload SPEC.json]`: a sweep's warm trial
-// process (SweepJob starts the next trial's process while the running ones train). LibTorch
-// starts and the training data of SPEC is read (train/Preload.h) before the trial is known;
-// then its command line comes on stdin, one line of JSON (an array of strings), and the
-// process runs it as if started with it. Empty when stdin ends first: the sweep needed no
-// more trials. Not a verb: no user types it, so `--help` does not list it.
-QStringList spareArguments(const QStringList &own)
+// One command line, as main() would run it; shared by a plain start and a sweep's worker.
+int runCommandLine(const QStringList &arguments);
+
+// `modelstudio-cli --spare [--workspace DIR] [--preload SPEC.json]`: a sweep's trial process
+// (SweepJob). LibTorch starts and the training data of SPEC is read (train/Preload.h) before
+// any trial is known; it says {"event":"ready"} on stdout, then runs the command lines that
+// come on stdin, one line of JSON each (an array of strings), each as if the process had been
+// started with it, and after each says {"event":"command_done","code":N}. The sweep hands a
+// worker its next trial when the last one is done, so a process starts once per slot rather
+// than once per trial (as Ray Tune reuses its actors); a crash still ends one trial and its
+// worker only, never the sweep. Ends with stdin (exit 0) or at a line it cannot read (Usage).
+// Not a verb: no user types it, so `--help` does not list it.
+int runWorker(const QStringList &own)
 {
     QString workspace;
     QString preload;
@@ -164,19 +176,33 @@ QStringList spareArguments(const QStringList &own)
             // The trial reads its data itself and reports what is wrong.
         }
     }
+    cli::printJsonLine(QJsonObject{{QStringLiteral("event"), QStringLiteral("ready")}});
     std::string line;
-    if (!std::getline(std::cin, line))
-        return {};
-    QStringList arguments{own.at(0)};
-    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(line));
-    for (const QJsonValue &value : doc.array()) {
-        if (!value.isString())
-            return {own.at(0), QString()};   // refused by the caller
-        arguments << value.toString();
+    while (std::getline(std::cin, line)) {
+        QStringList arguments{own.at(0)};
+        const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(line));
+        bool strings = doc.isArray();
+        for (const QJsonValue &value : doc.array()) {
+            strings = strings && value.isString();
+            arguments << value.toString();
+        }
+        if (!strings || arguments.size() < 2)
+            return cli::fail(QStringLiteral("--spare reads lines from stdin, each a JSON array "
+                                            "of strings: the command line to run (e.g. "
+                                            "[\"train\", \"--config\", \"trial.json\"])."),
+                             cli::Usage);
+        cli::resetInterrupts();   // a stop asked of the last command is not one of this
+        cli::g_lastError.clear();
+        const int code = runCommandLine(arguments);
+        std::fflush(stderr);
+        QJsonObject done{{QStringLiteral("event"), QStringLiteral("command_done")},
+                         {QStringLiteral("code"), code}};
+        // Its stderr comes on another pipe, maybe after this line: the message rides along.
+        if (code != cli::Ok && !cli::g_lastError.isEmpty())
+            done.insert(QStringLiteral("error"), cli::g_lastError);
+        cli::printJsonLine(done);
     }
-    if (!doc.isArray() || arguments.size() < 2)
-        return {own.at(0), QString()};
-    return arguments;
+    return cli::Ok;
 }
 
 } // namespace
@@ -190,17 +216,16 @@ int main(int argc, char **argv)
     QCoreApplication::setApplicationName(QStringLiteral("modelstudio"));
     QCoreApplication::setApplicationVersion(QStringLiteral(MODELSTUDIO_VERSION));
 
-    QStringList arguments = QCoreApplication::arguments();
-    if (arguments.value(1) == QLatin1String("--spare")) {
-        arguments = spareArguments(arguments);
-        if (arguments.isEmpty())
-            return cli::Ok;
-        if (arguments.value(1).isEmpty())
-            return cli::fail(QStringLiteral("--spare reads one line from stdin: a JSON array of "
-                                            "strings, the command line to run (e.g. "
-                                            "[\"train\", \"--config\", \"trial.json\"])."),
-                             cli::Usage);
-    }
+    const QStringList arguments = QCoreApplication::arguments();
+    if (arguments.value(1) == QLatin1String("--spare"))
+        return runWorker(arguments);
+    return runCommandLine(arguments);
+}
+
+namespace {
+
+int runCommandLine(const QStringList &arguments)
+{
     // The options every verb takes may also come before it (`modelstudio-cli --workspace DIR
     // compress ...`, as git and docker allow): they are moved behind the verb, whose parser
     // reads them as its own.
@@ -256,3 +281,5 @@ int main(int argc, char **argv)
     cli::fail(QStringLiteral("unknown verb \"%1\"").arg(verb), cli::Usage);
     return usage(stderr);
 }
+
+} // namespace

@@ -49,27 +49,43 @@ bool isDone(const QString &status)
     return status != QLatin1String("running");
 }
 
-// One trial's child process and what it has said so far.
+struct Worker;
+
+// One trial and what its process has said of it so far.
 struct Trial
 {
     TrialRecord record;
-    std::unique_ptr<QProcess> process;
-    QByteArray pending;          // stdout not yet split into lines
+    Worker *worker = nullptr;    // the process running it
     QByteArray errorTail;        // the end of stderr, for a failure's message
+    QString error;               // the command's own message ("command_done" says)
     QString runDir;
     QJsonObject end;             // the "finished" event
     QJsonObject lastEpoch;       // a training trial's last "epoch" event
     bool pruned = false;
     QElapsedTimer stopAsked;     // valid once asked to stop
-    // Where a trial's time goes: from its launch to its process's end, against the epochs'
-    // training and scoring it reports; the rest (what of the process start and the data read
-    // the warm process had not done yet, registry and checkpoint writes) is the sweep's
-    // overhead per trial (bench/sweep_bench.py).
+    // Where a trial's time goes: from its launch (the sampler's proposal) to its command's
+    // end, against the epochs' training and scoring it reports; the rest (what of the
+    // process's start and data read was not done before, the run's set-up, registry and
+    // checkpoint writes) is the sweep's overhead per trial (bench/sweep_bench.py).
     QElapsedTimer started;
     double trainSeconds = 0.0;
     double scoreSeconds = 0.0;
-    bool warm = false;            // ran in the sweep's warm process (startSpare)
-    bool dataReadAhead = false;   // which had read its data (the "start" event says)
+    bool warm = false;            // its process had started and read its data (said "ready")
+    int processTrial = 0;         // the how-manieth trial of its process (1: the first)
+    bool dataReadAhead = false;   // the run took the process's read of the data ("start" says)
+};
+
+// A trial process, `modelstudio-cli --spare` (app/cli/main.cpp): says "ready" once LibTorch
+// has started and the sweep's data is read, then runs the trials it is handed on stdin one
+// after another, saying "command_done" after each.
+struct Worker
+{
+    std::unique_ptr<QProcess> process;
+    QByteArray pending;          // stdout not yet split into lines
+    bool ready = false;
+    bool ended = false;          // its process has ended (or never started)
+    int trials = 0;              // handed so far
+    Trial *trial = nullptr;      // the one it runs; null when idle
 };
 
 // The sweep's event loop on the job's thread: launches trials, reads their events, decides
@@ -134,7 +150,8 @@ public:
         step();
         if (!m_todo.empty() || !m_running.empty())
             m_loop.exec();
-        m_spares.clear();   // waiting on their stdin: killed, they lose nothing
+        while (!m_workers.empty())
+            retire(m_workers.back().get());
         return m_context.isCancelled() ? JobStatus::Cancelled : JobStatus::Finished;
     }
 
@@ -186,32 +203,51 @@ private:
     void step()
     {
         const bool cancelled = m_context.isCancelled();
+        // Idle processes that have ended or that no trial will need (killed while they wait
+        // on stdin, they lose nothing).
+        for (size_t i = m_workers.size(); i-- > 0;) {
+            Worker *w = m_workers[i].get();
+            if (!w->trial && (w->ended || cancelled || m_todo.empty()))
+                retire(w);
+        }
         if (cancelled) {
             for (auto &[number, trial] : m_running)
                 stop(*trial);
         } else {
             followPause();
+            // A process per slot that has work left, started before the slot needs it. With
+            // reuse_processes off, each trial ends its process: then one more per slot is
+            // started while the trials run, so that the next trial finds one ready.
+            const size_t slots = std::min(size_t(m_spec.parallel), m_running.size() + m_todo.size());
+            const size_t wanted = m_spec.reuseProcesses
+                                      ? slots
+                                      : m_running.size() + std::min(size_t(m_spec.parallel),
+                                                                    m_todo.size());
+            while (!m_paused && m_workers.size() < wanted)
+                startWorker();
             while (!m_paused && int(m_running.size()) < m_spec.parallel && !m_todo.empty()) {
-                launch(m_todo.front());
+                Worker *worker = idleWorker();
+                if (!worker)
+                    break;
+                launch(m_todo.front(), *worker);
                 m_todo.erase(m_todo.begin());
             }
-            // One per slot: trials running side by side often end close together, and a
-            // spare started a moment ago has not finished starting yet.
-            while (!m_paused && m_spares.size() < std::min<size_t>(size_t(m_spec.parallel),
-                                                                   m_todo.size()))
-                startSpare();
         }
-        if (cancelled)
-            m_spares.clear();
         for (auto &[number, trial] : m_running) {
             if (trial->stopAsked.isValid() && trial->stopAsked.elapsed() > kStopGrace_ms)
-                trial->process->kill();
+                trial->worker->process->kill();
         }
         m_context.setProgress(double(m_done.size()) / double(std::max(1, m_total)),
                               QStringLiteral("%1 of %2 trials done, %3 running")
                                   .arg(m_done.size()).arg(m_total).arg(m_running.size()));
         if (m_running.empty() && (m_todo.empty() || cancelled))
             m_loop.quit();
+    }
+
+    // step() once the current signal has returned: a process's own signal must not end it.
+    void stepSoon()
+    {
+        QMetaObject::invokeMethod(&m_loop, [this] { step(); }, Qt::QueuedConnection);
     }
 
     // A paused sweep pauses its trials too (SIGSTOP), and starts no new one.
@@ -221,30 +257,42 @@ private:
         if (paused == m_paused)
             return;
         m_paused = paused;
-        for (auto &[number, trial] : m_running)
-            ::kill(pid_t(trial->process->processId()), paused ? SIGSTOP : SIGCONT);
-        for (const std::unique_ptr<QProcess> &spare : m_spares)
-            if (spare->processId() > 0)
-                ::kill(pid_t(spare->processId()), paused ? SIGSTOP : SIGCONT);
+        for (const std::unique_ptr<Worker> &w : m_workers)
+            if (w->process->processId() > 0)
+                ::kill(pid_t(w->process->processId()), paused ? SIGSTOP : SIGCONT);
     }
 
-    // A coming trial's process, started now so that LibTorch's start-up and (a training
-    // sweep) the read of its data happen while the running trials train, off the next trial's
-    // clock: `modelstudio-cli --spare` waits for its command line on stdin (app/cli/main.cpp).
-    // Each trial is still a process of its own, so a crash still ends one trial only.
-    void startSpare()
+    // A trial process, started before a trial needs it, so that LibTorch's start-up and (a
+    // training sweep) the read of its data happen while the running trials train or, once it
+    // runs trials, only once (`modelstudio-cli --spare`, app/cli/main.cpp). Its trials are
+    // still not the sweep's process: a crash ends one trial and its process, never the sweep.
+    void startWorker()
     {
-        std::unique_ptr<QProcess> spare = childProcess();
+        auto worker = std::make_unique<Worker>();
+        worker->process = childProcess();
+        Worker *w = worker.get();
+        QProcess *process = w->process.get();
+        QObject::connect(process, &QProcess::readyReadStandardOutput, &m_loop,
+                         [this, w] { readOutput(*w); });
+        QObject::connect(process, &QProcess::readyReadStandardError, &m_loop, [w] {
+            const QByteArray text = w->process->readAllStandardError();
+            if (w->trial)
+                w->trial->errorTail = (w->trial->errorTail + text).right(2000);
+        });
+        QObject::connect(process, &QProcess::finished, &m_loop,
+                         [this, w](int code, QProcess::ExitStatus status) {
+                             workerEnded(*w, code, status);
+                         });
         QStringList arguments{QStringLiteral("--spare"), QStringLiteral("--workspace"),
                               m_workspace};
         if (!m_preloadPath.isEmpty())
             arguments << QStringLiteral("--preload") << m_preloadPath;
-        spare->start(m_cli, arguments);
-        m_spares.push_back(std::move(spare));
+        process->start(m_cli, arguments);
+        m_workers.push_back(std::move(worker));
     }
 
-    // A trial's process, warm or cold: it dies with the sweep (a sweep killed with SIGKILL
-    // leaves no orphan training on: resume runs the trial again).
+    // A trial process: it dies with the sweep (a sweep killed with SIGKILL leaves no orphan
+    // training on: resume runs the trial again).
     static std::unique_ptr<QProcess> childProcess()
     {
         auto process = std::make_unique<QProcess>();
@@ -252,28 +300,37 @@ private:
         return process;
     }
 
-    // The oldest spare (the likeliest to be ready), given its trial's command line; null when
-    // there is none still running (it could not start or has ended: the trial starts a
-    // process of its own).
-    std::unique_ptr<QProcess> takeSpare(const QStringList &arguments)
+    // The idle process for the next trial: a ready one first, else the oldest still starting
+    // (its start-up is then on the trial's clock); null when none is idle.
+    Worker *idleWorker()
     {
-        while (!m_spares.empty()) {
-            std::unique_ptr<QProcess> spare = std::move(m_spares.front());
-            m_spares.erase(m_spares.begin());
-            // One that could not start emits errorOccurred but never finished: a trial given
-            // to it would wait for ever.
-            if (spare->state() == QProcess::NotRunning
-                || (spare->state() == QProcess::Starting && !spare->waitForStarted(30000)))
+        Worker *starting = nullptr;
+        for (const std::unique_ptr<Worker> &w : m_workers) {
+            if (w->trial || w->ended)
                 continue;
-            const QByteArray line = QJsonDocument(QJsonArray::fromStringList(arguments))
-                                        .toJson(QJsonDocument::Compact)
-                                    + '\n';
-            if (spare->write(line) != line.size())
-                continue;
-            spare->closeWriteChannel();
-            return spare;
+            if (w->ready)
+                return w.get();
+            if (!starting)
+                starting = w.get();
         }
-        return nullptr;
+        return starting;
+    }
+
+    // Ends an idle process (or one that has ended): it loses nothing. Not called from its own
+    // signals (step() runs queued after them).
+    void retire(Worker *w)
+    {
+        const auto it = std::find_if(m_workers.begin(), m_workers.end(),
+                                     [w](const std::unique_ptr<Worker> &p) { return p.get() == w; });
+        if (it == m_workers.end())
+            return;
+        std::unique_ptr<Worker> worker = std::move(*it);
+        m_workers.erase(it);
+        worker->process->disconnect();
+        if (worker->process->state() != QProcess::NotRunning) {
+            worker->process->kill();
+            worker->process->waitForFinished(5000);
+        }
     }
 
     void stop(Trial &trial)
@@ -281,14 +338,17 @@ private:
         if (trial.stopAsked.isValid())
             return;
         trial.stopAsked.start();
+        QProcess *process = trial.worker->process.get();
         if (m_paused)
-            ::kill(pid_t(trial.process->processId()), SIGCONT);
-        trial.process->terminate();   // the train verb stops at its next step and records it
+            ::kill(pid_t(process->processId()), SIGCONT);
+        process->terminate();   // the train verb stops at its next step and records it
     }
 
-    void launch(int number)
+    // Hands trial `number` to the idle process `worker`: one line on its stdin.
+    void launch(int number, Worker &worker)
     {
         auto trial = std::make_unique<Trial>();
+        trial->started.start();
         trial->record.number = number;
         trial->record.params = m_sampler->ask(number);
         QStringList arguments = m_spec.isCompression()
@@ -298,29 +358,27 @@ private:
                   << QString::number(m_threads) << QStringLiteral("--workspace") << m_workspace;
         m_registry.saveTrial(m_sweepId, trial->record);
 
-        trial->process = takeSpare(arguments);
-        const bool warm = trial->process != nullptr;
-        trial->warm = warm;
-        if (!warm)
-            trial->process = childProcess();
-        QProcess *process = trial->process.get();
         Trial *t = trial.get();
-        QObject::connect(process, &QProcess::readyReadStandardOutput, &m_loop,
-                         [this, t] { readOutput(*t); });
-        QObject::connect(process, &QProcess::readyReadStandardError, &m_loop, [t] {
-            t->errorTail = (t->errorTail + t->process->readAllStandardError()).right(2000);
-        });
-        QObject::connect(process, &QProcess::finished, &m_loop,
-                         [this, number](int code, QProcess::ExitStatus) { ended(number, code); });
-        if (!warm)
-            process->start(m_cli, arguments);
-        t->started.start();
+        t->worker = &worker;
+        t->warm = worker.ready;
+        t->processTrial = ++worker.trials;
+        worker.trial = t;
         m_running.emplace(number, std::move(trial));
-        if (!warm && !process->waitForStarted(30000)) {
+        QProcess *process = worker.process.get();
+        // One that could not start reports an error but never `finished`: a trial handed to it
+        // would wait for ever.
+        const bool started = process->state() == QProcess::Running
+                             || (process->state() == QProcess::Starting
+                                 && process->waitForStarted(30000));
+        const QByteArray line = QJsonDocument(QJsonArray::fromStringList(arguments))
+                                    .toJson(QJsonDocument::Compact)
+                                + '\n';
+        if (!started || process->write(line) != line.size()) {
             Trial &failed = *m_running.at(number);
             failed.record.status = QStringLiteral("failed");
             failed.record.message = QStringLiteral("could not start %1: %2")
                                         .arg(m_cli, process->errorString());
+            worker.ended = true;
             finish(number);
         }
     }
@@ -348,24 +406,53 @@ private:
         return path;
     }
 
-    void readOutput(Trial &trial)
+    // A process's stdout, line by line: its own "ready" and "command_done", and the events of
+    // the trial it runs.
+    void readOutput(Worker &worker)
     {
-        trial.pending += trial.process->readAllStandardOutput();
+        worker.pending += worker.process->readAllStandardOutput();
         qsizetype newline;
-        while ((newline = trial.pending.indexOf('\n')) >= 0) {
-            const QByteArray line = trial.pending.left(newline);
-            trial.pending.remove(0, newline + 1);
+        while ((newline = worker.pending.indexOf('\n')) >= 0) {
+            const QByteArray line = worker.pending.left(newline);
+            worker.pending.remove(0, newline + 1);
             const QJsonObject event = QJsonDocument::fromJson(line).object();
             const QString kind = event.value(QStringLiteral("event")).toString();
-            if (kind == QLatin1String("start")) {
-                trial.runDir = event.value(QStringLiteral("run_dir")).toString();
-                trial.dataReadAhead = event.value(QStringLiteral("data_read_ahead")).toBool();
+            if (kind == QLatin1String("ready"))
+                worker.ready = true;
+            else if (kind == QLatin1String("command_done") && worker.trial) {
+                worker.trial->error = event.value(QStringLiteral("error")).toString();
+                ended(worker.trial->record.number, event.value(QStringLiteral("code")).toInt());
             }
-            else if (kind == QLatin1String("epoch") && !m_spec.isCompression())
-                epoch(trial, event);
-            else if (kind == QLatin1String("finished"))
-                trial.end = event;
+            else if (worker.trial)
+                trialEvent(*worker.trial, kind, event);
         }
+    }
+
+    void trialEvent(Trial &trial, const QString &kind, const QJsonObject &event)
+    {
+        if (kind == QLatin1String("start")) {
+            trial.runDir = event.value(QStringLiteral("run_dir")).toString();
+            trial.dataReadAhead = event.value(QStringLiteral("data_read_ahead")).toBool();
+        } else if (kind == QLatin1String("epoch") && !m_spec.isCompression()) {
+            epoch(trial, event);
+        } else if (kind == QLatin1String("finished")) {
+            trial.end = event;
+        }
+    }
+
+    // A process has ended: its trial, if it ran one, ended with it (unless it had said
+    // "command_done" first); a new process takes the slot.
+    void workerEnded(Worker &worker, int exitCode, QProcess::ExitStatus status)
+    {
+        worker.ended = true;
+        readOutput(worker);
+        if (worker.trial) {
+            if (status == QProcess::CrashExit && worker.trial->error.isEmpty())
+                worker.trial->error = QStringLiteral("the trial's process was killed or crashed "
+                                                     "before the trial ended");
+            ended(worker.trial->record.number, exitCode);
+        }
+        stepSoon();   // retires it and starts another
     }
 
     void epoch(Trial &trial, const QJsonObject &event)
@@ -406,10 +493,9 @@ private:
     void ended(int number, int exitCode)
     {
         Trial &trial = *m_running.at(number);
-        // The process's life (started in launch(), before it could end), taken before the
-        // sweep's own work on it (timing its model).
+        // The trial's life (from launch()), taken before the sweep's own work on it (timing
+        // its model).
         const double wall_s = trial.started.elapsed() / 1000.0;
-        readOutput(trial);
         trial.record = withRun(trial);
         const QString endStatus = trial.end.value(QStringLiteral("status")).toString();
         if (trial.pruned) {
@@ -428,7 +514,7 @@ private:
         } else if (m_context.isCancelled()) {
             // Stopped with the sweep: run again on resume.
             forget(number);
-            step();
+            stepSoon();
             return;
         } else {
             trial.record.status = endStatus == QLatin1String("diverged")
@@ -438,12 +524,14 @@ private:
             const QString stderrLast = QString::fromUtf8(trial.errorTail).trimmed()
                                            .split(QLatin1Char('\n')).last();
             trial.record.message = !error.isEmpty() ? error
+                                   : !trial.error.isEmpty() ? trial.error
                                    : !stderrLast.isEmpty() ? stderrLast
                                    : QStringLiteral("the trial's process ended with code %1")
                                          .arg(exitCode);
         }
         trial.record.metrics.insert(QStringLiteral("wall_s"), wall_s);
         trial.record.metrics.insert(QStringLiteral("warm_start"), trial.warm);
+        trial.record.metrics.insert(QStringLiteral("process_trial"), trial.processTrial);
         if (!m_spec.isCompression()) {   // a compression reports no epochs
             trial.record.metrics.insert(QStringLiteral("train_s"), trial.trainSeconds);
             trial.record.metrics.insert(QStringLiteral("score_s"), trial.scoreSeconds);
@@ -521,17 +609,18 @@ private:
         m_context.report(event);
         m_done.push_back(trial.record);
         forget(number);
-        step();
+        stepSoon();
     }
 
-    // Drops a trial whose process has ended. Called from that process's own signal: the
-    // QProcess goes later, once the signal has returned.
+    // Drops a trial that has ended; its process is idle again (with reuse_processes off, or
+    // when it has ended, step() retires it).
     void forget(int number)
     {
         const auto it = m_running.find(number);
-        QProcess *process = it->second->process.release();
-        process->disconnect();
-        process->deleteLater();
+        Worker *worker = it->second->worker;
+        worker->trial = nullptr;
+        if (!m_spec.reuseProcesses)
+            worker->ended = true;
         m_running.erase(it);
     }
 
@@ -550,7 +639,7 @@ private:
     double m_worstFeasible = std::numeric_limits<double>::infinity();
     QTemporaryDir m_trialDir;
     QString m_preloadPath;   // a training sweep's spec without the searched values
-    std::vector<std::unique_ptr<QProcess>> m_spares;   // oldest first
+    std::vector<std::unique_ptr<Worker>> m_workers;   // oldest first
     QEventLoop m_loop;
     std::vector<int> m_todo;
     std::map<int, std::unique_ptr<Trial>> m_running;

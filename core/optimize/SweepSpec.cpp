@@ -532,7 +532,8 @@ SweepSpec SweepSpec::fromJson(const QJsonObject &json)
         QStringLiteral("objective"), QStringLiteral("trials"), QStringLiteral("parallel"),
         QStringLiteral("seed"), QStringLiteral("sampler"), QStringLiteral("early_stop"),
         QStringLiteral("threads"), QStringLiteral("grid_points"), QStringLiteral("compress"),
-        QStringLiteral("constraints"), QStringLiteral("startup_trials")};
+        QStringLiteral("constraints"), QStringLiteral("startup_trials"),
+        QStringLiteral("reuse_processes")};
     for (auto it = json.begin(); it != json.end(); ++it)
         if (!known.contains(it.key()))
             fail(it.key(), QStringLiteral("unknown field; known: %1.")
@@ -600,6 +601,10 @@ SweepSpec SweepSpec::fromJson(const QJsonObject &json)
              QStringLiteral("only the \"model\" sampler has start-up trials (the %1 sampler "
                             "draws every trial the same way); remove the field or use "
                             "\"sampler\": \"model\".").arg(s.sampler));
+    const QJsonValue reuse = json.value(QStringLiteral("reuse_processes"));
+    if (!reuse.isUndefined() && !reuse.isBool())
+        fail(QStringLiteral("reuse_processes"), QStringLiteral("must be true or false."));
+    s.reuseProcesses = reuse.toBool(s.reuseProcesses);
     s.earlyStop = parseEarlyStop(json.value(QStringLiteral("early_stop")));
     checkSearchFits(s);
     if (s.isCompression())
@@ -650,6 +655,8 @@ QJsonObject SweepSpec::toJson() const
                      {QStringLiteral("grid_points"), gridPoints}};
     if (startupTrials > 0)
         json.insert(QStringLiteral("startup_trials"), startupTrials);
+    if (!reuseProcesses)
+        json.insert(QStringLiteral("reuse_processes"), false);
     if (isCompression()) {
         QJsonObject block = compress.fixed;
         block.insert(QStringLiteral("source"), compress.source);

@@ -85,7 +85,9 @@ struct EarlyStopSpec
 //    "early_stop": {"rule": "asha", "min_epochs": 1, "reduction": 3}}
 // Optional: "threads" (per trial; default: the cores divided among the parallel trials),
 // "grid_points" (numeric axes of the grid sampler; default 3), "startup_trials" (the model
-// sampler's random trials before its first model-based one; default 0).
+// sampler's random trials before its first model-based one; default 0), "reuse_processes"
+// (default true: a trial process runs the slot's next trial when its last one has ended;
+// false: a fresh process per trial, for training code that leaves state behind).
 //
 // Several objectives: "objective": [{"metric": "val_acc", "goal": "max"}, {"metric":
 // "latency_ms", "goal": "min", "batch": 1}] keeps the Pareto front of the feasible finished
@@ -110,6 +112,7 @@ struct SweepSpec
     // "model" sampler: trials 0 .. startupTrials-1 are drawn at random (seeded) and taught to
     // dlib before its first request, as Optuna's TPE does with its n_startup_trials.
     int startupTrials = 0;
+    bool reuseProcesses = true;
 
     // Throws ms::Error naming the field that is wrong (an unknown parameter path, a
     // distribution with low >= high or a log range reaching 0, an empty choice, an objective

@@ -66,7 +66,7 @@ struct Entry
 struct Cache
 {
     QMutex mutex;
-    std::optional<Entry> entry;   // empty once taken: a process trains once
+    std::optional<Entry> entry;
 };
 
 Cache &cache()
@@ -122,17 +122,14 @@ void preloadTrainingData(const QJsonObject &trainSpec, const QString &workspaceR
     }
 }
 
-std::optional<PreloadedData> takePreloadedData(const DatasetOptions &options)
+std::optional<PreloadedData> preloadedData(const DatasetOptions &options)
 {
     Cache &c = cache();
     QMutexLocker lock(&c.mutex);
-    if (!c.entry)
+    if (!c.entry || !sameRead(c.entry->options, options)
+        || c.entry->stamp != sourceStamp(options.source))
         return std::nullopt;
-    Entry taken = std::move(*c.entry);
-    c.entry.reset();
-    if (!sameRead(taken.options, options) || taken.stamp != sourceStamp(options.source))
-        return std::nullopt;
-    return std::move(taken.preloaded);
+    return c.entry->preloaded;   // a copy: the worker's next trial takes one too
 }
 
 } // namespace ms

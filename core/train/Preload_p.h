@@ -15,12 +15,13 @@ DatasetOptions trainingDataOptions(const TrainConfig &config, const QString &wor
 
 // The preloaded data (preloadTrainingData) when it was read with the same options from a
 // file or folder that has not changed since, with the warnings its reader gave; otherwise
-// nothing. Either way the copy leaves the cache: a process trains once.
+// nothing. The run gets a copy (Fashion-MNIST with --limit 12000: 70 MB, a few ms): a sweep's
+// worker process runs one trial after another from the same read.
 struct PreloadedData
 {
     Dataset data;
     QStringList warnings;
 };
-std::optional<PreloadedData> takePreloadedData(const DatasetOptions &options);
+std::optional<PreloadedData> preloadedData(const DatasetOptions &options);
 
 } // namespace ms

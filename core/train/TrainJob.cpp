@@ -252,7 +252,7 @@ void TrainSession::loadData()
             return;
         }
         // A sweep's warm trial process read it before it knew its trial (train/Preload.h).
-        if (std::optional<PreloadedData> preloaded = takePreloadedData(options)) {
+        if (std::optional<PreloadedData> preloaded = preloadedData(options)) {
             m_data = std::move(preloaded->data);
             m_dataReadAhead = true;
             for (const QString &message : std::as_const(preloaded->warnings))

@@ -4,6 +4,7 @@
 
 #include "app/CliRun.h"
 
+#include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -12,6 +13,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
+#include <cmath>
 #include <csignal>
 
 namespace {
@@ -87,7 +90,7 @@ private Q_SLOTS:
                 trials << l;
         QCOMPARE(trials.size(), 4);
         QSet<int> numbers;
-        int warm = 0;
+        int firstOfProcess = 0;
         for (const QJsonObject &t : trials) {
             numbers.insert(t.value("trial").toInt());
             QVERIFY2(t.value("status").toString() == QLatin1String("finished"),
@@ -103,16 +106,18 @@ private Q_SLOTS:
                      qPrintable(QJsonDocument(m).toJson(QJsonDocument::Compact)));
             QVERIFY(m.value("wall_s").toDouble()
                     > m.value("train_s").toDouble() + m.value("score_s").toDouble());
-            // A trial started after the first ones runs in the warm process the sweep started
-            // while they trained, which had read the data of the sweep's spec already.
-            if (m.value("warm_start").toBool()) {
-                ++warm;
-                QVERIFY2(m.value("data_read_ahead").toBool(),
+            // A process per slot: the trials after the first two run in a process that has
+            // started already and read the data of the sweep's spec.
+            const int nth = m.value("process_trial").toInt();
+            QVERIFY2(nth >= 1, qPrintable(QJsonDocument(m).toJson(QJsonDocument::Compact)));
+            if (nth == 1)
+                ++firstOfProcess;
+            else
+                QVERIFY2(m.value("warm_start").toBool() && m.value("data_read_ahead").toBool(),
                          qPrintable(QJsonDocument(m).toJson(QJsonDocument::Compact)));
-            }
         }
         QCOMPARE(numbers, (QSet<int>{0, 1, 2, 3}));
-        QVERIFY2(warm >= 2, qPrintable(QString::number(warm)));
+        QCOMPARE(firstOfProcess, 2);
         const QJsonObject end = lines.last();
         QCOMPARE(end.value("event").toString(), QStringLiteral("finished"));
         QCOMPARE(end.value("trial_epochs").toInt(), 8);
@@ -162,17 +167,17 @@ private Q_SLOTS:
         QCOMPARE(QJsonDocument::fromJson(versions.out.toUtf8()).toJson().count("\"ref\""), 1);
     }
 
-    // The warm trial process (`--spare`, SweepJob::startSpare) runs the command line it is
-    // given; the data it read ahead is used only when the run reads the same, and without a
-    // command line it ends quietly.
-    void aWarmTrialProcessUsesItsDataOnlyWhenItFits_data()
+    // A sweep's trial process (`--spare`, SweepJob) runs the command lines it is given one after
+    // another, saying when each is done; the data it read ahead is used only when the run reads
+    // the same, and without a command line it ends quietly.
+    void aTrialProcessUsesItsDataOnlyWhenItFits_data()
     {
         QTest::addColumn<int>("preloadLimit");
         QTest::addColumn<bool>("readAhead");
         QTest::newRow("same data") << 600 << true;
         QTest::newRow("another limit") << 500 << false;
     }
-    void aWarmTrialProcessUsesItsDataOnlyWhenItFits()
+    void aTrialProcessUsesItsDataOnlyWhenItFits()
     {
         QFETCH(int, preloadLimit);
         QFETCH(bool, readAhead);
@@ -187,25 +192,36 @@ private Q_SLOTS:
         spare.start(ms::test::cliPath(), {"--spare", "--workspace", ws(), "--preload",
                                           write("warm-preload.json", preload)});
         QVERIFY(spare.waitForStarted());
-        spare.write(QJsonDocument(QJsonArray::fromStringList(command)).toJson(
-                        QJsonDocument::Compact) + '\n');
+        const QByteArray line = QJsonDocument(QJsonArray::fromStringList(command)).toJson(
+                                    QJsonDocument::Compact) + '\n';
+        spare.write(line + line);   // two trials
         spare.closeWriteChannel();
         QVERIFY(spare.waitForFinished(240000));
         const Run run{spare.exitCode(), QString::fromUtf8(spare.readAllStandardOutput()),
                       QString::fromUtf8(spare.readAllStandardError())};
         QVERIFY2(run.exitCode == 0, qPrintable(run.err));
         const QList<QJsonObject> lines = run.jsonLines();
-        bool started = false;
+        QCOMPARE(lines.first().value("event").toString(), QStringLiteral("ready"));
+        int started = 0;
+        int done = 0;
+        QString lastBeforeDone;
         for (const QJsonObject &l : lines) {
-            if (l.value("event") == QLatin1String("start")) {
-                started = true;
+            const QString event = l.value("event").toString();
+            if (event == QLatin1String("start")) {
+                ++started;
                 QCOMPARE(l.value("data_read_ahead").toBool(), readAhead);
                 // The run has the samples it asked for, not the preload's: 600 less a tenth.
                 QCOMPARE(l.value("dataset").toObject().value("train").toInt(), 540);
+            } else if (event == QLatin1String("command_done")) {
+                ++done;
+                QCOMPARE(l.value("code").toInt(), 0);
+                QCOMPARE(lastBeforeDone, QStringLiteral("finished"));
             }
+            lastBeforeDone = event;
         }
-        QVERIFY(started);
-        QCOMPARE(lines.last().value("event").toString(), QStringLiteral("finished"));
+        QCOMPARE(started, 2);
+        QCOMPARE(done, 2);
+        QCOMPARE(lines.last().value("event").toString(), QStringLiteral("command_done"));
 
         QProcess garbled;   // a line that is not a command line: one message, no verb run
         garbled.start(ms::test::cliPath(), {"--spare", "--workspace", ws()});
@@ -225,7 +241,105 @@ private Q_SLOTS:
         QVERIFY(unused.waitForFinished(60000));
         QCOMPARE(unused.exitStatus(), QProcess::NormalExit);
         QCOMPARE(unused.exitCode(), 0);
-        QVERIFY(unused.readAllStandardOutput().isEmpty());
+        QCOMPARE(unused.readAllStandardOutput().trimmed(), QByteArray(R"({"event":"ready"})"));
+    }
+
+    // A process runs a slot's trials one after another: a trial must come out as it would in a
+    // fresh process (seeds, threads, the data copy), so the same recipe three times gives the
+    // same curve in its process's first, second and third trial, and in fresh processes.
+    void aReusedTrialProcessTrainsAsAFreshOneWould()
+    {
+        double first = 0.0;
+        for (const bool reuse : {true, false}) {
+            QJsonObject file = sweepFile(reuse ? "same" : "same-fresh", 3, 1);
+            file.insert("sampler", "grid");
+            file.insert("space", QJsonDocument::fromJson(
+                                     R"({"arch.dropout": {"choice": [0.3, 0.3, 0.3]}})").object());
+            file.insert("objective", QJsonDocument::fromJson(
+                                         R"({"metric": "val_loss", "goal": "min"})").object());
+            file.insert("reuse_processes", reuse);
+            const Run run = cli({QStringLiteral("sweep"), QStringLiteral("--config"),
+                                 write("same.json", file), QStringLiteral("--json"),
+                                 QStringLiteral("--no-register")});
+            QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+            QList<int> nth;
+            for (const QJsonObject &l : run.jsonLines()) {
+                if (l.value("event") != QLatin1String("trial"))
+                    continue;
+                const double loss = l.value("value").toDouble();
+                QVERIFY(loss > 0.0);
+                if (first == 0.0)
+                    first = loss;
+                // One build, one kernel, one thread: only state left behind could move it.
+                QVERIFY2(std::abs(loss - first) <= 1e-6 * first,
+                         qPrintable(QStringLiteral("%1 against %2").arg(loss).arg(first)));
+                nth << l.value("metrics").toObject().value("process_trial").toInt();
+            }
+            std::sort(nth.begin(), nth.end());
+            QCOMPARE(nth, reuse ? (QList<int>{1, 2, 3}) : (QList<int>{1, 1, 1}));
+        }
+    }
+
+    // A trial process killed while it trains ends that trial (failed, with a message) and only
+    // it: the sweep goes on with a new process.
+    void aKilledTrialProcessEndsItsTrialOnly()
+    {
+        QJsonObject file = sweepFile("crash", 3, 1);
+        file.insert("sampler", "grid");
+        // The middle trial trains long enough to be killed while it does.
+        file.insert("space", QJsonDocument::fromJson(
+                                 R"({"epochs": {"choice": [1, 400, 1]}})").object());
+        QProcess sweep;
+        sweep.start(ms::test::cliPath(),
+                    {QStringLiteral("sweep"), QStringLiteral("--config"), write("crash.json", file),
+                     QStringLiteral("--json"), QStringLiteral("--no-register"),
+                     QStringLiteral("--workspace"), ws()});
+        QVERIFY(sweep.waitForStarted());
+        QByteArray out;
+        qint64 id = 0;
+        QTRY_VERIFY_WITH_TIMEOUT((out += sweep.readAllStandardOutput()).contains("\"event\":\"trial\""),
+                                 240000);
+        for (const QByteArray &line : out.split('\n')) {
+            const QJsonObject o = QJsonDocument::fromJson(line).object();
+            if (o.value("event") == QLatin1String("sweep"))
+                id = o.value("sweep").toInteger();
+        }
+        QVERIFY(id > 0);
+        // Trial 1 has been handed to the slot's process once the registry says it runs.
+        const auto secondRuns = [&] {
+            const QJsonArray trials = show(id).value("trials").toArray();
+            for (const QJsonValue &t : trials)
+                if (t.toObject().value("trial").toInt() == 1)
+                    return t.toObject().value("status").toString() == QLatin1String("running");
+            return false;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(secondRuns(), 120000);
+        QList<pid_t> children;
+        QDir tasks(QStringLiteral("/proc/%1/task").arg(sweep.processId()));
+        for (const QString &task : tasks.entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+            QFile f(tasks.filePath(task + QStringLiteral("/children")));
+            if (f.open(QIODevice::ReadOnly))
+                for (const QByteArray &pid : f.readAll().split(' '))
+                    if (pid.trimmed().toInt() > 0)
+                        children << pid_t(pid.trimmed().toInt());
+        }
+        QCOMPARE(children.size(), 1);   // one slot, one process
+        ::kill(children.first(), SIGKILL);
+        QVERIFY(sweep.waitForFinished(240000));
+        out += sweep.readAllStandardOutput();
+        QCOMPARE(sweep.exitCode(), 0);
+        QMap<int, QJsonObject> byNumber;
+        for (const QByteArray &line : out.split('\n')) {
+            const QJsonObject o = QJsonDocument::fromJson(line).object();
+            if (o.value("event") == QLatin1String("trial"))
+                byNumber.insert(o.value("trial").toInt(), o);
+        }
+        QCOMPARE(byNumber.keys(), (QList<int>{0, 1, 2}));
+        QCOMPARE(byNumber[1].value("status").toString(), QStringLiteral("failed"));
+        QVERIFY2(byNumber[1].value("message").toString().contains("killed or crashed"),
+                 qPrintable(byNumber[1].value("message").toString()));
+        QCOMPARE(byNumber[2].value("status").toString(), QStringLiteral("finished"));
+        QCOMPARE(byNumber[2].value("metrics").toObject().value("process_trial").toInt(), 1);
     }
 
     void aKilledSweepResumesWithoutRepeatingFinishedTrials()

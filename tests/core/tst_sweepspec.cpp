@@ -147,6 +147,8 @@ private Q_SLOTS:
         QTest::newRow("train") << "train" << R"({"arch": "mlp", "epochs": 0})"
                                << "\"train\"";
         QTest::newRow("startup below 0") << "startup_trials" << "-1" << "\"startup_trials\"";
+        QTest::newRow("reuse not a bool") << "reuse_processes" << "\"yes\""
+                                          << "\"reuse_processes\": must be true or false";
     }
 
     void badFilesAreRefusedNamingTheField()
