@@ -76,7 +76,9 @@ ms::JobResult runJob(std::unique_ptr<ms::Job> job, bool showBar,
             if (g_interrupts.load() >= 1)
                 runner.cancel(id);
         });
-        interruptPoll.start(50);
+        // Often: a sweep stops a trial this way (ASHA), and the steps it trains before it
+        // sees the signal are the sweep's loss.
+        interruptPoll.start(5);
     }
 
     id = runner.start(std::move(job));

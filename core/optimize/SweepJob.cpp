@@ -33,6 +33,7 @@
 #include <optional>
 
 #include <signal.h>
+#include <time.h>
 #include <sys/prctl.h>
 
 namespace ms {
@@ -70,6 +71,7 @@ struct Trial
     QElapsedTimer started;
     double trainSeconds = 0.0;
     double scoreSeconds = 0.0;
+    double writeSeconds = 0.0;   // the run's checkpoint and curve writes
     bool warm = false;            // its process had started and read its data (said "ready")
     int processTrial = 0;         // the how-manieth trial of its process (1: the first)
     bool dataReadAhead = false;   // the run took the process's read of the data ("start" says)
@@ -83,6 +85,7 @@ struct Worker
     std::unique_ptr<QProcess> process;
     QByteArray pending;          // stdout not yet split into lines
     bool ready = false;
+    QElapsedTimer starting;      // from its start to "ready"
     bool ended = false;          // its process has ended (or never started)
     int trials = 0;              // handed so far
     Trial *trial = nullptr;      // the one it runs; null when idle
@@ -159,6 +162,10 @@ public:
     void setSourceLatency(double latency_ms) { m_sourceLatency_ms = latency_ms; }
 
     const std::vector<TrialRecord> &done() const { return m_done; }
+    // The trial processes started, and their time from start to ready (LibTorch's start-up
+    // and the data read), summed: a sweep's cost once per slot rather than per trial.
+    int processes() const { return m_processes; }
+    double processStartSeconds() const { return m_startSeconds; }
     int trialEpochs() const
     {
         int sum = 0;
@@ -287,7 +294,9 @@ private:
                               m_workspace};
         if (!m_preloadPath.isEmpty())
             arguments << QStringLiteral("--preload") << m_preloadPath;
+        w->starting.start();
         process->start(m_cli, arguments);
+        ++m_processes;
         m_workers.push_back(std::move(worker));
     }
 
@@ -417,8 +426,10 @@ private:
             worker.pending.remove(0, newline + 1);
             const QJsonObject event = QJsonDocument::fromJson(line).object();
             const QString kind = event.value(QStringLiteral("event")).toString();
-            if (kind == QLatin1String("ready"))
+            if (kind == QLatin1String("ready")) {
                 worker.ready = true;
+                m_startSeconds += worker.starting.elapsed() / 1000.0;
+            }
             else if (kind == QLatin1String("command_done") && worker.trial) {
                 worker.trial->error = event.value(QStringLiteral("error")).toString();
                 ended(worker.trial->record.number, event.value(QStringLiteral("code")).toInt());
@@ -461,6 +472,7 @@ private:
         trial.lastEpoch = event;
         trial.trainSeconds += event.value(QStringLiteral("epoch_s")).toDouble();
         trial.scoreSeconds += event.value(QStringLiteral("score_s")).toDouble();
+        trial.writeSeconds += event.value(QStringLiteral("write_s")).toDouble();
         if (!SweepSpec::epochMetrics().contains(m_spec.objective.metric)) {
             trial.record.epochs = epoch;   // the objective is measured once the trial ends
             return;
@@ -535,6 +547,7 @@ private:
         if (!m_spec.isCompression()) {   // a compression reports no epochs
             trial.record.metrics.insert(QStringLiteral("train_s"), trial.trainSeconds);
             trial.record.metrics.insert(QStringLiteral("score_s"), trial.scoreSeconds);
+            trial.record.metrics.insert(QStringLiteral("write_s"), trial.writeSeconds);
             trial.record.metrics.insert(QStringLiteral("data_read_ahead"), trial.dataReadAhead);
         }
         finish(number);
@@ -640,6 +653,8 @@ private:
     QTemporaryDir m_trialDir;
     QString m_preloadPath;   // a training sweep's spec without the searched values
     std::vector<std::unique_ptr<Worker>> m_workers;   // oldest first
+    int m_processes = 0;
+    double m_startSeconds = 0.0;
     QEventLoop m_loop;
     std::vector<int> m_todo;
     std::map<int, std::unique_ptr<Trial>> m_running;
@@ -694,13 +709,23 @@ JobResult SweepJob::run(JobContext &context)
     if (m_spec.isCompression() && m_spec.needsLatency())
         driver.setSourceLatency(sourceLatency_ms(registry));
     driver.replay(earlier);
+    timespec cpu0{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
     const JobStatus status = driver.run();
+    timespec cpu1{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
 
     QVector<TrialRecord> all(driver.done().begin(), driver.done().end());
     QJsonObject out{{QStringLiteral("sweep"), m_sweepId},
                     {QStringLiteral("trials"), int(all.size())},
                     {QStringLiteral("trial_epochs"), driver.trialEpochs()},
-                    {QStringLiteral("wall_s"), double(wall.elapsed()) / 1000.0}};
+                    {QStringLiteral("wall_s"), double(wall.elapsed()) / 1000.0},
+                    {QStringLiteral("processes"), driver.processes()},
+                    {QStringLiteral("process_start_s"), driver.processStartSeconds()},
+                    // What the sweep itself took of the cores (sampler, registry, events): its
+                    // thread's CPU time, beside the trials'.
+                    {QStringLiteral("sweep_cpu_s"),
+                     double(cpu1.tv_sec - cpu0.tv_sec) + double(cpu1.tv_nsec - cpu0.tv_nsec) / 1e9}};
     if (status == JobStatus::Cancelled) {
         registry.finishSweep(m_sweepId, QStringLiteral("cancelled"));
         return {JobStatus::Cancelled,

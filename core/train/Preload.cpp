@@ -60,7 +60,8 @@ struct Entry
 {
     DatasetOptions options;
     QString stamp;
-    PreloadedData preloaded;
+    QStringList warnings;
+    std::optional<Dataset> data;   // empty while a run has it
 };
 
 struct Cache
@@ -116,20 +117,30 @@ void preloadTrainingData(const QJsonObject &trainSpec, const QString &workspaceR
         Dataset data = DatasetRegistry::instance().load(capped);
         Cache &c = cache();
         QMutexLocker lock(&c.mutex);
-        c.entry = Entry{options, stamp, PreloadedData{std::move(data), warnings}};
+        c.entry = Entry{options, stamp, warnings, std::move(data)};
     } catch (...) {
         // Whatever went wrong happens again in the run, which reports it as its own.
     }
 }
 
-std::optional<PreloadedData> preloadedData(const DatasetOptions &options)
+std::optional<PreloadedData> borrowPreloadedData(const DatasetOptions &options)
 {
     Cache &c = cache();
     QMutexLocker lock(&c.mutex);
-    if (!c.entry || !sameRead(c.entry->options, options)
+    if (!c.entry || !c.entry->data || !sameRead(c.entry->options, options)
         || c.entry->stamp != sourceStamp(options.source))
         return std::nullopt;
-    return c.entry->preloaded;   // a copy: the worker's next trial takes one too
+    PreloadedData lent{std::move(*c.entry->data), c.entry->warnings};
+    c.entry->data.reset();
+    return lent;
+}
+
+void returnPreloadedData(Dataset data)
+{
+    Cache &c = cache();
+    QMutexLocker lock(&c.mutex);
+    if (c.entry && !c.entry->data)
+        c.entry->data = std::move(data);
 }
 
 } // namespace ms

@@ -155,6 +155,14 @@ public:
         // result.
         m_haveCheckpoint = m_resume && Checkpoint::readState(m_runDir, &m_state);
     }
+    ~TrainSession()
+    {
+        // Given back unchanged (the run's tensors only read it): the process's next run takes it.
+        if (m_dataReadAhead)
+            returnPreloadedData(std::move(m_data));
+    }
+    TrainSession(const TrainSession &) = delete;
+    TrainSession &operator=(const TrainSession &) = delete;
 
     void loadData();
     void prepareModel();
@@ -252,7 +260,7 @@ void TrainSession::loadData()
             return;
         }
         // A sweep's warm trial process read it before it knew its trial (train/Preload.h).
-        if (std::optional<PreloadedData> preloaded = preloadedData(options)) {
+        if (std::optional<PreloadedData> preloaded = borrowPreloadedData(options)) {
             m_data = std::move(preloaded->data);
             m_dataReadAhead = true;
             for (const QString &message : std::as_const(preloaded->warnings))
@@ -522,6 +530,8 @@ void TrainSession::reportEpoch(int epoch, const trainloop::EpochOutcome &outcome
             m_context.addMetric(it.key(), m_step, epoch + 1, it.value().toDouble());
     }
     m_epochsDone = epoch + 1;
+    QElapsedTimer writing;
+    writing.start();
     if (m_writes)
         Checkpoint::write(m_runDir, m_epochsDone, m_step, m_last, m_model, *m_optimizer);
     if (m_recorder)
@@ -529,6 +539,9 @@ void TrainSession::reportEpoch(int epoch, const trainloop::EpochOutcome &outcome
 
     QJsonObject event = m_last;
     event.insert(QStringLiteral("event"), QStringLiteral("epoch"));
+    // The checkpoint's and the registry's writes, beside epoch_s and score_s: where an epoch's
+    // time went (a sweep's trials report them; bench/sweep_bench.py).
+    event.insert(QStringLiteral("write_s"), writing.nsecsElapsed() / 1e9);
     event.insert(QStringLiteral("epochs"), m_config.epochs);
     event.insert(QStringLiteral("threads"), m_governor.threads());
     if (isContended(m_governor.load()))
