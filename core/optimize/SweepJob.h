@@ -13,10 +13,11 @@ struct TrialRecord;
 struct VersionRecord;
 
 // A hyperparameter search: trials proposed by a sampler (optimize/Sampler.h), each a training
-// run in a child process of `modelstudio-cli train --no-register --json`, `parallel` at a
-// time, stopped early by a rule (optimize/EarlyStop.h) reading the objective after every
-// epoch. A child process per trial: a crashed or diverged trial cannot take the sweep down,
-// and each trial has its own thread count.
+// run (`modelstudio-cli train --no-register --json`) or a compression, `parallel` at a time,
+// stopped early by a rule (optimize/EarlyStop.h) reading the objective after every epoch.
+// Trials run in child processes, one per parallel slot, which run the slot's trials one after
+// another (`modelstudio-cli --spare`; SweepSpec::reuseProcesses off: one per trial): a crashed
+// or diverged trial cannot take the sweep down, and each trial has its own thread count.
 //
 // The sweep and its trials are in the registry as they go (sweeps, sweep_trials; every trial
 // is also an ordinary run with its curves). A sweep whose process was killed resumes

@@ -7,6 +7,7 @@
 #include "jobs/JobRunner.h"
 
 #include <QAbstractButton>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QJsonArray>
 #include <QLineEdit>
@@ -62,6 +63,18 @@ private Q_SLOTS:
         dialog.accept();
         QVERIFY(dialog.spec());
         QCOMPARE(dialog.spec()->startupTrials, 0);
+
+        // A slot's trials share a process unless the box is cleared.
+        if (qEnvironmentVariableIsSet("MS_GRAB_DIR"))   // a look at the dialog, by hand
+            dialog.grab().save(qEnvironmentVariable("MS_GRAB_DIR")
+                               + QStringLiteral("/sweep-dialog.png"));
+        QVERIFY(dialog.spec()->reuseProcesses);
+        QVERIFY(!dialog.sweepJson().contains("reuse_processes"));
+        dialog.reuseBox()->setChecked(false);
+        QCOMPARE(dialog.sweepJson().value("reuse_processes"), QJsonValue(false));
+        dialog.accept();
+        QVERIFY(dialog.spec());
+        QVERIFY(!dialog.spec()->reuseProcesses);
     }
 
     void aWrongRowKeepsTheFormOpenWithTheReason()

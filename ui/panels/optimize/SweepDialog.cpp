@@ -5,6 +5,7 @@
 #include "data/DatasetRegistry.h"
 #include "models/ArchitectureRegistry.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QFile>
@@ -23,7 +24,9 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <climits>
+#include <utility>
 
 namespace ms::ui {
 
@@ -146,6 +149,12 @@ SweepDialog::SweepDialog(QWidget *parent)
     m_seed->setToolTip(tr("Seeds the sampler's draws (random, model): the same seed and "
                           "results ask for the same trials. Each trial trains with the recipe's "
                           "own seed."));
+    m_reuse = new QCheckBox(tr("Run a slot's trials in one process"), this);
+    m_reuse->setChecked(true);
+    m_reuse->setToolTip(tr("Each parallel slot starts LibTorch and reads the data once, then "
+                           "runs its trials one after another; a crash still ends one trial. "
+                           "Off: a fresh process per trial, for training code that leaves "
+                           "state behind."));
     m_earlyStop = new QComboBox(this);
     m_earlyStop->addItems({QStringLiteral("asha"), QStringLiteral("median"),
                            QStringLiteral("none")});
@@ -161,6 +170,7 @@ SweepDialog::SweepDialog(QWidget *parent)
     budgetForm->addRow(tr("Random start-up trials"), m_startup);
     budgetForm->addRow(tr("Seed"), m_seed);
     budgetForm->addRow(tr("Early stopping"), m_earlyStop);
+    budgetForm->addRow(tr("Processes"), m_reuse);
 
     m_error = new StatusLine(this, 2);
     m_error->setStatus(tr("Each trial is a training run of the recipe above with the searched "
@@ -207,6 +217,14 @@ void SweepDialog::addParameter(const QString &path, const QString &distribution,
     m_params->setCellWidget(row, PathColumn, pathBox);
     m_params->setCellWidget(row, KindColumn, kindBox);
     m_params->setItem(row, ValuesColumn, new QTableWidgetItem(choicesOrRange));
+    // The header sizes a column to its items' text, not to a cell's widget: widen the two
+    // combo columns to their boxes, or "batch_size" shows as "atch_size".
+    for (const auto &[column, box] : {std::pair<int, QComboBox *>{PathColumn, pathBox},
+                                      std::pair<int, QComboBox *>{KindColumn, kindBox}}) {
+        m_params->horizontalHeader()->setSectionResizeMode(column, QHeaderView::Interactive);
+        m_params->setColumnWidth(column, std::max(m_params->columnWidth(column),
+                                                  box->sizeHint().width()));
+    }
 }
 
 void SweepDialog::clearParameters()
@@ -245,6 +263,8 @@ QJsonObject SweepDialog::sweepJson() const
              QJsonObject{{QStringLiteral("rule"), m_earlyStop->currentText()}}}};
     if (m_sampler->currentText() == QLatin1String("model") && m_startup->value() > 0)
         sweep.insert(QStringLiteral("startup_trials"), m_startup->value());
+    if (!m_reuse->isChecked())
+        sweep.insert(QStringLiteral("reuse_processes"), false);
     return sweep;
 }
 

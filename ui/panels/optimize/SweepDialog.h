@@ -7,6 +7,7 @@
 
 #include <optional>
 
+class QCheckBox;
 class QComboBox;
 class QLineEdit;
 class QSpinBox;
@@ -46,6 +47,7 @@ public:
     QComboBox *samplerBox() const { return m_sampler; }
     QSpinBox *startupBox() const { return m_startup; }
     QSpinBox *seedBox() const { return m_seed; }
+    QCheckBox *reuseBox() const { return m_reuse; }
     QString errorText() const;
 
     void accept() override;
@@ -67,6 +69,7 @@ private:
     QComboBox *m_sampler = nullptr;
     QSpinBox *m_startup = nullptr;
     QSpinBox *m_seed = nullptr;
+    QCheckBox *m_reuse = nullptr;
     QComboBox *m_earlyStop = nullptr;
     StatusLine *m_error = nullptr;
     std::optional<ms::SweepSpec> m_spec;
