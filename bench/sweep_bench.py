@@ -21,7 +21,7 @@ time. Optuna's figures exclude its own start (import, data read: its `load_s`).
 Needs the built CLI (--build) and python3-optuna (scripts/setup.sh).
 Usage: bench/sweep_bench.py [--build build] [--seeds 0,1,2] [--trials 16] [--epochs 4]
                             [--limit 12000] [--parallel 2] [--startup N]
-                            [--searches "studio asha,optuna sha,studio none"]
+                            [--searches "studio asha,optuna sha,studio none"] [--sampler model]
 Figures are recorded in bench/README.md with the command that produced them."""
 import argparse, json, os, statistics, subprocess, sys, tempfile
 
@@ -44,10 +44,12 @@ def studio(cli, ws, seed, args, early_stop):
         },
         "objective": {"metric": "val_acc", "goal": "max"},
         "trials": args.trials, "parallel": args.parallel, "seed": seed, "threads": 1,
-        "sampler": "model", "startup_trials": args.startup,
+        "sampler": args.sampler,
         "early_stop": ({"rule": "asha", "min_epochs": 1, "reduction": 3}
                        if early_stop == "asha" else {"rule": "none"}),
     }
+    if args.sampler == "model" and args.startup:
+        sweep["startup_trials"] = args.startup
     path = os.path.join(ws, f"sweep-{early_stop}-{seed}.json")
     with open(path, "w") as f:
         json.dump(sweep, f)
@@ -91,6 +93,8 @@ def main():
     ap.add_argument("--parallel", type=int, default=2)
     ap.add_argument("--startup", type=int, default=0,
                     help="the studio's random start-up trials before dlib (Optuna's TPE: 10)")
+    ap.add_argument("--sampler", default="model", choices=["model", "random", "grid"],
+                    help="the studio's sampler (default model: dlib)")
     ap.add_argument("--searches", default="studio asha,optuna sha,studio none",
                     help="which of the three searches to run (comma-separated)")
     args = ap.parse_args()
