@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <csignal>
+
+#include <signal.h>
 #include <cstdlib>
 
 namespace cli {
@@ -42,6 +44,16 @@ void resetInterrupts()
     g_firstSignal.store(0);
 }
 
+void catchInterruptsBetweenCommands()
+{
+    struct sigaction caught {};
+    caught.sa_handler = onInterrupt;
+    sigemptyset(&caught.sa_mask);
+    caught.sa_flags = SA_RESTART;   // a worker waiting on stdin goes on waiting
+    ::sigaction(SIGINT, &caught, nullptr);
+    ::sigaction(SIGTERM, &caught, nullptr);
+}
+
 ms::JobResult runJob(std::unique_ptr<ms::Job> job, bool showBar,
                      const std::function<void(const QJsonObject &event)> &onEvent,
                      bool cancelOnInterrupt)
@@ -69,9 +81,14 @@ ms::JobResult runJob(std::unique_ptr<ms::Job> job, bool showBar,
 
     QTimer interruptPoll;
     ms::JobId id = 0;
+    struct sigaction previousInt {}, previousTerm {};
     if (cancelOnInterrupt) {
-        std::signal(SIGINT, onInterrupt);
-        std::signal(SIGTERM, onInterrupt);
+        struct sigaction caught {};
+        caught.sa_handler = onInterrupt;
+        sigemptyset(&caught.sa_mask);
+        caught.sa_flags = SA_RESTART;
+        ::sigaction(SIGINT, &caught, &previousInt);
+        ::sigaction(SIGTERM, &caught, &previousTerm);
         QObject::connect(&interruptPoll, &QTimer::timeout, &runner, [&] {
             if (g_interrupts.load() >= 1)
                 runner.cancel(id);
@@ -85,11 +102,12 @@ ms::JobResult runJob(std::unique_ptr<ms::Job> job, bool showBar,
     QCoreApplication::exec();
     bar.clear();
     if (cancelOnInterrupt) {
-        // Nothing polls the flag any more: a signal from now on ends the process at once, as
-        // it does before a job starts.
+        // Nothing polls the flag any more: the handlers from before the job are back (the
+        // default, so a signal from now on ends the process at once; in a sweep's worker,
+        // catchInterruptsBetweenCommands' own).
         interruptPoll.stop();
-        std::signal(SIGINT, SIG_DFL);
-        std::signal(SIGTERM, SIG_DFL);
+        ::sigaction(SIGINT, &previousInt, nullptr);
+        ::sigaction(SIGTERM, &previousTerm, nullptr);
     }
     return result;
 }

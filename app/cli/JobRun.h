@@ -28,4 +28,10 @@ int interruptExitCode();
 // must not cancel the next.
 void resetInterrupts();
 
+// For a sweep's worker process: SIGINT and SIGTERM are counted, not fatal, between its
+// commands too. A stop the sweep sent to a trial that had just ended would otherwise kill the
+// idle process, and the next trial handed to it would fail without having run. A second
+// signal still ends the process at once; a worker whose sweep is gone ends with its stdin.
+void catchInterruptsBetweenCommands();
+
 } // namespace cli

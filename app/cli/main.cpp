@@ -176,7 +176,9 @@ int runWorker(const QStringList &own)
             // The trial reads its data itself and reports what is wrong.
         }
     }
-    cli::printJsonLine(QJsonObject{{QStringLiteral("event"), QStringLiteral("ready")}});
+    cli::catchInterruptsBetweenCommands();
+    cli::printJsonLine(QJsonObject{{QStringLiteral("event"), QStringLiteral("ready")},
+                                   {QStringLiteral("pid"), QCoreApplication::applicationPid()}});
     std::string line;
     while (std::getline(std::cin, line)) {
         QStringList arguments{own.at(0)};
@@ -194,6 +196,9 @@ int runWorker(const QStringList &own)
         cli::resetInterrupts();   // a stop asked of the last command is not one of this
         cli::g_lastError.clear();
         const int code = runCommandLine(arguments);
+        // The end of this command's stderr (another pipe, read apart from stdout): the sweep
+        // gives what follows to the next trial, not to this one.
+        std::fputs("\x1e\n", stderr);
         std::fflush(stderr);
         QJsonObject done{{QStringLiteral("event"), QStringLiteral("command_done")},
                          {QStringLiteral("code"), code}};

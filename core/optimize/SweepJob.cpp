@@ -31,6 +31,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include <signal.h>
 #include <time.h>
@@ -57,7 +58,8 @@ struct Trial
 {
     TrialRecord record;
     Worker *worker = nullptr;    // the process running it
-    QByteArray errorTail;        // the end of stderr, for a failure's message
+    QByteArray errorTail;        // the end of its command's stderr, for a failure's message
+    bool heard = false;          // its command has said anything (on stdout)
     QString error;               // the command's own message ("command_done" says)
     QString runDir;
     QJsonObject end;             // the "finished" event
@@ -84,6 +86,7 @@ struct Worker
 {
     std::unique_ptr<QProcess> process;
     QByteArray pending;          // stdout not yet split into lines
+    int stderrCommand = 1;       // whose stderr comes now: the how-manieth command's
     bool ready = false;
     QElapsedTimer starting;      // from its start to "ready"
     bool ended = false;          // its process has ended (or never started)
@@ -226,7 +229,7 @@ private:
             // reuse_processes off, each trial ends its process: then one more per slot is
             // started while the trials run, so that the next trial finds one ready.
             const size_t slots = std::min(size_t(m_spec.parallel), m_running.size() + m_todo.size());
-            const size_t wanted = m_spec.reuseProcesses
+            const size_t wanted = m_spec.reuseProcesses || !m_spareAhead
                                       ? slots
                                       : m_running.size() + std::min(size_t(m_spec.parallel),
                                                                     m_todo.size());
@@ -281,11 +284,8 @@ private:
         QProcess *process = w->process.get();
         QObject::connect(process, &QProcess::readyReadStandardOutput, &m_loop,
                          [this, w] { readOutput(*w); });
-        QObject::connect(process, &QProcess::readyReadStandardError, &m_loop, [w] {
-            const QByteArray text = w->process->readAllStandardError();
-            if (w->trial)
-                w->trial->errorTail = (w->trial->errorTail + text).right(2000);
-        });
+        QObject::connect(process, &QProcess::readyReadStandardError, &m_loop,
+                         [w] { readErrors(*w); });
         QObject::connect(process, &QProcess::finished, &m_loop,
                          [this, w](int code, QProcess::ExitStatus status) {
                              workerEnded(*w, code, status);
@@ -359,7 +359,13 @@ private:
         auto trial = std::make_unique<Trial>();
         trial->started.start();
         trial->record.number = number;
-        trial->record.params = m_sampler->ask(number);
+        const auto retry = m_retry.find(number);
+        if (retry != m_retry.end()) {
+            trial->record.params = retry->second;   // asked already: the sampler awaits it
+            m_retry.erase(retry);
+        } else {
+            trial->record.params = m_sampler->ask(number);
+        }
         QStringList arguments = m_spec.isCompression()
                                     ? m_spec.compressArguments(trial->record.params)
                                     : trainArguments(number, trial->record.params);
@@ -415,6 +421,24 @@ private:
         return path;
     }
 
+    // A process's stderr, to the trial whose command wrote it: the process ends each command's
+    // with a line of one ASCII record separator, and stderr (another pipe) may be read after
+    // the next trial was handed over.
+    static void readErrors(Worker &worker)
+    {
+        QByteArray text = worker.process->readAllStandardError();
+        while (!text.isEmpty()) {
+            const qsizetype end = text.indexOf("\x1e\n");
+            const QByteArray part = end < 0 ? text : text.left(end);
+            if (worker.trial && worker.trial->processTrial == worker.stderrCommand)
+                worker.trial->errorTail = (worker.trial->errorTail + part).right(2000);
+            if (end < 0)
+                break;
+            ++worker.stderrCommand;
+            text = text.mid(end + 2);
+        }
+    }
+
     // A process's stdout, line by line: its own "ready" and "command_done", and the events of
     // the trial it runs.
     void readOutput(Worker &worker)
@@ -426,6 +450,8 @@ private:
             worker.pending.remove(0, newline + 1);
             const QJsonObject event = QJsonDocument::fromJson(line).object();
             const QString kind = event.value(QStringLiteral("event")).toString();
+            if (worker.trial && kind != QLatin1String("ready"))
+                worker.trial->heard = true;
             if (kind == QLatin1String("ready")) {
                 worker.ready = true;
                 m_startSeconds += worker.starting.elapsed() / 1000.0;
@@ -457,6 +483,22 @@ private:
     {
         worker.ended = true;
         readOutput(worker);
+        readErrors(worker);
+        if (!worker.trial && !worker.ready && ++m_startFailures >= 3 && !m_spec.reuseProcesses)
+            m_spareAhead = false;   // processes die as they start: none without a trial
+        // A process that died before it said a word about the trial it was handed (killed
+        // while it waited for it, e.g. by the memory killer, or by a signal meant for its last
+        // trial) did not run it: the trial runs again in another, once, with its parameters.
+        if (worker.trial && !worker.trial->heard && !m_context.isCancelled()
+            && m_retried.insert(worker.trial->record.number).second) {
+            const int number = worker.trial->record.number;
+            m_retry.emplace(number, worker.trial->record.params);
+            worker.trial = nullptr;
+            m_running.erase(number);
+            m_todo.insert(m_todo.begin(), number);
+            stepSoon();
+            return;
+        }
         if (worker.trial) {
             if (status == QProcess::CrashExit && worker.trial->error.isEmpty())
                 worker.trial->error = QStringLiteral("the trial's process was killed or crashed "
@@ -655,6 +697,10 @@ private:
     std::vector<std::unique_ptr<Worker>> m_workers;   // oldest first
     int m_processes = 0;
     double m_startSeconds = 0.0;
+    int m_startFailures = 0;     // processes that ended before they were ready, with no trial
+    bool m_spareAhead = true;    // reuse_processes off: keep one started ahead per slot
+    std::map<int, QJsonObject> m_retry;   // trials to run again, with the parameters asked
+    std::set<int> m_retried;
     QEventLoop m_loop;
     std::vector<int> m_todo;
     std::map<int, std::unique_ptr<Trial>> m_running;

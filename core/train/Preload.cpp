@@ -127,9 +127,12 @@ std::optional<PreloadedData> borrowPreloadedData(const DatasetOptions &options)
 {
     Cache &c = cache();
     QMutexLocker lock(&c.mutex);
-    if (!c.entry || !c.entry->data || !sameRead(c.entry->options, options)
-        || c.entry->stamp != sourceStamp(options.source))
+    if (!c.entry || !c.entry->data)
         return std::nullopt;
+    if (!sameRead(c.entry->options, options) || c.entry->stamp != sourceStamp(options.source)) {
+        c.entry.reset();   // read with other options, or its source has changed: of no use
+        return std::nullopt;
+    }
     PreloadedData lent{std::move(*c.entry->data), c.entry->warnings};
     c.entry->data.reset();
     return lent;

@@ -155,12 +155,6 @@ public:
         // result.
         m_haveCheckpoint = m_resume && Checkpoint::readState(m_runDir, &m_state);
     }
-    ~TrainSession()
-    {
-        // Given back unchanged (the run's tensors only read it): the process's next run takes it.
-        if (m_dataReadAhead)
-            returnPreloadedData(std::move(m_data));
-    }
     TrainSession(const TrainSession &) = delete;
     TrainSession &operator=(const TrainSession &) = delete;
 
@@ -205,11 +199,23 @@ private:
     bool m_testEveryEpoch = true;
 
     Dataset m_data;
+    bool m_dataReadAhead = false;   // m_data is lent by preloadTrainingData's cache
+    // Gives lent data back, unchanged (the run's tensors only read it), for the process's next
+    // run, once every tensor made from it is gone: members end in reverse order, so the
+    // tensors below go first, then this, then m_data.
+    struct GiveBack
+    {
+        TrainSession *session;
+        ~GiveBack()
+        {
+            if (session->m_dataReadAhead)
+                returnPreloadedData(std::move(session->m_data));
+        }
+    } m_giveBack{this};
     std::unique_ptr<LmTraining> m_lm;   // a language model's run (--task lm), else null
     // A text classifier's run (a text dataset, task classify), else null. m_data then holds
     // the class names only.
     std::unique_ptr<TextClassification> m_text;
-    bool m_dataReadAhead = false;   // m_data came from preloadTrainingData
     Model m_model;
     QJsonObject m_spec;
     std::optional<VersionRecord> m_source;   // the version fine-tuned (config.from)

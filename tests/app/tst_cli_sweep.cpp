@@ -44,6 +44,28 @@ QJsonObject sweepFile(const QString &name, int trials, int parallel)
     return o;
 }
 
+// The processes whose parent is `parent` (each /proc/PID/stat's fourth field; the name in
+// parentheses before it may hold spaces).
+QList<pid_t> childrenOf(qint64 parent)
+{
+    QList<pid_t> children;
+    const QStringList entries = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs);
+    for (const QString &entry : entries) {
+        bool number = false;
+        const int pid = entry.toInt(&number);
+        if (!number)
+            continue;
+        QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
+        if (!stat.open(QIODevice::ReadOnly))
+            continue;
+        const QByteArray text = stat.readAll();
+        const QList<QByteArray> fields = text.mid(text.lastIndexOf(')') + 2).split(' ');
+        if (fields.size() > 1 && fields.at(1).toLongLong() == parent)
+            children << pid_t(pid);
+    }
+    return children;
+}
+
 } // namespace
 
 class TestCliSweep : public QObject
@@ -222,6 +244,8 @@ private Q_SLOTS:
         QCOMPARE(started, 2);
         QCOMPARE(done, 2);
         QCOMPARE(lines.last().value("event").toString(), QStringLiteral("command_done"));
+        // Each command's stderr ends with a record separator, so the sweep can tell whose it is.
+        QCOMPARE(run.err.count(QStringLiteral("\x1e\n")), 2);
 
         QProcess garbled;   // a line that is not a command line: one message, no verb run
         garbled.start(ms::test::cliPath(), {"--spare", "--workspace", ws()});
@@ -237,11 +261,14 @@ private Q_SLOTS:
         QProcess unused;   // the sweep ended before it needed this one
         unused.start(ms::test::cliPath(), {"--spare", "--workspace", ws()});
         QVERIFY(unused.waitForStarted());
+        const qint64 unusedPid = unused.processId();
         unused.closeWriteChannel();
         QVERIFY(unused.waitForFinished(60000));
         QCOMPARE(unused.exitStatus(), QProcess::NormalExit);
         QCOMPARE(unused.exitCode(), 0);
-        QCOMPARE(unused.readAllStandardOutput().trimmed(), QByteArray(R"({"event":"ready"})"));
+        const QJsonObject ready = QJsonDocument::fromJson(unused.readAllStandardOutput()).object();
+        QCOMPARE(ready.value("event").toString(), QStringLiteral("ready"));
+        QCOMPARE(ready.value("pid").toInteger(), unusedPid);
     }
 
     // A process runs a slot's trials one after another: a trial must come out as it would in a
@@ -280,6 +307,39 @@ private Q_SLOTS:
         }
     }
 
+    // A trial stopped early is sent SIGTERM; here every trial's only epoch is its last, so
+    // the stop comes as the trial ends (with other timing, after it has, while its process
+    // waits for the next). The process must take it and run the slot's next trials: none
+    // fails, and all four run in the one process.
+    void aStopThatComesLateCostsNoTrial()
+    {
+        QJsonObject file = sweepFile("late-stop", 4, 1);
+        file.insert("sampler", "grid");
+        file.insert("space", QJsonDocument::fromJson(
+                                 R"({"epochs": {"choice": [1]},
+                                     "lr": {"choice": [0.01, 1e-5, 1e-5, 1e-5]}})").object());
+        file.insert("early_stop", QJsonDocument::fromJson(
+                                      R"({"rule": "asha", "min_epochs": 1, "reduction": 3})")
+                                      .object());
+        const Run run = cli({QStringLiteral("sweep"), QStringLiteral("--config"),
+                             write("late-stop.json", file), QStringLiteral("--json"),
+                             QStringLiteral("--no-register")});
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        QList<int> nth;
+        int pruned = 0;
+        for (const QJsonObject &l : run.jsonLines()) {
+            if (l.value("event") != QLatin1String("trial"))
+                continue;
+            QVERIFY2(l.value("status") != QLatin1String("failed"),
+                     qPrintable(QJsonDocument(l).toJson(QJsonDocument::Compact)));
+            pruned += l.value("status") == QLatin1String("pruned") ? 1 : 0;
+            nth << l.value("metrics").toObject().value("process_trial").toInt();
+        }
+        QVERIFY(pruned >= 1);
+        std::sort(nth.begin(), nth.end());
+        QCOMPARE(nth, (QList<int>{1, 2, 3, 4}));
+    }
+
     // A trial process killed while it trains ends that trial (failed, with a message) and only
     // it: the sweep goes on with a new process.
     void aKilledTrialProcessEndsItsTrialOnly()
@@ -305,24 +365,17 @@ private Q_SLOTS:
                 id = o.value("sweep").toInteger();
         }
         QVERIFY(id > 0);
-        // Trial 1 has been handed to the slot's process once the registry says it runs.
+        // Trial 1 trains once the registry has its run (recorded after its first epoch).
         const auto secondRuns = [&] {
             const QJsonArray trials = show(id).value("trials").toArray();
             for (const QJsonValue &t : trials)
                 if (t.toObject().value("trial").toInt() == 1)
-                    return t.toObject().value("status").toString() == QLatin1String("running");
+                    return t.toObject().value("status").toString() == QLatin1String("running")
+                           && t.toObject().value("run").toInteger() > 0;
             return false;
         };
         QTRY_VERIFY_WITH_TIMEOUT(secondRuns(), 120000);
-        QList<pid_t> children;
-        QDir tasks(QStringLiteral("/proc/%1/task").arg(sweep.processId()));
-        for (const QString &task : tasks.entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
-            QFile f(tasks.filePath(task + QStringLiteral("/children")));
-            if (f.open(QIODevice::ReadOnly))
-                for (const QByteArray &pid : f.readAll().split(' '))
-                    if (pid.trimmed().toInt() > 0)
-                        children << pid_t(pid.trimmed().toInt());
-        }
+        const QList<pid_t> children = childrenOf(sweep.processId());
         QCOMPARE(children.size(), 1);   // one slot, one process
         ::kill(children.first(), SIGKILL);
         QVERIFY(sweep.waitForFinished(240000));
@@ -340,6 +393,36 @@ private Q_SLOTS:
                  qPrintable(byNumber[1].value("message").toString()));
         QCOMPARE(byNumber[2].value("status").toString(), QStringLiteral("finished"));
         QCOMPARE(byNumber[2].value("metrics").toObject().value("process_trial").toInt(), 1);
+    }
+
+    // A process killed before it said a word about the trial it was handed (here: while it
+    // still starts) did not run it: the trial runs again in a new process, and finishes.
+    void aTrialWhoseProcessDiesBeforeItStartsRunsAgain()
+    {
+        QJsonObject file = sweepFile("restart", 2, 1);
+        QProcess sweep;
+        sweep.start(ms::test::cliPath(),
+                    {QStringLiteral("sweep"), QStringLiteral("--config"),
+                     write("restart.json", file), QStringLiteral("--json"),
+                     QStringLiteral("--no-register"), QStringLiteral("--workspace"), ws()});
+        QVERIFY(sweep.waitForStarted());
+        QList<pid_t> children;
+        QTRY_VERIFY_WITH_TIMEOUT(!(children = childrenOf(sweep.processId())).isEmpty(), 120000);
+        ::kill(children.first(), SIGKILL);
+        QVERIFY(sweep.waitForFinished(240000));
+        const Run run{sweep.exitCode(), QString::fromUtf8(sweep.readAllStandardOutput()),
+                      QString::fromUtf8(sweep.readAllStandardError())};
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        int trials = 0;
+        for (const QJsonObject &l : run.jsonLines()) {
+            if (l.value("event") != QLatin1String("trial"))
+                continue;
+            ++trials;
+            QVERIFY2(l.value("status") == QLatin1String("finished"),
+                     qPrintable(QJsonDocument(l).toJson(QJsonDocument::Compact)));
+        }
+        QCOMPARE(trials, 2);
+        QCOMPARE(run.jsonLines().last().value("processes").toInt(), 2);
     }
 
     void aKilledSweepResumesWithoutRepeatingFinishedTrials()
