@@ -32,6 +32,8 @@
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QMap>
+
+#include <algorithm>
 #include <QRegularExpression>
 #include <QSet>
 
@@ -366,26 +368,37 @@ void checkKeepFloat(const Model &source, const QString &ref, const QString &keep
     const QStringList paths = keepFloatPaths(keepFloat);
     if (paths.isEmpty())
         return;
-    QStringList known;
+    QMap<QString, QString> kinds;   // submodule -> its class
     QStringList layers;   // what to suggest: the convolutions and linear layers
     for (const auto &item : source.impl()->module.named_modules()) {
         const QString name = QString::fromStdString(item.name);
-        known << name;
         const auto type = item.value.type()->name();
         const QString kind = type ? QString::fromStdString(type->name()) : QString();
+        kinds.insert(name, kind);
         if (!name.isEmpty() && (kind.startsWith(QLatin1String("Conv"))
                                 || kind == QLatin1String("Linear")))
             layers << name;
     }
+    const QString some = layers.mid(0, 6).join(QStringLiteral(", "))
+                         + (layers.size() > 6 ? QStringLiteral(" and %1 more").arg(layers.size() - 6)
+                                              : QString());
     for (const QString &path : paths) {
-        if (!known.contains(path))
+        if (!kinds.contains(path))
             throw Error(QStringLiteral("--keep-float names \"%1\", which is not a submodule of "
                                        "%2; its convolution and linear layers include: %3.")
-                            .arg(excerpt(path), ref,
-                                 layers.mid(0, 6).join(QStringLiteral(", "))
-                                     + (layers.size() > 6
-                                            ? QStringLiteral(" and %1 more").arg(layers.size() - 6)
-                                            : QString())));
+                            .arg(excerpt(path), ref, some));
+        // Only convolutions and linear layers are quantized: a batch norm (folded into the
+        // convolution before it), an activation or a pooling kept in float changes nothing.
+        const bool holdsLayer = std::any_of(layers.begin(), layers.end(), [&](const QString &l) {
+            return l == path || l.startsWith(path + QLatin1Char('.'));
+        });
+        if (!holdsLayer)
+            throw Error(QStringLiteral("--keep-float names \"%1\", a %2 of %3 that holds no "
+                                       "convolution or linear layer, so keeping it in float would "
+                                       "change nothing (a batch norm is folded into the "
+                                       "convolution before it: name that one). Its convolution "
+                                       "and linear layers include: %4.")
+                            .arg(excerpt(path), excerpt(kinds.value(path)), ref, some));
     }
 }
 

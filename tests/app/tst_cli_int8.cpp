@@ -304,7 +304,7 @@ private Q_SLOTS:
     // --keep-float leaves named submodules in float (Python's qconfig_dict {name: None}):
     // resnet18's first convolution stays an aten convolution between a dequantize and a
     // quantize, every other one is int8; a name that is no submodule is refused before any
-    // work, with some that are.
+    // work, with some that are, and so is a submodule with nothing to keep (a batch norm).
     void keepsNamedSubmodulesInFloat()
     {
         const Run r = cli({"compress", "resnet18:1", "--method", "quantize-static", "--dataset",
@@ -327,6 +327,12 @@ private Q_SLOTS:
         QVERIFY2(message.contains("\"conv9\"") && message.contains("not a submodule")
                      && message.contains("conv1"),
                  qPrintable(message));
+        // A batch norm is folded into its convolution: kept in float it would change nothing.
+        const QString folded = refusal({"compress", "resnet18:1", "--method", "quantize-static",
+                                        "--dataset", folder(), "--keep-float", "conv1,bn1"});
+        QVERIFY2(folded.contains("\"bn1\"") && folded.contains("BatchNorm2d")
+                     && folded.contains("holds no convolution") && folded.contains("conv1"),
+                 qPrintable(folded));
     }
 
     void benchRunsTheInt8Version()
