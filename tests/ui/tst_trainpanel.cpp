@@ -283,6 +283,7 @@ void TestTrainPanel::trainsALanguageModelAndPlotsPerplexity()
 
     ms::ui::TrainForm *form = panel->form();
     QComboBox *datasets = form->datasetCombo();
+    QVERIFY(!form->tokenizerCombo()->isEnabled());   // images have no tokenizer
     const int fortunes = datasets->findText(QStringLiteral("fortunes"));
     QVERIFY(fortunes >= 0);
     datasets->setCurrentIndex(fortunes);
@@ -291,6 +292,22 @@ void TestTrainPanel::trainsALanguageModelAndPlotsPerplexity()
     QCOMPARE(form->config().task, QStringLiteral("lm"));
     QTRY_VERIFY(panel->summaryView()->totalsText().contains(QStringLiteral("language model")));
     QVERIFY(!panel->summaryView()->hasError());
+
+    // The tokenizer, as `train --tokenizer --vocab-size` chooses it: a SentencePiece one takes
+    // a vocabulary size, and the summary's alphabet follows the choice.
+    QVERIFY(form->tokenizerCombo()->isEnabled());
+    QCOMPARE(form->tokenizerCombo()->currentText(), QStringLiteral("byte"));
+    QVERIFY(!form->vocabularySpin()->isEnabled());
+    form->tokenizerCombo()->setCurrentText(QStringLiteral("spm-bpe"));
+    QVERIFY(form->vocabularySpin()->isEnabled());
+    form->vocabularySpin()->setValue(512);
+    QCOMPARE(form->config().tokenizer, QStringLiteral("spm-bpe"));
+    QCOMPARE(form->config().vocabSize, 512);
+    QTRY_VERIFY2(panel->summaryView()->totalsText().contains(QStringLiteral("512 symbols")),
+                 qPrintable(panel->summaryView()->totalsText()));
+    form->tokenizerCombo()->setCurrentText(QStringLiteral("byte"));
+    QTRY_VERIFY2(panel->summaryView()->totalsText().contains(QStringLiteral("256 symbols")),
+                 qPrintable(panel->summaryView()->totalsText()));
     // A tiny gpt and 10 steps (fields the form keeps without showing them).
     ms::TrainConfig tiny = form->config();
     tiny.archParams = QJsonObject{{"n_layer", 1}, {"n_head", 2}, {"n_embd", 32},

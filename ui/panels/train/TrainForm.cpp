@@ -5,6 +5,7 @@
 #include "common/Runtime.h"
 #include "data/DatasetRegistry.h"
 #include "data/TextDataset.h"
+#include "data/Tokenizer.h"
 #include "models/ArchitectureRegistry.h"
 
 #include <QCheckBox>
@@ -60,6 +61,8 @@ TrainForm::TrainForm(QWidget *parent)
     , m_threads(new QSpinBox(this))
     , m_processes(new QSpinBox(this))
     , m_augment(new QComboBox(this))
+    , m_tokenizer(new QComboBox(this))
+    , m_vocabulary(new QSpinBox(this))
     , m_datasetDebounce(new QTimer(this))
 {
     m_dataset->setEditable(true);
@@ -133,7 +136,21 @@ TrainForm::TrainForm(QWidget *parent)
     m_augment->setToolTip(tr("Images: random changes to every training batch: hflip mirrors "
                              "half of them, shift:N moves them by up to N pixels; "
                              "comma-separated"));
-    for (QSpinBox *spin : {m_epochs, m_batchSize, m_seed, m_limit, m_threads, m_processes})
+    m_tokenizer->addItems(ms::Tokenizer::kinds());
+    m_tokenizer->setToolTip(tr("Text datasets: byte reads UTF-8 bytes (256 symbols); spm-bpe "
+                               "and spm-unigram train a SentencePiece vocabulary on the "
+                               "training split first"));
+    m_vocabulary->setRange(300, 65536);   // what TrainConfig accepts for a trained tokenizer
+    m_vocabulary->setSingleStep(256);
+    m_vocabulary->setToolTip(tr("The symbols a SentencePiece tokenizer learns (spm-bpe, "
+                                "spm-unigram)"));
+    connect(m_tokenizer, &QComboBox::currentTextChanged, this, [this] {
+        updateTextFields();
+        Q_EMIT tokenizerChanged();
+    });
+    connect(m_vocabulary, &QSpinBox::valueChanged, this, [this] { Q_EMIT tokenizerChanged(); });
+    for (QSpinBox *spin : {m_epochs, m_batchSize, m_seed, m_limit, m_threads, m_processes,
+                           m_vocabulary})
         spin->setAlignment(Qt::AlignRight);
     m_lr->setAlignment(Qt::AlignRight);
 
@@ -189,6 +206,10 @@ TrainForm::TrainForm(QWidget *parent)
     grid->addWidget(m_processes, 7, 1);
     grid->addWidget(buddyLabel(tr("A&ugment"), m_augment), 7, 2);
     grid->addWidget(m_augment, 7, 3);
+    grid->addWidget(buddyLabel(tr("To&kenizer"), m_tokenizer), 8, 0);
+    grid->addWidget(m_tokenizer, 8, 1);
+    grid->addWidget(buddyLabel(tr("&Vocabulary"), m_vocabulary), 8, 2);
+    grid->addWidget(m_vocabulary, 8, 3);
 
     setConfig(ms::TrainConfig{});
 
@@ -196,8 +217,10 @@ TrainForm::TrainForm(QWidget *parent)
     m_datasetDebounce->setInterval(kDatasetDebounce_ms);
     connect(m_datasetDebounce, &QTimer::timeout, this,
             [this] { Q_EMIT datasetChanged(dataset()); });
-    connect(m_dataset, &QComboBox::currentTextChanged, this,
-            [this] { m_datasetDebounce->start(); });
+    connect(m_dataset, &QComboBox::currentTextChanged, this, [this] {
+        updateTextFields();
+        m_datasetDebounce->start();
+    });
     connect(m_dataset, &QComboBox::activated, this, [this] {
         m_datasetDebounce->stop();
         // Text trains a language model: the one architecture that reads it is chosen with it.
@@ -252,6 +275,14 @@ void TrainForm::setVersions(const QStringList &refs)
     updateFineTuneChecks();
 }
 
+// The tokenizer belongs to text datasets, the vocabulary size to the tokenizers that learn one.
+void TrainForm::updateTextFields()
+{
+    const bool text = isTextDataset();
+    m_tokenizer->setEnabled(text);
+    m_vocabulary->setEnabled(text && ms::Tokenizer::isTrained(m_tokenizer->currentText()));
+}
+
 void TrainForm::updateFineTuneChecks()
 {
     const bool fromVersion = !startFrom().isEmpty();
@@ -277,6 +308,10 @@ ms::TrainConfig TrainForm::config() const
     config.freezeBackbone = !config.from.isEmpty() && m_freezeBackbone->isChecked();
     const QString augment = m_augment->currentText().trimmed().toLower();
     config.augment = augment == QLatin1String("none") ? QString() : augment;
+    if (isTextDataset()) {   // images and tables keep the recipe's (unused) defaults
+        config.tokenizer = m_tokenizer->currentText();
+        config.vocabSize = m_vocabulary->value();
+    }
     // Text trains a language model, unless the architecture is the text classifier.
     config.task = isTextDataset() && config.arch != QLatin1String("text-classifier")
                       ? QStringLiteral("lm")
@@ -319,6 +354,9 @@ void TrainForm::setConfig(const ms::TrainConfig &config)
     m_limit->setValue(int(std::min<qint64>(config.limit, INT_MAX)));
     m_threads->setValue(config.threads);
     m_augment->setCurrentText(config.augment.isEmpty() ? QStringLiteral("none") : config.augment);
+    m_tokenizer->setCurrentText(config.tokenizer);
+    m_vocabulary->setValue(config.vocabSize);
+    updateTextFields();
 }
 
 QString TrainForm::dataset() const

@@ -52,6 +52,8 @@ public:
     QSpinBox *threadsSpin() const { return m_threads; }
     QSpinBox *processesSpin() const { return m_processes; }
     QComboBox *augmentCombo() const { return m_augment; }
+    QComboBox *tokenizerCombo() const { return m_tokenizer; }
+    QSpinBox *vocabularySpin() const { return m_vocabulary; }
     // Local worker processes of a data-parallel run (1: an ordinary run); not part of the
     // recipe: the same recipe trains the same model on any number of processes.
     int processes() const;
@@ -60,6 +62,8 @@ Q_SIGNALS:
     // Debounced: typing a path emits once the typing pauses.
     void datasetChanged(const QString &source);
     void architectureChanged(const QString &nameOrPath);
+    // A text dataset's tokenizer or its vocabulary size changed.
+    void tokenizerChanged();
 
 private:
     void browseFolder();
@@ -68,6 +72,7 @@ private:
     void setDatasetPath(const QString &path);
     int addVersionItem(const QString &ref);
     void updateFineTuneChecks();
+    void updateTextFields();
 
     QComboBox *m_dataset = nullptr;
     QToolButton *m_datasetBrowse = nullptr;
@@ -85,6 +90,8 @@ private:
     QSpinBox *m_threads = nullptr;
     QSpinBox *m_processes = nullptr;
     QComboBox *m_augment = nullptr;
+    QComboBox *m_tokenizer = nullptr;
+    QSpinBox *m_vocabulary = nullptr;
     QTimer *m_datasetDebounce = nullptr;
     ms::TrainConfig m_base;   // carries the fields the form does not show
 };

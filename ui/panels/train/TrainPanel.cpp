@@ -90,6 +90,7 @@ TrainPanel::TrainPanel(ms::JobRunner *runner, QString workspace, QWidget *parent
     connect(m_probe, &DatasetProbe::ready, this, &TrainPanel::onDatasetProbed);
     connect(m_form, &TrainForm::datasetChanged, this, [this] { refreshSummary(); });
     connect(m_form, &TrainForm::architectureChanged, this, [this] { refreshSummary(); });
+    connect(m_form, &TrainForm::tokenizerChanged, this, [this] { refreshSummary(); });
     connect(m_form->replaceHeadCheck(), &QCheckBox::toggled, this, [this] { refreshSummary(); });
 
     m_status->setStatus(
