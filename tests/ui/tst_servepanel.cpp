@@ -10,6 +10,7 @@
 #include "models/ArchitectureRegistry.h"
 #include "models/Model.h"
 #include "registry/Registry.h"
+#include "serve/InferProtocol.h"
 
 #include <QAbstractButton>
 #include <QComboBox>
@@ -243,6 +244,21 @@ void TestServePanel::curlExampleCarriesTheSample()
     const ms::ui::ServeSample image = ms::ui::sampleFor({1, 28, 28});
     QCOMPARE(image.values.size(), size_t(784));
     qInfo("28x28 sample: %s", qPrintable(image.description));
+
+    // A model that carries its tokenizer gets text, which the server's own v2 parser reads as
+    // BYTES (a prompt with a newline and a quote in it survives the shell and JSON quoting).
+    ms::ui::ServeSample text = ms::ui::textSampleFor(QStringLiteral("lm"), QStringLiteral("spm-bpe"));
+    QVERIFY(text.description.contains(QStringLiteral("spm-bpe")));
+    text.texts = QStringList{QStringLiteral("Q: it's \"x\"\nA:")};
+    const QByteArray body = ms::ui::requestBody(QStringLiteral("input"), text);
+    const ms::protocol::InferInput parsed = ms::protocol::parseV2Infer(body, {-1}, QStringLiteral("INT64"),
+                                                                       true);
+    QVERIFY(parsed.text);
+    QCOMPARE(int(parsed.texts.size()), 1);
+    QCOMPARE(QString::fromUtf8(parsed.texts.front()), text.texts.front());
+    const QString textCommand = ms::ui::curlCommand(request, text);
+    QVERIFY2(textCommand.contains(QStringLiteral("BYTES")) && textCommand.contains(QStringLiteral("'\\''")),
+             qPrintable(textCommand));
 }
 
 void TestServePanel::largeSampleGoesToAFile()

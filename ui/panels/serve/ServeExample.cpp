@@ -3,6 +3,9 @@
 #include "common/Error.h"
 #include "data/DatasetRegistry.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QStringList>
 #include <QUrl>
 
@@ -59,6 +62,7 @@ QString jsonString(const QString &text)
     QString escaped = text;
     escaped.replace(QLatin1Char('\\'), QLatin1String("\\\\"));
     escaped.replace(QLatin1Char('"'), QLatin1String("\\\""));
+    escaped.replace(QLatin1Char('\n'), QLatin1String("\\n"));
     return QLatin1Char('"') + escaped + QLatin1Char('"');
 }
 
@@ -88,8 +92,30 @@ ServeSample sampleFor(const std::vector<qint64> &shape, const QString &dtype)
     return zeros;
 }
 
+ServeSample textSampleFor(const QString &task, const QString &tokenizer)
+{
+    ServeSample sample;
+    const bool lm = task == QLatin1String("lm");
+    sample.texts << (lm ? QStringLiteral("Q: What is the meaning of life?\nA:")
+                        : QStringLiteral("A penny saved is a penny earned."));
+    sample.datatype = QStringLiteral("BYTES");
+    sample.description = QStringLiteral("%1 as text (the server tokenizes it with the version's %2 "
+                                        "tokenizer)")
+                             .arg(lm ? QStringLiteral("a prompt") : QStringLiteral("a sentence"),
+                                  tokenizer);
+    return sample;
+}
+
 QByteArray requestBody(const QString &inputName, const ServeSample &sample)
 {
+    if (!sample.texts.isEmpty()) {
+        const QJsonObject input{{QStringLiteral("name"), QStringLiteral("text")},
+                                {QStringLiteral("shape"), QJsonArray{int(sample.texts.size())}},
+                                {QStringLiteral("datatype"), QStringLiteral("BYTES")},
+                                {QStringLiteral("data"), QJsonArray::fromStringList(sample.texts)}};
+        return QJsonDocument(QJsonObject{{QStringLiteral("inputs"), QJsonArray{input}}})
+            .toJson(QJsonDocument::Compact);
+    }
     QStringList shape{QStringLiteral("1")};
     for (qint64 dim : sample.shape)
         shape << QString::number(dim);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QString>
+#include <QStringList>
 
 #include <vector>
 
@@ -14,6 +15,9 @@ struct ServeSample
     std::vector<float> values;    // row-major, product(shape) values
     QString description;          // "a Fashion-MNIST test image (Ankle boot)", or "zeros"
     QString datatype = QStringLiteral("FP32");   // "INT64"/"INT32" for a model of token ids
+    // Text for a model that carries its tokenizer: sent as a v2 BYTES input named "text",
+    // shape [N], which the server tokenizes (`shape` and `values` are then unused).
+    QStringList texts;
 };
 
 // A Fashion-MNIST test image (read once, then cached) when `shape` is 1x28x28 and the dataset
@@ -22,6 +26,9 @@ struct ServeSample
 // (an id every vocabulary holds) sent as INT64/INT32.
 ServeSample sampleFor(const std::vector<qint64> &shape,
                       const QString &dtype = QStringLiteral("float32"));
+// A text for a model that carries its tokenizer (a gpt or text classifier the studio trained):
+// a prompt for a language model (`task` "lm"), a sentence to classify otherwise.
+ServeSample textSampleFor(const QString &task, const QString &tokenizer);
 
 struct CurlRequest
 {
@@ -39,7 +46,8 @@ struct CurlRequest
 // argument ("Argument list too long").
 constexpr qint64 kInlineSampleValues = 4096;
 
-// The v2 infer request body for one sample: {"inputs": [{"name", "shape", "datatype", "data"}]}.
+// The v2 infer request body for one sample: {"inputs": [{"name", "shape", "datatype", "data"}]}
+// (a text sample: {"name": "text", "shape": [N], "datatype": "BYTES", "data": [texts]}).
 QByteArray requestBody(const QString &inputName, const ServeSample &sample);
 
 // A multi-line shell command (single-quoted JSON, so it pastes into sh, bash and zsh). With

@@ -726,7 +726,12 @@ void ServePanel::updateExample()
     }
     m_exampleTitle->setText(tr("Example: an infer request to %1 (%2)")
                                 .arg(model->name, model->versionRef));
-    const ServeSample sample = sampleFor(model->exampleShape, model->inputDtype);
+    // A model that carries its tokenizer reads text: the example sends some, not token ids.
+    const ServeSample sample = model->tokenizer.isEmpty()
+                                   ? sampleFor(model->exampleShape, model->inputDtype)
+                                   : textSampleFor(model->task, model->tokenizer);
+    if (!sample.texts.isEmpty())
+        request.inputNote.clear();   // "send the ids its tokenizer gives": not for text
     const QString bodyFile = qint64(sample.values.size()) > kInlineSampleValues
                                  ? exampleBodyFile(model->versionRef, request.inputName, sample)
                                  : QString();
