@@ -10,6 +10,7 @@
 #include "optimize/SweepResults.h"
 #include "registry/Registry.h"
 #include "registry/RunRecorder.h"
+#include "train/Preload.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -139,15 +140,11 @@ public:
                 m_todo.push_back(n);
         if (!m_trialDir.isValid())
             throw Error(QStringLiteral("Cannot create a temporary folder for the trials' specs."));
-        // A warm process reads the data ahead, unless the search changes what is read (no
+        // A trial process reads the data ahead, unless the search changes what is read (no
         // trial could then take the copy).
-        static const QStringList readKeys{
-            QStringLiteral("dataset"), QStringLiteral("limit"),
-            QStringLiteral("validation_fraction"), QStringLiteral("seed"),
-            QStringLiteral("label_column"), QStringLiteral("text_column")};
         bool searchesData = false;
         for (const ParamDomain &d : m_spec.space)
-            searchesData = searchesData || readKeys.contains(d.path);
+            searchesData = searchesData || changesDataRead(d.path);
         if (!m_spec.isCompression() && !searchesData)
             m_preloadPath = writeSpec(QStringLiteral("preload.json"), m_spec.trialSpec({}));
         QTimer tick;

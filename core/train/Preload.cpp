@@ -92,6 +92,15 @@ DatasetOptions trainingDataOptions(const TrainConfig &config, const QString &wor
     return options;
 }
 
+// The keys of the TrainConfig fields trainingDataOptions() copies: change one, change both.
+bool changesDataRead(const QString &trainSpecKey)
+{
+    static const QStringList keys{
+        QStringLiteral("dataset"), QStringLiteral("limit"), QStringLiteral("validation_fraction"),
+        QStringLiteral("seed"), QStringLiteral("label_column"), QStringLiteral("text_column")};
+    return keys.contains(trainSpecKey);
+}
+
 void preloadTrainingData(const QJsonObject &trainSpec, const QString &workspaceRoot)
 {
     try {

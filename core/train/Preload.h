@@ -14,4 +14,8 @@ namespace ms {
 // itself, which reports it as it would without a preload.
 void preloadTrainingData(const QJsonObject &trainSpec, const QString &workspaceRoot);
 
+// True for a train-spec key whose value changes what a run reads ("dataset", "limit", "seed",
+// ...): a sweep that searches one cannot read its data ahead for every trial.
+bool changesDataRead(const QString &trainSpecKey);
+
 } // namespace ms

@@ -5,6 +5,8 @@
 #include "jobs/JobContext.h"
 #include "models/Model.h"
 #include "train/Augment.h"
+#include "train/Preload.h"
+#include "train/Preload_p.h"
 #include "train/TrainJob.h"
 
 #include <QDir>
@@ -326,6 +328,51 @@ private Q_SLOTS:
         // A recipe without augmentation reads as it did before the key existed.
         c.augment = QStringLiteral("none");
         QVERIFY(!c.toJson().contains(QStringLiteral("augment")));
+    }
+
+    // A sweep reads its data ahead unless it searches a key that changes what a run reads
+    // (changesDataRead): every key of a recipe is changed in turn, and exactly those keys must
+    // change the options trainingDataOptions() gives the reader.
+    void theKeysThatChangeTheDataReadAreKnown()
+    {
+        QJsonObject json = smallConfig(QStringLiteral("mlp")).toJson();
+        json.insert(QStringLiteral("label_column"), QStringLiteral("label"));
+        json.insert(QStringLiteral("text_column"), QStringLiteral("text"));
+        const DatasetOptions before = trainingDataOptions(TrainConfig::fromJson(json), QString());
+        const auto same = [](const DatasetOptions &a, const DatasetOptions &b) {
+            return a.source == b.source && a.limit == b.limit
+                   && a.validationFraction == b.validationFraction && a.seed == b.seed
+                   && a.labelColumn == b.labelColumn && a.textColumn == b.textColumn;
+        };
+        int dataKeys = 0;
+        for (auto it = json.begin(); it != json.end(); ++it) {
+            QJsonObject changed = json;
+            const QJsonValue v = it.value();
+            if (v.isBool())
+                changed.insert(it.key(), !v.toBool());
+            else if (v.isDouble())
+                changed.insert(it.key(), v.toDouble() > 0 && v.toDouble() < 1 ? v.toDouble() / 2
+                                                                               : v.toDouble() + 1);
+            else if (v.isString() && it.key() == QLatin1String("seed"))
+                changed.insert(it.key(), QString::number(v.toString().toULongLong() + 1));
+            else if (v.isString() && it.key() == QLatin1String("limit"))
+                changed.insert(it.key(), QString::number(v.toString().toLongLong() + 1));
+            else if (v.isString())
+                changed.insert(it.key(), v.toString() + QStringLiteral("-other"));
+            else
+                continue;   // objects (arch_params): not a data key
+            TrainConfig other;
+            try {
+                other = TrainConfig::fromJson(changed);
+            } catch (const Error &) {
+                QVERIFY2(!changesDataRead(it.key()), qPrintable(it.key()));
+                continue;   // a value the recipe refuses (an unknown optimizer): not read data
+            }
+            const bool changes = !same(trainingDataOptions(other, QString()), before);
+            QVERIFY2(changes == changesDataRead(it.key()), qPrintable(it.key()));
+            dataKeys += changes ? 1 : 0;
+        }
+        QCOMPARE(dataKeys, 6);   // dataset, limit, validation_fraction, seed, label/text column
     }
 };
 
