@@ -283,7 +283,9 @@ void TestTrainPanel::trainsALanguageModelAndPlotsPerplexity()
 
     ms::ui::TrainForm *form = panel->form();
     QComboBox *datasets = form->datasetCombo();
-    QVERIFY(!form->tokenizerCombo()->isEnabled());   // images have no tokenizer
+    // Images have no tokenizer: the row shows the fine-tune checks instead.
+    QVERIFY(!form->tokenizerCombo()->isVisibleTo(form));
+    QVERIFY(form->replaceHeadCheck()->isVisibleTo(form));
     const int fortunes = datasets->findText(QStringLiteral("fortunes"));
     QVERIFY(fortunes >= 0);
     datasets->setCurrentIndex(fortunes);
@@ -295,7 +297,8 @@ void TestTrainPanel::trainsALanguageModelAndPlotsPerplexity()
 
     // The tokenizer, as `train --tokenizer --vocab-size` chooses it: a SentencePiece one takes
     // a vocabulary size, and the summary's alphabet follows the choice.
-    QVERIFY(form->tokenizerCombo()->isEnabled());
+    QVERIFY(form->tokenizerCombo()->isVisibleTo(form) && form->tokenizerCombo()->isEnabled());
+    QVERIFY(!form->replaceHeadCheck()->isVisibleTo(form));
     QCOMPARE(form->tokenizerCombo()->currentText(), QStringLiteral("byte"));
     QVERIFY(!form->vocabularySpin()->isEnabled());
     form->tokenizerCombo()->setCurrentText(QStringLiteral("spm-bpe"));

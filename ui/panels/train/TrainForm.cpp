@@ -186,6 +186,14 @@ TrainForm::TrainForm(QWidget *parent)
     fineTuneRow->addWidget(m_freezeBackbone);
     fineTuneRow->addStretch(1);
     grid->addLayout(fineTuneRow, 2, 1, 1, 3);
+    // Text datasets have a tokenizer and no version to fine-tune (that is refused for text):
+    // the same row holds one or the other, so the form keeps its height.
+    m_tokenizerLabel = buddyLabel(tr("To&kenizer"), m_tokenizer);
+    m_vocabularyLabel = buddyLabel(tr("&Vocabulary"), m_vocabulary);
+    grid->addWidget(m_tokenizerLabel, 2, 0);
+    grid->addWidget(m_tokenizer, 2, 1);
+    grid->addWidget(m_vocabularyLabel, 2, 2);
+    grid->addWidget(m_vocabulary, 2, 3);
     grid->addWidget(buddyLabel(tr("&Epochs"), m_epochs), 3, 0);
     grid->addWidget(m_epochs, 3, 1);
     grid->addWidget(buddyLabel(tr("&Batch size"), m_batchSize), 3, 2);
@@ -206,10 +214,6 @@ TrainForm::TrainForm(QWidget *parent)
     grid->addWidget(m_processes, 7, 1);
     grid->addWidget(buddyLabel(tr("A&ugment"), m_augment), 7, 2);
     grid->addWidget(m_augment, 7, 3);
-    grid->addWidget(buddyLabel(tr("To&kenizer"), m_tokenizer), 8, 0);
-    grid->addWidget(m_tokenizer, 8, 1);
-    grid->addWidget(buddyLabel(tr("&Vocabulary"), m_vocabulary), 8, 2);
-    grid->addWidget(m_vocabulary, 8, 3);
 
     setConfig(ms::TrainConfig{});
 
@@ -275,10 +279,18 @@ void TrainForm::setVersions(const QStringList &refs)
     updateFineTuneChecks();
 }
 
-// The tokenizer belongs to text datasets, the vocabulary size to the tokenizers that learn one.
+// The tokenizer belongs to text datasets, the vocabulary size to the tokenizers that learn one;
+// the fine-tune checks to the rest (they share a row).
 void TrainForm::updateTextFields()
 {
     const bool text = isTextDataset();
+    for (QWidget *field : {static_cast<QWidget *>(m_tokenizerLabel),
+                           static_cast<QWidget *>(m_tokenizer),
+                           static_cast<QWidget *>(m_vocabularyLabel),
+                           static_cast<QWidget *>(m_vocabulary)})
+        field->setVisible(text);
+    m_replaceHead->setVisible(!text);
+    m_freezeBackbone->setVisible(!text);
     m_tokenizer->setEnabled(text);
     m_vocabulary->setEnabled(text && ms::Tokenizer::isTrained(m_tokenizer->currentText()));
 }

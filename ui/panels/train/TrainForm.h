@@ -6,6 +6,7 @@
 
 class QCheckBox;
 class QComboBox;
+class QLabel;
 class QSpinBox;
 class QTimer;
 class QToolButton;
@@ -92,6 +93,8 @@ private:
     QComboBox *m_augment = nullptr;
     QComboBox *m_tokenizer = nullptr;
     QSpinBox *m_vocabulary = nullptr;
+    QLabel *m_tokenizerLabel = nullptr;
+    QLabel *m_vocabularyLabel = nullptr;
     QTimer *m_datasetDebounce = nullptr;
     ms::TrainConfig m_base;   // carries the fields the form does not show
 };
