@@ -9,9 +9,9 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
 
 #include <signal.h>
-#include <cstdlib>
 
 namespace cli {
 

@@ -150,10 +150,13 @@ int runCommandLine(const QStringList &arguments);
 // (SweepJob). LibTorch starts and the training data of SPEC is read (train/Preload.h) before
 // any trial is known; it says {"event":"ready"} on stdout, then runs the command lines that
 // come on stdin, one line of JSON each (an array of strings), each as if the process had been
-// started with it, and after each says {"event":"command_done","code":N}. The sweep hands a
-// worker its next trial when the last one is done, so a process starts once per slot rather
-// than once per trial (as Ray Tune reuses its actors); a crash still ends one trial and its
-// worker only, never the sweep. Ends with stdin (exit 0) or at a line it cannot read (Usage).
+// started with it, and after each says {"event":"command_done","code":N} ("error": the
+// command's message when it failed) and ends the command's stderr with a line of one ASCII
+// record separator. SIGINT/SIGTERM stop the command running; between commands they are
+// counted and forgotten at the next line. The sweep hands a worker its next trial when the
+// last one is done, so a process starts once per slot rather than once per trial (as Ray Tune
+// reuses its actors); a crash still ends one trial and its worker only, never the sweep. Ends
+// with stdin (exit 0) or at a line it cannot read (Usage).
 // Not a verb: no user types it, so `--help` does not list it.
 int runWorker(const QStringList &own)
 {
