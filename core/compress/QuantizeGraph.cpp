@@ -32,11 +32,10 @@
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QMap>
-
-#include <algorithm>
 #include <QRegularExpression>
 #include <QSet>
 
+#include <algorithm>
 #include <any>
 #include <cmath>
 
@@ -61,6 +60,8 @@ struct Settings
     QStringList keepFloat;   // submodule paths InsertObservers leaves alone (float)
 };
 
+} // namespace
+
 QStringList keepFloatPaths(const QString &text)
 {
     QStringList paths;
@@ -69,6 +70,8 @@ QStringList keepFloatPaths(const QString &text)
             paths << part.trimmed();
     return paths;
 }
+
+namespace {
 
 Settings settingsOf(const QJsonObject &params)
 {

@@ -16,6 +16,8 @@ namespace ms::quantgraph {
 // are known to fail on (transposed convolutions, nearest-neighbour upsampling). Throws
 // ms::Error naming the node (its op, the submodule path, the source line) and what to do.
 void checkGraph(const Model &source, const QString &ref);
+// --keep-float's text as submodule paths: split at commas, blanks dropped ("" and "," name none).
+QStringList keepFloatPaths(const QString &text);
 // --keep-float's comma-separated submodule paths ("features.0", "classifier.1"), each of which
 // must name a submodule of the model (the message lists some that do); an empty text passes.
 void checkKeepFloat(const Model &source, const QString &ref, const QString &keepFloat);

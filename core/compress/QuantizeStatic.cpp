@@ -315,13 +315,17 @@ torch::jit::Module buildQuantized(const torch::jit::Module &source, const Static
 // The spec path for --path spec, and for auto when the model was built from a studio spec
 // (bench/README.md compares the two paths on the studio's models) and no layer is to stay
 // float (--keep-float is the graph path's); the graph path otherwise.
+bool keepsFloat(const QJsonObject &params)
+{
+    return !quantgraph::keepFloatPaths(params.value(QStringLiteral("keep-float")).toString())
+                .isEmpty();
+}
+
 bool usesSpec(const Model &model, const QJsonObject &params)
 {
     const QString path = params.value(QStringLiteral("path")).toString(QStringLiteral("auto"));
-    const bool keepFloat =
-        !params.value(QStringLiteral("keep-float")).toString().trimmed().isEmpty();
     return path == QLatin1String("spec")
-           || (path == QLatin1String("auto") && !model.spec().isEmpty() && !keepFloat);
+           || (path == QLatin1String("auto") && !model.spec().isEmpty() && !keepsFloat(params));
 }
 
 class QuantizeStatic final : public CompressionMethod
@@ -410,7 +414,7 @@ public:
                                        params.value(QStringLiteral("keep-float")).toString());
             return;
         }
-        if (!params.value(QStringLiteral("keep-float")).toString().trimmed().isEmpty())
+        if (keepsFloat(params))
             throw Error(QStringLiteral("--keep-float leaves submodules in float through "
                                        "LibTorch's graph passes; use it with --path graph or "
                                        "auto, not spec."));
