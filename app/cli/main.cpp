@@ -10,6 +10,7 @@
 #include "common/Runtime.h"
 #include "common/StartupTuning.h"
 #include "common/Workspace.h"
+#include "optimize/SweepJob.h"
 #include "plugins/PluginManager.h"
 #include "train/Preload.h"
 
@@ -180,7 +181,8 @@ int runWorker(const QStringList &own)
         }
     }
     cli::catchInterruptsBetweenCommands();
-    cli::printJsonLine(QJsonObject{{QStringLiteral("event"), QStringLiteral("ready")},
+    cli::printJsonLine(QJsonObject{{QStringLiteral("event"),
+                                    QLatin1String(ms::trialprocess::kReady)},
                                    {QStringLiteral("pid"), QCoreApplication::applicationPid()}});
     std::string line;
     while (std::getline(std::cin, line)) {
@@ -201,9 +203,9 @@ int runWorker(const QStringList &own)
         const int code = runCommandLine(arguments);
         // The end of this command's stderr (another pipe, read apart from stdout): the sweep
         // gives what follows to the next trial, not to this one.
-        std::fputs("\x1e\n", stderr);
+        std::fputs(ms::trialprocess::kStderrEnd, stderr);
         std::fflush(stderr);
-        QJsonObject done{{QStringLiteral("event"), QStringLiteral("command_done")},
+        QJsonObject done{{QStringLiteral("event"), QLatin1String(ms::trialprocess::kCommandDone)},
                          {QStringLiteral("code"), code}};
         // Its stderr comes on another pipe, maybe after this line: the message rides along.
         if (code != cli::Ok && !cli::g_lastError.isEmpty())

@@ -425,14 +425,14 @@ private:
     {
         QByteArray text = worker.process->readAllStandardError();
         while (!text.isEmpty()) {
-            const qsizetype end = text.indexOf("\x1e\n");
+            const qsizetype end = text.indexOf(trialprocess::kStderrEnd);
             const QByteArray part = end < 0 ? text : text.left(end);
             if (worker.trial && worker.trial->processTrial == worker.stderrCommand)
                 worker.trial->errorTail = (worker.trial->errorTail + part).right(2000);
             if (end < 0)
                 break;
             ++worker.stderrCommand;
-            text = text.mid(end + 2);
+            text = text.mid(end + qsizetype(qstrlen(trialprocess::kStderrEnd)));
         }
     }
 
@@ -447,13 +447,13 @@ private:
             worker.pending.remove(0, newline + 1);
             const QJsonObject event = QJsonDocument::fromJson(line).object();
             const QString kind = event.value(QStringLiteral("event")).toString();
-            if (worker.trial && kind != QLatin1String("ready"))
+            if (worker.trial && kind != QLatin1String(trialprocess::kReady))
                 worker.trial->heard = true;
-            if (kind == QLatin1String("ready")) {
+            if (kind == QLatin1String(trialprocess::kReady)) {
                 worker.ready = true;
                 m_startSeconds += worker.starting.elapsed() / 1000.0;
             }
-            else if (kind == QLatin1String("command_done") && worker.trial) {
+            else if (kind == QLatin1String(trialprocess::kCommandDone) && worker.trial) {
                 worker.trial->error = event.value(QStringLiteral("error")).toString();
                 ended(worker.trial->record.number, event.value(QStringLiteral("code")).toInt());
             }

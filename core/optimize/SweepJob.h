@@ -60,6 +60,15 @@ private:
     bool m_registerBest = true;
 };
 
+// What a sweep's trial process (`modelstudio-cli --spare`, app/cli/main.cpp) and SweepJob say
+// to each other, beside the verbs' own events: the process's stdout events when it has started
+// and after each command, and the line that ends each command's stderr.
+namespace trialprocess {
+inline constexpr char kReady[] = "ready";
+inline constexpr char kCommandDone[] = "command_done";
+inline constexpr char kStderrEnd[] = "\x1e\n";   // one ASCII record separator
+} // namespace trialprocess
+
 // Registers trial `trial` of a sweep (-1: the best finished one) as a new version of a model
 // named after the sweep, from the trial's run folder. Throws ms::Error when the trial did not
 // finish or its model file is gone.

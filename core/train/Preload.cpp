@@ -20,7 +20,7 @@ namespace {
 
 // What a preloaded copy must still match when the run starts: that file or folder with the
 // same size and modification time (a folder's own: an image replaced inside a class folder
-// goes unseen between a spare's read and its trial, which may be minutes).
+// goes unseen between a trial process's read and its trials, which may be minutes).
 QString sourceStamp(const QString &source)
 {
     const QFileInfo info(DatasetRegistry::instance().sourcePath(source));
@@ -31,8 +31,8 @@ QString sourceStamp(const QString &source)
 }
 
 // The bytes on disk a dataset is read from (a folder's files summed, stopping once past
-// `cap`): checked before reading, so that a spare never reads a large dataset beside the
-// trials that already hold it.
+// `cap`): checked before reading, so that a trial process never reads a large dataset beside
+// the trials that already hold it.
 qint64 bytesOnDisk(const QString &path, qint64 cap)
 {
     const QFileInfo info(path);
@@ -108,7 +108,7 @@ void preloadTrainingData(const QJsonObject &trainSpec, const QString &workspaceR
         DatasetOptions options = trainingDataOptions(config, workspaceRoot);
         if (config.task == QLatin1String("lm") || TextDatasetRegistry::instance().accepts(options))
             return;   // their readers tokenize with the run's tokenizer: left to the run
-        // A sweep runs `parallel` trials and keeps as many spares, each with its own copy:
+        // A sweep keeps a trial process per parallel slot, each with its own copy:
         // a copy ahead is worth it for data that is small next to the memory (Fashion-MNIST:
         // 30 MB on disk, 220 MB as floats), not for a dataset that is a good part of it.
         const qint64 memory = Limits::physicalMemoryBytes();

@@ -265,7 +265,7 @@ void TrainSession::loadData()
             m_context.log(m_text->logLine());
             return;
         }
-        // A sweep's warm trial process read it before it knew its trial (train/Preload.h).
+        // A sweep's trial process read it before it knew its trials (train/Preload.h).
         if (std::optional<PreloadedData> preloaded = borrowPreloadedData(options)) {
             m_data = std::move(preloaded->data);
             m_dataReadAhead = true;
@@ -391,7 +391,7 @@ void TrainSession::begin()
         {QStringLiteral("params"), m_summary.totalParams},
         {QStringLiteral("macs"), m_summary.totalMacs},
         {QStringLiteral("dataset"), describeData()},
-        // Read by a sweep's warm trial process before this run started (train/Preload.h).
+        // Read by a sweep's trial process before this run started (train/Preload.h).
         {QStringLiteral("data_read_ahead"), m_dataReadAhead},
         {QStringLiteral("task"), m_config.task},
         {QStringLiteral("threads"), m_governor.threads()},

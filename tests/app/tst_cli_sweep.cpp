@@ -66,6 +66,18 @@ QList<pid_t> childrenOf(qint64 parent)
     return children;
 }
 
+// The sweep's id, from the "sweep" event a `sweep --json` prints before any trial ends; 0 when
+// it is not in `out`.
+qint64 sweepIdIn(const QByteArray &out)
+{
+    for (const QByteArray &line : out.split('\n')) {
+        const QJsonObject o = QJsonDocument::fromJson(line).object();
+        if (o.value("event") == QLatin1String("sweep"))
+            return o.value("sweep").toInteger();
+    }
+    return 0;
+}
+
 } // namespace
 
 class TestCliSweep : public QObject
@@ -356,14 +368,9 @@ private Q_SLOTS:
                      QStringLiteral("--workspace"), ws()});
         QVERIFY(sweep.waitForStarted());
         QByteArray out;
-        qint64 id = 0;
         QTRY_VERIFY_WITH_TIMEOUT((out += sweep.readAllStandardOutput()).contains("\"event\":\"trial\""),
                                  240000);
-        for (const QByteArray &line : out.split('\n')) {
-            const QJsonObject o = QJsonDocument::fromJson(line).object();
-            if (o.value("event") == QLatin1String("sweep"))
-                id = o.value("sweep").toInteger();
-        }
+        const qint64 id = sweepIdIn(out);
         QVERIFY(id > 0);
         // Trial 1 trains once the registry has its run (recorded after its first epoch).
         const auto secondRuns = [&] {
@@ -436,17 +443,12 @@ private Q_SLOTS:
         // Wait for two trials to finish, then SIGKILL the sweep (its running trial goes on as
         // an orphan or dies; either way the sweep must not count it twice).
         QByteArray out;
-        qint64 id = 0;
         const auto trialsEnded = [&] {
             out += sweep.readAllStandardOutput();
             return out.count("\"event\":\"trial\"");
         };
         QTRY_VERIFY_WITH_TIMEOUT(trialsEnded() >= 2, 300000);
-        for (const QByteArray &line : out.split('\n')) {
-            const QJsonObject o = QJsonDocument::fromJson(line).object();
-            if (o.value("event") == QLatin1String("sweep"))
-                id = o.value("sweep").toInteger();
-        }
+        const qint64 id = sweepIdIn(out);
         QVERIFY(id > 0);
         ::kill(pid_t(sweep.processId()), SIGKILL);
         QVERIFY(sweep.waitForFinished());
